@@ -1,0 +1,76 @@
+// zs bench sched: times scheduling passes on a synthetic snapshot (sizing the scheduler).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "cli/commands.h"
+#include "core/input_error.h"
+#include "sched/policy.h"
+#include "sim/cluster_file.h"
+#include "sim/synthetic.h"
+
+namespace zs::cli {
+
+namespace {
+struct BenchArgs {
+  int jobs = 100000, nodes = 10000, per_node = 8, passes = 15;
+  double busy = 0.9;
+  std::string policy = "easy", type = "MLU590";
+  std::uint64_t seed = 1;
+};
+
+int run_bench(const BenchArgs& a) {
+  if (a.jobs < 0 || a.nodes <= 0 || a.per_node <= 0 || a.per_node > 64 || a.passes <= 0)
+    throw InputError("zs bench sched",
+                     "--jobs >= 0, --nodes >= 1, --per-node 1..64 and --passes >= 1 are required");
+  if (a.busy < 0 || a.busy > 1) throw InputError("--busy", "must be between 0 and 1");
+  const Catalog& catalog = Catalog::builtin();
+  auto policy = make_policy(a.policy);
+  SyntheticSpec spec;
+  spec.nodes = a.nodes;
+  spec.per_node = a.per_node;
+  spec.type = a.type;
+  spec.pending_jobs = a.jobs;
+  spec.busy_fraction = a.busy;
+  spec.seed = a.seed;
+  SyntheticSnapshot syn = make_synthetic_snapshot(spec, catalog);
+  Snapshot snap = syn.snapshot();
+  std::vector<double> ms;
+  std::size_t starts = 0;
+  for (int i = 0; i < a.passes; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    Decisions d = policy->decide(snap, syn.now);
+    ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    starts = d.starts.size();
+  }
+  std::sort(ms.begin(), ms.end());
+  fmt::print("policy {}: {} pending jobs, {} running, {} nodes x {} {}; {} starts per pass\n",
+             a.policy, a.jobs, syn.running.size(), a.nodes, a.per_node, a.type, starts);
+  fmt::print("passes {}: min {:.2f} ms, max {:.2f} ms\n", a.passes, ms.front(), ms.back());
+  fmt::print("median pass ms: {:.3f}\n", ms[ms.size() / 2]);
+  return 0;
+}
+}  // namespace
+
+void register_bench(CLI::App& app, int& exit_code) {
+  auto* bench = app.add_subcommand("bench", "Benchmarks for sizing Zhisuan");
+  bench->require_subcommand(1);
+  auto args = std::make_shared<BenchArgs>();
+  auto* sched =
+      bench->add_subcommand("sched", "Median time of one scheduling pass on a synthetic snapshot");
+  sched->add_option("--jobs", args->jobs, "Pending jobs (sizes 1-512 accelerators)")
+      ->capture_default_str();
+  sched->add_option("--nodes", args->nodes, "Nodes")->capture_default_str();
+  sched->add_option("--per-node", args->per_node, "Accelerators per node")->capture_default_str();
+  sched->add_option("--policy", args->policy, "Policy")->capture_default_str();
+  sched->add_option("--type", args->type, "Accelerator type")->capture_default_str();
+  sched->add_option("--busy", args->busy, "Fraction of accelerators held by running jobs")
+      ->capture_default_str();
+  sched->add_option("--passes", args->passes, "Passes to time")->capture_default_str();
+  sched->add_option("--seed", args->seed, "Seed of the synthetic workload")->capture_default_str();
+  sched->callback([args, &exit_code] { exit_code = run_bench(*args); });
+}
+
+}  // namespace zs::cli

@@ -1,0 +1,235 @@
+// zs sim: replay a trace against a cluster with one or several policies and compare them.
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "core/input_error.h"
+#include "core/text.h"
+#include "sim/cluster_file.h"
+#include "sim/metrics.h"
+#include "sim/report.h"
+#include "sim/simulator.h"
+#include "sim/trace.h"
+#include "sim/workload_adjust.h"
+
+namespace zs::cli {
+
+namespace {
+
+struct SimArgs {
+  std::string cluster, trace, trace_format = "auto", policy = "easy", compare, format = "table";
+  std::string walltime = "exact", recorded_on, throughputs, las_thresholds;
+  double preempt_cost_s = 30, load = 1.0, las_promote = 2.0, starvation_h = 48;
+  std::int64_t limit = 0;
+  std::uint64_t seed = 1;
+  bool skip_bad_rows = false, tenants = false, timing = false, no_progress = false;
+  int threads = 0;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "cannot open file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A one-line progress bar on stderr, only when stderr is a terminal.
+class Progress {
+ public:
+  explicit Progress(std::size_t n, bool enabled) : parts_(n), enabled_(enabled && isatty(2)) {
+    for (auto& p : parts_) p = 0;
+  }
+  void set(std::size_t i, double f) {
+    if (!enabled_) return;
+    parts_[i] = static_cast<int>(f * 1000);
+    std::lock_guard<std::mutex> lock(mu_);
+    double sum = 0;
+    for (auto& p : parts_) sum += p.load() / 1000.0;
+    const double frac = sum / static_cast<double>(parts_.size());
+    const int width = 40, filled = static_cast<int>(frac * width);
+    fmt::print(stderr, "\r[{}{}] {:5.1f}%", std::string(filled, '#'),
+               std::string(width - filled, '.'), 100 * frac);
+    std::fflush(stderr);
+  }
+  void done() {
+    if (enabled_) fmt::print(stderr, "\r{}\r", std::string(50, ' '));
+  }
+
+ private:
+  std::vector<std::atomic<int>> parts_;
+  bool enabled_;
+  std::mutex mu_;
+};
+
+int run_sim(const SimArgs& a) {
+  const Catalog& catalog = Catalog::builtin();
+  ThroughputTable custom_speeds;
+  const ThroughputTable* speeds = &ThroughputTable::builtin();
+  if (!a.throughputs.empty()) {
+    custom_speeds = ThroughputTable::parse(read_file(a.throughputs), a.throughputs, catalog);
+    speeds = &custom_speeds;
+  }
+  const Cluster cluster = load_cluster(a.cluster, catalog);
+
+  std::vector<std::string> names;
+  if (!a.compare.empty()) {
+    for (auto n : split(a.compare, ','))
+      if (!trim(n).empty()) names.emplace_back(trim(n));
+  } else {
+    names.push_back(a.policy);
+  }
+  std::vector<std::unique_ptr<Policy>> policies;
+  for (const auto& n : names) policies.push_back(make_policy(n));  // validates names early
+
+  TraceOptions topt;
+  topt.format = a.trace_format;
+  topt.skip_bad_rows = a.skip_bad_rows;
+  if (!a.recorded_on.empty()) topt.recorded_type = catalog.resolve(a.recorded_on, "--recorded-on");
+  Trace trace = read_trace_file(a.trace, topt, catalog, *speeds);
+  if (trace.skipped_rows > 0) {
+    fmt::print(stderr, "zs: skipped {} bad row(s) of {}:\n", trace.skipped_rows, a.trace);
+    for (const auto& m : trace.skipped) fmt::print(stderr, "  {}\n", m);
+  }
+  WorkloadAdjust adj;
+  adj.walltime = parse_walltime_rule(a.walltime);
+  adj.seed = a.seed;
+  adj.load = a.load;
+  adj.limit = a.limit;
+  if (a.load <= 0) throw InputError("--load", "must be > 0");
+  adjust_workload(trace.jobs, adj);
+
+  SimOptions opt;
+  opt.preempt_cost_ms = seconds_to_ms(a.preempt_cost_s);
+  if (a.preempt_cost_s < 0) throw InputError("--preempt-cost-s", "must be >= 0");
+  opt.sched.las_promote_factor = a.las_promote;
+  opt.sched.starvation_ms = seconds_to_ms(a.starvation_h * 3600);
+  if (!a.las_thresholds.empty()) {
+    opt.sched.las_thresholds_accel_s.clear();
+    for (auto p : split(a.las_thresholds, ',')) {
+      auto v = parse_double(p);
+      if (!v || *v <= 0)
+        throw InputError(
+            "--las-thresholds",
+            "'" + std::string(p) + "' is not a positive number of accelerator-seconds");
+      opt.sched.las_thresholds_accel_s.push_back(*v);
+    }
+  }
+
+  Progress progress(policies.size(), !a.no_progress);
+  std::vector<PolicyMetrics> metrics(policies.size());
+  std::vector<double> wall_s(policies.size());
+  std::vector<std::string> errors(policies.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < policies.size(); i = next++) {
+      SimOptions o = opt;
+      o.progress = [&progress, i](double f) { progress.set(i, f); };
+      const auto t0 = std::chrono::steady_clock::now();
+      try {
+        SimResult r = simulate(cluster, catalog, speeds, trace.jobs, *policies[i], o);
+        metrics[i] = compute_metrics(r);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+      wall_s[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+  };
+  unsigned threads = a.threads > 0 ? static_cast<unsigned>(a.threads)
+                                   : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>(threads, static_cast<unsigned>(policies.size()));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  progress.done();
+  for (std::size_t i = 0; i < errors.size(); ++i)
+    if (!errors[i].empty()) throw std::runtime_error("policy " + names[i] + ": " + errors[i]);
+
+  ReportFormat fmt_kind = ReportFormat::kTable;
+  if (a.format == "json")
+    fmt_kind = ReportFormat::kJson;
+  else if (a.format == "csv")
+    fmt_kind = ReportFormat::kCsv;
+  else if (a.format != "table")
+    throw InputError("--format", "'" + a.format + "' is not table, json or csv");
+  if (fmt_kind == ReportFormat::kTable)
+    fmt::print("{} jobs ({} trace) on {}: {} nodes, {} accelerators\n", trace.jobs.size(),
+               trace.format, cluster.name.empty() ? a.cluster : cluster.name, cluster.nodes.size(),
+               cluster.total_accels());
+  fmt::print("{}", render_report(metrics, fmt_kind, a.tenants));
+  if (a.timing) {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    for (std::size_t i = 0; i < names.size(); ++i)
+      fmt::print(stderr, "timing: {} {:.3f} s, {} passes\n", names[i], wall_s[i],
+                 metrics[i].passes);
+    fmt::print(stderr, "timing: peak RSS {:.1f} MiB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_sim(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<SimArgs>();
+  auto* cmd = app.add_subcommand(
+      "sim", "Replay a job trace against a cluster and compare scheduling policies");
+  cmd->add_option("--cluster", args->cluster,
+                  "Cluster YAML file, or inline NODESxPER_NODExTYPE[+...] e.g. 64x8xMLU590")
+      ->required();
+  cmd->add_option("--trace", args->trace, "Trace file (canonical CSV or a public trace format)")
+      ->required();
+  cmd->add_option("--trace-format", args->trace_format,
+                  "auto, canonical, philly, elasticflow, gavel, gavel-physical, pollux")
+      ->capture_default_str();
+  cmd->add_option("--policy", args->policy, "Policy: fifo, easy, las, srtf, hetero")
+      ->capture_default_str();
+  cmd->add_option(
+      "--compare", args->compare,
+      "Several policies, comma-separated, run on the same input (e.g. fifo,easy,las,srtf)");
+  cmd->add_option("--format", args->format, "Output: table, json or csv")->capture_default_str();
+  cmd->add_option("--preempt-cost-s", args->preempt_cost_s,
+                  "Restart cost a preempted job pays when it resumes (seconds)")
+      ->capture_default_str();
+  cmd->add_option("--walltime", args->walltime,
+                  "Walltime for jobs without one: exact, 2x, uniform:1-4, 4h, none")
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed,
+                  "Seed for randomized what-ifs (e.g. --walltime uniform:1-4)")
+      ->capture_default_str();
+  cmd->add_option("--load", args->load, "Scale the arrival rate (2 = arrivals twice as fast)")
+      ->capture_default_str();
+  cmd->add_option("--limit", args->limit, "Only the first N jobs by submit time");
+  cmd->add_option("--recorded-on", args->recorded_on,
+                  "Accelerator type the trace's durations were measured on");
+  cmd->add_option("--throughputs", args->throughputs,
+                  "Throughput table CSV (default: built-in Gavel table)");
+  cmd->add_option("--las-thresholds", args->las_thresholds,
+                  "LAS queue thresholds in accelerator-seconds, e.g. 3600,36000");
+  cmd->add_option("--las-promote", args->las_promote,
+                  "LAS: promote a job waiting longer than this x its last run")
+      ->capture_default_str();
+  cmd->add_option("--starvation-h", args->starvation_h,
+                  "Hours of waiting after which a job outranks all others (las)")
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads,
+                  "Policies simulated in parallel (default: number of cores)");
+  cmd->add_flag("--skip-bad-rows", args->skip_bad_rows,
+                "Skip and count malformed trace rows instead of failing");
+  cmd->add_flag("--tenants", args->tenants, "Add per-tenant averages");
+  cmd->add_flag("--timing", args->timing, "Print simulation wall time and peak memory to stderr");
+  cmd->add_flag("--no-progress", args->no_progress, "No progress bar");
+  cmd->callback([args, &exit_code] { exit_code = run_sim(*args); });
+}
+
+}  // namespace zs::cli

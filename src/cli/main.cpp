@@ -1,0 +1,28 @@
+// zs: the Zhisuan command. Subcommands live in cmd_*.cpp.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "core/input_error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Zhisuan (智算): resource manager and scheduler for AI computing centers", "zs"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "zs 0.1.0");
+  int exit_code = 0;
+  zs::cli::register_sim(app, exit_code);
+  zs::cli::register_bench(app, exit_code);
+  zs::cli::register_catalog(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : zs::cli::kExitBadInput;
+  } catch (const zs::InputError& e) {
+    std::fprintf(stderr, "zs: error: %s\n", e.what());
+    return zs::cli::kExitBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "zs: internal error: %s\n", e.what());
+    return zs::cli::kExitInternal;
+  }
+  return exit_code;
+}

@@ -1,0 +1,65 @@
+// A job as the scheduler sees it: what it asks for and (in simulation) how long it really runs.
+#pragma once
+#include <bit>
+#include <cstdint>
+#include <string>
+
+#include "core/accelerator.h"
+#include "core/time.h"
+
+namespace zs {
+
+using JobId = std::uint64_t;
+
+// The accelerator types a job accepts: a set of catalog ids, or any type.
+class TypeSet {
+ public:
+  static TypeSet any() {
+    TypeSet s;
+    s.any_ = true;
+    return s;
+  }
+  static TypeSet of(TypeId t) {
+    TypeSet s;
+    s.bits_ = std::uint64_t{1} << t;
+    return s;
+  }
+  void add(TypeId t) { bits_ |= std::uint64_t{1} << t; }
+  bool is_any() const { return any_; }
+  bool contains(TypeId t) const { return any_ || ((bits_ >> t) & 1u); }
+  bool empty() const { return !any_ && bits_ == 0; }
+  std::uint64_t bits() const { return bits_; }
+  int count() const { return std::popcount(bits_); }
+  bool operator==(const TypeSet&) const = default;
+
+ private:
+  std::uint64_t bits_ = 0;
+  bool any_ = false;
+};
+
+struct Job {
+  JobId id = 0;
+  std::string name;
+  std::string tenant;
+  std::string user;
+  std::int32_t priority = 0;  // higher runs first
+  TimeMs submit = 0;
+
+  // Request. accel_count is the whole gang. nodes/per_node are optional shape constraints
+  // (0 = let the scheduler choose); when both are set accel_count == nodes * per_node.
+  int accel_count = 1;
+  int nodes = 0;
+  int per_node = 0;
+  TypeSet accepted = TypeSet::any();
+  double cpu_per_accel = 0;      // cores; 0 = no CPU request
+  double mem_gib_per_accel = 0;  // 0 = no memory request
+  TimeMs walltime = 0;           // limit; 0 = none given
+  std::string unknown_type;      // a requested type the catalog does not know (job never fits)
+
+  // Simulation only.
+  TimeMs duration = 0;     // real run time on `recorded_type` (or on any type if unknown)
+  int model = -1;          // index into the throughput table, -1 = unknown
+  int recorded_type = -1;  // catalog type the duration was measured on, -1 = unknown
+};
+
+}  // namespace zs

@@ -1,0 +1,128 @@
+#include "core/text.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+
+namespace zs {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
+  return s;
+}
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+std::string normalize_name(std::string_view s) {
+  std::string out = to_lower(trim(s));
+  for (char& c : out)
+    if (c == ' ' || c == '_') c = '-';
+  return out;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      parts.push_back(s.substr(start));
+      return parts;
+    }
+    parts.push_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+  s = trim(s);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  std::int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> parse_double(std::string_view s) {
+  s = trim(s);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v))
+    return std::nullopt;
+  return v;
+}
+
+namespace {
+// "[[HH:]MM:]SS" -> seconds (Slurm's clock forms).
+std::optional<std::int64_t> parse_clock(std::string_view s) {
+  auto parts = split(s, ':');
+  if (parts.size() > 3) return std::nullopt;
+  std::int64_t total = 0;
+  for (auto p : parts) {
+    auto v = parse_int(p);
+    if (!v || *v < 0 || p.empty()) return std::nullopt;
+    total = total * 60 + *v;
+  }
+  return total;
+}
+}  // namespace
+
+std::optional<std::int64_t> parse_duration_s(std::string_view s) {
+  s = trim(s);
+  if (s.empty()) return std::nullopt;
+  constexpr std::int64_t kMax = std::int64_t{1} << 40;  // ~35k years: guards against overflow
+  // Slurm: "D-HH[:MM[:SS]]"
+  if (auto dash = s.find('-'); dash != std::string_view::npos && dash > 0) {
+    auto days = parse_int(s.substr(0, dash));
+    auto rest = s.substr(dash + 1);
+    if (!days || *days < 0 || *days > kMax / 86400) return std::nullopt;
+    auto parts = split(rest, ':');
+    if (parts.empty() || parts.size() > 3) return std::nullopt;
+    std::int64_t mult[3] = {3600, 60, 1}, total = *days * 86400;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      auto v = parse_int(parts[i]);
+      if (!v || *v < 0 || *v > kMax) return std::nullopt;
+      total += *v * mult[i];
+    }
+    return total;
+  }
+  if (s.find(':') != std::string_view::npos) return parse_clock(s);
+  std::int64_t unit = 1;
+  switch (s.back()) {
+    case 's':
+      unit = 1;
+      s.remove_suffix(1);
+      break;
+    case 'm':
+      unit = 60;
+      s.remove_suffix(1);
+      break;
+    case 'h':
+      unit = 3600;
+      s.remove_suffix(1);
+      break;
+    case 'd':
+      unit = 86400;
+      s.remove_suffix(1);
+      break;
+    default:
+      break;
+  }
+  auto v = parse_double(s);
+  if (!v || *v < 0 || *v * static_cast<double>(unit) > static_cast<double>(kMax))
+    return std::nullopt;
+  return static_cast<std::int64_t>(std::llround(*v * static_cast<double>(unit)));
+}
+
+}  // namespace zs

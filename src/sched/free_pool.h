@@ -1,0 +1,77 @@
+// FreePool: the usable devices of a cluster during one scheduling pass, indexed so that gang
+// placement is fast on 10,000 nodes (a pass must stay well under 100 ms).
+//
+// Indexes (all updated in O(1) per node change):
+//  - per type and per free-device count k, a bitset of nodes: best-fit is "lowest node id in
+//    the smallest bucket k >= need", ties broken by id;
+//  - per leaf switch, a histogram of nodes by free count: "how many nodes under this leaf have
+//    >= m free" is O(devices per node);
+//  - per type, the total free devices: the common "cluster is full" case fails in O(1).
+//
+// Placement rules (see docs/policies.md): a gang never mixes types; a job that fits one node
+// goes best-fit onto one node (keeping whole nodes free for large gangs); a multi-node gang goes
+// under as few leaf switches as possible (one leaf, else one spine, else the fewest leaves);
+// inside a node, devices are taken from as few link islands as possible.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "sched/shape.h"
+#include "sched/snapshot.h"
+
+namespace zs {
+
+class FreePool {
+ public:
+  FreePool(const Cluster& cluster, std::span<const NodeState> nodes);
+
+  const Cluster& cluster() const { return *cluster_; }
+  int free_of_type(TypeId t) const { return t < free_of_type_.size() ? free_of_type_[t] : 0; }
+  std::uint64_t free_mask(NodeId n) const { return free_[n]; }
+  int free_count(NodeId n) const { return count_[n]; }
+  int free_total() const { return free_total_; }
+
+  // A placement for `job` on type `type` with the current free devices, or nullopt.
+  std::optional<Placement> find(const Job& job, TypeId type) const;
+
+  // Devices (and the job's CPU/memory share) leave / return to the pool.
+  void take(const Placement& p, const Job& job);
+  void give(const Placement& p, const Job& job);
+  // Devices only (reservations): no CPU/memory accounting.
+  void remove_devices(const Placement& p);
+  void add_devices(const Placement& p);
+
+  // Share of free devices that sit on partly-used nodes: 0 when every free device is on a
+  // fully free node, near 1 when free devices are scattered. 0 when nothing is free.
+  double fragmentation() const;
+
+ private:
+  void set_mask(NodeId n, std::uint64_t mask);
+  bool resources_ok(NodeId n, int devices, const Job& job) const;
+  std::uint64_t pick_devices(NodeId n, int need) const;
+  std::optional<NodeId> best_fit_node(TypeId t, int need, const Job& job,
+                                      std::span<const NodeId> exclude) const;
+  // Nodes of `leaf` with >= need free (and room for the job's CPU/memory), best fit first.
+  void candidates_in_leaf(std::uint32_t leaf, int need, const Job& job,
+                          std::vector<NodeId>& out) const;
+  int leaf_count_ge(std::uint32_t leaf, int need) const;
+
+  const Cluster* cluster_;
+  int kmax_ = 0;                     // largest node's device count + 1 (histogram width)
+  std::vector<std::uint64_t> free_;  // usable free devices per node
+  std::vector<std::uint8_t> count_;  // popcount(free_)
+  std::vector<double> free_cpu_, free_mem_;
+  std::vector<int> free_of_type_;
+  int free_total_ = 0;
+  int free_on_empty_nodes_ = 0;          // free devices on nodes whose every device is free
+  std::vector<std::uint64_t> capacity_;  // all devices of a node that are up and healthy
+  // buckets_[type][k] = bitset over node ids (words_ words)
+  std::size_t words_ = 0;
+  std::vector<std::vector<std::vector<std::uint64_t>>> buckets_;
+  std::vector<int> leaf_hist_;  // leaf * kmax_ + k
+  std::vector<std::vector<std::uint32_t>> leaves_of_type_;
+};
+
+}  // namespace zs

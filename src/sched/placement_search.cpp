@@ -1,0 +1,144 @@
+#include "sched/placement_search.h"
+
+#include <algorithm>
+#include <bit>
+#include <numeric>
+
+namespace zs {
+
+bool FailMemo::known_to_fail(const Job& job, TypeId type, const Shape& s) const {
+  for (const Fail& f : fails_) {
+    if (f.type != type || job.cpu_per_accel < f.cpu || job.mem_gib_per_accel < f.mem) continue;
+    if (s.nodes >= f.shape.nodes && s.per_node >= f.shape.per_node &&
+        (f.shape.remainder == 0 || s.remainder >= f.shape.remainder || s.nodes > f.shape.nodes))
+      return true;
+  }
+  return false;
+}
+
+void FailMemo::record(const Job& job, TypeId type, const Shape& shape) {
+  if (fails_.size() < 64) fails_.push_back({type, shape, job.cpu_per_accel, job.mem_gib_per_accel});
+}
+
+namespace {
+// A type's speed for a job: measured throughput if the table has it, else the catalog's dense
+// 16-bit peak, else 0 (unknown; sorts last, then by id).
+double type_speed(const Snapshot& s, const Job& job, TypeId t) {
+  if (s.throughput && job.model >= 0)
+    if (auto tp = s.throughput->throughput(job.model, t, job.accel_count)) return *tp;
+  return 0.0;
+}
+}  // namespace
+
+double speed_factor(const Snapshot& s, const Job& job, TypeId type) {
+  if (!s.throughput) return 1.0;
+  return s.throughput->duration_factor(job.model, job.recorded_type, type, job.accel_count);
+}
+
+std::vector<TypeId> candidate_types(const Snapshot& s, const Job& job, bool by_speed) {
+  std::vector<TypeId> types;
+  const auto& have = s.cluster->accels_of_type;
+  for (TypeId t = 0; t < have.size(); ++t)
+    if (have[t] > 0 && job.accepted.contains(t)) types.push_back(t);
+  if (by_speed && types.size() > 1) {
+    std::vector<std::pair<double, TypeId>> keyed;
+    for (TypeId t : types) {
+      double speed = type_speed(s, job, t);
+      if (speed == 0.0 && s.catalog) {
+        const auto& a = s.catalog->type(t);
+        // Peak figures only order types with no measured throughput; unknown peaks last.
+        speed = 1e-6 * a.bf16_tflops.value_or(a.fp16_tflops.value_or(a.fp32_tflops.value_or(0.0)));
+      }
+      keyed.emplace_back(-speed, t);
+    }
+    std::stable_sort(keyed.begin(), keyed.end());
+    for (std::size_t i = 0; i < keyed.size(); ++i) types[i] = keyed[i].second;
+  }
+  return types;
+}
+
+const RequestCache::Info& RequestCache::of(const Job& job) {
+  const int model = by_speed_ ? job.model : -1;
+  auto same = [&](const Entry& e) {
+    return e.accepted == job.accepted && e.model == model && e.accel_count == job.accel_count &&
+           e.nodes == job.nodes && e.per_node == job.per_node && e.cpu == job.cpu_per_accel &&
+           e.mem == job.mem_gib_per_accel && job.unknown_type.empty();
+  };
+  if (last_ < cache_.size() && same(cache_[last_])) return cache_[last_].info;
+  for (std::size_t i = 0; i < cache_.size(); ++i)
+    if (same(cache_[i])) return cache_[last_ = i].info;
+  if (cache_.size() >= 256) cache_.clear();  // bounded, for a pathological variety of requests
+  cache_.push_back(
+      {job.accepted, model, job.accel_count, job.nodes, job.per_node, job.cpu_per_accel,
+       job.mem_gib_per_accel,
+       Info{candidate_types(s_, job, by_speed_), never_fits(job, *s_.cluster, *s_.catalog)}});
+  last_ = cache_.size() - 1;
+  return cache_.back().info;
+}
+
+int usable_free_total(const Snapshot& s) {
+  int total = 0;
+  for (const NodeState& n : s.nodes) total += std::popcount(n.usable());
+  return total;
+}
+
+std::optional<Choice> place_now(const FreePool& pool, const Job& job,
+                                const std::vector<TypeId>& types, FailMemo* memo) {
+  for (TypeId t : types) {
+    if (pool.free_of_type(t) < job.accel_count) continue;
+    auto shape = shape_for(job, pool.cluster().max_per_node_of_type[t]);
+    if (!shape) continue;
+    if (memo && memo->known_to_fail(job, t, *shape)) continue;
+    if (auto p = pool.find(job, t)) return Choice{t, std::move(*p)};
+    if (memo) memo->record(job, t, *shape);
+  }
+  return std::nullopt;
+}
+
+std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& pool, const Job& job,
+                                          const std::vector<TypeId>& types, TimeMs now) {
+  std::vector<std::uint32_t> ending;
+  for (std::uint32_t i = 0; i < s.running.size(); ++i) {
+    const RunningJob& r = s.running[i];
+    if (r.expected_end < kNever && std::find(types.begin(), types.end(), r.type) != types.end())
+      ending.push_back(i);
+  }
+  std::sort(ending.begin(), ending.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const auto& ra = s.running[a];
+    const auto& rb = s.running[b];
+    return ra.expected_end != rb.expected_end ? ra.expected_end < rb.expected_end
+                                              : ra.job->id < rb.job->id;
+  });
+  FreePool future = pool;
+  std::size_t i = 0;
+  while (i < ending.size()) {
+    const TimeMs t = s.running[ending[i]].expected_end;
+    bool grew = false;
+    for (; i < ending.size() && s.running[ending[i]].expected_end == t; ++i) {
+      const RunningJob& r = s.running[ending[i]];
+      future.give(r.placement, *r.job);
+      grew = true;
+    }
+    if (!grew) continue;
+    if (auto c = place_now(future, job, types, nullptr))
+      return Reservation{job.id, c->type, std::max(t, now), std::move(c->placement)};
+  }
+  return std::nullopt;
+}
+
+std::vector<std::uint32_t> priority_order(std::span<const PendingJob> pending) {
+  std::vector<std::uint32_t> order(pending.size());
+  std::iota(order.begin(), order.end(), 0u);
+  auto before = [&](std::uint32_t a, std::uint32_t b) {
+    const Job& x = *pending[a].job;
+    const Job& y = *pending[b].job;
+    if (x.priority != y.priority) return x.priority > y.priority;
+    if (x.submit != y.submit) return x.submit < y.submit;
+    return x.id < y.id;
+  };
+  if (!std::is_sorted(order.begin(), order.end(), before))
+    std::sort(order.begin(), order.end(), before);
+  return order;
+}
+
+}  // namespace zs

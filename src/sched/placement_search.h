@@ -1,0 +1,85 @@
+// Helpers shared by the policies: trying a job on its accepted types, remembering which gang
+// shapes already failed in this pass, and finding when a blocked job could start.
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "sched/decision.h"
+#include "sched/free_pool.h"
+#include "sched/snapshot.h"
+
+namespace zs {
+
+struct Choice {
+  TypeId type = 0;
+  Placement placement;
+};
+
+// Within one pass the pool only shrinks (until something is given back), so if a shape failed,
+// any larger shape of the same type fails too. Remembering that turns "the cluster is full and
+// 100,000 jobs wait" into O(1) per job.
+class FailMemo {
+ public:
+  bool known_to_fail(const Job& job, TypeId type, const Shape& shape) const;
+  void record(const Job& job, TypeId type, const Shape& shape);
+  void clear() { fails_.clear(); }
+
+ private:
+  struct Fail {
+    TypeId type;
+    Shape shape;
+    double cpu, mem;
+  };
+  std::vector<Fail> fails_;
+};
+
+// Accepted types present in the cluster, in the order to try them: by catalog id, or (when
+// `by_speed`) fastest first for this job according to the throughput table / catalog peaks.
+std::vector<TypeId> candidate_types(const Snapshot& s, const Job& job, bool by_speed);
+
+// Per-pass memo of what depends only on a job's request, not on the job: its candidate types
+// and whether it can ever fit. Most jobs share a handful of request shapes, and a pass over
+// 100,000 jobs must not allocate or re-derive per job.
+class RequestCache {
+ public:
+  RequestCache(const Snapshot& s, bool by_speed) : s_(s), by_speed_(by_speed) {}
+  struct Info {
+    std::vector<TypeId> types;  // candidate_types()
+    std::optional<std::string> never_fits;
+  };
+  const Info& of(const Job& job);
+
+ private:
+  struct Entry {
+    TypeSet accepted;
+    int model, accel_count, nodes, per_node;
+    double cpu, mem;
+    Info info;
+  };
+  const Snapshot& s_;
+  bool by_speed_;
+  std::vector<Entry> cache_;
+  std::size_t last_ = 0;
+};
+
+// Usable free devices in the whole cluster (cheap: no index is built).
+int usable_free_total(const Snapshot& s);
+
+// First accepted type (in `types` order) where the job fits now.
+std::optional<Choice> place_now(const FreePool& pool, const Job& job,
+                                const std::vector<TypeId>& types, FailMemo* memo);
+
+// Earliest time (>= now) and devices at which `job` could start if running jobs end at their
+// expected_end, given the devices free in `pool` now. nullopt if it cannot be bounded (jobs
+// without a walltime hold what it needs).
+std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& pool, const Job& job,
+                                          const std::vector<TypeId>& types, TimeMs now);
+
+// Pending indices in (priority desc, submit asc, id asc) order.
+std::vector<std::uint32_t> priority_order(std::span<const PendingJob> pending);
+
+// Estimated run time of `job` on `type` relative to its walltime or duration (for hetero);
+// returns a factor: < 1 means faster than on the type it was measured on.
+double speed_factor(const Snapshot& s, const Job& job, TypeId type);
+
+}  // namespace zs

@@ -1,0 +1,31 @@
+// A scheduling policy: a pure function of (snapshot, now) -> decisions.
+//
+// No clock, threads, I/O or global state: the same snapshot and time give the same decisions,
+// bit for bit, in the simulator and in the live controller. Ties are broken by job id.
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sched/decision.h"
+#include "sched/snapshot.h"
+
+namespace zs {
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  virtual std::string_view name() const = 0;
+  virtual Decisions decide(const Snapshot& snapshot, TimeMs now) const = 0;
+  // True if the policy reads the oracle fields (remaining_ms): simulation only.
+  virtual bool needs_oracle() const { return false; }
+  // True if the policy may preempt running jobs.
+  virtual bool preemptive() const { return false; }
+};
+
+// fifo, easy, las, srtf, hetero. Throws InputError naming the known policies otherwise.
+std::unique_ptr<Policy> make_policy(std::string_view name);
+const std::vector<std::string>& policy_names();
+
+}  // namespace zs

@@ -1,0 +1,80 @@
+// The input of one scheduling pass: everything `decide` may look at, and nothing else.
+//
+// The controller builds it from the store, the simulator from its event state. Spans point
+// into the caller's memory, so building a snapshot copies nothing per job.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/cluster.h"
+#include "core/job.h"
+#include "core/throughput.h"
+#include "core/time.h"
+
+namespace zs {
+
+// One node's devices now. Usable = free & healthy, and nothing at all when the node is down.
+struct NodeState {
+  std::uint64_t free = 0;  // bit d set: device d holds no job
+  std::uint64_t healthy = ~std::uint64_t{0};
+  bool up = true;
+  double free_cpu = 0;  // cores not held by jobs
+  double free_mem_gib = 0;
+  std::uint64_t usable() const { return up ? (free & healthy) : 0; }
+};
+
+// A job's devices on one node.
+struct Slot {
+  NodeId node = 0;
+  std::uint64_t devices = 0;
+  bool operator==(const Slot&) const = default;
+};
+using Placement = std::vector<Slot>;
+
+struct RunningJob {
+  const Job* job = nullptr;
+  TypeId type = 0;
+  Placement placement;
+  TimeMs started = 0;
+  TimeMs expected_end = kNever;  // started + walltime limit: what a real scheduler knows
+  TimeMs attained_accel_ms = 0;  // service so far, all runs, in accelerator-milliseconds
+  TimeMs remaining_ms = -1;      // oracle only (simulation): true time left, -1 unknown
+  TimeMs waited_ms = 0;          // how long it waited before this run started
+  TimeMs previous_run_ms = 0;    // length of the run before that wait (0: first run)
+};
+
+struct PendingJob {
+  const Job* job = nullptr;
+  TimeMs attained_accel_ms = 0;  // service received before a preemption
+  TimeMs waiting_since = 0;      // submit time, or the time it was last preempted
+  TimeMs last_run_ms = 0;        // length of the last run (0 if it never ran)
+  TimeMs remaining_ms = -1;      // oracle only: run time left on its recorded type
+};
+
+// Policy tuning; defaults are what `zs sim` uses unless flags say otherwise.
+struct SchedParams {
+  // LAS queue thresholds in accelerator-seconds of attained service (Tiresias' 2D-LAS):
+  // queue 0 below the first, queue 1 below the second, ...
+  std::vector<double> las_thresholds_accel_s = {3600.0, 36000.0};
+  // A demoted job waiting longer than promote_factor x its last run is promoted to queue 0.
+  double las_promote_factor = 2.0;
+  // Starvation guard: a job waiting this long may preempt any job of a lower class.
+  TimeMs starvation_ms = 48LL * 3600 * 1000;
+  // Preemptive policies never preempt a job that has run less than this in its current run:
+  // without it, promotion and demotion can hand the same devices back and forth every few
+  // milliseconds (each hand-over costing the restart time).
+  TimeMs min_run_ms = 5LL * 60 * 1000;
+};
+
+struct Snapshot {
+  const Cluster* cluster = nullptr;
+  const Catalog* catalog = nullptr;
+  const ThroughputTable* throughput = nullptr;  // optional: speeds for `hetero`
+  std::span<const NodeState> nodes;             // indexed by NodeId
+  std::span<const RunningJob> running;
+  std::span<const PendingJob> pending;
+  SchedParams params;
+};
+
+}  // namespace zs

@@ -1,0 +1,127 @@
+#include "sim/report.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace zs {
+
+namespace {
+
+// Rounds to 6 significant decimals so JSON output is stable and readable.
+double r6(double v) {
+  return std::round(v * 1e6) / 1e6;
+}
+
+std::string human_duration(double s) {
+  if (s < 120) return fmt::format("{:.1f}s", s);
+  if (s < 2 * 3600) return fmt::format("{:.1f}m", s / 60);
+  if (s < 2 * 86400) return fmt::format("{:.2f}h", s / 3600);
+  return fmt::format("{:.2f}d", s / 86400);
+}
+
+std::string table(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
+  std::string out = fmt::format(
+      "{:<8} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>6} {:>6} {:>7}\n",
+      "policy", "jobs", "rej", "avg JCT", "p50 JCT", "p95 JCT", "p99 JCT", "avg queue", "slowdown",
+      "makespan", "util", "frag", "preempt");
+  for (const auto& p : ps)
+    out += fmt::format(
+        "{:<8} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9.2f} {:>9} {:>5.1f}% {:>5.1f}% "
+        "{:>7}\n",
+        p.policy, p.jobs, p.rejected, human_duration(p.avg_jct_s), human_duration(p.p50_jct_s),
+        human_duration(p.p95_jct_s), human_duration(p.p99_jct_s), human_duration(p.avg_queue_s),
+        p.avg_bounded_slowdown, human_duration(p.makespan_s), 100 * p.utilization,
+        100 * p.fragmentation, p.preemptions);
+  if (ps.size() > 1) {
+    const PolicyMetrics* best = &ps.front();
+    for (const auto& p : ps)
+      if (p.jobs > 0 && p.avg_jct_s < best->avg_jct_s) best = &p;
+    out += fmt::format("best average JCT: {}", best->policy);
+    for (const auto& p : ps)
+      if (p.policy == "fifo" && best->avg_jct_s > 0 && &p != best)
+        out += fmt::format(" ({:.2f}x better than fifo)", p.avg_jct_s / best->avg_jct_s);
+    out += "\n";
+  }
+  if (with_tenants) {
+    for (const auto& p : ps) {
+      out += fmt::format("\n{} per tenant:\n{:<20} {:>7} {:>10} {:>10}\n", p.policy, "tenant",
+                         "jobs", "avg JCT", "avg queue");
+      for (const auto& t : p.tenants)
+        out += fmt::format("{:<20} {:>7} {:>10} {:>10}\n", t.tenant.empty() ? "-" : t.tenant,
+                           t.jobs, human_duration(t.avg_jct_s), human_duration(t.avg_queue_s));
+    }
+  }
+  return out;
+}
+
+std::string json(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
+  nlohmann::ordered_json root;
+  root["policies"] = nlohmann::ordered_json::array();
+  for (const auto& p : ps) {
+    nlohmann::ordered_json j;
+    j["policy"] = p.policy;
+    j["jobs"] = p.jobs;
+    j["rejected"] = p.rejected;
+    j["avg_jct_s"] = r6(p.avg_jct_s);
+    j["p50_jct_s"] = r6(p.p50_jct_s);
+    j["p95_jct_s"] = r6(p.p95_jct_s);
+    j["p99_jct_s"] = r6(p.p99_jct_s);
+    j["avg_queue_s"] = r6(p.avg_queue_s);
+    j["avg_bounded_slowdown"] = r6(p.avg_bounded_slowdown);
+    j["makespan_s"] = r6(p.makespan_s);
+    j["utilization"] = r6(p.utilization);
+    j["fragmentation"] = r6(p.fragmentation);
+    j["preemptions"] = p.preemptions;
+    j["backfilled"] = p.backfilled;
+    j["killed_at_walltime"] = p.killed_at_walltime;
+    if (with_tenants) {
+      j["tenants"] = nlohmann::ordered_json::array();
+      for (const auto& t : p.tenants)
+        j["tenants"].push_back({{"tenant", t.tenant},
+                                {"jobs", t.jobs},
+                                {"avg_jct_s", r6(t.avg_jct_s)},
+                                {"avg_queue_s", r6(t.avg_queue_s)}});
+    }
+    root["policies"].push_back(std::move(j));
+  }
+  return root.dump(2) + "\n";
+}
+
+std::string csv(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
+  std::string out =
+      "policy,jobs,rejected,avg_jct_s,p50_jct_s,p95_jct_s,p99_jct_s,avg_queue_s,avg_bounded_"
+      "slowdown,"
+      "makespan_s,utilization,fragmentation,preemptions,backfilled,killed_at_walltime\n";
+  for (const auto& p : ps)
+    out += fmt::format(
+        "{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f},{:.6f},{:.6f},{},{},{}\n",
+        p.policy, p.jobs, p.rejected, p.avg_jct_s, p.p50_jct_s, p.p95_jct_s, p.p99_jct_s,
+        p.avg_queue_s, p.avg_bounded_slowdown, p.makespan_s, p.utilization, p.fragmentation,
+        p.preemptions, p.backfilled, p.killed_at_walltime);
+  if (with_tenants) {
+    out += "\npolicy,tenant,jobs,avg_jct_s,avg_queue_s\n";
+    for (const auto& p : ps)
+      for (const auto& t : p.tenants)
+        out += fmt::format("{},{},{},{:.3f},{:.3f}\n", p.policy, t.tenant, t.jobs, t.avg_jct_s,
+                           t.avg_queue_s);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_report(const std::vector<PolicyMetrics>& policies, ReportFormat format,
+                          bool with_tenants) {
+  switch (format) {
+    case ReportFormat::kJson:
+      return json(policies, with_tenants);
+    case ReportFormat::kCsv:
+      return csv(policies, with_tenants);
+    case ReportFormat::kTable:
+      break;
+  }
+  return table(policies, with_tenants);
+}
+
+}  // namespace zs

@@ -1,0 +1,383 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <queue>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "sched/shape.h"
+
+namespace zs {
+
+namespace {
+
+enum class State : std::uint8_t { kFuture, kPending, kRunning, kDone, kRejected };
+
+struct SimJob {
+  const Job* job = nullptr;
+  State state = State::kFuture;
+  double remaining = 1.0;  // fraction of the work still to do
+  TimeMs attained = 0;     // accelerator-ms before the current run
+  TimeMs waiting_since = 0;
+  TimeMs last_run = 0;
+  // current run
+  TypeId type = 0;
+  Placement placement;
+  TimeMs start = 0, end = 0, overhead = 0, limit = kNever;
+  double full_run_ms = 0;  // whole job's run time on the current type
+  std::uint32_t epoch = 0;
+  std::uint32_t running_slot = 0;  // index in the running vector
+};
+
+struct Finish {
+  TimeMs at;
+  JobId id;
+  std::uint32_t index;
+  std::uint32_t epoch;
+  bool operator>(const Finish& o) const { return at != o.at ? at > o.at : id > o.id; }
+};
+
+class Simulation {
+ public:
+  Simulation(const Cluster& c, const Catalog& cat, const ThroughputTable* speeds,
+             std::span<const Job> jobs, const Policy& policy, const SimOptions& opt)
+      : cluster_(c), catalog_(cat), speeds_(speeds), policy_(policy), opt_(opt) {
+    order_.resize(jobs.size());
+    for (std::size_t i = 0; i < jobs.size(); ++i) order_[i] = &jobs[i];
+    std::sort(order_.begin(), order_.end(), [](const Job* a, const Job* b) {
+      return a->submit != b->submit ? a->submit < b->submit : a->id < b->id;
+    });
+    sim_.resize(order_.size());
+    index_.reserve(order_.size());
+    for (std::uint32_t i = 0; i < order_.size(); ++i) {
+      sim_[i].job = order_[i];
+      if (!index_.emplace(order_[i]->id, i).second)
+        throw std::invalid_argument("duplicate job id " + std::to_string(order_[i]->id));
+    }
+    nodes_.resize(c.nodes.size());
+    for (std::size_t n = 0; n < c.nodes.size(); ++n) {
+      const Node& node = c.nodes[n];
+      nodes_[n].free = node.accel_count >= 64 ? ~0ull : ((1ull << node.accel_count) - 1);
+      nodes_[n].free_cpu = node.cpu_cores;
+      nodes_[n].free_mem_gib = node.memory_gib;
+      free_devices_ += node.accel_count;
+      free_on_empty_ += node.accel_count;
+    }
+    result_.policy = std::string(policy.name());
+    result_.total_accels = c.total_accels();
+    result_.jobs.resize(jobs.size());
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      auto& o = result_.jobs[i];
+      o.id = jobs[i].id;
+      o.tenant = jobs[i].tenant;
+      o.submit = jobs[i].submit;
+      o.accel_count = jobs[i].accel_count;
+      out_index_.emplace(jobs[i].id, static_cast<std::uint32_t>(i));
+    }
+  }
+
+  SimResult run() {
+    if (order_.empty()) return std::move(result_);
+    result_.first_submit = order_.front()->submit;
+    last_time_ = result_.first_submit;
+    result_.last_end = result_.first_submit;
+    std::size_t next_arrival = 0;
+    TimeMs wake = kNever;
+    std::size_t finished = 0, reported = 0;
+    while (true) {
+      TimeMs t = kNever;
+      if (next_arrival < order_.size()) t = order_[next_arrival]->submit;
+      if (!finishes_.empty()) t = std::min(t, finishes_.top().at);
+      if (wake < kNever && (!pending_.empty())) t = std::min(t, wake);
+      if (t == kNever) break;
+      advance_to(t);
+      bool changed = false;
+      while (!finishes_.empty() && finishes_.top().at == t) {
+        Finish f = finishes_.top();
+        finishes_.pop();
+        if (sim_[f.index].epoch != f.epoch || sim_[f.index].state != State::kRunning) continue;
+        finish(f.index, t);
+        ++finished;
+        changed = true;
+      }
+      while (next_arrival < order_.size() && order_[next_arrival]->submit == t) {
+        arrive(static_cast<std::uint32_t>(next_arrival++), t);
+        changed = true;
+      }
+      if (!changed && t < wake) continue;
+      if (pending_.empty()) {
+        wake = kNever;
+        continue;
+      }
+      wake = schedule(t);
+      if (opt_.progress && finished - reported > order_.size() / 200) {
+        reported = finished;
+        opt_.progress(static_cast<double>(finished) / static_cast<double>(order_.size()));
+      }
+    }
+    // Anything still waiting could not be placed even on an idle cluster.
+    for (const PendingJob& p : pending_) {
+      auto& o = out(p.job->id);
+      o.rejected = true;
+      o.reject_reason = "could not be placed even when the cluster was idle";
+      sim_[index_.at(p.job->id)].state = State::kRejected;
+    }
+    pending_.clear();
+    if (opt_.progress) opt_.progress(1.0);
+    return std::move(result_);
+  }
+
+ private:
+  JobOutcome& out(JobId id) { return result_.jobs[out_index_.at(id)]; }
+
+  // Integrates utilization and fragmentation up to time t.
+  void advance_to(TimeMs t) {
+    const double dt = static_cast<double>(t - last_time_);
+    if (dt > 0) {
+      const int busy = result_.total_accels - free_devices_;
+      result_.busy_accel_ms += dt * busy;
+      if (free_devices_ > 0)
+        result_.fragmentation_ms +=
+            dt * (1.0 - static_cast<double>(free_on_empty_) / free_devices_);
+    }
+    last_time_ = t;
+  }
+
+  void set_free(NodeId n, std::uint64_t mask) {
+    const Node& node = cluster_.nodes[n];
+    const std::uint64_t all = node.accel_count >= 64 ? ~0ull : ((1ull << node.accel_count) - 1);
+    const int before = std::popcount(nodes_[n].free), after = std::popcount(mask);
+    free_devices_ += after - before;
+    free_on_empty_ -= nodes_[n].free == all ? before : 0;
+    free_on_empty_ += mask == all ? after : 0;
+    nodes_[n].free = mask;
+  }
+
+  void arrive(std::uint32_t i, TimeMs t) {
+    SimJob& s = sim_[i];
+    if (auto why = never_fits(*s.job, cluster_, catalog_)) {
+      s.state = State::kRejected;
+      auto& o = out(s.job->id);
+      o.rejected = true;
+      o.reject_reason = *why;
+      return;
+    }
+    s.state = State::kPending;
+    s.waiting_since = t;
+    insert_pending(i);
+  }
+
+  PendingJob pending_entry(std::uint32_t i) const {
+    const SimJob& s = sim_[i];
+    PendingJob p;
+    p.job = s.job;
+    p.attained_accel_ms = s.attained;
+    p.waiting_since = s.waiting_since;
+    p.last_run_ms = s.last_run;
+    if (policy_.needs_oracle()) {
+      const double dur = static_cast<double>(s.job->duration);
+      p.remaining_ms = static_cast<TimeMs>(std::ceil(s.remaining * dur));
+    }
+    return p;
+  }
+
+  // Pending jobs stay sorted by (submit, id): the order most policies want, so their sort
+  // is a linear check.
+  void insert_pending(std::uint32_t i) {
+    const Job* j = sim_[i].job;
+    auto pos = std::upper_bound(
+        pending_.begin(), pending_.end(), j, [](const Job* a, const PendingJob& b) {
+          return a->submit != b.job->submit ? a->submit < b.job->submit : a->id < b.job->id;
+        });
+    pending_.insert(pos, pending_entry(i));
+  }
+
+  void remove_pending(const Job* j) {
+    auto pos = std::lower_bound(
+        pending_.begin(), pending_.end(), j, [](const PendingJob& a, const Job* b) {
+          return a.job->submit != b->submit ? a.job->submit < b->submit : a.job->id < b->id;
+        });
+    if (pos == pending_.end() || pos->job != j)
+      throw std::logic_error("job " + std::to_string(j->id) + " is not pending");
+    pending_.erase(pos);
+  }
+
+  void release(SimJob& s, TimeMs t) {
+    for (const Slot& slot : s.placement) {
+      set_free(slot.node, nodes_[slot.node].free | slot.devices);
+      const int d = std::popcount(slot.devices);
+      nodes_[slot.node].free_cpu += d * s.job->cpu_per_accel;
+      nodes_[slot.node].free_mem_gib += d * s.job->mem_gib_per_accel;
+    }
+    const TimeMs ran = t - s.start;
+    s.attained += ran * s.job->accel_count;
+    s.last_run = ran;
+    auto& o = out(s.job->id);
+    o.run_ms += ran;
+    // Remove from the running vector (swap with last).
+    const std::uint32_t slot = s.running_slot;
+    running_[slot] = running_.back();
+    running_index_[slot] = running_index_.back();
+    sim_[running_index_[slot]].running_slot = slot;
+    running_.pop_back();
+    running_index_.pop_back();
+    s.placement.clear();
+  }
+
+  void finish(std::uint32_t i, TimeMs t) {
+    SimJob& s = sim_[i];
+    release(s, t);
+    s.state = State::kDone;
+    auto& o = out(s.job->id);
+    o.end = t;
+    o.killed_at_walltime =
+        (t - s.start) >= s.limit &&
+        (t - s.start) < s.overhead + static_cast<TimeMs>(std::ceil(s.remaining * s.full_run_ms));
+    result_.last_end = std::max(result_.last_end, t);
+  }
+
+  void preempt(std::uint32_t i, TimeMs t) {
+    SimJob& s = sim_[i];
+    if (s.state != State::kRunning)
+      throw std::logic_error("preempting job " + std::to_string(s.job->id) +
+                             " that is not running");
+    const TimeMs progress = std::max<TimeMs>(0, t - s.start - s.overhead);
+    if (s.full_run_ms > 0) s.remaining = std::max(0.0, s.remaining - progress / s.full_run_ms);
+    release(s, t);
+    ++s.epoch;
+    s.state = State::kPending;
+    s.waiting_since = t;
+    out(s.job->id).preemptions += 1;
+    ++result_.preemptions;
+    insert_pending(i);
+  }
+
+  void start(const StartDecision& d, TimeMs t) {
+    auto it = index_.find(d.job);
+    if (it == index_.end()) throw std::logic_error("start of unknown job " + std::to_string(d.job));
+    SimJob& s = sim_[it->second];
+    if (s.state != State::kPending)
+      throw std::logic_error("start of job " + std::to_string(d.job) + " that is not pending");
+    const Job& j = *s.job;
+    int devices = 0;
+    for (const Slot& slot : d.placement) {
+      if (slot.node >= nodes_.size()) throw std::logic_error("placement on unknown node");
+      if (cluster_.nodes[slot.node].type != d.type)
+        throw std::logic_error("gang mixes accelerator types");
+      if ((nodes_[slot.node].free & slot.devices) != slot.devices)
+        throw std::logic_error("job " + std::to_string(d.job) + " placed on busy devices of node " +
+                               cluster_.nodes[slot.node].name);
+      devices += std::popcount(slot.devices);
+    }
+    if (devices != j.accel_count)
+      throw std::logic_error("job " + std::to_string(d.job) +
+                             " placed on the wrong number of devices");
+    for (const Slot& slot : d.placement) {
+      set_free(slot.node, nodes_[slot.node].free & ~slot.devices);
+      const int n = std::popcount(slot.devices);
+      nodes_[slot.node].free_cpu -= n * j.cpu_per_accel;
+      nodes_[slot.node].free_mem_gib -= n * j.mem_gib_per_accel;
+    }
+    remove_pending(&j);
+    s.state = State::kRunning;
+    s.type = d.type;
+    s.placement = d.placement;
+    s.start = t;
+    const double factor =
+        speeds_ ? speeds_->duration_factor(j.model, j.recorded_type, d.type, j.accel_count) : 1.0;
+    s.full_run_ms = static_cast<double>(j.duration) * factor;
+    s.overhead = out(j.id).preemptions > 0 ? opt_.preempt_cost_ms : 0;
+    TimeMs need = s.overhead + static_cast<TimeMs>(std::ceil(s.remaining * s.full_run_ms));
+    // A walltime is stated for the recorded type; on another type it scales with the speed.
+    const TimeMs limit =
+        j.walltime > 0
+            ? s.overhead + static_cast<TimeMs>(std::ceil(static_cast<double>(j.walltime) * factor))
+            : kNever;
+    s.limit = limit;
+    need = std::min(need, limit);
+    s.end = t + std::max<TimeMs>(need, 0);
+    ++s.epoch;
+    finishes_.push({s.end, j.id, it->second, s.epoch});
+    auto& o = out(j.id);
+    if (o.first_start < 0) o.first_start = t;
+    o.type = d.type;
+    o.backfilled = o.backfilled || d.backfilled;
+    RunningJob r;
+    r.job = &j;
+    r.type = d.type;
+    r.placement = d.placement;
+    r.started = t;
+    r.expected_end = limit < kNever ? t + limit : kNever;
+    r.waited_ms = t - s.waiting_since;
+    r.previous_run_ms = s.last_run;
+    s.running_slot = static_cast<std::uint32_t>(running_.size());
+    running_.push_back(std::move(r));
+    running_index_.push_back(it->second);
+  }
+
+  TimeMs schedule(TimeMs t) {
+    for (std::size_t k = 0; k < running_.size(); ++k) {
+      const SimJob& s = sim_[running_index_[k]];
+      running_[k].attained_accel_ms = s.attained + (t - s.start) * s.job->accel_count;
+      running_[k].remaining_ms = s.end - t;
+    }
+    Snapshot snap;
+    snap.cluster = &cluster_;
+    snap.catalog = &catalog_;
+    snap.throughput = speeds_;
+    snap.nodes = nodes_;
+    snap.running = running_;
+    snap.pending = pending_;
+    snap.params = opt_.sched;
+    Decisions d = policy_.decide(snap, t);
+    ++result_.passes;
+    for (const auto& p : d.preemptions) {
+      auto it = index_.find(p.job);
+      if (it == index_.end()) throw std::logic_error("preemption of unknown job");
+      preempt(it->second, t);
+    }
+    for (const auto& s : d.starts) start(s, t);
+    for (const auto& r : d.rejections) {
+      auto it = index_.find(r.job);
+      if (it == index_.end() || sim_[it->second].state != State::kPending)
+        throw std::logic_error("rejection of a job that is not pending");
+      remove_pending(sim_[it->second].job);
+      sim_[it->second].state = State::kRejected;
+      auto& o = out(r.job);
+      o.rejected = true;
+      o.reject_reason = r.reason;
+    }
+    if (opt_.record_reservations)
+      for (const auto& r : d.reservations) result_.reservations.push_back({r.job, t, r.at});
+    return d.wake_at > t ? d.wake_at : kNever;
+  }
+
+  const Cluster& cluster_;
+  const Catalog& catalog_;
+  const ThroughputTable* speeds_;
+  const Policy& policy_;
+  const SimOptions& opt_;
+  std::vector<const Job*> order_;
+  std::vector<SimJob> sim_;
+  std::unordered_map<JobId, std::uint32_t> index_, out_index_;
+  std::vector<NodeState> nodes_;
+  std::vector<PendingJob> pending_;
+  std::vector<RunningJob> running_;
+  std::vector<std::uint32_t> running_index_;
+  std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishes_;
+  int free_devices_ = 0, free_on_empty_ = 0;
+  TimeMs last_time_ = 0;
+  SimResult result_;
+};
+
+}  // namespace
+
+SimResult simulate(const Cluster& cluster, const Catalog& catalog, const ThroughputTable* speeds,
+                   std::span<const Job> jobs, const Policy& policy, const SimOptions& options) {
+  Simulation sim(cluster, catalog, speeds, jobs, policy, options);
+  return sim.run();
+}
+
+}  // namespace zs

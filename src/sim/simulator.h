@@ -1,0 +1,65 @@
+// Discrete-event simulator: replays jobs against a cluster through the same `decide` as the
+// controller. Deterministic: no wall clock, no randomness (inputs are fully ordered), ties by id.
+//
+// Event order at one instant: finishes, then arrivals, then one scheduling pass whose
+// decisions are applied (preemptions, then starts, then rejections). A pass also runs at a
+// policy's requested wake-up time.
+#pragma once
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sched/policy.h"
+
+namespace zs {
+
+struct SimOptions {
+  SchedParams sched;
+  TimeMs preempt_cost_ms = 30'000;  // paid again by a preempted job each time it resumes
+  // Called now and then with the fraction of jobs finished (for a progress bar); may be empty.
+  std::function<void(double)> progress;
+  bool record_reservations = false;  // keep EASY reservations for property tests
+};
+
+struct JobOutcome {
+  JobId id = 0;
+  std::string tenant;
+  bool rejected = false;
+  std::string reject_reason;
+  TimeMs submit = 0;
+  TimeMs first_start = -1;
+  TimeMs end = -1;
+  TimeMs run_ms = 0;  // time holding accelerators, all runs (includes restart cost)
+  int accel_count = 0;
+  int preemptions = 0;
+  int type = -1;  // type of the last run
+  bool backfilled = false;
+  bool killed_at_walltime = false;
+};
+
+struct ReservationRecord {
+  JobId job = 0;
+  TimeMs made_at = 0;
+  TimeMs at = 0;
+};
+
+struct SimResult {
+  std::string policy;
+  std::vector<JobOutcome> jobs;  // in input order
+  int total_accels = 0;
+  TimeMs first_submit = 0, last_end = 0;
+  double busy_accel_ms = 0;     // integral of busy accelerators over time
+  double fragmentation_ms = 0;  // integral of FreePool::fragmentation() over time
+  long passes = 0;              // scheduling passes run
+  long preemptions = 0;
+  std::vector<ReservationRecord> reservations;
+};
+
+// `jobs` must have unique ids; they are replayed in (submit, id) order. A job that can never
+// fit is rejected at its arrival. Throws std::logic_error if a policy returns an invalid decision
+// (double-booked device, unknown job) - that is a bug, not bad input.
+SimResult simulate(const Cluster& cluster, const Catalog& catalog, const ThroughputTable* speeds,
+                   std::span<const Job> jobs, const Policy& policy, const SimOptions& options);
+
+}  // namespace zs

@@ -1,0 +1,38 @@
+// Reading job traces: the canonical CSV (docs/trace-format.md) and the public trace formats in
+// data/traces (Philly, Gavel, ElasticFlow, Pollux). Every bad row is reported with file, line
+// and column; with `skip_bad_rows` it is counted and skipped instead.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/job.h"
+#include "core/throughput.h"
+
+namespace zs {
+
+struct TraceOptions {
+  std::string format = "auto";  // or one of trace_formats()
+  bool skip_bad_rows = false;
+  int recorded_type = -1;  // --recorded-on: type the durations were measured on
+};
+
+struct Trace {
+  std::string format;
+  std::vector<Job> jobs;
+  int skipped_rows = 0;
+  std::vector<std::string> skipped;  // the first few skip messages
+};
+
+const std::vector<std::string>& trace_formats();
+
+// Picks the format from the header / first line (and file extension). Throws InputError when
+// the text matches no known format, naming the formats.
+std::string detect_trace_format(std::string_view text, const std::string& source);
+
+Trace read_trace_text(std::string_view text, const std::string& source, const TraceOptions& opt,
+                      const Catalog& catalog, const ThroughputTable& speeds);
+Trace read_trace_file(const std::string& path, const TraceOptions& opt, const Catalog& catalog,
+                      const ThroughputTable& speeds);
+
+}  // namespace zs
