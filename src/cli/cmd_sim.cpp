@@ -28,7 +28,7 @@ namespace {
 struct SimArgs {
   std::string cluster, trace, trace_format = "auto", policy = "easy", compare, format = "table";
   std::string walltime = "exact", recorded_on, throughputs, las_thresholds;
-  double preempt_cost_s = 30, load = 1.0, las_promote = 2.0, starvation_h = 48;
+  double preempt_cost_s = 30, load = 1.0, las_promote = 2.0, starvation_h = 48, min_run_s = 300;
   std::int64_t limit = 0;
   std::uint64_t seed = 1;
   bool skip_bad_rows = false, tenants = false, timing = false, no_progress = false;
@@ -112,7 +112,11 @@ int run_sim(const SimArgs& a) {
   opt.preempt_cost_ms = seconds_to_ms(a.preempt_cost_s);
   if (a.preempt_cost_s < 0) throw InputError("--preempt-cost-s", "must be >= 0");
   opt.sched.las_promote_factor = a.las_promote;
+  if (a.starvation_h <= 0) throw InputError("--starvation-h", "must be > 0");
+  if (a.min_run_s < 0) throw InputError("--min-run-s", "must be >= 0");
+  if (a.las_promote <= 0) throw InputError("--las-promote", "must be > 0");
   opt.sched.starvation_ms = seconds_to_ms(a.starvation_h * 3600);
+  opt.sched.min_run_ms = seconds_to_ms(a.min_run_s);
   if (!a.las_thresholds.empty()) {
     opt.sched.las_thresholds_accel_s.clear();
     for (auto p : split(a.las_thresholds, ',')) {
@@ -221,6 +225,9 @@ void register_sim(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--starvation-h", args->starvation_h,
                   "Hours of waiting after which a job outranks all others (las)")
+      ->capture_default_str();
+  cmd->add_option("--min-run-s", args->min_run_s,
+                  "Preemptive policies: never preempt a job before it ran this long")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads,
                   "Policies simulated in parallel (default: number of cores)");

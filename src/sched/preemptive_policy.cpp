@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "sched/placement_search.h"
 
@@ -12,19 +13,18 @@ namespace zs {
 int las_queue(TimeMs attained_accel_ms, const std::vector<double>& thresholds_accel_s) {
   int q = 0;
   for (double t : thresholds_accel_s)
-    if (static_cast<double>(attained_accel_ms) >= t * 1000.0) ++q;
+    if (attained_accel_ms >= static_cast<TimeMs>(std::ceil(t * 1000.0))) ++q;
   return q;
 }
 
 std::int64_t PreemptivePolicy::pending_class(const Snapshot& s, const PendingJob& p,
                                              TimeMs now) const {
   if (mode_ == Mode::kSrtf) return p.remaining_ms >= 0 ? p.remaining_ms : kNever;
-  const TimeMs waited = now - p.waiting_since;
-  if (waited >= s.params.starvation_ms) return -1;
+  if (p.waiting_since <= now - s.params.starvation_ms) return -1;
   int q = las_queue(p.attained_accel_ms, s.params.las_thresholds_accel_s);
   if (q > 0 && p.last_run_ms > 0 &&
-      static_cast<double>(waited) >=
-          s.params.las_promote_factor * static_cast<double>(p.last_run_ms))
+      now >= p.waiting_since + static_cast<TimeMs>(std::ceil(s.params.las_promote_factor *
+                                                             static_cast<double>(p.last_run_ms))))
     q = 0;
   return q;
 }
@@ -59,14 +59,15 @@ PreemptivePolicy::Key PreemptivePolicy::running_key(const Snapshot& s, const Run
   return {las_queue(attained, s.params.las_thresholds_accel_s), j.submit, 0, j.id};
 }
 
-TimeMs PreemptivePolicy::running_wake(const Snapshot& s, TimeMs now,
-                                      std::int64_t min_pending_cls) const {
+TimeMs PreemptivePolicy::running_wake(const Snapshot& s, TimeMs now, std::int64_t min_pending_cls,
+                                      const std::vector<Key>& running_keys) const {
   // Only times at which a preemption could newly become possible need a pass of their own;
   // everything else happens at an arrival or a finish anyway.
   TimeMs wake = kNever;
   const auto& th = s.params.las_thresholds_accel_s;
-  for (const RunningJob& r : s.running) {
-    const std::int64_t cls = running_key(s, r, now).cls;
+  for (std::size_t i = 0; i < s.running.size(); ++i) {
+    const RunningJob& r = s.running[i];
+    const std::int64_t cls = running_keys[i].cls;
     const TimeMs lease_end = r.started + s.params.min_run_ms;
     if (lease_end > now && cls > min_pending_cls) wake = std::min(wake, lease_end);
     if (mode_ != Mode::kLas || cls < 0 || cls < min_pending_cls) continue;
@@ -84,31 +85,17 @@ TimeMs PreemptivePolicy::running_wake(const Snapshot& s, TimeMs now,
   return wake;
 }
 
-TimeMs PreemptivePolicy::pending_wake(const Snapshot& s, const PendingJob& p, TimeMs now,
-                                      std::int64_t max_running_cls) const {
-  if (mode_ != Mode::kLas) return kNever;
-  TimeMs wake = kNever;
-  const TimeMs starve = p.waiting_since + s.params.starvation_ms;
-  if (starve > now && max_running_cls > -1) wake = starve;
-  if (p.last_run_ms > 0 && max_running_cls > 0 &&
-      las_queue(p.attained_accel_ms, s.params.las_thresholds_accel_s) > 0) {
-    const TimeMs promote =
-        p.waiting_since + static_cast<TimeMs>(std::ceil(s.params.las_promote_factor *
-                                                        static_cast<double>(p.last_run_ms)));
-    if (promote > now) wake = std::min(wake, promote);
-  }
-  return wake;
-}
-
 namespace {
 using Key = PreemptivePolicy::Key;
 
 // Order of the keys. LAS has a handful of classes and the caller's pending list is already
 // in (submit, id) order, so a stable bucket pass by class is usually all the sorting needed.
-// `tie_less` orders two jobs of the same class; `key_of` gives a job's full key.
-template <class KeyOf, class TieLess>
+// `tie_less` orders two jobs of the same class; `key_of` gives a job's full key;
+// `in_input_order(c)` says that jobs of class c are ordered as the snapshot lists them
+// (Snapshot::pending is in (submit, id) order), so that class needs no sort.
+template <class KeyOf, class TieLess, class InInputOrder>
 std::vector<std::uint32_t> sorted_order(const std::vector<std::int64_t>& cls, KeyOf key_of,
-                                        TieLess tie_less) {
+                                        TieLess tie_less, InInputOrder in_input_order) {
   std::vector<std::uint32_t> order(cls.size());
   auto& less = tie_less;
   std::int64_t lo = std::numeric_limits<std::int64_t>::max(),
@@ -124,7 +111,8 @@ std::vector<std::uint32_t> sorted_order(const std::vector<std::int64_t>& cls, Ke
       order[next[static_cast<std::size_t>(cls[i] - lo)]++] = i;
     for (std::size_t c = 0; c + 1 < start.size(); ++c) {
       auto b = order.begin() + start[c], e = order.begin() + start[c + 1];
-      if (!std::is_sorted(b, e, less)) std::sort(b, e, less);
+      if (!in_input_order(static_cast<std::int64_t>(c) + lo) && !std::is_sorted(b, e, less))
+        std::sort(b, e, less);
     }
     return order;
   }
@@ -161,12 +149,44 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
   std::vector<std::int64_t> pcls(s.pending.size());
   std::int64_t min_pcls = std::numeric_limits<std::int64_t>::max();
   TimeMs wake = kNever;
-  for (std::size_t i = 0; i < s.pending.size(); ++i) {
-    pcls[i] = pending_class(s, s.pending[i], now);
-    min_pcls = std::min(min_pcls, pcls[i]);
-    if (mode_ == Mode::kLas) wake = std::min(wake, pending_wake(s, s.pending[i], now, max_rcls));
+  if (mode_ == Mode::kLas) {
+    // The rules of pending_class() unrolled into one tight loop, plus the times at which a
+    // waiting job is promoted or starts starving (a pass is needed then).
+    std::vector<TimeMs> th;
+    for (double t : s.params.las_thresholds_accel_s)
+      th.push_back(static_cast<TimeMs>(std::ceil(t * 1000.0)));
+    const TimeMs starving_if_since = now - s.params.starvation_ms;
+    const double f = s.params.las_promote_factor;
+    for (std::size_t i = 0; i < s.pending.size(); ++i) {
+      const PendingJob& p = s.pending[i];
+      std::int64_t c;
+      if (p.waiting_since <= starving_if_since) {
+        c = -1;
+      } else {
+        int q = 0;
+        for (TimeMs t : th) q += p.attained_accel_ms >= t;
+        if (q > 0 && p.last_run_ms > 0) {
+          const TimeMs promote_at =
+              p.waiting_since +
+              static_cast<TimeMs>(std::ceil(f * static_cast<double>(p.last_run_ms)));
+          if (now >= promote_at)
+            q = 0;
+          else if (max_rcls > 0)
+            wake = std::min(wake, promote_at);
+        }
+        c = q;
+        if (max_rcls > -1) wake = std::min(wake, p.waiting_since + s.params.starvation_ms);
+      }
+      pcls[i] = c;
+      min_pcls = std::min(min_pcls, c);
+    }
+  } else {
+    for (std::size_t i = 0; i < s.pending.size(); ++i) {
+      pcls[i] = pending_class(s, s.pending[i], now);
+      min_pcls = std::min(min_pcls, pcls[i]);
+    }
   }
-  d.wake_at = std::min(wake, running_wake(s, now, min_pcls));
+  d.wake_at = std::min(wake, running_wake(s, now, min_pcls, rkeys));
   // Nothing free and nobody worth preempting: nothing can change in this pass.
   if (max_victim_cls <= min_pcls && usable_free_total(s) == 0) return d;
 
@@ -181,37 +201,35 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
           return x.waiting_since < y.waiting_since;
         if (x.job->submit != y.job->submit) return x.job->submit < y.job->submit;
         return x.job->id < y.job->id;
-      });
+      },
+      [&](std::int64_t c) { return mode_ == Mode::kLas && c != -1; });
 
-  // Victims, worst first; per type, prefix sums of their devices for a quick "could preempting
-  // every worse job make room at all?" check. Built on the first preemption attempt only.
-  std::vector<std::uint32_t> victims;
-  std::vector<std::vector<int>> prefix;
-  std::vector<bool> gone(s.running.size(), false);
-  auto build_victims = [&] {
-    for (std::uint32_t i = 0; i < s.running.size(); ++i)
-      if (now - s.running[i].started >= s.params.min_run_ms) victims.push_back(i);
-    std::sort(victims.begin(), victims.end(), [&](auto a, auto b) { return rkeys[b] < rkeys[a]; });
-    const std::size_t ntypes = s.cluster->accels_of_type.size();
-    prefix.assign(ntypes, {});
-    for (std::size_t t = 0; t < ntypes; ++t)
-      if (s.cluster->accels_of_type[t] > 0) prefix[t].assign(victims.size() + 1, 0);
-    for (std::size_t i = 0; i < victims.size(); ++i) {
-      const RunningJob& r = s.running[victims[i]];
-      for (std::size_t t = 0; t < ntypes; ++t)
-        if (!prefix[t].empty())
-          prefix[t][i + 1] = prefix[t][i] + (r.type == t ? r.job->accel_count : 0);
+  // Victims: running jobs past their lease, kept in a max-heap by key (worst on top). A job
+  // pops victims while they rank strictly below it; those it does not end up using are pushed
+  // back for the next job. `live` counts, per type, the devices of victims not yet preempted,
+  // for a quick "could preempting every victim make room at all?" check.
+  using Victim = std::pair<Key, std::uint32_t>;
+  std::vector<Victim> heap;
+  std::vector<int> live(s.cluster->accels_of_type.size(), 0);
+  for (std::uint32_t i = 0; i < s.running.size(); ++i)
+    if (now - s.running[i].started >= s.params.min_run_ms) {
+      heap.emplace_back(rkeys[i], i);
+      live[s.running[i].type] += s.running[i].job->accel_count;
     }
-  };
-  bool victims_built = false;
+  auto heap_less = [](const Victim& a, const Victim& b) { return a.first < b.first; };
+  std::make_heap(heap.begin(), heap.end(), heap_less);
 
   FailMemo memo;
-  std::vector<std::pair<std::int64_t, FailMemo>> preempt_fails;  // by the job's class
+  // Jobs come in ascending class, so the victims of a later job are a subset of an earlier
+  // one's: a shape that could not be placed by preempting stays impossible for later jobs.
+  FailMemo preempt_memo;
 
   for (std::uint32_t idx : order) {
     // Classes only get worse from here: with nothing free and no worse-class victim left,
     // no later job can start.
-    if (pool.free_total() == 0 && pcls[idx] >= max_victim_cls) break;
+    const std::int64_t cls = pcls[idx];
+    const bool victims_left = !heap.empty() && heap.front().first.cls > cls;
+    if (pool.free_total() == 0 && !victims_left) break;
     const Job& job = *s.pending[idx].job;
     const auto& info = requests.of(job);
     const auto& types = info.types;
@@ -224,65 +242,69 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
       d.rejections.push_back({job.id, *info.never_fits});
       continue;
     }
-    // Preemption: only victims in a strictly worse class.
-    const std::int64_t cls = pcls[idx];
-    if (cls >= max_victim_cls) continue;
-    if (!victims_built) {
-      build_victims();
-      victims_built = true;
-    }
-    const std::size_t worse = static_cast<std::size_t>(
-        std::partition_point(victims.begin(), victims.end(),
-                             [&](std::uint32_t v) { return rkeys[v].cls > cls; }) -
-        victims.begin());
-    if (worse == 0) continue;
+    if (!victims_left) continue;
     bool possible = false;
     for (TypeId t : types) {
-      if (prefix[t].empty()) continue;
       auto shape = shape_for(job, s.cluster->max_per_node_of_type[t]);
-      bool known = false;
-      for (const auto& [c2, m] : preempt_fails)
-        if (c2 <= cls && shape && m.known_to_fail(job, t, *shape)) known = true;
-      if (!known && pool.free_of_type(t) + prefix[t][worse] >= job.accel_count) possible = true;
+      if (shape && !preempt_memo.known_to_fail(job, t, *shape) &&
+          pool.free_of_type(t) + live[t] >= job.accel_count)
+        possible = true;
     }
     if (!possible) continue;
-    std::vector<std::uint32_t> released;
+    // Release the worst victims first. Try to place the job once enough devices are free, then
+    // again each time the released amount has doubled (and at the end): O(log R) placement
+    // searches per job instead of one per victim.
+    std::vector<Victim> released, skipped;
     std::optional<Choice> c;
-    for (std::size_t i = 0; i < worse && !c; ++i) {
-      const std::uint32_t v = victims[i];
-      const RunningJob& r = s.running[v];
-      if (gone[v] || !job.accepted.contains(r.type)) continue;
+    int released_devices = 0, next_try = job.accel_count;
+    while (!c && !heap.empty() && heap.front().first.cls > cls) {
+      std::pop_heap(heap.begin(), heap.end(), heap_less);
+      Victim v = heap.back();
+      heap.pop_back();
+      const RunningJob& r = s.running[v.second];
+      if (!job.accepted.contains(r.type)) {
+        skipped.push_back(v);
+        continue;
+      }
       pool.give(r.placement, *r.job);
       released.push_back(v);
-      if (pool.free_of_type(r.type) >= job.accel_count) c = place_now(pool, job, types, nullptr);
-    }
-    if (!c) {
-      for (std::uint32_t v : released) pool.take(s.running[v].placement, *s.running[v].job);
-      for (TypeId t : types) {
-        auto shape = shape_for(job, s.cluster->max_per_node_of_type[t]);
-        if (!shape) continue;
-        auto it = std::find_if(preempt_fails.begin(), preempt_fails.end(),
-                               [&](const auto& e) { return e.first == cls; });
-        if (it == preempt_fails.end())
-          it = preempt_fails.insert(preempt_fails.end(), {cls, FailMemo{}});
-        it->second.record(job, t, *shape);
+      released_devices += r.job->accel_count;
+      const bool last = heap.empty() || heap.front().first.cls <= cls;
+      if ((released_devices >= next_try || last) && pool.free_of_type(r.type) >= job.accel_count) {
+        c = place_now(pool, job, types, nullptr);
+        next_try = std::max(next_try, released_devices) * 2;
       }
+    }
+    auto push_back = [&](const Victim& v) {
+      heap.push_back(v);
+      std::push_heap(heap.begin(), heap.end(), heap_less);
+    };
+    for (const Victim& v : skipped) push_back(v);
+    if (!c) {
+      for (const Victim& v : released) {
+        pool.take(s.running[v.second].placement, *s.running[v.second].job);
+        push_back(v);
+      }
+      for (TypeId t : types)
+        if (auto shape = shape_for(job, s.cluster->max_per_node_of_type[t]))
+          preempt_memo.record(job, t, *shape);
       continue;
     }
     // Keep only the victims whose devices the new job really uses.
-    for (std::uint32_t v : released) {
-      const RunningJob& r = s.running[v];
+    for (const Victim& v : released) {
+      const RunningJob& r = s.running[v.second];
       if (overlaps(r.placement, c->placement)) {
-        gone[v] = true;
+        live[r.type] -= r.job->accel_count;
         d.preemptions.push_back({r.job->id, job.id});
       } else {
         pool.take(r.placement, *r.job);
+        push_back(v);
       }
     }
     pool.take(c->placement, job);
     d.starts.push_back({job.id, c->type, std::move(c->placement), false});
     memo.clear();  // devices came back: earlier failures may fit now
-    preempt_fails.clear();
+    preempt_memo.clear();
   }
   return d;
 }

@@ -35,9 +35,8 @@ class PreemptivePolicy : public Policy {
 
  private:
   // Times at which a preemption could newly become possible (a pass is needed then).
-  TimeMs running_wake(const Snapshot& s, TimeMs now, std::int64_t min_pending_cls) const;
-  TimeMs pending_wake(const Snapshot& s, const PendingJob& p, TimeMs now,
-                      std::int64_t max_running_cls) const;
+  TimeMs running_wake(const Snapshot& s, TimeMs now, std::int64_t min_pending_cls,
+                      const std::vector<Key>& running_keys) const;
   Mode mode_;
 };
 

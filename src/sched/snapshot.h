@@ -73,6 +73,8 @@ struct Snapshot {
   const ThroughputTable* throughput = nullptr;  // optional: speeds for `hetero`
   std::span<const NodeState> nodes;             // indexed by NodeId
   std::span<const RunningJob> running;
+  // Waiting jobs in (submit, id) order: the caller keeps them so (cheap for it), and policies
+  // rely on it to avoid sorting thousands of jobs on every pass.
   std::span<const PendingJob> pending;
   SchedParams params;
 };

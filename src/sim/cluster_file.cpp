@@ -44,8 +44,9 @@ const std::vector<std::string> kGroupKeys = {
     "name",      "nodes",      "accelerators",   "accel_type",    "accel_per_node",  "islands",
     "cpu_cores", "memory_gib", "nodes_per_leaf", "leaf_switches", "leaves_per_spine"};
 
-void apply(NodeGroupSpec& g, const std::string& key, const YAML::Node& v,
+void apply(NodeGroupSpec& g, const YAML::Node& key_node, const YAML::Node& v,
            const std::string& source) {
+  const std::string key = key_node.as<std::string>();
   constexpr int kBig = 1'000'000;
   if (key == "name")
     g.name = v.as<std::string>();
@@ -85,7 +86,7 @@ void apply(NodeGroupSpec& g, const std::string& key, const YAML::Node& v,
   else {
     std::string known;
     for (const auto& k : kGroupKeys) known += (known.empty() ? "" : ", ") + k;
-    throw InputError(at(source, v), "unknown key '" + key + "' (known: " + known + ")");
+    throw InputError(at(source, key_node), "unknown key '" + key + "' (known: " + known + ")");
   }
 }
 
@@ -116,8 +117,7 @@ Cluster parse_cluster_yaml(std::string_view text, const std::string& source,
       } else if (key == "defaults") {
         if (!kv.second.IsMap())
           throw InputError(at(source, kv.second), "defaults: expected a mapping");
-        for (const auto& d : kv.second)
-          apply(defaults, d.first.as<std::string>(), d.second, source);
+        for (const auto& d : kv.second) apply(defaults, d.first, d.second, source);
       } else if (key == "groups") {
         if (!kv.second.IsSequence())
           throw InputError(at(source, kv.second), "groups: expected a list of node groups");
@@ -125,7 +125,7 @@ Cluster parse_cluster_yaml(std::string_view text, const std::string& source,
           if (!gnode.IsMap()) throw InputError(at(source, gnode), "each group must be a mapping");
           NodeGroupSpec g = defaults;
           g.where = at(source, gnode);
-          for (const auto& f : gnode) apply(g, f.first.as<std::string>(), f.second, source);
+          for (const auto& f : gnode) apply(g, f.first, f.second, source);
           if (g.count == 0) throw InputError(g.where, "group needs 'nodes' (how many nodes)");
           if (g.accel_count == 0 || g.accel_type.empty())
             throw InputError(

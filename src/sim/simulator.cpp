@@ -43,7 +43,12 @@ class Simulation {
  public:
   Simulation(const Cluster& c, const Catalog& cat, const ThroughputTable* speeds,
              std::span<const Job> jobs, const Policy& policy, const SimOptions& opt)
-      : cluster_(c), catalog_(cat), speeds_(speeds), policy_(policy), opt_(opt) {
+      : cluster_(c),
+        catalog_(cat),
+        speeds_(speeds),
+        policy_(policy),
+        opt_(opt),
+        base_(jobs.data()) {
     order_.resize(jobs.size());
     for (std::size_t i = 0; i < jobs.size(); ++i) order_[i] = &jobs[i];
     std::sort(order_.begin(), order_.end(), [](const Job* a, const Job* b) {
@@ -74,7 +79,6 @@ class Simulation {
       o.tenant = jobs[i].tenant;
       o.submit = jobs[i].submit;
       o.accel_count = jobs[i].accel_count;
-      out_index_.emplace(jobs[i].id, static_cast<std::uint32_t>(i));
     }
   }
 
@@ -119,7 +123,7 @@ class Simulation {
     }
     // Anything still waiting could not be placed even on an idle cluster.
     for (const PendingJob& p : pending_) {
-      auto& o = out(p.job->id);
+      auto& o = out(p.job);
       o.rejected = true;
       o.reject_reason = "could not be placed even when the cluster was idle";
       sim_[index_.at(p.job->id)].state = State::kRejected;
@@ -130,7 +134,8 @@ class Simulation {
   }
 
  private:
-  JobOutcome& out(JobId id) { return result_.jobs[out_index_.at(id)]; }
+  // Outcomes are in input order; a job's outcome is found from its address in the input.
+  JobOutcome& out(const Job* j) { return result_.jobs[static_cast<std::size_t>(j - base_)]; }
 
   // Integrates utilization and fragmentation up to time t.
   void advance_to(TimeMs t) {
@@ -159,7 +164,7 @@ class Simulation {
     SimJob& s = sim_[i];
     if (auto why = never_fits(*s.job, cluster_, catalog_)) {
       s.state = State::kRejected;
-      auto& o = out(s.job->id);
+      auto& o = out(s.job);
       o.rejected = true;
       o.reject_reason = *why;
       return;
@@ -214,7 +219,7 @@ class Simulation {
     const TimeMs ran = t - s.start;
     s.attained += ran * s.job->accel_count;
     s.last_run = ran;
-    auto& o = out(s.job->id);
+    auto& o = out(s.job);
     o.run_ms += ran;
     // Remove from the running vector (swap with last).
     const std::uint32_t slot = s.running_slot;
@@ -230,7 +235,7 @@ class Simulation {
     SimJob& s = sim_[i];
     release(s, t);
     s.state = State::kDone;
-    auto& o = out(s.job->id);
+    auto& o = out(s.job);
     o.end = t;
     o.killed_at_walltime =
         (t - s.start) >= s.limit &&
@@ -249,7 +254,7 @@ class Simulation {
     ++s.epoch;
     s.state = State::kPending;
     s.waiting_since = t;
-    out(s.job->id).preemptions += 1;
+    out(s.job).preemptions += 1;
     ++result_.preemptions;
     insert_pending(i);
   }
@@ -288,7 +293,7 @@ class Simulation {
     const double factor =
         speeds_ ? speeds_->duration_factor(j.model, j.recorded_type, d.type, j.accel_count) : 1.0;
     s.full_run_ms = static_cast<double>(j.duration) * factor;
-    s.overhead = out(j.id).preemptions > 0 ? opt_.preempt_cost_ms : 0;
+    s.overhead = out(&j).preemptions > 0 ? opt_.preempt_cost_ms : 0;
     TimeMs need = s.overhead + static_cast<TimeMs>(std::ceil(s.remaining * s.full_run_ms));
     // A walltime is stated for the recorded type; on another type it scales with the speed.
     const TimeMs limit =
@@ -300,7 +305,7 @@ class Simulation {
     s.end = t + std::max<TimeMs>(need, 0);
     ++s.epoch;
     finishes_.push({s.end, j.id, it->second, s.epoch});
-    auto& o = out(j.id);
+    auto& o = out(&j);
     if (o.first_start < 0) o.first_start = t;
     o.type = d.type;
     o.backfilled = o.backfilled || d.backfilled;
@@ -345,13 +350,15 @@ class Simulation {
         throw std::logic_error("rejection of a job that is not pending");
       remove_pending(sim_[it->second].job);
       sim_[it->second].state = State::kRejected;
-      auto& o = out(r.job);
+      auto& o = out(sim_[it->second].job);
       o.rejected = true;
       o.reject_reason = r.reason;
     }
     if (opt_.record_reservations)
       for (const auto& r : d.reservations) result_.reservations.push_back({r.job, t, r.at});
-    return d.wake_at > t ? d.wake_at : kNever;
+    if (d.wake_at <= t || d.wake_at >= kNever) return kNever;
+    const TimeMs g = opt_.wake_granularity_ms;
+    return g > 0 ? ((d.wake_at + g - 1) / g) * g : d.wake_at;
   }
 
   const Cluster& cluster_;
@@ -361,7 +368,8 @@ class Simulation {
   const SimOptions& opt_;
   std::vector<const Job*> order_;
   std::vector<SimJob> sim_;
-  std::unordered_map<JobId, std::uint32_t> index_, out_index_;
+  std::unordered_map<JobId, std::uint32_t> index_;
+  const Job* base_ = nullptr;
   std::vector<NodeState> nodes_;
   std::vector<PendingJob> pending_;
   std::vector<RunningJob> running_;

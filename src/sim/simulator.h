@@ -17,6 +17,9 @@ namespace zs {
 struct SimOptions {
   SchedParams sched;
   TimeMs preempt_cost_ms = 30'000;  // paid again by a preempted job each time it resumes
+  // A policy's requested wake-up is rounded up to a multiple of this (a scheduling tick), so
+  // that many jobs' lease ends and threshold crossings share one pass. 0 = exact.
+  TimeMs wake_granularity_ms = 60'000;
   // Called now and then with the fraction of jobs finished (for a progress bar); may be empty.
   std::function<void(double)> progress;
   bool record_reservations = false;  // keep EASY reservations for property tests
