@@ -1,4 +1,5 @@
 // The canonical trace CSV: see docs/trace-format.md.
+#include <cmath>
 #include <unordered_map>
 
 #include "core/csv.h"
@@ -58,7 +59,7 @@ void read_canonical_csv(const ReaderContext& ctx, Trace& out) {
         auto v = parse_int(cell(col));
         if (!v) {
           auto d = parse_double(cell(col));  // "8.0" is fine, "8.5" is not
-          if (d && *d == static_cast<double>(static_cast<std::int64_t>(*d)))
+          if (d && std::fabs(*d) < 9.0e18 && *d == std::trunc(*d))
             v = static_cast<std::int64_t>(*d);
         }
         if (!v) throw bad(col, "'" + std::string(cell(col)) + "' is not an integer");

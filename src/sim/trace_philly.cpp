@@ -65,6 +65,9 @@ void read_philly_csv(const ReaderContext& ctx, Trace& out) {
         throw InputError(where, "column duration: '" + rec->fields[c_dur] + "' is not a number");
       if (*dur < 0)
         throw InputError(where, "column duration: negative duration " + rec->fields[c_dur]);
+      if (*dur > 1e10)
+        throw InputError(
+            where, "column duration: " + rec->fields[c_dur] + " seconds is implausibly large");
       auto gpus = parse_double(rec->fields[c_gpus]);
       if (!gpus || *gpus < 1 || *gpus > 1e6 ||
           *gpus != static_cast<double>(static_cast<int>(*gpus)))

@@ -1,0 +1,90 @@
+// ElasticFlow (ASPLOS'23) trace CSV, e.g. traces_for_ElasticFlow/philly_103959.csv:
+//   job_id,submit_time,real_iteration,model_name,ddl,batch_size,num_gpu,real_duration,duration,
+//   iteration
+// Times are seconds. A job asks for num_gpu GPUs and runs `duration` seconds on them (the time
+// ElasticFlow's own simulator replays for non-elastic policies). job_id is kept (it must be
+// unique; 0 is fine). The model becomes the job's model when the throughput table knows it.
+// ddl (deadline), batch_size and the iteration counts have no counterpart in zs: ignored.
+// See docs/trace-format.md.
+#include <cmath>
+#include <unordered_map>
+
+#include "core/csv.h"
+#include "core/input_error.h"
+#include "core/text.h"
+#include "sim/trace_readers.h"
+
+namespace zs {
+
+namespace {
+constexpr double kMaxSeconds = 1e10;  // ~300 years: anything larger is a unit mistake
+constexpr std::int64_t kMaxAccels = 1'000'000;
+constexpr std::int64_t kMaxId = std::int64_t{1} << 53;
+}  // namespace
+
+void read_elasticflow_csv(const ReaderContext& ctx, Trace& out) {
+  CsvReader reader(ctx.text, ctx.source);
+  auto header_rec = reader.next();
+  if (!header_rec) throw InputError(ctx.source, "empty trace: expected a header row");
+  // Other ElasticFlow traces drop the real_* columns or add best_effort: all accepted.
+  CsvHeader h(*header_rec, ctx.source, {"job_id", "submit_time", "num_gpu", "duration"},
+              {"real_iteration", "model_name", "ddl", "batch_size", "real_duration", "iteration",
+               "best_effort"});
+  std::unordered_map<JobId, std::size_t> seen;  // id -> line
+  RowSink sink(out, ctx.opt.skip_bad_rows);
+  while (auto rec = reader.next()) {
+    sink.row([&] {
+      const std::string where = ctx.source + ":" + std::to_string(rec->line);
+      if (rec->fields.size() != h.size())
+        throw InputError(where, "expected " + std::to_string(h.size()) + " fields, found " +
+                                    std::to_string(rec->fields.size()));
+      auto cell = [&](const char* col) -> std::string_view {
+        int i = h.index(col);
+        return i < 0 ? std::string_view() : trim(rec->fields[static_cast<std::size_t>(i)]);
+      };
+      auto bad = [&](const char* col, const std::string& msg) {
+        return InputError(where, std::string("column ") + col + ": " + msg);
+      };
+      // A whole number in [lo, hi]; "4.0" is accepted, "4.5" is not.
+      auto integer = [&](const char* col, std::int64_t lo, std::int64_t hi) -> std::int64_t {
+        std::optional<std::int64_t> v = parse_int(cell(col));
+        if (!v) {
+          auto d = parse_double(cell(col));
+          if (d && *d == std::floor(*d) && std::fabs(*d) <= static_cast<double>(kMaxId))
+            v = static_cast<std::int64_t>(*d);
+        }
+        if (!v) throw bad(col, "'" + std::string(cell(col)) + "' is not a whole number");
+        if (*v < lo || *v > hi)
+          throw bad(col, std::to_string(*v) + " is out of range (" + std::to_string(lo) + ".." +
+                             std::to_string(hi) + ")");
+        return *v;
+      };
+      auto seconds = [&](const char* col) -> double {
+        auto v = parse_double(cell(col));
+        if (!v) throw bad(col, "'" + std::string(cell(col)) + "' is not a number of seconds");
+        if (*v < 0) throw bad(col, "negative time " + std::string(cell(col)) + " (must be >= 0)");
+        if (*v > kMaxSeconds)
+          throw bad(col, std::string(cell(col)) + " seconds is implausibly large");
+        return *v;
+      };
+      Job j;
+      j.id = static_cast<JobId>(integer("job_id", 0, kMaxId));
+      j.submit = seconds_to_ms(seconds("submit_time"));
+      j.duration = seconds_to_ms(seconds("duration"));
+      j.accel_count = static_cast<int>(integer("num_gpu", 1, kMaxAccels));
+      j.accepted = TypeSet::any();
+      j.name = std::string(cell("model_name"));
+      if (!j.name.empty()) {
+        if (auto m = ctx.speeds.find_model(j.name)) j.model = *m;  // vgg16 etc.: stays unknown
+      }
+      j.recorded_type = ctx.opt.recorded_type;
+      auto [it, inserted] = seen.emplace(j.id, rec->line);
+      if (!inserted)
+        throw bad("job_id", "job id " + std::to_string(j.id) + " already used on line " +
+                                std::to_string(it->second));
+      out.jobs.push_back(std::move(j));
+    });
+  }
+}
+
+}  // namespace zs
