@@ -46,8 +46,17 @@ Catalog Catalog::parse(std::string_view csv_text, const std::string& source) {
     t.model = text("model");
     t.arch = text("arch");
     if (t.model.empty()) throw InputError(where, "column model: empty model name");
-    if (auto y = number("year")) t.year = static_cast<int>(*y);
-    if (auto g = number("pcie_gen")) t.pcie_gen = static_cast<int>(*g);
+    if (auto y = number("year")) {
+      if (*y < 1900 || *y > 2200)
+        throw InputError(where, "column year: " + text("year") + " is not a year (1900..2200)");
+      t.year = static_cast<int>(*y);
+    }
+    if (auto g = number("pcie_gen")) {
+      if (*g < 1 || *g > 20)
+        throw InputError(
+            where, "column pcie_gen: " + text("pcie_gen") + " is not a PCIe generation (1..20)");
+      t.pcie_gen = static_cast<int>(*g);
+    }
     t.memory_gib = number("memory_gib");
     t.memory_bw_gbs = number("memory_bw_gbs");
     t.fp32_tflops = number("fp32_tflops");

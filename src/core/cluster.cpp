@@ -19,12 +19,14 @@ void Cluster::finalize(std::size_t catalog_size) {
   max_per_node_of_type.assign(catalog_size, 0);
   max_cpu_of_type.assign(catalog_size, 0);
   max_mem_gib_of_type.assign(catalog_size, 0);
+  nodes_with_at_least.assign(catalog_size, std::vector<int>(kMaxDevicesPerNode + 1, 0));
   for (const auto& n : nodes) {
     accels_of_type[n.type] += n.accel_count;
     nodes_of_type[n.type] += 1;
     max_per_node_of_type[n.type] = std::max<int>(max_per_node_of_type[n.type], n.accel_count);
     max_cpu_of_type[n.type] = std::max<double>(max_cpu_of_type[n.type], n.cpu_cores);
     max_mem_gib_of_type[n.type] = std::max(max_mem_gib_of_type[n.type], n.memory_gib);
+    for (int k = 0; k <= n.accel_count; ++k) nodes_with_at_least[n.type][k] += 1;
   }
 }
 
@@ -73,11 +75,17 @@ Cluster build_cluster(const std::vector<NodeGroupSpec>& groups, const Catalog& c
     int leaves_per_spine = g.leaves_per_spine ? g.leaves_per_spine : kDefaultLeavesPerSpine;
 
     std::string prefix = g.name.empty() ? default_prefix(catalog.type(type)) : g.name;
-    int same = static_cast<int>(std::count(prefixes.begin(), prefixes.end(), prefix));
+    // Groups that would share a name prefix get a numbered one, never a name already taken.
+    for (int k = 2; std::find(prefixes.begin(), prefixes.end(), prefix) != prefixes.end(); ++k)
+      prefix =
+          (g.name.empty() ? default_prefix(catalog.type(type)) : g.name) + "g" + std::to_string(k);
     prefixes.push_back(prefix);
-    if (same > 0) prefix += "g" + std::to_string(same + 1);
 
-    int leaves_in_group = (g.count + per_leaf - 1) / per_leaf;
+    // leaf_switches: exactly that many leaves (at most one per node), sizes differing by <= 1.
+    const int leaves_in_group = g.nodes_per_leaf == 0 && g.leaf_switches > 0
+                                    ? std::min(g.leaf_switches, g.count)
+                                    : (g.count + per_leaf - 1) / per_leaf;
+    int placed = 0;
     for (int l = 0; l < leaves_in_group; ++l) {
       if (l % leaves_per_spine == 0) {
         Spine s;
@@ -89,10 +97,12 @@ Cluster build_cluster(const std::vector<NodeGroupSpec>& groups, const Catalog& c
       leaf.name = prefix + "-leaf" + std::to_string(l);
       leaf.spine = static_cast<std::uint32_t>(c.spines.size() - 1);
       leaf.first_node = static_cast<NodeId>(c.nodes.size());
-      int in_leaf = std::min(per_leaf, g.count - l * per_leaf);
+      const int in_leaf = g.nodes_per_leaf == 0 && g.leaf_switches > 0
+                              ? g.count / leaves_in_group + (l < g.count % leaves_in_group ? 1 : 0)
+                              : std::min(per_leaf, g.count - l * per_leaf);
       for (int i = 0; i < in_leaf; ++i) {
         Node n;
-        n.name = prefix + "-" + std::to_string(l * per_leaf + i);
+        n.name = prefix + "-" + std::to_string(placed++);
         n.type = type;
         n.accel_count = static_cast<std::uint8_t>(g.accel_count);
         n.island_size = static_cast<std::uint8_t>(g.accel_count / g.islands);

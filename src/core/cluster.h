@@ -65,6 +65,8 @@ struct Cluster {
   std::vector<int> max_per_node_of_type;
   std::vector<double> max_cpu_of_type;      // largest node's CPU cores
   std::vector<double> max_mem_gib_of_type;  // largest node's memory
+  // nodes_with_at_least[type][k]: nodes of that type with >= k accelerators (k = 0..64).
+  std::vector<std::vector<int>> nodes_with_at_least;
 
   int total_accels() const;
   void finalize(std::size_t catalog_size);  // computes the derived fields

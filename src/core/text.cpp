@@ -65,14 +65,17 @@ std::optional<double> parse_double(std::string_view s) {
 
 namespace {
 // "[[HH:]MM:]SS" -> seconds (Slurm's clock forms).
+constexpr std::int64_t kMaxDurationS = std::int64_t{1} << 40;  // ~35k years: no overflow in ms
+
 std::optional<std::int64_t> parse_clock(std::string_view s) {
   auto parts = split(s, ':');
   if (parts.size() > 3) return std::nullopt;
   std::int64_t total = 0;
   for (auto p : parts) {
     auto v = parse_int(p);
-    if (!v || *v < 0 || p.empty()) return std::nullopt;
+    if (!v || *v < 0 || p.empty() || *v > kMaxDurationS) return std::nullopt;
     total = total * 60 + *v;
+    if (total > kMaxDurationS) return std::nullopt;
   }
   return total;
 }
@@ -81,7 +84,7 @@ std::optional<std::int64_t> parse_clock(std::string_view s) {
 std::optional<std::int64_t> parse_duration_s(std::string_view s) {
   s = trim(s);
   if (s.empty()) return std::nullopt;
-  constexpr std::int64_t kMax = std::int64_t{1} << 40;  // ~35k years: guards against overflow
+  constexpr std::int64_t kMax = kMaxDurationS;
   // Slurm: "D-HH[:MM[:SS]]"
   if (auto dash = s.find('-'); dash != std::string_view::npos && dash > 0) {
     auto days = parse_int(s.substr(0, dash));
@@ -94,6 +97,7 @@ std::optional<std::int64_t> parse_duration_s(std::string_view s) {
       auto v = parse_int(parts[i]);
       if (!v || *v < 0 || *v > kMax) return std::nullopt;
       total += *v * mult[i];
+      if (total > kMax) return std::nullopt;
     }
     return total;
   }

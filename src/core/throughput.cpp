@@ -39,11 +39,13 @@ ThroughputTable ThroughputTable::parse(std::string_view csv_text, const std::str
     if (it == table.models_.end()) table.models_.push_back(model);
     table.entries_.push_back({m, static_cast<int>(*count), type, *tp});
   }
-  std::sort(table.entries_.begin(), table.entries_.end(), [](const Entry& a, const Entry& b) {
-    if (a.model != b.model) return a.model < b.model;
-    if (a.type != b.type) return a.type < b.type;
-    return a.accel_count < b.accel_count;
-  });
+  // Stable, so that of repeated (model, type, count) rows the first one in the file is kept.
+  std::stable_sort(table.entries_.begin(), table.entries_.end(),
+                   [](const Entry& a, const Entry& b) {
+                     if (a.model != b.model) return a.model < b.model;
+                     if (a.type != b.type) return a.type < b.type;
+                     return a.accel_count < b.accel_count;
+                   });
   // A repeated (model, type, count) keeps its first row; later ones are dropped.
   table.entries_.erase(std::unique(table.entries_.begin(), table.entries_.end(),
                                    [](const Entry& a, const Entry& b) {

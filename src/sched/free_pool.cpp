@@ -203,20 +203,25 @@ std::optional<Placement> FreePool::find(const Job& job, TypeId type) const {
     // 1) One leaf: the best-fitting leaf (fewest qualifying nodes), preferring one that can
     //    also take the remainder.
     auto try_single_leaf = [&](bool with_remainder) -> bool {
-      int best_leaf = -1, best_count = 0;
+      // Leaves that can hold the gang by device counts, best fit first; CPU and memory limits
+      // may still rule a leaf out, so try them in that order.
+      std::vector<std::pair<int, std::uint32_t>> fits;
       for (std::uint32_t l : leaves) {
         const int c = leaf_count_ge(l, m);
         if (c < need) continue;
         if (with_remainder && shape->remainder > 0 && leaf_count_ge(l, shape->remainder) < need + 1)
           continue;
-        if (best_leaf < 0 || c < best_count) best_leaf = static_cast<int>(l), best_count = c;
+        fits.emplace_back(c, l);
       }
-      if (best_leaf < 0) return false;
-      cand.clear();
-      candidates_in_leaf(static_cast<std::uint32_t>(best_leaf), m, job, cand);
-      if (static_cast<int>(cand.size()) < need) return false;
-      chosen.assign(cand.begin(), cand.begin() + need);
-      return true;
+      std::sort(fits.begin(), fits.end());
+      for (const auto& [count, l] : fits) {
+        cand.clear();
+        candidates_in_leaf(l, m, job, cand);
+        if (static_cast<int>(cand.size()) < need) continue;
+        chosen.assign(cand.begin(), cand.begin() + need);
+        return true;
+      }
+      return false;
     };
     // 2) Several leaves: take leaves with the most qualifying nodes first (fewest leaves),
     //    within one spine if any spine can hold the gang, else across spines.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <numeric>
 
 namespace zs {
@@ -96,34 +97,35 @@ std::optional<Choice> place_now(const FreePool& pool, const Job& job,
 }
 
 std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& pool, const Job& job,
-                                          const std::vector<TypeId>& types, TimeMs now) {
-  std::vector<std::uint32_t> ending;
-  for (std::uint32_t i = 0; i < s.running.size(); ++i) {
-    const RunningJob& r = s.running[i];
+                                          const std::vector<TypeId>& types, TimeMs now,
+                                          std::span<const RunningJob> started) {
+  std::vector<const RunningJob*> ending;
+  auto consider = [&](const RunningJob& r) {
     if (r.expected_end < kNever && std::find(types.begin(), types.end(), r.type) != types.end())
-      ending.push_back(i);
-  }
-  std::sort(ending.begin(), ending.end(), [&](std::uint32_t a, std::uint32_t b) {
-    const auto& ra = s.running[a];
-    const auto& rb = s.running[b];
-    return ra.expected_end != rb.expected_end ? ra.expected_end < rb.expected_end
-                                              : ra.job->id < rb.job->id;
+      ending.push_back(&r);
+  };
+  for (const RunningJob& r : s.running) consider(r);
+  for (const RunningJob& r : started) consider(r);
+  std::sort(ending.begin(), ending.end(), [](const RunningJob* a, const RunningJob* b) {
+    return a->expected_end != b->expected_end ? a->expected_end < b->expected_end
+                                              : a->job->id < b->job->id;
   });
   FreePool future = pool;
   std::size_t i = 0;
   while (i < ending.size()) {
-    const TimeMs t = s.running[ending[i]].expected_end;
-    bool grew = false;
-    for (; i < ending.size() && s.running[ending[i]].expected_end == t; ++i) {
-      const RunningJob& r = s.running[ending[i]];
-      future.give(r.placement, *r.job);
-      grew = true;
-    }
-    if (!grew) continue;
+    const TimeMs t = ending[i]->expected_end;
+    for (; i < ending.size() && ending[i]->expected_end == t; ++i)
+      future.give(ending[i]->placement, *ending[i]->job);
     if (auto c = place_now(future, job, types, nullptr))
       return Reservation{job.id, c->type, std::max(t, now), std::move(c->placement)};
   }
   return std::nullopt;
+}
+
+TimeMs walltime_on(const Snapshot& s, const Job& job, TypeId type) {
+  if (job.walltime <= 0) return 0;
+  return static_cast<TimeMs>(
+      std::ceil(static_cast<double>(job.walltime) * speed_factor(s, job, type)));
 }
 
 std::vector<std::uint32_t> priority_order(std::span<const PendingJob> pending) {

@@ -70,10 +70,17 @@ std::optional<Choice> place_now(const FreePool& pool, const Job& job,
                                 const std::vector<TypeId>& types, FailMemo* memo);
 
 // Earliest time (>= now) and devices at which `job` could start if running jobs end at their
-// expected_end, given the devices free in `pool` now. nullopt if it cannot be bounded (jobs
-// without a walltime hold what it needs).
+// expected_end, given the devices free in `pool` now. `started` are jobs this pass already
+// started (they hold devices in `pool` and end at their expected_end too). nullopt if it cannot
+// be bounded (jobs without a walltime hold what it needs).
 std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& pool, const Job& job,
-                                          const std::vector<TypeId>& types, TimeMs now);
+                                          const std::vector<TypeId>& types, TimeMs now,
+                                          std::span<const RunningJob> started = {});
+
+// A job's walltime limit when it runs on `type`. Limits are stated for the type the job was
+// measured on (its recorded_type) and scale with its speed elsewhere (factor 1 when unknown, as
+// for every live job). 0 when the job has no limit.
+TimeMs walltime_on(const Snapshot& s, const Job& job, TypeId type);
 
 // Pending indices in (priority desc, submit asc, id asc) order.
 std::vector<std::uint32_t> priority_order(std::span<const PendingJob> pending);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <unordered_map>
 #include <utility>
 
 #include "sched/placement_search.h"
@@ -38,6 +39,20 @@ PreemptivePolicy::Key PreemptivePolicy::pending_key(const Snapshot& s, const Pen
   return {cls, j.submit, 0, j.id};
 }
 
+namespace {
+// The service that ranks a running job under LAS: counted from its promotion if it was started
+// by promotion (as in Tiresias), else all of it.
+TimeMs las_effective_attained(const Snapshot& s, const RunningJob& r, TimeMs now) {
+  const TimeMs this_run = (now - r.started) * r.job->accel_count;
+  if (r.previous_run_ms > 0 &&
+      static_cast<double>(r.waited_ms) >=
+          s.params.las_promote_factor * static_cast<double>(r.previous_run_ms) &&
+      las_queue(r.attained_accel_ms - this_run, s.params.las_thresholds_accel_s) > 0)
+    return this_run;
+  return r.attained_accel_ms;
+}
+}  // namespace
+
 PreemptivePolicy::Key PreemptivePolicy::running_key(const Snapshot& s, const RunningJob& r,
                                                     TimeMs now) const {
   const Job& j = *r.job;
@@ -46,41 +61,42 @@ PreemptivePolicy::Key PreemptivePolicy::running_key(const Snapshot& s, const Run
     return {rem, j.submit, 0, j.id};
   }
   // A job started by the starvation guard keeps that rank for its whole run, and one started
-  // by promotion counts service from the promotion (as in Tiresias): otherwise the next
-  // starving or promoted job would take its devices back at once.
+  // by promotion counts service from the promotion: otherwise the next starving or promoted job
+  // would take its devices back at once.
   if (r.waited_ms >= s.params.starvation_ms) return {-1, r.started - r.waited_ms, j.submit, j.id};
-  TimeMs attained = r.attained_accel_ms;
-  const TimeMs this_run = (now - r.started) * j.accel_count;
-  if (r.previous_run_ms > 0 &&
-      static_cast<double>(r.waited_ms) >=
-          s.params.las_promote_factor * static_cast<double>(r.previous_run_ms) &&
-      las_queue(attained - this_run, s.params.las_thresholds_accel_s) > 0)
-    attained = this_run;
-  return {las_queue(attained, s.params.las_thresholds_accel_s), j.submit, 0, j.id};
+  return {las_queue(las_effective_attained(s, r, now), s.params.las_thresholds_accel_s), j.submit,
+          0, j.id};
 }
 
 TimeMs PreemptivePolicy::running_wake(const Snapshot& s, TimeMs now, std::int64_t min_pending_cls,
                                       const std::vector<Key>& running_keys) const {
-  // Only times at which a preemption could newly become possible need a pass of their own;
-  // everything else happens at an arrival or a finish anyway.
+  // Times at which a running job newly becomes preemptable by the best waiting job: its lease
+  // ends, or (LAS) it crosses into a queue below that job's. Waiting jobs' classes only improve
+  // at promotion or starvation times, and those get passes of their own, so comparing with the
+  // best waiting class now is enough.
   TimeMs wake = kNever;
   const auto& th = s.params.las_thresholds_accel_s;
   for (std::size_t i = 0; i < s.running.size(); ++i) {
     const RunningJob& r = s.running[i];
     const std::int64_t cls = running_keys[i].cls;
     const TimeMs lease_end = r.started + s.params.min_run_ms;
-    if (lease_end > now && cls > min_pending_cls) wake = std::min(wake, lease_end);
-    if (mode_ != Mode::kLas || cls < 0 || cls < min_pending_cls) continue;
-    // Next LAS threshold this job crosses (it then ranks below the best waiting job).
-    const double attained = static_cast<double>(r.attained_accel_ms);
-    for (double t : th) {
-      const double need = t * 1000.0 - attained;
-      if (need > 0) {
-        wake = std::min(
-            wake, now + static_cast<TimeMs>(std::ceil(need / std::max(r.job->accel_count, 1))));
-        break;
-      }
+    const int n = std::max(r.job->accel_count, 1);
+    if (lease_end > now) {
+      std::int64_t cls_then = cls;
+      if (mode_ == Mode::kSrtf)
+        cls_then = cls - (lease_end - now);
+      else if (cls >= 0)
+        cls_then = las_queue(las_effective_attained(s, r, now) + (lease_end - now) * n, th);
+      if (cls_then > min_pending_cls) wake = std::min(wake, lease_end);
+      continue;
     }
+    if (mode_ != Mode::kLas || cls < 0 || cls > min_pending_cls || min_pending_cls < 0 ||
+        static_cast<std::size_t>(min_pending_cls) >= th.size())
+      continue;
+    const TimeMs need =
+        static_cast<TimeMs>(std::ceil(th[static_cast<std::size_t>(min_pending_cls)] * 1000.0)) -
+        las_effective_attained(s, r, now);
+    wake = std::min(wake, now + std::max<TimeMs>((need + n - 1) / n, 1));
   }
   return wake;
 }
@@ -171,11 +187,11 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
               static_cast<TimeMs>(std::ceil(f * static_cast<double>(p.last_run_ms)));
           if (now >= promote_at)
             q = 0;
-          else if (max_rcls > 0)
+          else
             wake = std::min(wake, promote_at);
         }
         c = q;
-        if (max_rcls > -1) wake = std::min(wake, p.waiting_since + s.params.starvation_ms);
+        wake = std::min(wake, p.waiting_since + s.params.starvation_ms);
       }
       pcls[i] = c;
       min_pcls = std::min(min_pcls, c);
@@ -223,6 +239,7 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
   // Jobs come in ascending class, so the victims of a later job are a subset of an earlier
   // one's: a shape that could not be placed by preempting stays impossible for later jobs.
   FailMemo preempt_memo;
+  std::vector<std::uint32_t> started_idx;  // pending indices started this pass
 
   for (std::uint32_t idx : order) {
     // Classes only get worse from here: with nothing free and no worse-class victim left,
@@ -236,6 +253,7 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
     if (auto c = place_now(pool, job, types, &memo)) {
       pool.take(c->placement, job);
       d.starts.push_back({job.id, c->type, std::move(c->placement), false});
+      started_idx.push_back(idx);
       continue;
     }
     if (info.never_fits) {
@@ -303,8 +321,67 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
     }
     pool.take(c->placement, job);
     d.starts.push_back({job.id, c->type, std::move(c->placement), false});
+    started_idx.push_back(idx);
     memo.clear();  // devices came back: earlier failures may fit now
     preempt_memo.clear();
+  }
+  // Jobs this pass started or preempted change the future too: a started job may become
+  // preemptable (lease end, LAS threshold, shrinking remaining time) by a job still waiting; a
+  // preempted job is promoted or starts starving later.
+  std::vector<bool> started_now(s.pending.size(), false);
+  for (std::uint32_t i : started_idx) started_now[i] = true;
+  std::int64_t min_left = std::numeric_limits<std::int64_t>::max();
+  for (std::size_t i = 0; i < s.pending.size(); ++i)
+    if (!started_now[i]) min_left = std::min(min_left, pcls[i]);
+  const bool others_wait =
+      min_left != std::numeric_limits<std::int64_t>::max() || !d.preemptions.empty();
+  if (others_wait) {
+    const auto& th = s.params.las_thresholds_accel_s;
+    const TimeMs lease_end = now + std::max<TimeMs>(s.params.min_run_ms, 1);
+    for (std::uint32_t i : started_idx) {
+      const PendingJob& p = s.pending[i];
+      const int n = std::max(p.job->accel_count, 1);
+      if (mode_ == Mode::kSrtf) {
+        // Its remaining time shrinks; it can be preempted once a waiting job is shorter.
+        if (p.remaining_ms >= 0 && p.remaining_ms - (lease_end - now) > min_left)
+          d.wake_at = std::min(d.wake_at, lease_end);
+        continue;
+      }
+      // LAS: it ranks below the best waiting job once its queue exceeds that job's queue.
+      if (min_left < 0) {
+        // A starving job waits: it may take this one's devices after the lease, unless this
+        // one was itself started by the starvation guard (the same rank).
+        if (p.waiting_since > now - s.params.starvation_ms)
+          d.wake_at = std::min(d.wake_at, lease_end);
+        continue;
+      }
+      const auto q = static_cast<std::size_t>(min_left);
+      if (q >= th.size()) continue;  // already in the last queue: nobody outranks it by queue
+      const TimeMs cross = static_cast<TimeMs>(std::ceil(th[q] * 1000.0)) - p.attained_accel_ms;
+      const TimeMs when = cross <= 0 ? now : now + (cross + n - 1) / n;
+      d.wake_at = std::min(d.wake_at, std::max(when, lease_end));
+    }
+    // A job preempted in this pass may itself outrank a victim still running (the new job may
+    // have taken its devices rather than the worst victim's): look again right after.
+    if (!d.preemptions.empty() && !heap.empty()) {
+      std::int64_t best_preempted = std::numeric_limits<std::int64_t>::max();
+      for (const PreemptDecision& pd : d.preemptions)
+        for (std::size_t i = 0; i < s.running.size(); ++i)
+          if (s.running[i].job->id == pd.job)
+            best_preempted = std::min(best_preempted, rkeys[i].cls);
+      if (heap.front().first.cls > best_preempted) d.wake_at = std::min(d.wake_at, now + 1);
+    }
+    if (mode_ == Mode::kLas) {
+      std::unordered_map<JobId, const RunningJob*> running_by_id;
+      for (const RunningJob& r : s.running) running_by_id.emplace(r.job->id, &r);
+      for (const PreemptDecision& pd : d.preemptions) {
+        const RunningJob* r = running_by_id.at(pd.job);
+        const TimeMs ran = std::max<TimeMs>(now - r->started, 1);
+        d.wake_at = std::min({d.wake_at, now + s.params.starvation_ms,
+                              now + static_cast<TimeMs>(std::ceil(s.params.las_promote_factor *
+                                                                  static_cast<double>(ran)))});
+      }
+    }
   }
   return d;
 }

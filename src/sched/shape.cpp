@@ -1,5 +1,7 @@
 #include "sched/shape.h"
 
+#include <charconv>
+
 namespace zs {
 
 std::optional<Shape> shape_for(const Job& job, int max_per_node) {
@@ -20,6 +22,21 @@ std::optional<Shape> shape_for(const Job& job, int max_per_node) {
 }
 
 namespace {
+// "800", "1.5": shortest round-trip form, for messages.
+std::string number(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+// Enough nodes of type t hold the shape's per-node count (nodes of one type may differ in size).
+bool enough_big_nodes(const Shape& shape, const Cluster& cluster, TypeId t) {
+  const auto& ge = cluster.nodes_with_at_least[t];
+  if (shape.per_node >= static_cast<int>(ge.size()) || ge[shape.per_node] < shape.nodes)
+    return false;
+  return shape.remainder == 0 || ge[shape.remainder] >= shape.nodes + 1;
+}
+
 // Why `job` cannot run on the nodes of type `t`, or "" if it can.
 std::string type_reason(const Job& job, const Cluster& cluster, const Catalog& catalog, TypeId t) {
   const int max_per_node = cluster.max_per_node_of_type[t];
@@ -36,11 +53,18 @@ std::string type_reason(const Job& job, const Cluster& cluster, const Catalog& c
   if (shape->node_count() > cluster.nodes_of_type[t])
     return "needs " + std::to_string(shape->node_count()) + " nodes of " + catalog.name(t) +
            " but the cluster has only " + std::to_string(cluster.nodes_of_type[t]);
+  if (!enough_big_nodes(*shape, cluster, t))
+    return "needs " + std::to_string(shape->nodes) + " nodes with " +
+           std::to_string(shape->per_node) + " x " + catalog.name(t) +
+           (shape->remainder > 0 ? " (and one more with " + std::to_string(shape->remainder) + ")"
+                                 : std::string()) +
+           " but only " + std::to_string(cluster.nodes_with_at_least[t][shape->per_node]) +
+           " nodes have that many";
   const int per = shape->per_node;
   if (per * job.cpu_per_accel > cluster.max_cpu_of_type[t] + 1e-9 ||
       per * job.mem_gib_per_accel > cluster.max_mem_gib_of_type[t] + 1e-9)
-    return "needs " + std::to_string(per * job.cpu_per_accel) + " CPU cores and " +
-           std::to_string(per * job.mem_gib_per_accel) + " GiB per node, more than any " +
+    return "needs " + number(per * job.cpu_per_accel) + " CPU cores and " +
+           number(per * job.mem_gib_per_accel) + " GiB of memory per node, more than any " +
            catalog.name(t) + " node has";
   return "";
 }
@@ -49,7 +73,7 @@ bool type_fits(const Job& job, const Cluster& cluster, TypeId t) {
   const int max_per_node = cluster.max_per_node_of_type[t];
   auto shape = shape_for(job, max_per_node);
   return shape && job.accel_count <= cluster.accels_of_type[t] && shape->per_node <= max_per_node &&
-         shape->node_count() <= cluster.nodes_of_type[t] &&
+         shape->node_count() <= cluster.nodes_of_type[t] && enough_big_nodes(*shape, cluster, t) &&
          shape->per_node * job.cpu_per_accel <= cluster.max_cpu_of_type[t] + 1e-9 &&
          shape->per_node * job.mem_gib_per_accel <= cluster.max_mem_gib_of_type[t] + 1e-9;
 }
