@@ -1,6 +1,8 @@
 #include "core/cluster.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "core/input_error.h"
 #include "core/text.h"
@@ -48,7 +50,8 @@ Cluster build_cluster(const std::vector<NodeGroupSpec>& groups, const Catalog& c
   Cluster c;
   c.name = std::move(name);
   if (groups.empty()) throw InputError("cluster", "no node groups: a cluster needs at least one");
-  std::vector<std::string> prefixes;
+  std::set<std::string> used_prefixes;
+  std::map<std::string, int> next_suffix;
   for (const auto& g : groups) {
     const std::string& where = g.where.empty() ? std::string("cluster") : g.where;
     if (g.count <= 0 || g.count > kMaxNodes)
@@ -74,12 +77,16 @@ Cluster build_cluster(const std::vector<NodeGroupSpec>& groups, const Catalog& c
     if (per_leaf == 0) per_leaf = kDefaultNodesPerLeaf;
     int leaves_per_spine = g.leaves_per_spine ? g.leaves_per_spine : kDefaultLeavesPerSpine;
 
-    std::string prefix = g.name.empty() ? default_prefix(catalog.type(type)) : g.name;
     // Groups that would share a name prefix get a numbered one, never a name already taken.
-    for (int k = 2; std::find(prefixes.begin(), prefixes.end(), prefix) != prefixes.end(); ++k)
-      prefix =
-          (g.name.empty() ? default_prefix(catalog.type(type)) : g.name) + "g" + std::to_string(k);
-    prefixes.push_back(prefix);
+    const std::string base = g.name.empty() ? default_prefix(catalog.type(type)) : g.name;
+    std::string prefix = base;
+    if (used_prefixes.count(prefix)) {
+      int& k = next_suffix[base];
+      if (k < 2) k = 2;
+      do prefix = base + "g" + std::to_string(k++);
+      while (used_prefixes.count(prefix));
+    }
+    used_prefixes.insert(prefix);
 
     // leaf_switches: exactly that many leaves (at most one per node), sizes differing by <= 1.
     const int leaves_in_group = g.nodes_per_leaf == 0 && g.leaf_switches > 0
