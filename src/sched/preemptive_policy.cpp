@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <unordered_map>
 #include <utility>
 
 #include "sched/placement_search.h"
@@ -225,15 +224,25 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
   // back for the next job. `live` counts, per type, the devices of victims not yet preempted,
   // for a quick "could preempting every victim make room at all?" check.
   using Victim = std::pair<Key, std::uint32_t>;
+  // Built on the first preemption attempt: most passes never need it.
   std::vector<Victim> heap;
   std::vector<int> live(s.cluster->accels_of_type.size(), 0);
-  for (std::uint32_t i = 0; i < s.running.size(); ++i)
-    if (now - s.running[i].started >= s.params.min_run_ms) {
-      heap.emplace_back(rkeys[i], i);
-      live[s.running[i].type] += s.running[i].job->accel_count;
-    }
+  bool heap_built = false;
   auto heap_less = [](const Victim& a, const Victim& b) { return a.first < b.first; };
-  std::make_heap(heap.begin(), heap.end(), heap_less);
+  auto build_heap = [&] {
+    for (std::uint32_t i = 0; i < s.running.size(); ++i)
+      if (now - s.running[i].started >= s.params.min_run_ms) {
+        heap.emplace_back(rkeys[i], i);
+        live[s.running[i].type] += s.running[i].job->accel_count;
+      }
+    std::make_heap(heap.begin(), heap.end(), heap_less);
+    heap_built = true;
+  };
+  auto worst_victim_cls = [&] {
+    if (!heap_built) return max_victim_cls;
+    return heap.empty() ? std::numeric_limits<std::int64_t>::min() : heap.front().first.cls;
+  };
+  std::vector<std::uint32_t> preempted;  // running indices preempted this pass
 
   FailMemo memo;
   // Jobs come in ascending class, so the victims of a later job are a subset of an earlier
@@ -245,7 +254,7 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
     // Classes only get worse from here: with nothing free and no worse-class victim left,
     // no later job can start.
     const std::int64_t cls = pcls[idx];
-    const bool victims_left = !heap.empty() && heap.front().first.cls > cls;
+    const bool victims_left = worst_victim_cls() > cls;
     if (pool.free_total() == 0 && !victims_left) break;
     const Job& job = *s.pending[idx].job;
     const auto& info = requests.of(job);
@@ -261,6 +270,7 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
       continue;
     }
     if (!victims_left) continue;
+    if (!heap_built) build_heap();
     bool possible = false;
     for (TypeId t : types) {
       auto shape = shape_for(job, s.cluster->max_per_node_of_type[t]);
@@ -314,6 +324,7 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
       if (overlaps(r.placement, c->placement)) {
         live[r.type] -= r.job->accel_count;
         d.preemptions.push_back({r.job->id, job.id});
+        preempted.push_back(v.second);
       } else {
         pool.take(r.placement, *r.job);
         push_back(v);
@@ -363,20 +374,14 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
     }
     // A job preempted in this pass may itself outrank a victim still running (the new job may
     // have taken its devices rather than the worst victim's): look again right after.
-    if (!d.preemptions.empty() && !heap.empty()) {
+    if (!preempted.empty() && !heap.empty()) {
       std::int64_t best_preempted = std::numeric_limits<std::int64_t>::max();
-      for (const PreemptDecision& pd : d.preemptions)
-        for (std::size_t i = 0; i < s.running.size(); ++i)
-          if (s.running[i].job->id == pd.job)
-            best_preempted = std::min(best_preempted, rkeys[i].cls);
+      for (std::uint32_t i : preempted) best_preempted = std::min(best_preempted, rkeys[i].cls);
       if (heap.front().first.cls > best_preempted) d.wake_at = std::min(d.wake_at, now + 1);
     }
     if (mode_ == Mode::kLas) {
-      std::unordered_map<JobId, const RunningJob*> running_by_id;
-      for (const RunningJob& r : s.running) running_by_id.emplace(r.job->id, &r);
-      for (const PreemptDecision& pd : d.preemptions) {
-        const RunningJob* r = running_by_id.at(pd.job);
-        const TimeMs ran = std::max<TimeMs>(now - r->started, 1);
+      for (std::uint32_t i : preempted) {
+        const TimeMs ran = std::max<TimeMs>(now - s.running[i].started, 1);
         d.wake_at = std::min({d.wake_at, now + s.params.starvation_ms,
                               now + static_cast<TimeMs>(std::ceil(s.params.las_promote_factor *
                                                                   static_cast<double>(ran)))});
