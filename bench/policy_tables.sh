@@ -18,6 +18,7 @@ run() {  # title, cluster, trace, policies, extra flags...
 run "Philly (82,247 jobs) on 64 x 8 V100" data/clusters/philly.yaml data/traces/philly/pollux_philly.csv fifo,easy,las,srtf
 run "Philly, walltimes overestimated 1-4x" data/clusters/philly.yaml data/traces/philly/pollux_philly.csv fifo,easy,las --walltime uniform:1-4
 run "ElasticFlow Philly VC 103959 (876 jobs)" data/clusters/elasticflow.yaml data/traces/philly_derived/elasticflow_philly_103959.csv fifo,easy,las,srtf
+run "ElasticFlow Philly VC 103959, arrivals 8x as fast" data/clusters/elasticflow.yaml data/traces/philly_derived/elasticflow_philly_103959.csv fifo,easy,las,srtf --load 8
 for vc in 6214e9 11cb48 ee9e8c; do
   run "Gavel msr trace, VC $vc, on the heterogeneous Gavel cluster" data/clusters/gavel-hetero.yaml data/traces/gavel/msr_philly_vc_seed0/$vc.trace fifo,easy,las,srtf,hetero
 done
