@@ -33,7 +33,8 @@ ThroughputTable ThroughputTable::parse(std::string_view csv_text, const std::str
     auto tp = parse_double(rec->fields[c_tp]);
     if (!tp)
       throw InputError(where, "column throughput: '" + rec->fields[c_tp] + "' is not a number");
-    if (*tp <= 0) continue;  // measured as infeasible there (e.g. out of memory): leave unknown
+    // <= 0: measured as infeasible there (e.g. out of memory). Kept, so that this gang size
+    // does not fall back to another size's figure; throughput() then reports it unknown.
     auto it = std::find(table.models_.begin(), table.models_.end(), model);
     int m = static_cast<int>(it - table.models_.begin());
     if (it == table.models_.end()) table.models_.push_back(model);
@@ -86,7 +87,7 @@ std::optional<double> ThroughputTable::throughput(int model, TypeId type, int ac
     if (it->accel_count <= accel_count || best == nullptr) best = &*it;
     if (it->accel_count > accel_count) break;
   }
-  if (!best) return std::nullopt;
+  if (!best || best->throughput <= 0) return std::nullopt;
   return best->throughput;
 }
 

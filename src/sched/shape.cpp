@@ -9,7 +9,8 @@ std::optional<Shape> shape_for(const Job& job, int max_per_node) {
   if (n <= 0) return std::nullopt;
   if (job.per_node > 0) {
     if (n % job.per_node != 0) return std::nullopt;
-    if (job.nodes > 0 && job.nodes * job.per_node != n) return std::nullopt;
+    if (job.nodes > 0 && static_cast<std::int64_t>(job.nodes) * job.per_node != n)
+      return std::nullopt;
     return Shape{n / job.per_node, job.per_node, 0};
   }
   if (job.nodes > 0) {

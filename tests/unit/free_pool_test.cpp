@@ -444,3 +444,14 @@ TEST(Shape, NeverFitsLooksAtEachAcceptedTypeOnItsOwn) {
 
 }  // namespace
 }  // namespace zs
+
+namespace zs {
+TEST(Shape, HugeExplicitShapeDoesNotOverflow) {
+  // nodes * per_node once overflowed int (UBSan): 10^6 x 10^6 must simply not match 10^6.
+  Job j;
+  j.accel_count = 1'000'000;
+  j.nodes = 1'000'000;
+  j.per_node = 1'000'000;
+  EXPECT_FALSE(shape_for(j, 8).has_value());
+}
+}  // namespace zs

@@ -146,8 +146,20 @@ TEST(ThroughputTable, NonPositiveThroughputLeavesTheEntryUnknown) {
   EXPECT_FALSE(t.throughput(m, type_of("V100"), 1));
   EXPECT_FALSE(t.throughput(m, type_of("K80"), 1));
   EXPECT_EQ(t.throughput(m, type_of("P100"), 1), 4.0);
-  // A model whose every row is infeasible is not in the table at all.
-  EXPECT_EQ(table("z,1,V100,0\n").model_count(), 0u);
+  // A model whose every row is infeasible is known, with no usable throughput.
+  ThroughputTable z = table("z,1,V100,0\n");
+  ASSERT_TRUE(z.find_model("z"));
+  EXPECT_FALSE(z.throughput(*z.find_model("z"), type_of("V100"), 1));
+}
+
+TEST(ThroughputTable, InfeasibleGangSizeDoesNotFallBackToASmallerOne) {
+  // Measured 4.0 on 1 GPU but infeasible (0) on 8: an 8-GPU gang has no throughput there,
+  // rather than borrowing the 1-GPU figure.
+  ThroughputTable t = table("m,1,K80,4\nm,8,K80,0\n");
+  const int m = *t.find_model("m");
+  EXPECT_EQ(t.throughput(m, type_of("K80"), 1), 4.0);
+  EXPECT_FALSE(t.throughput(m, type_of("K80"), 8));
+  EXPECT_FALSE(t.throughput(m, type_of("K80"), 16));
 }
 
 TEST(ThroughputTable, RepeatedEntryKeepsTheFirstRow) {
