@@ -33,8 +33,7 @@ PreemptivePolicy::Key PreemptivePolicy::pending_key(const Snapshot& s, const Pen
                                                     TimeMs now) const {
   const Job& j = *p.job;
   const std::int64_t cls = pending_class(s, p, now);
-  // Starving jobs: longest waiting first. Otherwise FIFO by submit time inside a class.
-  if (cls == -1 && mode_ == Mode::kLas) return {-1, p.waiting_since, j.submit, j.id};
+  // FIFO by submit time inside a class (starving jobs too: the oldest job first).
   return {cls, j.submit, 0, j.id};
 }
 
@@ -212,12 +211,10 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
       [&](std::uint32_t a, std::uint32_t b) {
         const PendingJob& x = s.pending[a];
         const PendingJob& y = s.pending[b];
-        if (pcls[a] == -1 && mode_ == Mode::kLas && x.waiting_since != y.waiting_since)
-          return x.waiting_since < y.waiting_since;
         if (x.job->submit != y.job->submit) return x.job->submit < y.job->submit;
         return x.job->id < y.job->id;
       },
-      [&](std::int64_t c) { return mode_ == Mode::kLas && c != -1; });
+      [&](std::int64_t) { return mode_ == Mode::kLas; });
 
   // Victims: running jobs past their lease, kept in a max-heap by key (worst on top). A job
   // pops victims while they rank strictly below it; those it does not end up using are pushed
