@@ -6,6 +6,7 @@
 #include "core/input_error.h"
 #include "core/text.h"
 #include "sim/trace_readers.h"
+#include "sim/trace_row.h"
 
 namespace zs {
 
@@ -14,7 +15,6 @@ const std::vector<std::string> kRequired = {"id", "submit_s", "duration_s", "acc
 const std::vector<std::string> kOptional = {
     "accel_types", "nodes", "per_node", "walltime_s",    "tenant",        "user",
     "priority",    "model", "name",     "recorded_type", "cpu_per_accel", "mem_gib_per_accel"};
-constexpr double kMaxSeconds = 1e10;  // ~300 years: anything larger is a unit mistake
 constexpr std::int64_t kMaxAccels = 1'000'000;
 }  // namespace
 
@@ -44,39 +44,14 @@ void read_canonical_csv(const ReaderContext& ctx, Trace& out) {
   RowSink sink(out, ctx.opt.skip_bad_rows);
   while (auto rec = reader.next()) {
     sink.row([&] {
-      const std::string where = ctx.source + ":" + std::to_string(rec->line);
-      if (rec->fields.size() != h.size())
-        throw InputError(where, "expected " + std::to_string(h.size()) + " fields, found " +
-                                    std::to_string(rec->fields.size()));
-      auto cell = [&](const char* col) -> std::string_view {
-        int i = h.index(col);
-        return i < 0 ? std::string_view() : trim(rec->fields[static_cast<std::size_t>(i)]);
+      const TraceRow row(*rec, h, ctx.source);
+      auto cell = [&](const char* col) { return row.cell(col); };
+      auto bad = [&](const char* col, const std::string& msg) { return row.bad(col, msg); };
+      auto integer = [&](const char* col, std::int64_t lo, std::int64_t hi) {
+        return row.integer(col, lo, hi);
       };
-      auto bad = [&](const char* col, const std::string& msg) {
-        return InputError(where, std::string("column ") + col + ": " + msg);
-      };
-      auto integer = [&](const char* col, std::int64_t lo, std::int64_t hi) -> std::int64_t {
-        auto v = parse_int(cell(col));
-        if (!v) {
-          auto d = parse_double(cell(col));  // "8.0" is fine, "8.5" is not
-          if (d && std::fabs(*d) < 9.0e18 && *d == std::trunc(*d))
-            v = static_cast<std::int64_t>(*d);
-        }
-        if (!v) throw bad(col, "'" + std::string(cell(col)) + "' is not an integer");
-        if (*v < lo || *v > hi)
-          throw bad(col, std::to_string(*v) + " is out of range (" + std::to_string(lo) + ".." +
-                             std::to_string(hi) + ")");
-        return *v;
-      };
-      auto seconds = [&](const char* col, bool positive) -> double {
-        auto v = parse_double(cell(col));
-        if (!v) throw bad(col, "'" + std::string(cell(col)) + "' is not a number of seconds");
-        if (*v < 0)
-          throw bad(col, "negative duration " + std::string(cell(col)) + " (must be >= 0)");
-        if (positive && *v == 0) throw bad(col, "must be > 0");
-        if (*v > kMaxSeconds)
-          throw bad(col, std::string(cell(col)) + " seconds is implausibly large");
-        return *v;
+      auto seconds = [&](const char* col, bool positive) {
+        return row.seconds(col, "duration", positive);
       };
       Job j;
       j.id = static_cast<JobId>(integer("id", 0, std::int64_t{1} << 53));

@@ -22,12 +22,12 @@
 #include "core/input_error.h"
 #include "core/text.h"
 #include "sim/trace_readers.h"
+#include "sim/trace_row.h"
 
 namespace zs {
 
 namespace {
 
-constexpr double kMaxSeconds = 1e10;
 constexpr std::int64_t kMaxAccels = 1'000'000;
 constexpr std::int64_t kMaxBatch = std::int64_t{1} << 40;
 
@@ -88,40 +88,18 @@ void read_pollux_workload(const ReaderContext& ctx, Trace& out) {
   while (auto rec = reader.next()) {
     const JobId id = next_id++;
     sink.row([&] {
-      const std::string where = ctx.source + ":" + std::to_string(rec->line);
-      if (rec->fields.size() != h.size())
-        throw InputError(where, "expected " + std::to_string(h.size()) + " fields, found " +
-                                    std::to_string(rec->fields.size()));
-      auto cell = [&](const char* col) -> std::string_view {
-        return trim(rec->fields[static_cast<std::size_t>(h.index(col))]);
-      };
-      auto bad = [&](const char* col, const std::string& msg) {
-        return InputError(where, std::string("column ") + col + ": " + msg);
-      };
-      auto integer = [&](const char* col, std::int64_t lo, std::int64_t hi) -> std::int64_t {
-        std::optional<std::int64_t> v = parse_int(cell(col));
-        if (!v) {
-          auto d = parse_double(cell(col));
-          if (d && *d == std::floor(*d) && std::fabs(*d) <= static_cast<double>(kMaxBatch))
-            v = static_cast<std::int64_t>(*d);
-        }
-        if (!v) throw bad(col, "'" + std::string(cell(col)) + "' is not a whole number");
-        if (*v < lo || *v > hi)
-          throw bad(col, std::to_string(*v) + " is out of range (" + std::to_string(lo) + ".." +
-                             std::to_string(hi) + ")");
-        return *v;
+      const TraceRow row(*rec, h, ctx.source);
+      auto cell = [&](const char* col) { return row.cell(col); };
+      auto bad = [&](const char* col, const std::string& msg) { return row.bad(col, msg); };
+      auto integer = [&](const char* col, std::int64_t lo, std::int64_t hi) {
+        return row.integer(col, lo, hi);
       };
 
       Job j;
       j.id = id;
       j.name = std::string(cell("name"));
       if (j.name.empty()) throw bad("name", "empty job name");
-      auto t = parse_double(cell("time"));
-      if (!t) throw bad("time", "'" + std::string(cell("time")) + "' is not a number of seconds");
-      if (*t < 0) throw bad("time", "negative arrival time " + std::string(cell("time")));
-      if (*t > kMaxSeconds)
-        throw bad("time", std::string(cell("time")) + " seconds is implausibly large");
-      j.submit = seconds_to_ms(*t);
+      j.submit = seconds_to_ms(row.seconds("time", "arrival time"));
 
       const std::string app = to_lower(cell("application"));
       const Application* application = nullptr;
