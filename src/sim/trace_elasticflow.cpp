@@ -30,32 +30,23 @@ void read_elasticflow_csv(const ReaderContext& ctx, Trace& out) {
   CsvHeader h(*header_rec, ctx.source, {"job_id", "submit_time", "num_gpu", "duration"},
               {"real_iteration", "model_name", "ddl", "batch_size", "real_duration", "iteration",
                "best_effort"});
-  std::unordered_map<JobId, std::size_t> seen;  // id -> line
+  UniqueIds ids;
   RowSink sink(out, ctx.opt.skip_bad_rows);
   while (auto rec = reader.next()) {
     sink.row([&] {
       const TraceRow row(*rec, h, ctx.source);
-      auto cell = [&](const char* col) { return row.cell(col); };
-      auto bad = [&](const char* col, const std::string& msg) { return row.bad(col, msg); };
-      auto integer = [&](const char* col, std::int64_t lo, std::int64_t hi) {
-        return row.integer(col, lo, hi);
-      };
-      auto seconds = [&](const char* col) { return row.seconds(col); };
       Job j;
-      j.id = static_cast<JobId>(integer("job_id", 0, kMaxId));
-      j.submit = seconds_to_ms(seconds("submit_time"));
-      j.duration = seconds_to_ms(seconds("duration"));
-      j.accel_count = static_cast<int>(integer("num_gpu", 1, kMaxAccels));
+      j.id = static_cast<JobId>(row.integer("job_id", 0, kMaxId));
+      j.submit = seconds_to_ms(row.seconds("submit_time"));
+      j.duration = seconds_to_ms(row.seconds("duration"));
+      j.accel_count = static_cast<int>(row.integer("num_gpu", 1, kMaxAccels));
       j.accepted = TypeSet::any();
-      j.name = std::string(cell("model_name"));
+      j.name = std::string(row.cell("model_name"));
       if (!j.name.empty()) {
         if (auto m = ctx.speeds.find_model(j.name)) j.model = *m;  // vgg16 etc.: stays unknown
       }
       j.recorded_type = ctx.opt.recorded_type;
-      auto [it, inserted] = seen.emplace(j.id, rec->line);
-      if (!inserted)
-        throw bad("job_id", "job id " + std::to_string(j.id) + " already used on line " +
-                                std::to_string(it->second));
+      ids.add(j.id, row, "job_id", rec->line);
       out.jobs.push_back(std::move(j));
     });
   }

@@ -89,27 +89,23 @@ void read_pollux_workload(const ReaderContext& ctx, Trace& out) {
     const JobId id = next_id++;
     sink.row([&] {
       const TraceRow row(*rec, h, ctx.source);
-      auto cell = [&](const char* col) { return row.cell(col); };
-      auto bad = [&](const char* col, const std::string& msg) { return row.bad(col, msg); };
-      auto integer = [&](const char* col, std::int64_t lo, std::int64_t hi) {
-        return row.integer(col, lo, hi);
-      };
 
       Job j;
       j.id = id;
-      j.name = std::string(cell("name"));
-      if (j.name.empty()) throw bad("name", "empty job name");
+      j.name = std::string(row.cell("name"));
+      if (j.name.empty()) throw row.bad("name", "empty job name");
       j.submit = seconds_to_ms(row.seconds("time", "arrival time"));
 
-      const std::string app = to_lower(cell("application"));
+      const std::string app = to_lower(row.cell("application"));
       const Application* application = nullptr;
       for (const auto& a : kApplications)
         if (app == a.name) application = &a;
       if (!application)
-        throw bad("application", "unknown application '" + std::string(cell("application")) +
-                                     "' (known: " + known_applications() + ")");
-      const auto replicas = integer("num_replicas", 1, kMaxAccels);
-      const auto batch = integer("batch_size", 1, kMaxBatch);
+        throw row.bad("application", "unknown application '" +
+                                         std::string(row.cell("application")) +
+                                         "' (known: " + known_applications() + ")");
+      const auto replicas = row.integer("num_replicas", 1, kMaxAccels);
+      const auto batch = row.integer("batch_size", 1, kMaxBatch);
 
       double seconds = application->typical_gpu_seconds / static_cast<double>(replicas);
       for (const auto& p : kProfiled)

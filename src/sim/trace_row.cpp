@@ -46,4 +46,11 @@ double TraceRow::seconds(std::string_view col, const char* noun, bool positive) 
   return *v;
 }
 
+void UniqueIds::add(JobId id, const TraceRow& row, std::string_view col, std::size_t line) {
+  auto [it, inserted] = first_line_.emplace(id, line);
+  if (!inserted)
+    throw row.bad(col, "job id " + std::to_string(id) + " already used on line " +
+                           std::to_string(it->second));
+}
+
 }  // namespace zs

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+
+#include "core/job.h"
 
 #include "core/csv.h"
 #include "core/input_error.h"
@@ -31,6 +34,15 @@ class TraceRow {
   const CsvRecord& rec_;
   const CsvHeader& header_;
   std::string where_;
+};
+
+// Remembers the job ids seen so far; a repeat is an error naming the first line.
+class UniqueIds {
+ public:
+  void add(JobId id, const TraceRow& row, std::string_view col, std::size_t line);
+
+ private:
+  std::unordered_map<JobId, std::size_t> first_line_;
 };
 
 }  // namespace zs
