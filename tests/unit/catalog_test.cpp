@@ -6,21 +6,14 @@
 
 #include "core/accelerator.h"
 #include "core/input_error.h"
+#include "test_util.h"
 
 namespace zs {
 namespace {
 
-// The message of the InputError that `f` throws ("" and a test failure if it throws none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
+using test::cat;
+using test::error_of;
+using test::type_of;
 
 const std::string kHeader =
     "vendor,model,arch,year,memory_gib,memory_bw_gbs,fp32_tflops,tf32_tflops,bf16_tflops,"

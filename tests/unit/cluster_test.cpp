@@ -12,27 +12,14 @@
 #include "core/cluster.h"
 #include "core/input_error.h"
 #include "sim/cluster_file.h"
+#include "test_util.h"
 
 namespace zs {
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
-
-const Catalog& cat() {
-  return Catalog::builtin();
-}
-TypeId type_of(const char* name) {
-  return cat().resolve(name, "test");
-}
+using test::cat;
+using test::error_of;
+using test::type_of;
 
 Cluster yaml(const std::string& text) {
   return parse_cluster_yaml(text, "c.yaml", cat());

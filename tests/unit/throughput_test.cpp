@@ -6,27 +6,14 @@
 
 #include "core/input_error.h"
 #include "core/throughput.h"
+#include "test_util.h"
 
 namespace zs {
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
-}
-
-const Catalog& cat() {
-  return Catalog::builtin();
-}
-TypeId type_of(const char* name) {
-  return cat().resolve(name, "test");
-}
+using test::cat;
+using test::error_of;
+using test::type_of;
 
 ThroughputTable table(const std::string& rows) {
   return ThroughputTable::parse("model,accel_count,accel_type,throughput\n" + rows, "tp.csv",
