@@ -72,6 +72,13 @@ class Progress {
 };
 
 int run_sim(const SimArgs& a) {
+  ReportFormat fmt_kind = ReportFormat::kTable;
+  if (a.format == "json")
+    fmt_kind = ReportFormat::kJson;
+  else if (a.format == "csv")
+    fmt_kind = ReportFormat::kCsv;
+  else if (a.format != "table")
+    throw InputError("--format", "'" + a.format + "' is not table, json or csv");
   const Catalog& catalog = Catalog::builtin();
   ThroughputTable custom_speeds;
   const ThroughputTable* speeds = &ThroughputTable::builtin();
@@ -125,6 +132,9 @@ int run_sim(const SimArgs& a) {
         throw InputError(
             "--las-thresholds",
             "'" + std::string(p) + "' is not a positive number of accelerator-seconds");
+      if (!opt.sched.las_thresholds_accel_s.empty() &&
+          *v <= opt.sched.las_thresholds_accel_s.back())
+        throw InputError("--las-thresholds", "thresholds must increase: " + a.las_thresholds);
       opt.sched.las_thresholds_accel_s.push_back(*v);
     }
   }
@@ -159,13 +169,6 @@ int run_sim(const SimArgs& a) {
   for (std::size_t i = 0; i < errors.size(); ++i)
     if (!errors[i].empty()) throw std::runtime_error("policy " + names[i] + ": " + errors[i]);
 
-  ReportFormat fmt_kind = ReportFormat::kTable;
-  if (a.format == "json")
-    fmt_kind = ReportFormat::kJson;
-  else if (a.format == "csv")
-    fmt_kind = ReportFormat::kCsv;
-  else if (a.format != "table")
-    throw InputError("--format", "'" + a.format + "' is not table, json or csv");
   if (fmt_kind == ReportFormat::kTable)
     fmt::print("{} jobs ({} trace) on {}: {} nodes, {} accelerators\n", trace.jobs.size(),
                trace.format, cluster.name.empty() ? a.cluster : cluster.name, cluster.nodes.size(),
