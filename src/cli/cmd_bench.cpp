@@ -7,7 +7,6 @@
 #include "cli/commands.h"
 #include "core/input_error.h"
 #include "sched/policy.h"
-#include "sim/cluster_file.h"
 #include "sim/synthetic.h"
 
 namespace zs::cli {

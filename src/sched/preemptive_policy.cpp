@@ -151,10 +151,9 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
   if (s.pending.empty()) return d;
 
   std::vector<Key> rkeys(s.running.size());
-  std::int64_t max_rcls = std::numeric_limits<std::int64_t>::min(), max_victim_cls = max_rcls;
+  std::int64_t max_victim_cls = std::numeric_limits<std::int64_t>::min();
   for (std::size_t i = 0; i < s.running.size(); ++i) {
     rkeys[i] = running_key(s, s.running[i], now);
-    max_rcls = std::max(max_rcls, rkeys[i].cls);
     if (now - s.running[i].started >= s.params.min_run_ms)
       max_victim_cls = std::max(max_victim_cls, rkeys[i].cls);
   }

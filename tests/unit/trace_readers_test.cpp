@@ -10,11 +10,13 @@
 
 #include "core/input_error.h"
 #include "sim/trace.h"
+#include "test_util.h"
 
 namespace zs {
 namespace {
 
 namespace fs = std::filesystem;
+using test::error_of;
 
 const Catalog& catalog() {
   return Catalog::builtin();
@@ -40,17 +42,6 @@ TraceOptions options(const std::string& format, bool skip = false, int recorded 
 Trace parse(std::string_view text, const std::string& format, bool skip = false, int recorded = -1,
             const ThroughputTable& table = speeds()) {
   return read_trace_text(text, "t.txt", options(format, skip, recorded), catalog(), table);
-}
-
-// The InputError message of `f`, or "" (with a test failure) when it does not throw one.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an InputError";
-  return "";
 }
 
 std::string slurp(const fs::path& p) {
