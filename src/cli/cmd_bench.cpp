@@ -70,6 +70,7 @@ void register_bench(CLI::App& app, int& exit_code) {
   sched->add_option("--passes", args->passes, "Passes to time")->capture_default_str();
   sched->add_option("--seed", args->seed, "Seed of the synthetic workload")->capture_default_str();
   sched->callback([args, &exit_code] { exit_code = run_bench(*args); });
+  register_bench_submit(*bench, exit_code);
 }
 
 }  // namespace zs::cli

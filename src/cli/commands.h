@@ -10,6 +10,16 @@ inline constexpr int kExitInternal = 70;
 
 void register_sim(CLI::App& app, int& exit_code);
 void register_bench(CLI::App& app, int& exit_code);
+void register_bench_submit(CLI::App& bench, int& exit_code);
 void register_catalog(CLI::App& app, int& exit_code);
+void register_controller(CLI::App& app, int& exit_code);
+void register_agent(CLI::App& app, int& exit_code);
+void register_submit(CLI::App& app, int& exit_code);
+void register_queue(CLI::App& app, int& exit_code);
+void register_job(CLI::App& app, int& exit_code);
+void register_cancel(CLI::App& app, int& exit_code);
+void register_logs(CLI::App& app, int& exit_code);
+void register_nodes(CLI::App& app, int& exit_code);
+void register_up(CLI::App& app, int& exit_code);
 
 }  // namespace zs::cli

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "api/api_error.h"
 #include "cli/commands.h"
 #include "core/input_error.h"
 
@@ -13,10 +14,24 @@ int main(int argc, char** argv) {
   zs::cli::register_sim(app, exit_code);
   zs::cli::register_bench(app, exit_code);
   zs::cli::register_catalog(app, exit_code);
+  zs::cli::register_controller(app, exit_code);
+  zs::cli::register_agent(app, exit_code);
+  zs::cli::register_submit(app, exit_code);
+  zs::cli::register_queue(app, exit_code);
+  zs::cli::register_job(app, exit_code);
+  zs::cli::register_cancel(app, exit_code);
+  zs::cli::register_logs(app, exit_code);
+  zs::cli::register_nodes(app, exit_code);
+  zs::cli::register_up(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : zs::cli::kExitBadInput;
+  } catch (const zs::ApiError& e) {
+    // 4xx: the request was wrong (bad input); 0: controller unreachable; else a server failure.
+    std::fprintf(stderr, "zs: error: %s%s%s\n", e.field().empty() ? "" : e.field().c_str(),
+                 e.field().empty() ? "" : ": ", e.what());
+    return e.status() >= 400 && e.status() < 500 ? zs::cli::kExitBadInput : 1;
   } catch (const zs::InputError& e) {
     std::fprintf(stderr, "zs: error: %s\n", e.what());
     return zs::cli::kExitBadInput;

@@ -10,11 +10,15 @@ namespace zs {
 class InputError : public std::runtime_error {
  public:
   InputError(std::string where, const std::string& what)
-      : std::runtime_error(where.empty() ? what : where + ": " + what), where_(std::move(where)) {}
+      : std::runtime_error(where.empty() ? what : where + ": " + what),
+        where_(std::move(where)),
+        message_(what) {}
   const std::string& where() const { return where_; }
+  const std::string& message() const { return message_; }  // without the where
 
  private:
   std::string where_;
+  std::string message_;
 };
 
 }  // namespace zs

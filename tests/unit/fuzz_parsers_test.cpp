@@ -24,6 +24,8 @@
 #include "core/cluster.h"
 #include "core/csv.h"
 #include "core/input_error.h"
+#include "core/job_script.h"
+#include "core/slurm_values.h"
 #include "core/text.h"
 #include "core/throughput.h"
 #include "sim/cluster_file.h"
@@ -897,6 +899,76 @@ TEST(FuzzParsers, WalltimeRuleSucceedsOrThrowsInputError) {
   EXPECT_GT(t.rejected, kInputs / 4);
 }
 
+std::vector<std::string> job_script_seeds() {
+  return {
+      "#!/bin/bash\n#SBATCH --job-name=ft --nodes=2 --ntasks-per-node=8\n#SBATCH --gres=gpu:8\n"
+      "#SBATCH --time=2-00:00:00 --mem=480G -o logs/%x-%j.out\n#SBATCH --requeue "
+      "--mail-type=END\nsrun python train.py\n",
+      "#!/bin/sh\n# comment\n#SBATCH -J \"my job\" -N2 -t 90 -c4\n#ZS --accel 'Ascend 910B3:16' "
+      "--retries=2\n#SBATCH --export=ALL,A=1,HOME -d afterok:12:13,afterok:14\n#ZS "
+      "--priority=-5 --mem-per-gpu=32G # trailing\n\npython run.py\n#SBATCH -N 4\n",
+      "#SBATCH --array=0-15:4,20%2 -n 8 --gpus-per-task=1 --mem-per-cpu=2G\n#SBATCH -t 1-12:30 "
+      "--no-requeue -p debug -D /scratch -HQ -vv\necho\n",
+      "#!/bin/bash\r\n#SBATCH --gpus=16 --gpus-per-node=8 -n 16 -N 2-4\r\n#SBATCH -G v100:8\r\n"};
+}
+
+TEST(FuzzParsers, JobScriptSucceedsOrThrowsInputError) {
+  const auto seeds = job_script_seeds();
+  const Catalog& cat = Catalog::builtin();
+  Rng rng(0x5BA7);
+  Tally t;
+  for (int i = 0; i < kInputs; ++i) {
+    const std::string input = make_input(rng, seeds);
+    survives("parse_job_script", input, "job.sh", t, [&] {
+      const JobSpec s = parse_job_script(input, "job.sh", {}, rng.below(2) ? &cat : nullptr).spec;
+      ASSERT_EQ(s.script, input);
+      ASSERT_TRUE(s.nodes >= 0 && s.nodes <= kMaxJobNodes) << show(input);
+      ASSERT_TRUE(s.accel_count >= 0 && s.accel_count <= kMaxJobAccels) << show(input);
+      ASSERT_TRUE(s.accel_per_node >= 0 && s.accel_per_node <= kMaxDevicesPerNode) << show(input);
+      if (s.nodes > 0 && s.accel_count > 0) {
+        ASSERT_EQ(std::int64_t{s.nodes} * s.accel_per_node, s.accel_count) << show(input);
+      }
+      ASSERT_GE(s.tasks_per_node, 1);
+      ASSERT_TRUE(s.mem_mib >= 0 && s.mem_mib <= kMaxMemMib) << show(input);
+      ASSERT_GE(s.walltime, 0);
+      ASSERT_TRUE(std::isfinite(s.cpus_per_task) && s.cpus_per_task >= 0);
+    });
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(t.ok, kInputs / 20);
+  EXPECT_GT(t.rejected, kInputs / 10);
+}
+
+TEST(FuzzParsers, SlurmValuesSucceedOrThrowInputError) {
+  const std::vector<std::string> seeds = {"90",   "1-02:03:04", "0-15:4,20%2", "4G",
+                                          "512M", "gpu:a100:4", "afterok:1:2", "ALL,A=1",
+                                          "5-3",  "UNLIMITED",  "1,3,5-7",     "100K"};
+  Rng rng(0x51C);
+  Tally t;
+  for (int i = 0; i < kInputs; ++i) {
+    std::string input = make_input(rng, seeds);
+    if (input.size() > 200) input.resize(200);
+    survives("parse_slurm_time", input, "--time", t,
+             [&] { ASSERT_GE(parse_slurm_time(input), 0); });
+    survives("parse_array_spec", input, "--array", t, [&] {
+      const ArraySpec a = parse_array_spec(input);
+      ASSERT_TRUE(!a.indices.empty() && a.indices.size() <= kMaxArrayTasks) << show(input);
+      ASSERT_TRUE(std::is_sorted(a.indices.begin(), a.indices.end()));
+    });
+    survives("parse_slurm_memory_mib", input, "--mem", t, [&] {
+      const auto m = parse_slurm_memory_mib(input);
+      ASSERT_TRUE(m >= 0 && m <= kMaxMemMib) << show(input);
+    });
+    survives("parse_gres", input, "--gres", t, [&] { parse_gres(input, 64, "--gres"); });
+    survives("parse_dependency", input, "--dependency", t,
+             [&] { parse_dependency(input, "--dependency"); });
+    survives("parse_export", input, "--export", t, [&] { parse_export(input, "--export"); });
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(t.ok, kInputs / 10);
+  EXPECT_GT(t.rejected, kInputs);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The unmutated seeds must parse, into what they say.
 
@@ -987,6 +1059,16 @@ TEST(FuzzParsers, PhillyHugeDurationIsRejected) {
     ADD_FAILURE() << "accepted a 1e300 s job; its duration became " << t.jobs[0].duration;
   } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()).rfind("p.csv:2: column duration:", 0), 0u) << e.what();
+  }
+}
+
+TEST(FuzzParsers, JobScriptTotalThatCannotFitANodeIsRejected) {
+  // fuzz_job_script: --accel 136 -N 2 made 68 accelerators per node, beyond any node's 64.
+  try {
+    parse_job_script("#ZS --accel 136 -N 2\n", "job.sh");
+    ADD_FAILURE() << "accepted 68 accelerators per node";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "job.sh:1");
   }
 }
 

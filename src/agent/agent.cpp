@@ -1,0 +1,410 @@
+#include "agent/agent.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "agent/launcher.h"
+#include "api/api_error.h"
+#include "api/http_client.h"
+#include "core/input_error.h"
+#include "core/output_pattern.h"
+
+namespace zs {
+namespace {
+
+constexpr std::int64_t kInventoryRefreshMs = 5'000;
+constexpr std::size_t kRememberedAttempts = 100'000;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string random_boot_id() {
+  std::random_device rd;
+  std::uint64_t a = (std::uint64_t{rd()} << 32) ^ rd();
+  std::uint64_t b = static_cast<std::uint64_t>(now_ms()) ^ (std::uint64_t{rd()} << 20);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%016llx%08llx", static_cast<unsigned long long>(a),
+                static_cast<unsigned long long>(b & 0xffffffffu));
+  return buf;
+}
+
+std::int64_t machine_mem_mib() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::int64_t kib = 0;
+  while (in >> key >> kib) {
+    if (key == "MemTotal:") return kib / 1024;
+    in.ignore(1 << 10, '\n');
+  }
+  return 0;
+}
+
+std::string joined(const std::vector<int>& v) {
+  std::string out;
+  for (int x : v) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(x);
+  }
+  return out;
+}
+
+bool has_key(const std::vector<std::string>& env, const std::string& key) {
+  for (const auto& e : env)
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
+      return true;
+  return false;
+}
+
+void sleep_ms(std::int64_t ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+}  // namespace
+
+Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(random_boot_id()) {
+  if (options_.name.empty()) throw InputError("--name", "an agent needs a node name");
+  if (options_.work_dir.empty()) throw InputError("--work-dir", "an agent needs a work directory");
+  std::error_code ec;
+  std::filesystem::create_directories(options_.work_dir, ec);
+  if (ec)
+    throw InputError("--work-dir", "cannot create " + options_.work_dir + ": " + ec.message());
+  options_.work_dir = std::filesystem::absolute(options_.work_dir).string();
+
+  std::string kind = options_.discovery;
+  if (kind.empty()) kind = options_.accelerators.empty() ? "auto" : "fake";
+  DiscoveryOptions d;
+  d.fake_spec = options_.accelerators;
+  d.fake_health_file = options_.work_dir + "/fake-health";
+  std::string error;
+  discovery_ = make_discovery(kind, d, error);
+  if (!discovery_) throw InputError("--discovery", kind + ": " + error);
+  inventory_ = discovery_->discover();
+  inventory_at_ms_ = now_ms();
+  const bool fake = kind == "fake";
+  const int count = static_cast<int>(inventory_.devices.size());
+  if (options_.cpus <= 0)
+    options_.cpus =
+        fake && count > 0 ? 16.0 * count : static_cast<double>(std::thread::hardware_concurrency());
+  if (options_.mem_mib <= 0)
+    options_.mem_mib = fake && count > 0 ? 128LL * 1024 * count : machine_mem_mib();
+  if (options_.cgroups) {
+    CgroupConfig config;
+    config.parent = "zhisuan/" + options_.name;  // several agents may share one machine
+    CgroupLimits limits = CgroupLimits::detect(config);
+    cgroup_status_ = limits.status();
+    if (limits.available()) cgroups_ = std::move(limits);
+  } else {
+    cgroup_status_ = "no cgroup limits (--no-cgroups)";
+  }
+}
+
+Agent::~Agent() {
+  stop();
+}
+
+std::string Agent::describe() const {
+  std::lock_guard lk(mu_);
+  std::string s = options_.name + ": " + std::to_string(inventory_.devices.size()) + " x " +
+                  (inventory_.accel_type.empty() ? "no accelerators" : inventory_.accel_type) +
+                  " (" + inventory_.source + "), " + std::to_string(options_.cpus) + " cpus, " +
+                  std::to_string(options_.mem_mib) + " MiB; " + cgroup_status_;
+  for (const auto& w : inventory_.warnings) s += "\n  warning: " + w;
+  return s;
+}
+
+void Agent::stop() {
+  stopping_ = true;
+  exits_cv_.notify_all();
+}
+
+void Agent::run() {
+  // Orphaned grandchildren of our tasks are reparented to us, so the supervisor reaps them.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  std::thread supervisor([this] { supervise_loop(); });
+  std::thread exits([this] { exits_loop(); });
+  sync_loop();
+  exits_cv_.notify_all();
+  supervisor.join();
+  exits.join();
+}
+
+AgentReport Agent::report() {
+  std::lock_guard lk(mu_);
+  AgentReport r;
+  r.boot_id = boot_id_;
+  r.address = options_.address;
+  r.accel_type = inventory_.accel_type;
+  r.accel_count = static_cast<int>(inventory_.devices.size());
+  for (const auto& d : inventory_.devices) {
+    if (d.healthy) continue;
+    if (d.index >= 0 && d.index < 64) r.unhealthy |= std::uint64_t{1} << d.index;
+    r.device_problems.push_back(std::to_string(d.index) + ": " + d.problem);
+  }
+  r.cpus = options_.cpus;
+  r.mem_mib = options_.mem_mib;
+  r.discovery = inventory_.source;
+  for (const auto& [key, a] : attempts_) r.running.push_back(key);
+  for (const auto& [key, e] : unacked_) r.exits.push_back(e);
+  r.wait_ms = heartbeat_ms_;
+  return r;
+}
+
+void Agent::sync_loop() {
+  ApiClient client(options_.controller_url, 30'000);
+  const std::string path = "/api/v1/agents/" + options_.name + "/sync";
+  std::int64_t backoff = 100;
+  bool warned = false;
+  while (!stopping_) {
+    if (now_ms() - inventory_at_ms_ >= kInventoryRefreshMs) {
+      Inventory fresh = discovery_->discover();
+      std::lock_guard lk(mu_);
+      inventory_ = std::move(fresh);
+      inventory_at_ms_ = now_ms();
+    }
+    try {
+      AgentOrders orders = agent_orders_from_json(client.post(path, to_json(report())));
+      if (warned)
+        std::fprintf(stderr, "zs agent %s: controller reachable again\n", options_.name.c_str());
+      warned = false;
+      backoff = 100;
+      obey(orders);
+    } catch (const ApiError& e) {
+      if (!warned)
+        std::fprintf(stderr, "zs agent %s: %s (retrying)\n", options_.name.c_str(), e.what());
+      warned = true;
+      sleep_ms(backoff);
+      backoff = std::min<std::int64_t>(backoff * 2, 1000);
+    } catch (const InputError& e) {
+      std::fprintf(stderr, "zs agent %s: bad orders from the controller: %s\n",
+                   options_.name.c_str(), e.what());
+      sleep_ms(backoff);
+    }
+  }
+}
+
+void Agent::obey(const AgentOrders& orders) {
+  std::lock_guard lk(mu_);
+  heartbeat_ms_ = orders.heartbeat_ms;
+  kill_grace_ms_ = orders.kill_grace_ms;
+  for (const auto& key : orders.acked) unacked_.erase(key);
+  for (const auto& launch : orders.launches) {
+    const AttemptKey& key = launch.key;
+    if (attempts_.count(key)) continue;  // already running: launches are idempotent
+    if (auto d = done_.find(key); d != done_.end()) {
+      unacked_[key] = d->second;  // already finished: say so again
+      continue;
+    }
+    start_attempt(launch);
+  }
+  const std::int64_t now = now_ms();
+  for (const auto& kill : orders.kills) {
+    auto it = attempts_.find(kill.key);
+    if (it != attempts_.end()) {
+      stop_attempt(it->second, "killed", now);
+    } else if (!done_.count(kill.key)) {
+      NodeExit e{kill.key, 0, "killed before it started", now};
+      remember_done(e);
+      unacked_[kill.key] = e;
+    }
+  }
+  if (!unacked_.empty()) exits_cv_.notify_all();
+}
+
+void Agent::start_attempt(const NodeLaunch& launch) {
+  const AttemptKey key = launch.key;
+  Attempt& a = attempts_[key];
+  a.launch = launch;
+  const std::int64_t now = now_ms();
+  if (launch.walltime_ms > 0) a.deadline_ms = now + launch.walltime_ms;
+
+  std::vector<std::string> argv = launch.argv;
+  if (!launch.script.empty()) {
+    const std::string dir =
+        options_.work_dir + "/jobs/" + std::to_string(key.job) + "." + std::to_string(key.attempt);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    const std::string script = dir + "/script";
+    std::ofstream out(script, std::ios::binary | std::ios::trunc);
+    out << launch.script;
+    out.close();
+    if (ec || !out || ::chmod(script.c_str(), 0700) != 0) {
+      a.end_reason = "launch failed: cannot write the job script to " + script;
+      finish_if_done(key, a, now);
+      return;
+    }
+    argv.insert(argv.begin(), script);
+  }
+
+  // One cgroup for this node's tasks of the attempt, when the job asked for CPUs or memory.
+  if (cgroups_ && (launch.cpus > 0 || launch.mem_mib > 0)) {
+    std::string error;
+    a.cgroup =
+        cgroups_->create("job-" + std::to_string(key.job) + "." + std::to_string(key.attempt),
+                         ResourceLimits{launch.cpus, launch.mem_mib * 1024 * 1024}, error);
+    if (!a.cgroup)
+      std::fprintf(stderr, "zs agent %s: job %llu runs without CPU/memory limits: %s\n",
+                   options_.name.c_str(), static_cast<unsigned long long>(key.job), error.c_str());
+  }
+
+  for (const auto& t : launch.tasks) {
+    LaunchSpec spec;
+    spec.argv = argv;
+    spec.env = launch.env;
+    if (!has_key(spec.env, "PATH")) spec.env.push_back("PATH=/usr/local/bin:/usr/bin:/bin");
+    if (!has_key(spec.env, "HOME")) spec.env.push_back("HOME=" + launch.work_dir);
+    spec.env.push_back("RANK=" + std::to_string(t.rank));
+    spec.env.push_back("LOCAL_RANK=" + std::to_string(t.local_rank));
+    spec.env.push_back("SLURM_PROCID=" + std::to_string(t.rank));
+    spec.env.push_back("SLURM_LOCALID=" + std::to_string(t.local_rank));
+    spec.env.push_back("ZS_NODE=" + options_.name);
+    if (!launch.visible_devices_env.empty())
+      spec.env.push_back(launch.visible_devices_env + "=" + joined(t.devices));
+    spec.cwd = launch.work_dir;
+    auto resolve = [&](const std::string& pattern) {
+      std::string p = expand_task_pattern(pattern, options_.name, launch.node_rank, t.rank);
+      if (!p.empty() && p.front() != '/') p = launch.work_dir + "/" + p;
+      return p;
+    };
+    spec.stdout_path = resolve(launch.stdout_path);
+    spec.stderr_path = resolve(launch.stderr_path);
+    if (a.cgroup) spec.cgroup_procs = a.cgroup->procs_files;
+    LaunchResult r = zs::launch(spec);
+    Task task;
+    task.rank = t.rank;
+    if (!r.ok()) {
+      a.end_reason = "launch failed: " + r.error;
+      a.first_failure = 127;
+      a.tasks.push_back(task);
+      stop_attempt(a, a.end_reason, now);
+      break;
+    }
+    task.pid = r.pid;
+    task.running = true;
+    pid_owner_[r.pid] = key;
+    a.tasks.push_back(task);
+  }
+  finish_if_done(key, a, now);
+}
+
+// SIGTERM now to every task group of the attempt, SIGKILL after the grace period (supervisor).
+void Agent::stop_attempt(Attempt& a, const std::string& reason, std::int64_t now) {
+  if (a.end_reason.empty()) a.end_reason = reason;
+  if (a.term_sent_ms) return;
+  a.term_sent_ms = now;
+  for (const auto& t : a.tasks)
+    if (t.running) signal_group(t.pid, SIGTERM);
+}
+
+void Agent::finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now) {
+  for (const auto& t : a.tasks)
+    if (t.running) return;
+  NodeExit e;
+  e.key = key;
+  e.exit_code = a.first_failure;
+  e.reason = a.end_reason;
+  e.end_ms = now;
+  remember_done(e);
+  unacked_[key] = e;
+  if (a.cgroup && cgroups_) {
+    std::string left = cgroups_->remove(*a.cgroup, 5, std::chrono::milliseconds(10));
+    if (!left.empty())
+      std::fprintf(stderr, "zs agent %s: %s\n", options_.name.c_str(), left.c_str());
+  }
+  attempts_.erase(key);
+  exits_cv_.notify_all();
+}
+
+void Agent::remember_done(const NodeExit& exit) {
+  if (done_.emplace(exit.key, exit).second) done_order_.push_back(exit.key);
+  while (done_order_.size() > kRememberedAttempts) {
+    done_.erase(done_order_.front());
+    done_order_.pop_front();
+  }
+}
+
+// Reaps tasks, fails a node's whole part when one task fails (the gang rule, locally), and
+// enforces walltime and the kill grace period.
+void Agent::supervise_loop() {
+  while (!stopping_) {
+    auto exits = reap_children();
+    const std::int64_t now = now_ms();
+    {
+      std::lock_guard lk(mu_);
+      for (const auto& x : exits) {
+        auto owner = pid_owner_.find(x.pid);
+        if (owner == pid_owner_.end()) continue;  // an orphaned grandchild
+        const AttemptKey key = owner->second;
+        pid_owner_.erase(owner);
+        auto it = attempts_.find(key);
+        if (it == attempts_.end()) continue;
+        Attempt& a = it->second;
+        for (auto& t : a.tasks) {
+          if (t.pid != x.pid) continue;
+          t.running = false;
+          t.exit_code = x.code;
+          signal_group(t.pid, SIGKILL);  // leftovers of a finished task go with it
+        }
+        if (x.code != 0 && a.first_failure == 0) {
+          a.first_failure = x.code;
+          stop_attempt(a, "", now);  // one rank failed: stop the others here too
+        }
+        finish_if_done(key, a, now);
+      }
+      for (auto& [key, a] : attempts_) {
+        if (a.deadline_ms && now >= a.deadline_ms && !a.term_sent_ms)
+          stop_attempt(a, "timeout", now);
+        if (a.term_sent_ms && now - a.term_sent_ms >= kill_grace_ms_)
+          for (const auto& t : a.tasks)
+            if (t.running) signal_group(t.pid, SIGKILL);
+      }
+    }
+    sleep_ms(exits.empty() ? 5 : 0);
+  }
+  // Leaving: stop every task so nothing runs unsupervised.
+  std::lock_guard lk(mu_);
+  for (auto& [key, a] : attempts_)
+    for (const auto& t : a.tasks)
+      if (t.running) signal_group(t.pid, SIGKILL);
+}
+
+// Sends exits as soon as they happen (the sync long-poll may be parked at the controller).
+void Agent::exits_loop() {
+  ApiClient client(options_.controller_url, 30'000);
+  const std::string path = "/api/v1/agents/" + options_.name + "/exits";
+  std::unique_lock lk(mu_);
+  while (!stopping_) {
+    exits_cv_.wait_for(lk, std::chrono::milliseconds(500),
+                       [&] { return stopping_ || !unacked_.empty(); });
+    if (stopping_ || unacked_.empty()) continue;
+    AgentReport r;
+    for (const auto& [key, e] : unacked_) r.exits.push_back(e);
+    lk.unlock();
+    bool ok = false;
+    try {
+      AgentOrders orders = agent_orders_from_json(client.post(path, to_json(r)));
+      lk.lock();
+      for (const auto& key : orders.acked) unacked_.erase(key);
+      ok = true;
+    } catch (const std::exception&) {
+      lk.lock();
+    }
+    if (!ok) {
+      lk.unlock();
+      sleep_ms(200);  // the sync loop reports them too; this only makes them faster
+      lk.lock();
+    }
+  }
+}
+
+}  // namespace zs

@@ -1,0 +1,94 @@
+// The node agent (`zs agent`): reports this node's devices and health to the controller, pulls
+// launch and kill orders, runs each job's tasks with their devices and environment, enforces
+// walltime, and reports how each attempt ended until the controller acknowledges it.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/cgroup_limits.h"
+#include "agent/devices.h"
+#include "api/agent_protocol.h"
+
+namespace zs {
+
+class ApiClient;
+
+struct AgentOptions {
+  std::string controller_url;
+  std::string name;
+  std::string work_dir;               // scripts and per-attempt files; created if missing
+  std::string discovery;              // fake | nvidia | cambricon | ascend | auto ("" = fake if
+                                      // accelerators are declared, else auto)
+  std::string accelerators;           // fake devices: "8xMLU590"
+  std::string address = "127.0.0.1";  // MASTER_ADDR when this node holds rank 0
+  double cpus = 0;                    // 0 = 16 per fake accelerator, else this machine's cores
+  std::int64_t mem_mib = 0;  // 0 = 128 GiB per fake accelerator, else this machine's memory
+  bool cgroups = true;       // apply CPU/memory limits where cgroups allow
+};
+
+class Agent {
+ public:
+  explicit Agent(AgentOptions options);  // throws InputError for bad options
+  ~Agent();
+  void run();  // until stop(); keeps retrying an unreachable controller
+  void stop();
+  std::string describe() const;  // devices, discovery and cgroup status, for the start-up line
+
+ private:
+  struct Task {
+    int rank = 0;
+    pid_t pid = -1;
+    bool running = false;
+    int exit_code = 0;
+  };
+  struct Attempt {
+    NodeLaunch launch;
+    std::vector<Task> tasks;
+    std::int64_t deadline_ms = 0;   // walltime; 0 = none
+    std::int64_t term_sent_ms = 0;  // SIGTERM sent; SIGKILL after the grace period
+    std::string end_reason;         // "", "timeout", "killed", "launch failed: ..."
+    int first_failure = 0;
+    std::optional<TaskCgroup> cgroup;  // removed after the tasks end
+  };
+
+  void sync_loop();
+  void supervise_loop();
+  void exits_loop();
+  AgentReport report();
+  void obey(const AgentOrders& orders);
+  void start_attempt(const NodeLaunch& launch);  // expects mu_ held
+  void stop_attempt(Attempt& a, const std::string& reason, std::int64_t now);
+  void finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now);
+  void remember_done(const NodeExit& exit);
+
+  AgentOptions options_;
+  std::unique_ptr<DeviceDiscovery> discovery_;
+  std::optional<CgroupLimits> cgroups_;  // set when limits can be applied here
+  std::string cgroup_status_;
+  std::string boot_id_;
+
+  mutable std::mutex mu_;
+  std::condition_variable exits_cv_;
+  Inventory inventory_;
+  std::int64_t inventory_at_ms_ = 0;
+  std::map<AttemptKey, Attempt> attempts_;
+  std::map<pid_t, AttemptKey> pid_owner_;
+  std::map<AttemptKey, NodeExit> unacked_;
+  std::map<AttemptKey, NodeExit> done_;  // finished attempts, to answer repeated launches
+  std::deque<AttemptKey> done_order_;
+  std::int64_t heartbeat_ms_ = 1000;
+  std::int64_t kill_grace_ms_ = 10'000;
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace zs

@@ -1,0 +1,66 @@
+// What the HTTP API serves: the operations of the cluster, independent of how the controller
+// implements them (the routes in http_server.cpp call only this).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/agent_protocol.h"
+#include "core/job_record.h"
+
+namespace zs {
+
+struct JobFilter {
+  std::optional<JobState> state;
+  bool active_only = false;  // pending or running
+  std::string user, tenant;
+  JobId after = 0;  // pagination: ids greater than this
+  std::size_t limit = 1000;
+};
+
+struct JobPage {
+  std::vector<JobRecord> jobs;
+  JobId next_after = 0;  // pass as `after` for the next page; 0 = no more
+};
+
+struct NodeView {
+  NodeRecord record;
+  int allocated = 0;  // devices held by jobs
+  int jobs = 0;       // attempts holding resources here
+  double cpus_used = 0;
+  std::vector<std::string> device_problems;
+  std::string discovery;
+};
+
+struct ClusterStats {
+  std::size_t pending = 0, running = 0, finished = 0;
+  std::uint64_t passes = 0, started = 0, transactions = 0;
+  int nodes_up = 0, nodes_down = 0, nodes_drained = 0;
+  int accels_total = 0, accels_allocated = 0;
+};
+
+// Where a job's output file is: the pattern expanded for its first node and task.
+struct LogLocation {
+  std::string path;
+  JobState state = JobState::pending;
+};
+
+// Errors: InputError for bad input (400, naming the field), ApiError for the rest.
+class ClusterApi {
+ public:
+  virtual ~ClusterApi() = default;
+  virtual std::vector<JobId> submit(std::vector<JobSpec> specs) = 0;
+  virtual JobPage list_jobs(const JobFilter& filter) const = 0;
+  virtual JobRecord get_job(JobId id) const = 0;
+  virtual JobRecord cancel(JobId id) = 0;
+  virtual std::vector<NodeView> nodes() const = 0;
+  virtual NodeView set_drained(const std::string& node, bool drained,
+                               const std::string& reason) = 0;
+  virtual AgentOrders agent_sync(const std::string& node, const AgentReport& report) = 0;
+  virtual AgentOrders agent_exits(const std::string& node, const std::vector<NodeExit>& exits) = 0;
+  virtual LogLocation log_location(JobId id, bool stderr_stream) const = 0;
+  virtual ClusterStats stats() const = 0;
+};
+
+}  // namespace zs

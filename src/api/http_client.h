@@ -1,0 +1,38 @@
+// A client of the controller's API, used by the CLI and the agents. Keeps one keep-alive
+// connection. An error answer becomes ApiError with the server's code, message and field; a
+// controller that cannot be reached becomes ApiError(0, "unreachable", "cannot reach ...").
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace httplib {
+class Client;
+}
+
+namespace zs {
+
+class ApiClient {
+ public:
+  // base_url: http://host:port (no path). Throws InputError("--controller") if malformed.
+  explicit ApiClient(const std::string& base_url, int timeout_ms = 30'000);
+  ~ApiClient();
+
+  nlohmann::json get(const std::string& path);
+  nlohmann::json post(const std::string& path, const nlohmann::json& body);
+  // A non-JSON body (logs), with the response headers.
+  std::string get_text(const std::string& path, std::map<std::string, std::string>& headers);
+  void set_timeout_ms(int ms);
+  const std::string& base_url() const { return base_url_; }
+
+ private:
+  std::string base_url_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+// The controller URL the CLI uses: the flag, else $ZS_CONTROLLER, else http://127.0.0.1:7070.
+std::string default_controller_url(const std::string& flag_value);
+
+}  // namespace zs

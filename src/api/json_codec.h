@@ -1,0 +1,22 @@
+// JSON forms of the live-cluster records, shared by the HTTP API, the CLI and the store.
+// Decoding is strict: a wrong type, an out-of-range value or an unknown field throws
+// InputError whose where() is the field's JSON path (e.g. "accel_count", "env[2]"), which the
+// API returns as {"error":{"field":...}}. The bounds are in api/json_limits.h.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include "core/job_record.h"
+
+namespace zs {
+
+nlohmann::json to_json(const JobSpec& spec);
+JobSpec job_spec_from_json(const nlohmann::json& j);  // missing fields keep their defaults
+
+nlohmann::json to_json(const NodeAssignment& a);
+nlohmann::json to_json(const JobRecord& job);
+JobRecord job_record_from_json(const nlohmann::json& j);
+
+nlohmann::json to_json(const NodeRecord& node);
+NodeRecord node_record_from_json(const nlohmann::json& j);
+
+}  // namespace zs

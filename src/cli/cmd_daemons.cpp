@@ -1,0 +1,144 @@
+// zs controller / zs agent: the two daemons, in the foreground (systemd or `zs up` runs them).
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "agent/agent.h"
+#include "api/http_client.h"
+#include "api/http_server.h"
+#include "cli/commands.h"
+#include "cli/signals.h"
+#include "controller/controller.h"
+#include "core/input_error.h"
+#include "store/store.h"
+
+namespace zs::cli {
+namespace {
+
+std::pair<std::string, int> host_port(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos)
+    throw InputError("--listen", "expected HOST:PORT, got '" + listen + "'");
+  std::string host = listen.substr(0, colon);
+  int port = -1;
+  try {
+    std::size_t used = 0;
+    port = std::stoi(listen.substr(colon + 1), &used);
+    if (used != listen.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535) throw InputError("--listen", "bad port in '" + listen + "'");
+  return {host.empty() ? "127.0.0.1" : host, port};
+}
+
+}  // namespace
+
+void register_controller(CLI::App& app, int& exit_code) {
+  struct Flags {
+    std::string listen = "127.0.0.1:7070", state_dir, policy = "easy";
+    TimeMs heartbeat_ms = 1000, node_lost_ms = 0, kill_grace_ms = 10'000;
+    int threads = 256;
+    double max_request_mib = 48;
+  };
+  auto flags = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("controller", "Run the controller: state, API and scheduler");
+  cmd->add_option("--listen", flags->listen, "HOST:PORT to serve the API on")
+      ->capture_default_str();
+  cmd->add_option("--state-dir", flags->state_dir,
+                  "Directory of the SQLite state (created if missing)")
+      ->required();
+  cmd->add_option("--policy", flags->policy, "Scheduling policy (fifo, easy, las, srtf, hetero)")
+      ->capture_default_str();
+  cmd->add_option("--heartbeat-ms", flags->heartbeat_ms, "Agents sync at least this often")
+      ->capture_default_str()
+      ->check(CLI::Range(20, 3'600'000));
+  cmd->add_option("--node-lost-ms", flags->node_lost_ms,
+                  "A node silent this long is lost (0 = 1.5 x heartbeat)")
+      ->check(CLI::Range(0, 36'000'000));
+  cmd->add_option("--kill-grace-ms", flags->kill_grace_ms, "SIGTERM to SIGKILL when stopping tasks")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3'600'000));
+  cmd->add_option("--threads", flags->threads, "HTTP worker threads (agents hold one each)")
+      ->capture_default_str()
+      ->check(CLI::Range(8, 4096));
+  cmd->add_option("--max-request-mib", flags->max_request_mib, "Largest accepted request body")
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 4096.0));
+  cmd->callback([flags, &exit_code] {
+    block_stop_signals();
+    auto [host, port] = host_port(flags->listen);
+    std::error_code ec;
+    std::filesystem::create_directories(flags->state_dir, ec);
+    if (ec)
+      throw InputError("--state-dir", "cannot create " + flags->state_dir + ": " + ec.message());
+    ControllerOptions options;
+    options.policy = flags->policy;
+    options.heartbeat_ms = flags->heartbeat_ms;
+    options.node_lost_ms = flags->node_lost_ms;
+    options.kill_grace_ms = flags->kill_grace_ms;
+    auto store = open_sqlite_store(flags->state_dir + "/state.db");
+    const std::string described = store->describe();
+    Controller controller(options, std::move(store));
+    HttpServerOptions http;
+    http.host = host;
+    http.port = port;
+    http.threads = flags->threads;
+    http.max_body_bytes = static_cast<std::size_t>(flags->max_request_mib * 1024 * 1024);
+    HttpServer server(controller, http);
+    const int bound = server.bind();
+    controller.start();
+    std::fprintf(stderr, "zs controller: listening on http://%s:%d, state in %s, policy %s\n",
+                 host.c_str(), bound, described.c_str(), flags->policy.c_str());
+    std::thread stopper([&server] {
+      wait_for_stop_signal();
+      server.stop();
+    });
+    server.serve();
+    release_stop_waiters();
+    stopper.join();
+    controller.stop();
+    exit_code = 0;
+  });
+}
+
+void register_agent(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<AgentOptions>();
+  auto* cmd = app.add_subcommand("agent", "Run a node agent: report devices, run tasks");
+  cmd->add_option("--controller", options->controller_url,
+                  "Controller URL (default $ZS_CONTROLLER or http://127.0.0.1:7070)");
+  cmd->add_option("--name", options->name, "This node's name")->required();
+  cmd->add_option("--work-dir", options->work_dir, "Directory for job scripts (created if missing)")
+      ->required();
+  cmd->add_option("--accelerators", options->accelerators,
+                  "Declared (fake) devices, e.g. 8xMLU590; implies --discovery fake");
+  cmd->add_option("--discovery", options->discovery, "fake, nvidia, cambricon, ascend or auto");
+  cmd->add_option("--address", options->address,
+                  "Address other nodes reach this one at (MASTER_ADDR)")
+      ->capture_default_str();
+  cmd->add_option("--cpus", options->cpus,
+                  "CPU cores to offer (default: 16 per fake device, else all)")
+      ->check(CLI::Range(0.0, 1e6));
+  cmd->add_option("--mem-mib", options->mem_mib,
+                  "Memory to offer in MiB (default: 128 GiB per fake device, else all)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
+  cmd->add_flag("!--no-cgroups", options->cgroups, "Do not apply CPU/memory limits");
+  cmd->callback([options, &exit_code] {
+    block_stop_signals();
+    options->controller_url = default_controller_url(options->controller_url);
+    Agent agent(*options);
+    std::fprintf(stderr, "zs agent: %s, controller %s\n", agent.describe().c_str(),
+                 options->controller_url.c_str());
+    std::thread stopper([&agent] {
+      wait_for_stop_signal();
+      agent.stop();
+    });
+    agent.run();
+    release_stop_waiters();
+    stopper.join();
+    exit_code = 0;
+  });
+}
+
+}  // namespace zs::cli

@@ -1,0 +1,390 @@
+// zs submit / queue / job / cancel / logs: what users type every day.
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "api/api_error.h"
+#include "api/http_client.h"
+#include "api/json_codec.h"
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "core/input_error.h"
+#include "core/job_script.h"
+
+extern char** environ;
+
+namespace zs::cli {
+namespace {
+
+using nlohmann::json;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string current_user() {
+  if (const char* u = std::getenv("USER"); u && *u) return u;
+  if (const char* u = std::getenv("LOGNAME"); u && *u) return u;
+  if (const passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
+  return std::to_string(::getuid());
+}
+
+// Variables of a surrounding job must not leak into the new one.
+bool inherited_job_variable(const std::string& entry) {
+  for (const char* p : {"ZS_JOB", "ZS_ARRAY", "ZS_NODE", "ZS_ATTEMPT", "ZS_NTASKS", "ZS_NNODES",
+                        "SLURM_", "RANK=", "LOCAL_RANK=", "WORLD_SIZE=", "MASTER_ADDR=",
+                        "MASTER_PORT=", "NODE_RANK=", "GROUP_RANK=", "LOCAL_WORLD_SIZE="})
+    if (entry.rfind(p, 0) == 0) return true;
+  return false;
+}
+
+std::vector<std::string> exported_env(const ExportRequest& exports) {
+  std::vector<std::string> env;
+  if (exports.all) {
+    for (char** e = environ; e && *e; ++e)
+      if (!inherited_job_variable(*e)) env.emplace_back(*e);
+  } else {
+    for (const auto& name : exports.names)
+      if (const char* v = std::getenv(name.c_str())) env.push_back(name + "=" + v);
+  }
+  for (const auto& kv : exports.env) env.push_back(kv);
+  return env;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "cannot read the job script");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void print_warnings(const std::vector<OptionWarning>& warnings) {
+  for (const auto& w : warnings)
+    std::fprintf(stderr, "zs: warning: %s: %s\n", w.where.c_str(), w.message.c_str());
+}
+
+std::string field(const json& j, const char* key) {
+  if (!j.contains(key)) return "";
+  const json& v = j[key];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// The node list of a record: "a,b,c".
+std::string node_list(const JobRecord& r) {
+  std::string s;
+  for (const auto& a : r.assignment) s += (s.empty() ? "" : ",") + a.node;
+  return s;
+}
+
+std::string job_label(const JobRecord& r) {
+  if (r.array_task_id >= 0)
+    return std::to_string(r.array_job_id) + "_" + std::to_string(r.array_task_id);
+  return std::to_string(r.id);
+}
+
+std::string accel_label(const JobRecord& r) {
+  if (r.spec.accel_count == 0) return "-";
+  return (r.spec.accel_type.empty() ? "any" : r.spec.accel_type) + ":" +
+         std::to_string(r.spec.accel_count);
+}
+
+std::vector<JobRecord> fetch_jobs(ApiClient& client, const std::string& query) {
+  std::vector<JobRecord> out;
+  JobId after = 0;
+  for (;;) {
+    json page = client.get("/api/v1/jobs?limit=10000&after=" + std::to_string(after) + query);
+    for (const auto& j : page.at("jobs")) out.push_back(job_record_from_json(j));
+    if (!page.contains("next_after")) break;
+    after = page["next_after"].get<JobId>();
+  }
+  return out;
+}
+
+JobId parse_job_id(const std::string& text) {
+  std::string t = text;
+  if (auto us = t.find('_'); us != std::string::npos) t = t.substr(0, us);
+  try {
+    std::size_t used = 0;
+    unsigned long long v = std::stoull(t, &used);
+    if (used == t.size() && v > 0) return v;
+  } catch (const std::exception&) {
+  }
+  throw InputError("job id", "expected a job id, got '" + text + "'");
+}
+
+}  // namespace
+
+void register_submit(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<std::vector<std::string>>();
+  auto* cmd = app.add_subcommand(
+      "submit",
+      "Submit a job: zs submit [options] script.sh [args] | [options] -- command [args] | "
+      "[options] --wrap 'command'. Options are sbatch's (-J -N -n -t -p -o -e --gres --gpus "
+      "--gpus-per-node --array --dependency ...) plus --accel TYPE:N, --retries N, --parsable, "
+      "--controller URL, --json; #SBATCH and #ZS lines of a script are read too "
+      "(docs/job-scripts.md)");
+  cmd->prefix_command();
+  cmd->allow_extras();
+  cmd->callback([cmd, &exit_code] {
+    std::vector<std::string> words = cmd->remaining();
+    bool parsable = false, as_json = false;
+    std::string controller, wrap;
+    bool has_wrap = false;
+    std::vector<std::string> rest;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+      const std::string& w = words[i];
+      if (w == "--") {
+        rest.insert(rest.end(), words.begin() + i, words.end());
+        break;
+      }
+      auto value_of = [&](const std::string& name, std::string& out) {
+        if (w == name) {
+          if (i + 1 >= words.size()) throw InputError(name, "needs a value");
+          out = words[++i];
+          return true;
+        }
+        if (w.rfind(name + "=", 0) == 0) {
+          out = w.substr(name.size() + 1);
+          return true;
+        }
+        return false;
+      };
+      if (w == "--parsable")
+        parsable = true;
+      else if (w == "--json")
+        as_json = true;
+      else if (value_of("--controller", controller))
+        continue;
+      else if (value_of("--wrap", wrap))
+        has_wrap = true;
+      else
+        rest.push_back(w);
+    }
+    // "-- command args" runs a command; otherwise the first operand is a script.
+    auto dashes = std::find(rest.begin(), rest.end(), std::string("--"));
+    const bool command_form = dashes != rest.end();
+    std::vector<std::string> option_words(rest.begin(), dashes);
+    std::size_t operands = option_words.size();
+    std::vector<Directive> directives = read_option_args(option_words, &operands);
+    std::vector<std::string> tail(option_words.begin() + static_cast<long>(operands),
+                                  option_words.end());
+    if (command_form) {
+      if (!tail.empty()) throw InputError(tail.front(), "unexpected before --: options only");
+      tail.assign(dashes + 1, rest.end());
+    }
+
+    const Catalog& catalog = Catalog::builtin();
+    JobSpec spec;
+    ExportRequest exports;
+    std::vector<OptionWarning> warnings;
+    if (has_wrap || command_form || tail.empty()) {
+      if (!has_wrap && tail.empty())
+        throw InputError("submit", "nothing to run: give a script, --wrap 'command' or -- command");
+      JobOptions opts;
+      for (const auto& d : directives) apply_option(opts, d);
+      spec = finish_job_spec(opts, &catalog);
+      exports = opts.exports;
+      warnings = opts.warnings;
+      if (has_wrap) {
+        if (!tail.empty()) throw InputError("--wrap", "give either --wrap or a command, not both");
+        spec.script = "#!/bin/sh\n" + wrap + "\n";
+        if (spec.name.empty()) spec.name = "wrap";
+      } else {
+        spec.argv = tail;
+      }
+    } else {
+      const std::string path = tail.front();
+      JobScript script = parse_job_script(read_file(path), path, directives, &catalog);
+      spec = std::move(script.spec);
+      spec.argv.assign(tail.begin() + 1, tail.end());
+      exports = script.exports;
+      warnings = script.warnings;
+    }
+    print_warnings(warnings);
+    spec.user = current_user();
+    std::error_code ec;
+    const std::string cwd = std::filesystem::current_path(ec).string();
+    if (spec.work_dir.empty())
+      spec.work_dir = cwd;
+    else if (spec.work_dir.front() != '/')
+      spec.work_dir = cwd + "/" + spec.work_dir;
+    spec.env = exported_env(exports);
+
+    ApiClient client(default_controller_url(controller));
+    json answer = client.post("/api/v1/jobs", to_json(spec));
+    const JobId id = answer.at("ids").at(0).get<JobId>();
+    if (as_json)
+      std::printf("%s\n", answer.dump().c_str());
+    else if (parsable)
+      std::printf("%llu\n", static_cast<unsigned long long>(id));
+    else
+      std::printf("Submitted job %llu\n", static_cast<unsigned long long>(id));
+    exit_code = 0;
+  });
+}
+
+void register_queue(CLI::App& app, int& exit_code) {
+  struct Flags {
+    std::string controller, state, user, tenant;
+    bool all = false, json = false, me = false;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand("queue", "List pending and running jobs (like squeue)");
+  cmd->add_option("--controller", f->controller, "Controller URL");
+  cmd->add_option("-t,--state", f->state,
+                  "Only jobs in this state (pending, running, completed, ...)");
+  cmd->add_option("-u,--user", f->user, "Only this user's jobs");
+  cmd->add_option("-A,--account", f->tenant, "Only this tenant's jobs");
+  cmd->add_flag("--me", f->me, "Only my jobs");
+  cmd->add_flag("-a,--all", f->all, "Include finished jobs");
+  cmd->add_flag("--json", f->json, "JSON for scripts");
+  cmd->callback([f, &exit_code] {
+    ApiClient client(default_controller_url(f->controller));
+    std::string query;
+    if (!f->state.empty())
+      query += "&state=" + f->state;
+    else if (!f->all)
+      query += "&state=active";
+    if (f->me) f->user = current_user();
+    if (!f->user.empty()) query += "&user=" + f->user;
+    if (!f->tenant.empty()) query += "&tenant=" + f->tenant;
+    auto jobs = fetch_jobs(client, query);
+    if (f->json) {
+      json list = json::array();
+      for (const auto& j : jobs) list.push_back(to_json(j));
+      std::printf("%s\n", json{{"jobs", list}}.dump(2).c_str());
+      exit_code = 0;
+      return;
+    }
+    Table t({"JOBID", "NAME", "USER", "STATE", "TIME", "NODES", "ACCEL", "NODELIST(REASON)"});
+    const std::int64_t now = now_ms();
+    for (const auto& r : jobs) {
+      const bool started = r.start_ms > 0 && r.state != JobState::pending;
+      const std::int64_t run = !started ? 0 : (r.end_ms ? r.end_ms : now) - r.start_ms;
+      t.add({job_label(r), r.spec.name.substr(0, 24), r.spec.user, std::string(to_string(r.state)),
+             elapsed(run),
+             std::to_string(r.assignment.empty() || r.state == JobState::pending
+                                ? std::max(1, r.spec.nodes)
+                                : static_cast<int>(r.assignment.size())),
+             accel_label(r),
+             r.state == JobState::running ? node_list(r)
+             : r.reason.empty()           ? node_list(r)
+                                          : "(" + r.reason + ")"});
+    }
+    t.print();
+    exit_code = 0;
+  });
+}
+
+void register_job(CLI::App& app, int& exit_code) {
+  auto controller = std::make_shared<std::string>();
+  auto id = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("job", "Show one job (like scontrol show job)");
+  cmd->add_option("id", *id, "Job id")->required();
+  cmd->add_option("--controller", *controller, "Controller URL");
+  cmd->add_flag("--json", *as_json, "JSON for scripts");
+  cmd->callback([=, &exit_code] {
+    ApiClient client(default_controller_url(*controller));
+    json answer = client.get("/api/v1/jobs/" + std::to_string(parse_job_id(*id)));
+    if (*as_json) {
+      std::printf("%s\n", answer.dump(2).c_str());
+      exit_code = 0;
+      return;
+    }
+    JobRecord r = job_record_from_json(answer.at("job"));
+    auto line = [](const char* k, const std::string& v) {
+      std::printf("%-12s %s\n", k, v.c_str());
+    };
+    line("JobId",
+         job_label(r) + (r.array_task_id >= 0 ? " (job " + std::to_string(r.id) + ")" : ""));
+    line("Name", r.spec.name);
+    line("User", r.spec.user + (r.spec.tenant.empty() ? "" : " (account " + r.spec.tenant + ")"));
+    line("State",
+         std::string(to_string(r.state)) + (r.reason.empty() ? "" : " (" + r.reason + ")"));
+    line("ExitCode", std::to_string(r.exit_code));
+    line("Attempt", std::to_string(r.attempt));
+    line("Accel", accel_label(r));
+    line("Nodes", r.assignment.empty() ? std::to_string(std::max(1, r.spec.nodes)) : node_list(r));
+    for (const auto& a : r.assignment) {
+      std::string devices;
+      for (int d : a.devices) devices += (devices.empty() ? "" : ",") + std::to_string(d);
+      line("  Devices", a.node + ": " + (devices.empty() ? "-" : devices));
+    }
+    line("TimeLimit", r.spec.walltime ? elapsed(r.spec.walltime) : "none");
+    const std::int64_t now = now_ms();
+    if (r.start_ms) line("RunTime", elapsed((r.end_ms ? r.end_ms : now) - r.start_ms));
+    line("WorkDir", r.spec.work_dir);
+    line("Command",
+         r.spec.script.empty() ? (r.spec.argv.empty() ? "" : r.spec.argv.front()) : "(script)");
+    exit_code = 0;
+  });
+}
+
+void register_cancel(CLI::App& app, int& exit_code) {
+  auto controller = std::make_shared<std::string>();
+  auto ids = std::make_shared<std::vector<std::string>>();
+  auto* cmd = app.add_subcommand("cancel", "Cancel jobs (like scancel)");
+  cmd->add_option("ids", *ids, "Job ids")->required();
+  cmd->add_option("--controller", *controller, "Controller URL");
+  cmd->callback([=, &exit_code] {
+    ApiClient client(default_controller_url(*controller));
+    int failures = 0;
+    for (const auto& text : *ids) {
+      try {
+        client.post("/api/v1/jobs/" + std::to_string(parse_job_id(text)) + "/cancel",
+                    json::object());
+      } catch (const ApiError& e) {
+        if (e.status() == 0) throw;
+        std::fprintf(stderr, "zs: error: job %s: %s\n", text.c_str(), e.what());
+        ++failures;
+      }
+    }
+    exit_code = failures ? 1 : 0;
+  });
+}
+
+void register_logs(CLI::App& app, int& exit_code) {
+  auto controller = std::make_shared<std::string>();
+  auto id = std::make_shared<std::string>();
+  auto follow = std::make_shared<bool>(false);
+  auto err = std::make_shared<bool>(false);
+  auto* cmd = app.add_subcommand("logs", "Print a job's output (rank 0's file)");
+  cmd->add_option("id", *id, "Job id")->required();
+  cmd->add_option("--controller", *controller, "Controller URL");
+  cmd->add_flag("-f,--follow", *follow, "Keep printing until the job ends");
+  cmd->add_flag("--stderr", *err, "The error file (when -e made it separate)");
+  cmd->callback([=, &exit_code] {
+    ApiClient client(default_controller_url(*controller));
+    const std::string base = "/api/v1/jobs/" + std::to_string(parse_job_id(*id)) +
+                             "/logs?stream=" + (*err ? "stderr" : "stdout") + "&offset=";
+    std::uint64_t offset = 0;
+    for (;;) {
+      std::map<std::string, std::string> headers;
+      std::string chunk = client.get_text(base + std::to_string(offset), headers);
+      std::fwrite(chunk.data(), 1, chunk.size(), stdout);
+      std::fflush(stdout);
+      offset += chunk.size();
+      if (!*follow) break;
+      auto state = job_state_from_string(headers["X-ZS-Job-State"]);
+      if (chunk.empty()) {
+        if (state && is_terminal(*state)) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+    }
+    exit_code = 0;
+  });
+}
+
+}  // namespace zs::cli

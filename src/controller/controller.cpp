@@ -1,0 +1,382 @@
+// Controller: construction, recovery, the user-facing operations, and durable commits.
+#include "controller/controller.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cstdlib>
+
+#include "api/api_error.h"
+#include "controller/clock.h"
+#include "controller/durable_writer.h"
+#include "controller/spec_validation.h"
+#include "core/input_error.h"
+#include "core/output_pattern.h"
+#include "core/slurm_values.h"
+
+namespace zs {
+
+std::uint64_t Controller::LiveNode::allocated() const {
+  std::uint64_t mask = 0;
+  for (const auto& [key, hold] : holds) mask |= hold.devices;
+  return mask;
+}
+
+Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      writer_(std::make_unique<DurableWriter>(*store_)),
+      policy_(make_policy(options_.policy)),
+      catalog_(Catalog::builtin()) {
+  std::lock_guard lk(mu_);
+  load_state();
+}
+
+Controller::~Controller() {
+  stop();
+}
+
+void Controller::start() {
+  std::lock_guard lk(mu_);
+  if (scheduler_.joinable()) return;
+  scheduler_ = std::thread([this] { scheduler_loop(); });
+}
+
+void Controller::stop() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+    for (auto& [name, node] : nodes_) node.cv->notify_all();
+  }
+  wake_.notify_all();
+  if (scheduler_.joinable()) scheduler_.join();
+}
+
+TimeMs Controller::node_lost_ms() const {
+  return options_.node_lost_ms > 0 ? options_.node_lost_ms : options_.heartbeat_ms * 3 / 2;
+}
+
+// After a restart: every acknowledged job is back; attempts that were running still hold their
+// devices, and each agent's first sync tells which of them are really alive (reconcile).
+void Controller::load_state() {
+  const TimeMs now = wall_clock_ms();
+  for (auto& rec : store_->load_nodes()) {
+    LiveNode node;
+    node.rec = std::move(rec);
+    node.last_contact = now;  // a full grace period to reconnect
+    std::string name = node.rec.name;
+    nodes_.emplace(std::move(name), std::move(node));
+  }
+  next_id_ = store_->max_job_id() + 1;  // no submit runs yet: id_mu_ not needed
+  for (auto& rec : store_->load_jobs()) {
+    auto job = std::make_unique<LiveJob>();
+    job->sched = scheduler_job(rec.id, rec.spec, rec.submit_ms, catalog_);
+    if (!rec.spec.array.empty()) {
+      try {
+        job->array_limit = parse_array_spec(rec.spec.array).max_concurrent;
+      } catch (const InputError&) {
+      }
+    }
+    job->rec = std::move(rec);
+    last_submit_ms_ = std::max(last_submit_ms_, job->rec.submit_ms);
+    const JobId id = job->rec.id;
+    if (job->rec.state == JobState::pending) pending_.emplace(id, job.get());
+    if (job->rec.state == JobState::running) {
+      running_.emplace(id, job.get());
+      const AttemptKey key{id, job->rec.attempt};
+      const int n = static_cast<int>(job->rec.assignment.size());
+      for (int i = 0; i < n; ++i) {
+        const auto& a = job->rec.assignment[i];
+        NodeHold hold;
+        for (int d : a.devices) hold.devices |= std::uint64_t{1} << d;
+        hold.cpus = job->rec.spec.cpus_per_task * total_tasks(job->rec.spec, n) / std::max(1, n);
+        hold.mem_mib = job->rec.spec.mem_mib;
+        hold.master_port = i == 0 ? job->rec.master_port : 0;
+        hold.launch_sent = true;  // unknown: the agent's first sync settles it
+        node_named(a.node).holds[key] = hold;
+      }
+    }
+    jobs_.emplace(id, std::move(job));
+  }
+  cluster_dirty_ = true;
+  pass_needed_ = true;
+}
+
+Controller::LiveNode& Controller::node_named(const std::string& name) {
+  auto it = nodes_.find(name);
+  if (it != nodes_.end()) return it->second;
+  LiveNode node;
+  node.rec.name = name;
+  node.rec.state = NodeStatus::down;
+  node.rec.reason = "never registered";
+  cluster_dirty_ = true;
+  return nodes_.emplace(name, std::move(node)).first->second;
+}
+
+void Controller::touch(const LiveJob& job) {
+  unwritten_.jobs.push_back(job.rec);
+}
+void Controller::touch(const LiveNode& node) {
+  unwritten_.nodes.push_back(node.rec);
+}
+
+// Makes every change so far durable, then sends the orders that depended on it. The state lock
+// is released while the store writes, but the batch is queued under it, so batches land in the
+// order their changes were made.
+void Controller::flush(std::unique_lock<std::mutex>& lk) {
+  if (unwritten_.empty() && to_dispatch_.empty() && kills_to_dispatch_.empty()) return;
+  WriteBatch batch;
+  batch.jobs.swap(unwritten_.jobs);
+  batch.nodes.swap(unwritten_.nodes);
+  std::set<AttemptKey> launches;
+  launches.swap(to_dispatch_);
+  std::map<std::string, std::vector<KillOrder>> kills;
+  kills.swap(kills_to_dispatch_);
+  auto ticket = writer_->enqueue(std::move(batch));
+  lk.unlock();
+  try {
+    writer_->wait(ticket);
+  } catch (const std::exception& e) {
+    // Memory is ahead of the store now; the only safe way on is a restart from the store.
+    std::fprintf(stderr, "zs controller: fatal: cannot persist state: %s\n", e.what());
+    std::fflush(stderr);
+    std::_Exit(75);
+  }
+  lk.lock();
+  for (const auto& key : launches) {
+    auto it = jobs_.find(key.job);
+    if (it == jobs_.end()) continue;
+    LiveJob& job = *it->second;
+    if (job.rec.state == JobState::running && job.rec.attempt == key.attempt) dispatch_launch(job);
+  }
+  for (auto& [name, orders] : kills) {
+    LiveNode& node = node_named(name);
+    for (auto& k : orders) node.kills.push_back(std::move(k));
+    node.cv->notify_all();
+  }
+}
+
+std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
+  if (specs.empty()) throw InputError("jobs", "no jobs to submit");
+  std::vector<ArraySpec> arrays(specs.size());
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const std::string prefix = specs.size() == 1 ? "" : "jobs[" + std::to_string(i) + "].";
+    try {
+      validate_spec(specs[i], catalog_);
+      if (!specs[i].array.empty()) arrays[i] = parse_array_spec(specs[i].array);
+    } catch (const InputError& e) {
+      throw InputError(prefix + (e.where().empty() ? "array" : e.where()), e.message());
+    }
+    total += specs[i].array.empty() ? 1 : arrays[i].indices.size();
+    if (total > options_.max_jobs_per_submit)
+      throw ApiError(413, "too_many_jobs",
+                     "one submit may create at most " +
+                         std::to_string(options_.max_jobs_per_submit) + " jobs");
+  }
+
+  bool any_dependencies = false;
+  for (const auto& spec : specs) any_dependencies = any_dependencies || !spec.after_ok.empty();
+  if (any_dependencies) {
+    std::lock_guard lk(mu_);
+    for (std::size_t i = 0; i < specs.size(); ++i)
+      for (JobId dep : specs[i].after_ok)
+        if (!jobs_.count(dep))
+          throw InputError(
+              specs.size() == 1 ? "after_ok" : "jobs[" + std::to_string(i) + "].after_ok",
+              "unknown job " + std::to_string(dep));
+  }
+
+  // Ids and submit times come from their own small lock, so that building the records does not
+  // hold up the scheduler or other submitters. Ids follow submit time.
+  JobId first_id = 0;
+  TimeMs now = 0;
+  {
+    std::lock_guard ids(id_mu_);
+    now = std::max(wall_clock_ms(), last_submit_ms_);
+    last_submit_ms_ = now;
+    first_id = next_id_;
+    next_id_ += total;
+  }
+
+  std::vector<std::unique_ptr<LiveJob>> fresh;
+  fresh.reserve(total);
+  WriteBatch batch;
+  batch.jobs.reserve(total);
+  JobId id = first_id;
+  auto add = [&](const JobSpec& spec, JobId array_id, int index, int limit) {
+    auto job = std::make_unique<LiveJob>();
+    job->rec.id = id++;
+    job->rec.spec = spec;
+    job->rec.submit_ms = now;
+    job->rec.array_job_id = array_id;
+    job->rec.array_task_id = index;
+    job->array_limit = limit;
+    job->sched = scheduler_job(job->rec.id, spec, now, catalog_);
+    batch.jobs.push_back(job->rec);
+    fresh.push_back(std::move(job));
+  };
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].array.empty()) {
+      add(specs[i], 0, -1, 0);
+      continue;
+    }
+    const JobId array_id = id;
+    for (int index : arrays[i].indices) add(specs[i], array_id, index, arrays[i].max_concurrent);
+  }
+  try {
+    writer_->write(std::move(batch));
+  } catch (const std::exception& e) {
+    throw ApiError::unavailable(std::string("could not persist the jobs: ") + e.what());
+  }
+
+  std::vector<JobId> ids;
+  ids.reserve(fresh.size());
+  std::lock_guard lk(mu_);
+  for (auto& job : fresh) {
+    const JobId job_id = job->rec.id;
+    ids.push_back(job_id);
+    pending_.emplace_hint(pending_.end(), job_id, job.get());
+    jobs_.emplace_hint(jobs_.end(), job_id, std::move(job));
+  }
+  pass_needed_ = true;
+  wake_.notify_one();
+  return ids;
+}
+
+JobPage Controller::list_jobs(const JobFilter& filter) const {
+  std::lock_guard lk(mu_);
+  JobPage page;
+  auto matches = [&](const JobRecord& r) {
+    if (filter.state && r.state != *filter.state) return false;
+    if (filter.active_only && is_terminal(r.state)) return false;
+    if (!filter.user.empty() && r.spec.user != filter.user) return false;
+    if (!filter.tenant.empty() && r.spec.tenant != filter.tenant) return false;
+    return true;
+  };
+  auto visit = [&](const LiveJob& job) {
+    if (!matches(job.rec)) return true;
+    if (page.jobs.size() == filter.limit) {
+      page.next_after = page.jobs.back().id;
+      return false;
+    }
+    page.jobs.push_back(job.rec);
+    return true;
+  };
+  if (filter.active_only || (filter.state && !is_terminal(*filter.state))) {
+    // Walk only the active sets: a queue listing must not scan a million finished jobs.
+    std::vector<JobId> ids;
+    for (const auto& [id, job] : pending_) ids.push_back(id);
+    for (const auto& [id, job] : running_) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    for (auto it = std::upper_bound(ids.begin(), ids.end(), filter.after); it != ids.end(); ++it)
+      if (!visit(*jobs_.at(*it))) break;
+    return page;
+  }
+  for (auto it = jobs_.upper_bound(filter.after); it != jobs_.end(); ++it)
+    if (!visit(*it->second)) break;
+  return page;
+}
+
+JobRecord Controller::get_job(JobId id) const {
+  std::lock_guard lk(mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) throw ApiError::not_found("no job " + std::to_string(id));
+  return it->second->rec;
+}
+
+LogLocation Controller::log_location(JobId id, bool stderr_stream) const {
+  std::lock_guard lk(mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) throw ApiError::not_found("no job " + std::to_string(id));
+  const JobRecord& rec = it->second->rec;
+  const std::string& pattern =
+      stderr_stream && !rec.spec.stderr_path.empty() ? rec.spec.stderr_path : rec.spec.stdout_path;
+  const std::string node = rec.assignment.empty() ? "" : rec.assignment.front().node;
+  std::string path = expand_task_pattern(expand_job_pattern(pattern, rec), node, 0, 0);
+  if (path.empty() || path.front() != '/') path = rec.spec.work_dir + "/" + path;
+  return {path, rec.state};
+}
+
+JobRecord Controller::cancel(JobId id) {
+  std::unique_lock lk(mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) throw ApiError::not_found("no job " + std::to_string(id));
+  LiveJob& job = *it->second;
+  const TimeMs now = wall_clock_ms();
+  if (job.rec.state == JobState::pending) {
+    pending_.erase(id);
+    job.rec.state = JobState::cancelled;
+    job.rec.end_ms = now;
+    job.rec.reason = "cancelled";
+    touch(job);
+    deps_dirty_ = true;
+    pass_needed_ = true;
+    wake_.notify_one();
+  } else if (job.rec.state == JobState::running) {
+    end_attempt(job, JobState::cancelled, 0, "cancelled", now);
+  }
+  flush(lk);
+  return job.rec;
+}
+
+std::vector<NodeView> Controller::nodes() const {
+  std::lock_guard lk(mu_);
+  std::vector<NodeView> out;
+  for (const auto& [name, node] : nodes_) out.push_back(view_of(node));
+  return out;
+}
+
+NodeView Controller::view_of(const LiveNode& node) const {
+  NodeView v;
+  v.record = node.rec;
+  v.allocated = std::popcount(node.allocated());
+  v.jobs = static_cast<int>(node.holds.size());
+  for (const auto& [key, hold] : node.holds) v.cpus_used += hold.cpus;
+  v.device_problems = node.device_problems;
+  v.discovery = node.discovery;
+  return v;
+}
+
+NodeView Controller::set_drained(const std::string& name, bool drained, const std::string& reason) {
+  std::unique_lock lk(mu_);
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) throw ApiError::not_found("no node " + name);
+  LiveNode& node = it->second;
+  if (drained && node.rec.state == NodeStatus::up) {
+    node.rec.state = NodeStatus::drained;
+    node.rec.reason = reason.empty() ? "drained by an operator" : reason;
+  } else if (!drained && node.rec.state == NodeStatus::drained) {
+    node.rec.state = NodeStatus::up;
+    node.rec.reason.clear();
+  } else if (!drained && node.rec.state == NodeStatus::down) {
+    throw ApiError::conflict("node " + name + " is down (" + node.rec.reason +
+                             "); it comes back when its agent does");
+  }
+  touch(node);
+  pass_needed_ = true;
+  wake_.notify_one();
+  flush(lk);
+  return view_of(node);
+}
+
+ClusterStats Controller::stats() const {
+  std::lock_guard lk(mu_);
+  ClusterStats s;
+  s.pending = pending_.size();
+  s.running = running_.size();
+  s.finished = jobs_.size() - s.pending - s.running;
+  s.passes = passes_;
+  s.started = started_;
+  s.transactions = writer_->transactions();
+  for (const auto& [name, node] : nodes_) {
+    if (node.rec.state == NodeStatus::up) ++s.nodes_up;
+    if (node.rec.state == NodeStatus::down) ++s.nodes_down;
+    if (node.rec.state == NodeStatus::drained) ++s.nodes_drained;
+    s.accels_total += node.rec.accel_count;
+    s.accels_allocated += std::popcount(node.allocated());
+  }
+  return s;
+}
+
+}  // namespace zs

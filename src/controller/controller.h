@@ -1,0 +1,156 @@
+// The controller: owns the live cluster's state, persists every change before acting on it,
+// runs the same `decide(snapshot, now)` as the simulator, and hands launch and kill orders to
+// agents that pull them (see api/agent_protocol.h).
+//
+// Threads: HTTP handlers call the public methods; one scheduler thread runs passes when an
+// event arrives or a timer fires; one DurableWriter thread group-commits to the store. All
+// state is guarded by one mutex, which is never held across a store write.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/agent_protocol.h"
+#include "api/cluster_api.h"
+#include "core/accelerator.h"
+#include "core/cluster.h"
+#include "core/job_record.h"
+#include "sched/policy.h"
+#include "store/store.h"
+
+namespace zs {
+
+class DurableWriter;
+
+struct ControllerOptions {
+  std::string policy = "easy";
+  TimeMs heartbeat_ms = 1000;       // agents sync at least this often
+  TimeMs node_lost_ms = 0;          // no contact for this long = node lost; 0 = 1.5 x heartbeat
+  TimeMs kill_grace_ms = 10'000;    // SIGTERM to SIGKILL
+  TimeMs min_pass_interval_ms = 1;  // events within this window share one pass
+  int master_port_base = 29500;
+  int master_port_count = 2000;
+  std::size_t max_jobs_per_submit = 1'000'000;
+};
+
+class Controller : public ClusterApi {
+ public:
+  Controller(ControllerOptions options, std::unique_ptr<Store> store);
+  ~Controller();
+  Controller(const Controller&) = delete;
+  Controller& operator=(const Controller&) = delete;
+
+  void start();  // starts the scheduler thread
+  void stop();
+
+  // Validates every spec (InputError naming "jobs[i].field"), expands arrays, and returns once
+  // all are durable: the ids in order (an array's tasks get consecutive ids).
+  std::vector<JobId> submit(std::vector<JobSpec> specs) override;
+  JobPage list_jobs(const JobFilter& filter) const override;
+  JobRecord get_job(JobId id) const override;  // ApiError 404
+  JobRecord cancel(JobId id) override;         // ApiError 404; a finished job is returned unchanged
+
+  std::vector<NodeView> nodes() const override;
+  NodeView set_drained(const std::string& node, bool drained, const std::string& reason) override;
+
+  // Agent endpoints. sync may hold the caller up to report.wait_ms while there are no orders.
+  AgentOrders agent_sync(const std::string& node, const AgentReport& report) override;
+  AgentOrders agent_exits(const std::string& node, const std::vector<NodeExit>& exits) override;
+
+  LogLocation log_location(JobId id, bool stderr_stream) const override;
+  ClusterStats stats() const override;
+  const ControllerOptions& options() const { return options_; }
+
+ private:
+  struct NodeHold {  // resources an attempt holds on one node
+    std::uint64_t devices = 0;
+    double cpus = 0;
+    std::int64_t mem_mib = 0;
+    int master_port = 0;  // reserved on this node's address (rank-0 node only)
+    bool launch_sent = false;
+  };
+  struct LiveNode {
+    NodeRecord rec;
+    std::vector<std::string> device_problems;
+    std::string discovery;
+    TimeMs last_contact = 0;
+    std::map<AttemptKey, NodeHold> holds;
+    std::vector<NodeLaunch> launches;  // orders waiting for the next sync
+    std::vector<KillOrder> kills;
+    std::vector<AttemptKey> acks;
+    std::shared_ptr<std::condition_variable> cv = std::make_shared<std::condition_variable>();
+    std::uint64_t allocated() const;
+  };
+  struct LiveJob {
+    JobRecord rec;
+    Job sched;            // the scheduler's view; stable address for Snapshot pointers
+    int array_limit = 0;  // %N of its array
+  };
+
+  // All private methods expect mu_ held.
+  void load_state();
+  void scheduler_loop();
+  void run_pass(TimeMs now);
+  void start_job(LiveJob& job, const std::vector<NodeAssignment>& assignment, TimeMs now);
+  void dispatch_launch(LiveJob& job);
+  void end_attempt(LiveJob& job, JobState state, int exit_code, const std::string& reason,
+                   TimeMs now);
+  void release_hold(LiveNode& node, const AttemptKey& key);
+  void handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now);
+  void lose_node_attempts(LiveNode& node, const std::string& reason, TimeMs now);
+  void check_lost_nodes(TimeMs now);
+  void reconcile(LiveNode& node, const AgentReport& report);
+  bool dependencies_state(const LiveJob& job, std::string& reason);  // false = never
+  void cancel_broken_dependents(TimeMs now);
+  int reserve_master_port(const std::string& address) const;
+  void touch(const LiveJob& job);  // queue its record for the next write
+  void touch(const LiveNode& node);
+  void flush(std::unique_lock<std::mutex>& lock);  // writes queued records, then dispatches
+  LiveNode& node_named(const std::string& name);
+  void rebuild_cluster();
+  bool anything_free() const;  // false: no job could start now (a pass can be skipped)
+  TimeMs node_lost_ms() const;
+  NodeView view_of(const LiveNode& node) const;
+
+  ControllerOptions options_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<DurableWriter> writer_;
+  std::unique_ptr<Policy> policy_;
+  const Catalog& catalog_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;  // scheduler thread
+  bool stopping_ = false;
+  bool pass_needed_ = true;
+  bool deps_dirty_ = false;  // a job ended badly: its afterok dependents must be cancelled
+  TimeMs policy_wake_at_ = kNever;
+
+  std::map<JobId, std::unique_ptr<LiveJob>> jobs_;
+  std::map<JobId, LiveJob*> pending_;  // in id (= submit) order
+  std::map<JobId, LiveJob*> running_;
+  std::map<std::string, LiveNode> nodes_;
+  std::mutex id_mu_;  // guards the two below (not mu_: submits must not wait for passes)
+  JobId next_id_ = 1;
+  TimeMs last_submit_ms_ = 0;
+
+  // Scheduler view of the nodes, rebuilt when nodes come, go or change devices.
+  Cluster cluster_;
+  std::vector<std::string> cluster_node_names_;  // by NodeId
+  bool cluster_dirty_ = true;
+
+  WriteBatch unwritten_;              // changes made in memory, not yet durable
+  std::set<AttemptKey> to_dispatch_;  // started attempts whose launches wait for durability
+  std::map<std::string, std::vector<KillOrder>> kills_to_dispatch_;
+
+  std::uint64_t passes_ = 0, started_ = 0;
+  std::thread scheduler_;
+};
+
+}  // namespace zs

@@ -1,0 +1,190 @@
+// Controller: the agents' side — syncs, exits, lost nodes and reconciliation after a restart.
+#include <algorithm>
+#include <cctype>
+
+#include "api/api_error.h"
+#include "controller/clock.h"
+#include "controller/controller.h"
+#include "controller/launch_plan.h"
+#include "core/input_error.h"
+
+namespace zs {
+namespace {
+
+void check_node_name(const std::string& name) {
+  if (name.empty() || name.size() > 64)
+    throw InputError("name", "a node name has 1 to 64 characters");
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      throw InputError("name", "node names use letters, digits, '-', '_' and '.' only");
+}
+
+}  // namespace
+
+AgentOrders Controller::agent_sync(const std::string& name, const AgentReport& report) {
+  check_node_name(name);
+  std::string type_name;
+  if (report.accel_count > 0) {
+    if (report.accel_type.empty()) throw InputError("accel_type", "devices need a type");
+    type_name = catalog_.name(catalog_.resolve(report.accel_type, "accel_type"));
+  }
+  std::unique_lock lk(mu_);
+  const TimeMs now = wall_clock_ms();
+  LiveNode& node = node_named(name);
+  node.last_contact = now;
+  NodeRecord& rec = node.rec;
+  const NodeRecord before = rec;
+  if (rec.boot_id != report.boot_id) {
+    if (!rec.boot_id.empty() && !node.holds.empty())
+      lose_node_attempts(node, "agent on " + name + " restarted", now);
+    rec.boot_id = report.boot_id;
+  }
+  if (rec.accel_type != type_name || rec.accel_count != report.accel_count ||
+      rec.cpus != report.cpus || rec.mem_mib != report.mem_mib || rec.address != report.address) {
+    rec.accel_type = type_name;
+    rec.accel_count = report.accel_count;
+    rec.cpus = report.cpus;
+    rec.mem_mib = report.mem_mib;
+    rec.address = report.address;
+    cluster_dirty_ = true;
+  }
+  rec.unhealthy = report.unhealthy;
+  node.device_problems = report.device_problems;
+  node.discovery = report.discovery;
+  if (rec.state == NodeStatus::down) {
+    rec.state = NodeStatus::up;
+    rec.reason.clear();
+  }
+  for (const auto& exit : report.exits) handle_exit(node, exit, now);
+  reconcile(node, report);
+  if (!(rec == before)) {
+    rec.last_seen_ms = now;
+    touch(node);
+    pass_needed_ = true;
+    wake_.notify_one();
+  }
+  flush(lk);  // exits and node changes are durable before they are acknowledged
+
+  AgentOrders orders;
+  for (const auto& e : report.exits) orders.acked.push_back(e.key);
+  // Hold the request (long poll) until there are orders or half a heartbeat has passed, so a
+  // live agent is heard from well within node_lost_ms.
+  LiveNode& held = nodes_.at(name);
+  auto cv = held.cv;
+  const TimeMs hold_ms = std::min(report.wait_ms, options_.heartbeat_ms / 2);
+  if (orders.acked.empty() && hold_ms > 0)
+    cv->wait_until(lk, time_point_of(now + hold_ms),
+                   [&] { return stopping_ || !held.launches.empty() || !held.kills.empty(); });
+  orders.launches.swap(held.launches);
+  orders.kills.swap(held.kills);
+  orders.heartbeat_ms = options_.heartbeat_ms;
+  orders.kill_grace_ms = options_.kill_grace_ms;
+  return orders;
+}
+
+AgentOrders Controller::agent_exits(const std::string& name, const std::vector<NodeExit>& exits) {
+  check_node_name(name);
+  std::unique_lock lk(mu_);
+  auto it = nodes_.find(name);
+  if (it == nodes_.end()) throw ApiError::not_found("node " + name + " has not registered");
+  const TimeMs now = wall_clock_ms();
+  it->second.last_contact = now;
+  for (const auto& exit : exits) handle_exit(it->second, exit, now);
+  flush(lk);
+  AgentOrders orders;
+  for (const auto& e : exits) orders.acked.push_back(e.key);
+  orders.heartbeat_ms = options_.heartbeat_ms;
+  orders.kill_grace_ms = options_.kill_grace_ms;
+  return orders;
+}
+
+// One node's part of an attempt ended. A failed part fails the whole gang (its other parts are
+// killed); the attempt completes when every part has ended well.
+void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
+  const bool held = node.holds.count(exit.key) > 0;
+  release_hold(node, exit.key);
+  auto it = jobs_.find(exit.key.job);
+  if (!held || it == jobs_.end()) return;  // a repeat, or an attempt already ended
+  LiveJob& job = *it->second;
+  if (job.rec.state != JobState::running || job.rec.attempt != exit.key.attempt) return;
+  const std::string& where = node.rec.name;
+  if (exit.reason == "timeout") {
+    end_attempt(job, JobState::timeout, exit.exit_code, "walltime limit reached", now);
+  } else if (exit.exit_code != 0 || !exit.reason.empty()) {
+    std::string why = exit.reason.empty()
+                          ? "a task on " + where + " exited with " + std::to_string(exit.exit_code)
+                          : exit.reason + " on " + where;
+    end_attempt(job, JobState::failed, exit.exit_code == 0 ? 1 : exit.exit_code, why, now);
+  } else {
+    const AttemptKey key = exit.key;
+    const bool others = std::any_of(job.rec.assignment.begin(), job.rec.assignment.end(),
+                                    [&](const NodeAssignment& a) {
+                                      auto n = nodes_.find(a.node);
+                                      return n != nodes_.end() && n->second.holds.count(key);
+                                    });
+    if (!others) {
+      running_.erase(job.rec.id);
+      job.rec.state = JobState::completed;
+      job.rec.end_ms = std::max(now, job.rec.start_ms);
+      job.rec.exit_code = 0;
+      job.rec.reason.clear();
+      touch(job);
+    }
+  }
+}
+
+// Everything a node held is gone (it stopped answering, or its agent restarted): its attempts
+// fail as node failures (requeued while retries remain) and their other parts are killed.
+void Controller::lose_node_attempts(LiveNode& node, const std::string& reason, TimeMs now) {
+  std::vector<AttemptKey> keys;
+  for (const auto& [key, hold] : node.holds) keys.push_back(key);
+  for (const auto& key : keys) {
+    release_hold(node, key);
+    auto it = jobs_.find(key.job);
+    if (it == jobs_.end()) continue;
+    LiveJob& job = *it->second;
+    if (job.rec.state == JobState::running && job.rec.attempt == key.attempt)
+      end_attempt(job, JobState::node_fail, -1, reason, now);
+  }
+}
+
+void Controller::check_lost_nodes(TimeMs now) {
+  const TimeMs lost_after = node_lost_ms();
+  for (auto& [name, node] : nodes_) {
+    if (node.rec.state == NodeStatus::down || node.rec.boot_id.empty()) continue;
+    if (now - node.last_contact <= lost_after) continue;
+    node.rec.state = NodeStatus::down;
+    node.rec.reason = "not responding for " +
+                      std::to_string((now - node.last_contact) / 1000.0).substr(0, 4) + " s";
+    lose_node_attempts(node, "node " + name + " lost", now);
+    touch(node);
+    pass_needed_ = true;
+  }
+}
+
+// An agent's report is the truth about what runs there. An attempt the controller believes was
+// launched but the agent neither runs nor has finished never reached it (the controller died
+// between committing the start and sending the order): send it again — the agent ignores a
+// launch it already has, so this cannot start anything twice.
+void Controller::reconcile(LiveNode& node, const AgentReport& report) {
+  std::set<AttemptKey> known(report.running.begin(), report.running.end());
+  for (const auto& e : report.exits) known.insert(e.key);
+  for (const auto& l : node.launches) known.insert(l.key);
+  std::vector<AttemptKey> stale;
+  for (auto& [key, hold] : node.holds) {
+    if (!hold.launch_sent || known.count(key)) continue;
+    auto it = jobs_.find(key.job);
+    if (it == jobs_.end()) continue;
+    LiveJob& job = *it->second;
+    if (job.rec.state != JobState::running || job.rec.attempt != key.attempt) {
+      // A kill was sent for an attempt the agent never had: nothing to wait for.
+      stale.push_back(key);
+      continue;
+    }
+    hold.launch_sent = false;
+    to_dispatch_.insert(key);
+  }
+  for (const auto& key : stale) release_hold(node, key);
+}
+
+}  // namespace zs

@@ -1,0 +1,385 @@
+// Controller: scheduling passes and the life of an attempt (start, launch, end).
+#include <algorithm>
+#include <bit>
+
+#include "controller/clock.h"
+#include "controller/controller.h"
+#include "controller/launch_plan.h"
+#include "controller/spec_validation.h"
+#include "sched/cpu_placement.h"
+
+namespace zs {
+
+void Controller::scheduler_loop() {
+  std::unique_lock lk(mu_);
+  const TimeMs check_every = std::max<TimeMs>(10, options_.heartbeat_ms / 4);
+  while (!stopping_) {
+    const TimeMs now = wall_clock_ms();
+    check_lost_nodes(now);
+    if (pass_needed_ || now >= policy_wake_at_) {
+      pass_needed_ = false;
+      run_pass(now);
+    }
+    flush(lk);
+    if (stopping_) break;
+    // Let events that arrive together (a burst of submits or exits) share one pass.
+    if (options_.min_pass_interval_ms > 0) {
+      lk.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(options_.min_pass_interval_ms));
+      lk.lock();
+    }
+    if (stopping_ || pass_needed_) continue;
+    const TimeMs next = std::min(policy_wake_at_, now + check_every);
+    wake_.wait_until(lk, time_point_of(next), [&] { return stopping_ || pass_needed_; });
+  }
+}
+
+// The scheduler's nodes are those with accelerators, in name order under one leaf switch (the
+// agents do not report topology yet).
+void Controller::rebuild_cluster() {
+  cluster_ = Cluster{};
+  cluster_node_names_.clear();
+  Leaf leaf{"leaf0", 0, 0, 0};
+  for (const auto& [name, node] : nodes_) {
+    if (node.rec.accel_count <= 0) continue;
+    auto type = catalog_.find(node.rec.accel_type);
+    if (!type) continue;
+    Node n;
+    n.name = name;
+    n.type = *type;
+    n.accel_count = static_cast<std::uint8_t>(node.rec.accel_count);
+    n.island_size = n.accel_count;
+    n.cpu_cores = static_cast<std::uint32_t>(node.rec.cpus);
+    n.memory_gib = static_cast<double>(node.rec.mem_mib) / 1024.0;
+    n.leaf = 0;
+    cluster_.nodes.push_back(std::move(n));
+    cluster_node_names_.push_back(name);
+  }
+  leaf.end_node = static_cast<NodeId>(cluster_.nodes.size());
+  cluster_.leaves.push_back(leaf);
+  cluster_.spines.push_back(Spine{"spine0", 0, 1});
+  cluster_.finalize(catalog_.size());
+  cluster_dirty_ = false;
+}
+
+bool Controller::dependencies_state(const LiveJob& job, std::string& reason) {
+  for (JobId dep : job.rec.spec.after_ok) {
+    auto it = jobs_.find(dep);
+    if (it == jobs_.end()) continue;  // purged long ago: it had ended
+    const JobState s = it->second->rec.state;
+    if (s == JobState::completed) continue;
+    if (is_terminal(s)) {
+      reason = "dependency " + std::to_string(dep) + " ended " + std::string(to_string(s));
+      return false;
+    }
+    reason = "waiting for dependency " + std::to_string(dep);
+  }
+  return true;
+}
+
+bool Controller::anything_free() const {
+  for (const auto& [name, node] : nodes_) {
+    if (node.rec.state != NodeStatus::up) continue;
+    const int count = node.rec.accel_count;
+    const std::uint64_t all = count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
+    if (all & ~node.allocated() & ~node.rec.unhealthy) return true;
+    double cpus = 0;
+    for (const auto& [key, hold] : node.holds) cpus += hold.cpus;
+    if (node.rec.cpus - cpus >= 1.0) return true;  // a job without accelerators could start
+  }
+  return false;
+}
+
+void Controller::cancel_broken_dependents(TimeMs now) {
+  deps_dirty_ = false;
+  std::vector<LiveJob*> broken;
+  std::string reason;
+  for (const auto& [id, job] : pending_)
+    if (!job->rec.spec.after_ok.empty() && !dependencies_state(*job, reason)) {
+      job->rec.reason = reason;
+      broken.push_back(job);
+    }
+  for (LiveJob* job : broken) {
+    pending_.erase(job->rec.id);
+    job->rec.state = JobState::cancelled;
+    job->rec.end_ms = now;
+    touch(*job);
+  }
+  if (!broken.empty()) deps_dirty_ = pass_needed_ = true;  // their own dependents, next pass
+}
+
+void Controller::run_pass(TimeMs now) {
+  // A full (or empty) cluster cannot start anything: skip the walk over the queue. Preemptive
+  // policies still need their passes (a waiting job may displace a running one).
+  if (!policy_->preemptive() && !anything_free()) {
+    if (deps_dirty_) cancel_broken_dependents(now);
+    return;
+  }
+  deps_dirty_ = false;
+  ++passes_;
+  if (cluster_dirty_) rebuild_cluster();
+  std::map<std::string, NodeId> id_of;
+  std::vector<NodeState> states(cluster_.nodes.size());
+  for (NodeId i = 0; i < cluster_.nodes.size(); ++i) {
+    const LiveNode& node = nodes_.at(cluster_node_names_[i]);
+    id_of[cluster_node_names_[i]] = i;
+    const int count = node.rec.accel_count;
+    const std::uint64_t all = count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
+    NodeState& s = states[i];
+    s.free = all & ~node.allocated();
+    s.healthy = ~node.rec.unhealthy;
+    s.up = node.rec.state == NodeStatus::up;
+    double cpus = 0, mem = 0;
+    for (const auto& [key, hold] : node.holds) cpus += hold.cpus, mem += hold.mem_mib;
+    s.free_cpu = node.rec.cpus - cpus;
+    s.free_mem_gib = (static_cast<double>(node.rec.mem_mib) - mem) / 1024.0;
+  }
+
+  std::vector<RunningJob> running;
+  std::map<JobId, int> array_running;
+  for (const auto& [id, live] : running_) {
+    const LiveJob& job = *live;
+    if (job.rec.array_task_id >= 0) ++array_running[job.rec.array_job_id];
+    if (job.rec.spec.accel_count == 0) continue;
+    RunningJob r;
+    r.job = &job.sched;
+    r.started = job.rec.start_ms;
+    r.expected_end = job.rec.spec.walltime > 0 ? job.rec.start_ms + job.rec.spec.walltime : kNever;
+    bool known = true;
+    for (const auto& a : job.rec.assignment) {
+      auto it = id_of.find(a.node);
+      if (it == id_of.end()) {
+        known = false;
+        break;
+      }
+      Slot slot{it->second, 0};
+      for (int d : a.devices) slot.devices |= std::uint64_t{1} << d;
+      r.placement.push_back(slot);
+    }
+    if (!known || r.placement.empty()) continue;
+    r.type = cluster_.nodes[r.placement.front().node].type;
+    running.push_back(std::move(r));
+  }
+
+  std::vector<PendingJob> pending;
+  std::vector<LiveJob*> cpu_jobs;
+  std::vector<LiveJob*> broken;  // dependencies that can never be met
+  // Reasons are only assigned when they change: this loop visits every waiting job each pass.
+  auto set_reason = [](LiveJob& job, const std::string& reason) {
+    if (job.rec.reason != reason) job.rec.reason = reason;
+  };
+  static const std::string kWaiting = "waiting for resources";
+  std::string reason;
+  for (const auto& [id, live] : pending_) {
+    LiveJob& job = *live;
+    reason.clear();
+    if (!job.rec.spec.after_ok.empty()) {
+      if (!dependencies_state(job, reason)) {
+        set_reason(job, reason);
+        broken.push_back(&job);
+        continue;
+      }
+      if (!reason.empty()) {
+        set_reason(job, reason);
+        continue;
+      }
+    }
+    if (job.array_limit > 0 && job.rec.array_task_id >= 0) {
+      int& n = array_running[job.rec.array_job_id];
+      if (n >= job.array_limit) {
+        set_reason(job, "array limit of " + std::to_string(job.array_limit) + " running tasks");
+        continue;
+      }
+      ++n;  // a slot this task may take in this pass
+    }
+    set_reason(job, kWaiting);
+    if (job.rec.spec.accel_count == 0) {
+      cpu_jobs.push_back(&job);
+      continue;
+    }
+    PendingJob p;
+    p.job = &job.sched;
+    p.waiting_since = job.rec.submit_ms;
+    pending.push_back(p);
+  }
+  for (LiveJob* job : broken) {
+    pending_.erase(job->rec.id);
+    job->rec.state = JobState::cancelled;
+    job->rec.end_ms = now;
+    touch(*job);
+    deps_dirty_ = pass_needed_ = true;  // their own dependents, next pass
+  }
+
+  Snapshot snapshot;
+  snapshot.cluster = &cluster_;
+  snapshot.catalog = &catalog_;
+  snapshot.nodes = states;
+  snapshot.running = running;
+  snapshot.pending = pending;
+  Decisions decisions =
+      cluster_.nodes.empty() || pending.empty() ? Decisions{} : policy_->decide(snapshot, now);
+  policy_wake_at_ = decisions.wake_at;
+
+  for (const auto& p : decisions.preemptions) {
+    auto it = jobs_.find(p.job);
+    if (it == jobs_.end() || it->second->rec.state != JobState::running) continue;
+    LiveJob& victim = *it->second;
+    end_attempt(victim, JobState::pending, 0, "preempted for job " + std::to_string(p.for_job),
+                now);
+  }
+  for (const auto& s : decisions.starts) {
+    LiveJob& job = *jobs_.at(s.job);
+    std::vector<NodeAssignment> assignment;
+    for (const Slot& slot : s.placement) {
+      NodeAssignment a;
+      a.node = cluster_node_names_[slot.node];
+      for (int d = 0; d < 64; ++d)
+        if ((slot.devices >> d) & 1u) a.devices.push_back(d);
+      assignment.push_back(std::move(a));
+    }
+    start_job(job, assignment, now);
+  }
+  for (const auto& r : decisions.rejections) jobs_.at(r.job)->rec.reason = r.reason;
+
+  if (!cpu_jobs.empty()) {
+    std::vector<std::string> names;
+    std::vector<CpuCandidate> candidates;
+    for (const auto& [name, node] : nodes_) {
+      if (node.rec.state != NodeStatus::up) continue;
+      double cpus = 0, mem = 0;
+      for (const auto& [key, hold] : node.holds) cpus += hold.cpus, mem += hold.mem_mib;
+      candidates.push_back({static_cast<int>(names.size()), node.rec.cpus - cpus,
+                            static_cast<double>(node.rec.mem_mib) - mem});
+      names.push_back(name);
+    }
+    for (LiveJob* job : cpu_jobs) {
+      const JobSpec& spec = job->rec.spec;
+      const int nodes = std::max(1, spec.nodes);
+      CpuRequest request;
+      request.nodes = nodes;
+      request.cpus_per_node = std::max(1.0, spec.cpus_per_task) * total_tasks(spec, nodes) / nodes;
+      request.mem_mib_per_node = static_cast<double>(spec.mem_mib);
+      auto chosen = place_cpu_job(candidates, request);
+      if (!chosen) continue;  // first-come: a later small job may still fit (backfill)
+      std::vector<NodeAssignment> assignment;
+      for (int c : *chosen) {
+        assignment.push_back({names[c], {}});
+        candidates[c].free_cpus -= request.cpus_per_node;
+        candidates[c].free_mem_mib -= request.mem_mib_per_node;
+      }
+      start_job(*job, assignment, now);
+    }
+  }
+}
+
+int Controller::reserve_master_port(const std::string& address) const {
+  std::set<int> used;
+  for (const auto& [name, node] : nodes_) {
+    if (node.rec.address != address) continue;
+    for (const auto& [key, hold] : node.holds)
+      if (hold.master_port) used.insert(hold.master_port);
+  }
+  for (int i = 0; i < options_.master_port_count; ++i) {
+    int port = options_.master_port_base + i;
+    if (!used.count(port)) return port;
+  }
+  return options_.master_port_base;  // more gangs than ports on one address: share
+}
+
+void Controller::start_job(LiveJob& job, const std::vector<NodeAssignment>& assignment,
+                           TimeMs now) {
+  JobRecord& rec = job.rec;
+  rec.state = JobState::running;
+  rec.attempt += 1;
+  rec.start_ms = now;
+  rec.end_ms = 0;
+  rec.exit_code = 0;
+  rec.reason.clear();
+  rec.assignment = assignment;
+  rec.master_port = reserve_master_port(nodes_.at(assignment.front().node).rec.address);
+  const AttemptKey key{rec.id, rec.attempt};
+  const int n = static_cast<int>(assignment.size());
+  const double cpus =
+      rec.spec.accel_count == 0 ? std::max(1.0, rec.spec.cpus_per_task) : rec.spec.cpus_per_task;
+  for (int i = 0; i < n; ++i) {
+    NodeHold hold;
+    for (int d : assignment[i].devices) hold.devices |= std::uint64_t{1} << d;
+    hold.cpus = cpus * total_tasks(rec.spec, n) / n;
+    hold.mem_mib = rec.spec.mem_mib;
+    hold.master_port = i == 0 ? rec.master_port : 0;
+    nodes_.at(assignment[i].node).holds[key] = hold;
+  }
+  pending_.erase(rec.id);
+  running_.emplace(rec.id, &job);
+  touch(job);
+  to_dispatch_.insert(key);
+  ++started_;
+}
+
+void Controller::dispatch_launch(LiveJob& job) {
+  LaunchContext context;
+  for (const auto& a : job.rec.assignment) {
+    const std::string& address = nodes_.at(a.node).rec.address;
+    context.node_addresses.push_back(address.empty() ? "127.0.0.1" : address);
+  }
+  context.master_port = job.rec.master_port;
+  if (auto type = catalog_.find(job.rec.spec.accel_type.empty()
+                                    ? nodes_.at(job.rec.assignment.front().node).rec.accel_type
+                                    : job.rec.spec.accel_type);
+      type && job.rec.spec.accel_count > 0)
+    context.visible_devices_env = catalog_.type(*type).visible_devices_env;
+  auto launches = plan_launch(job.rec, context);
+  const AttemptKey key{job.rec.id, job.rec.attempt};
+  for (std::size_t i = 0; i < launches.size(); ++i) {
+    LiveNode& node = nodes_.at(job.rec.assignment[i].node);
+    auto hold = node.holds.find(key);
+    if (hold == node.holds.end()) continue;  // that part already ended (node lost)
+    hold->second.launch_sent = true;
+    node.launches.push_back(std::move(launches[i]));
+    node.cv->notify_all();
+  }
+}
+
+// Ends the current attempt: kills what runs, frees what never launched, and either requeues the
+// job (state pending = preempted, or a failure with retries left) or records how it ended.
+void Controller::end_attempt(LiveJob& job, JobState state, int exit_code, const std::string& reason,
+                             TimeMs now) {
+  const AttemptKey key{job.rec.id, job.rec.attempt};
+  for (const auto& a : job.rec.assignment) {
+    auto nit = nodes_.find(a.node);
+    if (nit == nodes_.end()) continue;
+    auto hold = nit->second.holds.find(key);
+    if (hold == nit->second.holds.end()) continue;
+    if (hold->second.launch_sent)
+      kills_to_dispatch_[a.node].push_back({key, reason});
+    else
+      release_hold(nit->second, key);
+  }
+  running_.erase(job.rec.id);
+  // Preemption (state pending) requeues without spending one of the job's retries.
+  const bool retryable = state == JobState::failed || state == JobState::node_fail;
+  if (state == JobState::pending || (retryable && job.rec.attempt - 1 < job.rec.spec.max_retries)) {
+    job.rec.state = JobState::pending;
+    job.rec.reason = "requeued: " + reason;
+    job.rec.exit_code = exit_code;
+    pending_.emplace(job.rec.id, &job);
+  } else {
+    job.rec.state = state;
+    job.rec.end_ms = now;
+    job.rec.exit_code = exit_code;
+    job.rec.reason = reason;
+    deps_dirty_ = true;
+  }
+  touch(job);
+  pass_needed_ = true;
+  wake_.notify_one();
+}
+
+void Controller::release_hold(LiveNode& node, const AttemptKey& key) {
+  if (node.holds.erase(key)) {
+    pass_needed_ = true;
+    wake_.notify_one();
+  }
+}
+
+}  // namespace zs

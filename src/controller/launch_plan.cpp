@@ -1,0 +1,110 @@
+#include "controller/launch_plan.h"
+
+#include <algorithm>
+
+#include "core/output_pattern.h"
+
+namespace zs {
+namespace {
+
+int task_count(const JobSpec& spec, int nodes) {
+  int per_node = std::max(1, spec.tasks_per_node);
+  int total = per_node * nodes;
+  return spec.ntasks > 0 ? std::min(spec.ntasks, total) : total;
+}
+
+std::string joined(const std::vector<std::string>& parts, char sep) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += sep;
+    out += p;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<NodeLaunch> plan_launch(const JobRecord& job, const LaunchContext& context) {
+  const JobSpec& spec = job.spec;
+  const int nodes = static_cast<int>(job.assignment.size());
+  const int world = task_count(spec, nodes);
+  const int per_node = std::max(1, spec.tasks_per_node);
+
+  std::vector<std::string> node_names;
+  for (const auto& a : job.assignment) node_names.push_back(a.node);
+  const std::string master =
+      context.node_addresses.empty() ? "127.0.0.1" : context.node_addresses.front();
+  const std::string id = std::to_string(job.id);
+
+  std::vector<std::string> common = spec.env;
+  auto set = [&](const std::string& k, const std::string& v) { common.push_back(k + "=" + v); };
+  set("ZS_JOB_ID", id);
+  set("ZS_JOB_NAME", spec.name);
+  set("ZS_ATTEMPT", std::to_string(job.attempt));
+  set("ZS_NNODES", std::to_string(nodes));
+  set("ZS_NODELIST", joined(node_names, ','));
+  set("ZS_NTASKS", std::to_string(world));
+  set("SLURM_JOB_ID", id);
+  set("SLURM_JOBID", id);
+  set("SLURM_JOB_NAME", spec.name);
+  set("SLURM_NNODES", std::to_string(nodes));
+  set("SLURM_JOB_NUM_NODES", std::to_string(nodes));
+  set("SLURM_JOB_NODELIST", joined(node_names, ','));
+  set("SLURM_NTASKS", std::to_string(world));
+  set("SLURM_NPROCS", std::to_string(world));
+  set("SLURM_RESTART_COUNT", std::to_string(std::max(0, job.attempt - 1)));
+  if (!spec.work_dir.empty()) set("SLURM_SUBMIT_DIR", spec.work_dir);
+  if (spec.cpus_per_task > 0)
+    set("SLURM_CPUS_PER_TASK", std::to_string(static_cast<int>(spec.cpus_per_task)));
+  if (job.array_task_id >= 0) {
+    const std::string array_id = std::to_string(job.array_job_id);
+    const std::string task = std::to_string(job.array_task_id);
+    set("ZS_ARRAY_JOB_ID", array_id);
+    set("ZS_ARRAY_TASK_ID", task);
+    set("SLURM_ARRAY_JOB_ID", array_id);
+    set("SLURM_ARRAY_TASK_ID", task);
+  }
+  set("MASTER_ADDR", master);
+  set("MASTER_PORT", std::to_string(context.master_port));
+  set("WORLD_SIZE", std::to_string(world));
+
+  std::vector<NodeLaunch> out;
+  int rank = 0;
+  for (int n = 0; n < nodes; ++n) {
+    const NodeAssignment& a = job.assignment[n];
+    NodeLaunch l;
+    l.key = {job.id, job.attempt};
+    l.node_rank = n;
+    int tasks_here = std::clamp(world - rank, 0, per_node);
+    if (tasks_here == 0) tasks_here = 1;  // every allocated node runs at least one task
+    const int devices = static_cast<int>(a.devices.size());
+    int next_device = 0;
+    for (int t = 0; t < tasks_here; ++t) {
+      TaskLaunch task;
+      task.rank = rank++;
+      task.local_rank = t;
+      int share = devices / tasks_here + (t < devices % tasks_here ? 1 : 0);
+      for (int d = 0; d < share; ++d) task.devices.push_back(a.devices[next_device++]);
+      l.tasks.push_back(std::move(task));
+    }
+    l.argv = spec.argv;
+    l.script = spec.script;
+    l.work_dir = spec.work_dir;
+    l.env = common;
+    l.env.push_back("NODE_RANK=" + std::to_string(n));
+    l.env.push_back("GROUP_RANK=" + std::to_string(n));
+    l.env.push_back("SLURM_NODEID=" + std::to_string(n));
+    l.env.push_back("LOCAL_WORLD_SIZE=" + std::to_string(tasks_here));
+    l.visible_devices_env = context.visible_devices_env;
+    l.stdout_path = expand_job_pattern(spec.stdout_path, job);
+    l.stderr_path =
+        spec.stderr_path.empty() ? l.stdout_path : expand_job_pattern(spec.stderr_path, job);
+    l.walltime_ms = spec.walltime;
+    l.cpus = spec.cpus_per_task * tasks_here;
+    l.mem_mib = spec.mem_mib;
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+}  // namespace zs

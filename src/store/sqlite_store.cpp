@@ -1,0 +1,272 @@
+// The embedded SQLite store: one file in WAL mode with synchronous=FULL, so a write is on disk
+// when write() returns and costs one fsync of the log. Queryable fields are real columns; the
+// whole record (spec, assignment...) is kept as compact JSON (api/json_text.h) and is what
+// load_jobs() decodes (api/json_codec.h), so a field added to JobRecord needs no schema change.
+//
+// A Store is used from one thread at a time (the controller serializes its writes and reads on
+// the same thread), so a single connection opened without SQLite's mutexes serves everything.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <memory>
+
+#include "api/json_codec.h"
+#include "api/json_limits.h"
+#include "api/json_text.h"
+#include "core/input_error.h"
+#include "store/sqlite_db.h"
+#include "store/store.h"
+
+namespace zs {
+namespace {
+
+using sqlite::Db;
+using sqlite::Statement;
+
+constexpr int kSchemaVersion = 1;
+
+// Version 1. The state index also holds each row's id, so listing by state is in id order.
+// meta.max_job_id is the highest id ever written: purging the newest jobs must not let the
+// controller hand their ids out again.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  state TEXT NOT NULL,
+  user TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  name TEXT NOT NULL,
+  "partition" TEXT NOT NULL,
+  submit_ms INTEGER NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  exit_code INTEGER NOT NULL,
+  array_job_id INTEGER NOT NULL,
+  array_task_id INTEGER NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX jobs_by_state ON jobs(state);
+CREATE TABLE nodes (
+  name TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta VALUES ('max_job_id', 0);
+PRAGMA user_version = 1;
+)sql";
+
+// Resets a statement however the scope is left, so it can be reused after an error.
+struct ResetOnExit {
+  Statement& stmt;
+  ~ResetOnExit() { stmt.reset(); }
+};
+
+int schema_version(Db& db) {
+  Statement s(db, "reading the schema version", "PRAGMA user_version");
+  ResetOnExit r{s};
+  return s.step() ? static_cast<int>(s.int_column(0)) : 0;
+}
+
+void enable_wal(Db& db) {
+  Statement s(db, "enabling WAL mode", "PRAGMA journal_mode=WAL");
+  ResetOnExit r{s};
+  std::string mode = s.step() ? std::string(s.text_column(0)) : "";
+  if (mode != "wal") db.fail("enabling WAL mode", "journal_mode is \"" + mode + "\"");
+}
+
+void create_schema(Db& db) {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    if (schema_version(db) == 0) {  // another process may have created it meanwhile
+      Statement tables(db, "listing tables", "SELECT count(*) FROM sqlite_master");
+      bool empty = tables.step() && tables.int_column(0) == 0;
+      tables.reset();
+      if (!empty)
+        db.fail("cannot open", "not a zs state database (it has tables but no schema version)");
+      db.exec(kSchema);
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    db.rollback_quietly();
+    throw;
+  }
+}
+
+// Opens `db` for the store: refuses files from a newer zs, then WAL, FULL sync, schema.
+Db& prepare(Db& db) {
+  db.set_busy_timeout(5000);
+  int version = schema_version(db);  // the first read: fails here for a file that is no database
+  if (version > kSchemaVersion)
+    db.fail("cannot open", "written by a newer zs (schema version " + std::to_string(version) +
+                               "; this zs knows up to version " + std::to_string(kSchemaVersion) +
+                               "): upgrade zs");
+  enable_wal(db);
+  db.exec("PRAGMA synchronous=FULL");
+  db.exec("PRAGMA journal_size_limit=67108864");  // shrink the log back after a huge batch
+  if (version == 0) create_schema(db);
+  return db;
+}
+
+std::string terminal_states_sql() {
+  std::string out;
+  for (int i = 0; i <= static_cast<int>(JobState::node_fail); ++i) {
+    auto s = static_cast<JobState>(i);
+    if (is_terminal(s))
+      out += std::string(out.empty() ? "'" : ", '") + std::string(to_string(s)) + "'";
+  }
+  return out;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path) : db_(path), st_(prepare(db_)) {}
+
+  void write(const WriteBatch& batch) override {
+    if (batch.empty()) return;
+    st_.begin.run();
+    try {
+      JobId max_id = 0;
+      for (const JobRecord& job : batch.jobs) {
+        put_job(job);
+        max_id = std::max(max_id, job.id);
+      }
+      if (!batch.jobs.empty()) st_.raise_max_id.bind(1, static_cast<std::int64_t>(max_id)).run();
+      for (const NodeRecord& node : batch.nodes) put_node(node);
+      for (const std::string& name : batch.removed_nodes) st_.remove_node.bind(1, name).run();
+      st_.commit.run();
+    } catch (...) {
+      db_.rollback_quietly();  // all or nothing
+      throw;
+    }
+  }
+
+  std::vector<JobRecord> load_jobs() override {
+    std::vector<JobRecord> jobs;
+    Statement& s = st_.load_jobs;
+    ResetOnExit r{s};
+    while (s.step()) {
+      auto id = static_cast<JobId>(s.int_column(0));
+      jobs.push_back(decoded(s.text_column(1), job_record_from_json, "job " + std::to_string(id)));
+      if (jobs.back().id != id)
+        db_.fail("job " + std::to_string(id) + " is unreadable", "its record has another id");
+    }
+    return jobs;
+  }
+
+  std::vector<NodeRecord> load_nodes() override {
+    std::vector<NodeRecord> nodes;
+    Statement& s = st_.load_nodes;
+    ResetOnExit r{s};
+    while (s.step()) {
+      std::string what = "node " + std::string(s.text_column(0));
+      nodes.push_back(decoded(s.text_column(1), node_record_from_json, what));
+    }
+    return nodes;
+  }
+
+  JobId max_job_id() override {
+    Statement& s = st_.max_id;
+    ResetOnExit r{s};
+    return s.step() ? static_cast<JobId>(s.int_column(0)) : 0;
+  }
+
+  std::size_t purge_jobs_ended_before(TimeMs before_ms) override {
+    st_.purge.bind(1, before_ms).run();
+    return static_cast<std::size_t>(db_.changed_rows());
+  }
+
+  std::string describe() const override { return "sqlite " + db_.path() + " (WAL)"; }
+
+ private:
+  // A record the codec could not decode again must not reach the disk.
+  template <class R>
+  void check(const R& record, const std::string& what) {
+    try {
+      check_codec_limits(record);
+    } catch (const InputError& e) {
+      db_.fail(what + " cannot be stored", e.what());
+    }
+  }
+
+  void put_job(const JobRecord& job) {
+    check(job, "job " + std::to_string(job.id));
+    record_.clear();
+    append_compact_json(record_, job);
+    st_.put_job.bind(1, static_cast<std::int64_t>(job.id))
+        .bind(2, to_string(job.state))
+        .bind(3, job.spec.user)
+        .bind(4, job.spec.tenant)
+        .bind(5, job.spec.name)
+        .bind(6, job.spec.partition)
+        .bind(7, job.submit_ms)
+        .bind(8, job.start_ms)
+        .bind(9, job.end_ms)
+        .bind(10, job.attempt)
+        .bind(11, job.exit_code)
+        .bind(12, static_cast<std::int64_t>(job.array_job_id))
+        .bind(13, job.array_task_id)
+        .bind(14, record_)
+        .run();
+  }
+
+  void put_node(const NodeRecord& node) {
+    check(node, "node " + node.name);
+    record_.clear();
+    append_compact_json(record_, node);
+    st_.put_node.bind(1, node.name).bind(2, to_string(node.state)).bind(3, record_).run();
+  }
+
+  // A stored record decoded, or a StoreError naming it.
+  template <class R>
+  R decoded(std::string_view text, R (*from_json)(const nlohmann::json&), const std::string& what) {
+    try {
+      return from_json(nlohmann::json::parse(text));
+    } catch (const nlohmann::json::exception& e) {
+      db_.fail(what + " is unreadable", e.what());
+    } catch (const InputError& e) {
+      db_.fail(what + " is unreadable", e.what());
+    }
+  }
+
+  struct Statements {
+    explicit Statements(Db& db)
+        : begin(db, "beginning a write", "BEGIN IMMEDIATE"),
+          commit(db, "committing a write", "COMMIT"),
+          put_job(db, "writing a job",
+                  "INSERT INTO jobs (id, state, user, tenant, name, \"partition\", submit_ms, "
+                  "start_ms, end_ms, attempt, exit_code, array_job_id, array_task_id, record) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+                  "ON CONFLICT (id) DO UPDATE SET state = ?2, user = ?3, tenant = ?4, name = ?5, "
+                  "\"partition\" = ?6, submit_ms = ?7, start_ms = ?8, end_ms = ?9, attempt = ?10, "
+                  "exit_code = ?11, array_job_id = ?12, array_task_id = ?13, record = ?14"),
+          raise_max_id(db, "recording the highest job id",
+                       "UPDATE meta SET value = max(value, ?1) WHERE key = 'max_job_id'"),
+          put_node(db, "writing a node",
+                   "INSERT OR REPLACE INTO nodes (name, state, record) VALUES (?1, ?2, ?3)"),
+          remove_node(db, "removing a node", "DELETE FROM nodes WHERE name = ?1"),
+          load_jobs(db, "loading jobs", "SELECT id, record FROM jobs ORDER BY id"),
+          load_nodes(db, "loading nodes", "SELECT name, record FROM nodes ORDER BY name"),
+          max_id(db, "reading the highest job id",
+                 "SELECT value FROM meta WHERE key = 'max_job_id'"),
+          purge_sql("DELETE FROM jobs WHERE state IN (" + terminal_states_sql() +
+                    ") AND end_ms < ?1"),
+          purge(db, "purging ended jobs", purge_sql.c_str()) {}
+    Statement begin, commit, put_job, raise_max_id, put_node, remove_node, load_jobs, load_nodes,
+        max_id;
+    std::string purge_sql;
+    Statement purge;
+  };
+
+  Db db_;
+  Statements st_;
+  std::string record_;  // the JSON of the record being written, reused to spare allocations
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) {
+  return std::make_unique<SqliteStore>(path);
+}
+
+}  // namespace zs

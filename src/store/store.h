@@ -1,0 +1,48 @@
+// Persistence of the live cluster behind one interface. The controller is the only writer: it
+// assigns job ids itself (from max_job_id() at start-up) and hands the store batches of records
+// to write in one durable transaction. SQLite is the embedded default; PostgreSQL follows the
+// same interface and passes the same conformance suite (tests/unit/store_conformance_test.cpp).
+#pragma once
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/job_record.h"
+
+namespace zs {
+
+// The store could not read or write (disk full, corrupt file, lost connection...).
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Everything one transaction writes. Jobs are inserted or replaced by id, nodes by name, and
+// removed_nodes are removed last.
+struct WriteBatch {
+  std::vector<JobRecord> jobs;
+  std::vector<NodeRecord> nodes;
+  std::vector<std::string> removed_nodes;
+  bool empty() const { return jobs.empty() && nodes.empty() && removed_nodes.empty(); }
+};
+
+// A Store is used from one thread at a time (the controller serializes its calls).
+class Store {
+ public:
+  virtual ~Store() = default;
+  // All or nothing; durable (fsynced) when it returns. Throws StoreError, also for a record the
+  // JSON codec could not read back (see api/json_limits.h); a failed write changes nothing.
+  virtual void write(const WriteBatch& batch) = 0;
+  virtual std::vector<JobRecord> load_jobs() = 0;    // every job, in id order
+  virtual std::vector<NodeRecord> load_nodes() = 0;  // every node, in name order
+  virtual JobId max_job_id() = 0;                    // 0 when no job was ever written
+  // Deletes terminal jobs that ended before `before_ms`; returns how many.
+  virtual std::size_t purge_jobs_ended_before(TimeMs before_ms) = 0;
+  virtual std::string describe() const = 0;  // e.g. "sqlite /var/lib/zs/state.db (WAL)"
+};
+
+// Opens (creating if needed) the SQLite database at `path` in WAL mode with synchronous=FULL.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path);
+
+}  // namespace zs

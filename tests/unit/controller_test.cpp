@@ -1,0 +1,348 @@
+// The controller's state machine, driven in-process: agents are simulated by calling
+// agent_sync/agent_exits directly, so every step is explicit and no process is started.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "api/api_error.h"
+#include "controller/controller.h"
+#include "core/input_error.h"
+#include "scratch_dir.h"
+
+namespace zs {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct FakeAgent {
+  std::string name;
+  AgentReport report;
+  FakeAgent(std::string n, int devices, std::string boot = "boot-1") : name(std::move(n)) {
+    report.boot_id = std::move(boot);
+    report.address = "127.0.0.1";
+    report.accel_type = "A100-SXM4-80GB";
+    report.accel_count = devices;
+    report.cpus = 64;
+    report.mem_mib = 512 * 1024;
+    report.wait_ms = 0;
+  }
+};
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void open(ControllerOptions options = {}) {
+    options.heartbeat_ms = heartbeat_ms;
+    options.kill_grace_ms = 100;
+    options.min_pass_interval_ms = 0;
+    controller = std::make_unique<Controller>(options, open_sqlite_store(dir / "state.db"));
+    controller->start();
+  }
+  void reopen() {
+    controller.reset();
+    open();
+  }
+  // Syncs until the agent gets launches (or the deadline passes).
+  std::vector<NodeLaunch> launches_for(FakeAgent& a, int expected = 1) {
+    std::vector<NodeLaunch> got;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (static_cast<int>(got.size()) < expected && std::chrono::steady_clock::now() < deadline) {
+      AgentOrders o = controller->agent_sync(a.name, a.report);
+      for (auto& l : o.launches) {
+        a.report.running.push_back(l.key);
+        got.push_back(std::move(l));
+      }
+      if (static_cast<int>(got.size()) < expected) std::this_thread::sleep_for(5ms);
+    }
+    return got;
+  }
+  std::vector<KillOrder> kills_for(FakeAgent& a) {
+    std::vector<KillOrder> got;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (got.empty() && std::chrono::steady_clock::now() < deadline) {
+      AgentOrders o = controller->agent_sync(a.name, a.report);
+      got = o.kills;
+      if (got.empty()) std::this_thread::sleep_for(5ms);
+    }
+    return got;
+  }
+  void finish(FakeAgent& a, AttemptKey key, int code, std::string reason = "") {
+    std::erase(a.report.running, key);
+    controller->agent_exits(a.name, {NodeExit{key, code, std::move(reason), 0}});
+  }
+  JobState state_of(JobId id) { return controller->get_job(id).state; }
+  JobState wait_state(JobId id, JobState want) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (state_of(id) != want && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+    return state_of(id);
+  }
+  JobSpec gpu_job(int count, int nodes = 0) {
+    JobSpec s;
+    s.argv = {"true"};
+    s.accel_type = "A100-SXM4-80GB";
+    s.accel_count = count;
+    s.nodes = nodes;
+    s.work_dir = "/tmp";
+    return s;
+  }
+
+  TimeMs heartbeat_ms = 1000;
+  test::ScratchDir dir;
+  std::unique_ptr<Controller> controller;
+};
+
+TEST_F(ControllerTest, SingleJobRunsAndCompletes) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobId id = controller->submit({gpu_job(2)}).front();
+  auto launches = launches_for(a);
+  ASSERT_EQ(launches.size(), 1u);
+  const NodeLaunch& l = launches.front();
+  EXPECT_EQ(l.key.job, id);
+  EXPECT_EQ(l.key.attempt, 1);
+  ASSERT_EQ(l.tasks.size(), 1u);
+  EXPECT_EQ(l.tasks[0].devices.size(), 2u);
+  EXPECT_EQ(l.visible_devices_env, "CUDA_VISIBLE_DEVICES");
+  EXPECT_EQ(state_of(id), JobState::running);
+  finish(a, l.key, 0);
+  EXPECT_EQ(state_of(id), JobState::completed);
+  EXPECT_EQ(controller->get_job(id).exit_code, 0);
+}
+
+TEST_F(ControllerTest, GangGetsOneLaunchPerNodeWithRanks) {
+  open();
+  std::vector<FakeAgent> agents{{"a", 8}, {"b", 8}, {"c", 8}};
+  for (auto& a : agents) controller->agent_sync(a.name, a.report);
+  JobId id = controller->submit({gpu_job(24, 3)}).front();
+  std::set<int> node_ranks;
+  std::set<std::string> masters;
+  for (auto& a : agents) {
+    auto l = launches_for(a);
+    ASSERT_EQ(l.size(), 1u) << a.name;
+    node_ranks.insert(l[0].node_rank);
+    EXPECT_EQ(l[0].tasks[0].rank, l[0].node_rank);
+    EXPECT_EQ(l[0].tasks[0].devices.size(), 8u);
+    for (const auto& e : l[0].env)
+      if (e.rfind("MASTER_PORT=", 0) == 0 || e.rfind("MASTER_ADDR=", 0) == 0) masters.insert(e);
+    EXPECT_NE(std::find(l[0].env.begin(), l[0].env.end(), "WORLD_SIZE=3"), l[0].env.end());
+  }
+  EXPECT_EQ(node_ranks, (std::set<int>{0, 1, 2}));
+  EXPECT_EQ(masters.size(), 2u);  // one MASTER_ADDR and one MASTER_PORT for every rank
+  // Two ranks finish, the job still runs; the third finishes it.
+  finish(agents[0], {id, 1}, 0);
+  finish(agents[1], {id, 1}, 0);
+  EXPECT_EQ(state_of(id), JobState::running);
+  finish(agents[2], {id, 1}, 0);
+  EXPECT_EQ(state_of(id), JobState::completed);
+}
+
+TEST_F(ControllerTest, FailedRankKillsTheOthersAndRequeuesWhileRetriesRemain) {
+  open();
+  std::vector<FakeAgent> agents{{"a", 8}, {"b", 8}};
+  for (auto& a : agents) controller->agent_sync(a.name, a.report);
+  JobSpec spec = gpu_job(16, 2);
+  spec.max_retries = 1;
+  JobId id = controller->submit({spec}).front();
+  for (auto& a : agents) ASSERT_EQ(launches_for(a).size(), 1u);
+  finish(agents[0], {id, 1}, 3);
+  auto kills = kills_for(agents[1]);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(kills[0].key, (AttemptKey{id, 1}));
+  // The devices of b stay held until b reports the killed attempt ended.
+  EXPECT_EQ(controller->nodes()[1].allocated, 8);
+  finish(agents[1], {id, 1}, 143, "killed");
+  // Requeued, then started again as attempt 2.
+  for (auto& a : agents) {
+    auto l = launches_for(a);
+    ASSERT_EQ(l.size(), 1u);
+    EXPECT_EQ(l[0].key.attempt, 2);
+  }
+  finish(agents[0], {id, 2}, 1);
+  finish(agents[1], {id, 2}, 0, "killed");
+  EXPECT_EQ(wait_state(id, JobState::failed), JobState::failed);
+  EXPECT_EQ(controller->get_job(id).exit_code, 1);
+}
+
+TEST_F(ControllerTest, LostNodeFailsItsJobsAndFreesTheOthers) {
+  heartbeat_ms = 100;  // lost after 150 ms of silence
+  open();
+  FakeAgent a("a", 8), b("b", 8);
+  controller->agent_sync(a.name, a.report);
+  controller->agent_sync(b.name, b.report);
+  JobId id = controller->submit({gpu_job(16, 2)}).front();
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  ASSERT_EQ(launches_for(b).size(), 1u);
+  // b goes silent; a keeps syncing and is told to kill its rank.
+  auto kills = kills_for(a);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(state_of(id), JobState::node_fail);
+  auto nodes = controller->nodes();
+  EXPECT_EQ(nodes[1].record.state, NodeStatus::down);
+  // b comes back (same agent): up again, nothing held.
+  b.report.running.clear();
+  controller->agent_sync(b.name, b.report);
+  EXPECT_EQ(controller->nodes()[1].record.state, NodeStatus::up);
+  EXPECT_EQ(controller->nodes()[1].allocated, 0);
+}
+
+TEST_F(ControllerTest, RestartKeepsJobsAndResendsLaunchesTheAgentNeverGot) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobId running = controller->submit({gpu_job(8)}).front();
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  JobId waiting = controller->submit({gpu_job(8)}).front();
+  reopen();
+  EXPECT_EQ(state_of(running), JobState::running);
+  EXPECT_EQ(state_of(waiting), JobState::pending);
+  // The agent still runs the attempt: nothing is launched again.
+  AgentOrders o = controller->agent_sync(a.name, a.report);
+  EXPECT_TRUE(o.launches.empty());
+  // An agent that does not know the attempt (the order was lost) gets it again, same attempt.
+  a.report.running.clear();
+  auto again = launches_for(a);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].key, (AttemptKey{running, 1}));
+  finish(a, again[0].key, 0);
+  EXPECT_EQ(state_of(running), JobState::completed);
+  auto next = launches_for(a);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].key.job, waiting);
+}
+
+TEST_F(ControllerTest, AgentRestartEndsWhatItRan) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobId id = controller->submit({gpu_job(4)}).front();
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  FakeAgent restarted("a", 8, "boot-2");
+  controller->agent_sync(restarted.name, restarted.report);
+  EXPECT_EQ(state_of(id), JobState::node_fail);
+  EXPECT_NE(controller->get_job(id).reason.find("restarted"), std::string::npos);
+}
+
+TEST_F(ControllerTest, CancelPendingAndRunning) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobId run = controller->submit({gpu_job(8)}).front();
+  JobId wait = controller->submit({gpu_job(8)}).front();
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  EXPECT_EQ(controller->cancel(wait).state, JobState::cancelled);
+  EXPECT_EQ(controller->cancel(run).state, JobState::cancelled);
+  auto kills = kills_for(a);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(kills[0].key.job, run);
+  finish(a, {run, 1}, 143, "killed");
+  EXPECT_EQ(state_of(run), JobState::cancelled);  // a kill's exit does not change the end
+  EXPECT_EQ(controller->nodes()[0].allocated, 0);
+  EXPECT_THROW(controller->cancel(999), ApiError);
+}
+
+TEST_F(ControllerTest, DependencyWaitsForSuccessAndIsCancelledByFailure) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobId first = controller->submit({gpu_job(8)}).front();
+  JobSpec after = gpu_job(8);
+  after.after_ok = {first};
+  JobId second = controller->submit({after}).front();
+  JobSpec after_second = gpu_job(1);
+  after_second.after_ok = {second};
+  JobId third = controller->submit({after_second}).front();
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  finish(a, {first, 1}, 2);
+  EXPECT_EQ(wait_state(second, JobState::cancelled), JobState::cancelled);
+  EXPECT_EQ(wait_state(third, JobState::cancelled), JobState::cancelled);
+  JobSpec unknown = gpu_job(1);
+  unknown.after_ok = {12345};
+  EXPECT_THROW(controller->submit({unknown}), InputError);
+}
+
+TEST_F(ControllerTest, ArrayTasksHonourTheirConcurrencyLimit) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobSpec spec = gpu_job(1);
+  spec.array = "0-5%2";
+  auto ids = controller->submit({spec});
+  ASSERT_EQ(ids.size(), 6u);
+  auto first = launches_for(a, 2);
+  ASSERT_EQ(first.size(), 2u);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(controller->agent_sync(a.name, a.report).launches.empty());
+  finish(a, first[0].key, 0);
+  EXPECT_EQ(launches_for(a).size(), 1u);
+  const JobRecord r = controller->get_job(ids[3]);
+  EXPECT_EQ(r.array_job_id, ids[0]);
+  EXPECT_EQ(r.array_task_id, 3);
+}
+
+TEST_F(ControllerTest, UnhealthyAndDrainedDevicesGetNoWork) {
+  open();
+  FakeAgent a("a", 2), b("b", 8);
+  a.report.unhealthy = 0b10;
+  controller->agent_sync(a.name, a.report);
+  controller->agent_sync(b.name, b.report);
+  controller->set_drained("b", true, "maintenance");
+  auto ids = controller->submit({gpu_job(1), gpu_job(1)});
+  auto got = launches_for(a);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].tasks[0].devices, std::vector<int>{0});
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(controller->agent_sync(b.name, b.report).launches.empty());
+  controller->set_drained("b", false, "");
+  EXPECT_EQ(launches_for(b).size(), 1u);
+  EXPECT_EQ(controller->nodes()[1].record.state, NodeStatus::up);
+}
+
+TEST_F(ControllerTest, BadSubmitsAreRejectedWithTheField) {
+  open();
+  JobSpec no_command;
+  try {
+    controller->submit({no_command});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "argv");
+  }
+  JobSpec bad_type = gpu_job(1);
+  bad_type.accel_type = "NoSuchChip";
+  try {
+    controller->submit({gpu_job(1), bad_type});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "jobs[1].accel_type");
+  }
+  JobSpec uneven = gpu_job(5, 2);
+  EXPECT_THROW(controller->submit({uneven}), InputError);
+  EXPECT_TRUE(controller->list_jobs({}).jobs.empty());  // nothing was created
+}
+
+TEST_F(ControllerTest, ListingFiltersAndPages) {
+  open();
+  std::vector<JobSpec> specs;
+  for (int i = 0; i < 25; ++i) {
+    JobSpec s = gpu_job(1);
+    s.user = i % 2 ? "ann" : "bob";
+    specs.push_back(s);
+  }
+  controller->submit(specs);
+  JobFilter f;
+  f.user = "ann";
+  f.limit = 5;
+  std::size_t seen = 0;
+  for (;;) {
+    JobPage page = controller->list_jobs(f);
+    for (const auto& j : page.jobs) EXPECT_EQ(j.spec.user, "ann");
+    seen += page.jobs.size();
+    if (!page.next_after) break;
+    f.after = page.next_after;
+  }
+  EXPECT_EQ(seen, 12u);
+}
+
+}  // namespace
+}  // namespace zs
