@@ -91,7 +91,8 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(rand
   if (!discovery_) throw InputError("--discovery", kind + ": " + error);
   inventory_ = discovery_->discover();
   inventory_at_ms_ = now_ms();
-  const bool fake = kind == "fake";
+  fake_ = kind == "fake";
+  const bool fake = fake_;
   const int count = static_cast<int>(inventory_.devices.size());
   if (options_.cpus <= 0)
     options_.cpus =
@@ -166,7 +167,9 @@ void Agent::sync_loop() {
   std::int64_t backoff = 100;
   bool warned = false;
   while (!stopping_) {
-    if (now_ms() - inventory_at_ms_ >= kInventoryRefreshMs) {
+    // A fake inventory is a file read: refresh it every sync, so a test's health change shows
+    // within a heartbeat. Vendor tools cost more: every few seconds.
+    if (fake_ || now_ms() - inventory_at_ms_ >= kInventoryRefreshMs) {
       Inventory fresh = discovery_->discover();
       std::lock_guard lk(mu_);
       inventory_ = std::move(fresh);

@@ -76,6 +76,7 @@ class Agent {
   std::optional<CgroupLimits> cgroups_;  // set when limits can be applied here
   std::string cgroup_status_;
   std::string boot_id_;
+  bool fake_ = false;  // declared devices (discovery kind "fake")
 
   mutable std::mutex mu_;
   std::condition_variable exits_cv_;

@@ -53,7 +53,11 @@ class ClusterApi {
   virtual std::vector<JobId> submit(std::vector<JobSpec> specs) = 0;
   virtual JobPage list_jobs(const JobFilter& filter) const = 0;
   virtual JobRecord get_job(JobId id) const = 0;
-  virtual JobRecord cancel(JobId id) = 0;
+  // Cancelling an array's first job (its array id) cancels every task of the array, as scancel
+  // does; whole_array = false cancels that one task.
+  virtual JobRecord cancel(JobId id, bool whole_array = true) = 0;
+  // The job id of task `task` of array `array_job` (ids like "17_3"); ApiError 404 if none.
+  virtual JobId array_task(JobId array_job, int task) const = 0;
   virtual std::vector<NodeView> nodes() const = 0;
   virtual NodeView set_drained(const std::string& node, bool drained,
                                const std::string& reason) = 0;

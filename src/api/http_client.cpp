@@ -65,7 +65,11 @@ nlohmann::json ApiClient::get(const std::string& path) {
 }
 
 nlohmann::json ApiClient::post(const std::string& path, const nlohmann::json& body) {
-  return decode(base_url_, client_->Post(path, body.dump(), "application/json"));
+  return post_text(path, body.dump());
+}
+
+nlohmann::json ApiClient::post_text(const std::string& path, const std::string& json_body) {
+  return decode(base_url_, client_->Post(path, json_body, "application/json"));
 }
 
 std::string ApiClient::get_text(const std::string& path,

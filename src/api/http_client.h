@@ -22,6 +22,7 @@ class ApiClient {
 
   nlohmann::json get(const std::string& path);
   nlohmann::json post(const std::string& path, const nlohmann::json& body);
+  nlohmann::json post_text(const std::string& path, const std::string& json_body);
   // A non-JSON body (logs), with the response headers.
   std::string get_text(const std::string& path, std::map<std::string, std::string>& headers);
   void set_timeout_ms(int ms);

@@ -59,6 +59,19 @@ json parse_body(const httplib::Request& req) {
   return j;
 }
 
+std::uint64_t parse_id(const std::string& text, const char* what);
+
+// A job named in a path: "17", or "17_3" for task 3 of array 17. Sets `task_form`.
+JobId job_in_path(const ClusterApi& api, const std::string& text, bool* task_form = nullptr) {
+  auto underscore = text.find('_');
+  if (task_form) *task_form = underscore != std::string::npos;
+  if (underscore == std::string::npos) return parse_id(text, "id");
+  const JobId array = parse_id(text.substr(0, underscore), "id");
+  const std::uint64_t task = parse_id(text.substr(underscore + 1), "id");
+  if (task > 4'000'000) throw InputError("id", "array index out of range in '" + text + "'");
+  return api.array_task(array, static_cast<int>(task));
+}
+
 std::uint64_t parse_id(const std::string& text, const char* what) {
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -149,6 +162,23 @@ HttpServer::HttpServer(ClusterApi& api, HttpServerOptions options)
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         send_error(res, 500, "internal", "unexpected error");
       });
+  // Before any body is read: a body must announce its length, so that the size limit holds
+  // and a request without one does not wait for a body that never comes.
+  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.method != "POST" && req.method != "PUT")
+      return httplib::Server::HandlerResponse::Unhandled;
+    if (req.has_header("Transfer-Encoding")) {
+      send_error(res, 411, "length_required",
+                 "chunked request bodies are not accepted: send Content-Length");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (!req.has_header("Content-Length")) {
+      send_error(res, 411, "length_required",
+                 "a POST needs a Content-Length header (0 for no body)");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
   add_routes();
 }
 
@@ -241,12 +271,14 @@ void HttpServer::add_routes() {
 
   s.Get(R"(/api/v1/jobs/([^/]+))",
         guarded([&api](const httplib::Request& req, httplib::Response& res) {
-          auto rec = api.get_job(parse_id(req.matches[1], "id"));
+          auto rec = api.get_job(job_in_path(api, req.matches[1]));
           send_json(res, 200, json{{"job", to_json(rec)}});
         }));
 
   auto cancel = guarded([&api](const httplib::Request& req, httplib::Response& res) {
-    auto rec = api.cancel(parse_id(req.matches[1], "id"));
+    bool one_task = false;
+    const JobId id = job_in_path(api, req.matches[1], &one_task);
+    auto rec = api.cancel(id, !one_task);
     send_json(res, 200, json{{"job", to_json(rec)}});
   });
   s.Post(R"(/api/v1/jobs/([^/]+)/cancel)", cancel);
@@ -256,7 +288,7 @@ void HttpServer::add_routes() {
   // again with X-ZS-Next-Offset until X-ZS-Job-State is terminal and nothing more comes.
   s.Get(R"(/api/v1/jobs/([^/]+)/logs)",
         guarded([&api](const httplib::Request& req, httplib::Response& res) {
-          const JobId id = parse_id(req.matches[1], "id");
+          const JobId id = job_in_path(api, req.matches[1]);
           const bool err = req.has_param("stream") && req.get_param_value("stream") == "stderr";
           if (req.has_param("stream") && !err && req.get_param_value("stream") != "stdout")
             throw InputError("stream", "expected stdout or stderr");

@@ -4,12 +4,18 @@
 #include <type_traits>
 
 #include "api/agent_protocol.h"
+#include "api/json_fields.h"
+#include "api/json_limits.h"
 #include "core/input_error.h"
 
 namespace zs {
 namespace {
 
 using nlohmann::json;
+
+// Running attempts and unacknowledged exits: an agent that could not reach the controller for
+// a while may have many exits to report.
+constexpr std::size_t kMaxAgentListEntries = 1'000'000;
 
 std::string path_of(const std::string& parent, const std::string& key) {
   return parent.empty() ? key : parent + "." + key;
@@ -40,13 +46,20 @@ T number(const json& j, const std::string& where, long double lo, long double hi
     return static_cast<T>(v);
 }
 
+// Strings obey the user API's rules (no NUL, valid UTF-8, bounded): what an agent says may be
+// stored, and a record the store refuses must never get that far.
 std::string text(const json& j, const std::string& where) {
   if (!j.is_string()) throw InputError(where, "expected a string");
-  return j.get<std::string>();
+  const auto& s = j.get_ref<const std::string&>();
+  const std::size_t limit = where == "script" ? kMaxJsonScriptBytes : json_fields::kText;
+  if (std::string problem = json_fields::text_problem(s, limit); !problem.empty())
+    throw InputError(where, problem);
+  return s;
 }
 
 std::vector<std::string> texts(const json& j, const std::string& where) {
   if (!j.is_array()) throw InputError(where, "expected an array of strings");
+  if (j.size() > kMaxJsonListEntries) throw InputError(where, "too many entries");
   std::vector<std::string> out;
   for (std::size_t i = 0; i < j.size(); ++i)
     out.push_back(text(j[i], where + "[" + std::to_string(i) + "]"));
@@ -72,6 +85,7 @@ json key_json(const AttemptKey& k) {
 template <typename T, typename F>
 std::vector<T> list_of(const json& j, const std::string& where, F&& one) {
   if (!j.is_array()) throw InputError(where, "expected an array");
+  if (j.size() > kMaxAgentListEntries) throw InputError(where, "too many entries");
   std::vector<T> out;
   out.reserve(j.size());
   for (std::size_t i = 0; i < j.size(); ++i)

@@ -111,127 +111,145 @@ std::vector<JobRecord> fetch_jobs(ApiClient& client, const std::string& query) {
   return out;
 }
 
-JobId parse_job_id(const std::string& text) {
-  std::string t = text;
-  if (auto us = t.find('_'); us != std::string::npos) t = t.substr(0, us);
-  try {
-    std::size_t used = 0;
-    unsigned long long v = std::stoull(t, &used);
-    if (used == t.size() && v > 0) return v;
-  } catch (const std::exception&) {
-  }
-  throw InputError("job id", "expected a job id, got '" + text + "'");
+// A job id as the API takes it in a path: "17", or "17_3" for task 3 of array 17.
+std::string job_path_id(const std::string& text) {
+  auto digits = [](std::string_view t) {
+    return !t.empty() && t.size() < 20 &&
+           std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  auto underscore = text.find('_');
+  bool ok = underscore == std::string::npos
+                ? digits(text)
+                : digits(std::string_view(text).substr(0, underscore)) &&
+                      digits(std::string_view(text).substr(underscore + 1));
+  if (!ok) throw InputError("job id", "expected a job id like 17 or 17_3, got '" + text + "'");
+  return text;
 }
+
+const char* const kSubmitHelp =
+    "Submit a job.\n"
+    "  zs submit [options] script.sh [args]     a batch script; its #SBATCH/#ZS lines are read\n"
+    "  zs submit [options] -- command [args]    a command\n"
+    "  zs submit [options] --wrap 'command'     a command line run by /bin/sh\n"
+    "Options are sbatch's: -J/--job-name, -N/--nodes, -n/--ntasks, --ntasks-per-node, -c,\n"
+    "--mem, -t/--time, -p, -A, -o, -e, -D, --array, --dependency=afterok:ID, --gres=gpu:N,\n"
+    "--gpus, --gpus-per-node, --requeue, --export, ... (docs/job-scripts.md), plus\n"
+    "  --accel TYPE:N      accelerators for the whole job (TYPE from `zs catalog`, may be "
+    "omitted)\n"
+    "  --retries N         requeues after a failed rank or a lost node\n"
+    "  --parsable          print only the job id (like sbatch --parsable)\n"
+    "  --json              print the API's answer\n"
+    "  --controller URL    default $ZS_CONTROLLER, else http://127.0.0.1:7070\n";
 
 }  // namespace
 
-void register_submit(CLI::App& app, int& exit_code) {
-  auto args = std::make_shared<std::vector<std::string>>();
-  auto* cmd = app.add_subcommand(
-      "submit",
-      "Submit a job: zs submit [options] script.sh [args] | [options] -- command [args] | "
-      "[options] --wrap 'command'. Options are sbatch's (-J -N -n -t -p -o -e --gres --gpus "
-      "--gpus-per-node --array --dependency ...) plus --accel TYPE:N, --retries N, --parsable, "
-      "--controller URL, --json; #SBATCH and #ZS lines of a script are read too "
-      "(docs/job-scripts.md)");
-  cmd->prefix_command();
-  cmd->allow_extras();
-  cmd->callback([cmd, &exit_code] {
-    std::vector<std::string> words = cmd->remaining();
-    bool parsable = false, as_json = false;
-    std::string controller, wrap;
-    bool has_wrap = false;
-    std::vector<std::string> rest;
-    for (std::size_t i = 0; i < words.size(); ++i) {
-      const std::string& w = words[i];
-      if (w == "--") {
-        rest.insert(rest.end(), words.begin() + i, words.end());
-        break;
+int run_submit(const std::vector<std::string>& words) {
+  for (const auto& w : words) {
+    if (w == "--") break;
+    if (w == "--help" || w == "-h") {
+      std::fputs(kSubmitHelp, stdout);
+      return 0;
+    }
+  }
+  bool parsable = false, as_json = false;
+  std::string controller, wrap;
+  bool has_wrap = false;
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    if (w == "--") {
+      rest.insert(rest.end(), words.begin() + i, words.end());
+      break;
+    }
+    auto value_of = [&](const std::string& name, std::string& out) {
+      if (w == name) {
+        if (i + 1 >= words.size()) throw InputError(name, "needs a value");
+        out = words[++i];
+        return true;
       }
-      auto value_of = [&](const std::string& name, std::string& out) {
-        if (w == name) {
-          if (i + 1 >= words.size()) throw InputError(name, "needs a value");
-          out = words[++i];
-          return true;
-        }
-        if (w.rfind(name + "=", 0) == 0) {
-          out = w.substr(name.size() + 1);
-          return true;
-        }
-        return false;
-      };
-      if (w == "--parsable")
-        parsable = true;
-      else if (w == "--json")
-        as_json = true;
-      else if (value_of("--controller", controller))
-        continue;
-      else if (value_of("--wrap", wrap))
-        has_wrap = true;
-      else
-        rest.push_back(w);
-    }
-    // "-- command args" runs a command; otherwise the first operand is a script.
-    auto dashes = std::find(rest.begin(), rest.end(), std::string("--"));
-    const bool command_form = dashes != rest.end();
-    std::vector<std::string> option_words(rest.begin(), dashes);
-    std::size_t operands = option_words.size();
-    std::vector<Directive> directives = read_option_args(option_words, &operands);
-    std::vector<std::string> tail(option_words.begin() + static_cast<long>(operands),
-                                  option_words.end());
-    if (command_form) {
-      if (!tail.empty()) throw InputError(tail.front(), "unexpected before --: options only");
-      tail.assign(dashes + 1, rest.end());
-    }
-
-    const Catalog& catalog = Catalog::builtin();
-    JobSpec spec;
-    ExportRequest exports;
-    std::vector<OptionWarning> warnings;
-    if (has_wrap || command_form || tail.empty()) {
-      if (!has_wrap && tail.empty())
-        throw InputError("submit", "nothing to run: give a script, --wrap 'command' or -- command");
-      JobOptions opts;
-      for (const auto& d : directives) apply_option(opts, d);
-      spec = finish_job_spec(opts, &catalog);
-      exports = opts.exports;
-      warnings = opts.warnings;
-      if (has_wrap) {
-        if (!tail.empty()) throw InputError("--wrap", "give either --wrap or a command, not both");
-        spec.script = "#!/bin/sh\n" + wrap + "\n";
-        if (spec.name.empty()) spec.name = "wrap";
-      } else {
-        spec.argv = tail;
+      if (w.rfind(name + "=", 0) == 0) {
+        out = w.substr(name.size() + 1);
+        return true;
       }
-    } else {
-      const std::string path = tail.front();
-      JobScript script = parse_job_script(read_file(path), path, directives, &catalog);
-      spec = std::move(script.spec);
-      spec.argv.assign(tail.begin() + 1, tail.end());
-      exports = script.exports;
-      warnings = script.warnings;
-    }
-    print_warnings(warnings);
-    spec.user = current_user();
-    std::error_code ec;
-    const std::string cwd = std::filesystem::current_path(ec).string();
-    if (spec.work_dir.empty())
-      spec.work_dir = cwd;
-    else if (spec.work_dir.front() != '/')
-      spec.work_dir = cwd + "/" + spec.work_dir;
-    spec.env = exported_env(exports);
-
-    ApiClient client(default_controller_url(controller));
-    json answer = client.post("/api/v1/jobs", to_json(spec));
-    const JobId id = answer.at("ids").at(0).get<JobId>();
-    if (as_json)
-      std::printf("%s\n", answer.dump().c_str());
-    else if (parsable)
-      std::printf("%llu\n", static_cast<unsigned long long>(id));
+      return false;
+    };
+    if (w == "--parsable")
+      parsable = true;
+    else if (w == "--json")
+      as_json = true;
+    else if (value_of("--controller", controller))
+      continue;
+    else if (value_of("--wrap", wrap))
+      has_wrap = true;
     else
-      std::printf("Submitted job %llu\n", static_cast<unsigned long long>(id));
-    exit_code = 0;
-  });
+      rest.push_back(w);
+  }
+  // "-- command args" runs a command; otherwise the first operand is a script.
+  auto dashes = std::find(rest.begin(), rest.end(), std::string("--"));
+  const bool command_form = dashes != rest.end();
+  std::vector<std::string> option_words(rest.begin(), dashes);
+  std::size_t operands = option_words.size();
+  std::vector<Directive> directives = read_option_args(option_words, &operands);
+  std::vector<std::string> tail(option_words.begin() + static_cast<long>(operands),
+                                option_words.end());
+  if (command_form) {
+    if (!tail.empty()) throw InputError(tail.front(), "unexpected before --: options only");
+    tail.assign(dashes + 1, rest.end());
+  }
+
+  const Catalog& catalog = Catalog::builtin();
+  JobSpec spec;
+  ExportRequest exports;
+  std::vector<OptionWarning> warnings;
+  if (has_wrap || command_form || tail.empty()) {
+    if (!has_wrap && tail.empty())
+      throw InputError("submit", "nothing to run: give a script, --wrap 'command' or -- command");
+    JobOptions opts;
+    for (const auto& d : directives) apply_option(opts, d);
+    spec = finish_job_spec(opts, &catalog);
+    exports = opts.exports;
+    warnings = opts.warnings;
+    if (has_wrap) {
+      if (!tail.empty()) throw InputError("--wrap", "give either --wrap or a command, not both");
+      spec.script = "#!/bin/sh\n" + wrap + "\n";
+      if (spec.name.empty()) spec.name = "wrap";
+    } else {
+      spec.argv = tail;
+    }
+  } else {
+    const std::string path = tail.front();
+    JobScript script = parse_job_script(read_file(path), path, directives, &catalog);
+    spec = std::move(script.spec);
+    spec.argv.assign(tail.begin() + 1, tail.end());
+    exports = script.exports;
+    warnings = script.warnings;
+  }
+  print_warnings(warnings);
+  spec.user = current_user();
+  std::error_code ec;
+  const std::string cwd = std::filesystem::current_path(ec).string();
+  if (spec.work_dir.empty())
+    spec.work_dir = cwd;
+  else if (spec.work_dir.front() != '/')
+    spec.work_dir = cwd + "/" + spec.work_dir;
+  spec.env = exported_env(exports);
+
+  ApiClient client(default_controller_url(controller));
+  json answer = client.post("/api/v1/jobs", to_json(spec));
+  const JobId id = answer.at("ids").at(0).get<JobId>();
+  if (as_json)
+    std::printf("%s\n", answer.dump().c_str());
+  else if (parsable)
+    std::printf("%llu\n", static_cast<unsigned long long>(id));
+  else
+    std::printf("Submitted job %llu\n", static_cast<unsigned long long>(id));
+  return 0;
+}
+
+void register_submit(CLI::App& app, int&) {
+  // Listed for `zs --help`; main() hands `zs submit ...` to run_submit before CLI11 parses,
+  // because sbatch's option grammar (-J name, -N2, -- command) is not CLI11's.
+  app.add_subcommand("submit", "Submit a job (sbatch options, #SBATCH scripts; zs submit --help)");
 }
 
 void register_queue(CLI::App& app, int& exit_code) {
@@ -297,7 +315,7 @@ void register_job(CLI::App& app, int& exit_code) {
   cmd->add_flag("--json", *as_json, "JSON for scripts");
   cmd->callback([=, &exit_code] {
     ApiClient client(default_controller_url(*controller));
-    json answer = client.get("/api/v1/jobs/" + std::to_string(parse_job_id(*id)));
+    json answer = client.get("/api/v1/jobs/" + job_path_id(*id));
     if (*as_json) {
       std::printf("%s\n", answer.dump(2).c_str());
       exit_code = 0;
@@ -343,8 +361,7 @@ void register_cancel(CLI::App& app, int& exit_code) {
     int failures = 0;
     for (const auto& text : *ids) {
       try {
-        client.post("/api/v1/jobs/" + std::to_string(parse_job_id(text)) + "/cancel",
-                    json::object());
+        client.post("/api/v1/jobs/" + job_path_id(text) + "/cancel", json::object());
       } catch (const ApiError& e) {
         if (e.status() == 0) throw;
         std::fprintf(stderr, "zs: error: job %s: %s\n", text.c_str(), e.what());
@@ -367,7 +384,7 @@ void register_logs(CLI::App& app, int& exit_code) {
   cmd->add_flag("--stderr", *err, "The error file (when -e made it separate)");
   cmd->callback([=, &exit_code] {
     ApiClient client(default_controller_url(*controller));
-    const std::string base = "/api/v1/jobs/" + std::to_string(parse_job_id(*id)) +
+    const std::string base = "/api/v1/jobs/" + job_path_id(*id) +
                              "/logs?stream=" + (*err ? "stderr" : "stdout") + "&offset=";
     std::uint64_t offset = 0;
     for (;;) {

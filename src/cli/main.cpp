@@ -1,6 +1,9 @@
 // zs: the Zhisuan command. Subcommands live in cmd_*.cpp.
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "api/api_error.h"
 #include "cli/commands.h"
@@ -24,6 +27,8 @@ int main(int argc, char** argv) {
   zs::cli::register_nodes(app, exit_code);
   zs::cli::register_up(app, exit_code);
   try {
+    if (argc >= 2 && std::string_view(argv[1]) == "submit")
+      return zs::cli::run_submit(std::vector<std::string>(argv + 2, argv + argc));
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : zs::cli::kExitBadInput;

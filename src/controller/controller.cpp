@@ -164,7 +164,7 @@ std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
     const std::string prefix = specs.size() == 1 ? "" : "jobs[" + std::to_string(i) + "].";
     try {
       validate_spec(specs[i], catalog_);
-      if (!specs[i].array.empty()) arrays[i] = parse_array_spec(specs[i].array);
+      if (!specs[i].array.empty()) arrays[i] = parse_array_spec(specs[i].array, "array");
     } catch (const InputError& e) {
       throw InputError(prefix + (e.where().empty() ? "array" : e.where()), e.message());
     }
@@ -298,14 +298,21 @@ LogLocation Controller::log_location(JobId id, bool stderr_stream) const {
   return {path, rec.state};
 }
 
-JobRecord Controller::cancel(JobId id) {
-  std::unique_lock lk(mu_);
-  auto it = jobs_.find(id);
-  if (it == jobs_.end()) throw ApiError::not_found("no job " + std::to_string(id));
-  LiveJob& job = *it->second;
-  const TimeMs now = wall_clock_ms();
+JobId Controller::array_task(JobId array_job, int task) const {
+  std::lock_guard lk(mu_);
+  // An array's tasks have consecutive ids from the array id, in index order.
+  for (auto it = jobs_.find(array_job); it != jobs_.end(); ++it) {
+    const JobRecord& r = it->second->rec;
+    if (r.array_job_id != array_job) break;
+    if (r.array_task_id == task) return r.id;
+  }
+  throw ApiError::not_found("no task " + std::to_string(task) + " in array " +
+                            std::to_string(array_job));
+}
+
+void Controller::cancel_one(LiveJob& job, TimeMs now) {
   if (job.rec.state == JobState::pending) {
-    pending_.erase(id);
+    pending_.erase(job.rec.id);
     job.rec.state = JobState::cancelled;
     job.rec.end_ms = now;
     job.rec.reason = "cancelled";
@@ -315,6 +322,20 @@ JobRecord Controller::cancel(JobId id) {
     wake_.notify_one();
   } else if (job.rec.state == JobState::running) {
     end_attempt(job, JobState::cancelled, 0, "cancelled", now);
+  }
+}
+
+JobRecord Controller::cancel(JobId id, bool whole_array) {
+  std::unique_lock lk(mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) throw ApiError::not_found("no job " + std::to_string(id));
+  LiveJob& job = *it->second;
+  const TimeMs now = wall_clock_ms();
+  if (whole_array && job.rec.array_task_id >= 0 && job.rec.array_job_id == id) {
+    for (auto t = it; t != jobs_.end() && t->second->rec.array_job_id == id; ++t)
+      cancel_one(*t->second, now);
+  } else {
+    cancel_one(job, now);
   }
   flush(lk);
   return job.rec;

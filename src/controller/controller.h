@@ -55,7 +55,9 @@ class Controller : public ClusterApi {
   std::vector<JobId> submit(std::vector<JobSpec> specs) override;
   JobPage list_jobs(const JobFilter& filter) const override;
   JobRecord get_job(JobId id) const override;  // ApiError 404
-  JobRecord cancel(JobId id) override;         // ApiError 404; a finished job is returned unchanged
+  JobRecord cancel(JobId id, bool whole_array = true) override;
+  JobId array_task(JobId array_job,
+                   int task) const override;  // ApiError 404; a finished job is returned unchanged
 
   std::vector<NodeView> nodes() const override;
   NodeView set_drained(const std::string& node, bool drained, const std::string& reason) override;
@@ -115,6 +117,7 @@ class Controller : public ClusterApi {
   void flush(std::unique_lock<std::mutex>& lock);  // writes queued records, then dispatches
   LiveNode& node_named(const std::string& name);
   void rebuild_cluster();
+  void cancel_one(LiveJob& job, TimeMs now);
   bool anything_free() const;  // false: no job could start now (a pass can be skipped)
   TimeMs node_lost_ms() const;
   NodeView view_of(const LiveNode& node) const;

@@ -192,7 +192,8 @@ void Controller::run_pass(TimeMs now) {
       }
       ++n;  // a slot this task may take in this pass
     }
-    set_reason(job, kWaiting);
+    // "requeued: node b lost" says more than "waiting" until the job starts again.
+    if (job.rec.reason.rfind("requeued", 0) != 0) set_reason(job, kWaiting);
     if (job.rec.spec.accel_count == 0) {
       cpu_jobs.push_back(&job);
       continue;

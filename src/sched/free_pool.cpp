@@ -9,6 +9,15 @@ namespace {
 std::uint64_t all_devices(int count) {
   return count >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << count) - 1);
 }
+
+// std::popcount is a library call unless the build targets a CPU with POPCNT; this is the same
+// bit trick, inlined, for the per-node updates of every pass.
+int bits(std::uint64_t x) {
+  x -= (x >> 1) & 0x5555555555555555ULL;
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
+}
 }  // namespace
 
 FreePool::FreePool(const Cluster& cluster, std::span<const NodeState> nodes) : cluster_(&cluster) {
@@ -16,83 +25,89 @@ FreePool::FreePool(const Cluster& cluster, std::span<const NodeState> nodes) : c
   int max_count = 0;
   for (const auto& node : cluster.nodes) max_count = std::max<int>(max_count, node.accel_count);
   kmax_ = max_count + 1;
-  free_.assign(n, 0);
-  count_.assign(n, 0);
-  capacity_.assign(n, 0);
-  free_cpu_.assign(n, 0);
-  free_mem_.assign(n, 0);
-  free_of_type_.assign(cluster.accels_of_type.size(), 0);
+  nodes_.resize(n);
+  types_.resize(cluster.accels_of_type.size());
+  std::size_t rows = 0;
+  for (std::size_t t = 0; t < types_.size(); ++t)
+    if (cluster.nodes_of_type[t] > 0) {
+      types_[t].rows = cluster.max_per_node_of_type[t] + 1;
+      types_[t].first_row = rows;
+      rows += static_cast<std::size_t>(types_[t].rows);
+    }
   words_ = (n + 63) / 64;
-  buckets_.resize(cluster.accels_of_type.size());
-  for (std::size_t t = 0; t < buckets_.size(); ++t)
-    if (cluster.nodes_of_type[t] > 0)
-      buckets_[t].assign(static_cast<std::size_t>(cluster.max_per_node_of_type[t]) + 1,
-                         std::vector<std::uint64_t>(words_, 0));
+  buckets_.assign(rows * words_, 0);
+  row_nodes_.assign(rows, 0);
   leaf_hist_.assign(cluster.leaves.size() * static_cast<std::size_t>(kmax_), 0);
-  leaves_of_type_.resize(cluster.accels_of_type.size());
-  for (std::uint32_t l = 0; l < cluster.leaves.size(); ++l) {
-    const auto& leaf = cluster.leaves[l];
-    if (leaf.first_node < leaf.end_node)
-      leaves_of_type_[cluster.nodes[leaf.first_node].type].push_back(l);
-  }
   for (NodeId i = 0; i < n; ++i) {
     const Node& node = cluster.nodes[i];
     const NodeState& st = i < nodes.size() ? nodes[i] : NodeState{};
     const std::uint64_t mask = all_devices(node.accel_count);
-    capacity_[i] = st.up ? (st.healthy & mask) : 0;
-    free_cpu_[i] = st.free_cpu;
-    free_mem_[i] = st.free_mem_gib;
-    // Start every node in bucket 0, then move it to its real count.
-    buckets_[node.type][0][i / 64] |= std::uint64_t{1} << (i % 64);
-    leaf_hist_[node.leaf * static_cast<std::size_t>(kmax_)] += 1;
-    set_mask(i, st.usable() & mask);
+    NodeFree& f = nodes_[i];
+    f.capacity = st.up ? (st.healthy & mask) : 0;
+    f.cpu = st.free_cpu;
+    f.mem = st.free_mem_gib;
+    f.free = st.usable() & mask;
+    f.count = bits(f.free);
+    const std::size_t r = row(node.type, f.count);
+    bucket(r)[i / 64] |= std::uint64_t{1} << (i % 64);
+    ++row_nodes_[r];
+    leaf_hist_[node.leaf * static_cast<std::size_t>(kmax_) + static_cast<std::size_t>(f.count)] += 1;
+    types_[node.type].free += f.count;
+    free_total_ += f.count;
+    if (f.capacity != 0 && f.free == f.capacity) free_on_empty_nodes_ += f.count;
   }
 }
 
 void FreePool::set_mask(NodeId n, std::uint64_t mask) {
   const Node& node = cluster_->nodes[n];
-  const int old_count = count_[n];
-  const int new_count = std::popcount(mask);
-  const bool was_empty = capacity_[n] != 0 && free_[n] == capacity_[n];
-  const bool is_empty = capacity_[n] != 0 && mask == capacity_[n];
+  NodeFree& f = nodes_[n];
+  const int old_count = f.count;
+  const int new_count = bits(mask);
+  const bool was_empty = f.capacity != 0 && f.free == f.capacity;
+  const bool is_empty = f.capacity != 0 && mask == f.capacity;
   free_on_empty_nodes_ += (is_empty ? new_count : 0) - (was_empty ? old_count : 0);
-  free_[n] = mask;
+  f.free = mask;
   if (old_count == new_count) return;
-  auto& b = buckets_[node.type];
   const std::uint64_t bit = std::uint64_t{1} << (n % 64);
-  b[static_cast<std::size_t>(old_count)][n / 64] &= ~bit;
-  b[static_cast<std::size_t>(new_count)][n / 64] |= bit;
+  const std::size_t from = row(node.type, old_count), to = row(node.type, new_count);
+  bucket(from)[n / 64] &= ~bit;
+  bucket(to)[n / 64] |= bit;
+  --row_nodes_[from];
+  ++row_nodes_[to];
   leaf_hist_[node.leaf * static_cast<std::size_t>(kmax_) + old_count] -= 1;
   leaf_hist_[node.leaf * static_cast<std::size_t>(kmax_) + new_count] += 1;
-  free_of_type_[node.type] += new_count - old_count;
+  types_[node.type].free += new_count - old_count;
   free_total_ += new_count - old_count;
-  count_[n] = static_cast<std::uint8_t>(new_count);
+  f.count = new_count;
 }
 
 void FreePool::take(const Placement& p, const Job& job) {
   for (const Slot& s : p) {
-    set_mask(s.node, free_[s.node] & ~s.devices);
-    const int d = std::popcount(s.devices);
-    free_cpu_[s.node] -= d * job.cpu_per_accel;
-    free_mem_[s.node] -= d * job.mem_gib_per_accel;
+    NodeFree& f = nodes_[s.node];
+    set_mask(s.node, f.free & ~s.devices);
+    const int d = bits(s.devices);
+    f.cpu -= d * job.cpu_per_accel;
+    f.mem -= d * job.mem_gib_per_accel;
   }
 }
 
 void FreePool::give(const Placement& p, const Job& job) {
   for (const Slot& s : p) {
-    set_mask(s.node, free_[s.node] | (s.devices & capacity_[s.node]));
-    const int d = std::popcount(s.devices);
-    free_cpu_[s.node] += d * job.cpu_per_accel;
-    free_mem_[s.node] += d * job.mem_gib_per_accel;
+    NodeFree& f = nodes_[s.node];
+    set_mask(s.node, f.free | (s.devices & f.capacity));
+    const int d = bits(s.devices);
+    f.cpu += d * job.cpu_per_accel;
+    f.mem += d * job.mem_gib_per_accel;
   }
 }
 
 void FreePool::remove_devices(const Placement& p) {
-  for (const Slot& s : p) set_mask(s.node, free_[s.node] & ~s.devices);
+  for (const Slot& s : p) set_mask(s.node, nodes_[s.node].free & ~s.devices);
 }
 
 void FreePool::add_devices(const Placement& p) {
-  for (const Slot& s : p) set_mask(s.node, free_[s.node] | (s.devices & capacity_[s.node]));
+  for (const Slot& s : p)
+    set_mask(s.node, nodes_[s.node].free | (s.devices & nodes_[s.node].capacity));
 }
 
 double FreePool::fragmentation() const {
@@ -101,8 +116,8 @@ double FreePool::fragmentation() const {
 }
 
 bool FreePool::resources_ok(NodeId n, int devices, const Job& job) const {
-  return devices * job.cpu_per_accel <= free_cpu_[n] + 1e-9 &&
-         devices * job.mem_gib_per_accel <= free_mem_[n] + 1e-9;
+  return devices * job.cpu_per_accel <= nodes_[n].cpu + 1e-9 &&
+         devices * job.mem_gib_per_accel <= nodes_[n].mem + 1e-9;
 }
 
 int FreePool::leaf_count_ge(std::uint32_t leaf, int need) const {
@@ -116,7 +131,7 @@ std::uint64_t FreePool::pick_devices(NodeId n, int need) const {
   const Node& node = cluster_->nodes[n];
   const int island = node.island_size > 0 ? node.island_size : node.accel_count;
   const int islands = node.accel_count / std::max(island, 1);
-  std::uint64_t free = free_[n], chosen = 0;
+  std::uint64_t free = nodes_[n].free, chosen = 0;
   const std::uint64_t island_mask = all_devices(island);
   // Greedy by island: while the need covers a whole island take fully free islands; then
   // the best-fitting island (fewest free >= need); else the island with most free devices.
@@ -124,7 +139,7 @@ std::uint64_t FreePool::pick_devices(NodeId n, int need) const {
     int best = -1, best_free = 0;
     bool best_fits = false;
     for (int i = 0; i < islands; ++i) {
-      const int f = std::popcount(free & (island_mask << (i * island)));
+      const int f = bits(free & (island_mask << (i * island)));
       if (f == 0) continue;
       const bool fits = f >= need;
       bool better;
@@ -154,11 +169,10 @@ std::uint64_t FreePool::pick_devices(NodeId n, int need) const {
 
 std::optional<NodeId> FreePool::best_fit_node(TypeId t, int need, const Job& job,
                                               std::span<const NodeId> exclude) const {
-  const auto& b = buckets_[t];
-  for (std::size_t k = static_cast<std::size_t>(need); k < b.size(); ++k) {
-    const auto& bits = b[k];
+  for (int k = need; k < types_[t].rows; ++k) {
+    const std::uint64_t* nodes = bucket(row(t, k));
     for (std::size_t w = 0; w < words_; ++w) {
-      std::uint64_t word = bits[w];
+      std::uint64_t word = nodes[w];
       while (word != 0) {
         const NodeId n =
             static_cast<NodeId>(w * 64 + static_cast<std::size_t>(std::countr_zero(word)));
@@ -177,18 +191,18 @@ void FreePool::candidates_in_leaf(std::uint32_t leaf, int need, const Job& job,
   const Leaf& l = cluster_->leaves[leaf];
   const std::size_t start = out.size();
   for (NodeId n = l.first_node; n < l.end_node; ++n)
-    if (count_[n] >= need && resources_ok(n, need, job)) out.push_back(n);
+    if (nodes_[n].count >= need && resources_ok(n, need, job)) out.push_back(n);
   std::sort(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), [&](NodeId a, NodeId b) {
-    return count_[a] != count_[b] ? count_[a] < count_[b] : a < b;
+    const int ca = nodes_[a].count, cb = nodes_[b].count;
+    return ca != cb ? ca < cb : a < b;
   });
 }
 
 std::optional<Placement> FreePool::find(const Job& job, TypeId type) const {
-  if (type >= buckets_.size() || buckets_[type].empty()) return std::nullopt;
-  if (free_of_type_[type] < job.accel_count) return std::nullopt;
+  if (type >= types_.size() || types_[type].rows == 0) return std::nullopt;
+  if (types_[type].free < job.accel_count) return std::nullopt;
   auto shape = shape_for(job, cluster_->max_per_node_of_type[type]);
-  if (!shape || shape->per_node <= 0 || shape->per_node >= static_cast<int>(buckets_[type].size()))
-    return std::nullopt;
+  if (!shape || shape->per_node <= 0 || shape->per_node >= types_[type].rows) return std::nullopt;
 
   std::vector<NodeId> chosen;
   chosen.reserve(static_cast<std::size_t>(shape->node_count()));
@@ -198,7 +212,12 @@ std::optional<Placement> FreePool::find(const Job& job, TypeId type) const {
     chosen.push_back(*n);
   } else {
     const int m = shape->per_node, need = shape->nodes;
-    const auto& leaves = leaves_of_type_[type];
+    std::vector<std::uint32_t> leaves;  // the leaves with nodes of this type
+    for (std::uint32_t l = 0; l < cluster_->leaves.size(); ++l) {
+      const Leaf& leaf = cluster_->leaves[l];
+      if (leaf.first_node < leaf.end_node && cluster_->nodes[leaf.first_node].type == type)
+        leaves.push_back(l);
+    }
     std::vector<NodeId> cand;
     // 1) One leaf: the best-fitting leaf (fewest qualifying nodes), preferring one that can
     //    also take the remainder.

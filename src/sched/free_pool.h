@@ -28,10 +28,14 @@ class FreePool {
   FreePool(const Cluster& cluster, std::span<const NodeState> nodes);
 
   const Cluster& cluster() const { return *cluster_; }
-  int free_of_type(TypeId t) const { return t < free_of_type_.size() ? free_of_type_[t] : 0; }
-  std::uint64_t free_mask(NodeId n) const { return free_[n]; }
-  int free_count(NodeId n) const { return count_[n]; }
+  int free_of_type(TypeId t) const { return t < types_.size() ? types_[t].free : 0; }
+  std::uint64_t free_mask(NodeId n) const { return nodes_[n].free; }
+  int free_count(NodeId n) const { return nodes_[n].count; }
   int free_total() const { return free_total_; }
+  // The node's devices that are up and healthy: what give() can return to the pool.
+  std::uint64_t capacity(NodeId n) const { return nodes_[n].capacity; }
+  // How many nodes of type t have exactly k usable free devices (0 <= k <= their size).
+  int nodes_with_free(TypeId t, int k) const { return row_nodes_[row(t, k)]; }
 
   // A placement for `job` on type `type` with the current free devices, or nullopt.
   std::optional<Placement> find(const Job& job, TypeId type) const;
@@ -48,6 +52,13 @@ class FreePool {
   double fragmentation() const;
 
  private:
+  // One node's state in the pool.
+  struct NodeFree {
+    std::uint64_t free = 0;      // usable free devices
+    std::uint64_t capacity = 0;  // devices that are up and healthy
+    double cpu = 0, mem = 0;     // free CPU cores and memory
+    int count = 0;               // popcount(free)
+  };
   void set_mask(NodeId n, std::uint64_t mask);
   bool resources_ok(NodeId n, int devices, const Job& job) const;
   std::uint64_t pick_devices(NodeId n, int need) const;
@@ -57,21 +68,27 @@ class FreePool {
   void candidates_in_leaf(std::uint32_t leaf, int need, const Job& job,
                           std::vector<NodeId>& out) const;
   int leaf_count_ge(std::uint32_t leaf, int need) const;
+  // Row of (type, free count k): buckets_ holds words_ words per row.
+  std::size_t row(TypeId t, int k) const { return types_[t].first_row + static_cast<std::size_t>(k); }
+  std::uint64_t* bucket(std::size_t r) { return &buckets_[r * words_]; }
+  const std::uint64_t* bucket(std::size_t r) const { return &buckets_[r * words_]; }
 
+  struct TypeFree {
+    int free = 0;                // usable free devices of the type
+    int rows = 0;                // largest node of the type + 1 (0: no such node)
+    std::size_t first_row = 0;
+  };
   const Cluster* cluster_;
-  int kmax_ = 0;                     // largest node's device count + 1 (histogram width)
-  std::vector<std::uint64_t> free_;  // usable free devices per node
-  std::vector<std::uint8_t> count_;  // popcount(free_)
-  std::vector<double> free_cpu_, free_mem_;
-  std::vector<int> free_of_type_;
+  int kmax_ = 0;                 // largest node's device count + 1 (histogram width)
+  std::vector<NodeFree> nodes_;  // by node id
+  std::vector<TypeFree> types_;  // by type id
   int free_total_ = 0;
-  int free_on_empty_nodes_ = 0;          // free devices on nodes whose every device is free
-  std::vector<std::uint64_t> capacity_;  // all devices of a node that are up and healthy
-  // buckets_[type][k] = bitset over node ids (words_ words)
+  int free_on_empty_nodes_ = 0;  // free devices on nodes whose every device is free
+  // Per row: a bitset over node ids (the nodes of that type with exactly k free devices)...
   std::size_t words_ = 0;
-  std::vector<std::vector<std::vector<std::uint64_t>>> buckets_;
+  std::vector<std::uint64_t> buckets_;
+  std::vector<int> row_nodes_;  // ...and how many nodes that is
   std::vector<int> leaf_hist_;  // leaf * kmax_ + k
-  std::vector<std::vector<std::uint32_t>> leaves_of_type_;
 };
 
 }  // namespace zs

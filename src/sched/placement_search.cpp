@@ -18,7 +18,7 @@ bool FailMemo::known_to_fail(const Job& job, TypeId type, const Shape& s) const 
 }
 
 void FailMemo::record(const Job& job, TypeId type, const Shape& shape) {
-  if (fails_.size() < 64) fails_.push_back({type, shape, job.cpu_per_accel, job.mem_gib_per_accel});
+  if (!full()) fails_.push_back({type, shape, job.cpu_per_accel, job.mem_gib_per_accel});
 }
 
 namespace {

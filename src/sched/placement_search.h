@@ -23,6 +23,8 @@ class FailMemo {
   bool known_to_fail(const Job& job, TypeId type, const Shape& shape) const;
   void record(const Job& job, TypeId type, const Shape& shape);
   void clear() { fails_.clear(); }
+  // True once it forgets failures (it keeps a bounded number).
+  bool full() const { return fails_.size() >= kMaxFails; }
 
  private:
   struct Fail {
@@ -30,6 +32,7 @@ class FailMemo {
     Shape shape;
     double cpu, mem;
   };
+  static constexpr std::size_t kMaxFails = 64;
   std::vector<Fail> fails_;
 };
 

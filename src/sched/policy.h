@@ -22,6 +22,9 @@ class Policy {
   virtual bool needs_oracle() const { return false; }
   // True if the policy may preempt running jobs.
   virtual bool preemptive() const { return false; }
+  // True if the policy reads Snapshot::las_index when the driver keeps one (it then saves the
+  // policy work on every pass; decisions are the same without it).
+  virtual bool uses_las_index() const { return false; }
 };
 
 // fifo, easy, las, srtf, hetero. Throws InputError naming the known policies otherwise.

@@ -8,6 +8,10 @@
 //  - srtf: shortest remaining time first using the real remaining time (an oracle: for
 //          comparison in simulation only).
 #pragma once
+#include <limits>
+#include <span>
+
+#include "sched/las_index.h"
 #include "sched/policy.h"
 
 namespace zs {
@@ -19,6 +23,7 @@ class PreemptivePolicy : public Policy {
   std::string_view name() const override { return mode_ == Mode::kLas ? "las" : "srtf"; }
   bool needs_oracle() const override { return mode_ == Mode::kSrtf; }
   bool preemptive() const override { return true; }
+  bool uses_las_index() const override { return mode_ == Mode::kLas; }
   Decisions decide(const Snapshot& snapshot, TimeMs now) const override;
 
   // Lexicographic priority key; smaller runs first. Preemption needs a strictly smaller cls.
@@ -33,14 +38,46 @@ class PreemptivePolicy : public Policy {
   Key pending_key(const Snapshot& s, const PendingJob& p, TimeMs now) const;
   Key running_key(const Snapshot& s, const RunningJob& r, TimeMs now) const;
 
+  // The key of a running job whose class is known.
+  Key key_in_class(const Snapshot& s, const RunningJob& r, std::int64_t cls) const;
+
+  // What a pass derives from the running jobs: their classes, which of them may be preempted
+  // (past their lease), and the earliest time one of them may newly become preemptable by a
+  // waiting job of the best waiting class.
+  struct RunningView {
+    std::vector<std::int64_t> cls;       // parallel to Snapshot::running
+    std::vector<std::uint32_t> victims;  // indices of the jobs past their lease
+    std::vector<int> victim_accels;      // per type: their accelerators
+    std::int64_t max_victim_cls = std::numeric_limits<std::int64_t>::min();
+    TimeMs wake = kNever;
+  };
+
  private:
-  // Times at which a preemption could newly become possible (a pass is needed then).
-  TimeMs running_wake(const Snapshot& s, TimeMs now, std::int64_t min_pending_cls,
-                      const std::vector<Key>& running_keys) const;
+  RunningView view_running(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
+                           std::int64_t min_pending_cls) const;
+  Key running_key(const Snapshot& s, const RunningJob& r, TimeMs now,
+                  std::span<const TimeMs> th) const;
+  std::int64_t running_class(const Snapshot& s, const RunningJob& r, TimeMs now,
+                             std::span<const TimeMs> th) const;
+  // When `r` (of class `cls`) may newly be preempted by a waiting job of `min_pending_cls`, so
+  // that a pass is needed then; kNever if no such time follows from the running job alone.
+  TimeMs running_wake(const Snapshot& s, const RunningJob& r, std::int64_t cls, TimeMs now,
+                      std::int64_t min_pending_cls, std::span<const TimeMs> th) const;
+  Decisions decide_las(const Snapshot& s, TimeMs now, const LasIndex& waiting) const;
+  Decisions decide_srtf(const Snapshot& s, TimeMs now) const;
+  // The same for the jobs this pass started or preempted. `min_left` is the best class of the
+  // jobs still waiting, `worst_victim_left` the worst class of the victims still running.
+  TimeMs wake_after_pass(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
+                         std::int64_t min_left, std::span<const PendingJob* const> started,
+                         std::span<const std::uint32_t> preempted,
+                         std::int64_t worst_victim_left,
+                         std::span<const std::int64_t> running_cls) const;
   Mode mode_;
 };
 
 // LAS queue of an attained service (accelerator-ms) under the given thresholds.
 int las_queue(TimeMs attained_accel_ms, const std::vector<double>& thresholds_accel_s);
+// The thresholds in accelerator-ms, as the queues compare them.
+std::vector<TimeMs> las_threshold_ms(const std::vector<double>& thresholds_accel_s);
 
 }  // namespace zs

@@ -14,6 +14,8 @@
 
 namespace zs {
 
+class LasIndex;
+
 // One node's devices now. Usable = free & healthy, and nothing at all when the node is down.
 struct NodeState {
   std::uint64_t free = 0;  // bit d set: device d holds no job
@@ -77,6 +79,9 @@ struct Snapshot {
   // rely on it to avoid sorting thousands of jobs on every pass.
   std::span<const PendingJob> pending;
   SchedParams params;
+  // Optional: the same waiting jobs by LAS class, kept by the driver from pass to pass (see
+  // sched/las_index.h). `las` builds one from `pending` when this is null or out of date.
+  const LasIndex* las_index = nullptr;
 };
 
 }  // namespace zs

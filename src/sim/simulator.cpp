@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <optional>
 #include <queue>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "sched/las_index.h"
 #include "sched/shape.h"
 
 namespace zs {
@@ -70,6 +72,7 @@ class Simulation {
       free_devices_ += node.accel_count;
       free_on_empty_ += node.accel_count;
     }
+    if (policy.uses_las_index()) las_index_.emplace(opt.sched);
     result_.policy = std::string(policy.name());
     result_.total_accels = c.total_accels();
     result_.jobs.resize(jobs.size());
@@ -129,6 +132,7 @@ class Simulation {
       sim_[index_.at(p.job->id)].state = State::kRejected;
     }
     pending_.clear();
+    pending_rank_.clear();
     if (opt_.progress) opt_.progress(1.0);
     return std::move(result_);
   }
@@ -171,7 +175,7 @@ class Simulation {
     }
     s.state = State::kPending;
     s.waiting_since = t;
-    insert_pending(i);
+    add_pending(i);
   }
 
   PendingJob pending_entry(std::uint32_t i) const {
@@ -188,25 +192,99 @@ class Simulation {
     return p;
   }
 
-  // Pending jobs stay sorted by (submit, id): the order most policies want, so their sort
-  // is a linear check.
-  void insert_pending(std::uint32_t i) {
-    const Job* j = sim_[i].job;
-    auto pos = std::upper_bound(
-        pending_.begin(), pending_.end(), j, [](const Job* a, const PendingJob& b) {
-          return a->submit != b.job->submit ? a->submit < b.job->submit : a->id < b.job->id;
-        });
-    pending_.insert(pos, pending_entry(i));
+  // Pending jobs stay sorted by (submit, id): the order most policies want, so their sort is a
+  // linear check. That is the order of sim_, so a job's index there is its rank. Arrivals come
+  // in rank order and are appended; what a pass changes is merged in once, after the pass.
+  void add_pending(std::uint32_t i) {
+    const PendingJob p = pending_entry(i);
+    if (las_index_) las_index_->insert(i, p);
+    if (pending_rank_.empty() || pending_rank_.back() < i) {
+      pending_.push_back(p);
+      pending_rank_.push_back(i);
+    } else {
+      joining_.emplace_back(i, p);
+    }
   }
 
-  void remove_pending(const Job* j) {
-    auto pos = std::lower_bound(
-        pending_.begin(), pending_.end(), j, [](const PendingJob& a, const Job* b) {
-          return a.job->submit != b->submit ? a.job->submit < b->submit : a.job->id < b->id;
-        });
-    if (pos == pending_.end() || pos->job != j)
-      throw std::logic_error("job " + std::to_string(j->id) + " is not pending");
-    pending_.erase(pos);
+  void drop_pending(std::uint32_t i) {
+    if (las_index_) las_index_->erase(i);
+    leaving_.push_back(i);
+  }
+
+  // pending_ = (pending_ + joining_) - leaving_, in rank order. Moves each stretch of
+  // unchanged jobs once, in bulk.
+  void merge_pending_changes() {
+    if (joining_.empty() && leaving_.empty()) return;
+    std::sort(joining_.begin(), joining_.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(leaving_.begin(), leaving_.end());
+    cancel_rejoined();
+    remove_leaving();
+    insert_joining();
+  }
+
+  // A job preempted and started again in the same pass never reached pending_.
+  void cancel_rejoined() {
+    std::size_t j = 0, kept_j = 0, kept_l = 0;
+    for (std::size_t l = 0; l < leaving_.size(); ++l) {
+      while (j < joining_.size() && joining_[j].first < leaving_[l]) joining_[kept_j++] = joining_[j++];
+      if (j < joining_.size() && joining_[j].first == leaving_[l])
+        ++j;
+      else
+        leaving_[kept_l++] = leaving_[l];
+    }
+    while (j < joining_.size()) joining_[kept_j++] = joining_[j++];
+    joining_.resize(kept_j);
+    leaving_.resize(kept_l);
+  }
+
+  void remove_leaving() {
+    if (leaving_.empty()) return;
+    std::size_t to = 0;
+    for (std::size_t l = 0; l < leaving_.size(); ++l) {
+      const std::size_t at = static_cast<std::size_t>(
+          std::lower_bound(pending_rank_.begin(), pending_rank_.end(), leaving_[l]) -
+          pending_rank_.begin());
+      const std::size_t next =
+          l + 1 < leaving_.size()
+              ? static_cast<std::size_t>(std::lower_bound(pending_rank_.begin() + at,
+                                                          pending_rank_.end(), leaving_[l + 1]) -
+                                         pending_rank_.begin())
+              : pending_.size();
+      if (at == pending_rank_.size() || pending_rank_[at] != leaving_[l])
+        throw std::logic_error("job " + std::to_string(sim_[leaving_[l]].job->id) +
+                               " is not pending");
+      if (l == 0) to = at;
+      std::move(pending_.begin() + at + 1, pending_.begin() + next, pending_.begin() + to);
+      std::move(pending_rank_.begin() + at + 1, pending_rank_.begin() + next,
+                pending_rank_.begin() + to);
+      to += next - at - 1;
+    }
+    pending_.resize(to);
+    pending_rank_.resize(to);
+    leaving_.clear();
+  }
+
+  void insert_joining() {
+    if (joining_.empty()) return;
+    std::size_t end = pending_.size();  // unmerged old jobs are [0, end)
+    std::size_t to = end + joining_.size();
+    pending_.resize(to);
+    pending_rank_.resize(to);
+    for (std::size_t k = joining_.size(); k-- > 0;) {
+      const std::size_t at = static_cast<std::size_t>(
+          std::upper_bound(pending_rank_.begin(), pending_rank_.begin() + end,
+                           joining_[k].first) -
+          pending_rank_.begin());
+      std::move_backward(pending_.begin() + at, pending_.begin() + end, pending_.begin() + to);
+      std::move_backward(pending_rank_.begin() + at, pending_rank_.begin() + end,
+                         pending_rank_.begin() + to);
+      to -= end - at + 1;
+      end = at;
+      pending_[to] = joining_[k].second;
+      pending_rank_[to] = joining_[k].first;
+    }
+    joining_.clear();
   }
 
   void release(SimJob& s, TimeMs t) {
@@ -256,7 +334,7 @@ class Simulation {
     s.waiting_since = t;
     out(s.job).preemptions += 1;
     ++result_.preemptions;
-    insert_pending(i);
+    add_pending(i);
   }
 
   void start(const StartDecision& d, TimeMs t) {
@@ -285,7 +363,7 @@ class Simulation {
       nodes_[slot.node].free_cpu -= n * j.cpu_per_accel;
       nodes_[slot.node].free_mem_gib -= n * j.mem_gib_per_accel;
     }
-    remove_pending(&j);
+    drop_pending(it->second);
     s.state = State::kRunning;
     s.type = d.type;
     s.placement = d.placement;
@@ -336,6 +414,10 @@ class Simulation {
     snap.running = running_;
     snap.pending = pending_;
     snap.params = opt_.sched;
+    if (las_index_) {
+      las_index_->advance(t);
+      snap.las_index = &*las_index_;
+    }
     Decisions d = policy_.decide(snap, t);
     ++result_.passes;
     for (const auto& p : d.preemptions) {
@@ -348,12 +430,13 @@ class Simulation {
       auto it = index_.find(r.job);
       if (it == index_.end() || sim_[it->second].state != State::kPending)
         throw std::logic_error("rejection of a job that is not pending");
-      remove_pending(sim_[it->second].job);
+      drop_pending(it->second);
       sim_[it->second].state = State::kRejected;
       auto& o = out(sim_[it->second].job);
       o.rejected = true;
       o.reject_reason = r.reason;
     }
+    merge_pending_changes();
     if (opt_.record_reservations)
       for (const auto& r : d.reservations) result_.reservations.push_back({r.job, t, r.at});
     if (d.wake_at <= t || d.wake_at >= kNever) return kNever;
@@ -372,6 +455,11 @@ class Simulation {
   const Job* base_ = nullptr;
   std::vector<NodeState> nodes_;
   std::vector<PendingJob> pending_;
+  std::vector<std::uint32_t> pending_rank_;  // parallel to pending_
+  // Changes to pending_ during a pass (rank, entry), merged in after it.
+  std::vector<std::pair<std::uint32_t, PendingJob>> joining_;
+  std::vector<std::uint32_t> leaving_;
+  std::optional<LasIndex> las_index_;  // pending_ by LAS class, for a policy that reads it
   std::vector<RunningJob> running_;
   std::vector<std::uint32_t> running_index_;
   std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishes_;

@@ -1,0 +1,184 @@
+#include "sched/las_index.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <stdexcept>
+
+namespace zs {
+
+std::vector<TimeMs> las_threshold_ms(const std::vector<double>& thresholds_accel_s) {
+  std::vector<TimeMs> ms;
+  for (double t : thresholds_accel_s) ms.push_back(static_cast<TimeMs>(std::ceil(t * 1000.0)));
+  return ms;
+}
+
+void RankSet::insert(std::uint32_t r) {
+  const std::size_t w = r / 64;
+  if (w >= words_.size()) {
+    words_.resize(w + 1, 0);
+    summary_.resize(w / 64 + 1, 0);
+  }
+  words_[w] |= std::uint64_t{1} << (r % 64);
+  summary_[w / 64] |= std::uint64_t{1} << (w % 64);
+}
+
+void RankSet::erase(std::uint32_t r) {
+  const std::size_t w = r / 64;
+  if (w >= words_.size()) return;
+  words_[w] &= ~(std::uint64_t{1} << (r % 64));
+  if (words_[w] == 0) summary_[w / 64] &= ~(std::uint64_t{1} << (w % 64));
+}
+
+std::uint32_t RankSet::next(std::uint32_t from) const {
+  std::size_t w = from / 64;
+  if (w >= words_.size()) return kEnd;
+  const std::uint64_t bits = words_[w] & (~std::uint64_t{0} << (from % 64));
+  if (bits != 0) return static_cast<std::uint32_t>(w * 64 + std::countr_zero(bits));
+  // The next non-empty word, found through the summary.
+  ++w;
+  std::size_t s = w / 64;
+  if (s >= summary_.size()) return kEnd;
+  std::uint64_t sb = summary_[s] & (~std::uint64_t{0} << (w % 64));
+  while (sb == 0) {
+    if (++s >= summary_.size()) return kEnd;
+    sb = summary_[s];
+  }
+  const std::size_t nw = s * 64 + static_cast<std::size_t>(std::countr_zero(sb));
+  return static_cast<std::uint32_t>(nw * 64 + std::countr_zero(words_[nw]));
+}
+
+namespace {
+bool later(const TimeMs a, const TimeMs b) { return a > b; }
+}  // namespace
+
+LasIndex::LasIndex(const SchedParams& params)
+    : params_(params),
+      threshold_ms_(las_threshold_ms(params.las_thresholds_accel_s)),
+      classes_(threshold_ms_.size() + 2),
+      count_(classes_.size(), 0),
+      by_request_(classes_.size()) {}
+
+LasIndex::LasIndex(const SchedParams& params, std::span<const PendingJob> pending, TimeMs now)
+    : LasIndex(params) {
+  entries_.reserve(pending.size());
+  events_.reserve(2 * pending.size());
+  for (std::uint32_t i = 0; i < pending.size(); ++i) insert(i, pending[i]);
+  advance(now);
+}
+
+void LasIndex::push(const Event& ev) {
+  events_.push_back(ev);
+  std::push_heap(events_.begin(), events_.end(),
+                 [](const Event& a, const Event& b) { return later(a.at, b.at); });
+}
+
+std::size_t LasIndex::RequestHash::operator()(const Request& r) const {
+  std::size_t h = std::hash<std::uint64_t>()(r.types) ^ (r.any ? 0x9e3779b97f4a7c15ULL : 0);
+  for (std::int64_t v : {std::int64_t{r.accel_count}, std::int64_t{r.nodes}, std::int64_t{r.per_node}})
+    h = h * 1000003 ^ std::hash<std::int64_t>()(v);
+  return h * 1000003 ^ std::hash<double>()(r.cpu) ^ (std::hash<double>()(r.mem) << 1);
+}
+
+// The same request as RequestCache compares (the preemptive policies do not rank types by speed,
+// so the model does not matter).
+std::uint32_t LasIndex::request_id(const Job& job) {
+  if (!job.unknown_type.empty()) return kNoRequest;
+  const Request r{job.accepted.bits(), job.accepted.is_any(), job.accel_count, job.nodes,
+                  job.per_node,        job.cpu_per_accel,     job.mem_gib_per_accel};
+  return requests_.emplace(r, static_cast<std::uint32_t>(requests_.size()) + 1).first->second;
+}
+
+void LasIndex::insert(std::uint32_t rank, const PendingJob& job) {
+  if (rank >= entries_.size()) entries_.resize(rank + 1);
+  Entry& e = entries_[rank];
+  if (e.present) throw std::logic_error("LasIndex: rank inserted twice");
+  e.job = job;
+  e.request = request_id(*job.job);
+  e.present = true;
+  ++e.generation;
+  const int q = las_queue_ms(job.attained_accel_ms, threshold_ms_);
+  e.cls = static_cast<std::int8_t>(q);
+  add(rank, e);
+  ++size_;
+  // The times its class changes (see PreemptivePolicy::pending_class).
+  push({job.waiting_since + params_.starvation_ms, rank, e.generation, false});
+  if (q > 0 && job.last_run_ms > 0) {
+    const TimeMs promote_at =
+        job.waiting_since + static_cast<TimeMs>(std::ceil(params_.las_promote_factor *
+                                                          static_cast<double>(job.last_run_ms)));
+    push({promote_at, rank, e.generation, true});
+  }
+}
+
+void LasIndex::erase(std::uint32_t rank) {
+  if (rank >= entries_.size() || !entries_[rank].present)
+    throw std::logic_error("LasIndex: erasing a rank that is not in the index");
+  Entry& e = entries_[rank];
+  remove(rank, e);
+  --size_;
+  e.present = false;
+  ++e.generation;
+}
+
+void LasIndex::add(std::uint32_t rank, const Entry& e) {
+  const std::size_t c = slot(e.cls);
+  classes_[c].insert(rank);
+  ++count_[c];
+  auto& per_request = by_request_[c];
+  if (e.request >= per_request.size()) per_request.resize(e.request + 1, 0);
+  ++per_request[e.request];
+}
+
+void LasIndex::remove(std::uint32_t rank, const Entry& e) {
+  const std::size_t c = slot(e.cls);
+  classes_[c].erase(rank);
+  --count_[c];
+  --by_request_[c][e.request];
+}
+
+// An event of a job that left (or left and came back), or a promotion of a starving job.
+bool LasIndex::stale(const Event& ev) const {
+  const Entry& e = entries_[ev.rank];
+  return !e.present || e.generation != ev.generation || (ev.promote && e.cls == kStarving);
+}
+
+void LasIndex::drop_stale_events() {
+  auto cmp = [](const Event& a, const Event& b) { return later(a.at, b.at); };
+  while (!events_.empty() && stale(events_.front())) {
+    std::pop_heap(events_.begin(), events_.end(), cmp);
+    events_.pop_back();
+  }
+}
+
+void LasIndex::advance(TimeMs now) {
+  if (now < now_) throw std::logic_error("LasIndex: time went back");
+  auto cmp = [](const Event& a, const Event& b) { return later(a.at, b.at); };
+  drop_stale_events();
+  while (!events_.empty() && events_.front().at <= now) {
+    const Event ev = events_.front();
+    std::pop_heap(events_.begin(), events_.end(), cmp);
+    events_.pop_back();
+    Entry& e = entries_[ev.rank];
+    remove(ev.rank, e);
+    e.cls = static_cast<std::int8_t>(ev.promote ? 0 : kStarving);
+    add(ev.rank, e);
+    drop_stale_events();
+  }
+  now_ = now;
+}
+
+int LasIndex::min_class() const {
+  for (std::size_t c = 0; c < count_.size(); ++c)
+    if (count_[c] > 0) return static_cast<int>(c) - 1;
+  return max_class();
+}
+
+bool LasIndex::describes(const Snapshot& s, TimeMs now) const {
+  return now_ == now && size_ == s.pending.size() &&
+         params_.las_thresholds_accel_s == s.params.las_thresholds_accel_s &&
+         params_.las_promote_factor == s.params.las_promote_factor &&
+         params_.starvation_ms == s.params.starvation_ms;
+}
+
+}  // namespace zs

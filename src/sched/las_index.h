@@ -1,0 +1,131 @@
+// LasIndex: the waiting jobs of `las` grouped by class, so that a pass need not classify and
+// bucket every waiting job again.
+//
+// A waiting job's class (docs/policies.md) changes only at two known times: its promotion to
+// queue 0 and the start of its starvation. The index keeps each class as a set of ranks and a
+// queue of those times, so a pass costs what changed since the last one plus the jobs it looks
+// at. The driver may keep one from pass to pass (Snapshot::las_index); otherwise the policy
+// builds one from Snapshot::pending. Either way the policy decides the same.
+//
+// Pure data structure: no clock. Time moves only through advance().
+#pragma once
+#include <cstdint>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "sched/snapshot.h"
+
+namespace zs {
+
+// LAS queue thresholds in accelerator-ms, as queues compare them: ceil(seconds x 1000).
+std::vector<TimeMs> las_threshold_ms(const std::vector<double>& thresholds_accel_s);
+// The LAS queue of an attained service: how many thresholds it has reached.
+inline int las_queue_ms(TimeMs attained_accel_ms, std::span<const TimeMs> threshold_ms) {
+  int q = 0;
+  for (TimeMs t : threshold_ms) q += attained_accel_ms >= t;
+  return q;
+}
+
+// A set of ranks with fast in-order iteration: a bitset plus one summary bit per word.
+class RankSet {
+ public:
+  static constexpr std::uint32_t kEnd = ~std::uint32_t{0};
+  void insert(std::uint32_t r);
+  void erase(std::uint32_t r);
+  // The smallest rank >= from, or kEnd.
+  std::uint32_t next(std::uint32_t from) const;
+
+ private:
+  std::vector<std::uint64_t> words_, summary_;
+};
+
+class LasIndex {
+ public:
+  static constexpr std::uint32_t kEnd = RankSet::kEnd;
+  static constexpr int kStarving = -1;  // the class of a starving job
+  static constexpr std::uint32_t kNoRequest = 0;  // see request()
+
+  explicit LasIndex(const SchedParams& params);
+  // All of `pending` (in (submit, id) order, so that positions are ranks), advanced to `now`.
+  LasIndex(const SchedParams& params, std::span<const PendingJob> pending, TimeMs now);
+
+  // `rank` orders the waiting jobs like (submit, id): unique among them, growing with
+  // (submit, id). The simulator uses the job's position in its (submit, id)-sorted input.
+  void insert(std::uint32_t rank, const PendingJob& job);
+  void erase(std::uint32_t rank);
+  // Applies every promotion and starvation due at or before `now`. Time never goes back.
+  void advance(TimeMs now);
+
+  // True if this index describes `s.pending` at `now` under `s.params`.
+  bool describes(const Snapshot& s, TimeMs now) const;
+
+  std::size_t size() const { return size_; }
+  TimeMs now() const { return now_; }
+  // Best (lowest) class of a waiting job; size() must be > 0.
+  int min_class() const;
+  // The next promotion or starvation time after now(), kNever if none.
+  TimeMs next_change() const { return events_.empty() ? kNever : events_.front().at; }
+  int max_class() const { return static_cast<int>(threshold_ms_.size()); }
+  std::size_t count(int cls) const { return count_[slot(cls)]; }
+  // Ranks of class `cls` in order: first(cls), then next(cls, rank + 1) until kEnd.
+  std::uint32_t first(int cls) const { return classes_[slot(cls)].next(0); }
+  std::uint32_t next(int cls, std::uint32_t from) const { return classes_[slot(cls)].next(from); }
+  const PendingJob& job(std::uint32_t rank) const { return entries_[rank].job; }
+  // A small number shared by the jobs with the same request (types, count, shape, CPU and
+  // memory), below request_count(); kNoRequest for a job naming an unknown type.
+  std::uint32_t request(std::uint32_t rank) const { return entries_[rank].request; }
+  std::size_t request_count() const { return requests_.size() + 1; }
+  // How many jobs of class `cls` have each request (indexed by request(); may be shorter than
+  // request_count(), the rest are 0).
+  std::span<const std::uint32_t> jobs_per_request(int cls) const {
+    return by_request_[slot(cls)];
+  }
+
+  std::span<const TimeMs> threshold_ms() const { return threshold_ms_; }
+
+ private:
+  struct Entry {
+    PendingJob job;
+    std::uint32_t request = kNoRequest;
+    std::uint32_t generation = 0;  // events of an earlier stay in the index are stale
+    std::int8_t cls = 0;
+    bool present = false;
+  };
+  struct Event {
+    TimeMs at;
+    std::uint32_t rank, generation;
+    bool promote;  // else: starts starving
+  };
+  static constexpr TimeMs kNoTime = -kNever;  // before any advance()
+  struct Request {
+    std::uint64_t types;
+    bool any;
+    int accel_count, nodes, per_node;
+    double cpu, mem;
+    bool operator==(const Request&) const = default;
+  };
+  struct RequestHash {
+    std::size_t operator()(const Request& r) const;
+  };
+  std::uint32_t request_id(const Job& job);
+  std::size_t slot(int cls) const { return static_cast<std::size_t>(cls + 1); }
+  void add(std::uint32_t rank, const Entry& e);
+  void remove(std::uint32_t rank, const Entry& e);
+  void push(const Event& ev);
+  bool stale(const Event& ev) const;
+  void drop_stale_events();
+
+  SchedParams params_;
+  std::vector<TimeMs> threshold_ms_;
+  std::vector<Entry> entries_;  // by rank
+  std::vector<RankSet> classes_;
+  std::vector<std::size_t> count_;
+  std::vector<std::vector<std::uint32_t>> by_request_;  // per class: jobs per request
+  std::vector<Event> events_;  // min-heap by time
+  std::unordered_map<Request, std::uint32_t, RequestHash> requests_;
+  std::size_t size_ = 0;
+  TimeMs now_ = kNoTime;
+};
+
+}  // namespace zs
