@@ -246,6 +246,12 @@ int run_submit(const std::vector<std::string>& words) {
   return 0;
 }
 
+int report_api_error(const ApiError& e) {
+  std::fprintf(stderr, "zs: error: %s%s%s\n", e.field().empty() ? "" : e.field().c_str(),
+               e.field().empty() ? "" : ": ", e.what());
+  return e.status() >= 400 && e.status() < 500 ? kExitBadInput : 1;
+}
+
 void register_submit(CLI::App& app, int&) {
   // Listed for `zs --help`; main() hands `zs submit ...` to run_submit before CLI11 parses,
   // because sbatch's option grammar (-J name, -N2, -- command) is not CLI11's.

@@ -2,11 +2,16 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "api/api_error.h"
+
 namespace zs::cli {
 
 // Exit codes: 0 ok, 1 runtime failure, 2 bad input (flags, files), 70 internal error.
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitInternal = 70;
+
+// Prints an API error; returns 2 for a rejected request (4xx), 1 otherwise (unreachable, 5xx).
+int report_api_error(const ApiError& e);
 
 void register_sim(CLI::App& app, int& exit_code);
 void register_bench(CLI::App& app, int& exit_code);

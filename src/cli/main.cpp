@@ -10,6 +10,21 @@
 #include "core/input_error.h"
 
 int main(int argc, char** argv) {
+  // `zs submit` first, before building the CLI11 app: it is the command scripts call thousands
+  // of times, and it parses sbatch's grammar itself.
+  if (argc >= 2 && std::string_view(argv[1]) == "submit") {
+    try {
+      return zs::cli::run_submit(std::vector<std::string>(argv + 2, argv + argc));
+    } catch (const zs::ApiError& e) {
+      return zs::cli::report_api_error(e);
+    } catch (const zs::InputError& e) {
+      std::fprintf(stderr, "zs: error: %s\n", e.what());
+      return zs::cli::kExitBadInput;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "zs: internal error: %s\n", e.what());
+      return zs::cli::kExitInternal;
+    }
+  }
   CLI::App app{"Zhisuan (智算): resource manager and scheduler for AI computing centers", "zs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "zs 0.1.0");
@@ -27,16 +42,11 @@ int main(int argc, char** argv) {
   zs::cli::register_nodes(app, exit_code);
   zs::cli::register_up(app, exit_code);
   try {
-    if (argc >= 2 && std::string_view(argv[1]) == "submit")
-      return zs::cli::run_submit(std::vector<std::string>(argv + 2, argv + argc));
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : zs::cli::kExitBadInput;
   } catch (const zs::ApiError& e) {
-    // 4xx: the request was wrong (bad input); 0: controller unreachable; else a server failure.
-    std::fprintf(stderr, "zs: error: %s%s%s\n", e.field().empty() ? "" : e.field().c_str(),
-                 e.field().empty() ? "" : ": ", e.what());
-    return e.status() >= 400 && e.status() < 500 ? zs::cli::kExitBadInput : 1;
+    return zs::cli::report_api_error(e);
   } catch (const zs::InputError& e) {
     std::fprintf(stderr, "zs: error: %s\n", e.what());
     return zs::cli::kExitBadInput;

@@ -240,7 +240,9 @@ std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
     jobs_.emplace_hint(jobs_.end(), job_id, std::move(job));
   }
   pass_needed_ = true;
-  wake_.notify_one();
+  // In a full cluster (the usual state of an AI center) a new job cannot start: do not wake the
+  // scheduler for nothing; the exit that frees devices will.
+  if (policy_->preemptive() || anything_free()) wake_.notify_one();
   return ids;
 }
 
