@@ -1,5 +1,6 @@
 #include "agent/agent.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -132,6 +133,12 @@ void Agent::stop() {
 void Agent::run() {
   // Orphaned grandchildren of our tasks are reparented to us, so the supervisor reaps them.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // SIGCHLD stays blocked in every thread; the supervisor waits for it with sigtimedwait, so an
+  // idle agent sleeps instead of polling (64 agents on one machine must not burn a core).
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &chld, nullptr);
   std::thread supervisor([this] { supervise_loop(); });
   std::thread exits([this] { exits_loop(); });
   sync_loop();
@@ -372,7 +379,14 @@ void Agent::supervise_loop() {
             if (t.running) signal_group(t.pid, SIGKILL);
       }
     }
-    sleep_ms(exits.empty() ? 5 : 0);
+    if (exits.empty()) {
+      // Wake on a child's exit, or every 50 ms for walltimes and kill grace periods.
+      sigset_t chld;
+      sigemptyset(&chld);
+      sigaddset(&chld, SIGCHLD);
+      const timespec tick{0, 50'000'000};
+      sigtimedwait(&chld, nullptr, &tick);
+    }
   }
   // Leaving: stop every task so nothing runs unsupervised.
   std::lock_guard lk(mu_);
