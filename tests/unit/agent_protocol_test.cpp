@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include "api/agent_protocol.h"
+#include "core/input_error.h"
+
+namespace zs {
+namespace {
+
+using nlohmann::json;
+
+std::string field_of_error(const json& j) {
+  try {
+    agent_report_from_json(j);
+  } catch (const InputError& e) {
+    return e.where();
+  }
+  return "(accepted)";
+}
+
+TEST(AgentProtocol, ReportRoundTrips) {
+  AgentReport r;
+  r.boot_id = "b1";
+  r.address = "10.0.0.7";
+  r.accel_type = "MLU590";
+  r.accel_count = 8;
+  r.unhealthy = 0b101;
+  r.device_problems = {"0: ecc", "2: hot"};
+  r.cpus = 128;
+  r.mem_mib = 1 << 20;
+  r.running = {{7, 1}, {9, 2}};
+  r.exits = {{{5, 1}, 137, "timeout", 123}};
+  r.wait_ms = 500;
+  AgentReport back = agent_report_from_json(to_json(r));
+  EXPECT_EQ(back.boot_id, "b1");
+  EXPECT_EQ(back.unhealthy, 0b101u);
+  EXPECT_EQ(back.running, r.running);
+  ASSERT_EQ(back.exits.size(), 1u);
+  EXPECT_EQ(back.exits[0].key, (AttemptKey{5, 1}));
+  EXPECT_EQ(back.exits[0].exit_code, 137);
+  EXPECT_EQ(back.exits[0].reason, "timeout");
+}
+
+TEST(AgentProtocol, OrdersRoundTrip) {
+  AgentOrders o;
+  NodeLaunch l;
+  l.key = {3, 2};
+  l.node_rank = 1;
+  l.tasks = {{2, 0, {0, 1}}, {3, 1, {2, 3}}};
+  l.argv = {"python3", "train.py"};
+  l.env = {"A=1"};
+  l.visible_devices_env = "CUDA_VISIBLE_DEVICES";
+  l.walltime_ms = 60'000;
+  o.launches.push_back(l);
+  o.kills.push_back({{4, 1}, "cancelled"});
+  o.acked.push_back({5, 1});
+  AgentOrders back = agent_orders_from_json(to_json(o));
+  ASSERT_EQ(back.launches.size(), 1u);
+  EXPECT_EQ(back.launches[0], l);
+  EXPECT_EQ(back.kills[0].reason, "cancelled");
+  EXPECT_EQ(back.acked[0], (AttemptKey{5, 1}));
+}
+
+TEST(AgentProtocol, BadReportsNameTheField) {
+  EXPECT_EQ(field_of_error(json::array()), "");
+  EXPECT_EQ(field_of_error(json{{"accel_count", 65}}), "accel_count");
+  EXPECT_EQ(field_of_error(json{{"accel_count", "8"}}), "accel_count");
+  EXPECT_EQ(field_of_error(json{{"boot_id", std::string("a\0b", 3)}}), "boot_id");
+  EXPECT_EQ(field_of_error(json{{"address", std::string(2 << 20, 'x')}}), "address");
+  EXPECT_EQ(field_of_error(json{{"running", json::array({json{{"job", -1}}})}}), "running[0].job");
+  EXPECT_EQ(field_of_error(json{{"exits", 5}}), "exits");
+  EXPECT_EQ(field_of_error(json{{"cpus", -1.0}}), "cpus");
+  EXPECT_EQ(field_of_error(json{{"surprise", 1}}), "surprise");
+  EXPECT_EQ(field_of_error(json{{"device_problems", json::array({1})}}), "device_problems[0]");
+}
+
+}  // namespace
+}  // namespace zs
