@@ -9,15 +9,6 @@ namespace {
 std::uint64_t all_devices(int count) {
   return count >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << count) - 1);
 }
-
-// std::popcount is a library call unless the build targets a CPU with POPCNT; this is the same
-// bit trick, inlined, for the per-node updates of every pass.
-int bits(std::uint64_t x) {
-  x -= (x >> 1) & 0x5555555555555555ULL;
-  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-  return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
-}
 }  // namespace
 
 FreePool::FreePool(const Cluster& cluster, std::span<const NodeState> nodes) : cluster_(&cluster) {
@@ -47,11 +38,12 @@ FreePool::FreePool(const Cluster& cluster, std::span<const NodeState> nodes) : c
     f.cpu = st.free_cpu;
     f.mem = st.free_mem_gib;
     f.free = st.usable() & mask;
-    f.count = bits(f.free);
+    f.count = device_count(f.free);
     const std::size_t r = row(node.type, f.count);
     bucket(r)[i / 64] |= std::uint64_t{1} << (i % 64);
     ++row_nodes_[r];
-    leaf_hist_[node.leaf * static_cast<std::size_t>(kmax_) + static_cast<std::size_t>(f.count)] += 1;
+    leaf_hist_[node.leaf * static_cast<std::size_t>(kmax_) + static_cast<std::size_t>(f.count)] +=
+        1;
     types_[node.type].free += f.count;
     free_total_ += f.count;
     if (f.capacity != 0 && f.free == f.capacity) free_on_empty_nodes_ += f.count;
@@ -62,7 +54,7 @@ void FreePool::set_mask(NodeId n, std::uint64_t mask) {
   const Node& node = cluster_->nodes[n];
   NodeFree& f = nodes_[n];
   const int old_count = f.count;
-  const int new_count = bits(mask);
+  const int new_count = device_count(mask);
   const bool was_empty = f.capacity != 0 && f.free == f.capacity;
   const bool is_empty = f.capacity != 0 && mask == f.capacity;
   free_on_empty_nodes_ += (is_empty ? new_count : 0) - (was_empty ? old_count : 0);
@@ -85,7 +77,7 @@ void FreePool::take(const Placement& p, const Job& job) {
   for (const Slot& s : p) {
     NodeFree& f = nodes_[s.node];
     set_mask(s.node, f.free & ~s.devices);
-    const int d = bits(s.devices);
+    const int d = device_count(s.devices);
     f.cpu -= d * job.cpu_per_accel;
     f.mem -= d * job.mem_gib_per_accel;
   }
@@ -95,7 +87,7 @@ void FreePool::give(const Placement& p, const Job& job) {
   for (const Slot& s : p) {
     NodeFree& f = nodes_[s.node];
     set_mask(s.node, f.free | (s.devices & f.capacity));
-    const int d = bits(s.devices);
+    const int d = device_count(s.devices);
     f.cpu += d * job.cpu_per_accel;
     f.mem += d * job.mem_gib_per_accel;
   }
@@ -139,7 +131,7 @@ std::uint64_t FreePool::pick_devices(NodeId n, int need) const {
     int best = -1, best_free = 0;
     bool best_fits = false;
     for (int i = 0; i < islands; ++i) {
-      const int f = bits(free & (island_mask << (i * island)));
+      const int f = device_count(free & (island_mask << (i * island)));
       if (f == 0) continue;
       const bool fits = f >= need;
       bool better;

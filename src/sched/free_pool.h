@@ -23,6 +23,15 @@
 
 namespace zs {
 
+// Devices in a mask. std::popcount is a library call unless the build targets a CPU with
+// POPCNT; this is the same bit trick, inlined, for the per-device bookkeeping of every pass.
+inline int device_count(std::uint64_t x) {
+  x -= (x >> 1) & 0x5555555555555555ULL;
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+  return static_cast<int>((x * 0x0101010101010101ULL) >> 56);
+}
+
 class FreePool {
  public:
   FreePool(const Cluster& cluster, std::span<const NodeState> nodes);
@@ -69,13 +78,15 @@ class FreePool {
                           std::vector<NodeId>& out) const;
   int leaf_count_ge(std::uint32_t leaf, int need) const;
   // Row of (type, free count k): buckets_ holds words_ words per row.
-  std::size_t row(TypeId t, int k) const { return types_[t].first_row + static_cast<std::size_t>(k); }
+  std::size_t row(TypeId t, int k) const {
+    return types_[t].first_row + static_cast<std::size_t>(k);
+  }
   std::uint64_t* bucket(std::size_t r) { return &buckets_[r * words_]; }
   const std::uint64_t* bucket(std::size_t r) const { return &buckets_[r * words_]; }
 
   struct TypeFree {
-    int free = 0;                // usable free devices of the type
-    int rows = 0;                // largest node of the type + 1 (0: no such node)
+    int free = 0;  // usable free devices of the type
+    int rows = 0;  // largest node of the type + 1 (0: no such node)
     std::size_t first_row = 0;
   };
   const Cluster* cluster_;

@@ -48,10 +48,6 @@ std::uint32_t RankSet::next(std::uint32_t from) const {
   return static_cast<std::uint32_t>(nw * 64 + std::countr_zero(words_[nw]));
 }
 
-namespace {
-bool later(const TimeMs a, const TimeMs b) { return a > b; }
-}  // namespace
-
 LasIndex::LasIndex(const SchedParams& params)
     : params_(params),
       threshold_ms_(las_threshold_ms(params.las_thresholds_accel_s)),
@@ -62,20 +58,33 @@ LasIndex::LasIndex(const SchedParams& params)
 LasIndex::LasIndex(const SchedParams& params, std::span<const PendingJob> pending, TimeMs now)
     : LasIndex(params) {
   entries_.reserve(pending.size());
-  events_.reserve(2 * pending.size());
+  starving_.reserve(pending.size());
+  bulk_ = true;
   for (std::uint32_t i = 0; i < pending.size(); ++i) insert(i, pending[i]);
+  bulk_ = false;
+  std::stable_sort(starving_.begin(), starving_.end(), Event::earlier);
+  std::make_heap(promotions_.begin(), promotions_.end(), Event::later);
   advance(now);
 }
 
 void LasIndex::push(const Event& ev) {
-  events_.push_back(ev);
-  std::push_heap(events_.begin(), events_.end(),
-                 [](const Event& a, const Event& b) { return later(a.at, b.at); });
+  if (ev.promote) {
+    promotions_.push_back(ev);
+    if (!bulk_) std::push_heap(promotions_.begin(), promotions_.end(), Event::later);
+  } else if (bulk_ || starving_.size() == starving_head_ || starving_.back().at <= ev.at) {
+    starving_.push_back(ev);
+  } else {
+    starving_.insert(
+        std::upper_bound(starving_.begin() + static_cast<std::ptrdiff_t>(starving_head_),
+                         starving_.end(), ev, Event::earlier),
+        ev);
+  }
 }
 
 std::size_t LasIndex::RequestHash::operator()(const Request& r) const {
   std::size_t h = std::hash<std::uint64_t>()(r.types) ^ (r.any ? 0x9e3779b97f4a7c15ULL : 0);
-  for (std::int64_t v : {std::int64_t{r.accel_count}, std::int64_t{r.nodes}, std::int64_t{r.per_node}})
+  for (std::int64_t v :
+       {std::int64_t{r.accel_count}, std::int64_t{r.nodes}, std::int64_t{r.per_node}})
     h = h * 1000003 ^ std::hash<std::int64_t>()(v);
   return h * 1000003 ^ std::hash<double>()(r.cpu) ^ (std::hash<double>()(r.mem) << 1);
 }
@@ -84,8 +93,9 @@ std::size_t LasIndex::RequestHash::operator()(const Request& r) const {
 // so the model does not matter).
 std::uint32_t LasIndex::request_id(const Job& job) {
   if (!job.unknown_type.empty()) return kNoRequest;
-  const Request r{job.accepted.bits(), job.accepted.is_any(), job.accel_count, job.nodes,
+  const Request r{job.accepted.bits(), job.accepted.is_any(), job.accel_count,      job.nodes,
                   job.per_node,        job.cpu_per_accel,     job.mem_gib_per_accel};
+  if (auto it = requests_.find(r); it != requests_.end()) return it->second;
   return requests_.emplace(r, static_cast<std::uint32_t>(requests_.size()) + 1).first->second;
 }
 
@@ -98,7 +108,7 @@ void LasIndex::insert(std::uint32_t rank, const PendingJob& job) {
   e.present = true;
   ++e.generation;
   const int q = las_queue_ms(job.attained_accel_ms, threshold_ms_);
-  e.cls = static_cast<std::int8_t>(q);
+  e.cls = q;
   add(rank, e);
   ++size_;
   // The times its class changes (see PreemptivePolicy::pending_class).
@@ -144,24 +154,49 @@ bool LasIndex::stale(const Event& ev) const {
 }
 
 void LasIndex::drop_stale_events() {
-  auto cmp = [](const Event& a, const Event& b) { return later(a.at, b.at); };
-  while (!events_.empty() && stale(events_.front())) {
-    std::pop_heap(events_.begin(), events_.end(), cmp);
-    events_.pop_back();
+  while (starving_head_ < starving_.size() && stale(starving_[starving_head_])) ++starving_head_;
+  if (starving_head_ > 1024 && 2 * starving_head_ > starving_.size()) {
+    starving_.erase(starving_.begin(),
+                    starving_.begin() + static_cast<std::ptrdiff_t>(starving_head_));
+    starving_head_ = 0;
   }
+  while (!promotions_.empty() && stale(promotions_.front())) {
+    std::pop_heap(promotions_.begin(), promotions_.end(), Event::later);
+    promotions_.pop_back();
+  }
+}
+
+const LasIndex::Event* LasIndex::first_event() const {
+  const Event* s = starving_head_ < starving_.size() ? &starving_[starving_head_] : nullptr;
+  const Event* p = promotions_.empty() ? nullptr : &promotions_.front();
+  if (!s || !p) return s ? s : p;
+  return p->at < s->at ? p : s;
+}
+
+void LasIndex::pop_first_event() {
+  const Event* first = first_event();
+  if (!promotions_.empty() && first == &promotions_.front()) {
+    std::pop_heap(promotions_.begin(), promotions_.end(), Event::later);
+    promotions_.pop_back();
+  } else {
+    ++starving_head_;
+  }
+}
+
+TimeMs LasIndex::next_change() const {
+  const Event* first = first_event();
+  return first ? first->at : kNever;
 }
 
 void LasIndex::advance(TimeMs now) {
   if (now < now_) throw std::logic_error("LasIndex: time went back");
-  auto cmp = [](const Event& a, const Event& b) { return later(a.at, b.at); };
   drop_stale_events();
-  while (!events_.empty() && events_.front().at <= now) {
-    const Event ev = events_.front();
-    std::pop_heap(events_.begin(), events_.end(), cmp);
-    events_.pop_back();
+  for (const Event* first = first_event(); first && first->at <= now; first = first_event()) {
+    const Event ev = *first;
+    pop_first_event();
     Entry& e = entries_[ev.rank];
     remove(ev.rank, e);
-    e.cls = static_cast<std::int8_t>(ev.promote ? 0 : kStarving);
+    e.cls = ev.promote ? 0 : kStarving;
     add(ev.rank, e);
     drop_stale_events();
   }

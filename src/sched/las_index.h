@@ -43,11 +43,12 @@ class RankSet {
 class LasIndex {
  public:
   static constexpr std::uint32_t kEnd = RankSet::kEnd;
-  static constexpr int kStarving = -1;  // the class of a starving job
+  static constexpr int kStarving = -1;            // the class of a starving job
   static constexpr std::uint32_t kNoRequest = 0;  // see request()
 
   explicit LasIndex(const SchedParams& params);
-  // All of `pending` (in (submit, id) order, so that positions are ranks), advanced to `now`.
+  // All of `pending`, advanced to `now`. Their positions are their ranks: Snapshot::pending
+  // is in (submit, id) order.
   LasIndex(const SchedParams& params, std::span<const PendingJob> pending, TimeMs now);
 
   // `rank` orders the waiting jobs like (submit, id): unique among them, growing with
@@ -65,7 +66,7 @@ class LasIndex {
   // Best (lowest) class of a waiting job; size() must be > 0.
   int min_class() const;
   // The next promotion or starvation time after now(), kNever if none.
-  TimeMs next_change() const { return events_.empty() ? kNever : events_.front().at; }
+  TimeMs next_change() const;
   int max_class() const { return static_cast<int>(threshold_ms_.size()); }
   std::size_t count(int cls) const { return count_[slot(cls)]; }
   // Ranks of class `cls` in order: first(cls), then next(cls, rank + 1) until kEnd.
@@ -78,9 +79,7 @@ class LasIndex {
   std::size_t request_count() const { return requests_.size() + 1; }
   // How many jobs of class `cls` have each request (indexed by request(); may be shorter than
   // request_count(), the rest are 0).
-  std::span<const std::uint32_t> jobs_per_request(int cls) const {
-    return by_request_[slot(cls)];
-  }
+  std::span<const std::uint32_t> jobs_per_request(int cls) const { return by_request_[slot(cls)]; }
 
   std::span<const TimeMs> threshold_ms() const { return threshold_ms_; }
 
@@ -89,13 +88,15 @@ class LasIndex {
     PendingJob job;
     std::uint32_t request = kNoRequest;
     std::uint32_t generation = 0;  // events of an earlier stay in the index are stale
-    std::int8_t cls = 0;
+    int cls = 0;
     bool present = false;
   };
   struct Event {
     TimeMs at;
     std::uint32_t rank, generation;
     bool promote;  // else: starts starving
+    static bool earlier(const Event& a, const Event& b) { return a.at < b.at; }
+    static bool later(const Event& a, const Event& b) { return a.at > b.at; }
   };
   static constexpr TimeMs kNoTime = -kNever;  // before any advance()
   struct Request {
@@ -115,6 +116,9 @@ class LasIndex {
   void push(const Event& ev);
   bool stale(const Event& ev) const;
   void drop_stale_events();
+  // The earliest event (both queues must have dropped their stale fronts), or null.
+  const Event* first_event() const;
+  void pop_first_event();
 
   SchedParams params_;
   std::vector<TimeMs> threshold_ms_;
@@ -122,7 +126,12 @@ class LasIndex {
   std::vector<RankSet> classes_;
   std::vector<std::size_t> count_;
   std::vector<std::vector<std::uint32_t>> by_request_;  // per class: jobs per request
-  std::vector<Event> events_;  // min-heap by time
+  // Starvation times come in time order when jobs start waiting at the driver's clock, so a
+  // sorted queue takes them in O(1); promotion times do not, so they go in a min-heap.
+  std::vector<Event> starving_;  // sorted by time, from starving_head_ on
+  std::size_t starving_head_ = 0;
+  std::vector<Event> promotions_;
+  bool bulk_ = false;  // building from a snapshot: sort the queues once at the end
   std::unordered_map<Request, std::uint32_t, RequestHash> requests_;
   std::size_t size_ = 0;
   TimeMs now_ = kNoTime;

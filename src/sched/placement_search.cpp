@@ -18,6 +18,7 @@ bool FailMemo::known_to_fail(const Job& job, TypeId type, const Shape& s) const 
 }
 
 void FailMemo::record(const Job& job, TypeId type, const Shape& shape) {
+  if (fails_.empty()) fails_.reserve(kMaxFails / 4);
   if (!full()) fails_.push_back({type, shape, job.cpu_per_accel, job.mem_gib_per_accel});
 }
 
@@ -79,7 +80,7 @@ const RequestCache::Info& RequestCache::of(const Job& job) {
 
 int usable_free_total(const Snapshot& s) {
   int total = 0;
-  for (const NodeState& n : s.nodes) total += std::popcount(n.usable());
+  for (const NodeState& n : s.nodes) total += device_count(n.usable());
   return total;
 }
 

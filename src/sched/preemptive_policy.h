@@ -10,6 +10,7 @@
 #pragma once
 #include <limits>
 #include <span>
+#include <utility>
 
 #include "sched/las_index.h"
 #include "sched/policy.h"
@@ -38,8 +39,9 @@ class PreemptivePolicy : public Policy {
   Key pending_key(const Snapshot& s, const PendingJob& p, TimeMs now) const;
   Key running_key(const Snapshot& s, const RunningJob& r, TimeMs now) const;
 
-  // The key of a running job whose class is known.
+  // The key of a running job whose class is known, and its (a, b) part.
   Key key_in_class(const Snapshot& s, const RunningJob& r, std::int64_t cls) const;
+  std::pair<std::int64_t, std::int64_t> running_tie(const Snapshot& s, const RunningJob& r) const;
 
   // What a pass derives from the running jobs: their classes, which of them may be preempted
   // (past their lease), and the earliest time one of them may newly become preemptable by a
@@ -55,29 +57,30 @@ class PreemptivePolicy : public Policy {
  private:
   RunningView view_running(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
                            std::int64_t min_pending_cls) const;
-  Key running_key(const Snapshot& s, const RunningJob& r, TimeMs now,
-                  std::span<const TimeMs> th) const;
-  std::int64_t running_class(const Snapshot& s, const RunningJob& r, TimeMs now,
-                             std::span<const TimeMs> th) const;
-  // When `r` (of class `cls`) may newly be preempted by a waiting job of `min_pending_cls`, so
-  // that a pass is needed then; kNever if no such time follows from the running job alone.
-  TimeMs running_wake(const Snapshot& s, const RunningJob& r, std::int64_t cls, TimeMs now,
+  // A running job's class, and (las, outside the starvation guard) the service that ranks it.
+  struct Rank {
+    std::int64_t cls;
+    TimeMs service;
+  };
+  Rank running_rank(const Snapshot& s, const RunningJob& r, TimeMs now,
+                    std::span<const TimeMs> th) const;
+  // When `r` may newly be preempted by a waiting job of `min_pending_cls`, so that a pass is
+  // needed then; kNever if no such time follows from the running job alone.
+  TimeMs running_wake(const Snapshot& s, const RunningJob& r, Rank rank, TimeMs now,
                       std::int64_t min_pending_cls, std::span<const TimeMs> th) const;
   Decisions decide_las(const Snapshot& s, TimeMs now, const LasIndex& waiting) const;
   Decisions decide_srtf(const Snapshot& s, TimeMs now) const;
-  // The same for the jobs this pass started or preempted. `min_left` is the best class of the
-  // jobs still waiting, `worst_victim_left` the worst class of the victims still running.
+  // The earliest time a pass is needed for the jobs this pass started or preempted. `min_left`
+  // is the best class of the jobs still waiting, `worst_victim_left` the worst class of the
+  // victims still running.
   TimeMs wake_after_pass(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
                          std::int64_t min_left, std::span<const PendingJob* const> started,
-                         std::span<const std::uint32_t> preempted,
-                         std::int64_t worst_victim_left,
+                         std::span<const std::uint32_t> preempted, std::int64_t worst_victim_left,
                          std::span<const std::int64_t> running_cls) const;
   Mode mode_;
 };
 
 // LAS queue of an attained service (accelerator-ms) under the given thresholds.
 int las_queue(TimeMs attained_accel_ms, const std::vector<double>& thresholds_accel_s);
-// The thresholds in accelerator-ms, as the queues compare them.
-std::vector<TimeMs> las_threshold_ms(const std::vector<double>& thresholds_accel_s);
 
 }  // namespace zs

@@ -76,11 +76,13 @@ struct Snapshot {
   std::span<const NodeState> nodes;             // indexed by NodeId
   std::span<const RunningJob> running;
   // Waiting jobs in (submit, id) order: the caller keeps them so (cheap for it), and policies
-  // rely on it to avoid sorting thousands of jobs on every pass.
+  // rely on it to avoid sorting thousands of jobs on every pass. Exception: with a las_index
+  // that describes them, they may be in any order (the index has the order).
   std::span<const PendingJob> pending;
   SchedParams params;
   // Optional: the same waiting jobs by LAS class, kept by the driver from pass to pass (see
-  // sched/las_index.h). `las` builds one from `pending` when this is null or out of date.
+  // sched/las_index.h) for a policy whose uses_las_index() is true. `las` builds one from
+  // `pending` when this is null or does not describe the snapshot.
   const LasIndex* las_index = nullptr;
 };
 

@@ -8,8 +8,10 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "sched/free_pool.h"
 #include "sched/las_index.h"
 #include "sched/shape.h"
+#include "sim/pending_list.h"
 
 namespace zs {
 
@@ -24,9 +26,8 @@ struct SimJob {
   TimeMs attained = 0;     // accelerator-ms before the current run
   TimeMs waiting_since = 0;
   TimeMs last_run = 0;
-  // current run
+  // current run (its placement is in the running vector, at running_slot)
   TypeId type = 0;
-  Placement placement;
   TimeMs start = 0, end = 0, overhead = 0, limit = kNever;
   double full_run_ms = 0;  // whole job's run time on the current type
   std::uint32_t epoch = 0;
@@ -50,7 +51,9 @@ class Simulation {
         speeds_(speeds),
         policy_(policy),
         opt_(opt),
-        base_(jobs.data()) {
+        base_(jobs.data()),
+        las_index_(policy.uses_las_index() ? std::optional<LasIndex>(opt.sched) : std::nullopt),
+        pending_(!las_index_, jobs.size()) {
     order_.resize(jobs.size());
     for (std::size_t i = 0; i < jobs.size(); ++i) order_[i] = &jobs[i];
     std::sort(order_.begin(), order_.end(), [](const Job* a, const Job* b) {
@@ -72,7 +75,6 @@ class Simulation {
       free_devices_ += node.accel_count;
       free_on_empty_ += node.accel_count;
     }
-    if (policy.uses_las_index()) las_index_.emplace(opt.sched);
     result_.policy = std::string(policy.name());
     result_.total_accels = c.total_accels();
     result_.jobs.resize(jobs.size());
@@ -125,14 +127,12 @@ class Simulation {
       }
     }
     // Anything still waiting could not be placed even on an idle cluster.
-    for (const PendingJob& p : pending_) {
+    for (const PendingJob& p : pending_.jobs()) {
       auto& o = out(p.job);
       o.rejected = true;
       o.reject_reason = "could not be placed even when the cluster was idle";
       sim_[index_.at(p.job->id)].state = State::kRejected;
     }
-    pending_.clear();
-    pending_rank_.clear();
     if (opt_.progress) opt_.progress(1.0);
     return std::move(result_);
   }
@@ -157,7 +157,7 @@ class Simulation {
   void set_free(NodeId n, std::uint64_t mask) {
     const Node& node = cluster_.nodes[n];
     const std::uint64_t all = node.accel_count >= 64 ? ~0ull : ((1ull << node.accel_count) - 1);
-    const int before = std::popcount(nodes_[n].free), after = std::popcount(mask);
+    const int before = device_count(nodes_[n].free), after = device_count(mask);
     free_devices_ += after - before;
     free_on_empty_ -= nodes_[n].free == all ? before : 0;
     free_on_empty_ += mask == all ? after : 0;
@@ -192,105 +192,22 @@ class Simulation {
     return p;
   }
 
-  // Pending jobs stay sorted by (submit, id): the order most policies want, so their sort is a
-  // linear check. That is the order of sim_, so a job's index there is its rank. Arrivals come
-  // in rank order and are appended; what a pass changes is merged in once, after the pass.
+  // A job's index in sim_ is its rank in (submit, id) order.
   void add_pending(std::uint32_t i) {
     const PendingJob p = pending_entry(i);
     if (las_index_) las_index_->insert(i, p);
-    if (pending_rank_.empty() || pending_rank_.back() < i) {
-      pending_.push_back(p);
-      pending_rank_.push_back(i);
-    } else {
-      joining_.emplace_back(i, p);
-    }
+    pending_.add(i, p);
   }
 
   void drop_pending(std::uint32_t i) {
     if (las_index_) las_index_->erase(i);
-    leaving_.push_back(i);
-  }
-
-  // pending_ = (pending_ + joining_) - leaving_, in rank order. Moves each stretch of
-  // unchanged jobs once, in bulk.
-  void merge_pending_changes() {
-    if (joining_.empty() && leaving_.empty()) return;
-    std::sort(joining_.begin(), joining_.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::sort(leaving_.begin(), leaving_.end());
-    cancel_rejoined();
-    remove_leaving();
-    insert_joining();
-  }
-
-  // A job preempted and started again in the same pass never reached pending_.
-  void cancel_rejoined() {
-    std::size_t j = 0, kept_j = 0, kept_l = 0;
-    for (std::size_t l = 0; l < leaving_.size(); ++l) {
-      while (j < joining_.size() && joining_[j].first < leaving_[l]) joining_[kept_j++] = joining_[j++];
-      if (j < joining_.size() && joining_[j].first == leaving_[l])
-        ++j;
-      else
-        leaving_[kept_l++] = leaving_[l];
-    }
-    while (j < joining_.size()) joining_[kept_j++] = joining_[j++];
-    joining_.resize(kept_j);
-    leaving_.resize(kept_l);
-  }
-
-  void remove_leaving() {
-    if (leaving_.empty()) return;
-    std::size_t to = 0;
-    for (std::size_t l = 0; l < leaving_.size(); ++l) {
-      const std::size_t at = static_cast<std::size_t>(
-          std::lower_bound(pending_rank_.begin(), pending_rank_.end(), leaving_[l]) -
-          pending_rank_.begin());
-      const std::size_t next =
-          l + 1 < leaving_.size()
-              ? static_cast<std::size_t>(std::lower_bound(pending_rank_.begin() + at,
-                                                          pending_rank_.end(), leaving_[l + 1]) -
-                                         pending_rank_.begin())
-              : pending_.size();
-      if (at == pending_rank_.size() || pending_rank_[at] != leaving_[l])
-        throw std::logic_error("job " + std::to_string(sim_[leaving_[l]].job->id) +
-                               " is not pending");
-      if (l == 0) to = at;
-      std::move(pending_.begin() + at + 1, pending_.begin() + next, pending_.begin() + to);
-      std::move(pending_rank_.begin() + at + 1, pending_rank_.begin() + next,
-                pending_rank_.begin() + to);
-      to += next - at - 1;
-    }
-    pending_.resize(to);
-    pending_rank_.resize(to);
-    leaving_.clear();
-  }
-
-  void insert_joining() {
-    if (joining_.empty()) return;
-    std::size_t end = pending_.size();  // unmerged old jobs are [0, end)
-    std::size_t to = end + joining_.size();
-    pending_.resize(to);
-    pending_rank_.resize(to);
-    for (std::size_t k = joining_.size(); k-- > 0;) {
-      const std::size_t at = static_cast<std::size_t>(
-          std::upper_bound(pending_rank_.begin(), pending_rank_.begin() + end,
-                           joining_[k].first) -
-          pending_rank_.begin());
-      std::move_backward(pending_.begin() + at, pending_.begin() + end, pending_.begin() + to);
-      std::move_backward(pending_rank_.begin() + at, pending_rank_.begin() + end,
-                         pending_rank_.begin() + to);
-      to -= end - at + 1;
-      end = at;
-      pending_[to] = joining_[k].second;
-      pending_rank_[to] = joining_[k].first;
-    }
-    joining_.clear();
+    pending_.drop(i);
   }
 
   void release(SimJob& s, TimeMs t) {
-    for (const Slot& slot : s.placement) {
+    for (const Slot& slot : running_[s.running_slot].placement) {
       set_free(slot.node, nodes_[slot.node].free | slot.devices);
-      const int d = std::popcount(slot.devices);
+      const int d = device_count(slot.devices);
       nodes_[slot.node].free_cpu += d * s.job->cpu_per_accel;
       nodes_[slot.node].free_mem_gib += d * s.job->mem_gib_per_accel;
     }
@@ -301,12 +218,13 @@ class Simulation {
     o.run_ms += ran;
     // Remove from the running vector (swap with last).
     const std::uint32_t slot = s.running_slot;
-    running_[slot] = running_.back();
-    running_index_[slot] = running_index_.back();
-    sim_[running_index_[slot]].running_slot = slot;
+    if (slot + 1 != running_.size()) {
+      running_[slot] = std::move(running_.back());
+      running_sim_[slot] = running_sim_.back();
+      sim_[running_sim_[slot].index].running_slot = slot;
+    }
     running_.pop_back();
-    running_index_.pop_back();
-    s.placement.clear();
+    running_sim_.pop_back();
   }
 
   void finish(std::uint32_t i, TimeMs t) {
@@ -337,7 +255,7 @@ class Simulation {
     add_pending(i);
   }
 
-  void start(const StartDecision& d, TimeMs t) {
+  void start(StartDecision& d, TimeMs t) {
     auto it = index_.find(d.job);
     if (it == index_.end()) throw std::logic_error("start of unknown job " + std::to_string(d.job));
     SimJob& s = sim_[it->second];
@@ -352,21 +270,20 @@ class Simulation {
       if ((nodes_[slot.node].free & slot.devices) != slot.devices)
         throw std::logic_error("job " + std::to_string(d.job) + " placed on busy devices of node " +
                                cluster_.nodes[slot.node].name);
-      devices += std::popcount(slot.devices);
+      devices += device_count(slot.devices);
     }
     if (devices != j.accel_count)
       throw std::logic_error("job " + std::to_string(d.job) +
                              " placed on the wrong number of devices");
     for (const Slot& slot : d.placement) {
       set_free(slot.node, nodes_[slot.node].free & ~slot.devices);
-      const int n = std::popcount(slot.devices);
+      const int n = device_count(slot.devices);
       nodes_[slot.node].free_cpu -= n * j.cpu_per_accel;
       nodes_[slot.node].free_mem_gib -= n * j.mem_gib_per_accel;
     }
     drop_pending(it->second);
     s.state = State::kRunning;
     s.type = d.type;
-    s.placement = d.placement;
     s.start = t;
     const double factor =
         speeds_ ? speeds_->duration_factor(j.model, j.recorded_type, d.type, j.accel_count) : 1.0;
@@ -390,20 +307,20 @@ class Simulation {
     RunningJob r;
     r.job = &j;
     r.type = d.type;
-    r.placement = d.placement;
+    r.placement = std::move(d.placement);
     r.started = t;
     r.expected_end = limit < kNever ? t + limit : kNever;
     r.waited_ms = t - s.waiting_since;
     r.previous_run_ms = s.last_run;
     s.running_slot = static_cast<std::uint32_t>(running_.size());
     running_.push_back(std::move(r));
-    running_index_.push_back(it->second);
+    running_sim_.push_back({it->second, j.accel_count, s.attained, s.end});
   }
 
   TimeMs schedule(TimeMs t) {
     for (std::size_t k = 0; k < running_.size(); ++k) {
-      const SimJob& s = sim_[running_index_[k]];
-      running_[k].attained_accel_ms = s.attained + (t - s.start) * s.job->accel_count;
+      const RunningSim& s = running_sim_[k];
+      running_[k].attained_accel_ms = s.attained + (t - running_[k].started) * s.accel_count;
       running_[k].remaining_ms = s.end - t;
     }
     Snapshot snap;
@@ -412,7 +329,7 @@ class Simulation {
     snap.throughput = speeds_;
     snap.nodes = nodes_;
     snap.running = running_;
-    snap.pending = pending_;
+    snap.pending = pending_.jobs();
     snap.params = opt_.sched;
     if (las_index_) {
       las_index_->advance(t);
@@ -425,7 +342,7 @@ class Simulation {
       if (it == index_.end()) throw std::logic_error("preemption of unknown job");
       preempt(it->second, t);
     }
-    for (const auto& s : d.starts) start(s, t);
+    for (auto& s : d.starts) start(s, t);
     for (const auto& r : d.rejections) {
       auto it = index_.find(r.job);
       if (it == index_.end() || sim_[it->second].state != State::kPending)
@@ -436,7 +353,7 @@ class Simulation {
       o.rejected = true;
       o.reject_reason = r.reason;
     }
-    merge_pending_changes();
+    pending_.settle();
     if (opt_.record_reservations)
       for (const auto& r : d.reservations) result_.reservations.push_back({r.job, t, r.at});
     if (d.wake_at <= t || d.wake_at >= kNever) return kNever;
@@ -454,14 +371,19 @@ class Simulation {
   std::unordered_map<JobId, std::uint32_t> index_;
   const Job* base_ = nullptr;
   std::vector<NodeState> nodes_;
-  std::vector<PendingJob> pending_;
-  std::vector<std::uint32_t> pending_rank_;  // parallel to pending_
-  // Changes to pending_ during a pass (rank, entry), merged in after it.
-  std::vector<std::pair<std::uint32_t, PendingJob>> joining_;
-  std::vector<std::uint32_t> leaving_;
-  std::optional<LasIndex> las_index_;  // pending_ by LAS class, for a policy that reads it
+  // The waiting jobs by LAS class, for a policy that reads them (it then needs no order in
+  // pending_). Declared first: pending_ is made knowing whether there is one.
+  std::optional<LasIndex> las_index_;
+  PendingList pending_;
   std::vector<RunningJob> running_;
-  std::vector<std::uint32_t> running_index_;
+  // Parallel to running_: what updating its service needs, without touching sim_ or the jobs.
+  struct RunningSim {
+    std::uint32_t index;  // in sim_
+    int accel_count;
+    TimeMs attained;  // before this run
+    TimeMs end;
+  };
+  std::vector<RunningSim> running_sim_;
   std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishes_;
   int free_devices_ = 0, free_on_empty_ = 0;
   TimeMs last_time_ = 0;

@@ -8,10 +8,13 @@
 #include <bit>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <memory>
 #include <numeric>
+#include <set>
 #include <sstream>
 
+#include "sched/las_index.h"
 #include "sched/policy.h"
 #include "sched/preemptive_policy.h"
 #include "sched/shape.h"
@@ -1025,6 +1028,135 @@ TEST(Property, EasyBackfillOnSlowerTypeKeepsReservations) {
   const auto r = check_reservations("easy", spec, 250);
   EXPECT_TRUE(r.broken.empty()) << r.broken;
   EXPECT_GT(r.checked, 0);
+}
+
+// --- The LAS index the simulator keeps from pass to pass ---
+
+TEST(Property, RankSetIteratesLikeAnOrderedSet) {
+  Rng rng(11);
+  RankSet set;
+  std::set<std::uint32_t> want;
+  for (int step = 0; step < 20000; ++step) {
+    const auto r = static_cast<std::uint32_t>(rng.below(step < 10000 ? 300 : 70000));
+    if (rng.below(3) == 0) {
+      set.erase(r);
+      want.erase(r);
+    } else {
+      set.insert(r);
+      want.insert(r);
+    }
+    const auto from = static_cast<std::uint32_t>(rng.below(71000));
+    const auto it = want.lower_bound(from);
+    ASSERT_EQ(set.next(from), it == want.end() ? RankSet::kEnd : *it) << "step " << step;
+  }
+}
+
+// Everything a pass reads from a LasIndex, with ranks replaced by job ids.
+std::string describe(const LasIndex& x) {
+  std::ostringstream o;
+  o << "size " << x.size() << " next " << x.next_change();
+  if (x.size() > 0) o << " min " << x.min_class();
+  std::map<std::uint32_t, std::vector<JobId>> same_request;
+  for (int c = LasIndex::kStarving; c <= x.max_class(); ++c) {
+    o << "\nclass " << c << " (" << x.count(c) << "):";
+    for (auto r = x.first(c); r != LasIndex::kEnd; r = x.next(c, r + 1)) {
+      o << " " << x.job(r).job->id;
+      same_request[x.request(r)].push_back(x.job(r).job->id);
+    }
+  }
+  // Request ids differ between indexes; the grouping of jobs by request must not.
+  std::set<std::vector<JobId>> groups;
+  for (auto& [request, ids] : same_request) {
+    std::sort(ids.begin(), ids.end());
+    groups.insert(ids);
+  }
+  for (const auto& g : groups) {
+    o << "\nsame request:";
+    for (JobId id : g) o << " " << id;
+  }
+  return o.str();
+}
+
+// Jobs come and go and time passes, as in the simulator; after every step the kept index must
+// read exactly like one built from scratch from the waiting jobs.
+TEST(Property, LasIndexKeptUpToDateEqualsOneBuiltFromScratch) {
+  SchedParams params;
+  params.las_thresholds_accel_s = {200.0, 2000.0};
+  params.starvation_ms = 3'000'000;
+  Rng rng(5);
+  std::vector<Job> jobs(400);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].id = 1000 + i;
+    jobs[i].submit = static_cast<TimeMs>(i) * 1000;
+    jobs[i].accel_count = 1 << rng.below(4);
+    jobs[i].cpu_per_accel = static_cast<double>(rng.below(2));
+  }
+  LasIndex kept(params);
+  std::map<std::uint32_t, PendingJob> waiting;  // rank -> entry
+  TimeMs now = 0;
+  for (int step = 0; step < 3000; ++step) {
+    now += static_cast<TimeMs>(rng.below(4)) * static_cast<TimeMs>(rng.below(200'000));
+    for (int k = static_cast<int>(rng.below(4)); k > 0; --k) {
+      const auto rank = static_cast<std::uint32_t>(rng.below(jobs.size()));
+      if (waiting.count(rank)) {
+        kept.erase(rank);
+        waiting.erase(rank);
+      } else {
+        PendingJob p;
+        p.job = &jobs[rank];
+        // Mostly now, as in the simulator; sometimes earlier (out of time order).
+        p.waiting_since = now - static_cast<TimeMs>(rng.below(3) == 0 ? rng.below(500'000) : 0);
+        p.attained_accel_ms = static_cast<TimeMs>(rng.below(3'000'000));
+        p.last_run_ms = rng.below(2) ? static_cast<TimeMs>(rng.below(1'000'000)) : 0;
+        kept.insert(rank, p);
+        waiting[rank] = p;
+      }
+    }
+    kept.advance(now);
+    std::vector<PendingJob> pending;
+    for (const auto& [rank, p] : waiting) pending.push_back(p);
+    const LasIndex fresh(params, pending, now);
+    ASSERT_EQ(describe(kept), describe(fresh)) << "step " << step << " at " << now;
+  }
+}
+
+// Hides that the policy reads a LAS index: the simulator then keeps none and keeps
+// Snapshot::pending sorted, and `las` builds an index from it every pass.
+class WithoutLasIndex : public Policy {
+ public:
+  explicit WithoutLasIndex(std::unique_ptr<Policy> inner) : inner_(std::move(inner)) {}
+  std::string_view name() const override { return inner_->name(); }
+  bool needs_oracle() const override { return inner_->needs_oracle(); }
+  bool preemptive() const override { return inner_->preemptive(); }
+  Decisions decide(const Snapshot& s, TimeMs now) const override {
+    Snapshot bare = s;
+    bare.las_index = nullptr;
+    return inner_->decide(bare, now);
+  }
+
+ private:
+  std::unique_ptr<Policy> inner_;
+};
+
+TEST(Property, LasDecidesTheSameWithTheSimulatorsIndex) {
+  auto las = make_policy("las");
+  const WithoutLasIndex bare(make_policy("las"));
+  WorldSpec spec;
+  spec.min_jobs = 40;
+  spec.max_jobs = 100;
+  long preemptions = 0;
+  for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+    const World w = random_world(seed * 15485863 + 9, spec);
+    const std::string ctx = "world seed " + std::to_string(seed * 15485863 + 9);
+    const SimResult a = run(w, *las, false, seed % 2 ? 0 : 60'000);
+    expect_same(a, run(w, bare, false, seed % 2 ? 0 : 60'000), ctx);
+    preemptions += a.preemptions;
+    if (HasFailure()) {
+      ADD_FAILURE() << describe(w);
+      return;
+    }
+  }
+  EXPECT_GT(preemptions, 100);
 }
 
 TEST(Property, NeverFitsMatchesPlacementWithMixedNodeSizes) {

@@ -1,0 +1,78 @@
+// PreemptionPass: the placement half of a pass of a preemptive policy (las, srtf). Waiting jobs
+// are offered in class order; each starts on free devices, or else by preempting running jobs
+// of a strictly worse class, worst first, keeping only the victims whose devices it uses.
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "sched/placement_search.h"
+#include "sched/preemptive_policy.h"
+#include "sched/releasable.h"
+#include "sched/victim_queue.h"
+
+namespace zs {
+
+class PreemptionPass {
+ public:
+  enum class Result { kStop, kStarted, kRejected, kWaits };
+
+  PreemptionPass(const PreemptivePolicy& policy, const Snapshot& s,
+                 const PreemptivePolicy::RunningView& running, Decisions& d)
+      : policy_(policy),
+        s_(s),
+        running_(running),
+        d_(d),
+        pool_(*s.cluster, s.nodes),
+        requests_(s, false),
+        live_(running.victim_accels) {}
+
+  // kStop: neither this job nor any job of a worse class can start in this pass.
+  Result offer(const PendingJob& p, std::int64_t cls);
+  const std::vector<std::uint32_t>& preempted() const { return preempted_; }
+  // Devices come back to the pool only when a job is preempted; that starts a new epoch.
+  // Within an epoch the pool only shrinks and the victims only get fewer, so a job that had to
+  // wait would have to wait again - if the failure memos forgot nothing.
+  std::size_t epoch() const { return preempted_.size(); }
+  bool remembers_failures() const { return !memo_.full() && !preempt_memo_.full(); }
+  // The worst class among the victims not preempted (minimum of int64 when there are none).
+  std::int64_t worst_victim_cls() {
+    if (!victims_) return running_.max_victim_cls;
+    return victims_->empty() ? std::numeric_limits<std::int64_t>::min() : victims_->worst_cls();
+  }
+
+ private:
+  std::int64_t cls(std::uint32_t victim) const { return running_.cls[victim]; }
+  bool worth_preempting(const Job& job, const std::vector<TypeId>& types, std::int64_t cls);
+  bool may_fit_after_preempting(const Job& job, const std::vector<TypeId>& types, std::int64_t cls);
+  // The devices of the victims of a class worse than `worse_than`.
+  std::vector<Releasable::VictimSlot> victim_slots(std::int64_t worse_than) const;
+  std::optional<Choice> preempt_for(const Job& job, const std::vector<TypeId>& types,
+                                    std::int64_t cls);
+  void record_preempt_failure(const Job& job, const std::vector<TypeId>& types);
+  void start(const Job& job, Choice c);
+
+  const PreemptivePolicy& policy_;
+  const Snapshot& s_;
+  const PreemptivePolicy::RunningView& running_;
+  Decisions& d_;
+  FreePool pool_;
+  RequestCache requests_;
+  // Victims, worst first. A job pops victims while they rank strictly below it; those it does
+  // not end up using are pushed back for the next job. Made on the first preemption attempt:
+  // most passes never need it. `live_` counts, per type, the devices of victims not yet
+  // preempted, for a quick "could preempting every victim make room at all?" check.
+  std::optional<VictimQueue> victims_;
+  std::vector<int> live_;
+  std::vector<std::uint32_t> preempted_;           // running indices preempted this pass
+  std::vector<bool> is_preempted_;                 // by running index, made on the first one
+  std::vector<std::uint32_t> released_, skipped_;  // preempt_for()'s, kept to reuse their space
+  FailMemo memo_;
+  // Jobs come in ascending class, so the victims of a later job are a subset of an earlier
+  // one's: a shape that could not be placed by preempting stays impossible for later jobs.
+  FailMemo preempt_memo_;
+  std::optional<Releasable> releasable_;  // made on the first preemption check
+};
+
+}  // namespace zs

@@ -1,0 +1,64 @@
+// VictimQueue: the running jobs a pass may preempt (past their lease), worst first by
+// PreemptivePolicy::Key. A job may only take victims of a worse class than its own, and most
+// victims are usually of its class or better, so classes are kept apart and each is put in
+// order (a heap) only when a job first reaches it.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sched/preemptive_policy.h"
+
+namespace zs {
+
+class VictimQueue {
+ public:
+  VictimQueue(const PreemptivePolicy& policy, const Snapshot& s,
+              const PreemptivePolicy::RunningView& running);
+
+  bool empty() const { return size_ == 0; }
+  // The class of the worst victim left; not empty().
+  std::int64_t worst_cls();
+  // Removes and returns the worst victim (an index into Snapshot::running); not empty().
+  std::uint32_t pop();
+  // Returns a popped victim.
+  void push(std::uint32_t victim);
+
+ private:
+  // PreemptivePolicy::Key, with the job in place of its id: ties on (cls, a, b) are rare, so
+  // the id is read only for them.
+  struct Key {
+    std::int64_t cls, a, b;
+    const Job* job;
+    bool operator<(const Key& o) const {
+      if (cls != o.cls) return cls < o.cls;
+      if (a != o.a) return a < o.a;
+      if (b != o.b) return b < o.b;
+      return job->id < o.job->id;
+    }
+  };
+  struct ByKey {
+    const std::vector<Key>* keys;
+    bool operator()(std::uint32_t a, std::uint32_t b) const { return (*keys)[a] < (*keys)[b]; }
+  };
+  // Victims of one class (or, when classes are too many, all of them), worst class first.
+  struct Group {
+    std::int64_t cls;
+    std::vector<std::uint32_t> heap;
+    bool ordered = false;
+  };
+  Group& group_of(std::uint32_t victim);
+  // The first group with victims (put in order if asked), or null.
+  Group* worst_group(bool ordered);
+  void order(Group& g);
+
+  const PreemptivePolicy& policy_;
+  const Snapshot& s_;
+  const PreemptivePolicy::RunningView& running_;
+  std::vector<Group> groups_;
+  bool mixed_ = false;  // one group of several classes
+  std::size_t size_ = 0;
+  std::vector<Key> keys_;  // by running index, for the victims of ordered groups
+  ByKey less_{&keys_};
+};
+
+}  // namespace zs
