@@ -11,8 +11,13 @@ namespace zs {
 namespace {
 
 [[noreturn]] void throw_unreachable(const std::string& url, httplib::Error error) {
+  std::string why = error == httplib::Error::Connection ? "connection refused or timed out"
+                    : error == httplib::Error::Read     ? "no answer (read timed out or closed)"
+                    : error == httplib::Error::Write    ? "the request could not be sent"
+                    : error == httplib::Error::ConnectionTimeout ? "connection timed out"
+                                                                 : httplib::to_string(error);
   throw ApiError(0, "unreachable",
-                 "cannot reach the controller at " + url + ": " + httplib::to_string(error) +
+                 "cannot reach the controller at " + url + ": " + why +
                      " (is `zs controller` or `zs up` running? set --controller or ZS_CONTROLLER)");
 }
 

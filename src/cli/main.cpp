@@ -9,22 +9,34 @@
 #include "cli/commands.h"
 #include "core/input_error.h"
 
+namespace {
+
+// Runs a command; what it throws becomes a message and an exit code (2 = bad input).
+template <class F>
+int guarded(F&& run) {
+  try {
+    return run();
+  } catch (const CLI::ParseError&) {
+    throw;  // CLI11 prints its own usage message
+  } catch (const zs::ApiError& e) {
+    return zs::cli::report_api_error(e);
+  } catch (const zs::InputError& e) {
+    std::fprintf(stderr, "zs: error: %s\n", e.what());
+    return zs::cli::kExitBadInput;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "zs: internal error: %s\n", e.what());
+    return zs::cli::kExitInternal;
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   // `zs submit` first, before building the CLI11 app: it is the command scripts call thousands
   // of times, and it parses sbatch's grammar itself.
-  if (argc >= 2 && std::string_view(argv[1]) == "submit") {
-    try {
-      return zs::cli::run_submit(std::vector<std::string>(argv + 2, argv + argc));
-    } catch (const zs::ApiError& e) {
-      return zs::cli::report_api_error(e);
-    } catch (const zs::InputError& e) {
-      std::fprintf(stderr, "zs: error: %s\n", e.what());
-      return zs::cli::kExitBadInput;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "zs: internal error: %s\n", e.what());
-      return zs::cli::kExitInternal;
-    }
-  }
+  if (argc >= 2 && std::string_view(argv[1]) == "submit")
+    return guarded([&] { return zs::cli::run_submit({argv + 2, argv + argc}); });
+
   CLI::App app{"Zhisuan (智算): resource manager and scheduler for AI computing centers", "zs"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "zs 0.1.0");
@@ -42,17 +54,11 @@ int main(int argc, char** argv) {
   zs::cli::register_nodes(app, exit_code);
   zs::cli::register_up(app, exit_code);
   try {
-    app.parse(argc, argv);
+    return guarded([&] {
+      app.parse(argc, argv);
+      return exit_code;
+    });
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : zs::cli::kExitBadInput;
-  } catch (const zs::ApiError& e) {
-    return zs::cli::report_api_error(e);
-  } catch (const zs::InputError& e) {
-    std::fprintf(stderr, "zs: error: %s\n", e.what());
-    return zs::cli::kExitBadInput;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "zs: internal error: %s\n", e.what());
-    return zs::cli::kExitInternal;
   }
-  return exit_code;
 }
