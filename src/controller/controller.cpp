@@ -22,6 +22,36 @@ std::uint64_t Controller::LiveNode::allocated() const {
   return mask;
 }
 
+std::uint64_t Controller::LiveNode::all_devices() const {
+  const int count = rec.accel_count;
+  return count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
+}
+
+double Controller::LiveNode::used_cpus() const {
+  double cpus = 0;
+  for (const auto& [key, hold] : holds) cpus += hold.cpus;
+  return cpus;
+}
+
+double Controller::LiveNode::used_mem_mib() const {
+  double mem = 0;
+  for (const auto& [key, hold] : holds) mem += static_cast<double>(hold.mem_mib);
+  return mem;
+}
+
+Controller::NodeHold Controller::hold_for(const JobRecord& rec, std::size_t node_index) {
+  const int n = static_cast<int>(rec.assignment.size());
+  // A job without accelerators takes at least one core per task (as Slurm does).
+  const double cpus_per_task =
+      rec.spec.accel_count == 0 ? std::max(1.0, rec.spec.cpus_per_task) : rec.spec.cpus_per_task;
+  NodeHold hold;
+  for (int d : rec.assignment[node_index].devices) hold.devices |= std::uint64_t{1} << d;
+  hold.cpus = cpus_per_task * total_tasks(rec.spec, n) / std::max(1, n);
+  hold.mem_mib = rec.spec.mem_mib;
+  hold.master_port = node_index == 0 ? rec.master_port : 0;
+  return hold;
+}
+
 Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
     : options_(std::move(options)),
       store_(std::move(store)),
@@ -86,14 +116,9 @@ void Controller::load_state() {
       const AttemptKey key{id, job->rec.attempt};
       const int n = static_cast<int>(job->rec.assignment.size());
       for (int i = 0; i < n; ++i) {
-        const auto& a = job->rec.assignment[i];
-        NodeHold hold;
-        for (int d : a.devices) hold.devices |= std::uint64_t{1} << d;
-        hold.cpus = job->rec.spec.cpus_per_task * total_tasks(job->rec.spec, n) / std::max(1, n);
-        hold.mem_mib = job->rec.spec.mem_mib;
-        hold.master_port = i == 0 ? job->rec.master_port : 0;
+        NodeHold hold = hold_for(job->rec, i);
         hold.launch_sent = true;  // unknown: the agent's first sync settles it
-        node_named(a.node).holds[key] = hold;
+        node_named(job->rec.assignment[i].node).holds[key] = hold;
       }
     }
     jobs_.emplace(id, std::move(job));
@@ -355,7 +380,7 @@ NodeView Controller::view_of(const LiveNode& node) const {
   v.record = node.rec;
   v.allocated = std::popcount(node.allocated());
   v.jobs = static_cast<int>(node.holds.size());
-  for (const auto& [key, hold] : node.holds) v.cpus_used += hold.cpus;
+  v.cpus_used = node.used_cpus();
   v.device_problems = node.device_problems;
   v.discovery = node.discovery;
   return v;

@@ -89,6 +89,9 @@ class Controller : public ClusterApi {
     std::vector<AttemptKey> acks;
     std::shared_ptr<std::condition_variable> cv = std::make_shared<std::condition_variable>();
     std::uint64_t allocated() const;
+    std::uint64_t all_devices() const;  // one bit per device the agent reported
+    double used_cpus() const;
+    double used_mem_mib() const;
   };
   struct LiveJob {
     JobRecord rec;
@@ -100,6 +103,9 @@ class Controller : public ClusterApi {
   void load_state();
   void scheduler_loop();
   void run_pass(TimeMs now);
+  // What one node of an attempt holds: its devices and its share of the job's CPUs and memory.
+  // The same at a start and when a restart rebuilds running attempts from the store.
+  static NodeHold hold_for(const JobRecord& rec, std::size_t node_index);
   void start_job(LiveJob& job, const std::vector<NodeAssignment>& assignment, TimeMs now);
   void dispatch_launch(LiveJob& job);
   void end_attempt(LiveJob& job, JobState state, int exit_code, const std::string& reason,

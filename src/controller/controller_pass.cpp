@@ -80,12 +80,8 @@ bool Controller::dependencies_state(const LiveJob& job, std::string& reason) {
 bool Controller::anything_free() const {
   for (const auto& [name, node] : nodes_) {
     if (node.rec.state != NodeStatus::up) continue;
-    const int count = node.rec.accel_count;
-    const std::uint64_t all = count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
-    if (all & ~node.allocated() & ~node.rec.unhealthy) return true;
-    double cpus = 0;
-    for (const auto& [key, hold] : node.holds) cpus += hold.cpus;
-    if (node.rec.cpus - cpus >= 1.0) return true;  // a job without accelerators could start
+    if (node.all_devices() & ~node.allocated() & ~node.rec.unhealthy) return true;
+    if (node.rec.cpus - node.used_cpus() >= 1.0) return true;  // a CPU-only job could start
   }
   return false;
 }
@@ -123,16 +119,12 @@ void Controller::run_pass(TimeMs now) {
   for (NodeId i = 0; i < cluster_.nodes.size(); ++i) {
     const LiveNode& node = nodes_.at(cluster_node_names_[i]);
     id_of[cluster_node_names_[i]] = i;
-    const int count = node.rec.accel_count;
-    const std::uint64_t all = count >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << count) - 1;
     NodeState& s = states[i];
-    s.free = all & ~node.allocated();
+    s.free = node.all_devices() & ~node.allocated();
     s.healthy = ~node.rec.unhealthy;
     s.up = node.rec.state == NodeStatus::up;
-    double cpus = 0, mem = 0;
-    for (const auto& [key, hold] : node.holds) cpus += hold.cpus, mem += hold.mem_mib;
-    s.free_cpu = node.rec.cpus - cpus;
-    s.free_mem_gib = (static_cast<double>(node.rec.mem_mib) - mem) / 1024.0;
+    s.free_cpu = node.rec.cpus - node.used_cpus();
+    s.free_mem_gib = (static_cast<double>(node.rec.mem_mib) - node.used_mem_mib()) / 1024.0;
   }
 
   std::vector<RunningJob> running;
@@ -247,10 +239,8 @@ void Controller::run_pass(TimeMs now) {
     std::vector<CpuCandidate> candidates;
     for (const auto& [name, node] : nodes_) {
       if (node.rec.state != NodeStatus::up) continue;
-      double cpus = 0, mem = 0;
-      for (const auto& [key, hold] : node.holds) cpus += hold.cpus, mem += hold.mem_mib;
-      candidates.push_back({static_cast<int>(names.size()), node.rec.cpus - cpus,
-                            static_cast<double>(node.rec.mem_mib) - mem});
+      candidates.push_back({static_cast<int>(names.size()), node.rec.cpus - node.used_cpus(),
+                            static_cast<double>(node.rec.mem_mib) - node.used_mem_mib()});
       names.push_back(name);
     }
     for (LiveJob* job : cpu_jobs) {
@@ -299,17 +289,8 @@ void Controller::start_job(LiveJob& job, const std::vector<NodeAssignment>& assi
   rec.assignment = assignment;
   rec.master_port = reserve_master_port(nodes_.at(assignment.front().node).rec.address);
   const AttemptKey key{rec.id, rec.attempt};
-  const int n = static_cast<int>(assignment.size());
-  const double cpus =
-      rec.spec.accel_count == 0 ? std::max(1.0, rec.spec.cpus_per_task) : rec.spec.cpus_per_task;
-  for (int i = 0; i < n; ++i) {
-    NodeHold hold;
-    for (int d : assignment[i].devices) hold.devices |= std::uint64_t{1} << d;
-    hold.cpus = cpus * total_tasks(rec.spec, n) / n;
-    hold.mem_mib = rec.spec.mem_mib;
-    hold.master_port = i == 0 ? rec.master_port : 0;
-    nodes_.at(assignment[i].node).holds[key] = hold;
-  }
+  for (std::size_t i = 0; i < assignment.size(); ++i)
+    nodes_.at(assignment[i].node).holds[key] = hold_for(rec, i);
   pending_.erase(rec.id);
   running_.emplace(rec.id, &job);
   touch(job);

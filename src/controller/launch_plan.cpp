@@ -2,16 +2,11 @@
 
 #include <algorithm>
 
+#include "controller/spec_validation.h"
 #include "core/output_pattern.h"
 
 namespace zs {
 namespace {
-
-int task_count(const JobSpec& spec, int nodes) {
-  int per_node = std::max(1, spec.tasks_per_node);
-  int total = per_node * nodes;
-  return spec.ntasks > 0 ? std::min(spec.ntasks, total) : total;
-}
 
 std::string joined(const std::vector<std::string>& parts, char sep) {
   std::string out;
@@ -27,7 +22,7 @@ std::string joined(const std::vector<std::string>& parts, char sep) {
 std::vector<NodeLaunch> plan_launch(const JobRecord& job, const LaunchContext& context) {
   const JobSpec& spec = job.spec;
   const int nodes = static_cast<int>(job.assignment.size());
-  const int world = task_count(spec, nodes);
+  const int world = total_tasks(spec, nodes);
   const int per_node = std::max(1, spec.tasks_per_node);
 
   std::vector<std::string> node_names;

@@ -212,6 +212,24 @@ TEST_F(ControllerTest, RestartKeepsJobsAndResendsLaunchesTheAgentNeverGot) {
   EXPECT_EQ(next[0].key.job, waiting);
 }
 
+TEST_F(ControllerTest, RestartRebuildsTheSameHoldsAsTheStart) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobSpec cpu_only;
+  cpu_only.argv = {"true"};
+  cpu_only.work_dir = "/tmp";
+  cpu_only.tasks_per_node = 3;
+  controller->submit({cpu_only, gpu_job(4)});
+  ASSERT_EQ(launches_for(a, 2).size(), 2u);
+  const NodeView before = controller->nodes()[0];
+  EXPECT_EQ(before.cpus_used, 3.0);  // a job without accelerators takes a core per task
+  reopen();
+  const NodeView after = controller->nodes()[0];
+  EXPECT_EQ(after.cpus_used, before.cpus_used);
+  EXPECT_EQ(after.allocated, before.allocated);
+}
+
 TEST_F(ControllerTest, AgentRestartEndsWhatItRan) {
   open();
   FakeAgent a("a", 8);
