@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config python3
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libfmt-dev
-  libsqlite3-dev libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev  # live cluster
+  libsqlite3-dev  # live cluster
   curl procps
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer targets

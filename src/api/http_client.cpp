@@ -1,8 +1,8 @@
 #include "api/http_client.h"
 
-#include <httplib.h>
-
 #include <cstdlib>
+
+#include "api/http_client_connection.h"
 
 #include "api/api_error.h"
 #include "core/input_error.h"
@@ -10,21 +10,20 @@
 namespace zs {
 namespace {
 
-[[noreturn]] void throw_unreachable(const std::string& url, httplib::Error error) {
-  std::string why = error == httplib::Error::Connection ? "connection refused or timed out"
-                    : error == httplib::Error::Read     ? "no answer (read timed out or closed)"
-                    : error == httplib::Error::Write    ? "the request could not be sent"
-                    : error == httplib::Error::ConnectionTimeout ? "connection timed out"
-                                                                 : httplib::to_string(error);
+[[noreturn]] void throw_unreachable(const std::string& url, const http::ClientFailure& f) {
+  std::string why = f.kind() == http::ClientFailure::connect
+                        ? std::string("connection refused or timed out (") + f.what() + ")"
+                    : f.kind() == http::ClientFailure::write
+                        ? std::string("the request could not be sent (") + f.what() + ")"
+                        : std::string("no answer (") + f.what() + ")";
   throw ApiError(0, "unreachable",
                  "cannot reach the controller at " + url + ": " + why +
                      " (is `zs controller` or `zs up` running? set --controller or ZS_CONTROLLER)");
 }
 
-nlohmann::json decode(const std::string& url, const httplib::Result& r) {
-  if (!r) throw_unreachable(url, r.error());
-  nlohmann::json body = nlohmann::json::parse(r->body, nullptr, false);
-  if (r->status >= 200 && r->status < 300) {
+nlohmann::json decode(const http::ClientResponse& r) {
+  nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+  if (r.status >= 200 && r.status < 300) {
     if (body.is_discarded())
       throw ApiError(502, "bad_response", "the controller answered with something not JSON");
     return body;
@@ -35,10 +34,10 @@ nlohmann::json decode(const std::string& url, const httplib::Result& r) {
     auto str = [&](const char* k) {
       return e.contains(k) && e[k].is_string() ? e[k].get<std::string>() : std::string();
     };
-    throw ApiError(r->status, str("code"), str("message"), str("field"));
+    throw ApiError(r.status, str("code"), str("message"), str("field"));
   }
-  throw ApiError(r->status, "http_error",
-                 "the controller answered HTTP " + std::to_string(r->status));
+  throw ApiError(r.status, "http_error",
+                 "the controller answered HTTP " + std::to_string(r.status));
 }
 
 }  // namespace
@@ -50,23 +49,50 @@ ApiClient::ApiClient(const std::string& base_url, int timeout_ms) : base_url_(ba
   std::string rest = base_url.substr(7);
   if (rest.find('/') != std::string::npos && rest.find('/') != rest.size() - 1)
     throw InputError("--controller", "the URL must not have a path: '" + base_url + "'");
-  if (!rest.empty() && rest.back() == '/') base_url_.pop_back();
-  client_ = std::make_unique<httplib::Client>(base_url_);
-  client_->set_keep_alive(true);
-  client_->set_tcp_nodelay(true);
-  set_timeout_ms(timeout_ms);
+  if (!rest.empty() && rest.back() == '/') {
+    rest.pop_back();
+    base_url_.pop_back();
+  }
+  // host:port, [v6]:port, or host alone (port 80)
+  std::string host = rest, port = "80";
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string::npos)
+      throw InputError("--controller", "unterminated IPv6 address in '" + base_url + "'");
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':')
+        throw InputError("--controller", "expected :PORT after the address in '" + base_url + "'");
+      port = rest.substr(close + 2);
+    }
+  } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  if (host.empty() || port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535)
+    throw InputError("--controller",
+                     "expected a URL like http://127.0.0.1:7070, got '" + base_url + "'");
+  connection_ = std::make_unique<http::ClientConnection>(host, port, timeout_ms);
 }
 
 ApiClient::~ApiClient() = default;
 
 void ApiClient::set_timeout_ms(int ms) {
-  client_->set_connection_timeout(ms / 1000, (ms % 1000) * 1000);
-  client_->set_read_timeout(ms / 1000, (ms % 1000) * 1000);
-  client_->set_write_timeout(ms / 1000, (ms % 1000) * 1000);
+  connection_->set_timeout_ms(ms);
+}
+
+http::ClientResponse ApiClient::send(const char* method, const std::string& path,
+                                     const std::string& body) {
+  try {
+    return connection_->request(method, path, "application/json", body);
+  } catch (const http::ClientFailure& f) {
+    throw_unreachable(base_url_, f);
+  }
 }
 
 nlohmann::json ApiClient::get(const std::string& path) {
-  return decode(base_url_, client_->Get(path));
+  return decode(send("GET", path));
 }
 
 nlohmann::json ApiClient::post(const std::string& path, const nlohmann::json& body) {
@@ -74,16 +100,15 @@ nlohmann::json ApiClient::post(const std::string& path, const nlohmann::json& bo
 }
 
 nlohmann::json ApiClient::post_text(const std::string& path, const std::string& json_body) {
-  return decode(base_url_, client_->Post(path, json_body, "application/json"));
+  return decode(send("POST", path, json_body));
 }
 
 std::string ApiClient::get_text(const std::string& path,
                                 std::map<std::string, std::string>& headers) {
-  auto r = client_->Get(path);
-  if (!r) throw_unreachable(base_url_, r.error());
-  if (r->status != 200) decode(base_url_, r);
-  for (const auto& [k, v] : r->headers) headers[k] = v;
-  return r->body;
+  http::ClientResponse r = send("GET", path);
+  if (r.status != 200) decode(r);
+  for (const auto& [k, v] : r.headers) headers[k] = v;
+  return std::move(r.body);
 }
 
 std::string default_controller_url(const std::string& flag_value) {

@@ -8,11 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
-namespace httplib {
-class Client;
-}
-
 namespace zs {
+namespace http {
+class ClientConnection;
+struct ClientResponse;
+}  // namespace http
 
 class ApiClient {
  public:
@@ -29,8 +29,10 @@ class ApiClient {
   const std::string& base_url() const { return base_url_; }
 
  private:
+  http::ClientResponse send(const char* method, const std::string& path,
+                            const std::string& body = "");
   std::string base_url_;
-  std::unique_ptr<httplib::Client> client_;
+  std::unique_ptr<http::ClientConnection> connection_;
 };
 
 // The controller URL the CLI uses: the flag, else $ZS_CONTROLLER, else http://127.0.0.1:7070.

@@ -1,9 +1,5 @@
 #include "api/http_server.h"
 
-#include <httplib.h>
-
-#include <sys/socket.h>
-
 #include <charconv>
 #include <fstream>
 #include <stdexcept>
@@ -19,12 +15,12 @@ namespace {
 
 using nlohmann::json;
 
-void send_json(httplib::Response& res, int status, const json& body) {
+void send_json(http::Response& res, int status, const json& body) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
 }
 
-void send_error(httplib::Response& res, int status, const std::string& code,
+void send_error(http::Response& res, int status, const std::string& code,
                 const std::string& message, const std::string& field = "") {
   json e{{"code", code}, {"message", message}};
   if (!field.empty()) e["field"] = field;
@@ -33,8 +29,8 @@ void send_error(httplib::Response& res, int status, const std::string& code,
 
 // Runs a handler; whatever it throws becomes a JSON error, never a crash.
 template <typename F>
-httplib::Server::Handler guarded(F&& f) {
-  return [f = std::forward<F>(f)](const httplib::Request& req, httplib::Response& res) {
+http::Handler guarded(F&& f) {
+  return [f = std::forward<F>(f)](http::Request& req, http::Response& res) {
     try {
       f(req, res);
     } catch (const InputError& e) {
@@ -51,7 +47,7 @@ httplib::Server::Handler guarded(F&& f) {
   };
 }
 
-json parse_body(const httplib::Request& req) {
+json parse_body(const http::Request& req) {
   if (req.body.empty()) throw InputError("", "empty request body: expected a JSON object");
   json j = json::parse(req.body, nullptr, false);
   if (j.is_discarded()) throw ApiError(400, "malformed_json", "the request body is not valid JSON");
@@ -120,66 +116,30 @@ std::string metrics_text(const ClusterStats& s) {
 
 }  // namespace
 
+void send_protocol_error(int status, const std::string& message, http::Response& res) {
+  const char* code = status == 404                                     ? "not_found"
+                     : status == 405                                   ? "method_not_allowed"
+                     : status == 411                                   ? "length_required"
+                     : status == 413 || status == 414 || status == 431 ? "too_large"
+                     : status >= 500                                   ? "internal"
+                                                                       : "bad_request";
+  send_error(res, status, code, message);
+}
+
 HttpServer::HttpServer(ClusterApi& api, HttpServerOptions options)
-    : api_(api), options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {
-  const int threads = options_.threads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server_->set_payload_max_length(options_.max_body_bytes);
-  server_->set_keep_alive_max_count(1'000'000);
-  server_->set_keep_alive_timeout(30);
-  server_->set_read_timeout(30, 0);
-  server_->set_tcp_nodelay(true);
-  // httplib's default also sets SO_REUSEPORT, which lets a second controller bind the same port
-  // and steal half the requests. Only SO_REUSEADDR: a restart may reuse a port in TIME_WAIT.
-  server_->set_socket_options([](int sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  // Errors httplib produces itself (404 for an unknown path, 413 for a body over the limit,
-  // 400 for a broken request) get the same JSON body as ours.
-  server_->set_error_handler(httplib::Server::Handler([](const httplib::Request& req,
-                                                         httplib::Response& res) {
-    if (!res.body.empty()) return;
-    switch (res.status) {
-      case 404:
-        send_error(res, 404, "not_found", "no such endpoint: " + req.method + " " + req.path);
-        break;
-      case 413:
-        send_error(res, 413, "too_large", "the request body is larger than the limit");
-        break;
-      case 414:
-        send_error(res, 414, "too_large", "the request URI is too long");
-        break;
-      case 405:
-        send_error(res, 405, "method_not_allowed", req.method + " is not allowed here");
-        break;
-      default:
-        send_error(res, res.status, res.status >= 500 ? "internal" : "bad_request",
-                   "the request could not be handled (HTTP " + std::to_string(res.status) + ")");
-    }
-  }));
-  server_->set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        send_error(res, 500, "internal", "unexpected error");
-      });
-  // Before any body is read: a body must announce its length, so that the size limit holds
-  // and a request without one does not wait for a body that never comes.
-  server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (req.method != "POST" && req.method != "PUT")
-      return httplib::Server::HandlerResponse::Unhandled;
-    if (req.has_header("Transfer-Encoding")) {
-      send_error(res, 411, "length_required",
-                 "chunked request bodies are not accepted: send Content-Length");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    if (!req.has_header("Content-Length")) {
-      send_error(res, 411, "length_required",
-                 "a POST needs a Content-Length header (0 for no body)");
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+    : api_(api), options_(std::move(options)) {
+  http::ListenerOptions lo;
+  lo.host = options_.host;
+  lo.port = options_.port;
+  lo.max_threads = options_.threads;
+  lo.limits.max_body_bytes = options_.max_body_bytes;
   add_routes();
+  listener_ = std::make_unique<http::Listener>(
+      lo,
+      [this](http::Request& req, http::Response& res) {
+        router_.dispatch(req, res, send_protocol_error);
+      },
+      send_protocol_error);
 }
 
 HttpServer::~HttpServer() {
@@ -187,65 +147,57 @@ HttpServer::~HttpServer() {
 }
 
 int HttpServer::bind() {
-  if (options_.port == 0) {
-    int port = server_->bind_to_any_port(options_.host);
-    if (port <= 0) throw std::runtime_error("cannot listen on " + options_.host);
-    options_.port = port;
-    return port;
-  }
-  if (!server_->bind_to_port(options_.host, options_.port))
-    throw std::runtime_error(
-        fmt::format("cannot listen on {}:{} (in use?)", options_.host, options_.port));
+  options_.port = listener_->bind();
   return options_.port;
 }
 
 void HttpServer::serve() {
-  server_->listen_after_bind();
+  listener_->serve();
 }
 
 void HttpServer::stop() {
-  if (server_) server_->stop();
+  if (listener_) listener_->stop();
 }
 
 void HttpServer::add_routes() {
-  httplib::Server& s = *server_;
+  http::Router& s = router_;
   ClusterApi& api = api_;
 
-  s.Get("/api/v1/health", guarded([](const httplib::Request&, httplib::Response& res) {
+  s.add("GET", "/api/v1/health", guarded([](http::Request&, http::Response& res) {
           send_json(res, 200, json{{"ok", true}});
         }));
 
   // Submit: one JobSpec object, or {"jobs":[JobSpec...]} for a batch.
-  s.Post("/api/v1/jobs", guarded([&api](const httplib::Request& req, httplib::Response& res) {
-           json body = parse_body(req);
-           std::vector<JobSpec> specs;
-           if (body.contains("jobs")) {
-             const json& list = body["jobs"];
-             if (!list.is_array()) throw InputError("jobs", "expected an array of jobs");
-             if (body.size() != 1) throw InputError("", "a batch has only the field \"jobs\"");
-             specs.reserve(list.size());
-             for (std::size_t i = 0; i < list.size(); ++i) {
-               try {
-                 specs.push_back(job_spec_from_json(list[i]));
-               } catch (const InputError& e) {
-                 throw InputError(
-                     "jobs[" + std::to_string(i) + "]" + (e.where().empty() ? "" : "." + e.where()),
-                     e.message());
-               }
-             }
-           } else {
-             specs.push_back(job_spec_from_json(body));
-           }
-           auto ids = api.submit(std::move(specs));
-           json out{{"ids", ids}};
-           if (ids.size() == 1) out["id"] = ids.front();
-           send_json(res, 201, out);
-         }));
+  s.add("POST", "/api/v1/jobs", guarded([&api](http::Request& req, http::Response& res) {
+          json body = parse_body(req);
+          std::vector<JobSpec> specs;
+          if (body.contains("jobs")) {
+            const json& list = body["jobs"];
+            if (!list.is_array()) throw InputError("jobs", "expected an array of jobs");
+            if (body.size() != 1) throw InputError("", "a batch has only the field \"jobs\"");
+            specs.reserve(list.size());
+            for (std::size_t i = 0; i < list.size(); ++i) {
+              try {
+                specs.push_back(job_spec_from_json(list[i]));
+              } catch (const InputError& e) {
+                throw InputError(
+                    "jobs[" + std::to_string(i) + "]" + (e.where().empty() ? "" : "." + e.where()),
+                    e.message());
+              }
+            }
+          } else {
+            specs.push_back(job_spec_from_json(body));
+          }
+          auto ids = api.submit(std::move(specs));
+          json out{{"ids", ids}};
+          if (ids.size() == 1) out["id"] = ids.front();
+          send_json(res, 201, out);
+        }));
 
-  s.Get("/api/v1/jobs", guarded([&api](const httplib::Request& req, httplib::Response& res) {
+  s.add("GET", "/api/v1/jobs", guarded([&api](http::Request& req, http::Response& res) {
           JobFilter f;
           if (req.has_param("state")) {
-            const std::string st = req.get_param_value("state");
+            const std::string st = req.param_value("state");
             if (st == "active") {
               f.active_only = true;
             } else {
@@ -253,11 +205,11 @@ void HttpServer::add_routes() {
               if (!f.state) throw InputError("state", "unknown job state '" + st + "'");
             }
           }
-          if (req.has_param("user")) f.user = req.get_param_value("user");
-          if (req.has_param("tenant")) f.tenant = req.get_param_value("tenant");
-          if (req.has_param("after")) f.after = parse_id(req.get_param_value("after"), "after");
+          if (req.has_param("user")) f.user = req.param_value("user");
+          if (req.has_param("tenant")) f.tenant = req.param_value("tenant");
+          if (req.has_param("after")) f.after = parse_id(req.param_value("after"), "after");
           if (req.has_param("limit")) {
-            f.limit = parse_id(req.get_param_value("limit"), "limit");
+            f.limit = parse_id(req.param_value("limit"), "limit");
             if (f.limit == 0 || f.limit > 100'000)
               throw InputError("limit", "must be between 1 and 100000");
           }
@@ -269,31 +221,29 @@ void HttpServer::add_routes() {
           send_json(res, 200, out);
         }));
 
-  s.Get(R"(/api/v1/jobs/([^/]+))",
-        guarded([&api](const httplib::Request& req, httplib::Response& res) {
+  s.add("GET", "/api/v1/jobs/*", guarded([&api](http::Request& req, http::Response& res) {
           auto rec = api.get_job(job_in_path(api, req.matches[1]));
           send_json(res, 200, json{{"job", to_json(rec)}});
         }));
 
-  auto cancel = guarded([&api](const httplib::Request& req, httplib::Response& res) {
+  auto cancel = guarded([&api](http::Request& req, http::Response& res) {
     bool one_task = false;
     const JobId id = job_in_path(api, req.matches[1], &one_task);
     auto rec = api.cancel(id, !one_task);
     send_json(res, 200, json{{"job", to_json(rec)}});
   });
-  s.Post(R"(/api/v1/jobs/([^/]+)/cancel)", cancel);
-  s.Delete(R"(/api/v1/jobs/([^/]+))", cancel);
+  s.add("POST", "/api/v1/jobs/*/cancel", cancel);
+  s.add("DELETE", "/api/v1/jobs/*", cancel);
 
   // Logs: the bytes of the output file from `offset` (at most 4 MiB per call). Followers call
   // again with X-ZS-Next-Offset until X-ZS-Job-State is terminal and nothing more comes.
-  s.Get(R"(/api/v1/jobs/([^/]+)/logs)",
-        guarded([&api](const httplib::Request& req, httplib::Response& res) {
+  s.add("GET", "/api/v1/jobs/*/logs", guarded([&api](http::Request& req, http::Response& res) {
           const JobId id = job_in_path(api, req.matches[1]);
-          const bool err = req.has_param("stream") && req.get_param_value("stream") == "stderr";
-          if (req.has_param("stream") && !err && req.get_param_value("stream") != "stdout")
+          const bool err = req.has_param("stream") && req.param_value("stream") == "stderr";
+          if (req.has_param("stream") && !err && req.param_value("stream") != "stdout")
             throw InputError("stream", "expected stdout or stderr");
           std::uint64_t offset =
-              req.has_param("offset") ? parse_id(req.get_param_value("offset"), "offset") : 0;
+              req.has_param("offset") ? parse_id(req.param_value("offset"), "offset") : 0;
           LogLocation where = api.log_location(id, err);
           std::string data;
           std::ifstream in(where.path, std::ios::binary);
@@ -315,13 +265,13 @@ void HttpServer::add_routes() {
           res.set_content(std::move(data), "text/plain; charset=utf-8");
         }));
 
-  s.Get("/api/v1/nodes", guarded([&api](const httplib::Request&, httplib::Response& res) {
+  s.add("GET", "/api/v1/nodes", guarded([&api](http::Request&, http::Response& res) {
           json nodes = json::array();
           for (const auto& n : api.nodes()) nodes.push_back(node_json(n));
           send_json(res, 200, json{{"nodes", std::move(nodes)}});
         }));
   auto drain = [&api](bool drained) {
-    return guarded([&api, drained](const httplib::Request& req, httplib::Response& res) {
+    return guarded([&api, drained](http::Request& req, http::Response& res) {
       std::string reason;
       if (!req.body.empty()) {
         json body = parse_body(req);
@@ -334,21 +284,19 @@ void HttpServer::add_routes() {
                 json{{"node", node_json(api.set_drained(req.matches[1], drained, reason))}});
     });
   };
-  s.Post(R"(/api/v1/nodes/([^/]+)/drain)", drain(true));
-  s.Post(R"(/api/v1/nodes/([^/]+)/resume)", drain(false));
+  s.add("POST", "/api/v1/nodes/*/drain", drain(true));
+  s.add("POST", "/api/v1/nodes/*/resume", drain(false));
 
-  s.Post(R"(/api/v1/agents/([^/]+)/sync)",
-         guarded([&api](const httplib::Request& req, httplib::Response& res) {
-           AgentReport report = agent_report_from_json(parse_body(req));
-           send_json(res, 200, to_json(api.agent_sync(req.matches[1], report)));
-         }));
-  s.Post(R"(/api/v1/agents/([^/]+)/exits)",
-         guarded([&api](const httplib::Request& req, httplib::Response& res) {
-           AgentReport report = agent_report_from_json(parse_body(req));
-           send_json(res, 200, to_json(api.agent_exits(req.matches[1], report.exits)));
-         }));
+  s.add("POST", "/api/v1/agents/*/sync", guarded([&api](http::Request& req, http::Response& res) {
+          AgentReport report = agent_report_from_json(parse_body(req));
+          send_json(res, 200, to_json(api.agent_sync(req.matches[1], report)));
+        }));
+  s.add("POST", "/api/v1/agents/*/exits", guarded([&api](http::Request& req, http::Response& res) {
+          AgentReport report = agent_report_from_json(parse_body(req));
+          send_json(res, 200, to_json(api.agent_exits(req.matches[1], report.exits)));
+        }));
 
-  s.Get("/metrics", guarded([&api](const httplib::Request&, httplib::Response& res) {
+  s.add("GET", "/metrics", guarded([&api](http::Request&, http::Response& res) {
           res.set_content(metrics_text(api.stats()), "text/plain; version=0.0.4");
         }));
 }

@@ -6,10 +6,7 @@
 #include <string>
 
 #include "api/cluster_api.h"
-
-namespace httplib {
-class Server;
-}
+#include "api/http_router.h"
 
 namespace zs {
 
@@ -33,7 +30,8 @@ class HttpServer {
   void add_routes();
   ClusterApi& api_;
   HttpServerOptions options_;
-  std::unique_ptr<httplib::Server> server_;
+  http::Router router_;
+  std::unique_ptr<http::Listener> listener_;
 };
 
 }  // namespace zs

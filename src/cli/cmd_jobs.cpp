@@ -74,12 +74,6 @@ void print_warnings(const std::vector<OptionWarning>& warnings) {
     std::fprintf(stderr, "zs: warning: %s: %s\n", w.where.c_str(), w.message.c_str());
 }
 
-std::string field(const json& j, const char* key) {
-  if (!j.contains(key)) return "";
-  const json& v = j[key];
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 // The node list of a record: "a,b,c".
 std::string node_list(const JobRecord& r) {
   std::string s;

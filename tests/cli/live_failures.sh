@@ -277,8 +277,8 @@ if start_controller; then
   req 404 POST $S/nosuch/exits "$(body '{"exits":[]}')"
   req 400 POST $S/nosuch/exits "$(body '{"exits":5}')"
 
-  # httplib 0.11 checks the limit against Content-Length only, so chunked bodies are refused
-  # (411) before any of the body is read. Shown on a second controller with --max-request-mib 1.
+  # The limit is checked against Content-Length from the head alone, so chunked bodies are
+  # refused (411) before any of the body is read. Shown on a second controller with --max-request-mib 1.
   head -c $((3 << 20)) /dev/zero | tr '\0' ' ' >"$W/3mib.json"
   "$ZS" controller --listen 127.0.0.1:0 --state-dir "$W/state-small" --max-request-mib 1 >"$W/controller.small.log" 2>&1 &
   SMALL=$!

@@ -1,0 +1,198 @@
+#include "api/http_client_connection.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "api/http_parser.h"
+
+namespace zs::http {
+namespace {
+
+constexpr std::size_t kMaxHead = 64 * 1024;
+constexpr std::size_t kMaxBody = std::size_t{1} << 30;
+
+void apply_timeouts(int fd, int ms) {
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+// Connects within `ms`; -1 with errno set on failure.
+int connect_within(const addrinfo* a, int ms) {
+  int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+  if (fd < 0) return -1;
+  if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+    if (errno != EINPROGRESS) {
+      int e = errno;
+      close(fd);
+      errno = e;
+      return -1;
+    }
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    int ready = poll(&p, 1, ms);
+    if (ready <= 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+      close(fd);
+      errno = ready == 0 ? ETIMEDOUT : err ? err : errno;
+      return -1;
+    }
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  int yes = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+  apply_timeouts(fd, ms);
+  return fd;
+}
+
+}  // namespace
+
+ClientConnection::ClientConnection(std::string host, std::string port, int timeout_ms)
+    : host_(std::move(host)), port_(std::move(port)), timeout_ms_(timeout_ms) {}
+
+ClientConnection::~ClientConnection() {
+  close_socket();
+}
+
+void ClientConnection::close_socket() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+void ClientConnection::set_timeout_ms(int ms) {
+  timeout_ms_ = ms;
+  if (fd_ >= 0) apply_timeouts(fd_, ms);
+}
+
+void ClientConnection::open() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host_.c_str(), port_.c_str(), &hints, &found); rc != 0)
+    throw ClientFailure(ClientFailure::connect, gai_strerror(rc));
+  int err = ECONNREFUSED;
+  for (addrinfo* a = found; a && fd_ < 0; a = a->ai_next) {
+    fd_ = connect_within(a, timeout_ms_);
+    if (fd_ < 0) err = errno;
+  }
+  freeaddrinfo(found);
+  if (fd_ < 0) throw ClientFailure(ClientFailure::connect, std::strerror(err));
+}
+
+ClientResponse ClientConnection::request(std::string_view method, std::string_view target,
+                                         std::string_view content_type, std::string_view body) {
+  ClientResponse out;
+  // A kept-alive connection the server has closed meanwhile (idle timeout, restart) is noticed
+  // before sending, not retried after: a request the server may have acted on is never sent
+  // twice.
+  if (fd_ >= 0) {
+    char byte;
+    ssize_t n = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) close_socket();
+  }
+  if (fd_ < 0) open();
+  if (exchange(method, target, content_type, body, out)) return out;
+  close_socket();
+  throw ClientFailure(ClientFailure::read, "the connection was closed before an answer came");
+}
+
+bool ClientConnection::exchange(std::string_view method, std::string_view target,
+                                std::string_view content_type, std::string_view body,
+                                ClientResponse& out) {
+  std::string head;
+  head.reserve(128 + target.size());
+  head.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
+  head.append(host_).append(":").append(port_).append("\r\n");
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    if (!content_type.empty()) head.append("Content-Type: ").append(content_type).append("\r\n");
+    head.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  }
+  head.append("\r\n");
+  iovec iov[2] = {{head.data(), head.size()}, {const_cast<char*>(body.data()), body.size()}};
+  int count = body.empty() ? 1 : 2;
+  iovec* next = iov;
+  while (count > 0) {
+    msghdr msg{};
+    msg.msg_iov = next;
+    msg.msg_iovlen = static_cast<std::size_t>(count);
+    ssize_t n = sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw ClientFailure(ClientFailure::write, std::strerror(errno));
+    }
+    auto left = static_cast<std::size_t>(n);
+    while (count > 0 && left >= next->iov_len) {
+      left -= next->iov_len;
+      ++next;
+      --count;
+    }
+    if (count > 0) {
+      next->iov_base = static_cast<char*>(next->iov_base) + left;
+      next->iov_len -= left;
+    }
+  }
+
+  std::string buffer;
+  auto read_some = [&](std::size_t chunk) {  // false at the end of the stream
+    const std::size_t old = buffer.size();
+    buffer.resize(old + chunk);
+    ssize_t n;
+    do {
+      n = recv(fd_, buffer.data() + old, chunk, 0);
+    } while (n < 0 && errno == EINTR);
+    buffer.resize(old + (n > 0 ? static_cast<std::size_t>(n) : 0));
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      throw ClientFailure(ClientFailure::read, "timed out waiting for the answer");
+    if (n < 0 && errno != ECONNRESET)
+      throw ClientFailure(ClientFailure::read, std::strerror(errno));
+    return n > 0;
+  };
+  std::optional<ResponseHead> parsed;
+  std::size_t head_end;
+  for (;;) {
+    while ((head_end = find_head_end(buffer)) == std::string::npos) {
+      if (buffer.size() > kMaxHead)
+        throw ClientFailure(ClientFailure::read, "the answer's head is too large");
+      if (!read_some(16 * 1024)) {
+        if (buffer.empty()) return false;
+        throw ClientFailure(ClientFailure::read, "the connection closed mid-answer");
+      }
+    }
+    parsed = parse_response_head(std::string_view(buffer).substr(0, head_end));
+    if (!parsed) throw ClientFailure(ClientFailure::read, "a malformed HTTP answer");
+    if (parsed->status >= 200) break;
+    buffer.erase(0, head_end);  // 1xx: another head follows
+  }
+  if (parsed->content_length) {
+    if (*parsed->content_length > kMaxBody)
+      throw ClientFailure(ClientFailure::read, "the answer is too large");
+    const std::size_t need = head_end + *parsed->content_length;
+    buffer.reserve(need);
+    while (buffer.size() < need)
+      if (!read_some(std::min<std::size_t>(need - buffer.size(), 1u << 20)))
+        throw ClientFailure(ClientFailure::read, "the connection closed mid-answer");
+    out.body.assign(buffer, head_end, *parsed->content_length);
+  } else {
+    while (read_some(64 * 1024))
+      if (buffer.size() > head_end + kMaxBody)
+        throw ClientFailure(ClientFailure::read, "the answer is too large");
+    out.body.assign(buffer, head_end);
+  }
+  out.status = parsed->status;
+  out.headers = std::move(parsed->headers);
+  if (!parsed->keep_alive) close_socket();
+  return true;
+}
+
+}  // namespace zs::http

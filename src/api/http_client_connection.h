@@ -1,0 +1,53 @@
+// The client side of the API's HTTP/1.1: one keep-alive connection to one server, requests sent
+// in one write, responses read by Content-Length. Reconnects when the server has closed an idle
+// connection (checked before sending, never by sending twice). Not thread-safe.
+#pragma once
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "api/http_message.h"
+
+namespace zs::http {
+
+struct ClientResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;
+};
+
+class ClientFailure : public std::runtime_error {
+ public:
+  enum Kind { connect, write, read };
+  ClientFailure(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+class ClientConnection {
+ public:
+  ClientConnection(std::string host, std::string port, int timeout_ms);
+  ~ClientConnection();
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  void set_timeout_ms(int ms);
+  // Throws ClientFailure when no response could be had.
+  ClientResponse request(std::string_view method, std::string_view target,
+                         std::string_view content_type, std::string_view body);
+
+ private:
+  void open();
+  void close_socket();
+  // False if the connection was closed before any byte of the response came.
+  bool exchange(std::string_view method, std::string_view target, std::string_view content_type,
+                std::string_view body, ClientResponse& out);
+
+  std::string host_, port_;
+  int timeout_ms_;
+  int fd_ = -1;
+};
+
+}  // namespace zs::http

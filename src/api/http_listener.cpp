@@ -1,0 +1,240 @@
+#include "api/http_listener.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+
+namespace zs::http {
+namespace {
+
+void set_timeout(int fd, int option, int seconds) {
+  timeval tv{seconds, 0};
+  setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+}
+
+// Sends all of `iov` (head and body) with as few calls as the kernel allows: usually one.
+bool send_all(int fd, iovec* iov, int count) {
+  while (count > 0) {
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(count);
+    ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    auto left = static_cast<std::size_t>(n);
+    while (count > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      ++iov;
+      --count;
+    }
+    if (count > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Listener::Listener(ListenerOptions options, Handler handler, ErrorResponder on_error)
+    : options_(std::move(options)), handler_(std::move(handler)), on_error_(std::move(on_error)) {
+  if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0)
+    throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+}
+
+Listener::~Listener() {
+  stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  if (listen_fd_ >= 0) close(listen_fd_);
+  close(wake_pipe_[0]);
+  close(wake_pipe_[1]);
+}
+
+int Listener::bind() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(options_.port);
+  const std::string where = options_.host + ":" + port;
+  if (int rc = getaddrinfo(options_.host.c_str(), port.c_str(), &hints, &found); rc != 0)
+    throw std::runtime_error("cannot listen on " + where + ": " + gai_strerror(rc));
+  std::string why = "no address";
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    // SO_REUSEADDR so a restart may reuse a port in TIME_WAIT. Not SO_REUSEPORT: a second
+    // controller must not be able to bind the same port and steal half the requests.
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
+      listen_fd_ = fd;
+      break;
+    }
+    why = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(found);
+  if (listen_fd_ < 0) throw std::runtime_error("cannot listen on " + where + ": " + why);
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+  options_.port = addr.ss_family == AF_INET6
+                      ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                      : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  return options_.port;
+}
+
+void Listener::serve() {
+  if (listen_fd_ < 0) bind();
+  for (;;) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+    if (fds[1].revents) break;  // stop()
+    if (!(fds[0].revents & POLLIN)) continue;
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) poll(nullptr, 0, 10);  // let connections close
+      continue;
+    }
+    int yes = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    set_timeout(fd, SO_RCVTIMEO, options_.idle_timeout_s);
+    set_timeout(fd, SO_SNDTIMEO, options_.idle_timeout_s);
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      close(fd);
+      break;
+    }
+    queue_.push_back(fd);
+    // Idle threads are counted until they take a connection, so compare with the queue.
+    if (static_cast<int>(queue_.size()) > idle_ &&
+        static_cast<int>(threads_.size()) < options_.max_threads)
+      threads_.emplace_back([this] { worker(); });
+    cv_.notify_one();
+  }
+  stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  std::lock_guard lock(mu_);
+  for (int fd : queue_) close(fd);
+  queue_.clear();
+}
+
+void Listener::stop() {
+  std::lock_guard lock(mu_);
+  if (stopping_) return;
+  stopping_ = true;
+  for (int fd : open_) shutdown(fd, SHUT_RDWR);  // wakes threads blocked reading
+  cv_.notify_all();
+  char byte = 1;
+  [[maybe_unused]] auto n = write(wake_pipe_[1], &byte, 1);
+}
+
+void Listener::worker() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    ++idle_;
+    cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    --idle_;
+    if (stopping_) return;
+    int fd = queue_.front();
+    queue_.pop_front();
+    open_.insert(fd);
+    lock.unlock();
+    serve_connection(fd);
+    lock.lock();
+    open_.erase(fd);
+    close(fd);  // under the lock, so stop() never shuts down a reused descriptor number
+  }
+}
+
+// Appends what the socket has (at most max_chunk bytes). False on close, error or timeout.
+bool Listener::read_more(int fd, std::string& buffer, std::size_t max_chunk) {
+  const std::size_t old = buffer.size();
+  buffer.resize(old + max_chunk);
+  for (;;) {
+    ssize_t n = recv(fd, buffer.data() + old, max_chunk, 0);
+    if (n < 0 && errno == EINTR) continue;
+    buffer.resize(old + (n > 0 ? static_cast<std::size_t>(n) : 0));
+    return n > 0;
+  }
+}
+
+void Listener::serve_connection(int fd) {
+  const Limits& limits = options_.limits;
+  std::string buffer;
+  for (;;) {
+    std::size_t head_end;
+    while ((head_end = find_head_end(buffer)) == std::string::npos) {
+      if (buffer.size() > limits.max_head_bytes)
+        return refuse(
+            fd, 431,
+            "the request head is larger than " + std::to_string(limits.max_head_bytes) + " bytes");
+      if (!read_more(fd, buffer, 16 * 1024)) return;
+    }
+    RequestParse parsed = parse_request_head(std::string_view(buffer).substr(0, head_end), limits);
+    if (parsed.error) return refuse(fd, parsed.error->status, parsed.error->message);
+    RequestHead& head = *parsed.head;
+    const std::size_t need = head_end + head.content_length;
+    if (buffer.size() < need) {
+      if (head.expect_continue) {
+        static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        if (send(fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL) < 0) return;
+      }
+      buffer.reserve(need);
+      while (buffer.size() < need)
+        if (!read_more(fd, buffer, std::min<std::size_t>(need - buffer.size(), 1u << 20))) return;
+    }
+    Request& req = head.request;
+    req.body.assign(buffer, head_end, head.content_length);
+    buffer.erase(0, need);
+    Response res;
+    handler_(req, res);
+    if (!send_response(fd, res, head.keep_alive) || !head.keep_alive) return;
+  }
+}
+
+bool Listener::send_response(int fd, const Response& res, bool keep_alive) {
+  std::string head = "HTTP/1.1 " + std::to_string(res.status) + " " + reason_phrase(res.status) +
+                     "\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\n";
+  if (!res.content_type.empty()) head += "Content-Type: " + res.content_type + "\r\n";
+  if (!keep_alive) head += "Connection: close\r\n";
+  for (const auto& [name, value] : res.headers) head += name + ": " + value + "\r\n";
+  head += "\r\n";
+  iovec iov[2] = {{head.data(), head.size()},
+                  {const_cast<char*>(res.body.data()), res.body.size()}};
+  return send_all(fd, iov, res.body.empty() ? 1 : 2);
+}
+
+// Answers a request that cannot be read further, then closes gently: the client may still be
+// sending a body we will not read, and closing at once would reset the connection before it
+// sees the answer.
+void Listener::refuse(int fd, int status, const std::string& message) {
+  Response res;
+  on_error_(status, message, res);
+  if (!send_response(fd, res, false)) return;
+  shutdown(fd, SHUT_WR);
+  set_timeout(fd, SO_RCVTIMEO, 1);
+  char sink[64 * 1024];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (std::chrono::steady_clock::now() < deadline && recv(fd, sink, sizeof sink, 0) > 0) {
+  }
+}
+
+}  // namespace zs::http

@@ -1,0 +1,67 @@
+// A small HTTP/1.1 server: keep-alive connections, each served by one thread from a pool that
+// grows up to a limit (long-polling agents hold a thread each). Every response leaves in one
+// write. Why not cpp-httplib: it polls before every read and write, asks the socket for both
+// addresses on every request and writes headers and body separately — four times the system
+// calls of the durable submit path itself on this machine (docs/benchmarks.md).
+#pragma once
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http_message.h"
+#include "api/http_parser.h"
+
+namespace zs::http {
+
+struct ListenerOptions {
+  std::string host = "127.0.0.1";
+  int port = 7070;  // 0 = any free port
+  Limits limits;
+  int max_threads = 256;    // connections beyond this wait for a free thread
+  int idle_timeout_s = 30;  // a keep-alive connection silent this long is closed
+};
+
+// Fills `res` for a request; must not throw (the caller turns exceptions into JSON already).
+using Handler = std::function<void(Request& req, Response& res)>;
+// The body of an answer the listener gives itself (malformed request, over a limit).
+using ErrorResponder = std::function<void(int status, const std::string& message, Response& res)>;
+
+class Listener {
+ public:
+  Listener(ListenerOptions options, Handler handler, ErrorResponder on_error);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  int bind();    // returns the port; throws std::runtime_error
+  void serve();  // accepts until stop(), then waits for the connection threads
+  void stop();   // from any thread; idempotent
+
+ private:
+  void worker();
+  void serve_connection(int fd);
+  bool read_more(int fd, std::string& buffer, std::size_t max_chunk);
+  bool send_response(int fd, const Response& res, bool keep_alive);
+  void refuse(int fd, int status, const std::string& message);
+
+  ListenerOptions options_;
+  Handler handler_;
+  ErrorResponder on_error_;
+  int listen_fd_ = -1;
+  int wake_pipe_[2] = {-1, -1};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<int> queue_;  // accepted, waiting for a thread
+  std::set<int> open_;     // being served (shut down on stop)
+  std::vector<std::thread> threads_;
+  int idle_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace zs::http

@@ -1,0 +1,394 @@
+// The API's own HTTP/1.1 layer: head parsing (limits, lengths, decoding), routing, and a real
+// listener and client on loopback (keep-alive, 100-continue, refusals, reconnects, stop).
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/http_client_connection.h"
+#include "api/http_listener.h"
+#include "api/http_parser.h"
+#include "api/http_router.h"
+
+namespace zs::http {
+namespace {
+
+RequestParse parse(const std::string& head, Limits limits = {}) {
+  return parse_request_head(head, limits);
+}
+
+int error_status(const std::string& head, Limits limits = {}) {
+  RequestParse r = parse(head, limits);
+  return r.error ? r.error->status : 0;
+}
+
+TEST(HttpParser, ParsesARequestHead) {
+  RequestParse r = parse(
+      "POST /api/v1/jobs%2Fx?state=pending&user=a%20b&flag&q=1+2 HTTP/1.1\r\n"
+      "Host: x\r\ncontent-length: 12\r\nX-Thing:   spaced value  \r\n\r\n");
+  ASSERT_TRUE(r.head) << r.error->message;
+  const Request& q = r.head->request;
+  EXPECT_EQ(q.method, "POST");
+  EXPECT_EQ(q.path, "/api/v1/jobs/x");
+  EXPECT_EQ(r.head->content_length, 12u);
+  EXPECT_TRUE(r.head->keep_alive);
+  EXPECT_FALSE(r.head->expect_continue);
+  ASSERT_TRUE(q.param("user"));
+  EXPECT_EQ(*q.param("user"), "a b");
+  EXPECT_EQ(q.param_value("q"), "1 2");
+  EXPECT_TRUE(q.has_param("flag"));
+  EXPECT_FALSE(q.has_param("nope"));
+  ASSERT_TRUE(q.header("x-thing"));
+  EXPECT_EQ(*q.header("X-THING"), "spaced value");
+}
+
+TEST(HttpParser, ConnectionSemantics) {
+  auto keep = [](const std::string& head) { return parse(head).head->keep_alive; };
+  EXPECT_FALSE(keep("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  EXPECT_FALSE(keep("GET / HTTP/1.1\r\nConnection: Upgrade, Close\r\n\r\n"));
+  EXPECT_FALSE(keep("GET / HTTP/1.0\r\n\r\n"));
+  EXPECT_TRUE(keep("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  EXPECT_TRUE(parse("POST / HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-Continue\r\n\r\n")
+                  .head->expect_continue);
+}
+
+TEST(HttpParser, RefusesWhatItCannotServe) {
+  EXPECT_EQ(error_status("POST /x HTTP/1.1\r\n\r\n"), 411);
+  EXPECT_EQ(error_status("PUT /x HTTP/1.1\r\n\r\n"), 411);
+  EXPECT_EQ(error_status("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), 411);
+  EXPECT_EQ(
+      error_status("POST /x HTTP/1.1\r\nContent-Length: 11\r\n\r\n", Limits{.max_body_bytes = 10}),
+      413);
+  EXPECT_EQ(error_status("POST /x HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+            413);
+  EXPECT_EQ(error_status("POST /x HTTP/1.1\r\nContent-Length: 1x\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("POST /x HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("POST /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+            400);
+  EXPECT_EQ(error_status("POST /x HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n"), 0);
+  EXPECT_EQ(error_status("GET /x HTTP/2.0\r\n\r\n"), 505);
+  EXPECT_EQ(error_status("GET /x\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET  /x HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("G(T /x HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET x HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET /x HTTP/1.1\r\nNo colon\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET /x HTTP/1.1\r\nBad : space\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET /x HTTP/1.1\r\nA: b\rc\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET /x HTTP/1.1\r\nA: b\x01\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET /%zz HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET /%0 HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET /a%00b HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET /a?x=%G1 HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(error_status("GET /x HTTP/1.1\r\nExpect: magic\r\n\r\n"), 417);
+  EXPECT_EQ(error_status("GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n"), 414);
+  std::string many = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 101; ++i) many += "H" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(error_status(many + "\r\n"), 431);
+  EXPECT_EQ(error_status("GET / HTTP/1.1\r\nA: " + std::string(70000, 'v') + "\r\n\r\n"), 431);
+}
+
+TEST(HttpParser, FindsTheEndOfAHead) {
+  EXPECT_EQ(find_head_end("GET / HTTP/1.1\r\n\r\nbody"), 18u);
+  EXPECT_EQ(find_head_end("GET / HTTP/1.1\r\n"), std::string::npos);
+  EXPECT_EQ(find_head_end(""), std::string::npos);
+}
+
+TEST(HttpParser, ParsesResponseHeads) {
+  auto r = parse_response_head("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-A: b\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->content_length, 5u);
+  EXPECT_TRUE(r->keep_alive);
+  EXPECT_EQ(*find_header(r->headers, "x-a"), "b");
+  auto no_length = parse_response_head("HTTP/1.1 200 OK\r\n\r\n");
+  ASSERT_TRUE(no_length);
+  EXPECT_FALSE(no_length->content_length);
+  EXPECT_FALSE(no_length->keep_alive);  // the body runs to the end of the stream
+  EXPECT_TRUE(parse_response_head("HTTP/1.1 100\r\n\r\n"));
+  EXPECT_FALSE(parse_response_head("HTTP/1.1 20 OK\r\n\r\n"));
+  EXPECT_FALSE(parse_response_head("HTTP/3.0 200 OK\r\n\r\n"));
+  EXPECT_FALSE(parse_response_head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  EXPECT_FALSE(parse_response_head("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"));
+  EXPECT_FALSE(parse_response_head("junk\r\n\r\n"));
+}
+
+// Bounded random inputs and mutations of valid heads: every call returns (never throws or
+// crashes), and whatever is accepted is consistent.
+TEST(HttpParser, SurvivesRandomAndMutatedHeads) {
+  std::mt19937 rng(7);
+  const std::vector<std::string> seeds = {
+      "POST /api/v1/jobs?x=1&y=%20 HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n",
+      "GET /api/v1/jobs/17_3/logs?offset=5&stream=stderr HTTP/1.0\r\nConnection: "
+      "keep-alive\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\n"};
+  const std::string alphabet = "GETPOST /?&=%+:\r\n HTTP/1.1 0123456789abcdefABCDEF\x00\x7f\xff";
+  for (int i = 0; i < 20000; ++i) {
+    std::string s = seeds[rng() % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 6);
+    for (int e = 0; e < edits && !s.empty(); ++e) {
+      const std::size_t at = rng() % s.size();
+      const char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          s[at] = c;
+          break;
+        case 1:
+          s.insert(s.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          s.erase(at, 1 + rng() % 4);
+      }
+    }
+    if (i % 7 == 0) {  // pure noise
+      s.assign(rng() % 200, '\0');
+      for (char& c : s) c = static_cast<char>(rng());
+    }
+    RequestParse r = parse_request_head(s, Limits{});
+    ASSERT_NE(r.head.has_value(), r.error.has_value());
+    if (r.error) {
+      EXPECT_GE(r.error->status, 400);
+      EXPECT_FALSE(r.error->message.empty());
+    } else {
+      EXPECT_FALSE(r.head->request.method.empty());
+      EXPECT_EQ(r.head->request.path.front(), '/');
+      EXPECT_EQ(r.head->request.path.find('\0'), std::string::npos);
+      EXPECT_LE(r.head->content_length, Limits{}.max_body_bytes);
+    }
+    (void)parse_response_head(s);
+    (void)percent_decode(s, i % 2 == 0);
+  }
+}
+
+TEST(HttpRouter, MatchesMethodsAndSegments) {
+  Router router;
+  std::string seen;
+  router.add("GET", "/api/v1/jobs/*", [&](Request& q, Response&) { seen = "get " + q.matches[1]; });
+  router.add("POST", "/api/v1/jobs/*/cancel",
+             [&](Request& q, Response&) { seen = "cancel " + q.matches[1]; });
+  router.add("DELETE", "/api/v1/jobs/*",
+             [&](Request& q, Response&) { seen = "del " + q.matches[1]; });
+  int error = 0;
+  ErrorResponder on_error = [&](int status, const std::string&, Response&) { error = status; };
+  auto run = [&](const std::string& method, const std::string& path) {
+    Request q;
+    q.method = method;
+    q.path = path;
+    Response r;
+    seen.clear();
+    error = 0;
+    router.dispatch(q, r, on_error);
+    return r;
+  };
+  run("GET", "/api/v1/jobs/17_2");
+  EXPECT_EQ(seen, "get 17_2");
+  run("POST", "/api/v1/jobs/5/cancel");
+  EXPECT_EQ(seen, "cancel 5");
+  run("DELETE", "/api/v1/jobs/5");
+  EXPECT_EQ(seen, "del 5");
+  Response r = run("PUT", "/api/v1/jobs/5");
+  EXPECT_EQ(error, 405);
+  ASSERT_TRUE(find_header(r.headers, "Allow"));
+  EXPECT_EQ(*find_header(r.headers, "Allow"), "GET, DELETE");
+  run("GET", "/api/v1/jobs/");  // an empty segment is no id
+  EXPECT_EQ(error, 404);
+  run("GET", "/api/v1/jobs/5/extra");
+  EXPECT_EQ(error, 404);
+  run("GET", "/");
+  EXPECT_EQ(error, 404);
+}
+
+// A listener on a free loopback port with an echoing handler, served on its own thread.
+struct LoopbackServer {
+  explicit LoopbackServer(ListenerOptions o = {}, int port = 0) {
+    o.host = "127.0.0.1";
+    o.port = port;
+    listener = std::make_unique<Listener>(
+        o,
+        [this](Request& q, Response& r) {
+          ++requests;
+          r.status = q.path == "/created" ? 201 : 200;
+          r.set_header("X-Method", q.method);
+          r.set_content(q.method + " " + q.path + " " + q.body, "text/plain");
+        },
+        [](int status, const std::string& message, Response& r) {
+          r.status = status;
+          r.set_content("refused: " + message, "text/plain");
+        });
+    this->port = listener->bind();
+    thread = std::thread([this] { listener->serve(); });
+  }
+  ~LoopbackServer() { shut(); }
+  void shut() {
+    if (!listener) return;
+    listener->stop();
+    thread.join();
+    listener.reset();
+  }
+  std::unique_ptr<Listener> listener;
+  std::thread thread;
+  int port = 0;
+  std::atomic<int> requests{0};
+};
+
+// Sends raw bytes on a fresh connection and returns everything until the server closes.
+std::string raw_exchange(int port, const std::string& bytes, bool half_close = true) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  if (half_close) shutdown(fd, SHUT_WR);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  return out;
+}
+
+TEST(HttpListener, ServesKeepAliveRequestsToTheClient) {
+  LoopbackServer server;
+  ClientConnection client("127.0.0.1", std::to_string(server.port), 5000);
+  for (int i = 0; i < 50; ++i) {
+    ClientResponse r = client.request("POST", "/created", "application/json", "{\"i\":1}");
+    EXPECT_EQ(r.status, 201);
+    EXPECT_EQ(r.body, "POST /created {\"i\":1}");
+    EXPECT_EQ(*find_header(r.headers, "x-method"), "POST");
+  }
+  ClientResponse g = client.request("GET", "/x%20y?z=1", "", "");
+  EXPECT_EQ(g.body, "GET /x y ");
+  std::string big(3 << 20, 'b');  // several reads and writes each way
+  ClientResponse b = client.request("POST", "/big", "text/plain", big);
+  EXPECT_EQ(b.body.size(), big.size() + 10);  // "POST /big " + body
+  EXPECT_EQ(server.requests.load(), 52);
+}
+
+TEST(HttpListener, PipelinedRequestsAndConnectionClose) {
+  LoopbackServer server;
+  std::string out =
+      raw_exchange(server.port,
+                   "GET /a HTTP/1.1\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 2\r\n\r\n"
+                   "hiGET /c HTTP/1.1\r\nConnection: close\r\n\r\nGET /never HTTP/1.1\r\n\r\n");
+  EXPECT_NE(out.find("GET /a "), std::string::npos);
+  EXPECT_NE(out.find("POST /b hi"), std::string::npos);
+  EXPECT_NE(out.find("GET /c "), std::string::npos);
+  EXPECT_NE(out.find("Connection: close"), std::string::npos);
+  EXPECT_EQ(out.find("/never"), std::string::npos);
+}
+
+TEST(HttpListener, AnswersRefusalsBeforeReadingTheBody) {
+  ListenerOptions o;
+  o.limits.max_body_bytes = 1000;
+  LoopbackServer server(o);
+  // Over the limit with a body following: the 413 arrives, the connection is closed cleanly.
+  std::string out = raw_exchange(
+      server.port, "POST /x HTTP/1.1\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'));
+  EXPECT_EQ(out.rfind("HTTP/1.1 413 ", 0), 0u) << out;
+  EXPECT_NE(out.find("Connection: close"), std::string::npos);
+  out = raw_exchange(
+      server.port, "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 411 ", 0), 0u) << out;
+  out = raw_exchange(server.port, "POST /x HTTP/1.1\r\n\r\n", false);  // no length, no body
+  EXPECT_EQ(out.rfind("HTTP/1.1 411 ", 0), 0u) << out;
+  out = raw_exchange(server.port, "garbage\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 400 ", 0), 0u) << out;
+  out = raw_exchange(server.port, "GET / HTTP/1.1\r\nA: " + std::string(70000, 'a'));
+  EXPECT_EQ(out.rfind("HTTP/1.1 431 ", 0), 0u) << out;
+  EXPECT_EQ(server.requests.load(), 0);
+}
+
+TEST(HttpListener, SendsContinueWhenTheBodyIsWelcome) {
+  LoopbackServer server;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(server.port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  std::string head = "POST /c HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n";
+  ASSERT_GT(send(fd, head.data(), head.size(), 0), 0);
+  char buf[4096];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_GT(send(fd, "data", 4, 0), 0);
+  shutdown(fd, SHUT_WR);
+  std::string out;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  EXPECT_NE(out.find("POST /c data"), std::string::npos) << out;
+}
+
+TEST(HttpListener, ManyConcurrentKeepAliveClients) {
+  ListenerOptions o;
+  o.max_threads = 4;  // more clients than threads: later connections wait for a free thread
+  LoopbackServer server(o);
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int c = 0; c < 12; ++c)
+    clients.emplace_back([&, c] {
+      ClientConnection client("127.0.0.1", std::to_string(server.port), 10000);
+      for (int i = 0; i < 20; ++i) {
+        auto r = client.request("POST", "/created", "text/plain", std::to_string(c));
+        if (r.status == 201 && r.body == "POST /created " + std::to_string(c)) ++ok;
+      }
+      // Closing the connection frees the thread for the next waiting client.
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 12 * 20);
+}
+
+TEST(HttpListener, ClientReconnectsAfterTheServerClosedAnIdleConnection) {
+  auto server = std::make_unique<LoopbackServer>();
+  const int port = server->port;
+  ClientConnection client("127.0.0.1", std::to_string(port), 5000);
+  EXPECT_EQ(client.request("GET", "/one", "", "").status, 200);
+  server.reset();  // closes the kept-alive connection
+  server = std::make_unique<LoopbackServer>(ListenerOptions{}, port);
+  EXPECT_EQ(client.request("GET", "/two", "", "").body, "GET /two ");
+  server.reset();
+  EXPECT_THROW(client.request("GET", "/three", "", ""), ClientFailure);
+}
+
+TEST(HttpListener, StopEndsIdleConnectionsAndServe) {
+  LoopbackServer server;
+  std::vector<std::unique_ptr<ClientConnection>> idle;
+  for (int i = 0; i < 5; ++i) {
+    idle.push_back(
+        std::make_unique<ClientConnection>("127.0.0.1", std::to_string(server.port), 5000));
+    EXPECT_EQ(idle.back()->request("GET", "/", "", "").status, 200);
+  }
+  server.shut();  // returns although five connections are open and idle
+  SUCCEED();
+}
+
+TEST(HttpClient, ReportsAnUnreachableServer) {
+  // A port that was free a moment ago: connect is refused.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  ClientConnection client("127.0.0.1", std::to_string(ntohs(a.sin_port)), 2000);
+  try {
+    client.request("GET", "/", "", "");
+    FAIL() << "expected a failure";
+  } catch (const ClientFailure& f) {
+    EXPECT_EQ(f.kind(), ClientFailure::connect);
+  }
+}
+
+}  // namespace
+}  // namespace zs::http
