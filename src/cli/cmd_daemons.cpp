@@ -87,7 +87,12 @@ void register_controller(CLI::App& app, int& exit_code) {
     http.threads = flags->threads;
     http.max_body_bytes = static_cast<std::size_t>(flags->max_request_mib * 1024 * 1024);
     HttpServer server(controller, http);
-    const int bound = server.bind();
+    int bound = 0;
+    try {
+      bound = server.bind();
+    } catch (const std::runtime_error& e) {
+      throw InputError("--listen", e.what());
+    }
     controller.start();
     std::fprintf(stderr, "zs controller: listening on http://%s:%d, state in %s, policy %s\n",
                  host.c_str(), bound, described.c_str(), flags->policy.c_str());

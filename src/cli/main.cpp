@@ -8,6 +8,7 @@
 #include "api/api_error.h"
 #include "cli/commands.h"
 #include "core/input_error.h"
+#include "store/store.h"
 
 namespace {
 
@@ -23,6 +24,9 @@ int guarded(F&& run) {
   } catch (const zs::InputError& e) {
     std::fprintf(stderr, "zs: error: %s\n", e.what());
     return zs::cli::kExitBadInput;
+  } catch (const zs::StoreError& e) {  // e.g. the state database is in use or unreadable
+    std::fprintf(stderr, "zs: error: %s\n", e.what());
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "zs: internal error: %s\n", e.what());
     return zs::cli::kExitInternal;

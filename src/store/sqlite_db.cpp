@@ -19,6 +19,15 @@ std::string open_hint(const std::string& path) {
   return "";
 }
 
+// SQLite's message for `rc`, but SQLITE_BUSY in words: the store holds its file exclusively from
+// open to close (locking_mode=EXCLUSIVE), so busy means that another store has it.
+std::string why_failed(sqlite3* db, int rc, const char* message) {
+  if ((rc & 0xff) == SQLITE_BUSY)
+    return "the state database is in use by another process (is another zs controller running "
+           "on this state dir?)";
+  return message ? message : sqlite3_errmsg(db);
+}
+
 }  // namespace
 
 Db::Db(std::string path) : path_(std::move(path)) {
@@ -39,8 +48,8 @@ Db::~Db() {
 
 void Db::exec(const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string why = err ? err : sqlite3_errmsg(db_);
+  if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
+    std::string why = why_failed(db_, rc, err);
     sqlite3_free(err);
     fail(sql, why);
   }
@@ -97,7 +106,7 @@ bool Statement::step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  std::string why = sqlite3_errmsg(db_.handle());
+  std::string why = why_failed(db_.handle(), rc, nullptr);
   sqlite3_reset(stmt_);
   db_.fail(doing_, why);
 }

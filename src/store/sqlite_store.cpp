@@ -3,11 +3,15 @@
 // whole record (spec, assignment...) is kept as compact JSON (api/json_text.h) and is what
 // load_jobs() decodes (api/json_codec.h), so a field added to JobRecord needs no schema change.
 //
+// The store holds an exclusive lock on the file from open to close (locking_mode=EXCLUSIVE):
+// commits take no file locks and the WAL index lives in heap memory, and a second controller on
+// the same state dir is refused instead of writing too. The sqlite3 shell can read the file
+// only while no controller runs.
+//
 // A Store is used from one thread at a time (the controller serializes its writes and reads on
 // the same thread), so a single connection opened without SQLite's mutexes serves everything.
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <memory>
 
 #include "api/json_codec.h"
@@ -23,11 +27,12 @@ namespace {
 using sqlite::Db;
 using sqlite::Statement;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
-// Version 1. The state index also holds each row's id, so listing by state is in id order.
-// meta.max_job_id is the highest id ever written: purging the newest jobs must not let the
-// controller hand their ids out again.
+// Version 2. A one-job commit writes one page, the jobs leaf holding the row: jobs has no index
+// (version 1's jobs_by_state cost a second page per commit and only purges used it), and writes
+// do not touch meta. meta.max_job_id is raised by purges only, before they delete, so that ids
+// of purged jobs are never handed out again: max_job_id() is the larger of it and max(id).
 constexpr const char* kSchema = R"sql(
 CREATE TABLE jobs (
   id INTEGER PRIMARY KEY,
@@ -45,7 +50,6 @@ CREATE TABLE jobs (
   array_task_id INTEGER NOT NULL,
   record TEXT NOT NULL
 );
-CREATE INDEX jobs_by_state ON jobs(state);
 CREATE TABLE nodes (
   name TEXT PRIMARY KEY,
   state TEXT NOT NULL,
@@ -53,7 +57,12 @@ CREATE TABLE nodes (
 );
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta VALUES ('max_job_id', 0);
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
+)sql";
+
+constexpr const char* kFromVersion1 = R"sql(
+DROP INDEX IF EXISTS jobs_by_state;
+PRAGMA user_version = 2;
 )sql";
 
 // Resets a statement however the scope is left, so it can be reused after an error.
@@ -62,8 +71,8 @@ struct ResetOnExit {
   ~ResetOnExit() { stmt.reset(); }
 };
 
-int schema_version(Db& db) {
-  Statement s(db, "reading the schema version", "PRAGMA user_version");
+int schema_version(Db& db, const char* doing = "reading the schema version") {
+  Statement s(db, doing, "PRAGMA user_version");
   ResetOnExit r{s};
   return s.step() ? static_cast<int>(s.int_column(0)) : 0;
 }
@@ -75,16 +84,20 @@ void enable_wal(Db& db) {
   if (mode != "wal") db.fail("enabling WAL mode", "journal_mode is \"" + mode + "\"");
 }
 
-void create_schema(Db& db) {
+// Creates the schema in an empty file or migrates an older one, in one transaction.
+void upgrade_schema(Db& db) {
   db.exec("BEGIN IMMEDIATE");
   try {
-    if (schema_version(db) == 0) {  // another process may have created it meanwhile
+    int version = schema_version(db);
+    if (version == 0) {
       Statement tables(db, "listing tables", "SELECT count(*) FROM sqlite_master");
       bool empty = tables.step() && tables.int_column(0) == 0;
       tables.reset();
       if (!empty)
         db.fail("cannot open", "not a zs state database (it has tables but no schema version)");
       db.exec(kSchema);
+    } else if (version == 1) {
+      db.exec(kFromVersion1);
     }
     db.exec("COMMIT");
   } catch (...) {
@@ -95,8 +108,14 @@ void create_schema(Db& db) {
 
 // Opens `db` for the store: refuses files from a newer zs, then WAL, FULL sync, schema.
 Db& prepare(Db& db) {
-  db.set_busy_timeout(5000);
-  int version = schema_version(db);  // the first read: fails here for a file that is no database
+  // Long enough for a controller that is still exiting to let go of the file; then a second
+  // opener fails with "in use by another process" (sqlite_db.cpp).
+  db.set_busy_timeout(2000);
+  // Before the first read, hence before the first WAL access: SQLite then takes the exclusive
+  // lock there and never maps a -shm file.
+  db.exec("PRAGMA locking_mode=EXCLUSIVE");
+  // The first read: fails here for a file that is no database or that another process holds.
+  int version = schema_version(db, "cannot open");
   if (version > kSchemaVersion)
     db.fail("cannot open", "written by a newer zs (schema version " + std::to_string(version) +
                                "; this zs knows up to version " + std::to_string(kSchemaVersion) +
@@ -104,7 +123,7 @@ Db& prepare(Db& db) {
   enable_wal(db);
   db.exec("PRAGMA synchronous=FULL");
   db.exec("PRAGMA journal_size_limit=67108864");  // shrink the log back after a huge batch
-  if (version == 0) create_schema(db);
+  if (version < kSchemaVersion) upgrade_schema(db);
   return db;
 }
 
@@ -126,12 +145,7 @@ class SqliteStore final : public Store {
     if (batch.empty()) return;
     st_.begin.run();
     try {
-      JobId max_id = 0;
-      for (const JobRecord& job : batch.jobs) {
-        put_job(job);
-        max_id = std::max(max_id, job.id);
-      }
-      if (!batch.jobs.empty()) st_.raise_max_id.bind(1, static_cast<std::int64_t>(max_id)).run();
+      for (const JobRecord& job : batch.jobs) put_job(job);
       for (const NodeRecord& node : batch.nodes) put_node(node);
       for (const std::string& name : batch.removed_nodes) st_.remove_node.bind(1, name).run();
       st_.commit.run();
@@ -172,8 +186,17 @@ class SqliteStore final : public Store {
   }
 
   std::size_t purge_jobs_ended_before(TimeMs before_ms) override {
-    st_.purge.bind(1, before_ms).run();
-    return static_cast<std::size_t>(db_.changed_rows());
+    st_.begin.run();
+    try {
+      st_.keep_max_id.run();  // first: the purge may delete the newest jobs
+      st_.purge.bind(1, before_ms).run();
+      auto purged = static_cast<std::size_t>(db_.changed_rows());
+      st_.commit.run();
+      return purged;
+    } catch (...) {
+      db_.rollback_quietly();
+      throw;
+    }
   }
 
   std::string describe() const override { return "sqlite " + db_.path() + " (WAL)"; }
@@ -240,19 +263,21 @@ class SqliteStore final : public Store {
                   "ON CONFLICT (id) DO UPDATE SET state = ?2, user = ?3, tenant = ?4, name = ?5, "
                   "\"partition\" = ?6, submit_ms = ?7, start_ms = ?8, end_ms = ?9, attempt = ?10, "
                   "exit_code = ?11, array_job_id = ?12, array_task_id = ?13, record = ?14"),
-          raise_max_id(db, "recording the highest job id",
-                       "UPDATE meta SET value = max(value, ?1) WHERE key = 'max_job_id'"),
+          keep_max_id(db, "recording the highest job id",
+                      "UPDATE meta SET value = (SELECT max(id) FROM jobs) "
+                      "WHERE key = 'max_job_id' AND value < (SELECT max(id) FROM jobs)"),
           put_node(db, "writing a node",
                    "INSERT OR REPLACE INTO nodes (name, state, record) VALUES (?1, ?2, ?3)"),
           remove_node(db, "removing a node", "DELETE FROM nodes WHERE name = ?1"),
           load_jobs(db, "loading jobs", "SELECT id, record FROM jobs ORDER BY id"),
           load_nodes(db, "loading nodes", "SELECT name, record FROM nodes ORDER BY name"),
           max_id(db, "reading the highest job id",
-                 "SELECT value FROM meta WHERE key = 'max_job_id'"),
+                 "SELECT max(coalesce((SELECT value FROM meta WHERE key = 'max_job_id'), 0), "
+                 "coalesce((SELECT max(id) FROM jobs), 0))"),
           purge_sql("DELETE FROM jobs WHERE state IN (" + terminal_states_sql() +
                     ") AND end_ms < ?1"),
           purge(db, "purging ended jobs", purge_sql.c_str()) {}
-    Statement begin, commit, put_job, raise_max_id, put_node, remove_node, load_jobs, load_nodes,
+    Statement begin, commit, put_job, keep_max_id, put_node, remove_node, load_jobs, load_nodes,
         max_id;
     std::string purge_sql;
     Statement purge;

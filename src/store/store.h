@@ -42,7 +42,10 @@ class Store {
   virtual std::string describe() const = 0;  // e.g. "sqlite /var/lib/zs/state.db (WAL)"
 };
 
-// Opens (creating if needed) the SQLite database at `path` in WAL mode with synchronous=FULL.
+// Opens (creating if needed) the SQLite database at `path` in WAL mode with synchronous=FULL,
+// locked exclusively while open: one commit is one log page and one fdatasync, and a second
+// controller on the same state directory is refused ("in use by another process") instead of
+// writing beside the first. Read it with the sqlite3 shell only while no controller runs.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path);
 
 }  // namespace zs

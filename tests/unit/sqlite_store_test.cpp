@@ -1,9 +1,18 @@
 // What only the SQLite store does: refusing files it must not touch, WAL mode, its schema.
+// The store holds its file exclusively while open, so the raw connections below look at or
+// tamper with it only while no store has it open.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <string>
 
+#include "api/json_text.h"
 #include "scratch_dir.h"
 #include "store/store.h"
 
@@ -46,6 +55,24 @@ std::string open_error(const std::string& path) {
   }
   ADD_FAILURE() << "opened " << path;
   return "";
+}
+
+// Whether this process holds a lock on SQLite's lock bytes of `path`. A child asks: fcntl does
+// not report the asker's own locks.
+bool locked_by_this_process(const std::string& path) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = 0x40000000;  // SQLite's pending, reserved and shared bytes
+    lock.l_len = 512;
+    _exit(fd >= 0 && ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type != F_UNLCK ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 JobRecord job(JobId id, JobState state) {
@@ -99,18 +126,96 @@ TEST(SqliteStore, MissingDirectoryIsExplained) {
   EXPECT_NE(open_error(dir.path()).find("it is a directory"), std::string::npos);
 }
 
-TEST(SqliteStore, UsesWalModeAndSchemaVersionOne) {
+TEST(SqliteStore, UsesWalModeAndSchemaVersionTwo) {
+  ScratchDir dir;
+  std::string path = dir / "state.db";
+  {
+    auto store = open_sqlite_store(path);
+    EXPECT_EQ(store->describe(), "sqlite " + path + " (WAL)");
+    store->write(WriteBatch{{job(1, JobState::pending)}, {}, {}});
+    EXPECT_TRUE(std::filesystem::exists(path + "-wal"));
+    // Exclusive locking mode: the WAL index is in heap memory, not in a shared -shm file.
+    EXPECT_FALSE(std::filesystem::exists(path + "-shm"));
+  }
+  Raw raw(path);
+  EXPECT_EQ(raw.column("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
+  EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"2"});
+}
+
+// A second store on the same file, in another process or in this one, is refused while the
+// first is open, after a short wait; once the holder is gone (even killed) the file opens.
+TEST(SqliteStore, SecondOpenerIsToldTheFileIsInUse) {
+  ScratchDir dir;
+  std::string path = dir / "state.db";
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(ready[0]);
+    try {
+      auto store = open_sqlite_store(path);
+      store->write(WriteBatch{{job(1, JobState::pending)}, {}, {}});
+      char c = 'k';
+      if (::write(ready[1], &c, 1) != 1) _exit(4);
+      for (;;) ::pause();  // holds the store until killed
+    } catch (...) {
+    }
+    _exit(3);
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1) << "the child could not open the store";
+  ::close(ready[0]);
+  auto started = std::chrono::steady_clock::now();
+  std::string error = open_error(path);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_NE(error.find(path), std::string::npos) << error;
+  EXPECT_NE(error.find("cannot open: the state database is in use by another process (is "
+                       "another zs controller running on this state dir?)"),
+            std::string::npos)
+      << error;
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the child failed on its own";
+
+  auto store = open_sqlite_store(path);  // the kernel dropped the dead child's lock
+  EXPECT_EQ(store->load_jobs().size(), 1u);
+  EXPECT_TRUE(locked_by_this_process(path));
+  error = open_error(path);  // a second store in the same process
+  EXPECT_NE(error.find("in use by another process"), std::string::npos) << error;
+  // Its failure did not release the first store's lock (closing any descriptor of a file drops
+  // the process's POSIX locks on it, unless SQLite keeps the descriptor open).
+  EXPECT_TRUE(locked_by_this_process(path));
+  store->write(WriteBatch{{job(2, JobState::pending)}, {}, {}});
+  EXPECT_EQ(store->max_job_id(), 2u);
+  store.reset();
+  EXPECT_FALSE(locked_by_this_process(path));
+}
+
+// The cost of a durable commit is the pages it appends to the log: a job written or changed on
+// its own must cost one page (the jobs leaf), not one more per index or counter.
+TEST(SqliteStore, OneJobCommitAppendsOnePageToTheLog) {
   ScratchDir dir;
   std::string path = dir / "state.db";
   auto store = open_sqlite_store(path);
-  EXPECT_EQ(store->describe(), "sqlite " + path + " (WAL)");
   store->write(WriteBatch{{job(1, JobState::pending)}, {}, {}});
-  Raw raw(path);
-  EXPECT_EQ(raw.column("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
-  EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"1"});
+  std::string header = read_text(path + "-wal").substr(0, 32);
+  ASSERT_EQ(header.size(), 32u);
+  std::uintmax_t page_size = 0;  // big-endian at offset 8 of the log's header
+  for (int i = 8; i < 12; ++i) page_size = page_size << 8 | static_cast<unsigned char>(header[i]);
+  const std::uintmax_t frame = 24 + page_size;  // frame header + page
+  auto log_size = [&] { return std::filesystem::file_size(path + "-wal"); };
+  auto before = log_size();
+  store->write(WriteBatch{{job(2, JobState::pending)}, {}, {}});
+  EXPECT_EQ(log_size(), before + frame) << "a new job";
+  store->write(WriteBatch{{job(2, JobState::running)}, {}, {}});
+  EXPECT_EQ(log_size(), before + 2 * frame) << "a state change";
+  EXPECT_EQ(store->max_job_id(), 2u);
 }
 
-TEST(SqliteStore, QueryableColumnsAndStateIndex) {
+TEST(SqliteStore, QueryableColumnsAndNoIndexOnJobs) {
   ScratchDir dir;
   std::string path = dir / "state.db";
   auto store = open_sqlite_store(path);
@@ -121,6 +226,7 @@ TEST(SqliteStore, QueryableColumnsAndStateIndex) {
   r.array_job_id = 4;
   r.array_task_id = 1;
   store->write(WriteBatch{{job(3, JobState::pending), r, job(9, JobState::running)}, {}, {}});
+  store.reset();
   Raw raw(path);
   EXPECT_EQ(raw.column("SELECT state || ' ' || user || ' ' || tenant || ' ' || name || ' ' || "
                        "\"partition\" || ' ' || submit_ms || ' ' || start_ms || ' ' || end_ms || "
@@ -129,19 +235,93 @@ TEST(SqliteStore, QueryableColumnsAndStateIndex) {
             std::vector<std::string>{"running ada lab n5 gpu 1005 2000 0 1 0 4 1"});
   EXPECT_EQ(raw.column("SELECT id FROM jobs WHERE state = 'running' ORDER BY id"),
             (std::vector<std::string>{"5", "9"}));
-  // Listing by state reads the index, in id order, without sorting.
-  std::vector<std::string> plan =
-      raw.column("EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE state = 'running' ORDER BY id");
-  ASSERT_EQ(plan.size(), 1u);
-  EXPECT_NE(plan[0].find("USING COVERING INDEX jobs_by_state"), std::string::npos) << plan[0];
+  // Every index would cost a page write per commit; only the primary keys of nodes and meta.
+  EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"),
+            (std::vector<std::string>{"sqlite_autoindex_meta_1", "sqlite_autoindex_nodes_1"}));
+}
+
+// The schema zs wrote before version 2, verbatim.
+constexpr const char* kSchemaVersion1 = R"sql(
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  state TEXT NOT NULL,
+  user TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  name TEXT NOT NULL,
+  "partition" TEXT NOT NULL,
+  submit_ms INTEGER NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  exit_code INTEGER NOT NULL,
+  array_job_id INTEGER NOT NULL,
+  array_task_id INTEGER NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE INDEX jobs_by_state ON jobs(state);
+CREATE TABLE nodes (
+  name TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta VALUES ('max_job_id', 0);
+PRAGMA user_version = 1;
+)sql";
+
+// A job row as version 1 wrote it (these jobs need no quoting).
+std::string insert_v1(const JobRecord& j) {
+  std::string record;
+  append_compact_json(record, j);
+  auto text = [](std::string_view v) { return "'" + std::string(v) + "', "; };
+  auto number = [](auto v) { return std::to_string(v) + ", "; };
+  return "INSERT INTO jobs VALUES (" + number(j.id) + text(to_string(j.state)) + text(j.spec.user) +
+         text(j.spec.tenant) + text(j.spec.name) + text(j.spec.partition) + number(j.submit_ms) +
+         number(j.start_ms) + number(j.end_ms) + number(j.attempt) + number(j.exit_code) +
+         number(j.array_job_id) + number(j.array_task_id) + "'" + record + "')";
+}
+
+TEST(SqliteStore, VersionOneDatabaseIsMigratedKeepingItsJobs) {
+  ScratchDir dir;
+  std::string path = dir / "state.db";
+  JobRecord done = job(5, JobState::completed);
+  done.end_ms = 3000;
+  {
+    Raw raw(path);
+    raw.exec("PRAGMA journal_mode=WAL");
+    raw.exec(kSchemaVersion1);
+    raw.exec(insert_v1(job(3, JobState::running)));
+    raw.exec(insert_v1(done));
+    raw.exec("UPDATE meta SET value = 9 WHERE key = 'max_job_id'");  // job 9 was purged
+    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"1"});
+  }
+  {
+    auto store = open_sqlite_store(path);
+    EXPECT_EQ(store->load_jobs(), (std::vector<JobRecord>{job(3, JobState::running), done}));
+    EXPECT_EQ(store->max_job_id(), 9u);
+    store->write(WriteBatch{{job(10, JobState::pending)}, {}, {}});
+    EXPECT_EQ(store->purge_jobs_ended_before(4000), 1u);  // job 5, without the index
+  }
+  {
+    Raw raw(path);
+    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"2"});
+    EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE name = 'jobs_by_state'"),
+              std::vector<std::string>{});
+    EXPECT_EQ(raw.column("PRAGMA integrity_check"), std::vector<std::string>{"ok"});
+  }
+  auto store = open_sqlite_store(path);  // reopening a migrated file changes nothing
+  EXPECT_EQ(store->load_jobs(),
+            (std::vector<JobRecord>{job(3, JobState::running), job(10, JobState::pending)}));
+  EXPECT_EQ(store->max_job_id(), 10u);
 }
 
 TEST(SqliteStore, UnreadableRecordIsAStoreErrorNamingTheJob) {
   ScratchDir dir;
   std::string path = dir / "state.db";
-  auto store = open_sqlite_store(path);
-  store->write(WriteBatch{{job(1, JobState::pending), job(7, JobState::pending)}, {}, {}});
+  open_sqlite_store(path)->write(
+      WriteBatch{{job(1, JobState::pending), job(7, JobState::pending)}, {}, {}});
   Raw(path).exec("UPDATE jobs SET record = '{\"id\":7,\"spec\":{\"nodes\":-2}}' WHERE id = 7");
+  auto store = open_sqlite_store(path);
   try {
     store->load_jobs();
     ADD_FAILURE() << "loaded a corrupt record";
@@ -151,7 +331,9 @@ TEST(SqliteStore, UnreadableRecordIsAStoreErrorNamingTheJob) {
     EXPECT_NE(what.find("job 7 is unreadable: spec.nodes: must not be negative"), std::string::npos)
         << what;
   }
+  store.reset();
   Raw(path).exec("UPDATE jobs SET record = '{\"id\":7' WHERE id = 7");
+  store = open_sqlite_store(path);
   EXPECT_THROW(store->load_jobs(), StoreError);
   EXPECT_EQ(store->max_job_id(), 7u);  // the store itself still works
 }
@@ -159,12 +341,12 @@ TEST(SqliteStore, UnreadableRecordIsAStoreErrorNamingTheJob) {
 TEST(SqliteStore, ErrorsDuringAWriteRollBack) {
   ScratchDir dir;
   std::string path = dir / "state.db";
-  auto store = open_sqlite_store(path);
-  store->write(WriteBatch{{job(1, JobState::pending)}, {}, {}});
+  open_sqlite_store(path)->write(WriteBatch{{job(1, JobState::pending)}, {}, {}});
   // A trigger makes the second insert of the batch fail inside SQLite itself.
   Raw(path).exec(
       "CREATE TRIGGER no_twelve BEFORE INSERT ON jobs WHEN NEW.id = 12 "
       "BEGIN SELECT RAISE(ABORT, 'job 12 is cursed'); END");
+  auto store = open_sqlite_store(path);
   try {
     store->write(WriteBatch{{job(11, JobState::pending), job(12, JobState::pending)}, {}, {}});
     ADD_FAILURE() << "the write succeeded";
