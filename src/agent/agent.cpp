@@ -130,15 +130,19 @@ void Agent::stop() {
   exits_cv_.notify_all();
 }
 
+void Agent::block_child_signal() {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  pthread_sigmask(SIG_BLOCK, &chld, nullptr);
+}
+
 void Agent::run() {
   // Orphaned grandchildren of our tasks are reparented to us, so the supervisor reaps them.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   // SIGCHLD stays blocked in every thread; the supervisor waits for it with sigtimedwait, so an
   // idle agent sleeps instead of polling (64 agents on one machine must not burn a core).
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  pthread_sigmask(SIG_BLOCK, &chld, nullptr);
+  block_child_signal();
   std::thread supervisor([this] { supervise_loop(); });
   std::thread exits([this] { exits_loop(); });
   sync_loop();

@@ -40,6 +40,10 @@ class Agent {
  public:
   explicit Agent(AgentOptions options);  // throws InputError for bad options
   ~Agent();
+  // Blocks SIGCHLD in the calling thread. Call it before the process starts any thread: a thread
+  // that leaves SIGCHLD unblocked receives (and, by default, discards) the exits the supervisor
+  // waits for, which then wait for its 50 ms tick.
+  static void block_child_signal();
   void run();  // until stop(); keeps retrying an unreachable controller
   void stop();
   std::string describe() const;  // devices, discovery and cgroup status, for the start-up line

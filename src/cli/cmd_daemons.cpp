@@ -131,6 +131,7 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_flag("!--no-cgroups", options->cgroups, "Do not apply CPU/memory limits");
   cmd->callback([options, &exit_code] {
     block_stop_signals();
+    Agent::block_child_signal();  // before the stopper thread exists
     options->controller_url = default_controller_url(options->controller_url);
     Agent agent(*options);
     std::fprintf(stderr, "zs agent: %s, controller %s\n", agent.describe().c_str(),

@@ -16,6 +16,20 @@ if ! start_controller; then fail "controller did not start"; finish; fi
 for n in a b c; do start_agent "$n"; done
 if ! wait_until 30 nodes_up 3; then fail "3 agents did not come up: $("$ZS" nodes 2>&1)"; finish; fi
 ok "controller on $URL and 3 agents up"
+# SIGCHLD is blocked in every thread of an agent but the supervisor, which unblocks it only
+# while it waits in sigtimedwait (SigBlk shows it then). A second thread without it would
+# receive and drop the exits the supervisor waits for, delaying each to its 50 ms tick.
+chld_open_threads() {
+  local t blk n=0
+  for t in /proc/"${AGENT_PID[a]}"/task/*; do
+    blk=$(awk '/^SigBlk:/ {print $2}' "$t/status")
+    (( (16#$blk >> 16) & 1 )) || n=$((n + 1))
+  done
+  echo "$n"
+}
+n=$(chld_open_threads)
+[ "$n" -le 1 ] && ok "agent a: SIGCHLD blocked in every thread but the supervisor's wait" \
+  || fail "agent a: $n threads leave SIGCHLD unblocked"
 
 # --- (a) one job: completes with exit 0, default output file, zs logs --------------------------
 section "(a) one job"
