@@ -81,6 +81,7 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(rand
   if (ec)
     throw InputError("--work-dir", "cannot create " + options_.work_dir + ": " + ec.message());
   options_.work_dir = std::filesystem::absolute(options_.work_dir).string();
+  scripts_.emplace(options_.work_dir + "/scripts");
 
   std::string kind = options_.discovery;
   if (kind.empty()) kind = options_.accelerators.empty() ? "auto" : "fake";
@@ -244,20 +245,14 @@ void Agent::start_attempt(const NodeLaunch& launch) {
 
   std::vector<std::string> argv = launch.argv;
   if (!launch.script.empty()) {
-    const std::string dir =
-        options_.work_dir + "/jobs/" + std::to_string(key.job) + "." + std::to_string(key.attempt);
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    const std::string script = dir + "/script";
-    std::ofstream out(script, std::ios::binary | std::ios::trunc);
-    out << launch.script;
-    out.close();
-    if (ec || !out || ::chmod(script.c_str(), 0700) != 0) {
-      a.end_reason = "launch failed: cannot write the job script to " + script;
+    std::string error;
+    a.script = scripts_->acquire(launch.script, error);
+    if (a.script.empty()) {
+      a.end_reason = "launch failed: " + error;
       finish_if_done(key, a, now);
       return;
     }
-    argv.insert(argv.begin(), script);
+    argv.insert(argv.begin(), a.script);
   }
 
   // One cgroup for this node's tasks of the attempt, when the job asked for CPUs or memory.
@@ -330,6 +325,7 @@ void Agent::finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now) 
   e.end_ms = now;
   remember_done(e);
   unacked_[key] = e;
+  if (!a.script.empty()) scripts_->release(a.script);
   if (a.cgroup && cgroups_) {
     std::string left = cgroups_->remove(*a.cgroup, 5, std::chrono::milliseconds(10));
     if (!left.empty())

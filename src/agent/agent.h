@@ -17,6 +17,7 @@
 
 #include "agent/cgroup_limits.h"
 #include "agent/devices.h"
+#include "agent/script_cache.h"
 #include "api/agent_protocol.h"
 
 namespace zs {
@@ -63,6 +64,7 @@ class Agent {
     std::string end_reason;         // "", "timeout", "killed", "launch failed: ..."
     int first_failure = 0;
     std::optional<TaskCgroup> cgroup;  // removed after the tasks end
+    std::string script;                // from scripts_, released after the tasks end
   };
 
   void sync_loop();
@@ -78,6 +80,7 @@ class Agent {
   AgentOptions options_;
   std::unique_ptr<DeviceDiscovery> discovery_;
   std::optional<CgroupLimits> cgroups_;  // set when limits can be applied here
+  std::optional<ScriptCache> scripts_;   // <work_dir>/scripts
   std::string cgroup_status_;
   std::string boot_id_;
   bool fake_ = false;  // declared devices (discovery kind "fake")
