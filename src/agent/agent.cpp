@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -81,6 +82,12 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(rand
   if (ec)
     throw InputError("--work-dir", "cannot create " + options_.work_dir + ": " + ec.message());
   options_.work_dir = std::filesystem::absolute(options_.work_dir).string();
+  for (const auto& [flag, value] :
+       {std::pair{"--leaf", &options_.leaf}, {"--spine", &options_.spine}})
+    for (char c : *value)
+      if (value->size() > 64 ||
+          (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.'))
+        throw InputError(flag, "a switch name has at most 64 letters, digits, '-', '_' or '.'");
   scripts_.emplace(options_.work_dir + "/scripts");
 
   std::string kind = options_.discovery;
@@ -157,6 +164,8 @@ AgentReport Agent::report() {
   AgentReport r;
   r.boot_id = boot_id_;
   r.address = options_.address;
+  r.leaf = options_.leaf;
+  r.spine = options_.spine;
   r.accel_type = inventory_.accel_type;
   r.accel_count = static_cast<int>(inventory_.devices.size());
   for (const auto& d : inventory_.devices) {

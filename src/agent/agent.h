@@ -35,6 +35,7 @@ struct AgentOptions {
   double cpus = 0;                    // 0 = 16 per fake accelerator, else this machine's cores
   std::int64_t mem_mib = 0;  // 0 = 128 GiB per fake accelerator, else this machine's memory
   bool cgroups = true;       // apply CPU/memory limits where cgroups allow
+  std::string leaf, spine;   // topology: the switches above this node ("" = the default)
 };
 
 class Agent {

@@ -63,6 +63,8 @@ struct NodeExit {
 struct AgentReport {
   std::string boot_id;  // new on every agent start: a changed id means its old tasks are gone
   std::string address;  // where its tasks can be reached (MASTER_ADDR for rank 0)
+  std::string leaf;     // topology: its leaf switch and the spine above ("" = default)
+  std::string spine;
   std::string accel_type;
   int accel_count = 0;
   std::uint64_t unhealthy = 0;

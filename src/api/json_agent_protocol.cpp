@@ -1,5 +1,6 @@
 // JSON form of the agent protocol. Agents are trusted less than they seem (a stale or broken
 // agent must not crash the controller), so decoding checks types and ranges like the user API.
+#include <cctype>
 #include <string>
 #include <type_traits>
 
@@ -54,6 +55,16 @@ std::string text(const json& j, const std::string& where) {
   const std::size_t limit = where == "script" ? kMaxJsonScriptBytes : json_fields::kText;
   if (std::string problem = json_fields::text_problem(s, limit); !problem.empty())
     throw InputError(where, problem);
+  return s;
+}
+
+// A switch name: what node names allow ("" = the default switch), at most 64 characters.
+std::string switch_name(const json& j, const std::string& where) {
+  std::string s = text(j, where);
+  if (s.size() > 64) throw InputError(where, "a switch name has at most 64 characters");
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      throw InputError(where, "switch names use letters, digits, '-', '_' and '.' only");
   return s;
 }
 
@@ -177,6 +188,8 @@ json to_json(const AgentReport& r) {
   }
   return json{{"boot_id", r.boot_id},
               {"address", r.address},
+              {"leaf", r.leaf},
+              {"spine", r.spine},
               {"accel_type", r.accel_type},
               {"accel_count", r.accel_count},
               {"unhealthy", r.unhealthy},
@@ -198,6 +211,10 @@ AgentReport agent_report_from_json(const json& j) {
       r.boot_id = text(v, w);
     else if (name == "address")
       r.address = text(v, w);
+    else if (name == "leaf")
+      r.leaf = switch_name(v, w);
+    else if (name == "spine")
+      r.spine = switch_name(v, w);
     else if (name == "accel_type")
       r.accel_type = text(v, w);
     else if (name == "accel_count")

@@ -129,6 +129,9 @@ void register_agent(CLI::App& app, int& exit_code) {
                   "Memory to offer in MiB (default: 128 GiB per fake device, else all)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
   cmd->add_flag("!--no-cgroups", options->cgroups, "Do not apply CPU/memory limits");
+  cmd->add_option("--leaf", options->leaf,
+                  "Leaf switch this node hangs off: multi-node gangs are packed under one");
+  cmd->add_option("--spine", options->spine, "Spine switch above that leaf");
   cmd->callback([options, &exit_code] {
     block_stop_signals();
     Agent::block_child_signal();  // before the stopper thread exists

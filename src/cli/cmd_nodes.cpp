@@ -25,7 +25,7 @@ void register_nodes(CLI::App& app, int& exit_code) {
       exit_code = 0;
       return;
     }
-    Table t({"NODE", "STATE", "ACCEL", "ALLOC", "CPUS", "MEM_GIB", "JOBS", "REASON"});
+    Table t({"NODE", "STATE", "ACCEL", "ALLOC", "CPUS", "MEM_GIB", "JOBS", "SWITCH", "REASON"});
     for (const auto& n : answer.at("nodes")) {
       const int count = n.value("accel_count", 0);
       const std::string type = n.value("accel_type", "");
@@ -35,10 +35,15 @@ void register_nodes(CLI::App& app, int& exit_code) {
       char cpus[32], mem[32];
       std::snprintf(cpus, sizeof cpus, "%g/%g", n.value("cpus_used", 0.0), n.value("cpus", 0.0));
       std::snprintf(mem, sizeof mem, "%.0f", n.value("mem_mib", 0.0) / 1024.0);
+      // spine/leaf as the agent reported them; "-" for the default switches
+      const std::string leaf = n.value("leaf", ""), spine = n.value("spine", "");
+      const std::string where = spine.empty() && leaf.empty() ? "-"
+                                                              : (spine.empty() ? "" : spine + "/") +
+                                                                    (leaf.empty() ? "-" : leaf);
       t.add({n.value("name", ""), n.value("state", ""),
              count ? std::to_string(count) + "x" + type : "-",
              std::to_string(n.value("allocated", 0)) + "/" + std::to_string(count), cpus, mem,
-             std::to_string(n.value("jobs", 0)), reason});
+             std::to_string(n.value("jobs", 0)), where, reason});
     }
     t.print();
     exit_code = 0;

@@ -51,6 +51,7 @@ struct Flags {
   int port = 7070;
   std::string work_dir;
   TimeMs heartbeat_ms = 1000;
+  int nodes_per_leaf = 0;  // 0: every agent under the default leaf switch
   bool demo = false;
   bool keep = false;
 };
@@ -72,6 +73,9 @@ void register_up(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 65535));
   cmd->add_option("--work-dir", f->work_dir, "State, logs and job files (default: a new temp dir)");
   cmd->add_option("--heartbeat-ms", f->heartbeat_ms, "Agent heartbeat")->capture_default_str();
+  cmd->add_option("--nodes-per-leaf", f->nodes_per_leaf,
+                  "Put the agents under leaf switches leaf1, leaf2, ... of this many nodes")
+      ->check(CLI::Range(1, 256));
   cmd->add_flag("--demo", f->demo, "Submit the demo workload, print the result, stop");
   cmd->add_flag("--keep", f->keep, "With --demo: keep the cluster running afterwards");
   cmd->callback([f, &exit_code] {
@@ -123,9 +127,12 @@ void register_up(CLI::App& app, int& exit_code) {
     for (int i = 0; i < f->nodes; ++i) {
       const std::string name = "node" + std::to_string(i + 1);
       const std::string& accel = f->accelerators[i % f->accelerators.size()];
-      children.push_back(spawn_self({"agent", "--controller", url, "--name", name, "--accelerators",
-                                     accel, "--work-dir", f->work_dir + "/" + name},
-                                    f->work_dir + "/" + name + ".log"));
+      std::vector<std::string> args{"agent",  "--controller", url,
+                                    "--name", name,           "--accelerators",
+                                    accel,    "--work-dir",   f->work_dir + "/" + name};
+      if (f->nodes_per_leaf > 0)
+        args.insert(args.end(), {"--leaf", "leaf" + std::to_string(i / f->nodes_per_leaf + 1)});
+      children.push_back(spawn_self(args, f->work_dir + "/" + name + ".log"));
     }
     int ready = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

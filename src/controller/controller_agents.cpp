@@ -40,12 +40,15 @@ AgentOrders Controller::agent_sync(const std::string& name, const AgentReport& r
     rec.boot_id = report.boot_id;
   }
   if (rec.accel_type != type_name || rec.accel_count != report.accel_count ||
-      rec.cpus != report.cpus || rec.mem_mib != report.mem_mib || rec.address != report.address) {
+      rec.cpus != report.cpus || rec.mem_mib != report.mem_mib || rec.address != report.address ||
+      rec.leaf != report.leaf || rec.spine != report.spine) {
     rec.accel_type = type_name;
     rec.accel_count = report.accel_count;
     rec.cpus = report.cpus;
     rec.mem_mib = report.mem_mib;
     rec.address = report.address;
+    rec.leaf = report.leaf;
+    rec.spine = report.spine;
     cluster_dirty_ = true;
   }
   rec.unhealthy = report.unhealthy;

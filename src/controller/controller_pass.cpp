@@ -36,28 +36,46 @@ void Controller::scheduler_loop() {
 
 // The scheduler's nodes are those with accelerators, in name order under one leaf switch (the
 // agents do not report topology yet).
+// The topology agents report (--leaf/--spine) becomes the core's: nodes of one leaf contiguous,
+// leaves of one spine contiguous (core/cluster.h), so gangs are packed under one leaf switch.
+// Agents that name none share the default leaf and spine.
 void Controller::rebuild_cluster() {
   cluster_ = Cluster{};
   cluster_node_names_.clear();
-  Leaf leaf{"leaf0", 0, 0, 0};
-  for (const auto& [name, node] : nodes_) {
-    if (node.rec.accel_count <= 0) continue;
-    auto type = catalog_.find(node.rec.accel_type);
-    if (!type) continue;
-    Node n;
-    n.name = name;
-    n.type = *type;
-    n.accel_count = static_cast<std::uint8_t>(node.rec.accel_count);
-    n.island_size = n.accel_count;
-    n.cpu_cores = static_cast<std::uint32_t>(node.rec.cpus);
-    n.memory_gib = static_cast<double>(node.rec.mem_mib) / 1024.0;
-    n.leaf = 0;
-    cluster_.nodes.push_back(std::move(n));
-    cluster_node_names_.push_back(name);
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> tree;  // spine, leaf
+  for (const auto& [name, node] : nodes_)
+    if (node.rec.accel_count > 0 && catalog_.find(node.rec.accel_type))
+      tree[node.rec.spine][node.rec.leaf].push_back(name);
+  for (const auto& [spine_name, leaves] : tree) {
+    Spine spine{spine_name.empty() ? "default" : spine_name,
+                static_cast<std::uint32_t>(cluster_.leaves.size()), 0};
+    for (const auto& [leaf_name, names] : leaves) {
+      Leaf leaf{leaf_name.empty() ? "default" : leaf_name,
+                static_cast<std::uint32_t>(cluster_.spines.size()),
+                static_cast<NodeId>(cluster_.nodes.size()), 0};
+      for (const std::string& name : names) {
+        const NodeRecord& rec = nodes_.at(name).rec;
+        Node n;
+        n.name = name;
+        n.type = *catalog_.find(rec.accel_type);
+        n.accel_count = static_cast<std::uint8_t>(rec.accel_count);
+        n.island_size = n.accel_count;
+        n.cpu_cores = static_cast<std::uint32_t>(rec.cpus);
+        n.memory_gib = static_cast<double>(rec.mem_mib) / 1024.0;
+        n.leaf = static_cast<std::uint32_t>(cluster_.leaves.size());
+        cluster_.nodes.push_back(std::move(n));
+        cluster_node_names_.push_back(name);
+      }
+      leaf.end_node = static_cast<NodeId>(cluster_.nodes.size());
+      cluster_.leaves.push_back(std::move(leaf));
+    }
+    spine.end_leaf = static_cast<std::uint32_t>(cluster_.leaves.size());
+    cluster_.spines.push_back(std::move(spine));
   }
-  leaf.end_node = static_cast<NodeId>(cluster_.nodes.size());
-  cluster_.leaves.push_back(leaf);
-  cluster_.spines.push_back(Spine{"spine0", 0, 1});
+  if (cluster_.leaves.empty()) {  // no accelerator nodes yet: one empty leaf
+    cluster_.leaves.push_back(Leaf{"default", 0, 0, 0});
+    cluster_.spines.push_back(Spine{"default", 0, 1});
+  }
   cluster_.finalize(catalog_.size());
   cluster_dirty_ = false;
 }

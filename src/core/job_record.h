@@ -60,6 +60,8 @@ std::optional<NodeStatus> node_state_from_string(std::string_view s);
 struct NodeRecord {
   std::string name;
   std::string address;     // host the agent is reachable at (for MASTER_ADDR)
+  std::string leaf;        // the leaf switch it hangs off ("" = the default one)
+  std::string spine;       // the spine above that leaf ("" = the default one)
   std::string accel_type;  // catalog name of its devices; "" = no accelerators
   int accel_count = 0;
   std::uint64_t unhealthy = 0;  // bit d: device d reported unhealthy

@@ -372,6 +372,9 @@ EOF
   expect 2 "no job 999999" "$ZS" job 999999
   expect 2 "expected a job id" "$ZS" job abc
   expect 2 "unknown accelerator type 'NoSuchGPU'" "$ZS" submit --accel NoSuchGPU:1 -- true
+  expect 2 "--leaf" "$ZS" agent --name x --work-dir "$W/bad-leaf" --accelerators 8x$T --leaf 'a b'
+  # A second controller on the running one's state directory is refused, not run beside it.
+  expect 1 "in use by another process" "$ZS" controller --listen 127.0.0.1:0 --state-dir "$W/state"
   [ "$(api_value "$J" 'len(d["jobs"])')" = 0 ] && ok "(d) no job was created by the bad submits" ||
     fail "(d) bad submits created jobs: $(api_value "$J" '[j["id"] for j in d["jobs"]]')"
 

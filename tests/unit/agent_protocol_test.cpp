@@ -21,6 +21,8 @@ TEST(AgentProtocol, ReportRoundTrips) {
   AgentReport r;
   r.boot_id = "b1";
   r.address = "10.0.0.7";
+  r.leaf = "leaf-3";
+  r.spine = "pod.1";
   r.accel_type = "MLU590";
   r.accel_count = 8;
   r.unhealthy = 0b101;
@@ -32,6 +34,8 @@ TEST(AgentProtocol, ReportRoundTrips) {
   r.wait_ms = 500;
   AgentReport back = agent_report_from_json(to_json(r));
   EXPECT_EQ(back.boot_id, "b1");
+  EXPECT_EQ(back.leaf, "leaf-3");
+  EXPECT_EQ(back.spine, "pod.1");
   EXPECT_EQ(back.unhealthy, 0b101u);
   EXPECT_EQ(back.running, r.running);
   ASSERT_EQ(back.exits.size(), 1u);
@@ -70,6 +74,9 @@ TEST(AgentProtocol, BadReportsNameTheField) {
   EXPECT_EQ(field_of_error(json{{"exits", 5}}), "exits");
   EXPECT_EQ(field_of_error(json{{"cpus", -1.0}}), "cpus");
   EXPECT_EQ(field_of_error(json{{"surprise", 1}}), "surprise");
+  EXPECT_EQ(field_of_error(json{{"leaf", "a b"}}), "leaf");
+  EXPECT_EQ(field_of_error(json{{"spine", std::string(65, 's')}}), "spine");
+  EXPECT_EQ(field_of_error(json{{"leaf", 3}}), "leaf");
   EXPECT_EQ(field_of_error(json{{"device_problems", json::array({1})}}), "device_problems[0]");
 }
 

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "api/api_error.h"
@@ -109,6 +111,30 @@ TEST_F(ControllerTest, SingleJobRunsAndCompletes) {
   finish(a, l.key, 0);
   EXPECT_EQ(state_of(id), JobState::completed);
   EXPECT_EQ(controller->get_job(id).exit_code, 0);
+}
+
+// Agents report their leaf switch; a gang goes under one leaf when one can hold it, although
+// the lowest-named nodes are under two. The topology survives a restart.
+TEST_F(ControllerTest, GangsArePackedUnderTheLeafSwitchAgentsReport) {
+  open();
+  std::vector<FakeAgent> agents{{"n1", 8}, {"n2", 8}, {"n3", 8}};
+  agents[0].report.leaf = "A";
+  agents[1].report.leaf = "B";
+  agents[2].report.leaf = "A";
+  agents[2].report.spine = "";
+  for (auto& a : agents) controller->agent_sync(a.name, a.report);
+  JobId id = controller->submit({gpu_job(16, 2)}).front();
+  auto on_n1 = launches_for(agents[0]);
+  auto on_n3 = launches_for(agents[2]);
+  ASSERT_EQ(on_n1.size(), 1u);
+  ASSERT_EQ(on_n3.size(), 1u);
+  std::set<std::string> nodes;
+  for (const auto& a : controller->get_job(id).assignment) nodes.insert(a.node);
+  EXPECT_EQ(nodes, (std::set<std::string>{"n1", "n3"}));
+  reopen();
+  std::map<std::string, std::string> leaf_of;
+  for (const auto& v : controller->nodes()) leaf_of[v.record.name] = v.record.leaf;
+  EXPECT_EQ(leaf_of, (std::map<std::string, std::string>{{"n1", "A"}, {"n2", "B"}, {"n3", "A"}}));
 }
 
 TEST_F(ControllerTest, GangGetsOneLaunchPerNodeWithRanks) {
