@@ -111,6 +111,10 @@ std::string metrics_text(const ClusterStats& s) {
       "# HELP zs_store_transactions_total Durable store transactions (group commits).\n# TYPE "
       "zs_store_transactions_total counter\nzs_store_transactions_total {}\n",
       s.transactions);
+  out += fmt::format(
+      "# HELP zs_jobs_purged_total Finished jobs forgotten after --keep-finished-s.\n# TYPE "
+      "zs_jobs_purged_total counter\nzs_jobs_purged_total {}\n",
+      s.purged);
   return out;
 }
 

@@ -41,6 +41,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     TimeMs heartbeat_ms = 1000, node_lost_ms = 0, kill_grace_ms = 10'000;
     int threads = 256;
     double max_request_mib = 48;
+    double keep_finished_s = 86'400;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("controller", "Run the controller: state, API and scheduler");
@@ -66,6 +67,10 @@ void register_controller(CLI::App& app, int& exit_code) {
   cmd->add_option("--max-request-mib", flags->max_request_mib, "Largest accepted request body")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 4096.0));
+  cmd->add_option("--keep-finished-s", flags->keep_finished_s,
+                  "Forget finished jobs this long after they end (0 = never), like MinJobAge")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0 * 365 * 86'400));
   cmd->callback([flags, &exit_code] {
     block_stop_signals();
     auto [host, port] = host_port(flags->listen);
@@ -78,6 +83,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     options.heartbeat_ms = flags->heartbeat_ms;
     options.node_lost_ms = flags->node_lost_ms;
     options.kill_grace_ms = flags->kill_grace_ms;
+    options.keep_finished_ms = static_cast<TimeMs>(flags->keep_finished_s * 1000);
     auto store = open_sqlite_store(flags->state_dir + "/state.db");
     const std::string described = store->describe();
     Controller controller(options, std::move(store));

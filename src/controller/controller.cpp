@@ -328,7 +328,8 @@ LogLocation Controller::log_location(JobId id, bool stderr_stream) const {
 JobId Controller::array_task(JobId array_job, int task) const {
   std::lock_guard lk(mu_);
   // An array's tasks have consecutive ids from the array id, in index order.
-  for (auto it = jobs_.find(array_job); it != jobs_.end(); ++it) {
+  // (lower_bound: the first tasks may have been purged already)
+  for (auto it = jobs_.lower_bound(array_job); it != jobs_.end(); ++it) {
     const JobRecord& r = it->second->rec;
     if (r.array_job_id != array_job) break;
     if (r.array_task_id == task) return r.id;
@@ -416,6 +417,7 @@ ClusterStats Controller::stats() const {
   s.finished = jobs_.size() - s.pending - s.running;
   s.passes = passes_;
   s.started = started_;
+  s.purged = purged_;
   s.transactions = writer_->transactions();
   for (const auto& [name, node] : nodes_) {
     if (node.rec.state == NodeStatus::up) ++s.nodes_up;

@@ -38,6 +38,9 @@ struct ControllerOptions {
   int master_port_base = 29500;
   int master_port_count = 2000;
   std::size_t max_jobs_per_submit = 1'000'000;
+  // Finished jobs are forgotten (in memory and in the store) this long after they end, as
+  // Slurm's MinJobAge does, so a long-running controller does not grow without bound. 0 = never.
+  TimeMs keep_finished_ms = 24 * 3600 * 1000;
 };
 
 class Controller : public ClusterApi {
@@ -124,6 +127,7 @@ class Controller : public ClusterApi {
   LiveNode& node_named(const std::string& name);
   void rebuild_cluster();
   void cancel_one(LiveJob& job, TimeMs now);
+  void purge_finished(std::unique_lock<std::mutex>& lock, TimeMs now);
   bool anything_free() const;  // false: no job could start now (a pass can be skipped)
   TimeMs node_lost_ms() const;
   NodeView view_of(const LiveNode& node) const;
@@ -158,7 +162,8 @@ class Controller : public ClusterApi {
   std::set<AttemptKey> to_dispatch_;  // started attempts whose launches wait for durability
   std::map<std::string, std::vector<KillOrder>> kills_to_dispatch_;
 
-  std::uint64_t passes_ = 0, started_ = 0;
+  std::uint64_t passes_ = 0, started_ = 0, purged_ = 0;
+  TimeMs next_purge_ms_ = 0;
   std::thread scheduler_;
 };
 

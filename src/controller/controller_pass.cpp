@@ -1,9 +1,12 @@
 // Controller: scheduling passes and the life of an attempt (start, launch, end).
 #include <algorithm>
 #include <bit>
+#include <cstdio>
+#include <set>
 
 #include "controller/clock.h"
 #include "controller/controller.h"
+#include "controller/durable_writer.h"
 #include "controller/launch_plan.h"
 #include "controller/spec_validation.h"
 #include "sched/cpu_placement.h"
@@ -21,6 +24,7 @@ void Controller::scheduler_loop() {
       run_pass(now);
     }
     flush(lk);
+    if (options_.keep_finished_ms > 0 && now >= next_purge_ms_) purge_finished(lk, now);
     if (stopping_) break;
     // Let events that arrive together (a burst of submits or exits) share one pass.
     if (options_.min_pass_interval_ms > 0) {
@@ -34,8 +38,6 @@ void Controller::scheduler_loop() {
   }
 }
 
-// The scheduler's nodes are those with accelerators, in name order under one leaf switch (the
-// agents do not report topology yet).
 // The topology agents report (--leaf/--spine) becomes the core's: nodes of one leaf contiguous,
 // leaves of one spine contiguous (core/cluster.h), so gangs are packed under one leaf switch.
 // Agents that name none share the default leaf and spine.
@@ -78,6 +80,43 @@ void Controller::rebuild_cluster() {
   }
   cluster_.finalize(catalog_.size());
   cluster_dirty_ = false;
+}
+
+// Forgets jobs that ended more than keep_finished_ms ago. A job stays while a node still holds
+// one of its attempts (a kill not yet confirmed). The store forgets the same jobs, except that
+// its cut-off stops below any job still kept in memory, so memory and store never disagree
+// about a job the controller may still act on.
+void Controller::purge_finished(std::unique_lock<std::mutex>& lk, TimeMs now) {
+  const TimeMs keep = options_.keep_finished_ms;
+  next_purge_ms_ = now + std::clamp<TimeMs>(keep / 10, 10, 60'000);
+  const TimeMs cutoff = now - keep;
+  std::set<JobId> held;
+  for (const auto& [name, node] : nodes_)
+    for (const auto& [key, hold] : node.holds) held.insert(key.job);
+  TimeMs store_cutoff = cutoff;
+  std::uint64_t forgotten = 0;
+  for (auto it = jobs_.begin(); it != jobs_.end();) {
+    const JobRecord& r = it->second->rec;
+    if (!is_terminal(r.state) || r.end_ms >= cutoff) {
+      ++it;
+    } else if (held.count(r.id)) {
+      store_cutoff = std::min(store_cutoff, r.end_ms);
+      ++it;
+    } else {
+      it = jobs_.erase(it);
+      ++forgotten;
+    }
+  }
+  if (forgotten == 0) return;
+  purged_ += forgotten;
+  lk.unlock();  // a large delete must not stop submits and passes
+  try {
+    writer_->run_alone([&](Store& store) { store.purge_jobs_ended_before(store_cutoff); });
+  } catch (const std::exception& e) {
+    // Memory is already smaller; the store is purged again at the next round.
+    std::fprintf(stderr, "zs controller: purging finished jobs from the store: %s\n", e.what());
+  }
+  lk.lock();
 }
 
 bool Controller::dependencies_state(const LiveJob& job, std::string& reason) {

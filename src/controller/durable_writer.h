@@ -33,6 +33,25 @@ class DurableWriter {
   // Blocks until the ticket's batch is durable. Throws StoreError when its transaction failed.
   void wait(const Ticket& ticket);
   void write(WriteBatch batch) { wait(enqueue(std::move(batch))); }
+  // Runs `f(store)` with no commit in progress (e.g. a purge): waits for the current leader,
+  // then holds the store; batches queued meanwhile are written right after.
+  template <class F>
+  void run_alone(F&& f) {
+    std::unique_lock lk(mu_);
+    done_cv_.wait(lk, [this] { return !busy_; });
+    busy_ = true;
+    lk.unlock();
+    std::exception_ptr error;
+    try {
+      f(store_);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lk.lock();
+    busy_ = false;
+    done_cv_.notify_all();
+    if (error) std::rethrow_exception(error);
+  }
 
   std::uint64_t transactions() const;  // committed so far, for /metrics and benchmarks
 

@@ -137,6 +137,58 @@ TEST_F(ControllerTest, GangsArePackedUnderTheLeafSwitchAgentsReport) {
   EXPECT_EQ(leaf_of, (std::map<std::string, std::string>{{"n1", "A"}, {"n2", "B"}, {"n3", "A"}}));
 }
 
+// Finished jobs are forgotten keep_finished_ms after they end, in memory and in the store; a
+// cancelled job whose kill its node has not confirmed is kept until it has. Ids never repeat.
+TEST_F(ControllerTest, FinishedJobsAreForgottenAfterKeepFinished) {
+  ControllerOptions o;
+  o.keep_finished_ms = 100;
+  open(o);
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  const JobId done = controller->submit({gpu_job(1)}).front();
+  const JobId cancelled = controller->submit({gpu_job(1)}).front();
+  const JobId running = controller->submit({gpu_job(1)}).front();
+  JobSpec later = gpu_job(1);
+  later.after_ok = {running};
+  const JobId pending = controller->submit({later}).front();
+  auto launches = launches_for(a, 3);
+  ASSERT_EQ(launches.size(), 3u);
+  auto key_of = [&](JobId id) {
+    for (const auto& l : launches)
+      if (l.key.job == id) return l.key;
+    return AttemptKey{};
+  };
+  finish(a, key_of(done), 0);
+  controller->cancel(cancelled, true);
+  ASSERT_EQ(kills_for(a).size(), 1u);  // not confirmed yet: the node still holds its devices
+  auto gone = [&](JobId id) {
+    try {
+      controller->get_job(id);
+      return false;
+    } catch (const ApiError& e) {
+      return e.status() == 404;
+    }
+  };
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!gone(done) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(gone(done));
+  std::this_thread::sleep_for(250ms);  // well past keep_finished_ms
+  EXPECT_FALSE(gone(cancelled));
+  EXPECT_EQ(state_of(running), JobState::running);
+  EXPECT_EQ(state_of(pending), JobState::pending);
+  finish(a, key_of(cancelled), 143);  // the kill is confirmed
+  while (!gone(cancelled) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(gone(cancelled));
+  EXPECT_EQ(controller->stats().purged, 2u);
+  reopen();
+  EXPECT_TRUE(gone(done));
+  EXPECT_TRUE(gone(cancelled));
+  EXPECT_EQ(state_of(running), JobState::running);
+  EXPECT_GT(controller->submit({gpu_job(1)}).front(), pending);
+}
+
 TEST_F(ControllerTest, GangGetsOneLaunchPerNodeWithRanks) {
   open();
   std::vector<FakeAgent> agents{{"a", 8}, {"b", 8}, {"c", 8}};
