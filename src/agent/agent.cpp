@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,7 +16,10 @@
 
 #include "agent/launcher.h"
 #include "api/api_error.h"
+#include "api/file_slice.h"
 #include "api/http_client.h"
+#include "api/http_listener.h"
+#include "api/http_router.h"
 #include "core/input_error.h"
 #include "core/output_pattern.h"
 
@@ -89,6 +93,7 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(rand
           (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.'))
         throw InputError(flag, "a switch name has at most 64 letters, digits, '-', '_' or '.'");
   scripts_.emplace(options_.work_dir + "/scripts");
+  start_log_server();
 
   std::string kind = options_.discovery;
   if (kind.empty()) kind = options_.accelerators.empty() ? "auto" : "fake";
@@ -153,10 +158,94 @@ void Agent::run() {
   block_child_signal();
   std::thread supervisor([this] { supervise_loop(); });
   std::thread exits([this] { exits_loop(); });
+  std::thread logs([this] { logs_server_->serve(); });
   sync_loop();
   exits_cv_.notify_all();
+  logs_server_->stop();
   supervisor.join();
   exits.join();
+  logs.join();
+}
+
+void Agent::start_log_server() {
+  http::ListenerOptions lo;
+  lo.host = options_.address.empty() ? "127.0.0.1" : options_.address;
+  lo.port = 0;
+  lo.max_threads = 16;
+  if (!options_.logs_listen.empty()) {
+    const auto colon = options_.logs_listen.rfind(':');
+    const std::string port =
+        colon == std::string::npos ? "" : options_.logs_listen.substr(colon + 1);
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535)
+      throw InputError("--logs-listen", "expected HOST:PORT, got '" + options_.logs_listen + "'");
+    lo.host = options_.logs_listen.substr(0, colon);
+    lo.port = std::stoi(port);
+  }
+  auto on_error = [](int status, const std::string& message, http::Response& res) {
+    res.status = status;
+    res.set_content(nlohmann::json{{"error",
+                                    {{"code", status == 404 ? "not_found" : "bad_request"},
+                                     {"message", message}}}}
+                        .dump(),
+                    "application/json");
+  };
+  http::Router router;
+  router.add("GET", "/api/v1/attempts/*/log",
+             [this](http::Request& q, http::Response& r) { serve_log(q, r); });
+  logs_server_ = std::make_unique<http::Listener>(
+      lo,
+      [router, on_error](http::Request& q, http::Response& r) { router.dispatch(q, r, on_error); },
+      on_error);
+  int port = 0;
+  try {
+    port = logs_server_->bind();
+  } catch (const std::runtime_error& e) {
+    throw InputError("--logs-listen", e.what());
+  }
+  // Advertise where the controller can reach it: a wildcard listen address means --address.
+  std::string host = lo.host == "0.0.0.0" || lo.host == "::" ? options_.address : lo.host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  logs_url_ = "http://" + host + ":" + std::to_string(port);
+}
+
+void Agent::serve_log(http::Request& req, http::Response& res) {
+  auto fail = [&res](int status, const std::string& code, const std::string& message) {
+    res.status = status;
+    res.set_content(nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump(),
+                    "application/json");
+  };
+  const std::string& id = req.matches[1];
+  AttemptKey key;
+  const auto dot = id.find('.');
+  const char* end = id.data() + id.size();
+  auto [p1, e1] = std::from_chars(id.data(), id.data() + std::min(dot, id.size()), key.job);
+  bool ok = dot != std::string::npos && e1 == std::errc() && p1 == id.data() + dot;
+  if (ok) {
+    auto [p2, e2] = std::from_chars(id.data() + dot + 1, end, key.attempt);
+    ok = e2 == std::errc() && p2 == end;
+  }
+  std::uint64_t offset = 0;
+  if (const std::string* o = req.param("offset")) {
+    auto [p3, e3] = std::from_chars(o->data(), o->data() + o->size(), offset);
+    if (e3 != std::errc() || p3 != o->data() + o->size())
+      return fail(400, "invalid", "offset: expected a non-negative integer");
+  }
+  const std::string stream = req.has_param("stream") ? req.param_value("stream") : "stdout";
+  if (!ok) return fail(400, "invalid", "expected JOB.ATTEMPT, got '" + id + "'");
+  if (stream != "stdout" && stream != "stderr")
+    return fail(400, "invalid", "stream: expected stdout or stderr");
+  std::string path;
+  {
+    std::lock_guard lk(mu_);
+    auto it = logs_.find(key);
+    if (it == logs_.end()) return fail(404, "not_found", "no attempt " + id + " ran here");
+    path = stream == "stderr" ? it->second.err : it->second.out;
+  }
+  std::string data;
+  read_file_slice(path, offset, kMaxLogSlice, data);
+  res.set_header("X-ZS-Next-Offset", std::to_string(offset + data.size()));
+  res.set_content(std::move(data), "text/plain; charset=utf-8");
 }
 
 AgentReport Agent::report() {
@@ -166,6 +255,7 @@ AgentReport Agent::report() {
   r.address = options_.address;
   r.leaf = options_.leaf;
   r.spine = options_.spine;
+  r.logs_url = logs_url_;
   r.accel_type = inventory_.accel_type;
   r.accel_count = static_cast<int>(inventory_.devices.size());
   for (const auto& d : inventory_.devices) {
@@ -296,6 +386,15 @@ void Agent::start_attempt(const NodeLaunch& launch) {
     };
     spec.stdout_path = resolve(launch.stdout_path);
     spec.stderr_path = resolve(launch.stderr_path);
+    if (&t == &launch.tasks.front() && logs_.emplace(key, LogFiles{}).second) {
+      logs_[key] = {spec.stdout_path,
+                    spec.stderr_path.empty() ? spec.stdout_path : spec.stderr_path};
+      logs_order_.push_back(key);
+      while (logs_order_.size() > kRememberedAttempts) {
+        logs_.erase(logs_order_.front());
+        logs_order_.pop_front();
+      }
+    }
     if (a.cgroup) spec.cgroup_procs = a.cgroup->procs_files;
     LaunchResult r = zs::launch(spec);
     Task task;

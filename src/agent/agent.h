@@ -21,6 +21,11 @@
 #include "api/agent_protocol.h"
 
 namespace zs {
+namespace http {
+class Listener;
+struct Request;
+struct Response;
+}  // namespace http
 
 class ApiClient;
 
@@ -36,6 +41,7 @@ struct AgentOptions {
   std::int64_t mem_mib = 0;  // 0 = 128 GiB per fake accelerator, else this machine's memory
   bool cgroups = true;       // apply CPU/memory limits where cgroups allow
   std::string leaf, spine;   // topology: the switches above this node ("" = the default)
+  std::string logs_listen;   // HOST:PORT of the log server; "" = `address`, any free port
 };
 
 class Agent {
@@ -77,6 +83,10 @@ class Agent {
   void stop_attempt(Attempt& a, const std::string& reason, std::int64_t now);
   void finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now);
   void remember_done(const NodeExit& exit);
+  // GET /api/v1/attempts/JOB.ATTEMPT/log?stream=&offset=: the output of this node's first task
+  // of an attempt it ran, for `zs logs` when the controller cannot see the file itself.
+  void serve_log(http::Request& req, http::Response& res);
+  void start_log_server();  // binds it (InputError("--logs-listen") if it cannot)
 
   AgentOptions options_;
   std::unique_ptr<DeviceDiscovery> discovery_;
@@ -95,6 +105,13 @@ class Agent {
   std::map<AttemptKey, NodeExit> unacked_;
   std::map<AttemptKey, NodeExit> done_;  // finished attempts, to answer repeated launches
   std::deque<AttemptKey> done_order_;
+  struct LogFiles {
+    std::string out, err;
+  };
+  std::map<AttemptKey, LogFiles> logs_;  // as many as done_ remembers
+  std::deque<AttemptKey> logs_order_;
+  std::unique_ptr<http::Listener> logs_server_;
+  std::string logs_url_;
   std::int64_t heartbeat_ms_ = 1000;
   std::int64_t kill_grace_ms_ = 10'000;
   std::atomic<bool> stopping_{false};

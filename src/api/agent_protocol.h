@@ -65,6 +65,7 @@ struct AgentReport {
   std::string address;  // where its tasks can be reached (MASTER_ADDR for rank 0)
   std::string leaf;     // topology: its leaf switch and the spine above ("" = default)
   std::string spine;
+  std::string logs_url;  // http://HOST:PORT of its log server ("" = none)
   std::string accel_type;
   int accel_count = 0;
   std::uint64_t unhealthy = 0;

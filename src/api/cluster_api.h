@@ -44,6 +44,11 @@ struct ClusterStats {
 struct LogLocation {
   std::string path;
   JobState state = JobState::pending;
+  // The agent of the job's first node and the attempt there, to ask when `path` is not
+  // visible on the controller's host (no shared file system).
+  std::string node_logs_url;
+  std::uint64_t job = 0;
+  int attempt = 0;
 };
 
 // Errors: InputError for bad input (400, naming the field), ApiError for the rest.

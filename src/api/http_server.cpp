@@ -1,12 +1,15 @@
 #include "api/http_server.h"
 
+#include <algorithm>
 #include <charconv>
-#include <fstream>
+#include <map>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "api/api_error.h"
+#include "api/file_slice.h"
+#include "api/http_client.h"
 #include "api/json_codec.h"
 #include "core/input_error.h"
 
@@ -250,16 +253,26 @@ void HttpServer::add_routes() {
               req.has_param("offset") ? parse_id(req.param_value("offset"), "offset") : 0;
           LogLocation where = api.log_location(id, err);
           std::string data;
-          std::ifstream in(where.path, std::ios::binary);
-          if (in) {
-            in.seekg(0, std::ios::end);
-            const std::uint64_t size = static_cast<std::uint64_t>(in.tellg());
-            if (offset < size) {
-              const std::uint64_t n = std::min<std::uint64_t>(size - offset, 4u << 20);
-              data.resize(n);
-              in.seekg(static_cast<std::streamoff>(offset));
-              in.read(data.data(), static_cast<std::streamsize>(n));
-              data.resize(static_cast<std::size_t>(in.gcount()));
+          // The file itself when this host sees it (same host, shared file system), else the
+          // agent that ran the job's first task.
+          if (!read_file_slice(where.path, offset, kMaxLogSlice, data) &&
+              !where.node_logs_url.empty()) {
+            try {
+              ApiClient agent(where.node_logs_url, 5000);
+              std::map<std::string, std::string> headers;
+              data = agent.get_text("/api/v1/attempts/" + std::to_string(where.job) + "." +
+                                        std::to_string(where.attempt) +
+                                        "/log?stream=" + (err ? "stderr" : "stdout") +
+                                        "&offset=" + std::to_string(offset),
+                                    headers);
+              if (data.size() > kMaxLogSlice) data.resize(kMaxLogSlice);
+            } catch (const ApiError& e) {
+              // No data then; say why (the agent is gone, or forgot the attempt).
+              std::string why = "agent " + where.node_logs_url + ": " +
+                                (e.status() == 0 ? std::string("no answer") : e.what());
+              std::replace_if(
+                  why.begin(), why.end(), [](char c) { return c < 0x20; }, ' ');
+              res.set_header("X-ZS-Log-Error", why);
             }
           }
           res.set_header("X-ZS-Next-Offset", std::to_string(offset + data.size()));

@@ -68,6 +68,17 @@ std::string switch_name(const json& j, const std::string& where) {
   return s;
 }
 
+// The controller connects to it: http://HOST:PORT and nothing else (no path, no spaces).
+std::string logs_url(const json& j, const std::string& where) {
+  std::string s = text(j, where);
+  if (s.empty()) return s;
+  const bool shaped = s.size() <= 256 && s.rfind("http://", 0) == 0 && s.size() > 7 &&
+                      s.find_first_of("/ ?#@", 7) == std::string::npos &&
+                      s.find(':', 7) != std::string::npos;
+  if (!shaped) throw InputError(where, "expected http://HOST:PORT, got '" + s.substr(0, 80) + "'");
+  return s;
+}
+
 std::vector<std::string> texts(const json& j, const std::string& where) {
   if (!j.is_array()) throw InputError(where, "expected an array of strings");
   if (j.size() > kMaxJsonListEntries) throw InputError(where, "too many entries");
@@ -190,6 +201,7 @@ json to_json(const AgentReport& r) {
               {"address", r.address},
               {"leaf", r.leaf},
               {"spine", r.spine},
+              {"logs_url", r.logs_url},
               {"accel_type", r.accel_type},
               {"accel_count", r.accel_count},
               {"unhealthy", r.unhealthy},
@@ -215,6 +227,8 @@ AgentReport agent_report_from_json(const json& j) {
       r.leaf = switch_name(v, w);
     else if (name == "spine")
       r.spine = switch_name(v, w);
+    else if (name == "logs_url")
+      r.logs_url = logs_url(v, w);
     else if (name == "accel_type")
       r.accel_type = text(v, w);
     else if (name == "accel_count")

@@ -51,7 +51,7 @@ consteval std::size_t field_count() {
 static_assert(field_count<JobSpec>() == 23, "JobSpec changed: update visit(JobSpec) below");
 static_assert(field_count<NodeAssignment>() == 2, "NodeAssignment changed: update visit below");
 static_assert(field_count<JobRecord>() == 13, "JobRecord changed: update visit(JobRecord) below");
-static_assert(field_count<NodeRecord>() == 13, "NodeRecord changed: update visit(NodeRecord)");
+static_assert(field_count<NodeRecord>() == 14, "NodeRecord changed: update visit(NodeRecord)");
 
 // A visitor provides, for S possibly const:
 //   text(name, std::string&, max_bytes)   strings(name, std::vector<std::string>&)
@@ -118,6 +118,7 @@ void visit(S& n, V& v) {
   v.text("address", n.address, kText);
   v.text("leaf", n.leaf, kText);
   v.text("spine", n.spine, kText);
+  v.text("logs_url", n.logs_url, kText);
   v.text("accel_type", n.accel_type, kText);
   v.integer("accel_count", n.accel_count, kCount);
   v.integer("unhealthy", n.unhealthy, full_range<std::uint64_t>());

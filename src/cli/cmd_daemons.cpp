@@ -138,6 +138,9 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_option("--leaf", options->leaf,
                   "Leaf switch this node hangs off: multi-node gangs are packed under one");
   cmd->add_option("--spine", options->spine, "Spine switch above that leaf");
+  cmd->add_option(
+      "--logs-listen", options->logs_listen,
+      "HOST:PORT to serve job logs to the controller on (default: --address, any port)");
   cmd->callback([options, &exit_code] {
     block_stop_signals();
     Agent::block_child_signal();  // before the stopper thread exists

@@ -322,7 +322,9 @@ LogLocation Controller::log_location(JobId id, bool stderr_stream) const {
   const std::string node = rec.assignment.empty() ? "" : rec.assignment.front().node;
   std::string path = expand_task_pattern(expand_job_pattern(pattern, rec), node, 0, 0);
   if (path.empty() || path.front() != '/') path = rec.spec.work_dir + "/" + path;
-  return {path, rec.state};
+  LogLocation where{path, rec.state, "", rec.id, rec.attempt};
+  if (auto n = nodes_.find(node); n != nodes_.end()) where.node_logs_url = n->second.rec.logs_url;
+  return where;
 }
 
 JobId Controller::array_task(JobId array_job, int task) const {

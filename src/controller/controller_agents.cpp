@@ -41,7 +41,7 @@ AgentOrders Controller::agent_sync(const std::string& name, const AgentReport& r
   }
   if (rec.accel_type != type_name || rec.accel_count != report.accel_count ||
       rec.cpus != report.cpus || rec.mem_mib != report.mem_mib || rec.address != report.address ||
-      rec.leaf != report.leaf || rec.spine != report.spine) {
+      rec.leaf != report.leaf || rec.spine != report.spine || rec.logs_url != report.logs_url) {
     rec.accel_type = type_name;
     rec.accel_count = report.accel_count;
     rec.cpus = report.cpus;
@@ -49,6 +49,7 @@ AgentOrders Controller::agent_sync(const std::string& name, const AgentReport& r
     rec.address = report.address;
     rec.leaf = report.leaf;
     rec.spine = report.spine;
+    rec.logs_url = report.logs_url;
     cluster_dirty_ = true;
   }
   rec.unhealthy = report.unhealthy;

@@ -62,6 +62,7 @@ struct NodeRecord {
   std::string address;     // host the agent is reachable at (for MASTER_ADDR)
   std::string leaf;        // the leaf switch it hangs off ("" = the default one)
   std::string spine;       // the spine above that leaf ("" = the default one)
+  std::string logs_url;    // where its agent serves the logs of the attempts it ran
   std::string accel_type;  // catalog name of its devices; "" = no accelerators
   int accel_count = 0;
   std::uint64_t unhealthy = 0;  // bit d: device d reported unhealthy

@@ -23,6 +23,7 @@ TEST(AgentProtocol, ReportRoundTrips) {
   r.address = "10.0.0.7";
   r.leaf = "leaf-3";
   r.spine = "pod.1";
+  r.logs_url = "http://[::1]:4100";
   r.accel_type = "MLU590";
   r.accel_count = 8;
   r.unhealthy = 0b101;
@@ -36,6 +37,7 @@ TEST(AgentProtocol, ReportRoundTrips) {
   EXPECT_EQ(back.boot_id, "b1");
   EXPECT_EQ(back.leaf, "leaf-3");
   EXPECT_EQ(back.spine, "pod.1");
+  EXPECT_EQ(back.logs_url, "http://[::1]:4100");
   EXPECT_EQ(back.unhealthy, 0b101u);
   EXPECT_EQ(back.running, r.running);
   ASSERT_EQ(back.exits.size(), 1u);
@@ -77,6 +79,8 @@ TEST(AgentProtocol, BadReportsNameTheField) {
   EXPECT_EQ(field_of_error(json{{"leaf", "a b"}}), "leaf");
   EXPECT_EQ(field_of_error(json{{"spine", std::string(65, 's')}}), "spine");
   EXPECT_EQ(field_of_error(json{{"leaf", 3}}), "leaf");
+  for (const char* url : {"ftp://x:1", "http://x", "http://x:1/path", "http://a b:1", "http://"})
+    EXPECT_EQ(field_of_error(json{{"logs_url", url}}), "logs_url") << url;
   EXPECT_EQ(field_of_error(json{{"device_problems", json::array({1})}}), "device_problems[0]");
 }
 

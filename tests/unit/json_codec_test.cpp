@@ -67,6 +67,7 @@ NodeRecord full_node() {
   n.address = "10.0.0.7";
   n.leaf = "leaf-2";
   n.spine = "pod-a";
+  n.logs_url = "http://10.0.0.7:41234";
   n.accel_type = "H100";
   n.accel_count = 8;
   n.unhealthy = std::numeric_limits<std::uint64_t>::max();
@@ -170,7 +171,7 @@ TEST(JsonCodec, FieldNamesAreTheCxxNames) {
   json n = to_json(full_node());
   EXPECT_EQ(n["state"], "drained");
   EXPECT_EQ(n["unhealthy"], std::numeric_limits<std::uint64_t>::max());
-  EXPECT_EQ(n.size(), 13u);  // every NodeRecord field
+  EXPECT_EQ(n.size(), 14u);  // every NodeRecord field
   EXPECT_EQ(to_json(NodeAssignment{"x", {1}}), json::parse(R"({"node":"x","devices":[1]})"));
 }
 
