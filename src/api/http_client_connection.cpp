@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "api/http_parser.h"
+#include "api/socket_io.h"
 
 namespace zs::http {
 namespace {
@@ -121,27 +122,7 @@ bool ClientConnection::exchange(std::string_view method, std::string_view target
   head.append("\r\n");
   iovec iov[2] = {{head.data(), head.size()}, {const_cast<char*>(body.data()), body.size()}};
   int count = body.empty() ? 1 : 2;
-  iovec* next = iov;
-  while (count > 0) {
-    msghdr msg{};
-    msg.msg_iov = next;
-    msg.msg_iovlen = static_cast<std::size_t>(count);
-    ssize_t n = sendmsg(fd_, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw ClientFailure(ClientFailure::write, std::strerror(errno));
-    }
-    auto left = static_cast<std::size_t>(n);
-    while (count > 0 && left >= next->iov_len) {
-      left -= next->iov_len;
-      ++next;
-      --count;
-    }
-    if (count > 0) {
-      next->iov_base = static_cast<char*>(next->iov_base) + left;
-      next->iov_len -= left;
-    }
-  }
+  if (!send_all(fd_, iov, count)) throw ClientFailure(ClientFailure::write, std::strerror(errno));
 
   std::string buffer;
   auto read_some = [&](std::size_t chunk) {  // false at the end of the stream

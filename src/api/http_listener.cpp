@@ -14,37 +14,14 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "api/socket_io.h"
+
 namespace zs::http {
 namespace {
 
 void set_timeout(int fd, int option, int seconds) {
   timeval tv{seconds, 0};
   setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
-}
-
-// Sends all of `iov` (head and body) with as few calls as the kernel allows: usually one.
-bool send_all(int fd, iovec* iov, int count) {
-  while (count > 0) {
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<std::size_t>(count);
-    ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    auto left = static_cast<std::size_t>(n);
-    while (count > 0 && left >= iov->iov_len) {
-      left -= iov->iov_len;
-      ++iov;
-      --count;
-    }
-    if (count > 0) {
-      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
-      iov->iov_len -= left;
-    }
-  }
-  return true;
 }
 
 }  // namespace
