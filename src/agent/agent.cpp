@@ -93,6 +93,7 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(rand
           (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.'))
         throw InputError(flag, "a switch name has at most 64 letters, digits, '-', '_' or '.'");
   scripts_.emplace(options_.work_dir + "/scripts");
+  install_srun();
   start_log_server();
 
   std::string kind = options_.discovery;
@@ -165,6 +166,29 @@ void Agent::run() {
   supervisor.join();
   exits.join();
   logs.join();
+}
+
+// <work_dir>/bin/srun runs `zs srun` of this very binary. Without it (no /proc, unwritable
+// directory) tasks simply find whatever srun their PATH has.
+void Agent::install_srun() {
+  std::error_code ec;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec || self.empty()) return;
+  const std::string dir = options_.work_dir + "/bin";
+  std::filesystem::create_directories(dir, ec);
+  std::string quoted = "'";
+  for (char c : self) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  const std::string path = dir + "/srun", tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "#!/bin/sh\n# srun inside Zhisuan jobs: steps run in the job's own tasks "
+           "(docs/job-scripts.md)\nexec "
+        << quoted << " srun \"$@\"\n";
+    if (!out) return;
+  }
+  if (::chmod(tmp.c_str(), 0755) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) return;
+  bin_dir_ = dir;
 }
 
 void Agent::start_log_server() {
@@ -370,6 +394,10 @@ void Agent::start_attempt(const NodeLaunch& launch) {
     spec.argv = argv;
     spec.env = launch.env;
     if (!has_key(spec.env, "PATH")) spec.env.push_back("PATH=/usr/local/bin:/usr/bin:/bin");
+    // Our `srun` first, so sbatch scripts that call srun run unchanged (cmd_srun.cpp).
+    if (!bin_dir_.empty())
+      for (auto& kv : spec.env)
+        if (kv.rfind("PATH=", 0) == 0) kv.insert(5, bin_dir_ + ":");
     if (!has_key(spec.env, "HOME")) spec.env.push_back("HOME=" + launch.work_dir);
     spec.env.push_back("RANK=" + std::to_string(t.rank));
     spec.env.push_back("LOCAL_RANK=" + std::to_string(t.local_rank));

@@ -87,6 +87,7 @@ class Agent {
   // of an attempt it ran, for `zs logs` when the controller cannot see the file itself.
   void serve_log(http::Request& req, http::Response& res);
   void start_log_server();  // binds it (InputError("--logs-listen") if it cannot)
+  void install_srun();      // <work_dir>/bin/srun, put first on every task's PATH
 
   AgentOptions options_;
   std::unique_ptr<DeviceDiscovery> discovery_;
@@ -112,6 +113,7 @@ class Agent {
   std::deque<AttemptKey> logs_order_;
   std::unique_ptr<http::Listener> logs_server_;
   std::string logs_url_;
+  std::string bin_dir_;  // holds our srun; "" when it could not be written
   std::int64_t heartbeat_ms_ = 1000;
   std::int64_t kill_grace_ms_ = 10'000;
   std::atomic<bool> stopping_{false};

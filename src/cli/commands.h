@@ -21,6 +21,7 @@ void register_controller(CLI::App& app, int& exit_code);
 void register_agent(CLI::App& app, int& exit_code);
 void register_submit(CLI::App& app, int& exit_code);
 int run_submit(const std::vector<std::string>& words);  // `zs submit ...` (not via CLI11)
+int run_srun(const std::vector<std::string>& words);    // `zs srun ...`, inside a job
 void register_queue(CLI::App& app, int& exit_code);
 void register_job(CLI::App& app, int& exit_code);
 void register_cancel(CLI::App& app, int& exit_code);

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   // of times, and it parses sbatch's grammar itself.
   if (argc >= 2 && std::string_view(argv[1]) == "submit")
     return guarded([&] { return zs::cli::run_submit({argv + 2, argv + argc}); });
+  // `srun` in job scripts: its options and the command's own must reach it untouched.
+  if (argc >= 2 && std::string_view(argv[1]) == "srun")
+    return guarded([&] { return zs::cli::run_srun({argv + 2, argv + argc}); });
 
   CLI::App app{"Zhisuan (智算): resource manager and scheduler for AI computing centers", "zs"};
   app.require_subcommand(1);

@@ -47,6 +47,8 @@ std::vector<NodeLaunch> plan_launch(const JobRecord& job, const LaunchContext& c
   set("SLURM_JOB_NODELIST", joined(node_names, ','));
   set("SLURM_NTASKS", std::to_string(world));
   set("SLURM_NPROCS", std::to_string(world));
+  set("ZS_TASKS_PER_NODE", std::to_string(per_node));  // every node's but maybe the last's
+  set("SLURM_NTASKS_PER_NODE", std::to_string(per_node));
   set("SLURM_RESTART_COUNT", std::to_string(std::max(0, job.attempt - 1)));
   if (!spec.work_dir.empty()) set("SLURM_SUBMIT_DIR", spec.work_dir);
   if (spec.cpus_per_task > 0)

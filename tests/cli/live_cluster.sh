@@ -387,4 +387,28 @@ for form in "-- true" "--parsable -- true" "--json -- true" "--time=1 -- true" "
   hard_check "(n) zs submit $form is accepted (got: $(head -1 <<<"$out"))" grep -qE '^([0-9]+|Submitted job [0-9]+|\{.*"id".*)$' <<<"$out"
 done
 
+# --- (o) srun inside an sbatch script ---------------------------------------------------------------
+section "(o) srun in a script"
+"$ZS" nodes resume b >/dev/null && "$ZS" nodes resume c >/dev/null || fail "(o) could not resume b and c"
+# The script runs in each of the 4 tasks (2 nodes x 2); srun runs its command in the tasks the
+# step covers, renumbered; options srun users write are accepted.
+cat >"$W/srun.sh" <<EOF
+#!/bin/bash
+#SBATCH -N 2 --ntasks-per-node=2 --gres=gpu:2
+srun --mpi=pmix --cpu-bind=cores sh -c 'echo "all \$SLURM_PROCID/\$SLURM_NTASKS" >> $W/srun-all.out'
+srun -n 1 sh -c 'echo "once \$SLURM_PROCID/\$SLURM_NTASKS" >> $W/srun-once.out'
+srun --ntasks-per-node=1 -l sh -c 'echo "node \$SLURM_PROCID/\$SLURM_NTASKS on \$NODE_RANK"' >> $W/srun-label.out
+EOF
+id=$("$ZS" submit --parsable "$W/srun.sh")
+wait_until 30 job_ended "$id"
+all=$(sort "$W/srun-all.out" 2>/dev/null | tr '\n' ' ')
+once=$(cat "$W/srun-once.out" 2>/dev/null)
+label=$(sort "$W/srun-label.out" 2>/dev/null | tr '\n' ' ')
+[ "$(job_state "$id")" = completed ] && [ "$all" = "all 0/4 all 1/4 all 2/4 all 3/4 " ] &&
+  [ "$once" = "once 0/1" ] && [ "$label" = "0: node 0/2 on 0 1: node 1/2 on 1 " ] &&
+  ok "(o) srun: whole step in 4 tasks, -n 1 once, --ntasks-per-node=1 -l once per node, labelled" ||
+  fail "(o) srun job $id $(job_state "$id") ($(job_field "$id" reason)): all [$all] once [$once] label [$label]"
+out=$("$ZS" srun true 2>&1)
+hard_check "(o) zs srun outside a job says so (got: $out)" grep -q "not inside a Zhisuan job" <<<"$out"
+
 finish
