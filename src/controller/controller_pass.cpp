@@ -111,6 +111,9 @@ void Controller::purge_finished(std::unique_lock<std::mutex>& lk, TimeMs now) {
   purged_ += forgotten;
   lk.unlock();  // a large delete must not stop submits and passes
   try {
+    // Batches queued before this point (one may hold a job just forgotten) land first, so the
+    // delete is the last word on every forgotten job.
+    writer_->write(WriteBatch{});
     writer_->run_alone([&](Store& store) { store.purge_jobs_ended_before(store_cutoff); });
   } catch (const std::exception& e) {
     // Memory is already smaller; the store is purged again at the next round.
