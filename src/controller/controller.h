@@ -120,7 +120,7 @@ class Controller : public ClusterApi {
   void reconcile(LiveNode& node, const AgentReport& report);
   bool dependencies_state(const LiveJob& job, std::string& reason);  // false = never
   void cancel_broken_dependents(TimeMs now);
-  int reserve_master_port(const std::string& address) const;
+  int reserve_master_port(const std::string& address);
   void touch(const LiveJob& job);  // queue its record for the next write
   void touch(const LiveNode& node);
   void flush(std::unique_lock<std::mutex>& lock);  // writes queued records, then dispatches
@@ -162,6 +162,11 @@ class Controller : public ClusterApi {
   std::set<AttemptKey> to_dispatch_;  // started attempts whose launches wait for durability
   std::map<std::string, std::vector<KillOrder>> kills_to_dispatch_;
 
+  // Master ports: those held per address, computed once per pass (a pass may start thousands
+  // of jobs on one address), and where the round-robin goes on next (a port just released may
+  // still be in TIME_WAIT).
+  std::map<std::string, std::set<int>> ports_in_pass_;
+  std::map<std::string, int> next_port_;
   std::uint64_t passes_ = 0, started_ = 0, purged_ = 0;
   TimeMs next_purge_ms_ = 0;
   std::thread scheduler_;

@@ -165,6 +165,12 @@ void Controller::cancel_broken_dependents(TimeMs now) {
 }
 
 void Controller::run_pass(TimeMs now) {
+  // The master-port cache lives for this pass only: holds change between passes.
+  struct ClearAtExit {
+    std::map<std::string, std::set<int>>& ports;
+    ~ClearAtExit() { ports.clear(); }
+  } clear_ports{ports_in_pass_};
+  ports_in_pass_.clear();
   // A full (or empty) cluster cannot start anything: skip the walk over the queue. Preemptive
   // policies still need their passes (a waiting job may displace a running one).
   if (!policy_->preemptive() && !anything_free()) {
@@ -323,16 +329,23 @@ void Controller::run_pass(TimeMs now) {
   }
 }
 
-int Controller::reserve_master_port(const std::string& address) const {
-  std::set<int> used;
-  for (const auto& [name, node] : nodes_) {
-    if (node.rec.address != address) continue;
-    for (const auto& [key, hold] : node.holds)
-      if (hold.master_port) used.insert(hold.master_port);
-  }
-  for (int i = 0; i < options_.master_port_count; ++i) {
-    int port = options_.master_port_base + i;
-    if (!used.count(port)) return port;
+int Controller::reserve_master_port(const std::string& address) {
+  auto [it, fresh] = ports_in_pass_.try_emplace(address);
+  std::set<int>& used = it->second;
+  if (fresh)
+    for (const auto& [name, node] : nodes_)
+      if (node.rec.address == address)
+        for (const auto& [key, hold] : node.holds)
+          if (hold.master_port) used.insert(hold.master_port);
+  const int count = std::max(1, options_.master_port_count);
+  int& next = next_port_[address];
+  for (int i = 0; i < count; ++i) {
+    const int offset = (next + i) % count;
+    const int port = options_.master_port_base + offset;
+    if (used.insert(port).second) {
+      next = (offset + 1) % count;
+      return port;
+    }
   }
   return options_.master_port_base;  // more gangs than ports on one address: share
 }

@@ -189,6 +189,27 @@ TEST_F(ControllerTest, FinishedJobsAreForgottenAfterKeepFinished) {
   EXPECT_GT(controller->submit({gpu_job(1)}).front(), pending);
 }
 
+// Jobs sharing a host get distinct MASTER_PORTs, and a port just released is not handed out
+// again at once (the last job's rank 0 may leave it in TIME_WAIT).
+TEST_F(ControllerTest, MasterPortsAreDistinctPerHostAndGoRoundRobin) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  const auto ids = controller->submit({gpu_job(1), gpu_job(1)});
+  auto launches = launches_for(a, 2);
+  ASSERT_EQ(launches.size(), 2u);
+  const int p1 = controller->get_job(ids[0]).master_port;
+  const int p2 = controller->get_job(ids[1]).master_port;
+  EXPECT_NE(p1, p2);
+  finish(a, launches[0].key, 0);
+  finish(a, launches[1].key, 0);
+  const JobId third = controller->submit({gpu_job(1)}).front();
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  const int p3 = controller->get_job(third).master_port;
+  EXPECT_NE(p3, p1);
+  EXPECT_NE(p3, p2);
+}
+
 TEST_F(ControllerTest, GangGetsOneLaunchPerNodeWithRanks) {
   open();
   std::vector<FakeAgent> agents{{"a", 8}, {"b", 8}, {"c", 8}};
