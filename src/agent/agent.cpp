@@ -1,18 +1,24 @@
 #include "agent/agent.h"
 
 #include <pthread.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <stdexcept>
 
 #include "agent/launcher.h"
 #include "api/api_error.h"
@@ -79,6 +85,8 @@ void sleep_ms(std::int64_t ms) {
 }  // namespace
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(random_boot_id()) {
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::runtime_error(std::string("cannot create an eventfd: ") + std::strerror(errno));
   if (options_.name.empty()) throw InputError("--name", "an agent needs a node name");
   if (options_.work_dir.empty()) throw InputError("--work-dir", "an agent needs a work directory");
   std::error_code ec;
@@ -127,6 +135,7 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(rand
 
 Agent::~Agent() {
   stop();
+  ::close(wake_fd_);
 }
 
 std::string Agent::describe() const {
@@ -142,6 +151,12 @@ std::string Agent::describe() const {
 void Agent::stop() {
   stopping_ = true;
   exits_cv_.notify_all();
+  wake_supervisor();
+}
+
+void Agent::wake_supervisor() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);  // full counter: awake anyway
 }
 
 void Agent::block_child_signal() {
@@ -154,12 +169,16 @@ void Agent::block_child_signal() {
 void Agent::run() {
   // Orphaned grandchildren of our tasks are reparented to us, so the supervisor reaps them.
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  // SIGCHLD stays blocked in every thread; the supervisor waits for it with sigtimedwait, so an
-  // idle agent sleeps instead of polling (64 agents on one machine must not burn a core).
+  // SIGCHLD stays blocked in every thread; the supervisor reads it from a signalfd, so an idle
+  // agent sleeps instead of polling (64 agents on one machine must not burn a core).
   block_child_signal();
   std::thread supervisor([this] { supervise_loop(); });
   std::thread exits([this] { exits_loop(); });
   std::thread logs([this] { logs_server_->serve(); });
+  // Named for `top -H` and for the tests that check what each thread does while idle.
+  pthread_setname_np(supervisor.native_handle(), "zs-supervise");
+  pthread_setname_np(exits.native_handle(), "zs-exits");
+  pthread_setname_np(logs.native_handle(), "zs-logs");
   sync_loop();
   exits_cv_.notify_all();
   logs_server_->stop();
@@ -357,6 +376,8 @@ void Agent::obey(const AgentOrders& orders) {
     }
   }
   if (!unacked_.empty()) exits_cv_.notify_all();
+  // New walltimes or kill grace periods may fall before the supervisor's current sleep ends.
+  if (!orders.launches.empty() || !orders.kills.empty()) wake_supervisor();
 }
 
 void Agent::start_attempt(const NodeLaunch& launch) {
@@ -482,9 +503,16 @@ void Agent::remember_done(const NodeExit& exit) {
 // Reaps tasks, fails a node's whole part when one task fails (the gang rule, locally), and
 // enforces walltime and the kill grace period.
 void Agent::supervise_loop() {
+  // SIGCHLD is blocked in every thread (run()); a signalfd turns it into something poll() sees
+  // next to the wake eventfd, so an idle agent sleeps until a child exits or a deadline is due.
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  const int child_fd = ::signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
   while (!stopping_) {
     auto exits = reap_children();
     const std::int64_t now = now_ms();
+    int timeout = -1;
     {
       std::lock_guard lk(mu_);
       for (const auto& x : exits) {
@@ -514,21 +542,42 @@ void Agent::supervise_loop() {
           for (const auto& t : a.tasks)
             if (t.running) signal_group(t.pid, SIGKILL);
       }
+      timeout = supervisor_timeout_ms(now);
     }
-    if (exits.empty()) {
-      // Wake on a child's exit, or every 50 ms for walltimes and kill grace periods.
-      sigset_t chld;
-      sigemptyset(&chld);
-      sigaddset(&chld, SIGCHLD);
-      const timespec tick{0, 50'000'000};
-      sigtimedwait(&chld, nullptr, &tick);
+    if (!exits.empty()) continue;  // more may have ended meanwhile
+    if (child_fd < 0) timeout = timeout < 0 ? 50 : std::min(timeout, 50);  // no signalfd: poll
+    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {child_fd, POLLIN, 0}};
+    if (::poll(fds, child_fd < 0 ? 1 : 2, timeout) > 0) {
+      std::uint64_t count;
+      [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof count);
+      signalfd_siginfo info[16];
+      while (child_fd >= 0 && ::read(child_fd, info, sizeof info) > 0) {
+      }
     }
   }
+  if (child_fd >= 0) ::close(child_fd);
   // Leaving: stop every task so nothing runs unsupervised.
   std::lock_guard lk(mu_);
   for (auto& [key, a] : attempts_)
     for (const auto& t : a.tasks)
       if (t.running) signal_group(t.pid, SIGKILL);
+}
+
+int Agent::supervisor_timeout_ms(std::int64_t now) const {
+  std::int64_t next = -1;
+  auto consider = [&](std::int64_t at) { next = next < 0 ? at : std::min(next, at); };
+  for (const auto& [key, a] : attempts_) {
+    if (a.deadline_ms && !a.term_sent_ms) consider(a.deadline_ms);
+    if (a.term_sent_ms)
+      for (const auto& t : a.tasks) {
+        if (!t.running) continue;
+        // SIGKILL at the end of the grace period, then again every 100 ms until it is gone.
+        const std::int64_t kill_at = a.term_sent_ms + kill_grace_ms_;
+        consider(now < kill_at ? kill_at : now + 100);
+      }
+  }
+  if (next < 0) return -1;
+  return static_cast<int>(std::clamp<std::int64_t>(next - now, 0, 3'600'000));
 }
 
 // Sends exits as soon as they happen (the sync long-poll may be parked at the controller).

@@ -81,6 +81,10 @@ class Agent {
   void obey(const AgentOrders& orders);
   void start_attempt(const NodeLaunch& launch);  // expects mu_ held
   void stop_attempt(Attempt& a, const std::string& reason, std::int64_t now);
+  // Milliseconds until the supervisor must next look at a walltime or a kill grace period;
+  // -1 = nothing is due (it then sleeps until a child exits or wake_supervisor()).
+  int supervisor_timeout_ms(std::int64_t now) const;  // expects mu_ held
+  void wake_supervisor();
   void finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now);
   void remember_done(const NodeExit& exit);
   // GET /api/v1/attempts/JOB.ATTEMPT/log?stream=&offset=: the output of this node's first task
@@ -117,6 +121,7 @@ class Agent {
   std::int64_t heartbeat_ms_ = 1000;
   std::int64_t kill_grace_ms_ = 10'000;
   std::atomic<bool> stopping_{false};
+  int wake_fd_ = -1;  // eventfd: new deadlines or stop() for the supervisor's poll
 };
 
 }  // namespace zs
