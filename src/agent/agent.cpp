@@ -1,7 +1,7 @@
 #include "agent/agent.h"
 
-#include <pthread.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -86,7 +86,8 @@ void sleep_ms(std::int64_t ms) {
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(random_boot_id()) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) throw std::runtime_error(std::string("cannot create an eventfd: ") + std::strerror(errno));
+  if (wake_fd_ < 0)
+    throw std::runtime_error(std::string("cannot create an eventfd: ") + std::strerror(errno));
   if (options_.name.empty()) throw InputError("--name", "an agent needs a node name");
   if (options_.work_dir.empty()) throw InputError("--work-dir", "an agent needs a work directory");
   std::error_code ec;
