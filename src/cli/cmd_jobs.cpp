@@ -191,7 +191,6 @@ int run_submit(const std::vector<std::string>& words) {
     tail.assign(dashes + 1, rest.end());
   }
 
-  const Catalog& catalog = Catalog::builtin();
   JobSpec spec;
   ExportRequest exports;
   std::vector<OptionWarning> warnings;
@@ -200,7 +199,7 @@ int run_submit(const std::vector<std::string>& words) {
       throw InputError("submit", "nothing to run: give a script, --wrap 'command' or -- command");
     JobOptions opts;
     for (const auto& d : directives) apply_option(opts, d);
-    spec = finish_job_spec(opts, &catalog);
+    spec = finish_job_spec(opts, &Catalog::builtin);
     exports = opts.exports;
     warnings = opts.warnings;
     if (has_wrap) {
@@ -212,7 +211,7 @@ int run_submit(const std::vector<std::string>& words) {
     }
   } else {
     const std::string path = tail.front();
-    JobScript script = parse_job_script(read_file(path), path, directives, &catalog);
+    JobScript script = parse_job_script(read_file(path), path, directives, &Catalog::builtin);
     spec = std::move(script.spec);
     spec.argv.assign(tail.begin() + 1, tail.end());
     exports = script.exports;

@@ -661,7 +661,7 @@ void apply_option(JobOptions& opts, std::string_view option, std::optional<std::
   apply_option(opts, d);
 }
 
-JobSpec finish_job_spec(const JobOptions& opts, const Catalog* catalog) {
+JobSpec finish_job_spec(const JobOptions& opts, CatalogSource catalog) {
   JobSpec s = opts.spec;
   reconcile_shape(opts, s);
   reconcile_memory(opts, s);
@@ -681,7 +681,8 @@ JobSpec finish_job_spec(const JobOptions& opts, const Catalog* catalog) {
         where = (*g)->where;
         break;
       }
-    s.accel_type = catalog->name(catalog->resolve(s.accel_type, where));
+    const Catalog& c = catalog();
+    s.accel_type = c.name(c.resolve(s.accel_type, where));
   }
   return s;
 }
@@ -733,7 +734,7 @@ bool is_ignored_option(std::string_view option) {
 }
 
 JobScript parse_job_script(std::string_view text, std::string_view file_name,
-                           const std::vector<Directive>& overrides, const Catalog* catalog) {
+                           const std::vector<Directive>& overrides, CatalogSource catalog) {
   JobOptions opts;
   opts.spec.script = std::string(text);
   const auto slash = file_name.rfind('/');

@@ -104,7 +104,10 @@ void apply_option(JobOptions& opts, std::string_view option, std::optional<std::
 // Reconciles the applied options into a JobSpec (see the top of this file). Throws InputError
 // naming the options involved on a conflict (--gpus=16 with --gpus-per-node=4 and -N 2), on a
 // count that does not divide evenly over the nodes, or, with a catalog, an unknown type.
-JobSpec finish_job_spec(const JobOptions& opts, const Catalog* catalog = nullptr);
+// The catalog is fetched only when a type has to be resolved: building it costs more than the
+// rest of `zs submit`, and most submissions name no type.
+using CatalogSource = const Catalog& (*)();
+JobSpec finish_job_spec(const JobOptions& opts, CatalogSource catalog = nullptr);
 
 // The #SBATCH and #ZS directives of a script, in file order. Like sbatch, only the leading
 // comment block counts: reading stops at the first line that is neither blank nor a comment
@@ -135,6 +138,6 @@ struct JobScript {
 // Reads a batch script: its directives, then `overrides` (the command line), then finish.
 JobScript parse_job_script(std::string_view text, std::string_view file_name,
                            const std::vector<Directive>& overrides = {},
-                           const Catalog* catalog = nullptr);
+                           CatalogSource catalog = nullptr);
 
 }  // namespace zs
