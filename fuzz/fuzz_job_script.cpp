@@ -66,8 +66,7 @@ std::vector<std::string> words_of(std::string_view text) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto text = zs::fuzz::as_text(data, size);
 
-  for (const zs::Catalog* cat :
-       {static_cast<const zs::Catalog*>(nullptr), &zs::Catalog::builtin()}) {
+  for (zs::CatalogSource cat : {zs::CatalogSource{nullptr}, &zs::Catalog::builtin}) {
     try {
       zs::JobScript r = zs::parse_job_script(text, "job.sh", {}, cat);
       ZS_FUZZ_CHECK(r.spec.script == text);

@@ -914,13 +914,13 @@ std::vector<std::string> job_script_seeds() {
 
 TEST(FuzzParsers, JobScriptSucceedsOrThrowsInputError) {
   const auto seeds = job_script_seeds();
-  const Catalog& cat = Catalog::builtin();
   Rng rng(0x5BA7);
   Tally t;
   for (int i = 0; i < kInputs; ++i) {
     const std::string input = make_input(rng, seeds);
     survives("parse_job_script", input, "job.sh", t, [&] {
-      const JobSpec s = parse_job_script(input, "job.sh", {}, rng.below(2) ? &cat : nullptr).spec;
+      const JobSpec s =
+          parse_job_script(input, "job.sh", {}, rng.below(2) ? &Catalog::builtin : nullptr).spec;
       ASSERT_EQ(s.script, input);
       ASSERT_TRUE(s.nodes >= 0 && s.nodes <= kMaxJobNodes) << show(input);
       ASSERT_TRUE(s.accel_count >= 0 && s.accel_count <= kMaxJobAccels) << show(input);

@@ -605,18 +605,37 @@ TEST(JobScriptShape, MemoryPerCpuAndPerGpu) {
 }
 
 TEST(JobScriptShape, CatalogResolvesTypes) {
-  const Catalog& cat = test::cat();
-  JobScript r = parse_job_script(script({"#SBATCH --gres=gpu:v100:4"}), "job.sh", {}, &cat);
+  JobScript r = parse_job_script(script({"#SBATCH --gres=gpu:v100:4"}), "job.sh", {}, &test::cat);
   EXPECT_EQ(r.spec.accel_type, "V100-SXM2-32GB");
-  r = parse_job_script(script({"#SBATCH --gpus=mlu590:8"}), "job.sh", {}, &cat);
+  r = parse_job_script(script({"#SBATCH --gpus=mlu590:8"}), "job.sh", {}, &test::cat);
   EXPECT_EQ(r.spec.accel_type, "MLU590");
   const std::string msg = error_of([&] {
-    parse_job_script(script({"#SBATCH -N 1", "#SBATCH --gpus=a100:8"}), "job.sh", {}, &cat);
+    parse_job_script(script({"#SBATCH -N 1", "#SBATCH --gpus=a100:8"}), "job.sh", {}, &test::cat);
   });
   EXPECT_EQ(msg.rfind("job.sh:3: ", 0), 0u) << msg;  // ambiguous: A100-SXM4-40GB or -80GB
-  EXPECT_TRUE(contains(
-      error_of([&] { parse_job_script(script({"#SBATCH --gpus=nosuch:8"}), "job.sh", {}, &cat); }),
-      "nosuch"));
+  EXPECT_TRUE(contains(error_of([&] {
+                         parse_job_script(script({"#SBATCH --gpus=nosuch:8"}), "job.sh", {},
+                                          &test::cat);
+                       }),
+                       "nosuch"));
+}
+
+// zs submit fetches the catalog only when a type must be resolved: building it costs more than
+// the rest of the command, and most submissions name no type.
+int catalog_fetches = 0;
+const Catalog& counting_catalog() {
+  ++catalog_fetches;
+  return test::cat();
+}
+
+TEST(JobScriptShape, CatalogFetchedOnlyForANamedType) {
+  catalog_fetches = 0;
+  parse_job_script(script({"#SBATCH --gres=gpu:4 -N 2"}), "job.sh", {}, &counting_catalog);
+  EXPECT_EQ(catalog_fetches, 0);
+  EXPECT_EQ(parse_job_script(script({"#SBATCH --gres=gpu:v100:4"}), "job.sh", {}, &counting_catalog)
+                .spec.accel_type,
+            "V100-SXM2-32GB");
+  EXPECT_EQ(catalog_fetches, 1);
 }
 
 TEST(JobScriptExample, ATypicalSlurmScript) {
