@@ -5,10 +5,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -19,10 +21,16 @@
 namespace zs::http {
 namespace {
 
-void set_timeout(int fd, int option, int seconds) {
-  timeval tv{seconds, 0};
+void set_timeout_ms(int fd, int option, int ms) {
+  timeval tv{ms / 1000, (ms % 1000) * 1000};
   setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
 }
+
+void set_timeout(int fd, int option, int seconds) {
+  set_timeout_ms(fd, option, seconds * 1000);
+}
+
+using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
@@ -30,6 +38,10 @@ Listener::Listener(ListenerOptions options, Handler handler, ErrorResponder on_e
     : options_(std::move(options)), handler_(std::move(handler)), on_error_(std::move(on_error)) {
   if (pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0)
     throw std::runtime_error(std::string("cannot create a pipe: ") + std::strerror(errno));
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0)
+    throw std::runtime_error(std::string("cannot create an epoll set: ") + std::strerror(errno));
+  options_.park_after_ms = std::max(1, options_.park_after_ms);
 }
 
 Listener::~Listener() {
@@ -37,6 +49,8 @@ Listener::~Listener() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   if (listen_fd_ >= 0) close(listen_fd_);
+  for (const auto& [fd, when] : parked_) close(fd);
+  close(epoll_fd_);
   close(wake_pipe_[0]);
   close(wake_pipe_[1]);
 }
@@ -79,31 +93,55 @@ int Listener::bind() {
 
 void Listener::serve() {
   if (listen_fd_ < 0) bind();
-  for (;;) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
-    if (fds[1].revents) break;  // stop()
-    if (!(fds[0].revents & POLLIN)) continue;
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE) poll(nullptr, 0, 10);  // let connections close
-      continue;
+  for (int fd : {listen_fd_, wake_pipe_[0]}) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  }
+  bool stop_seen = false;
+  while (!stop_seen) {
+    epoll_event events[64];
+    int timeout;
+    {
+      std::lock_guard lock(mu_);
+      timeout = parked_.empty() ? -1 : 1000;  // idle parked connections are closed by the second
     }
-    int yes = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    set_timeout(fd, SO_RCVTIMEO, options_.idle_timeout_s);
-    set_timeout(fd, SO_SNDTIMEO, options_.idle_timeout_s);
-    std::lock_guard lock(mu_);
-    if (stopping_) {
-      close(fd);
-      break;
+    const int n = epoll_wait(epoll_fd_, events, 64, timeout);
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[i].data.fd;
+      if (fd == wake_pipe_[0]) {
+        // stop(), or a first connection parked: the epoll timeout must be worked out again.
+        char drain[64];
+        while (read(wake_pipe_[0], drain, sizeof drain) > 0) {
+        }
+        std::lock_guard lock(mu_);
+        stop_seen = stopping_;
+      } else if (fd != listen_fd_) {
+        wake_parked(fd);
+      } else {
+        int conn = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (conn < 0) {
+          if (errno == EMFILE || errno == ENFILE) poll(nullptr, 0, 10);  // let connections close
+          continue;
+        }
+        int yes = 1;
+        setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+        // Reads wait at most park_after_ms, so a silent connection notices it is idle without
+        // a poll before every request; writes may take up to the idle timeout.
+        set_timeout_ms(conn, SO_RCVTIMEO, options_.park_after_ms);
+        set_timeout(conn, SO_SNDTIMEO, options_.idle_timeout_s);
+        std::lock_guard lock(mu_);
+        if (stopping_) {
+          close(conn);
+          stop_seen = true;
+        } else {
+          dispatch(conn);
+        }
+      }
     }
-    queue_.push_back(fd);
-    // Idle threads are counted until they take a connection, so compare with the queue.
-    if (static_cast<int>(queue_.size()) > idle_ &&
-        static_cast<int>(threads_.size()) < options_.max_threads)
-      threads_.emplace_back([this] { worker(); });
-    cv_.notify_one();
+    close_idle_parked();
   }
   stop();
   for (auto& t : threads_) t.join();
@@ -111,6 +149,41 @@ void Listener::serve() {
   std::lock_guard lock(mu_);
   for (int fd : queue_) close(fd);
   queue_.clear();
+  for (const auto& [fd, when] : parked_) close(fd);
+  parked_.clear();
+}
+
+void Listener::dispatch(int fd) {
+  queue_.push_back(fd);
+  // Idle threads are counted until they take a connection, so compare with the queue.
+  if (static_cast<int>(queue_.size()) > idle_ &&
+      static_cast<int>(threads_.size()) < options_.max_threads)
+    threads_.emplace_back([this] { worker(); });
+  cv_.notify_one();
+}
+
+void Listener::wake_parked(int fd) {
+  std::lock_guard lock(mu_);
+  if (!parked_.erase(fd)) return;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  if (stopping_)
+    close(fd);
+  else
+    dispatch(fd);
+}
+
+void Listener::close_idle_parked() {
+  std::lock_guard lock(mu_);
+  const auto now = Clock::now();
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    if (it->second > now) {
+      ++it;
+      continue;
+    }
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->first, nullptr);
+    close(it->first);
+    it = parked_.erase(it);
+  }
 }
 
 void Listener::stop() {
@@ -134,56 +207,101 @@ void Listener::worker() {
     queue_.pop_front();
     open_.insert(fd);
     lock.unlock();
-    serve_connection(fd);
+    const After after = serve_connection(fd);
     lock.lock();
     open_.erase(fd);
-    close(fd);  // under the lock, so stop() never shuts down a reused descriptor number
+    // Under the lock, so stop() never shuts down a reused descriptor number and the acceptor
+    // finds the parked entry when an event for it comes.
+    if (after == After::park && !stopping_) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+      ev.data.fd = fd;
+      const bool first = parked_.empty();
+      parked_[fd] = Clock::now() + std::chrono::seconds(options_.idle_timeout_s);
+      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0) {
+        // The acceptor sleeps without a timeout while nothing is parked; wake it to set one.
+        if (first) {
+          char byte = 0;
+          [[maybe_unused]] auto n = write(wake_pipe_[1], &byte, 1);
+        }
+        continue;
+      }
+      parked_.erase(fd);
+    }
+    close(fd);
   }
 }
 
-// Appends what the socket has (at most max_chunk bytes). False on close, error or timeout.
-bool Listener::read_more(int fd, std::string& buffer, std::size_t max_chunk) {
+// Appends what the socket has (at most max_chunk bytes). `silent` when nothing came within
+// park_after_ms (SO_RCVTIMEO); `closed` on end of stream or an error.
+Listener::Read Listener::read_more(int fd, std::string& buffer, std::size_t max_chunk) {
   const std::size_t old = buffer.size();
   buffer.resize(old + max_chunk);
   for (;;) {
     ssize_t n = recv(fd, buffer.data() + old, max_chunk, 0);
     if (n < 0 && errno == EINTR) continue;
     buffer.resize(old + (n > 0 ? static_cast<std::size_t>(n) : 0));
-    return n > 0;
+    if (n > 0) return Read::data;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? Read::silent : Read::closed;
   }
 }
 
-void Listener::serve_connection(int fd) {
+Listener::After Listener::serve_connection(int fd) {
   const Limits& limits = options_.limits;
+  const auto head_timeout = std::chrono::seconds(options_.head_timeout_s);
+  const auto idle_timeout = std::chrono::seconds(options_.idle_timeout_s);
   std::string buffer;
   for (;;) {
     std::size_t head_end;
+    auto head_deadline = Clock::time_point::max();  // set at the head's first byte
     while ((head_end = find_head_end(buffer)) == std::string::npos) {
-      if (buffer.size() > limits.max_head_bytes)
-        return refuse(
+      if (buffer.size() > limits.max_head_bytes) {
+        refuse(
             fd, 431,
             "the request head is larger than " + std::to_string(limits.max_head_bytes) + " bytes");
-      if (!read_more(fd, buffer, 16 * 1024)) return;
+        return After::close;
+      }
+      if (!buffer.empty() && head_deadline == Clock::time_point::max())
+        head_deadline = Clock::now() + head_timeout;
+      const Read r = read_more(fd, buffer, 16 * 1024);
+      if (r == Read::closed) return After::close;
+      if (r == Read::silent && buffer.empty()) return After::park;  // between requests
+      if (r == Read::silent && Clock::now() >= head_deadline) {
+        refuse(fd, 408,
+               "the request head did not arrive within " + std::to_string(options_.head_timeout_s) +
+                   " s");
+        return After::close;
+      }
     }
     RequestParse parsed = parse_request_head(std::string_view(buffer).substr(0, head_end), limits);
-    if (parsed.error) return refuse(fd, parsed.error->status, parsed.error->message);
+    if (parsed.error) {
+      refuse(fd, parsed.error->status, parsed.error->message);
+      return After::close;
+    }
     RequestHead& head = *parsed.head;
     const std::size_t need = head_end + head.content_length;
     if (buffer.size() < need) {
       if (head.expect_continue) {
         static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        if (send(fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL) < 0) return;
+        if (send(fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL) < 0) return After::close;
       }
       buffer.reserve(need);
-      while (buffer.size() < need)
-        if (!read_more(fd, buffer, std::min<std::size_t>(need - buffer.size(), 1u << 20))) return;
+      auto last_data = Clock::now();
+      while (buffer.size() < need) {
+        const Read r = read_more(fd, buffer, std::min<std::size_t>(need - buffer.size(), 1u << 20));
+        if (r == Read::closed) return After::close;
+        if (r == Read::data)
+          last_data = Clock::now();
+        else if (Clock::now() - last_data >= idle_timeout)
+          return After::close;  // a body that stopped coming
+      }
     }
     Request& req = head.request;
     req.body.assign(buffer, head_end, head.content_length);
     buffer.erase(0, need);
     Response res;
     handler_(req, res);
-    if (!send_response(fd, res, head.keep_alive) || !head.keep_alive) return;
+    if (!send_response(fd, res, head.keep_alive) || !head.keep_alive) return After::close;
   }
 }
 

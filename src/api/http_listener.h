@@ -1,12 +1,16 @@
 // A small HTTP/1.1 server: keep-alive connections, each served by one thread from a pool that
-// grows up to a limit (long-polling agents hold a thread each). Every response leaves in one
-// write. Why not cpp-httplib: it polls before every read and write, asks the socket for both
+// grows up to a limit (long-polling agents hold a thread each). A connection that stays silent
+// between requests gives its thread back and waits in an epoll set, so idle clients cannot
+// starve the pool; a request head must arrive whole within a deadline. Every response leaves
+// in one write. Why not cpp-httplib: it polls before every read and write, asks the socket for both
 // addresses on every request and writes headers and body separately — four times the system
 // calls of the durable submit path itself on this machine (docs/benchmarks.md).
 #pragma once
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -24,6 +28,8 @@ struct ListenerOptions {
   Limits limits;
   int max_threads = 256;    // connections beyond this wait for a free thread
   int idle_timeout_s = 30;  // a keep-alive connection silent this long is closed
+  int park_after_ms = 200;  // silent this long between requests: the thread is given back
+  int head_timeout_s = 10;  // a request head that starts must be whole within this (else 408)
 };
 
 // Fills `res` for a request; must not throw (the caller turns exceptions into JSON already).
@@ -43,9 +49,15 @@ class Listener {
   void stop();   // from any thread; idempotent
 
  private:
+  enum class After { close, park };  // what to do with a connection a worker lets go of
+  enum class Read { data, closed, silent };
+
   void worker();
-  void serve_connection(int fd);
-  bool read_more(int fd, std::string& buffer, std::size_t max_chunk);
+  void dispatch(int fd);     // to a worker thread; expects mu_ held
+  void wake_parked(int fd);  // readable again (acceptor thread)
+  void close_idle_parked();  // past idle_timeout_s (acceptor thread)
+  After serve_connection(int fd);
+  Read read_more(int fd, std::string& buffer, std::size_t max_chunk);
   bool send_response(int fd, const Response& res, bool keep_alive);
   void refuse(int fd, int status, const std::string& message);
 
@@ -53,12 +65,14 @@ class Listener {
   Handler handler_;
   ErrorResponder on_error_;
   int listen_fd_ = -1;
+  int epoll_fd_ = -1;  // the listening socket, the wake pipe and the parked connections
   int wake_pipe_[2] = {-1, -1};
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<int> queue_;  // accepted, waiting for a thread
-  std::set<int> open_;     // being served (shut down on stop)
+  std::deque<int> queue_;                                        // accepted, waiting for a thread
+  std::set<int> open_;                                           // being served (shut down on stop)
+  std::map<int, std::chrono::steady_clock::time_point> parked_;  // fd -> when it is closed
   std::vector<std::thread> threads_;
   int idle_ = 0;
   bool stopping_ = false;

@@ -126,6 +126,7 @@ std::string metrics_text(const ClusterStats& s) {
 void send_protocol_error(int status, const std::string& message, http::Response& res) {
   const char* code = status == 404                                     ? "not_found"
                      : status == 405                                   ? "method_not_allowed"
+                     : status == 408                                   ? "request_timeout"
                      : status == 411                                   ? "length_required"
                      : status == 413 || status == 414 || status == 431 ? "too_large"
                      : status >= 500                                   ? "internal"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <random>
 #include <string>
 #include <thread>
@@ -369,6 +370,79 @@ TEST(HttpListener, StopEndsIdleConnectionsAndServe) {
   }
   server.shut();  // returns although five connections are open and idle
   SUCCEED();
+}
+
+// Opens a loopback connection to `port` and returns its descriptor.
+int connect_to(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  return fd;
+}
+
+TEST(HttpListener, IdleConnectionsGiveTheirThreadsBack) {
+  ListenerOptions o;
+  o.max_threads = 2;
+  o.park_after_ms = 50;
+  LoopbackServer server(o);
+  // Ten clients connect and say nothing, and two kept-alive clients go quiet after a request:
+  // without parking they would hold both threads until the 30 s idle timeout.
+  std::vector<int> silent;
+  for (int i = 0; i < 10; ++i) silent.push_back(connect_to(server.port));
+  ClientConnection quiet1("127.0.0.1", std::to_string(server.port), 5000);
+  ClientConnection quiet2("127.0.0.1", std::to_string(server.port), 5000);
+  EXPECT_EQ(quiet1.request("GET", "/q1", "", "").status, 200);
+  EXPECT_EQ(quiet2.request("GET", "/q2", "", "").status, 200);
+  ClientConnection fresh("127.0.0.1", std::to_string(server.port), 5000);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(fresh.request("GET", "/fresh", "", "").body, "GET /fresh ");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  // Parked connections are served again when they speak.
+  EXPECT_EQ(quiet1.request("GET", "/again", "", "").body, "GET /again ");
+  const std::string req = "GET /late HTTP/1.1\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(send(silent[0], req.data(), req.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(req.size()));
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(silent[0], buf, sizeof buf, 0)) > 0)
+    out.append(buf, static_cast<std::size_t>(n));
+  EXPECT_NE(out.find("GET /late "), std::string::npos) << out;
+  for (int fd : silent) close(fd);
+}
+
+TEST(HttpListener, ParkedConnectionsAreClosedAfterTheIdleTimeout) {
+  ListenerOptions o;
+  o.park_after_ms = 20;
+  o.idle_timeout_s = 1;
+  LoopbackServer server(o);
+  int fd = connect_to(server.port);
+  char buf[64];
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(recv(fd, buf, sizeof buf, 0), 0);  // the server closes it
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
+  close(fd);
+}
+
+TEST(HttpListener, SlowRequestHeadGets408) {
+  ListenerOptions o;
+  o.park_after_ms = 20;
+  o.head_timeout_s = 1;
+  LoopbackServer server(o);
+  int fd = connect_to(server.port);
+  const std::string part = "GET /slow HTTP/1.1\r\nX-A: 1";  // and then nothing
+  ASSERT_EQ(send(fd, part.data(), part.size(), MSG_NOSIGNAL), static_cast<ssize_t>(part.size()));
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  close(fd);
+  EXPECT_EQ(out.rfind("HTTP/1.1 408 ", 0), 0u) << out;
+  EXPECT_NE(out.find("did not arrive within 1 s"), std::string::npos) << out;
+  EXPECT_EQ(server.requests.load(), 0);
 }
 
 TEST(HttpClient, ReportsAnUnreachableServer) {
