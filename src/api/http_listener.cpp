@@ -49,7 +49,7 @@ Listener::~Listener() {
   for (auto& t : threads_)
     if (t.joinable()) t.join();
   if (listen_fd_ >= 0) close(listen_fd_);
-  for (const auto& [fd, when] : parked_) close(fd);
+  for (const auto& [fd, p] : parked_) close(fd);
   close(epoll_fd_);
   close(wake_pipe_[0]);
   close(wake_pipe_[1]);
@@ -137,7 +137,7 @@ void Listener::serve() {
           close(conn);
           stop_seen = true;
         } else {
-          dispatch(conn);
+          dispatch(Conn{conn});
         }
       }
     }
@@ -147,14 +147,14 @@ void Listener::serve() {
   for (auto& t : threads_) t.join();
   threads_.clear();
   std::lock_guard lock(mu_);
-  for (int fd : queue_) close(fd);
+  for (const Conn& c : queue_) close(c.fd);
   queue_.clear();
-  for (const auto& [fd, when] : parked_) close(fd);
+  for (const auto& [fd, p] : parked_) close(fd);
   parked_.clear();
 }
 
-void Listener::dispatch(int fd) {
-  queue_.push_back(fd);
+void Listener::dispatch(Conn conn) {
+  queue_.push_back(std::move(conn));
   // Idle threads are counted until they take a connection, so compare with the queue.
   if (static_cast<int>(queue_.size()) > idle_ &&
       static_cast<int>(threads_.size()) < options_.max_threads)
@@ -164,24 +164,39 @@ void Listener::dispatch(int fd) {
 
 void Listener::wake_parked(int fd) {
   std::lock_guard lock(mu_);
-  if (!parked_.erase(fd)) return;
+  auto it = parked_.find(fd);
+  if (it == parked_.end()) return;
+  Conn conn = std::move(it->second.conn);
+  parked_.erase(it);
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   if (stopping_)
     close(fd);
   else
-    dispatch(fd);
+    dispatch(std::move(conn));
 }
 
 void Listener::close_idle_parked() {
   std::lock_guard lock(mu_);
   const auto now = Clock::now();
   for (auto it = parked_.begin(); it != parked_.end();) {
-    if (it->second > now) {
+    if (it->second.close_at > now) {
       ++it;
       continue;
     }
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->first, nullptr);
-    close(it->first);
+    const int fd = it->first;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    if (!it->second.conn.buffer.empty()) {
+      // Half a request head, and its time is up. The answer fits the socket's send buffer, so
+      // it is written without blocking this thread.
+      Response res;
+      on_error_(408,
+                "the request head did not arrive within " +
+                    std::to_string(options_.head_timeout_s) + " s",
+                res);
+      set_timeout_ms(fd, SO_SNDTIMEO, 100);
+      send_response(fd, res, false);
+    }
+    close(fd);
     it = parked_.erase(it);
   }
 }
@@ -203,11 +218,12 @@ void Listener::worker() {
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     --idle_;
     if (stopping_) return;
-    int fd = queue_.front();
+    Conn conn = std::move(queue_.front());
     queue_.pop_front();
+    const int fd = conn.fd;
     open_.insert(fd);
     lock.unlock();
-    const After after = serve_connection(fd);
+    const After after = serve_connection(conn);
     lock.lock();
     open_.erase(fd);
     // Under the lock, so stop() never shuts down a reused descriptor number and the acceptor
@@ -217,7 +233,11 @@ void Listener::worker() {
       ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
       ev.data.fd = fd;
       const bool first = parked_.empty();
-      parked_[fd] = Clock::now() + std::chrono::seconds(options_.idle_timeout_s);
+      // Closed after the idle timeout, or at its head's deadline when it sent half a head.
+      const auto close_at = conn.buffer.empty()
+                                ? Clock::now() + std::chrono::seconds(options_.idle_timeout_s)
+                                : conn.head_deadline;
+      parked_[fd] = Parked{close_at, std::move(conn)};
       if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0) {
         // The acceptor sleeps without a timeout while nothing is parked; wake it to set one.
         if (first) {
@@ -246,14 +266,14 @@ Listener::Read Listener::read_more(int fd, std::string& buffer, std::size_t max_
   }
 }
 
-Listener::After Listener::serve_connection(int fd) {
+Listener::After Listener::serve_connection(Conn& conn) {
+  const int fd = conn.fd;
+  std::string& buffer = conn.buffer;
   const Limits& limits = options_.limits;
   const auto head_timeout = std::chrono::seconds(options_.head_timeout_s);
   const auto idle_timeout = std::chrono::seconds(options_.idle_timeout_s);
-  std::string buffer;
   for (;;) {
     std::size_t head_end;
-    auto head_deadline = Clock::time_point::max();  // set at the head's first byte
     while ((head_end = find_head_end(buffer)) == std::string::npos) {
       if (buffer.size() > limits.max_head_bytes) {
         refuse(
@@ -261,18 +281,21 @@ Listener::After Listener::serve_connection(int fd) {
             "the request head is larger than " + std::to_string(limits.max_head_bytes) + " bytes");
         return After::close;
       }
-      if (!buffer.empty() && head_deadline == Clock::time_point::max())
-        head_deadline = Clock::now() + head_timeout;
-      const Read r = read_more(fd, buffer, 16 * 1024);
-      if (r == Read::closed) return After::close;
-      if (r == Read::silent && buffer.empty()) return After::park;  // between requests
-      if (r == Read::silent && Clock::now() >= head_deadline) {
+      if (!buffer.empty() && conn.head_deadline == Clock::time_point::max())
+        conn.head_deadline = Clock::now() + head_timeout;  // from the head's first byte
+      if (Clock::now() >= conn.head_deadline) {
         refuse(fd, 408,
                "the request head did not arrive within " + std::to_string(options_.head_timeout_s) +
                    " s");
         return After::close;
       }
+      const Read r = read_more(fd, buffer, 16 * 1024);
+      if (r == Read::closed) return After::close;
+      // Silent for park_after_ms, between requests or in the middle of a head: the thread goes
+      // back to the pool and the connection waits in the epoll set (with what it sent so far).
+      if (r == Read::silent) return After::park;
     }
+    conn.head_deadline = Clock::time_point::max();
     RequestParse parsed = parse_request_head(std::string_view(buffer).substr(0, head_end), limits);
     if (parsed.error) {
       refuse(fd, parsed.error->status, parsed.error->message);

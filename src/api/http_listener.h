@@ -51,12 +51,24 @@ class Listener {
  private:
   enum class After { close, park };  // what to do with a connection a worker lets go of
   enum class Read { data, closed, silent };
+  // What a connection carries between workers while it is parked: the start of a request
+  // head that has not arrived whole, and when it must have.
+  struct Conn {
+    int fd = -1;
+    std::string buffer;
+    std::chrono::steady_clock::time_point head_deadline =
+        std::chrono::steady_clock::time_point::max();
+  };
+  struct Parked {
+    std::chrono::steady_clock::time_point close_at;
+    Conn conn;
+  };
 
   void worker();
-  void dispatch(int fd);     // to a worker thread; expects mu_ held
+  void dispatch(Conn conn);  // to a worker thread; expects mu_ held
   void wake_parked(int fd);  // readable again (acceptor thread)
   void close_idle_parked();  // past idle_timeout_s (acceptor thread)
-  After serve_connection(int fd);
+  After serve_connection(Conn& conn);
   Read read_more(int fd, std::string& buffer, std::size_t max_chunk);
   bool send_response(int fd, const Response& res, bool keep_alive);
   void refuse(int fd, int status, const std::string& message);
@@ -70,9 +82,9 @@ class Listener {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<int> queue_;                                        // accepted, waiting for a thread
-  std::set<int> open_;                                           // being served (shut down on stop)
-  std::map<int, std::chrono::steady_clock::time_point> parked_;  // fd -> when it is closed
+  std::deque<Conn> queue_;        // accepted or woken, waiting for a thread
+  std::set<int> open_;            // being served (shut down on stop)
+  std::map<int, Parked> parked_;  // waiting in the epoll set, by descriptor
   std::vector<std::thread> threads_;
   int idle_ = 0;
   bool stopping_ = false;

@@ -391,4 +391,48 @@ else
   fail "(c) controller did not start"
 fi
 
+# --- (e) idle and half-sent connections do not starve the controller ------------------------
+# 8 HTTP threads; 64 connections that say nothing and 8 that send half a request head stay open
+# for 8 s. Meanwhile a new agent must register and a submitted job must run. They used to hold
+# every free thread until their 30 s idle timeout, so new connections waited for them.
+section "(e) idle and slow connections"
+reset_cluster
+CTL_ARGS=(--heartbeat-ms 200 --node-lost-ms 1500 --threads 8)
+if start_controller; then
+  start_agent a
+  start_agent b
+  if wait_until 30 nodes_up 2; then
+    python3 - "$PORT" >"$W/hold.out" 2>&1 <<'PY' &
+import socket, sys, time
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+for _ in range(8):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(b"POST /api/v1/jobs HTTP/1.1\r\nContent-Type: appl")
+    held.append(s)
+print("holding", len(held), flush=True)
+time.sleep(8)
+print("released", flush=True)
+PY
+    hold_pid=$!
+    wait_until 10 grep -q holding "$W/hold.out"
+    start_agent c
+    id=$("$ZS" submit --parsable --accel $T:1 -- true)
+    wait_until 20 eval 'job_ended "$id" && nodes_up 3'
+    st=$(job_state "$id")
+    if grep -q released "$W/hold.out"; then
+      fail "(e) with 72 idle connections open, job $id ($st) and agent c waited until they closed"
+    elif [ "$st" = completed ] && nodes_up 3; then
+      ok "(e) 72 idle or half-sent connections on 8 threads: agent c registered, job $id completed"
+    else
+      fail "(e) with 72 idle connections: job $id $st, nodes: $("$ZS" nodes 2>&1 | tr '\n' ' ')"
+    fi
+    kill "$hold_pid" 2>/dev/null
+  else
+    fail "(e) 2 agents did not come up"
+  fi
+else
+  fail "(e) controller did not start"
+fi
+
 finish

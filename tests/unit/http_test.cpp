@@ -427,6 +427,35 @@ TEST(HttpListener, ParkedConnectionsAreClosedAfterTheIdleTimeout) {
   close(fd);
 }
 
+TEST(HttpListener, HalfSentHeadsDoNotHoldThreads) {
+  ListenerOptions o;
+  o.max_threads = 2;
+  o.park_after_ms = 50;
+  LoopbackServer server(o);
+  // Slowloris: six clients send the start of a head and stop. Each waits parked with what it
+  // sent, and the head is completed later on a parked connection.
+  std::vector<int> slow;
+  for (int i = 0; i < 6; ++i) {
+    slow.push_back(connect_to(server.port));
+    const std::string part = "GET /half" + std::to_string(i) + " HTTP/1.1\r\nX-A:";
+    ASSERT_EQ(send(slow.back(), part.data(), part.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(part.size()));
+  }
+  ClientConnection fresh("127.0.0.1", std::to_string(server.port), 5000);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(fresh.request("GET", "/fresh", "", "").body, "GET /fresh ");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  const std::string rest = " 1\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(send(slow[3], rest.data(), rest.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(rest.size()));
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(slow[3], buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  EXPECT_NE(out.find("GET /half3 "), std::string::npos) << out;
+  for (int fd : slow) close(fd);
+}
+
 TEST(HttpListener, SlowRequestHeadGets408) {
   ListenerOptions o;
   o.park_after_ms = 20;
