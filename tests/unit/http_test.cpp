@@ -383,6 +383,27 @@ int connect_to(int port) {
   return fd;
 }
 
+void send_text(int fd, const std::string& text) {
+  ASSERT_EQ(send(fd, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
+}
+
+// Everything the server sends until it closes the connection.
+std::string read_until_closed(int fd) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  return out;
+}
+
+// A new client gets its answer well before the 30 s idle timeout would free a thread.
+void expect_new_client_served(int port) {
+  ClientConnection fresh("127.0.0.1", std::to_string(port), 5000);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(fresh.request("GET", "/fresh", "", "").body, "GET /fresh ");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
 TEST(HttpListener, IdleConnectionsGiveTheirThreadsBack) {
   ListenerOptions o;
   o.max_threads = 2;
@@ -396,20 +417,11 @@ TEST(HttpListener, IdleConnectionsGiveTheirThreadsBack) {
   ClientConnection quiet2("127.0.0.1", std::to_string(server.port), 5000);
   EXPECT_EQ(quiet1.request("GET", "/q1", "", "").status, 200);
   EXPECT_EQ(quiet2.request("GET", "/q2", "", "").status, 200);
-  ClientConnection fresh("127.0.0.1", std::to_string(server.port), 5000);
-  const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_EQ(fresh.request("GET", "/fresh", "", "").body, "GET /fresh ");
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  expect_new_client_served(server.port);
   // Parked connections are served again when they speak.
   EXPECT_EQ(quiet1.request("GET", "/again", "", "").body, "GET /again ");
-  const std::string req = "GET /late HTTP/1.1\r\nConnection: close\r\n\r\n";
-  ASSERT_EQ(send(silent[0], req.data(), req.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(req.size()));
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = recv(silent[0], buf, sizeof buf, 0)) > 0)
-    out.append(buf, static_cast<std::size_t>(n));
+  send_text(silent[0], "GET /late HTTP/1.1\r\nConnection: close\r\n\r\n");
+  const std::string out = read_until_closed(silent[0]);
   EXPECT_NE(out.find("GET /late "), std::string::npos) << out;
   for (int fd : silent) close(fd);
 }
@@ -437,21 +449,11 @@ TEST(HttpListener, HalfSentHeadsDoNotHoldThreads) {
   std::vector<int> slow;
   for (int i = 0; i < 6; ++i) {
     slow.push_back(connect_to(server.port));
-    const std::string part = "GET /half" + std::to_string(i) + " HTTP/1.1\r\nX-A:";
-    ASSERT_EQ(send(slow.back(), part.data(), part.size(), MSG_NOSIGNAL),
-              static_cast<ssize_t>(part.size()));
+    send_text(slow.back(), "GET /half" + std::to_string(i) + " HTTP/1.1\r\nX-A:");
   }
-  ClientConnection fresh("127.0.0.1", std::to_string(server.port), 5000);
-  const auto t0 = std::chrono::steady_clock::now();
-  EXPECT_EQ(fresh.request("GET", "/fresh", "", "").body, "GET /fresh ");
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
-  const std::string rest = " 1\r\nConnection: close\r\n\r\n";
-  ASSERT_EQ(send(slow[3], rest.data(), rest.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(rest.size()));
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = recv(slow[3], buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  expect_new_client_served(server.port);
+  send_text(slow[3], " 1\r\nConnection: close\r\n\r\n");
+  const std::string out = read_until_closed(slow[3]);
   EXPECT_NE(out.find("GET /half3 "), std::string::npos) << out;
   for (int fd : slow) close(fd);
 }
@@ -462,12 +464,8 @@ TEST(HttpListener, SlowRequestHeadGets408) {
   o.head_timeout_s = 1;
   LoopbackServer server(o);
   int fd = connect_to(server.port);
-  const std::string part = "GET /slow HTTP/1.1\r\nX-A: 1";  // and then nothing
-  ASSERT_EQ(send(fd, part.data(), part.size(), MSG_NOSIGNAL), static_cast<ssize_t>(part.size()));
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  send_text(fd, "GET /slow HTTP/1.1\r\nX-A: 1");  // and then nothing
+  const std::string out = read_until_closed(fd);
   close(fd);
   EXPECT_EQ(out.rfind("HTTP/1.1 408 ", 0), 0u) << out;
   EXPECT_NE(out.find("did not arrive within 1 s"), std::string::npos) << out;
