@@ -76,20 +76,7 @@ submit_cli() {  # $1 = out dir; the Slurm bench's loop with zs submit for sbatch
 submit_api() {  # $1 = out dir, $2 = jobs per request
   local ks=(); RANDOM=42
   for ((i = 0; i < JOBS; i++)); do ks+=($((RANDOM % 8 + 1))); done
-  python3 - "$ZS_CONTROLLER" "$1" "$SLEEP" "$2" "${ks[@]}" <<'PY'
-import http.client, json, sys, time, urllib.parse
-url, out, sleep, per, ks = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
-c = http.client.HTTPConnection(urllib.parse.urlparse(url).netloc)
-c.connect()
-specs = [{"script": f"#!/bin/sh\ndate +%s.%N; sleep {sleep}\n", "accel_count": int(k), "nodes": 1,
-          "walltime": 60000, "work_dir": out, "stdout_path": out + "/%j.out", "name": "gpumix"}
-         for k in ks]
-print(f"{time.time():.6f}", flush=True)  # t0: the first submit, not the interpreter's start
-for i in range(0, len(specs), per):
-    c.request("POST", "/api/v1/jobs", json.dumps(specs[i] if per == 1 else {"jobs": specs[i:i + per]}),
-              {"Content-Type": "application/json"})
-    r = c.getresponse(); r.read(); assert r.status == 201, r.status
-PY
+  python3 bench/gpumix_submit.py "$ZS_CONTROLLER" "$1" "$SLEEP" "$2" "${ks[@]}"
 }
 
 # Where the time over 10 s went: the chain of jobs, each started by the end of the one before on

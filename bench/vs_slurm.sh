@@ -81,21 +81,7 @@ gpumix_api() {  # $1 = out dir, $2 = 1 (one request per job) or 500 (one batch)
   local t0
   # t0 is printed by the client just before its first request: the interpreter's start-up is
   # not part of the system under test (the CLI rows do count zs submit's own start).
-  t0=$(python3 - "$ZS_CONTROLLER" "$D2" "$JOB_SLEEP" "$2" "${ks[@]}" <<'PY'
-import http.client, json, sys, time, urllib.parse
-url, out, sleep, per, ks = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
-c = http.client.HTTPConnection(urllib.parse.urlparse(url).netloc)
-c.connect()
-specs = [{"script": f"#!/bin/sh\ndate +%s.%N; sleep {sleep}\n", "accel_count": int(k), "nodes": 1,
-          "walltime": 60000, "work_dir": out, "stdout_path": out + "/%j.out", "name": "gpumix"}
-         for k in ks]
-print(f"{time.time():.6f}", flush=True)
-for i in range(0, len(specs), per):
-    body = specs[i] if per == 1 else {"jobs": specs[i:i + per]}
-    c.request("POST", "/api/v1/jobs", json.dumps(body), {"Content-Type": "application/json"})
-    r = c.getresponse(); r.read(); assert r.status == 201, r.status
-PY
-  )
+  t0=$(python3 "$ROOT/bench/gpumix_submit.py" "$ZS_CONTROLLER" "$D2" "$JOB_SLEEP" "$2" "${ks[@]}")
   local t2; t2=$(wait_empty)
   dt "$t0" "$t2"
 }
