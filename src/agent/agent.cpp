@@ -85,9 +85,6 @@ void sleep_ms(std::int64_t ms) {
 }  // namespace
 
 Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(random_boot_id()) {
-  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0)
-    throw std::runtime_error(std::string("cannot create an eventfd: ") + std::strerror(errno));
   if (options_.name.empty()) throw InputError("--name", "an agent needs a node name");
   if (options_.work_dir.empty()) throw InputError("--work-dir", "an agent needs a work directory");
   std::error_code ec;
@@ -132,11 +129,15 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(rand
   } else {
     cgroup_status_ = "no cgroup limits (--no-cgroups)";
   }
+  // Last, so that no earlier refusal of the options leaves it open.
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0)
+    throw std::runtime_error(std::string("cannot create an eventfd: ") + std::strerror(errno));
 }
 
 Agent::~Agent() {
   stop();
-  ::close(wake_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
 std::string Agent::describe() const {
@@ -156,6 +157,7 @@ void Agent::stop() {
 }
 
 void Agent::wake_supervisor() {
+  if (wake_fd_ < 0) return;
   const std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);  // full counter: awake anyway
 }

@@ -100,6 +100,7 @@ void Listener::serve() {
     epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   }
   bool stop_seen = false;
+  auto next_scan = Clock::now();
   while (!stop_seen) {
     epoll_event events[64];
     int timeout;
@@ -141,7 +142,11 @@ void Listener::serve() {
         }
       }
     }
-    close_idle_parked();
+    // Deadlines are kept to the second; scanning on every event would cost O(parked) each.
+    if (const auto now = Clock::now(); now >= next_scan) {
+      close_idle_parked();
+      next_scan = now + std::chrono::seconds(1);
+    }
   }
   stop();
   for (auto& t : threads_) t.join();
