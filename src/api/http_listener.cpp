@@ -231,6 +231,10 @@ void Listener::worker() {
     const After after = serve_connection(conn);
     lock.lock();
     open_.erase(fd);
+    if (after == After::requeue && !stopping_) {
+      queue_.push_back(std::move(conn));
+      continue;
+    }
     // Under the lock, so stop() never shuts down a reused descriptor number and the acceptor
     // finds the parked entry when an event for it comes.
     if (after == After::park && !stopping_) {
@@ -330,7 +334,13 @@ Listener::After Listener::serve_connection(Conn& conn) {
     Response res;
     handler_(req, res);
     if (!send_response(fd, res, head.keep_alive) || !head.keep_alive) return After::close;
+    if (others_waiting()) return After::requeue;
   }
+}
+
+bool Listener::others_waiting() {
+  std::lock_guard lock(mu_);
+  return !queue_.empty() && idle_ == 0 && static_cast<int>(threads_.size()) >= options_.max_threads;
 }
 
 bool Listener::send_response(int fd, const Response& res, bool keep_alive) {

@@ -26,7 +26,7 @@ struct ListenerOptions {
   std::string host = "127.0.0.1";
   int port = 7070;  // 0 = any free port
   Limits limits;
-  int max_threads = 256;    // connections beyond this wait for a free thread
+  int max_threads = 256;    // started as needed; connections beyond this take turns
   int idle_timeout_s = 30;  // a keep-alive connection silent this long is closed
   int park_after_ms = 200;  // silent this long between requests: the thread is given back
   int head_timeout_s = 10;  // a request head that starts must be whole within this (else 408)
@@ -49,7 +49,9 @@ class Listener {
   void stop();   // from any thread; idempotent
 
  private:
-  enum class After { close, park };  // what to do with a connection a worker lets go of
+  // What to do with a connection a worker lets go of. `requeue`: every thread is busy and
+  // others wait, so it goes to the back of the queue (a full pool rotates, never starves).
+  enum class After { close, park, requeue };
   enum class Read { data, closed, silent };
   // What a connection carries between workers while it is parked: the start of a request
   // head that has not arrived whole, and when it must have.
@@ -66,6 +68,7 @@ class Listener {
 
   void worker();
   void dispatch(Conn conn);  // to a worker thread; expects mu_ held
+  bool others_waiting();     // every thread busy and connections queued
   void wake_parked(int fd);  // readable again (acceptor thread)
   void close_idle_parked();  // past idle_timeout_s (acceptor thread)
   After serve_connection(Conn& conn);

@@ -14,7 +14,9 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 7070;                         // 0 = any free port
   std::size_t max_body_bytes = 48u << 20;  // larger requests get 413
-  int threads = 256;  // agents hold one each (long poll), so this bounds agents + clients
+  // HTTP threads, started as needed. Each agent's long-poll sync holds one, so this should
+  // exceed the number of agents plus concurrent clients; beyond it connections take turns.
+  int threads = 4096;
 };
 
 class HttpServer {

@@ -39,7 +39,7 @@ void register_controller(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string listen = "127.0.0.1:7070", state_dir, policy = "easy";
     TimeMs heartbeat_ms = 1000, node_lost_ms = 0, kill_grace_ms = 10'000;
-    int threads = 256;
+    int threads = 4096;
     double max_request_mib = 48;
     double keep_finished_s = 86'400;
   };
@@ -61,9 +61,10 @@ void register_controller(CLI::App& app, int& exit_code) {
   cmd->add_option("--kill-grace-ms", flags->kill_grace_ms, "SIGTERM to SIGKILL when stopping tasks")
       ->capture_default_str()
       ->check(CLI::Range(0, 3'600'000));
-  cmd->add_option("--threads", flags->threads, "HTTP worker threads (agents hold one each)")
+  cmd->add_option("--threads", flags->threads,
+                  "HTTP threads, started as needed; each agent's long poll holds one")
       ->capture_default_str()
-      ->check(CLI::Range(8, 4096));
+      ->check(CLI::Range(8, 65536));
   cmd->add_option("--max-request-mib", flags->max_request_mib, "Largest accepted request body")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 4096.0));

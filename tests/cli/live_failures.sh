@@ -428,6 +428,17 @@ PY
       fail "(e) with 72 idle connections: job $id $st, nodes: $("$ZS" nodes 2>&1 | tr '\n' ' ')"
     fi
     kill "$hold_pid" 2>/dev/null
+    # More agents than threads: each long-poll sync holds a thread, and a full pool used to
+    # serve the first connections forever. Now connections take turns, and every node stays up.
+    for n in d e f g h i j k; do start_agent $n; done
+    if wait_until 30 nodes_up 11; then
+      sleep 1.5  # five heartbeats, the node-lost time
+      down=$(curl -sf --max-time 10 "$URL/api/v1/nodes" | grep -o '"state":"down"' | wc -l)
+      [ "$down" = 0 ] && nodes_up 11 && ok "(e) 11 agents on 8 threads stay up" ||
+        fail "(e) 11 agents on 8 threads: $down down: $("$ZS" nodes 2>&1 | tr '\n' ' ')"
+    else
+      fail "(e) 11 agents on 8 threads did not all come up: $("$ZS" nodes 2>&1 | tr '\n' ' ')"
+    fi
   else
     fail "(e) 2 agents did not come up"
   fi

@@ -426,6 +426,39 @@ TEST(HttpListener, IdleConnectionsGiveTheirThreadsBack) {
   for (int fd : silent) close(fd);
 }
 
+TEST(HttpListener, AFullPoolTakesTurnsInsteadOfStarving) {
+  ListenerOptions o;
+  o.max_threads = 2;
+  LoopbackServer server(o);
+  // Two clients send request after request on their connections, as agents' long polls do.
+  // A third connection used to wait until one of them closed.
+  std::atomic<bool> stop{false};
+  std::atomic<int> hog_requests{0};
+  std::vector<std::thread> hogs;
+  for (int c = 0; c < 2; ++c)
+    hogs.emplace_back([&] {
+      ClientConnection hog("127.0.0.1", std::to_string(server.port), 10000);
+      try {
+        while (!stop) {
+          hog.request("GET", "/hog", "", "");
+          ++hog_requests;
+        }
+      } catch (const ClientFailure&) {
+        // the server went away first: the test has failed already
+      }
+    });
+  while (hog_requests < 20) std::this_thread::yield();
+  std::string failure;
+  try {
+    expect_new_client_served(server.port);
+  } catch (const std::exception& e) {
+    failure = e.what();  // the hogs must still be stopped before the test ends
+  }
+  stop = true;
+  for (auto& t : hogs) t.join();
+  EXPECT_EQ(failure, "");
+}
+
 TEST(HttpListener, ParkedConnectionsAreClosedAfterTheIdleTimeout) {
   ListenerOptions o;
   o.park_after_ms = 20;
