@@ -194,10 +194,7 @@ void Listener::close_idle_parked() {
       // Half a request head, and its time is up. The answer fits the socket's send buffer, so
       // it is written without blocking this thread.
       Response res;
-      on_error_(408,
-                "the request head did not arrive within " +
-                    std::to_string(options_.head_timeout_s) + " s",
-                res);
+      on_error_(408, head_timeout_message(), res);
       set_timeout_ms(fd, SO_SNDTIMEO, 100);
       send_response(fd, res, false);
     }
@@ -293,9 +290,7 @@ Listener::After Listener::serve_connection(Conn& conn) {
       if (!buffer.empty() && conn.head_deadline == Clock::time_point::max())
         conn.head_deadline = Clock::now() + head_timeout;  // from the head's first byte
       if (Clock::now() >= conn.head_deadline) {
-        refuse(fd, 408,
-               "the request head did not arrive within " + std::to_string(options_.head_timeout_s) +
-                   " s");
+        refuse(fd, 408, head_timeout_message());
         return After::close;
       }
       const Read r = read_more(fd, buffer, 16 * 1024);
@@ -336,6 +331,10 @@ Listener::After Listener::serve_connection(Conn& conn) {
     if (!send_response(fd, res, head.keep_alive) || !head.keep_alive) return After::close;
     if (others_waiting()) return After::requeue;
   }
+}
+
+std::string Listener::head_timeout_message() const {
+  return "the request head did not arrive within " + std::to_string(options_.head_timeout_s) + " s";
 }
 
 bool Listener::others_waiting() {

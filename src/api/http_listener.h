@@ -67,10 +67,11 @@ class Listener {
   };
 
   void worker();
-  void dispatch(Conn conn);  // to a worker thread; expects mu_ held
-  bool others_waiting();     // every thread busy and connections queued
-  void wake_parked(int fd);  // readable again (acceptor thread)
-  void close_idle_parked();  // past idle_timeout_s (acceptor thread)
+  void dispatch(Conn conn);                  // to a worker thread; expects mu_ held
+  bool others_waiting();                     // every thread busy and connections queued
+  std::string head_timeout_message() const;  // the 408's text
+  void wake_parked(int fd);                  // readable again (acceptor thread)
+  void close_idle_parked();                  // past idle_timeout_s (acceptor thread)
   After serve_connection(Conn& conn);
   Read read_more(int fd, std::string& buffer, std::size_t max_chunk);
   bool send_response(int fd, const Response& res, bool keep_alive);

@@ -238,20 +238,36 @@ struct LoopbackServer {
   std::atomic<int> requests{0};
 };
 
-// Sends raw bytes on a fresh connection and returns everything until the server closes.
-std::string raw_exchange(int port, const std::string& bytes, bool half_close = true) {
+// Opens a loopback connection to `port` and returns its descriptor.
+int connect_to(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<std::uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
-  if (half_close) shutdown(fd, SHUT_WR);
+  return fd;
+}
+
+void send_text(int fd, const std::string& text) {
+  ASSERT_EQ(send(fd, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
+}
+
+// Everything the server sends until it closes the connection.
+std::string read_until_closed(int fd) {
   std::string out;
   char buf[4096];
   ssize_t n;
   while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  return out;
+}
+
+// Sends raw bytes on a fresh connection and returns everything until the server closes.
+std::string raw_exchange(int port, const std::string& bytes, bool half_close = true) {
+  int fd = connect_to(port);
+  send_text(fd, bytes);
+  if (half_close) shutdown(fd, SHUT_WR);
+  std::string out = read_until_closed(fd);
   close(fd);
   return out;
 }
@@ -370,30 +386,6 @@ TEST(HttpListener, StopEndsIdleConnectionsAndServe) {
   }
   server.shut();  // returns although five connections are open and idle
   SUCCEED();
-}
-
-// Opens a loopback connection to `port` and returns its descriptor.
-int connect_to(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  return fd;
-}
-
-void send_text(int fd, const std::string& text) {
-  ASSERT_EQ(send(fd, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
-}
-
-// Everything the server sends until it closes the connection.
-std::string read_until_closed(int fd) {
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
-  return out;
 }
 
 // A new client gets its answer well before the 30 s idle timeout would free a thread.
