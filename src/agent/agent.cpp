@@ -312,7 +312,12 @@ AgentReport Agent::report() {
   r.cpus = options_.cpus;
   r.mem_mib = options_.mem_mib;
   r.discovery = inventory_.source;
-  for (const auto& [key, a] : attempts_) r.running.push_back(key);
+  for (const auto& [key, a] : attempts_) {
+    RunningAttempt running{key, {}};
+    for (const auto& t : a.launch.tasks)
+      running.devices.insert(running.devices.end(), t.devices.begin(), t.devices.end());
+    r.running.push_back(std::move(running));
+  }
   for (const auto& [key, e] : unacked_) r.exits.push_back(e);
   r.wait_ms = heartbeat_ms_;
   return r;

@@ -60,6 +60,16 @@ struct NodeExit {
   TimeMs end_ms = 0;
 };
 
+// An attempt with tasks alive on the node, and the devices it holds there. The controller holds
+// those devices until the agent reports the attempt gone, even for an attempt it no longer owns
+// (which it then orders killed): a device is never given to a second job while anything of the
+// first may still run on it.
+struct RunningAttempt {
+  AttemptKey key;
+  std::vector<int> devices;
+  bool operator==(const RunningAttempt&) const = default;
+};
+
 struct AgentReport {
   std::string boot_id;  // new on every agent start: a changed id means its old tasks are gone
   std::string address;  // where its tasks can be reached (MASTER_ADDR for rank 0)
@@ -72,10 +82,10 @@ struct AgentReport {
   std::vector<std::string> device_problems;  // "3: ecc error"
   double cpus = 0;
   std::int64_t mem_mib = 0;
-  std::string discovery;            // how the devices were found, for `zs nodes -l`
-  std::vector<AttemptKey> running;  // attempts with tasks still alive here
-  std::vector<NodeExit> exits;      // ended and not yet acknowledged
-  TimeMs wait_ms = 0;               // how long the controller may hold the request
+  std::string discovery;                // how the devices were found, for `zs nodes -l`
+  std::vector<RunningAttempt> running;  // attempts with tasks still alive here
+  std::vector<NodeExit> exits;          // ended and not yet acknowledged
+  TimeMs wait_ms = 0;                   // how long the controller may hold the request
 };
 
 struct AgentOrders {

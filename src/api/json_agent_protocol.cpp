@@ -120,6 +120,13 @@ std::vector<int> device_list(const json& j, const std::string& where) {
                       [](const json& v, const std::string& w) { return number<int>(v, w, 0, 63); });
 }
 
+RunningAttempt running_from(const json& j, const std::string& where) {
+  RunningAttempt r;
+  r.key = key_from(j, where);
+  if (j.contains("devices")) r.devices = device_list(j["devices"], path_of(where, "devices"));
+  return r;
+}
+
 NodeExit exit_from(const json& j, const std::string& where) {
   object_at(j, where);
   NodeExit e;
@@ -189,7 +196,11 @@ NodeLaunch launch_from(const json& j, const std::string& where) {
 
 json to_json(const AgentReport& r) {
   json running = json::array(), exits = json::array();
-  for (const auto& k : r.running) running.push_back(key_json(k));
+  for (const auto& a : r.running) {
+    json x = key_json(a.key);
+    x["devices"] = a.devices;
+    running.push_back(std::move(x));
+  }
   for (const auto& e : r.exits) {
     json x = key_json(e.key);
     x["exit_code"] = e.exit_code;
@@ -244,7 +255,7 @@ AgentReport agent_report_from_json(const json& j) {
     else if (name == "discovery")
       r.discovery = text(v, w);
     else if (name == "running")
-      r.running = list_of<AttemptKey>(v, w, key_from);
+      r.running = list_of<RunningAttempt>(v, w, running_from);
     else if (name == "exits")
       r.exits = list_of<NodeExit>(v, w, exit_from);
     else if (name == "wait_ms")

@@ -171,7 +171,8 @@ void Controller::check_lost_nodes(TimeMs now) {
 // between committing the start and sending the order): send it again — the agent ignores a
 // launch it already has, so this cannot start anything twice.
 void Controller::reconcile(LiveNode& node, const AgentReport& report) {
-  std::set<AttemptKey> known(report.running.begin(), report.running.end());
+  std::set<AttemptKey> known;
+  for (const auto& r : report.running) known.insert(r.key);
   for (const auto& e : report.exits) known.insert(e.key);
   for (const auto& l : node.launches) known.insert(l.key);
   std::vector<AttemptKey> stale;

@@ -30,7 +30,7 @@ TEST(AgentProtocol, ReportRoundTrips) {
   r.device_problems = {"0: ecc", "2: hot"};
   r.cpus = 128;
   r.mem_mib = 1 << 20;
-  r.running = {{7, 1}, {9, 2}};
+  r.running = {{{7, 1}, {0, 1}}, {{9, 2}, {}}};
   r.exits = {{{5, 1}, 137, "timeout", 123}};
   r.wait_ms = 500;
   AgentReport back = agent_report_from_json(to_json(r));

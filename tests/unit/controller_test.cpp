@@ -51,7 +51,10 @@ class ControllerTest : public ::testing::Test {
     while (static_cast<int>(got.size()) < expected && std::chrono::steady_clock::now() < deadline) {
       AgentOrders o = controller->agent_sync(a.name, a.report);
       for (auto& l : o.launches) {
-        a.report.running.push_back(l.key);
+        RunningAttempt r{l.key, {}};
+        for (const auto& t : l.tasks)
+          r.devices.insert(r.devices.end(), t.devices.begin(), t.devices.end());
+        a.report.running.push_back(std::move(r));
         got.push_back(std::move(l));
       }
       if (static_cast<int>(got.size()) < expected) std::this_thread::sleep_for(5ms);
@@ -69,7 +72,7 @@ class ControllerTest : public ::testing::Test {
     return got;
   }
   void finish(FakeAgent& a, AttemptKey key, int code, std::string reason = "") {
-    std::erase(a.report.running, key);
+    std::erase_if(a.report.running, [&](const RunningAttempt& r) { return r.key == key; });
     controller->agent_exits(a.name, {NodeExit{key, code, std::move(reason), 0}});
   }
   JobState state_of(JobId id) { return controller->get_job(id).state; }
