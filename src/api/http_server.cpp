@@ -113,6 +113,11 @@ std::string metrics_text(const ClusterStats& s) {
       "counter\nzs_jobs_started_total {}\n",
       s.started);
   out += fmt::format(
+      "# HELP zs_scheduler_refused_starts_total Scheduler decisions refused by the controller's "
+      "check (a policy bug; see the controller's log).\n# TYPE zs_scheduler_refused_starts_total "
+      "counter\nzs_scheduler_refused_starts_total {}\n",
+      s.refused_starts);
+  out += fmt::format(
       "# HELP zs_store_transactions_total Durable store transactions (group commits).\n# TYPE "
       "zs_store_transactions_total counter\nzs_store_transactions_total {}\n",
       s.transactions);

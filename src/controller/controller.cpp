@@ -56,7 +56,9 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
     : options_(std::move(options)),
       store_(std::move(store)),
       writer_(std::make_unique<DurableWriter>(*store_)),
-      policy_(make_policy(options_.policy)),
+      policy_(options_.policy_override
+                  ? options_.policy_override
+                  : std::shared_ptr<const Policy>(make_policy(options_.policy))),
       catalog_(Catalog::builtin()) {
   std::lock_guard lk(mu_);
   load_state();
@@ -467,6 +469,7 @@ ClusterStats Controller::stats() const {
   s.finished = jobs_.size() - s.pending - s.running;
   s.passes = passes_;
   s.started = started_;
+  s.refused_starts = refused_starts_;
   s.purged = purged_;
   s.transactions = writer_->transactions();
   for (const auto& [name, node] : nodes_) {

@@ -46,6 +46,9 @@ struct ControllerOptions {
   // Accept jobs that can never fit the nodes known so far (nodes are expected to join); by
   // default they are refused at submit with the reason (fit_check.h).
   bool keep_unfit_jobs = false;
+  // Used instead of `policy` when set: tests give the controller a wrong policy to prove that
+  // its decisions are checked before they are acted on.
+  std::shared_ptr<const Policy> policy_override;
 };
 
 class Controller : public ClusterApi {
@@ -124,6 +127,9 @@ class Controller : public ClusterApi {
   // The same at a start and when a restart rebuilds running attempts from the store.
   static NodeHold hold_for(const JobRecord& rec, std::size_t node_index);
   void start_job(LiveJob& job, const std::vector<NodeAssignment>& assignment, TimeMs now);
+  std::string start_problem(const LiveJob& job,
+                            const std::vector<NodeAssignment>& assignment) const;
+  bool checked_start(LiveJob& job, const std::vector<NodeAssignment>& assignment);
   void dispatch_launch(LiveJob& job);
   void end_attempt(LiveJob& job, JobState state, int exit_code, const std::string& reason,
                    TimeMs now);
@@ -157,7 +163,7 @@ class Controller : public ClusterApi {
   ControllerOptions options_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<DurableWriter> writer_;
-  std::unique_ptr<Policy> policy_;
+  std::shared_ptr<const Policy> policy_;
   const Catalog& catalog_;
 
   mutable std::mutex mu_;
@@ -200,6 +206,7 @@ class Controller : public ClusterApi {
   std::map<std::string, int> next_port_;
   TimeMs store_failing_since_ = 0;  // the last flush failed (0 = the store is fine)
   std::uint64_t passes_ = 0, started_ = 0, purged_ = 0;
+  std::uint64_t refused_starts_ = 0;  // decisions checked_start refused (a policy bug)
   TimeMs next_purge_ms_ = 0;
   std::thread scheduler_;
 };

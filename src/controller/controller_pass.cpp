@@ -334,6 +334,7 @@ void Controller::run_pass(TimeMs now) {
         if ((slot.devices >> d) & 1u) a.devices.push_back(d);
       assignment.push_back(std::move(a));
     }
+    if (!checked_start(job, assignment)) continue;
     start_job(job, assignment, now);
   }
   for (const auto& r : decisions.rejections) jobs_.at(r.job)->rec.reason = r.reason;
@@ -362,9 +363,75 @@ void Controller::run_pass(TimeMs now) {
         candidates[c].free_cpus -= request.cpus_per_node;
         candidates[c].free_mem_mib -= request.mem_mib_per_node;
       }
+      if (!checked_start(*job, assignment)) continue;
       start_job(*job, assignment, now);
     }
   }
+}
+
+// What is wrong with starting `job` on `assignment`, judged against the controller's own state
+// (its holds, not the snapshot the policy saw), or "" when nothing is. A decision that fails
+// is refused and logged: a bug in a policy must never put two jobs on one device, a gang on
+// two types, or work on a node that is down, drained or not yet synced.
+std::string Controller::start_problem(const LiveJob& job,
+                                      const std::vector<NodeAssignment>& assignment) const {
+  const JobSpec& spec = job.rec.spec;
+  if (job.rec.state != JobState::pending) return "the job is not pending";
+  if (assignment.empty()) return "no nodes";
+  if (spec.nodes > 0 && static_cast<int>(assignment.size()) != spec.nodes)
+    return std::to_string(assignment.size()) + " nodes for a job of " + std::to_string(spec.nodes);
+  std::set<std::string> seen;
+  const std::string& type = nodes_.count(assignment.front().node)
+                                ? nodes_.at(assignment.front().node).rec.accel_type
+                                : spec.accel_type;
+  for (const NodeAssignment& a : assignment) {  // the nodes: known, usable, one type
+    auto it = nodes_.find(a.node);
+    if (it == nodes_.end()) return "unknown node " + a.node;
+    const LiveNode& node = it->second;
+    if (!seen.insert(a.node).second) return "node " + a.node + " twice";
+    if (!schedulable(node)) return "node " + a.node + " takes no work";
+    if (spec.accel_count == 0) continue;
+    if (node.rec.accel_type != type)
+      return "a gang across types (" + type + " and " + node.rec.accel_type + ")";
+    if (!spec.accel_type.empty() && node.rec.accel_type != spec.accel_type)
+      return "node " + a.node + " has " + node.rec.accel_type + ", not " + spec.accel_type;
+  }
+  int devices = 0;
+  for (const NodeAssignment& a : assignment) {  // the devices: exist, healthy, free, once
+    const LiveNode& node = nodes_.at(a.node);
+    if (spec.accel_count == 0 && !a.devices.empty())
+      return "devices for a job without accelerators";
+    const std::uint64_t taken = node.allocated();
+    std::uint64_t mine = 0;
+    for (int d : a.devices) {
+      if (d < 0 || d >= node.rec.accel_count)
+        return "no device " + std::to_string(d) + " on " + a.node;
+      const std::uint64_t bit = std::uint64_t{1} << d;
+      const std::string which = "device " + std::to_string(d) + " of " + a.node;
+      if (node.rec.unhealthy & bit) return which + " is unhealthy";
+      if (mine & bit) return which + " twice";
+      mine |= bit;
+    }
+    if (const std::uint64_t both = mine & taken)
+      return "device " + std::to_string(std::countr_zero(both)) + " of " + a.node + " is held";
+    devices += static_cast<int>(a.devices.size());
+  }
+  if (devices != spec.accel_count)
+    return std::to_string(devices) + " devices for a job of " + std::to_string(spec.accel_count);
+  return "";
+}
+
+bool Controller::checked_start(LiveJob& job, const std::vector<NodeAssignment>& assignment) {
+  const std::string problem = start_problem(job, assignment);
+  if (problem.empty()) return true;
+  ++refused_starts_;
+  const std::string reason = "scheduler decision refused: " + problem;
+  if (job.rec.reason != reason) {  // once per job and problem, not once per pass
+    std::fprintf(stderr, "zs controller: refused to start job %llu: %s\n",
+                 static_cast<unsigned long long>(job.rec.id), problem.c_str());
+    job.rec.reason = reason;
+  }
+  return false;
 }
 
 int Controller::reserve_master_port(const std::string& address) {

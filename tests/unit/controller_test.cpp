@@ -694,5 +694,61 @@ TEST_F(ControllerTest, StoreFailureAnswers503AndRecovers) {
   reopen();
   EXPECT_NO_THROW(controller->get_job(id));
 }
+
+// A policy that places every job on devices 0..n-1 of the first node(s), whatever is held or
+// unhealthy there, and across types: the controller must refuse what breaks its invariants.
+class CarelessPolicy : public Policy {
+ public:
+  std::string_view name() const override { return "careless"; }
+  Decisions decide(const Snapshot& snapshot, TimeMs) const override {
+    Decisions d;
+    for (const auto& p : snapshot.pending) {
+      StartDecision s;
+      s.job = p.job->id;
+      const int nodes = std::max(1, p.job->nodes);
+      const int per_node = p.job->accel_count / nodes;
+      for (int n = 0; n < nodes && n < static_cast<int>(snapshot.cluster->nodes.size()); ++n)
+        s.placement.push_back({static_cast<NodeId>(n), (std::uint64_t{1} << per_node) - 1});
+      d.starts.push_back(s);
+    }
+    return d;
+  }
+};
+
+TEST_F(ControllerTest, DecisionsThatBreakInvariantsAreRefused) {
+  ControllerOptions options;
+  options.policy_override = std::make_shared<CarelessPolicy>();
+  options.keep_unfit_jobs = true;  // the two-type gang below must reach the policy
+  open(options);
+  FakeAgent a("a", 8), b("b", 8);
+  b.report.accel_type = "MLU590";
+  a.report.unhealthy = 0b100;  // device 2 of a
+  controller->agent_sync(a.name, a.report);
+  controller->agent_sync(b.name, b.report);
+  JobId first = controller->submit({gpu_job(2)}).front();  // devices 0-1 of a: fine
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  EXPECT_EQ(state_of(first), JobState::running);
+  JobId twice = controller->submit({gpu_job(2)}).front();  // devices 0-1 again: held
+  JobSpec unhealthy = gpu_job(4);                          // devices 0-3: 2 is unhealthy
+  JobId sick = controller->submit({unhealthy}).front();
+  JobSpec mixed;  // two nodes, any type: a gang over A100 and MLU590
+  mixed.argv = {"true"};
+  mixed.work_dir = "/tmp";
+  mixed.accel_count = 2;
+  mixed.nodes = 2;
+  JobId across = controller->submit({mixed}).front();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(controller->agent_sync(a.name, a.report).launches.empty());
+  EXPECT_TRUE(controller->agent_sync(b.name, b.report).launches.empty());
+  for (JobId id : {twice, sick, across}) {
+    EXPECT_EQ(state_of(id), JobState::pending) << id;
+    EXPECT_NE(controller->get_job(id).reason.find("refused"), std::string::npos)
+        << controller->get_job(id).reason;
+  }
+  EXPECT_NE(controller->get_job(across).reason.find("across types"), std::string::npos);
+  EXPECT_NE(controller->get_job(sick).reason.find("unhealthy"), std::string::npos);
+  EXPECT_NE(controller->get_job(twice).reason.find("held"), std::string::npos);
+  EXPECT_GE(controller->stats().refused_starts, 3u);
+}
 }  // namespace
 }  // namespace zs
