@@ -247,10 +247,12 @@ void HttpServer::add_routes() {
   // Hold / release a pending job (scontrol hold / release). No body, or an empty object.
   auto hold = [&api](bool held) {
     return guarded([&api, held](http::Request& req, http::Response& res) {
-      if (!req.body.empty())
-        for (const auto& item : parse_body(req).items())
-          throw InputError(json_fields::printable(item.key()),
+      if (!req.body.empty()) {
+        const json body = parse_body(req);
+        if (!body.empty())
+          throw InputError(json_fields::printable(body.begin().key()),
                            "unknown field (hold and release take no fields)");
+      }
       bool one_task = false;
       const JobId id = job_in_path(api, req.matches[1], &one_task);
       send_json(res, 200, json{{"job", to_json(api.set_held(id, held, !one_task))}});

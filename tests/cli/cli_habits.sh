@@ -119,7 +119,8 @@ id=$("$ZS" submit --parsable --begin now+3 -- true)
 wait_until 10 reason_is "$id" BeginTime && ok "--begin now+3: pending with reason BeginTime" ||
   fail "--begin: reason $(reason_of "$id")"
 wait_until 20 job_ended "$id"
-start_s=$(($(api_value "/api/v1/jobs/$id" 'd["job"]["start_ms"]') / 1000))
+start_ms=$(api_value "/api/v1/jobs/$id" 'd["job"]["start_ms"]')
+start_s=$((${start_ms:-0} / 1000))
 [ "$(job_state "$id")" = completed ] && [ "$start_s" -ge $((t0 + 3)) ] &&
   ok "--begin now+3: started $((start_s - t0)) s after the submit" ||
   fail "--begin: state $(job_state "$id"), started at +$((start_s - t0)) s"

@@ -22,11 +22,17 @@ TEST(CpuPlacement, FewestNodesThatHoldTheTasks) {
   const std::vector<CpuCandidate> nodes{{0, 2, 1000}, {1, 8, 1000}, {2, 4, 1000}};
   // -n 3: one node with 8 free cores holds them all.
   EXPECT_EQ(place_cpu_tasks(nodes, 3, 1, 0), (std::vector<int>{1}));
-  // -n 10 -c 1: 8 + 4 free: two nodes (5 and 5).
-  EXPECT_EQ(place_cpu_tasks(nodes, 10, 1, 0), (std::vector<int>{1, 2}));
-  // -n 12: 4 + 4 + 4 does not fit (2 free on one); 6 + 6 neither; nothing fits 14.
-  EXPECT_EQ(place_cpu_tasks(nodes, 12, 1, 0), std::nullopt);
-  EXPECT_EQ(place_cpu_tasks(nodes, 14, 1, 0), std::nullopt);
+  // -n 8 -c 1: 8 free on node 1 holds them.
+  EXPECT_EQ(place_cpu_tasks(nodes, 8, 1, 0), (std::vector<int>{1}));
+  // -n 9: two nodes, 5 and 4.
+  EXPECT_EQ(place_cpu_tasks(nodes, 9, 1, 0), (std::vector<int>{1, 2}));
+  // -n 10: 5 + 5 does not fit 8 + 4, nor 4 + 3 + 3 the 2 free on node 0. The tasks are split
+  // evenly (that is how the launch starts them), so the job waits.
+  EXPECT_EQ(place_cpu_tasks(nodes, 10, 1, 0), std::nullopt);
+  EXPECT_EQ(place_cpu_tasks(nodes, 6, 1, 0), (std::vector<int>{1}));
+  const std::vector<CpuCandidate> even{{0, 4, 1000}, {1, 4, 1000}, {2, 4, 1000}};
+  EXPECT_EQ(place_cpu_tasks(even, 12, 1, 0), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(place_cpu_tasks(even, 13, 1, 0), std::nullopt);
   // -n 3 -c 4: 12 cores, two tasks on the 8-core node and one on the 4-core node.
   EXPECT_EQ(place_cpu_tasks(nodes, 3, 4, 0), (std::vector<int>{1, 2}));
   // Memory per node rules out node 1.

@@ -40,7 +40,7 @@ TEST(Text, TerminalSafeEscapesControlsVisibly) {
   EXPECT_EQ(terminal_safe("plain name-1_x.y"), "plain name-1_x.y");
   EXPECT_EQ(terminal_safe("a\x1b[31mred\x1b[0m"), "a\\x1b[31mred\\x1b[0m");
   EXPECT_EQ(terminal_safe("line\r\nnext\tcol"), "line\\r\\nnext\\tcol");
-  EXPECT_EQ(terminal_safe(std::string("nul\0bell\a del\x7f", 15)), "nul\\x00bell\\x07 del\\x7f");
+  EXPECT_EQ(terminal_safe(std::string("nul\0bell\a del\x7f", 14)), "nul\\x00bell\\x07 del\\x7f");
   // C1 controls arrive UTF-8 encoded (U+009B is an 8-bit CSI); the OSC sequence of a title
   // change is ESC ] ... BEL.
   EXPECT_EQ(terminal_safe("x\xc2\x9b"
