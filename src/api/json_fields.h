@@ -51,7 +51,7 @@ consteval std::size_t field_count() {
 static_assert(field_count<JobSpec>() == 27, "JobSpec changed: update visit(JobSpec) below");
 static_assert(field_count<NodeAssignment>() == 2, "NodeAssignment changed: update visit below");
 static_assert(field_count<JobRecord>() == 13, "JobRecord changed: update visit(JobRecord) below");
-static_assert(field_count<NodeRecord>() == 14, "NodeRecord changed: update visit(NodeRecord)");
+static_assert(field_count<NodeRecord>() == 15, "NodeRecord changed: update visit(NodeRecord)");
 
 // A visitor provides, for S possibly const:
 //   text(name, std::string&, max_bytes)   strings(name, std::vector<std::string>&)
@@ -130,6 +130,7 @@ void visit(S& n, V& v) {
   v.integer("mem_mib", n.mem_mib, kMem);
   v.enumeration("state", n.state);
   v.text("reason", n.reason, kText);
+  v.text("drain_reason", n.drain_reason, kText);
   v.integer("last_seen_ms", n.last_seen_ms, kTime);
   v.text("boot_id", n.boot_id, kText);
 }

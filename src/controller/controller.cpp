@@ -123,7 +123,7 @@ void Controller::load_state() {
     }
     jobs_.emplace(id, std::move(job));
   }
-  cluster_dirty_ = true;
+  mark_cluster_dirty();
   pass_needed_ = true;
 }
 
@@ -134,7 +134,7 @@ Controller::LiveNode& Controller::node_named(const std::string& name) {
   node.rec.name = name;
   node.rec.state = NodeStatus::down;
   node.rec.reason = "never registered";
-  cluster_dirty_ = true;
+  mark_cluster_dirty();
   return nodes_.emplace(name, std::move(node)).first->second;
 }
 
@@ -148,26 +148,58 @@ void Controller::touch(const LiveNode& node) {
 // Makes every change so far durable, then sends the orders that depended on it. The state lock
 // is released while the store writes, but the batch is queued under it, so batches land in the
 // order their changes were made.
+//
+// When the store fails (disk full, I/O error), nothing is lost and nothing is acted on: the
+// records are queued again from memory (which is ahead of the store now), the orders wait, the
+// caller gets ApiError 503, and the next flush (the scheduler retries) writes them all. The
+// controller never exits here: records are bounded where their data enters (the API, agent
+// reports, kMaxReasonBytes), so a batch cannot fail for its content.
 void Controller::flush(std::unique_lock<std::mutex>& lk) {
   if (unwritten_.empty() && to_dispatch_.empty() && kills_to_dispatch_.empty()) return;
   WriteBatch batch;
   batch.jobs.swap(unwritten_.jobs);
   batch.nodes.swap(unwritten_.nodes);
+  std::vector<JobId> job_ids;
+  std::vector<std::string> node_names;
+  job_ids.reserve(batch.jobs.size());
+  for (const auto& j : batch.jobs) job_ids.push_back(j.id);
+  for (const auto& n : batch.nodes) node_names.push_back(n.name);
   std::set<AttemptKey> launches;
   launches.swap(to_dispatch_);
   std::map<std::string, std::vector<KillOrder>> kills;
   kills.swap(kills_to_dispatch_);
   auto ticket = writer_->enqueue(std::move(batch));
   lk.unlock();
+  std::string error;
   try {
     writer_->wait(ticket);
   } catch (const std::exception& e) {
-    // Memory is ahead of the store now; the only safe way on is a restart from the store.
-    std::fprintf(stderr, "zs controller: fatal: cannot persist state: %s\n", e.what());
-    std::fflush(stderr);
-    std::_Exit(75);
+    error = e.what();
   }
   lk.lock();
+  if (!error.empty()) {
+    for (JobId id : job_ids)
+      if (auto it = jobs_.find(id); it != jobs_.end()) touch(*it->second);
+    for (const auto& name : node_names)
+      if (auto it = nodes_.find(name); it != nodes_.end()) touch(it->second);
+    to_dispatch_.merge(launches);
+    for (auto& [name, orders] : kills) {
+      auto& later = kills_to_dispatch_[name];
+      orders.insert(orders.end(), later.begin(), later.end());
+      later.swap(orders);
+    }
+    if (store_failing_since_ == 0) {
+      store_failing_since_ = wall_clock_ms();
+      std::fprintf(stderr, "zs controller: cannot persist state (retrying; requests get 503): %s\n",
+                   error.c_str());
+    }
+    throw ApiError::unavailable("the controller cannot persist its state: " + error);
+  }
+  if (store_failing_since_ != 0) {
+    std::fprintf(stderr, "zs controller: persisting again after %.1f s\n",
+                 static_cast<double>(wall_clock_ms() - store_failing_since_) / 1000.0);
+    store_failing_since_ = 0;
+  }
   for (const auto& key : launches) {
     auto it = jobs_.find(key.job);
     if (it == jobs_.end()) continue;
@@ -185,6 +217,7 @@ std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
   if (specs.empty()) throw InputError("jobs", "no jobs to submit");
   std::vector<ArraySpec> arrays(specs.size());
   std::size_t total = 0;
+  const auto capacity = options_.keep_unfit_jobs ? nullptr : current_capacity();
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const std::string prefix = specs.size() == 1 ? "" : "jobs[" + std::to_string(i) + "].";
     try {
@@ -193,6 +226,12 @@ std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
     } catch (const InputError& e) {
       throw InputError(prefix + (e.where().empty() ? "array" : e.where()), e.message());
     }
+    if (capacity)
+      if (auto why =
+              never_fits(specs[i], scheduler_job(0, specs[i], 0, catalog_), *capacity, catalog_))
+        throw ApiError(
+            422, "never_fits",
+            (specs.size() == 1 ? "" : prefix) + "this job can never run on this cluster: " + *why);
     total += specs[i].array.empty() ? 1 : arrays[i].indices.size();
     if (total > options_.max_jobs_per_submit)
       throw ApiError(413, "too_many_jobs",
@@ -441,15 +480,24 @@ NodeView Controller::set_drained(const std::string& name, bool drained, const st
   auto it = nodes_.find(name);
   if (it == nodes_.end()) throw ApiError::not_found("no node " + name);
   LiveNode& node = it->second;
-  if (drained && node.rec.state == NodeStatus::up) {
-    node.rec.state = NodeStatus::drained;
-    node.rec.reason = reason.empty() ? "drained by an operator" : reason;
-  } else if (!drained && node.rec.state == NodeStatus::drained) {
-    node.rec.state = NodeStatus::up;
-    node.rec.reason.clear();
-  } else if (!drained && node.rec.state == NodeStatus::down) {
-    throw ApiError::conflict("node " + name + " is down (" + node.rec.reason +
-                             "); it comes back when its agent does");
+  NodeRecord& rec = node.rec;
+  if (drained) {
+    // Draining again replaces the reason. A down node keeps its state (and its "not
+    // responding" reason) and is drained when its agent comes back.
+    rec.drain_reason = reason.empty() ? "drained by an operator" : reason;
+    if (rec.state != NodeStatus::down) {
+      rec.state = NodeStatus::drained;
+      rec.reason = rec.drain_reason;
+    }
+  } else {
+    if (rec.state == NodeStatus::down && rec.drain_reason.empty())
+      throw ApiError::conflict("node " + name + " is down (" + rec.reason +
+                               "); it comes back when its agent does");
+    rec.drain_reason.clear();
+    if (rec.state == NodeStatus::drained) {
+      rec.state = NodeStatus::up;
+      rec.reason.clear();
+    }
   }
   touch(node);
   pass_needed_ = true;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "api/api_error.h"
 #include "controller/clock.h"
 #include "controller/controller.h"
 #include "controller/durable_writer.h"
@@ -23,7 +24,15 @@ void Controller::scheduler_loop() {
       pass_needed_ = false;
       run_pass(now);
     }
-    flush(lk);
+    try {
+      flush(lk);
+    } catch (const ApiError&) {
+      // The store failed (flush said so once); retry soon, without spinning.
+      lk.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      lk.lock();
+      continue;
+    }
     if (options_.keep_finished_ms > 0 && now >= next_purge_ms_) purge_finished(lk, now);
     if (stopping_) break;
     // Let events that arrive together (a burst of submits or exits) share one pass.
@@ -80,6 +89,24 @@ void Controller::rebuild_cluster() {
   }
   cluster_.finalize(catalog_.size());
   cluster_dirty_ = false;
+  // Nodes that never registered (named only by a drain, say) have no size: they hold nothing.
+  auto capacity = std::make_shared<Capacity>();
+  capacity->accelerators = cluster_;
+  for (const auto& [name, node] : nodes_)
+    if (!node.rec.boot_id.empty())
+      capacity->hosts.push_back({node.rec.cpus, static_cast<double>(node.rec.mem_mib)});
+  std::lock_guard lk(capacity_mu_);
+  capacity_ = std::move(capacity);
+  capacity_stale_ = false;
+}
+
+std::shared_ptr<const Capacity> Controller::current_capacity() {
+  if (capacity_stale_) {
+    std::lock_guard lk(mu_);
+    if (cluster_dirty_) rebuild_cluster();
+  }
+  std::lock_guard lk(capacity_mu_);
+  return capacity_;
 }
 
 // Forgets jobs that ended more than keep_finished_ms ago. A job stays while a node still holds
@@ -122,24 +149,35 @@ void Controller::purge_finished(std::unique_lock<std::mutex>& lk, TimeMs now) {
   lk.lock();
 }
 
+// afterok:ID waits for job ID; when ID is an array's id, for every task of the array (Slurm).
 bool Controller::dependencies_state(const LiveJob& job, std::string& reason) {
+  reason.clear();
   for (JobId dep : job.rec.spec.after_ok) {
     auto it = jobs_.find(dep);
     if (it == jobs_.end()) continue;  // purged long ago: it had ended
-    const JobState s = it->second->rec.state;
-    if (s == JobState::completed) continue;
-    if (is_terminal(s)) {
-      reason = "dependency " + std::to_string(dep) + " ended " + std::string(to_string(s));
-      return false;
+    const bool array = it->second->rec.array_job_id == dep && it->second->rec.array_task_id >= 0;
+    // An array's tasks have consecutive ids from the array id.
+    for (; it != jobs_.end(); ++it) {
+      const JobRecord& r = it->second->rec;
+      if (r.id != dep && (!array || r.array_job_id != dep)) break;
+      if (r.state == JobState::completed) continue;
+      const std::string what =
+          array ? "task " + std::to_string(r.array_task_id) + " of array " + std::to_string(dep)
+                : std::to_string(dep);
+      if (is_terminal(r.state)) {
+        reason = "dependency " + what + " ended " + std::string(to_string(r.state));
+        return false;
+      }
+      if (reason.empty()) reason = "waiting for dependency " + what;
+      if (!array) break;
     }
-    reason = "waiting for dependency " + std::to_string(dep);
   }
   return true;
 }
 
 bool Controller::anything_free() const {
   for (const auto& [name, node] : nodes_) {
-    if (node.rec.state != NodeStatus::up) continue;
+    if (!schedulable(node)) continue;
     if (node.all_devices() & ~node.allocated() & ~node.rec.unhealthy) return true;
     if (node.rec.cpus - node.used_cpus() >= 1.0) return true;  // a CPU-only job could start
   }
@@ -171,6 +209,7 @@ void Controller::run_pass(TimeMs now) {
     ~ClearAtExit() { ports.clear(); }
   } clear_ports{ports_in_pass_};
   ports_in_pass_.clear();
+  if (cluster_dirty_) rebuild_cluster();
   // A full (or empty) cluster cannot start anything: skip the walk over the queue. Preemptive
   // policies still need their passes (a waiting job may displace a running one).
   if (!policy_->preemptive() && !anything_free()) {
@@ -182,7 +221,6 @@ void Controller::run_pass(TimeMs now) {
   }
   deps_dirty_ = false;
   ++passes_;
-  if (cluster_dirty_) rebuild_cluster();
   std::map<std::string, NodeId> id_of;
   std::vector<NodeState> states(cluster_.nodes.size());
   for (NodeId i = 0; i < cluster_.nodes.size(); ++i) {
@@ -191,7 +229,7 @@ void Controller::run_pass(TimeMs now) {
     NodeState& s = states[i];
     s.free = node.all_devices() & ~node.allocated();
     s.healthy = ~node.rec.unhealthy;
-    s.up = node.rec.state == NodeStatus::up;
+    s.up = schedulable(node);
     s.free_cpu = node.rec.cpus - node.used_cpus();
     s.free_mem_gib = (static_cast<double>(node.rec.mem_mib) - node.used_mem_mib()) / 1024.0;
   }
@@ -313,7 +351,7 @@ void Controller::run_pass(TimeMs now) {
     std::vector<std::string> names;
     std::vector<CpuCandidate> candidates;
     for (const auto& [name, node] : nodes_) {
-      if (node.rec.state != NodeStatus::up) continue;
+      if (!schedulable(node)) continue;
       candidates.push_back({static_cast<int>(names.size()), node.rec.cpus - node.used_cpus(),
                             static_cast<double>(node.rec.mem_mib) - node.used_mem_mib()});
       names.push_back(name);
@@ -412,12 +450,20 @@ void Controller::end_attempt(LiveJob& job, JobState state, int exit_code, const 
   for (const auto& a : job.rec.assignment) {
     auto nit = nodes_.find(a.node);
     if (nit == nodes_.end()) continue;
-    auto hold = nit->second.holds.find(key);
-    if (hold == nit->second.holds.end()) continue;
-    if (hold->second.launch_sent)
-      kills_to_dispatch_[a.node].push_back({key, reason});
-    else
-      release_hold(nit->second, key);
+    LiveNode& node = nit->second;
+    auto hold = node.holds.find(key);
+    if (hold == node.holds.end()) continue;
+    // A launch still waiting for the node's next sync is withdrawn: nothing started there.
+    const auto queued = std::find_if(node.launches.begin(), node.launches.end(),
+                                     [&](const NodeLaunch& l) { return l.key == key; });
+    if (queued != node.launches.end()) {
+      node.launches.erase(queued);
+      release_hold(node, key);
+    } else if (hold->second.launch_sent) {
+      if (hold->second.kill_sent_ms == 0) order_kill(node, key, hold->second, reason, now);
+    } else {
+      release_hold(node, key);
+    }
   }
   running_.erase(job.rec.id);
   // Preemption (state pending) requeues without spending one of the job's retries.

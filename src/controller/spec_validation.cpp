@@ -16,7 +16,9 @@ namespace {
 constexpr int kMaxAccelerators = 100'000;
 constexpr int kMaxNodes = 10'000;
 constexpr int kMaxTasksPerNode = 1'024;
-constexpr int kMaxSpecRetries = 100;
+constexpr int kMaxSpecRetries = 100;         // not job_script.h's kMaxRetries (the CLI's bound)
+constexpr std::size_t kMaxPathBytes = 4096;  // PATH_MAX, with its NUL
+constexpr std::size_t kMaxNameBytes = 256;
 
 void require(bool ok, const char* field, const std::string& message) {
   if (!ok) throw InputError(field, message);
@@ -101,6 +103,24 @@ void validate_spec(JobSpec& spec, const Catalog& catalog) {
   require(spec.work_dir.front() == '/', "work_dir",
           "must be an absolute path, got '" + spec.work_dir + "'");
 
+  // Paths reach the agents' file system calls and names every listing: bounded like the
+  // kernel bounds them (PATH_MAX) and like Slurm bounds names, far below what a record holds.
+  for (auto [field, path] :
+       {std::pair{"work_dir", &spec.work_dir}, std::pair{"stdout_path", &spec.stdout_path},
+        std::pair{"stderr_path", &spec.stderr_path}})
+    require(path->size() < kMaxPathBytes, field,
+            "a path has at most " + std::to_string(kMaxPathBytes - 1) + " bytes, got " +
+                std::to_string(path->size()));
+  for (auto [field, text] :
+       {std::pair{"name", &spec.name}, std::pair{"user", &spec.user},
+        std::pair{"tenant", &spec.tenant}, std::pair{"partition", &spec.partition}}) {
+    require(text->size() <= kMaxNameBytes, field,
+            "at most " + std::to_string(kMaxNameBytes) + " bytes");
+    require(std::none_of(text->begin(), text->end(),
+                         [](unsigned char c) { return c < 0x20 || c == 0x7f; }),
+            field, "control characters are not allowed");
+  }
+
   reconcile_node_lists(spec);
   reconcile_tasks(spec);
 
@@ -130,6 +150,14 @@ void validate_spec(JobSpec& spec, const Catalog& catalog) {
     std::string cmd = spec.argv.empty() ? "script" : spec.argv.front();
     auto slash = cmd.rfind('/');
     spec.name = slash == std::string::npos ? cmd : cmd.substr(slash + 1);
+    // A derived name obeys the rules a given one must (the command may be anything).
+    if (spec.name.size() > kMaxNameBytes) {  // cut at a character boundary (valid UTF-8)
+      std::size_t cut = kMaxNameBytes;
+      while (cut > 0 && (static_cast<unsigned char>(spec.name[cut]) & 0xC0) == 0x80) --cut;
+      spec.name.resize(cut);
+    }
+    for (char& c : spec.name)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   }
 }
 

@@ -79,6 +79,7 @@ NodeRecord full_node() {
   n.mem_mib = 2'000'000;
   n.state = NodeStatus::drained;
   n.reason = "maintenance: 换风扇";
+  n.drain_reason = "maintenance: 换风扇";
   n.last_seen_ms = 1'700'000'000'123;
   n.boot_id = "4f9c-boot";
   return n;
@@ -179,7 +180,7 @@ TEST(JsonCodec, FieldNamesAreTheCxxNames) {
   json n = to_json(full_node());
   EXPECT_EQ(n["state"], "drained");
   EXPECT_EQ(n["unhealthy"], std::numeric_limits<std::uint64_t>::max());
-  EXPECT_EQ(n.size(), 14u);  // every NodeRecord field
+  EXPECT_EQ(n.size(), 15u);  // every NodeRecord field
   EXPECT_EQ(to_json(NodeAssignment{"x", {1}}), json::parse(R"({"node":"x","devices":[1]})"));
 }
 
