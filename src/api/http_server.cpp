@@ -250,6 +250,23 @@ void HttpServer::add_routes() {
   s.add("POST", "/api/v1/jobs/*/cancel", cancel);
   s.add("DELETE", "/api/v1/jobs/*", cancel);
 
+  // Hold / release a pending job (scontrol hold / release). No body, or an empty object.
+  auto hold = [&api](bool held) {
+    return guarded([&api, held](http::Request& req, http::Response& res) {
+      if (!req.body.empty()) {
+        const json body = parse_body(req);
+        if (!body.empty())
+          throw InputError(json_fields::printable(body.begin().key()),
+                           "unknown field (hold and release take no fields)");
+      }
+      bool one_task = false;
+      const JobId id = job_in_path(api, req.matches[1], &one_task);
+      send_json(res, 200, json{{"job", to_json(api.set_held(id, held, !one_task))}});
+    });
+  };
+  s.add("POST", "/api/v1/jobs/*/hold", hold(true));
+  s.add("POST", "/api/v1/jobs/*/release", hold(false));
+
   // Logs: the bytes of the output file from `offset` (at most 4 MiB per call). Followers call
   // again with X-ZS-Next-Offset until X-ZS-Job-State is terminal and nothing more comes. The
   // controller never opens the path itself: the path is the user's, and only the agent that

@@ -48,7 +48,7 @@ consteval std::size_t field_count() {
 }
 // A member added to a record but not to its list below would silently vanish from the API and
 // the store; these make it a compile error. Update the list, then the count.
-static_assert(field_count<JobSpec>() == 23, "JobSpec changed: update visit(JobSpec) below");
+static_assert(field_count<JobSpec>() == 27, "JobSpec changed: update visit(JobSpec) below");
 static_assert(field_count<NodeAssignment>() == 2, "NodeAssignment changed: update visit below");
 static_assert(field_count<JobRecord>() == 13, "JobRecord changed: update visit(JobRecord) below");
 static_assert(field_count<NodeRecord>() == 15, "NodeRecord changed: update visit(NodeRecord)");
@@ -56,7 +56,7 @@ static_assert(field_count<NodeRecord>() == 15, "NodeRecord changed: update visit
 // A visitor provides, for S possibly const:
 //   text(name, std::string&, max_bytes)   strings(name, std::vector<std::string>&)
 //   integer(name, T&, IntBounds)          integers(name, std::vector<T>&, IntBounds)
-//   number(name, double&, lo, hi)         enumeration(name, E&)
+//   number(name, double&, lo, hi)         enumeration(name, E&)     flag(name, bool&)
 //   object(name, S&)                      objects(name, std::vector<S>&)
 template <class S, class V>
 requires Is<S, JobSpec>
@@ -84,6 +84,10 @@ void visit(S& s, V& v) {
   v.integers("after_ok", s.after_ok, kId);
   v.integer("max_retries", s.max_retries, kCount);
   v.integer("priority", s.priority, full_range<std::int32_t>());
+  v.integer("begin_ms", s.begin_ms, kTime);
+  v.flag("hold", s.hold);
+  v.strings("nodelist", s.nodelist);
+  v.strings("exclude", s.exclude);
 }
 
 template <class S, class V>

@@ -65,7 +65,8 @@ void register_nodes(CLI::App& app, int& exit_code) {
       nlohmann::json body = nlohmann::json::object();
       if (!f->reason.empty()) body["reason"] = f->reason;
       auto answer = client.post("/api/v1/nodes/" + f->node + (drain ? "/drain" : "/resume"), body);
-      std::printf("%s %s\n", f->node.c_str(), answer.at("node").value("state", "").c_str());
+      std::printf("%s %s\n", terminal_safe(f->node).c_str(),
+                  terminal_safe(answer.at("node").value("state", "")).c_str());
       exit_code = 0;
     });
   }

@@ -253,6 +253,14 @@ std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
               "unknown job " + std::to_string(dep));
   }
 
+  bool any_node_names = false;
+  for (const auto& spec : specs)
+    any_node_names = any_node_names || !spec.nodelist.empty() || !spec.exclude.empty();
+  if (any_node_names) {
+    std::lock_guard lk(mu_);
+    check_node_names(specs);
+  }
+
   // Ids and submit times come from their own small lock, so that building the records does not
   // hold up the scheduler or other submitters. Ids follow submit time.
   JobId first_id = 0;
@@ -410,6 +418,45 @@ JobRecord Controller::cancel(JobId id, bool whole_array) {
   }
   flush(lk);
   return job.rec;
+}
+
+JobRecord Controller::set_held(JobId id, bool held, bool whole_array) {
+  std::unique_lock lk(mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) throw ApiError::not_found("no job " + std::to_string(id));
+  LiveJob& job = *it->second;
+  const bool array = whole_array && job.rec.array_task_id >= 0 && job.rec.array_job_id == id;
+  int pending = 0;
+  for (auto t = it; t != jobs_.end(); ++t) {
+    LiveJob& target = *t->second;
+    if (t != it && (!array || target.rec.array_job_id != id)) break;
+    if (target.rec.state != JobState::pending) continue;
+    ++pending;
+    if (target.rec.spec.hold == held) continue;
+    target.rec.spec.hold = held;
+    // Shown at once; the next pass says what the released job waits for.
+    target.rec.reason = held ? kReasonHeld : "";
+    touch(target);
+  }
+  if (pending == 0)
+    throw ApiError::conflict("job " + std::to_string(id) + " is " +
+                             std::string(to_string(job.rec.state)) +
+                             ": only a pending job can be " + (held ? "held" : "released"));
+  pass_needed_ = true;
+  wake_.notify_one();
+  flush(lk);
+  return job.rec;
+}
+
+void Controller::check_node_names(const std::vector<JobSpec>& specs) const {
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const std::string prefix = specs.size() == 1 ? "" : "jobs[" + std::to_string(i) + "].";
+    for (const auto* list : {&specs[i].nodelist, &specs[i].exclude})
+      for (const auto& name : *list)
+        if (!nodes_.count(name))
+          throw InputError(prefix + (list == &specs[i].nodelist ? "nodelist" : "exclude"),
+                           "unknown node " + quote_value(name) + " (zs nodes lists the nodes)");
+  }
 }
 
 std::vector<NodeView> Controller::nodes() const {

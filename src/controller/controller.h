@@ -67,6 +67,7 @@ class Controller : public ClusterApi {
   JobPage list_jobs(const JobFilter& filter) const override;
   JobRecord get_job(JobId id) const override;  // ApiError 404
   JobRecord cancel(JobId id, bool whole_array = true) override;
+  JobRecord set_held(JobId id, bool held, bool whole_array = true) override;
   JobId array_task(JobId array_job,
                    int task) const override;  // ApiError 404; a finished job is returned unchanged
 
@@ -147,6 +148,9 @@ class Controller : public ClusterApi {
     return node.synced && node.rec.state == NodeStatus::up;
   }
   bool dependencies_state(const LiveJob& job, std::string& reason);  // false = never
+  // Throws InputError naming the field when a spec names a node (--nodelist/--exclude) that
+  // this controller has never heard of.
+  void check_node_names(const std::vector<JobSpec>& specs) const;
   void cancel_broken_dependents(TimeMs now);
   int reserve_master_port(const std::string& address);
   void touch(const LiveJob& job);  // queue its record for the next write

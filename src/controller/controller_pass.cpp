@@ -214,6 +214,9 @@ void Controller::run_pass(TimeMs now) {
   // policies still need their passes (a waiting job may displace a running one).
   if (!policy_->preemptive() && !anything_free()) {
     if (deps_dirty_) cancel_broken_dependents(now);
+    // Nothing starts before something frees (which asks for a pass): no timed wake until then,
+    // or a begin time or reservation already past would spin this loop.
+    policy_wake_at_ = kNever;
     return;
   }
   deps_dirty_ = false;
@@ -266,9 +269,15 @@ void Controller::run_pass(TimeMs now) {
   };
   static const std::string kWaiting = "waiting for resources";
   std::string reason;
+  TimeMs begin_wake = kNever;  // the earliest --begin still ahead: a pass is due then
   for (const auto& [id, live] : pending_) {
     LiveJob& job = *live;
     reason.clear();
+    if (const char* blocker = start_blocker(job.rec.spec, now)) {  // held, or --begin ahead
+      set_reason(job, blocker);
+      if (job.rec.spec.begin_ms > now) begin_wake = std::min(begin_wake, job.rec.spec.begin_ms);
+      continue;
+    }
     if (!job.rec.spec.after_ok.empty()) {
       if (!dependencies_state(job, reason)) {
         set_reason(job, reason);
@@ -315,7 +324,7 @@ void Controller::run_pass(TimeMs now) {
   snapshot.pending = pending;
   Decisions decisions =
       cluster_.nodes.empty() || pending.empty() ? Decisions{} : policy_->decide(snapshot, now);
-  policy_wake_at_ = decisions.wake_at;
+  policy_wake_at_ = std::min(decisions.wake_at, begin_wake);
 
   for (const auto& p : decisions.preemptions) {
     auto it = jobs_.find(p.job);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api/api_error.h"
+#include "controller/clock.h"
 #include "controller/controller.h"
 #include "core/input_error.h"
 #include "scratch_dir.h"
@@ -440,6 +441,62 @@ TEST_F(ControllerTest, BadSubmitsAreRejectedWithTheField) {
   JobSpec uneven = gpu_job(5, 2);
   EXPECT_THROW(controller->submit({uneven}), InputError);
   EXPECT_TRUE(controller->list_jobs({}).jobs.empty());  // nothing was created
+}
+
+// --hold and --begin keep a job pending with Slurm's reasons, across a restart; release lets it
+// start; a running job cannot be held.
+TEST_F(ControllerTest, HeldAndNotYetBegunJobsWaitAcrossARestart) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobSpec held = gpu_job(1);
+  held.hold = true;
+  JobSpec later = gpu_job(1);
+  later.begin_ms = wall_clock_ms() + 3'600'000;
+  const JobId h = controller->submit({held}).front();
+  const JobId l = controller->submit({later}).front();
+  const JobId now = controller->submit({gpu_job(1)}).front();
+  auto launches = launches_for(a);
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].key.job, now);
+  EXPECT_EQ(controller->get_job(h).reason, "JobHeldUser");
+  EXPECT_EQ(controller->get_job(l).reason, "BeginTime");
+  try {
+    controller->set_held(now, true);
+    FAIL() << "held a running job";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status(), 409);
+  }
+  reopen();
+  EXPECT_TRUE(controller->get_job(h).spec.hold);
+  EXPECT_EQ(controller->get_job(l).spec.begin_ms, later.begin_ms);
+  controller->agent_sync(a.name, a.report);
+  EXPECT_EQ(controller->set_held(h, false).reason, "");
+  launches = launches_for(a);
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].key.job, h);
+  EXPECT_EQ(state_of(l), JobState::pending);
+  EXPECT_THROW(controller->set_held(999, true), ApiError);
+}
+
+TEST_F(ControllerTest, NodeListsNameKnownNodes) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobSpec s = gpu_job(1);
+  s.nodelist = {"a"};
+  EXPECT_NO_THROW(controller->submit({s}));
+  s.exclude = {"zz"};
+  s.nodelist.clear();
+  try {
+    controller->submit({gpu_job(1), s});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "jobs[1].exclude");
+    EXPECT_NE(e.message().find("unknown node 'zz'"), std::string::npos);
+  }
+  s.exclude = {"a\x1b"};
+  EXPECT_THROW(controller->submit({s}), InputError);  // not a node name at all
 }
 
 TEST_F(ControllerTest, ListingFiltersAndPages) {

@@ -47,6 +47,10 @@ JobRecord full_record() {
   s.after_ok = {1, 2, kMaxJobId};
   s.max_retries = 3;
   s.priority = std::numeric_limits<std::int32_t>::min();
+  s.begin_ms = 1'700'000'360'000;
+  s.hold = true;
+  s.nodelist = {"node1", "node3"};
+  s.exclude = {"gpu07"};
   r.state = JobState::node_fail;
   r.submit_ms = 1'700'000'000'000;
   r.start_ms = 1'700'000'001'000;
@@ -167,7 +171,11 @@ TEST(JsonCodec, FieldNamesAreTheCxxNames) {
   EXPECT_EQ(j["assignment"][0]["node"], "a");
   EXPECT_EQ(j["assignment"][1]["devices"], json::array({7}));
   EXPECT_EQ(j["array_task_id"], 2);
-  EXPECT_EQ(j["spec"].size(), 23u);  // every JobSpec field
+  EXPECT_EQ(j["spec"]["hold"], true);
+  EXPECT_EQ(j["spec"]["begin_ms"], 1'700'000'360'000);
+  EXPECT_EQ(j["spec"]["nodelist"], json::array({"node1", "node3"}));
+  EXPECT_EQ(j["spec"]["exclude"][0], "gpu07");
+  EXPECT_EQ(j["spec"].size(), 27u);  // every JobSpec field
   EXPECT_EQ(j.size(), 13u);          // every JobRecord field
   json n = to_json(full_node());
   EXPECT_EQ(n["state"], "drained");
@@ -258,6 +266,11 @@ TEST(JsonCodec, WrongTypesNameTheField) {
   EXPECT_FAILS_AT(spec_error(R"({"env":[{}]})"), "env[0]", "expected a string, got an object");
   EXPECT_FAILS_AT(spec_error(R"({"cpus_per_task":"2"})"), "cpus_per_task", "expected a number");
   EXPECT_FAILS_AT(spec_error(R"({"after_ok":[1,"2"]})"), "after_ok[1]", "expected an integer");
+  EXPECT_FAILS_AT(spec_error(R"({"hold":1})"), "hold", "expected true or false, got 1");
+  EXPECT_FAILS_AT(spec_error(R"({"hold":"yes"})"), "hold", "expected true or false, got a string");
+  EXPECT_FAILS_AT(spec_error(R"({"nodelist":"node[1-2]"})"), "nodelist",
+                  "expected an array, got a string");
+  EXPECT_FAILS_AT(spec_error(R"({"begin_ms":-5})"), "begin_ms", "");
   EXPECT_FAILS_AT(record_error(R"({"spec":[]})"), "spec", "expected a JSON object");
   EXPECT_FAILS_AT(record_error(R"({"state":1})"), "state", "expected a string, got 1");
   EXPECT_FAILS_AT(record_error(R"({"assignment":{}})"), "assignment", "expected an array");
