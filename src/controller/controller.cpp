@@ -1,5 +1,6 @@
 // Controller: construction, recovery, the user-facing operations, and durable commits.
 #include "controller/controller.h"
+#include "controller/launch_plan.h"
 
 #include <algorithm>
 #include <bit>
@@ -46,7 +47,10 @@ Controller::NodeHold Controller::hold_for(const JobRecord& rec, std::size_t node
       rec.spec.accel_count == 0 ? std::max(1.0, rec.spec.cpus_per_task) : rec.spec.cpus_per_task;
   NodeHold hold;
   for (int d : rec.assignment[node_index].devices) hold.devices |= std::uint64_t{1} << d;
-  hold.cpus = cpus_per_task * total_tasks(rec.spec, n) / std::max(1, n);
+  // The tasks this node runs (an uneven -n split puts more on the first nodes).
+  const std::vector<int> tasks = tasks_per_node(rec.spec, rec.assignment);
+  hold.cpus = node_index < tasks.size() ? cpus_per_task * tasks[node_index]
+                                        : cpus_per_task * total_tasks(rec.spec, n) / std::max(1, n);
   hold.mem_mib = rec.spec.mem_mib;
   hold.master_port = node_index == 0 ? rec.master_port : 0;
   return hold;

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 #include "api/api_error.h"
@@ -359,18 +360,30 @@ void Controller::run_pass(TimeMs now) {
     }
     for (LiveJob* job : cpu_jobs) {
       const JobSpec& spec = job->rec.spec;
-      const int nodes = std::max(1, spec.nodes);
-      CpuRequest request;
-      request.nodes = nodes;
-      request.cpus_per_node = std::max(1.0, spec.cpus_per_task) * total_tasks(spec, nodes) / nodes;
-      request.mem_mib_per_node = static_cast<double>(spec.mem_mib);
-      auto chosen = place_cpu_job(candidates, request);
+      const double cpus_per_task = std::max(1.0, spec.cpus_per_task);
+      const auto mem = static_cast<double>(spec.mem_mib);
+      std::optional<std::vector<int>> chosen;
+      std::vector<int> tasks;  // per chosen node
+      if (spec.nodes == 0 && spec.ntasks > 1) {
+        // -n without -N: the fewest nodes that hold the tasks (Slurm).
+        chosen = place_cpu_tasks(candidates, spec.ntasks, cpus_per_task, mem);
+        if (chosen) tasks = even_split(spec.ntasks, static_cast<int>(chosen->size()));
+      } else {
+        const int nodes = std::max(1, spec.nodes);
+        CpuRequest request;
+        request.nodes = nodes;
+        request.cpus_per_node = cpus_per_task * total_tasks(spec, nodes) / nodes;
+        request.mem_mib_per_node = mem;
+        chosen = place_cpu_job(candidates, request);
+        if (chosen) tasks.assign(chosen->size(), total_tasks(spec, nodes) / nodes);
+      }
       if (!chosen) continue;  // first-come: a later small job may still fit (backfill)
       std::vector<NodeAssignment> assignment;
-      for (int c : *chosen) {
+      for (std::size_t i = 0; i < chosen->size(); ++i) {
+        const int c = (*chosen)[i];
         assignment.push_back({names[c], {}});
-        candidates[c].free_cpus -= request.cpus_per_node;
-        candidates[c].free_mem_mib -= request.mem_mib_per_node;
+        candidates[c].free_cpus -= cpus_per_task * tasks[i];
+        candidates[c].free_mem_mib -= mem;
       }
       if (!checked_start(*job, assignment)) continue;
       start_job(*job, assignment, now);

@@ -22,6 +22,17 @@ std::optional<std::string> never_fits(const JobSpec& spec, const Job& job, const
                                       const Catalog& catalog) {
   if (capacity.hosts.empty()) return std::nullopt;
   if (spec.accel_count > 0) return never_fits(job, capacity.accelerators, catalog);
+  // -n without -N: the tasks may spread over any number of hosts (as they are placed).
+  if (spec.nodes == 0 && spec.ntasks > 1) {
+    const double per_task = std::max(1.0, spec.cpus_per_task);
+    long room = 0;
+    for (const auto& h : capacity.hosts)
+      if (h.mem_mib + 1e-9 >= static_cast<double>(spec.mem_mib))
+        room += static_cast<long>(std::floor(h.cpus / per_task + 1e-9));
+    if (room >= spec.ntasks) return std::nullopt;
+    return "needs room for " + std::to_string(spec.ntasks) + " tasks of " + number(per_task) +
+           " CPUs; all the nodes together hold " + std::to_string(room);
+  }
   // A job without accelerators: that many hosts, each with room for its share (at least one
   // core per task, as when it is placed).
   const int nodes = std::max(1, spec.nodes);
