@@ -226,7 +226,7 @@ class Driver:
             self.report.count("check_job_finishes")
             if rec is not None and rec["state"] not in TERMINAL:
                 self.report.violation("job_finishes", "job %d (%s%s) is still %s %.0f s after the faults stopped (%s; attempt %s)"
-                                      % (jid, job.sub.tag, ", " + job.sub.detail if job.sub.detail else "",
+                                      % (jid, job.sub.label(), ", " + job.sub.detail if job.sub.detail else "",
                                          rec["state"], self.args.drain, rec.get("reason", ""), rec.get("attempt")),
                                       job=jid)
             elif rec is not None and not job.checked:

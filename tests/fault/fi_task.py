@@ -88,12 +88,17 @@ def take_lock(path, me):
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        try:
-            holder = os.pread(fd, 4096, 0).decode(errors="replace")
-        except OSError:
-            holder = "?"
+        holder = ""
+        for _ in range(20):  # the holder writes who it is just after it takes the lock
+            try:
+                holder = os.pread(fd, 4096, 0).decode(errors="replace")
+            except OSError:
+                holder = "?"
+            if holder:
+                break
+            time.sleep(0.05)
         os.close(fd)
-        return None, holder
+        return None, holder or "(a holder that has not said who it is)"
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(me).encode(), 0)
     return fd, None

@@ -157,14 +157,14 @@ class Checker:
             req = job.sub.requests
             if req.get("type") and typ != req["type"]:
                 self.report.violation("placement", "job %d (%s) asked for %s but rank %d ran on %s (%s)"
-                                      % (m["job"], job.sub.tag, req["type"], m["rank"], m["node"], typ),
+                                      % (m["job"], job.sub.label(), req["type"], m["rank"], m["node"], typ),
                                       job=m["job"], node=m["node"])
             same = {self.cluster.node_type.get(o["node"]) for o in self.markers.of(m["job"])
                     if o["attempt"] == m["attempt"]}
             if len(same) > 1 and ("mixed", m["job"], m["attempt"]) not in self.seen_violation_files:
                 self.seen_violation_files.add(("mixed", m["job"], m["attempt"]))
                 self.report.violation("placement", "job %d (%s) attempt %d mixes accelerator types: %s"
-                                      % (m["job"], job.sub.tag, m["attempt"], sorted(same)), job=m["job"])
+                                      % (m["job"], job.sub.label(), m["attempt"], sorted(same)), job=m["job"])
 
     def acknowledged(self, by_id):
         for sub in self.wl.submissions:
@@ -226,7 +226,7 @@ class Checker:
             why = exp.get("why", "")
             self.report.violation(
                 "final_state", "job %d (%s%s) ended %s exit %s after %d attempt(s) (%s); expected %s%s%s; faults on its nodes: %s"
-                % (job.id, job.sub.tag, ", " + job.sub.detail if job.sub.detail else "", state, rec.get("exit_code"),
+                % (job.id, job.sub.label(), ", " + job.sub.detail if job.sub.detail else "", state, rec.get("exit_code"),
                    rec.get("attempt", 0), rec.get("reason", ""), exp["state"],
                    " exit %d" % exp["exit_code"] if "exit_code" in exp else "", " (" + why + ")" if why else "",
                    ", ".join("%s %s r%d" % (f["kind"], f["target"], f["round"]) for f in faults) or "none"),
@@ -244,26 +244,26 @@ class Checker:
         want = req.get("tasks")
         if want and ranks != list(range(want)):
             self.report.violation("placement", "job %d (%s%s) completed with ranks %s; it asked for %d task(s)"
-                                  % (job.id, job.sub.tag, ", " + job.sub.detail if job.sub.detail else "", ranks, want),
+                                  % (job.id, job.sub.label(), ", " + job.sub.detail if job.sub.detail else "", ranks, want),
                                   job=job.id)
         nodes = {}
         for m in ms:
             nodes.setdefault(m["node"], []).extend(m["devices"])
         if req.get("nodes") and len(nodes) != req["nodes"]:
             self.report.violation("placement", "job %d (%s) ran on %d node(s) %s; it asked for %d"
-                                  % (job.id, job.sub.tag, len(nodes), sorted(nodes), req["nodes"]), job=job.id)
+                                  % (job.id, job.sub.label(), len(nodes), sorted(nodes), req["nodes"]), job=job.id)
         for node, devs in nodes.items():
             if len(devs) != len(set(devs)):
                 self.report.violation("placement", "job %d: two tasks on %s share devices %s"
                                       % (job.id, node, devs), job=job.id)
             if "devices_per_node" in req and len(devs) != req["devices_per_node"]:
                 self.report.violation("placement", "job %d (%s) got %d device(s) on %s; it asked for %d per node"
-                                      % (job.id, job.sub.tag, len(devs), node, req["devices_per_node"]), job=job.id)
+                                      % (job.id, job.sub.label(), len(devs), node, req["devices_per_node"]), job=job.id)
         if "devices_per_task" in req:
             for m in ms:
                 if len(m["devices"]) != req["devices_per_task"]:
                     self.report.violation("placement", "job %d (%s, %s) rank %d got devices %s; it asked for %d per task"
-                                          % (job.id, job.sub.tag, job.sub.detail, m["rank"], m["devices"],
+                                          % (job.id, job.sub.label(), job.sub.detail, m["rank"], m["devices"],
                                              req["devices_per_task"]), job=job.id)
                     break
 
@@ -282,7 +282,7 @@ class Checker:
             if d.final is None or first + 50 < end:
                 self.report.violation(
                     "dependency_order", "job %d (%s, %s:%d) started at %d while its dependency %d (%s) %s"
-                    % (job.id, job.sub.tag, job.sub.dep_kind, job.sub.deps[0], first, d.id, d.sub.tag,
+                    % (job.id, job.sub.label(), job.sub.dep_kind, job.sub.deps[0], first, d.id, d.sub.tag,
                        "had not ended" if d.final is None else "ended only at %d" % end), job=job.id)
                 return
         if job.sub.dep_kind == "afterok":
@@ -290,4 +290,4 @@ class Checker:
             if bad:
                 self.report.violation(
                     "dependency_order", "job %d (%s, afterok:%d) ran although dependency %d ended %s"
-                    % (job.id, job.sub.tag, job.sub.deps[0], bad[0].id, bad[0].final["state"]), job=job.id)
+                    % (job.id, job.sub.label(), job.sub.deps[0], bad[0].id, bad[0].final["state"]), job=job.id)

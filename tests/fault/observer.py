@@ -196,23 +196,7 @@ class Observer(threading.Thread):
                           [d for d, _ in devs], node, list(ids),
                           "; ".join(p.describe() for p in procs_of.values())), node=node)
 
-        # 3. The controller itself never assigns a device to two running jobs.
-        assigned = {}
-        for j in running.values():
-            for a in j.get("assignment", []):
-                for d in a.get("devices", []):
-                    assigned.setdefault((a["node"], d), []).append(j["id"])
-        doubly = {}
-        for (node, dev), ids in assigned.items():
-            self.report.count("check_device_assigned")
-            if len(ids) > 1:
-                doubly.setdefault((node, tuple(ids)), []).append(dev)
-        for (node, ids), devs in doubly.items():
-            self.once(("dev_assigned", node, ids), "no_device_twice",
-                      "the controller assigns devices %s of %s to running jobs %s at once"
-                      % (devs, node, list(ids)), node=node)
-
-        # 4. What the controller says runs does run (within the tolerance).
+        # 3. What the controller says runs does run (within the tolerance).
         live_parts = {(p.job, p.attempt, p.node) for _, p in procs if p.role == "task"}
         for j in running.values():
             for a in j.get("assignment", []):
@@ -229,7 +213,7 @@ class Observer(threading.Thread):
                               "but no process of it is there" % (ms / 1000, k[0], k[1], k[2]),
                               job=k[0], node=k[2])
 
-        # 5. Devices in use are not free in the controller's books.
+        # 4. Devices in use are not free in the controller's books.
         if nodes is not None:
             in_use = {}
             for _, p in procs:

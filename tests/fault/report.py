@@ -9,7 +9,7 @@ INVARIANTS = {
     "one_job_per_submit": "a submit creates its jobs once (found by the tag in the job name)",
     "no_attempt_twice": "no attempt of a job runs twice, and no two attempts of a job run at once",
     "no_untracked_process": "no task process runs where the controller does not run its attempt",
-    "no_device_twice": "no device is held by two jobs (lock files, live processes, assignments)",
+    "no_device_twice": "no device is held by two jobs (lock files the tasks hold, live processes)",
     "devices_held_until_gone": "devices stay allocated while a task process still holds them",
     "running_means_running": "a job the controller calls running has its processes running",
     "final_state": "every job ends in the state its script asks for (node_fail only where a "

@@ -50,6 +50,10 @@ class Submission:
         self.sent_ms = now_ms()
         self.cancel_at_ms = None
         self.requests = {}  # what the placement must honour: type, nodes, tasks, devices per task
+        self.how = ""       # the submit's options, to reproduce it
+
+    def label(self):
+        return "%s: %s" % (self.tag, self.how) if self.how else self.tag
 
 
 def simple(state, code=None):
@@ -149,6 +153,9 @@ class Workload:
 
     def submit_cli(self, sub, opts, task_args=None, script=None, wrap=None):
         argv = ["submit", "--json", "-J", "fi-" + sub.tag] + opts
+        sub.how = "zs submit " + " ".join(opts + (["script.sh"] if script is not None else
+                                                  ["--wrap ..."] if wrap is not None else
+                                                  ["--", "fi_task.py"] + [str(a) for a in task_args or []]))
         if script is not None:
             path = os.path.join(self.jobs_dir, sub.tag + ".sh")
             with open(path, "w") as f:
@@ -164,6 +171,8 @@ class Workload:
 
     def submit_api(self, sub, specs):
         sub.sent_ms = now_ms()
+        sub.how = "POST /api/v1/jobs %d jobs, accel %s:%s" % (len(specs), specs[0].get("accel_type"),
+                                                              specs[0].get("accel_count"))
         try:
             ans = self.cluster.request("POST", "/api/v1/jobs", {"jobs": specs}, timeout=20)
             return self._answer(sub, 0, json.dumps(ans), "", ["POST /api/v1/jobs"])
@@ -321,7 +330,8 @@ class Workload:
 
     def shape_script(self):
         typ = self.rng.choice(TYPES)
-        sub = Submission(self._tag("script"), "script", simple("completed"))
+        sub = Submission(self._tag("script"), "script", simple("completed"),
+                         detail="#SBATCH --gpus=%s:2 --time=5" % typ)
         sub.requests = {"type": typ, "tasks": 1, "devices_per_node": 2}
         cmd = " ".join(self.task_cmd(["--dur", round(self.rng.uniform(0.5, 2), 2)]))
         script = ("#!/bin/sh\n#SBATCH --job-name=fi-%s\n#SBATCH --gpus=%s:2\n#SBATCH --time=5\n"
