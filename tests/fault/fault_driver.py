@@ -35,7 +35,7 @@ from observer import Observer, read_env  # noqa: E402
 from report import Report  # noqa: E402
 from workload import SHAPES, TERMINAL, Workload  # noqa: E402
 
-FAULTS = ["controller_kill", "agent_kill", "agent_flap_short", "agent_flap_long"]
+FAULTS = ["controller_kill", "agent_kill", "agent_flap_short", "agent_flap_long", "drain_flap"]
 CRASH_PATTERNS = re.compile(r"ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer|"
                             r"terminate called|Segmentation fault|AddressSanitizer:DEADLYSIGNAL")
 
@@ -139,6 +139,8 @@ class Driver:
             time.sleep(down)
             self.cluster.start_agent(name)
             return self.report.fault(kind, name, start, now_ms(), down_s=round(down, 2))
+        if kind == "drain_flap":
+            return self.drain_flap(name, agent, start)
         if kind == "agent_flap_short":
             down = self.rng_faults.uniform(0.1, 0.4) * lost
         else:
@@ -148,13 +150,48 @@ class Driver:
         agent.cont()
         return self.report.fault(kind, name, start, now_ms(), stopped_s=round(down, 2))
 
+    def drain_flap(self, name, agent, start):
+        """Drain a node, silence its agent past --node-lost-ms, and check that it comes back
+        drained (an operator's drain is not lost to a flap) and got no new work meanwhile."""
+        code, out, err = self.workload.cli(["nodes", "drain", name, "--reason", "fault-injection"])
+        if code != 0:
+            self.report.note("drain of %s refused: %s" % (name, (err or out).strip()))
+            return self.report.fault("drain_flap", name, start, now_ms(), drained=False)
+        drained_ms = now_ms()
+        down = self.rng_faults.uniform(1.5, 3.0) * self.args.node_lost_ms / 1000.0
+        agent.stop()
+        time.sleep(down)
+        agent.cont()
+        f = self.report.fault("drain_flap", name, start, now_ms(), stopped_s=round(down, 2))
+
+        def state():
+            try:
+                return {n["name"]: n for n in self.cluster.nodes(2.0)}.get(name, {}).get("state")
+            except Exception:  # noqa: BLE001 - the controller may be slow; asked again
+                return None
+        self.wait(lambda: state() not in (None, "down"), 30)
+        self.report.count("check_drain_survives")
+        st = state()
+        if st != "drained":
+            self.report.violation("drain_survives", "%s was drained, its agent was silent %.1f s; now the node is %s"
+                                  % (name, down, st), node=name)
+        code, out, err = self.workload.cli(["nodes", "resume", name])
+        if code != 0 and st == "drained":
+            self.report.violation("drain_survives", "resume of %s failed: %s" % (name, (err or out).strip()))
+        f["drained_from_ms"], f["resumed_ms"] = drained_ms, now_ms()
+        return f
+
     # --- threads ------------------------------------------------------------------------------
     def submitter(self):
         while not self.stop_submitting.is_set():
             try:
                 self.workload.due_cancels()
+                # Jobs pending for long are stuck (reported at the end if they never start):
+                # they must not starve the rest of the run of new work.
+                stuck_before = now_ms() - 30000
                 with self.observer.lock:
-                    active = len(self.observer.active)
+                    active = sum(1 for j in self.observer.active
+                                 if j["state"] == "running" or j.get("submit_ms", 0) > stuck_before)
                 if active < self.args.max_active:
                     self.workload.submit_random()
             except Exception as e:  # noqa: BLE001 - a harness bug must not stop the run silently
@@ -192,6 +229,8 @@ class Driver:
             log("round %d: %s %s (%s)" % (self.report.round, kind, f["target"],
                                         ", ".join("%s=%s" % (k, v) for k, v in f.items() if k.endswith("_s"))))
             self.recover(kind + " " + f["target"])
+            if kind == "drain_flap" and "resumed_ms" in f:
+                self.checker.watch_drain(f["target"], f["drained_from_ms"], f["resumed_ms"])
             self.check_daemons()
             self.checker.check_round()
             self.report.rounds += 1

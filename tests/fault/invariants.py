@@ -9,7 +9,7 @@ from workload import TERMINAL
 
 # The faults that may end a job as node_fail: its node was gone longer than --node-lost-ms. A
 # flap shorter than that must go unnoticed, and a controller restart must not cost any job.
-AGENT_FAULTS = {"agent_kill", "agent_flap_long"}
+AGENT_FAULTS = {"agent_kill", "agent_flap_long", "drain_flap"}
 SLACK_MS = 2000  # clock reads of the driver, the tasks and the controller are not simultaneous
 
 
@@ -62,6 +62,11 @@ class Checker:
         self.seen_violation_files = set()
         self.attempt_runs = {}  # (job, attempt, rank) -> set of pids seen starting it
         self.last_records = {}
+        self.drains = []  # (node, from_ms, to_ms): no attempt may start there meanwhile
+
+    def watch_drain(self, node, from_ms, to_ms):
+        # An attempt already on its way when the drain was acknowledged may still start: slack.
+        self.drains.append((node, from_ms + SLACK_MS, to_ms))
 
     # --- faults that explain a node failure ---------------------------------------------------
     def job_nodes(self, job_id, rec):
@@ -83,6 +88,7 @@ class Checker:
         self.markers.refresh()
         self.task_violations()
         self.marker_checks()
+        asked_ms = now_ms()
         try:
             records = self.cluster.all_jobs(timeout=20.0)
         except ApiDown as e:
@@ -90,7 +96,7 @@ class Checker:
             return None
         by_id = {r["id"]: r for r in records}
         self.wl.adopt(records)
-        self.acknowledged(by_id)
+        self.acknowledged(by_id, asked_ms)
         self.per_submit(records)
         for job in list(self.wl.jobs.values()):
             rec = by_id.get(job.id)
@@ -99,6 +105,7 @@ class Checker:
             self.final_state(job, rec)
             self.dependency_order(job, rec)
         self.last_records = by_id
+        self.drained_nodes(by_id)
         return by_id
 
     def task_violations(self):
@@ -166,10 +173,25 @@ class Checker:
                 self.report.violation("placement", "job %d (%s) attempt %d mixes accelerator types: %s"
                                       % (m["job"], job.sub.label(), m["attempt"], sorted(same)), job=m["job"])
 
-    def acknowledged(self, by_id):
-        for sub in self.wl.submissions:
-            if not sub.acked:
-                continue
+    def drained_nodes(self, by_id):
+        """No attempt the controller started after a drain runs on the drained node. (A launch
+        decided before the drain and delivered late is another matter: not judged here.)"""
+        for node, t0, t1 in self.drains:
+            for ms in self.markers.starts.values():
+                for m in ms:
+                    key = ("drain", m["job"], m["attempt"], m["rank"])
+                    rec = by_id.get(m["job"], {})
+                    started = rec.get("start_ms", 0) if rec.get("attempt") == m["attempt"] else 0
+                    if m["node"] == node and t0 <= started <= t1 and key not in self.seen_violation_files:
+                        self.seen_violation_files.add(key)
+                        self.report.violation("drain_survives", "job %d attempt %d rank %d started on %s while it was drained"
+                                              % (m["job"], m["attempt"], m["rank"], node), job=m["job"], node=node)
+        self.report.count("check_drained_no_start", len(self.drains))
+
+    def acknowledged(self, by_id, asked_ms):
+        for sub in list(self.wl.submissions):
+            if not sub.acked or sub.acked_ms >= asked_ms:
+                continue  # answered after the listing was asked for: the next round checks it
             for jid in sub.ids:
                 self.report.count("check_acknowledged")
                 if jid not in by_id:
@@ -232,8 +254,29 @@ class Checker:
                    ", ".join("%s %s r%d" % (f["kind"], f["target"], f["round"]) for f in faults) or "none"),
                 job=job.id)
             return
+        self.end_time(job, rec)
         if state == "completed":
             self.completed_attempt(job, rec)
+
+    def end_time(self, job, rec):
+        """A job's end_ms is when its last task ended, not when the exit reached the controller
+        (after a controller restart, say). A node whose agent was stopped or dead cannot know
+        better than when it reaped the task: those are left out."""
+        if rec["state"] not in ("completed", "failed"):
+            return
+        ms = [m for m in self.markers.of(job.id) if m["attempt"] == rec.get("attempt")]
+        if not ms or any("end" not in m for m in ms):
+            return
+        last = max(m["end"]["end_ms"] for m in ms)
+        nodes = {m["node"] for m in ms}
+        if any(f["kind"] in AGENT_FAULTS | {"agent_flap_short", "drain_flap"} and f["target"] in nodes
+               and f["start_ms"] <= rec["end_ms"] and f["end_ms"] >= last - SLACK_MS for f in self.report.faults):
+            return
+        self.report.count("check_end_time")
+        if abs(rec["end_ms"] - last) > 1500:
+            self.report.violation("end_time", "job %d (%s) ended at %d by the controller's record, its last task at %d (%+.1f s)"
+                                  % (job.id, job.sub.label(), rec["end_ms"], last, (rec["end_ms"] - last) / 1000.0),
+                                  job=job.id)
 
     def completed_attempt(self, job, rec):
         """The attempt that completed started every task it should, with the devices asked for."""

@@ -18,6 +18,8 @@ INVARIANTS = {
     "dependency_order": "a dependent job starts after its dependencies end, and never when one failed",
     "placement": "a job runs on the accelerator type it asked for, one type per gang, with the "
                  "devices, tasks and nodes it asked for, each in its vendor's variable",
+    "end_time": "a finished job's end time is when its last task ended, not when that was reported",
+    "drain_survives": "a drained node stays drained through a silence of its agent and gets no new work",
     "job_finishes": "every job ends once the faults stop",
     "controller_answers": "the controller answers (health, and the observer's queries)",
     "cluster_recovers": "after a fault, the controller answers and every node is up again",

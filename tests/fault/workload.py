@@ -46,6 +46,7 @@ class Submission:
         self.array_size, self.deps, self.dep_kind, self.detail = array_size, list(deps), dep_kind, detail
         self.ids = []
         self.acked = False
+        self.acked_ms = None  # when the answer came (a listing asked for earlier may lack it)
         self.error = None
         self.sent_ms = now_ms()
         self.cancel_at_ms = None
@@ -184,6 +185,7 @@ class Workload:
             try:
                 sub.ids = [int(i) for i in json.loads(out)["ids"]]
                 sub.acked = True
+                sub.acked_ms = now_ms()
             except (ValueError, KeyError, TypeError):
                 sub.error = "unreadable answer %r" % out[:200]
         else:
