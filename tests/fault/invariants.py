@@ -283,6 +283,9 @@ class Checker:
         req = job.sub.requests
         ms = [m for m in self.markers.of(job.id) if m["attempt"] == rec.get("attempt")]
         self.report.count("check_tasks")
+        if rec.get("attempt", 0) < req.get("min_attempts", 0):
+            self.report.violation("final_state", "job %d (%s) completed in attempt %d, but its first attempt exits 3"
+                                  % (job.id, job.sub.label(), rec.get("attempt", 0)), job=job.id)
         ranks = sorted({m["rank"] for m in ms})
         want = req.get("tasks")
         if want and ranks != list(range(want)):

@@ -175,8 +175,9 @@ class Observer(threading.Thread):
                           "%s has run for %.1f s while the controller says job %d is %s (agent %s up)"
                           % (p.describe(), ms / 1000, p.job, state, p.node),
                           job=p.job, node=p.node)
+        alive = {key for key, _ in procs}
         for key in list(self.untracked):
-            if key not in dict(procs):
+            if key not in alive:
                 del self.untracked[key]
 
         # 2. No device is held by two jobs' live processes (one violation per node and jobs).
