@@ -19,7 +19,7 @@ trap 'rm -rf "$OUT"' EXIT
 keep=()
 [ -n "${FI_KEEP:-}" ] && keep=(--keep)
 "$PY" "$HERE/../fault/fault_driver.py" --zs "$ZS" --seed "${FI_SEED:-1}" \
-  --duration "${FI_DURATION:-45}" --drain 25 --max-active 6 \
+  --duration "${FI_DURATION:-40}" --drain 25 --max-active 6 \
   --json "$OUT/report.json" "${keep[@]}"
 rc=$?
 case $rc in

@@ -218,13 +218,18 @@ class Driver:
         sub.start()
         kinds = self.args.faults.split(",") if self.args.faults else FAULTS
         deadline = time.time() + self.args.duration
+        bag = []
         log("running rounds for %d s (faults: %s; tolerance %.1f s)" % (
             self.args.duration, ",".join(kinds), self.tolerance_ms / 1000))
         while time.time() < deadline:
             self.report.round += 1
             time.sleep(self.rng_faults.uniform(self.args.calm_min, self.args.calm_max))
             self.check_daemons()
-            kind = self.rng_faults.choice(kinds)
+            # Every kind once per cycle, in a seeded order: a short run still sees each of them.
+            if not bag:
+                bag = list(kinds)
+                self.rng_faults.shuffle(bag)
+            kind = bag.pop()
             f = self.inject(kind)
             log("round %d: %s %s (%s)" % (self.report.round, kind, f["target"],
                                         ", ".join("%s=%s" % (k, v) for k, v in f.items() if k.endswith("_s"))))

@@ -29,7 +29,7 @@ INVARIANTS = {
 
 
 class Report:
-    def __init__(self, max_details=300):
+    def __init__(self, max_details=40):
         self.lock = threading.Lock()
         self.checks = {}
         self.violations = []
@@ -51,7 +51,8 @@ class Report:
     def violation(self, invariant, detail, **extra):
         with self.lock:
             self.violation_counts[invariant] = self.violation_counts.get(invariant, 0) + 1
-            if len(self.violations) < self.max_details:
+            # Details are kept per invariant, so a frequent kind does not hide a rare one.
+            if self.violation_counts[invariant] <= self.max_details:
                 v = {"invariant": invariant, "round": self.round,
                      "t_s": round(time.time() - self.started, 1), "detail": detail}
                 v.update(extra)
@@ -103,10 +104,12 @@ class Report:
             "%s %d" % kv for kv in sorted(self.checks.items()))))
         lines.append("  violations: %d%s" % (self.total_violations(), "" if not self.violation_counts else " (" + ", ".join(
             "%s %d" % kv for kv in sorted(self.violation_counts.items())) + ")"))
-        for v in self.violations:
-            lines.append("    [%s] round %d, %.1f s: %s" % (v["invariant"], v["round"], v["t_s"], v["detail"]))
-        if len(self.violations) < self.total_violations():
-            lines.append("    ... %d more (counted above)" % (self.total_violations() - len(self.violations)))
+        for inv in sorted(self.violation_counts):
+            shown = [v for v in self.violations if v["invariant"] == inv]
+            for v in shown:
+                lines.append("    [%s] round %d, %.1f s: %s" % (inv, v["round"], v["t_s"], v["detail"]))
+            if len(shown) < self.violation_counts[inv]:
+                lines.append("    [%s] ... %d more" % (inv, self.violation_counts[inv] - len(shown)))
         for n in self.notes:
             lines.append("  note: " + n)
         return "\n".join(lines)
