@@ -131,6 +131,11 @@ class Controller : public ClusterApi {
   std::string start_problem(const LiveJob& job,
                             const std::vector<NodeAssignment>& assignment) const;
   bool checked_start(LiveJob& job, const std::vector<NodeAssignment>& assignment);
+  // Sets job.sched's required/excluded node ids from the spec's -w/-x names for this pass's
+  // cluster. False (with the reason) when a required node is not in it (down, gone, or a node
+  // without the job's accelerators).
+  static bool map_node_constraints(LiveJob& job, const std::map<std::string, NodeId>& id_of,
+                                   std::string& reason);
   void dispatch_launch(LiveJob& job);
   void end_attempt(LiveJob& job, JobState state, int exit_code, const std::string& reason,
                    TimeMs now);

@@ -304,6 +304,13 @@ void Controller::run_pass(TimeMs now) {
       cpu_jobs.push_back(&job);
       continue;
     }
+    // -w/-x name nodes; the core takes ids of this pass's cluster (rebuilt as nodes come and go).
+    if (!job.rec.spec.nodelist.empty() || !job.rec.spec.exclude.empty()) {
+      if (!map_node_constraints(job, id_of, reason)) {
+        set_reason(job, reason);
+        continue;
+      }
+    }
     PendingJob p;
     p.job = &job.sched;
     p.waiting_since = job.rec.submit_ms;
@@ -364,9 +371,22 @@ void Controller::run_pass(TimeMs now) {
       const auto mem = static_cast<double>(spec.mem_mib);
       std::optional<std::vector<int>> chosen;
       std::vector<int> tasks;  // per chosen node
-      if (spec.nodes == 0 && spec.ntasks > 1) {
+      // -w/-x: only allowed nodes are candidates, and every listed one must be chosen.
+      std::vector<CpuCandidate> allowed;
+      const bool constrained = !spec.nodelist.empty() || !spec.exclude.empty();
+      if (constrained) {
+        for (const CpuCandidate& c : candidates) {
+          const std::string& name = names[c.index];
+          if (std::find(spec.exclude.begin(), spec.exclude.end(), name) == spec.exclude.end())
+            allowed.push_back(c);
+        }
+      }
+      const std::span<const CpuCandidate> pool = constrained
+                                                     ? std::span<const CpuCandidate>(allowed)
+                                                     : std::span<const CpuCandidate>(candidates);
+      if (spec.nodes == 0 && spec.ntasks > 1 && spec.nodelist.empty()) {
         // -n without -N: the fewest nodes that hold the tasks (Slurm).
-        chosen = place_cpu_tasks(candidates, spec.ntasks, cpus_per_task, mem);
+        chosen = place_cpu_tasks(pool, spec.ntasks, cpus_per_task, mem);
         if (chosen) tasks = even_split(spec.ntasks, static_cast<int>(chosen->size()));
       } else {
         const int nodes = std::max(1, spec.nodes);
@@ -374,7 +394,16 @@ void Controller::run_pass(TimeMs now) {
         request.nodes = nodes;
         request.cpus_per_node = cpus_per_task * total_tasks(spec, nodes) / nodes;
         request.mem_mib_per_node = mem;
-        chosen = place_cpu_job(candidates, request);
+        if (spec.nodelist.empty()) {
+          chosen = place_cpu_job(pool, request);
+        } else {
+          std::vector<int> required;
+          for (const auto& name : spec.nodelist) {
+            auto at = std::find(names.begin(), names.end(), name);
+            required.push_back(at == names.end() ? -1 : static_cast<int>(at - names.begin()));
+          }
+          chosen = place_cpu_job_including(pool, required, request);
+        }
         if (chosen) tasks.assign(chosen->size(), total_tasks(spec, nodes) / nodes);
       }
       if (!chosen) continue;  // first-come: a later small job may still fit (backfill)
@@ -412,12 +441,16 @@ std::string Controller::start_problem(const LiveJob& job,
     const LiveNode& node = it->second;
     if (!seen.insert(a.node).second) return "node " + a.node + " twice";
     if (!schedulable(node)) return "node " + a.node + " takes no work";
+    if (std::find(spec.exclude.begin(), spec.exclude.end(), a.node) != spec.exclude.end())
+      return "node " + a.node + " is excluded (-x)";
     if (spec.accel_count == 0) continue;
     if (node.rec.accel_type != type)
       return "a gang across types (" + type + " and " + node.rec.accel_type + ")";
     if (!spec.accel_type.empty() && node.rec.accel_type != spec.accel_type)
       return "node " + a.node + " has " + node.rec.accel_type + ", not " + spec.accel_type;
   }
+  for (const auto& name : spec.nodelist)
+    if (!seen.count(name)) return "required node " + name + " (-w) is not among its nodes";
   int devices = 0;
   for (const NodeAssignment& a : assignment) {  // the devices: exist, healthy, free, once
     const LiveNode& node = nodes_.at(a.node);
@@ -570,6 +603,26 @@ void Controller::release_hold(LiveNode& node, const AttemptKey& key) {
     pass_needed_ = true;
     wake_.notify_one();
   }
+}
+
+bool Controller::map_node_constraints(LiveJob& job, const std::map<std::string, NodeId>& id_of,
+                                      std::string& reason) {
+  Job& j = job.sched;
+  j.required_nodes.clear();
+  j.excluded_nodes.clear();
+  for (const auto& name : job.rec.spec.nodelist) {
+    auto it = id_of.find(name);
+    if (it == id_of.end()) {
+      reason = "required node " + name + " is not available";
+      return false;
+    }
+    j.required_nodes.push_back(it->second);
+  }
+  for (const auto& name : job.rec.spec.exclude)
+    if (auto it = id_of.find(name); it != id_of.end()) j.excluded_nodes.push_back(it->second);
+  normalize_node_set(j.required_nodes);
+  normalize_node_set(j.excluded_nodes);
+  return true;
 }
 
 }  // namespace zs

@@ -22,6 +22,33 @@ std::optional<std::vector<int>> place_cpu_job(std::span<const CpuCandidate> node
   return chosen;
 }
 
+std::optional<std::vector<int>> place_cpu_job_including(std::span<const CpuCandidate> nodes,
+                                                        std::span<const int> required,
+                                                        const CpuRequest& request) {
+  if (static_cast<int>(required.size()) > request.nodes) return std::nullopt;
+  std::vector<int> chosen;
+  std::vector<CpuCandidate> rest;
+  for (int want : required) {
+    auto it = std::find_if(nodes.begin(), nodes.end(),
+                           [&](const CpuCandidate& c) { return c.index == want; });
+    if (want < 0 || it == nodes.end() || it->free_cpus < request.cpus_per_node ||
+        it->free_mem_mib < request.mem_mib_per_node ||
+        std::find(chosen.begin(), chosen.end(), want) != chosen.end())
+      return std::nullopt;
+    chosen.push_back(want);
+  }
+  for (const auto& c : nodes)
+    if (std::find(chosen.begin(), chosen.end(), c.index) == chosen.end()) rest.push_back(c);
+  if (const int more = request.nodes - static_cast<int>(chosen.size()); more > 0) {
+    CpuRequest others = request;
+    others.nodes = more;
+    auto extra = place_cpu_job(rest, others);
+    if (!extra) return std::nullopt;
+    chosen.insert(chosen.end(), extra->begin(), extra->end());
+  }
+  return chosen;
+}
+
 std::vector<int> even_split(int tasks, int nodes) {
   std::vector<int> counts(static_cast<std::size_t>(std::max(0, nodes)));
   for (int i = 0; i < nodes; ++i) counts[i] = std::max(1, tasks / nodes + (i < tasks % nodes));

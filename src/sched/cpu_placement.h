@@ -24,6 +24,14 @@ struct CpuRequest {
 std::optional<std::vector<int>> place_cpu_job(std::span<const CpuCandidate> nodes,
                                               const CpuRequest& request);
 
+// As place_cpu_job, with every node of `required` (caller's indices; -1 = a node that is not a
+// candidate) among the chosen, first, and the rest chosen as place_cpu_job does (Slurm's
+// --nodelist: the job's nodes include all listed ones). nullopt if a required node is missing
+// or does not fit, or the rest do not.
+std::optional<std::vector<int>> place_cpu_job_including(std::span<const CpuCandidate> nodes,
+                                                        std::span<const int> required,
+                                                        const CpuRequest& request);
+
 // `tasks` over `nodes` nodes as evenly as possible, the first ones one more: 5 over 4 is
 // 2,1,1,1. Every node gets at least one task (one each when tasks < nodes).
 std::vector<int> even_split(int tasks, int nodes);

@@ -147,6 +147,20 @@ js=$("$ZS" job "$id")
 grep -q '^ReqNodeList  node\[1-2\]' <<<"$js" && [ "$(api_value "/api/v1/jobs/$id" 'd["job"]["spec"]["nodes"]')" = 2 ] &&
   ok "-w node[1-2]: stored as two nodes, zs job shows ReqNodeList node[1-2]" || fail "nodelist not stored: $js"
 "$ZS" cancel "$id"
+# Placement honours them: -w puts the job on the listed node, -x keeps it off the excluded one,
+# for accelerator jobs and CPU-only jobs alike.
+node_of() { api_value "/api/v1/jobs/$1" '",".join(a["node"] for a in d["job"]["assignment"])'; }
+for want in node1 node2; do
+  other=$([ $want = node1 ] && echo node2 || echo node1)
+  a=$("$ZS" submit --parsable --accel "$T:1" -w $want -- true)
+  b=$("$ZS" submit --parsable --accel "$T:1" -x $other -- true)
+  c=$("$ZS" submit --parsable -w $want -- true)
+  d=$("$ZS" submit --parsable -x $other -- true)
+  for j in $a $b $c $d; do wait_until 20 job_ended "$j"; done
+  [ "$(node_of "$a")" = $want ] && [ "$(node_of "$b")" = $want ] && [ "$(node_of "$c")" = $want ] &&
+    [ "$(node_of "$d")" = $want ] && ok "-w $want / -x $other: all four jobs ran on $want" ||
+    fail "-w $want / -x $other: ran on $(node_of "$a") $(node_of "$b") $(node_of "$c") $(node_of "$d")"
+done
 
 # --- defect 12: zs queue -t ------------------------------------------------------------------------
 section "zs queue -t"
