@@ -1,8 +1,6 @@
 #include "sched/decision_check.h"
 
 #include <algorithm>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "sched/free_pool.h"
 #include "sched/shape.h"
@@ -51,6 +49,12 @@ std::string_view to_string(ViolationKind kind) {
 
 namespace {
 
+// Appends `item` to a `sep`-separated list.
+void append(std::string& list, std::string_view sep, std::string_view item) {
+  if (!list.empty()) list += sep;
+  list += item;
+}
+
 std::uint64_t all_devices(int count) {
   return count >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << count) - 1);
 }
@@ -59,7 +63,7 @@ std::uint64_t all_devices(int count) {
 std::string devices_text(std::uint64_t mask) {
   std::string list;
   for (int d = 0; d < 64; ++d)
-    if ((mask >> d) & 1u) list += (list.empty() ? "" : ",") + std::to_string(d);
+    if ((mask >> d) & 1u) append(list, ",", std::to_string(d));
   return (device_count(mask) == 1 ? "device " : "devices ") + list;
 }
 
@@ -74,22 +78,40 @@ struct Ledger {
   std::uint64_t exists = 0;     // the node's accelerators
   std::uint64_t healthy = 0;    // of those, healthy
   std::uint64_t available = 0;  // free, healthy and up, plus what preemptions returned
+  std::uint64_t given = 0;      // given to this pass's starts
   bool up = false;
   double cpu = 0, mem = 0;
-  std::vector<std::pair<JobId, std::uint64_t>> given;  // this pass's starts on the node
 };
 
+// Ids that occur more than once in `ids` (sorted in place).
+std::vector<JobId> repeated(std::vector<JobId>& ids) {
+  std::sort(ids.begin(), ids.end());
+  std::vector<JobId> twice;
+  for (std::size_t i = 1; i < ids.size(); ++i)
+    if (ids[i] == ids[i - 1] && (twice.empty() || twice.back() != ids[i])) twice.push_back(ids[i]);
+  return twice;
+}
+
+bool contains(const std::vector<JobId>& sorted, JobId id) {
+  return std::binary_search(sorted.begin(), sorted.end(), id);
+}
+
+// The checker runs on every pass of a simulation (hundreds of thousands), so it keeps to a few
+// flat vectors: no per-job or per-node allocation unless something is wrong.
 class Checker {
  public:
-  Checker(const Snapshot& s, const Decisions& d, const PendingLookup& lookup)
+  Checker(const Snapshot& s, const Decisions& d, const JobLookup& lookup)
       : s_(s), c_(*s.cluster), d_(d), lookup_(lookup) {}
 
   std::vector<Violation> run() {
     if (d_.preemptions.empty() && d_.starts.empty() && d_.rejections.empty()) return {};
-    if (!lookup_) index_pending();
-    for (const PreemptDecision& p : d_.preemptions) preemption(p);
-    for (const StartDecision& st : d_.starts) start(st);
-    for (const RejectDecision& r : d_.rejections) rejection(r);
+    started_.reserve(d_.starts.size());
+    for (const auto& st : d_.starts) started_.push_back(st.job);
+    if (started_.size() > 1) started_twice_ = repeated(started_);
+    if (!lookup_.pending) index_pending();
+    preemptions();
+    for (std::size_t i = 0; i < d_.starts.size(); ++i) start(i);
+    rejections();
     return std::move(out_);
   }
 
@@ -107,70 +129,90 @@ class Checker {
 
   // The decided jobs among Snapshot::pending, found in one scan.
   void index_pending() {
-    std::vector<JobId> ids;
-    for (const auto& st : d_.starts) ids.push_back(st.job);
+    std::vector<JobId> ids = started_;
     for (const auto& r : d_.rejections) ids.push_back(r.job);
     std::sort(ids.begin(), ids.end());
     for (const PendingJob& p : s_.pending)
-      if (p.job && std::binary_search(ids.begin(), ids.end(), p.job->id))
-        pending_.emplace(p.job->id, p.job);
+      if (p.job && contains(ids, p.job->id)) pending_.emplace_back(p.job->id, p.job);
+    std::sort(pending_.begin(), pending_.end());
   }
 
   const Job* pending_job(JobId id) const {
-    if (lookup_) return lookup_(id);
-    auto it = pending_.find(id);
-    return it == pending_.end() ? nullptr : it->second;
+    if (lookup_.pending) return lookup_.pending(id);
+    auto it = std::lower_bound(pending_.begin(), pending_.end(),
+                               std::pair<JobId, const Job*>{id, nullptr});
+    return it != pending_.end() && it->first == id ? it->second : nullptr;
   }
 
   Ledger& ledger(NodeId n) {
-    auto [it, fresh] = ledgers_.try_emplace(n);
-    Ledger& l = it->second;
-    if (fresh) {
+    if (slot_of_node_.empty()) slot_of_node_.assign(c_.nodes.size(), kNoSlot);
+    std::uint32_t& slot = slot_of_node_[n];
+    if (slot == kNoSlot) {
+      slot = static_cast<std::uint32_t>(ledgers_.size());
       const NodeState st = n < s_.nodes.size() ? s_.nodes[n] : NodeState{0, 0, false, 0, 0};
+      Ledger l;
       l.exists = all_devices(c_.nodes[n].accel_count);
       l.healthy = st.healthy & l.exists;
       l.up = st.up;
       l.available = st.usable() & l.exists;
       l.cpu = st.free_cpu;
       l.mem = st.free_mem_gib;
+      ledgers_.push_back(l);
     }
-    return l;
+    return ledgers_[slot];
   }
 
-  void preemption(const PreemptDecision& p) {
-    if (!preempted_.insert(p.job).second) {
-      add(ViolationKind::kDecidedTwice, p.job, "preempted twice");
-      return;
+  // Each preempted job must be running; its devices (the healthy ones of up nodes) and its CPU
+  // and memory come back for this pass's starts.
+  void preemptions() {
+    if (d_.preemptions.empty()) return;
+    std::vector<JobId> ids;
+    for (const auto& p : d_.preemptions) ids.push_back(p.job);
+    const std::vector<JobId> twice = repeated(ids);
+    for (JobId id : twice) add(ViolationKind::kDecidedTwice, id, "preempted twice");
+    std::vector<const RunningJob*> found(ids.size(), nullptr);
+    if (lookup_.running) {
+      for (std::size_t i = 0; i < ids.size(); ++i) found[i] = lookup_.running(ids[i]);
+    } else {
+      for (const RunningJob& r : s_.running) {
+        if (!r.job) continue;
+        auto it = std::lower_bound(ids.begin(), ids.end(), r.job->id);
+        if (it != ids.end() && *it == r.job->id && !found[it - ids.begin()])
+          found[static_cast<std::size_t>(it - ids.begin())] = &r;
+      }
     }
-    if (running_.empty())
-      for (const RunningJob& r : s_.running)
-        if (r.job) running_.emplace(r.job->id, &r);
-    auto it = running_.find(p.job);
-    if (it == running_.end()) {
-      add(ViolationKind::kNotRunning, p.job, "preempted but not running");
-      return;
-    }
-    const RunningJob& r = *it->second;
-    for (const Slot& slot : r.placement) {
-      if (slot.node >= c_.nodes.size()) continue;  // nothing to return
-      Ledger& l = ledger(slot.node);
-      const std::uint64_t back = slot.devices & l.exists;
-      if (l.up) l.available |= back & l.healthy;
-      l.cpu += device_count(back) * r.job->cpu_per_accel;
-      l.mem += device_count(back) * r.job->mem_gib_per_accel;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      if (i > 0 && ids[i] == ids[i - 1]) continue;  // preempted twice: reported, counted once
+      if (!found[i] || !found[i]->job) {
+        add(ViolationKind::kNotRunning, ids[i], "preempted but not running");
+        continue;
+      }
+      const RunningJob& r = *found[i];
+      for (const Slot& slot : r.placement) {
+        if (slot.node >= c_.nodes.size()) continue;  // nothing to return
+        Ledger& l = ledger(slot.node);
+        const std::uint64_t back = slot.devices & l.exists;
+        if (l.up) l.available |= back & l.healthy;
+        l.cpu += device_count(back) * r.job->cpu_per_accel;
+        l.mem += device_count(back) * r.job->mem_gib_per_accel;
+      }
     }
   }
 
-  void start(const StartDecision& st) {
+  void start(std::size_t index) {
+    const StartDecision& st = d_.starts[index];
     const JobId id = st.job;
     const Job* job = pending_job(id);
     if (!job) {
       add(ViolationKind::kNotPending, id, "started but not waiting");
       return;
     }
-    if (!started_.insert(id).second) {
-      add(ViolationKind::kDecidedTwice, id, "started twice");
-      return;
+    if (contains(started_twice_, id)) {
+      if (std::find(seen_twice_.begin(), seen_twice_.end(), id) != seen_twice_.end()) {
+        add(ViolationKind::kDecidedTwice, id, "started twice");
+        return;
+      }
+      seen_twice_.push_back(id);
     }
     if (!job->accepted.contains(st.type))
       add(ViolationKind::kRefusedType, id,
@@ -180,36 +222,42 @@ class Checker {
       return;
     }
     types_check(st);
-    std::vector<NodeId> nodes;
-    std::vector<int> sizes;
     int total = 0;
-    for (const Slot& slot : st.placement) {
+    bool shape_known = true;
+    for (std::size_t k = 0; k < st.placement.size(); ++k) {
+      const Slot& slot = st.placement[k];
       if (slot.node >= c_.nodes.size()) {
         add(ViolationKind::kUnknownNode, id,
             "node id " + std::to_string(slot.node) + " is not in the cluster");
+        shape_known = false;
         continue;
       }
-      if (std::find(nodes.begin(), nodes.end(), slot.node) != nodes.end()) {
+      bool repeat = false;
+      for (std::size_t j = 0; j < k; ++j) repeat = repeat || st.placement[j].node == slot.node;
+      if (repeat) {
         add(ViolationKind::kDuplicateNode, id, "two slots on node " + name(slot.node));
+        shape_known = false;
         continue;
       }
-      nodes.push_back(slot.node);
-      sizes.push_back(device_count(slot.devices));
-      total += sizes.back();
-      devices_check(*job, slot);
+      total += device_count(slot.devices);
+      devices_check(*job, index, slot);
     }
     if (total != job->accel_count) {
       add(ViolationKind::kWrongCount, id,
           "placed on " + std::to_string(total) + " devices, asks for " +
               std::to_string(job->accel_count));
-    } else {
-      shape_check(*job, st.type, sizes);
+    } else if (shape_known) {
+      shape_check(*job, st);
     }
-    constraints_check(*job, nodes);
+    constraints_check(*job, st);
   }
 
   // The gang's nodes are all of the decision's type.
   void types_check(const StartDecision& st) {
+    if (std::all_of(st.placement.begin(), st.placement.end(), [&](const Slot& slot) {
+          return slot.node >= c_.nodes.size() || c_.nodes[slot.node].type == st.type;
+        }))
+      return;
     std::vector<TypeId> types;
     for (const Slot& slot : st.placement)
       if (slot.node < c_.nodes.size() &&
@@ -218,11 +266,12 @@ class Checker {
     if (types.size() > 1) {
       std::string list;
       for (TypeId t : types) {
-        list += (list.empty() ? "" : ", ") + type_name(t) + " (";
+        append(list, ", ", type_name(t));
+        list += " (";
         std::string on;
         for (const Slot& slot : st.placement)
           if (slot.node < c_.nodes.size() && c_.nodes[slot.node].type == t)
-            on += (on.empty() ? "" : " ") + name(slot.node);
+            append(on, " ", name(slot.node));
         list += on + ")";
       }
       add(ViolationKind::kMixedTypes, st.job, "gang on more than one type: " + list);
@@ -232,7 +281,15 @@ class Checker {
     }
   }
 
-  void devices_check(const Job& job, const Slot& slot) {
+  // The job that an earlier start of this pass gave `devices` of node n to.
+  JobId holder(std::size_t before, NodeId n, std::uint64_t devices) const {
+    for (std::size_t i = 0; i < before; ++i)
+      for (const Slot& slot : d_.starts[i].placement)
+        if (slot.node == n && (slot.devices & devices)) return d_.starts[i].job;
+    return 0;
+  }
+
+  void devices_check(const Job& job, std::size_t index, const Slot& slot) {
     const JobId id = job.id;
     const NodeId n = slot.node;
     Ledger& l = ledger(n);
@@ -246,17 +303,24 @@ class Checker {
     if (!l.up && real) add(ViolationKind::kNodeDown, id, "node " + name(n) + " is down");
     if (const std::uint64_t sick = real & ~l.healthy)
       add(ViolationKind::kUnhealthy, id, devices_are(sick, name(n), "unhealthy"));
-    std::uint64_t twice = 0;
-    for (const auto& [holder, mask] : l.given)
-      if (const std::uint64_t both = mask & real) {
-        twice |= both;
-        add(ViolationKind::kGivenTwice, id,
-            devices_are(both, name(n), "also given to job " + std::to_string(holder)));
-      }
+    const std::uint64_t twice = real & l.given;
+    for (std::uint64_t left = twice; left != 0;) {
+      // One message per earlier job holding some of them.
+      const JobId other = holder(index, n, left & (~left + 1));
+      std::uint64_t theirs = 0;
+      for (std::size_t i = 0; i < index; ++i)
+        if (d_.starts[i].job == other)
+          for (const Slot& s : d_.starts[i].placement)
+            if (s.node == n) theirs |= s.devices & left;
+      if (theirs == 0) theirs = left & (~left + 1);
+      add(ViolationKind::kGivenTwice, id,
+          devices_are(theirs, name(n), "also given to job " + std::to_string(other)));
+      left &= ~theirs;
+    }
     if (const std::uint64_t busy = real & l.healthy & ~l.available & ~twice; busy && l.up)
       add(ViolationKind::kBusy, id, devices_are(busy, name(n), "not free"));
     l.available &= ~real;
-    l.given.emplace_back(id, real);
+    l.given |= real;
     const int k = device_count(slot.devices);
     if (k * job.cpu_per_accel > l.cpu + 1e-6 || k * job.mem_gib_per_accel > l.mem + 1e-6)
       add(ViolationKind::kCpuMemory, id, "CPU or memory of node " + name(n) + " overbooked");
@@ -264,19 +328,26 @@ class Checker {
     l.mem -= k * job.mem_gib_per_accel;
   }
 
-  void shape_check(const Job& job, TypeId type, std::vector<int> sizes) {
+  void shape_check(const Job& job, const StartDecision& st) {
     const auto& max = c_.max_per_node_of_type;
-    const auto shape = shape_for(job, type < max.size() ? max[type] : 0);
-    std::vector<int> want;
+    const auto shape = shape_for(job, st.type < max.size() ? max[st.type] : 0);
+    // The sizes must be: shape->nodes slots of per_node, plus one of remainder.
     if (shape) {
-      want.assign(static_cast<std::size_t>(shape->nodes), shape->per_node);
-      if (shape->remainder > 0) want.push_back(shape->remainder);
+      int mains = 0, rests = 0;
+      for (const Slot& slot : st.placement) {
+        const int k = device_count(slot.devices);
+        mains += k == shape->per_node;
+        rests += shape->remainder > 0 && k == shape->remainder;
+      }
+      if (mains == shape->nodes && static_cast<int>(st.placement.size()) == shape->node_count() &&
+          (shape->remainder == 0 || rests == 1))
+        return;
     }
+    std::vector<int> sizes;
+    for (const Slot& slot : st.placement) sizes.push_back(device_count(slot.devices));
     std::sort(sizes.begin(), sizes.end());
-    std::sort(want.begin(), want.end());
-    if (sizes == want) return;
     std::string got;
-    for (int k : sizes) got += (got.empty() ? "" : "+") + std::to_string(k);
+    for (int k : sizes) append(got, "+", std::to_string(k));
     add(ViolationKind::kWrongShape, job.id,
         "devices per node " + got + " differ from its shape" +
             (shape ? " (" + std::to_string(shape->nodes) + " x " + std::to_string(shape->per_node) +
@@ -284,54 +355,62 @@ class Checker {
                    : std::string(" (none fits)")));
   }
 
-  void constraints_check(const Job& job, std::vector<NodeId> nodes) {
+  void constraints_check(const Job& job, const StartDecision& st) {
     if (!job.has_node_constraints()) return;
-    // Sorted copies: the check must not trust the job's sets to be sorted.
-    std::sort(nodes.begin(), nodes.end());
+    auto in_gang = [&](NodeId n) {
+      return std::any_of(st.placement.begin(), st.placement.end(),
+                         [&](const Slot& s) { return s.node == n; });
+    };
+    // Linear searches: the check must not trust the job's sets to be sorted.
     for (NodeId n : job.required_nodes)
-      if (!std::binary_search(nodes.begin(), nodes.end(), n))
+      if (!in_gang(n))
         add(ViolationKind::kRequiredMissing, job.id,
             "required node " + (n < c_.nodes.size() ? name(n) : "id " + std::to_string(n)) +
                 " is not in the gang");
-    std::vector<NodeId> excluded = job.excluded_nodes;
-    std::sort(excluded.begin(), excluded.end());
-    for (NodeId n : nodes)
-      if (std::binary_search(excluded.begin(), excluded.end(), n))
-        add(ViolationKind::kExcludedUsed, job.id, "excluded node " + name(n) + " is in the gang");
+    for (const Slot& s : st.placement)
+      if (s.node < c_.nodes.size() &&
+          std::find(job.excluded_nodes.begin(), job.excluded_nodes.end(), s.node) !=
+              job.excluded_nodes.end())
+        add(ViolationKind::kExcludedUsed, job.id,
+            "excluded node " + name(s.node) + " is in the gang");
   }
 
-  void rejection(const RejectDecision& r) {
-    if (!pending_job(r.job)) {
-      add(ViolationKind::kNotPending, r.job, "rejected but not waiting");
-      return;
+  void rejections() {
+    if (d_.rejections.empty()) return;
+    std::vector<JobId> ids;
+    for (const auto& r : d_.rejections) ids.push_back(r.job);
+    for (JobId id : repeated(ids)) add(ViolationKind::kDecidedTwice, id, "rejected twice");
+    for (const RejectDecision& r : d_.rejections) {
+      if (!pending_job(r.job))
+        add(ViolationKind::kNotPending, r.job, "rejected but not waiting");
+      else if (contains(started_, r.job))
+        add(ViolationKind::kDecidedTwice, r.job, "started and rejected");
     }
-    if (started_.count(r.job))
-      add(ViolationKind::kDecidedTwice, r.job, "started and rejected");
-    else if (!rejected_.insert(r.job).second)
-      add(ViolationKind::kDecidedTwice, r.job, "rejected twice");
   }
 
+  static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
   const Snapshot& s_;
   const Cluster& c_;
   const Decisions& d_;
-  const PendingLookup& lookup_;
-  std::unordered_map<JobId, const Job*> pending_;
-  std::unordered_map<JobId, const RunningJob*> running_;
-  std::unordered_map<NodeId, Ledger> ledgers_;
-  std::unordered_set<JobId> preempted_, started_, rejected_;
+  const JobLookup& lookup_;
+  std::vector<std::pair<JobId, const Job*>> pending_;  // sorted, without a lookup
+  std::vector<JobId> started_;                         // sorted
+  std::vector<JobId> started_twice_, seen_twice_;
+  std::vector<std::uint32_t> slot_of_node_;  // by node id: index in ledgers_
+  std::vector<Ledger> ledgers_;
   std::vector<Violation> out_;
 };
 
 }  // namespace
 
 std::vector<Violation> find_violations(const Snapshot& s, const Decisions& d,
-                                       const PendingLookup& pending) {
-  return Checker(s, d, pending).run();
+                                       const JobLookup& lookup) {
+  return Checker(s, d, lookup).run();
 }
 
 std::string describe(const std::vector<Violation>& violations) {
   std::string text;
-  for (const Violation& v : violations) text += (text.empty() ? "" : "; ") + v.what;
+  for (const Violation& v : violations) append(text, "; ", v.what);
   return text;
 }
 

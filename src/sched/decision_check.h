@@ -46,15 +46,18 @@ struct Violation {
   std::string what;  // "job 7: device 3 of node a100-1 is unhealthy"
 };
 
-// Finds a waiting job by id; nullptr if it is not waiting. A driver that keeps an index passes
-// one (the default scans Snapshot::pending once per call, linear in the waiting jobs).
-using PendingLookup = std::function<const Job*(JobId)>;
+// How a driver that keeps an index finds jobs by id. Either may be empty: the snapshot's span
+// is then scanned (once per call, linear in its jobs).
+struct JobLookup {
+  std::function<const Job*(JobId)> pending;         // the job if it is waiting, else nullptr
+  std::function<const RunningJob*(JobId)> running;  // the job if it is running, else nullptr
+};
 
 // Every way `d` breaks the rules above for snapshot `s`, in decision order (preemptions,
 // starts, rejections); empty when the decisions are sound. Starts are checked as applied in
 // order after the preemptions, so a device given twice is reported at the second job.
 std::vector<Violation> find_violations(const Snapshot& s, const Decisions& d,
-                                       const PendingLookup& pending = {});
+                                       const JobLookup& lookup = {});
 
 // The violations' texts joined by "; ", for a log line or an exception.
 std::string describe(const std::vector<Violation>& violations);

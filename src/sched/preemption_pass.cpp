@@ -11,6 +11,12 @@ bool overlaps(const Placement& a, const Placement& b) {
       if (x.node == y.node && (x.devices & y.devices) != 0) return true;
   return false;
 }
+bool shares_node(const Placement& a, const Placement& b) {
+  for (const Slot& x : a)
+    for (const Slot& y : b)
+      if (x.node == y.node) return true;
+  return false;
+}
 }  // namespace
 
 void PreemptionPass::start(const Job& job, Choice c) {
@@ -142,7 +148,8 @@ std::optional<Choice> PreemptionPass::preempt_for(const Job& job, const std::vec
     bool needed = overlaps(r.placement, c->placement);
     if (!needed) {
       pool_.take(r.placement, *r.job);  // kept, unless the new job then lacks CPU or memory
-      if (!pool_.has_resources(c->placement, job)) {
+      if ((job.cpu_per_accel > 0 || job.mem_gib_per_accel > 0) &&
+          shares_node(r.placement, c->placement) && !pool_.has_resources(c->placement, job)) {
         pool_.give(r.placement, *r.job);
         needed = true;
       }

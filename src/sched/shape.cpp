@@ -4,6 +4,24 @@
 
 namespace zs {
 
+namespace {
+// The automatic shape of a job with a node list: it spans at least its nodes (Slurm: --nodelist
+// raises the node count), with the devices spread as evenly as a Shape allows.
+std::optional<Shape> spread_over_required(const Job& job, int max_per_node) {
+  const int n = job.accel_count;
+  const Shape s =
+      n <= max_per_node ? Shape{1, n, 0} : Shape{n / max_per_node, max_per_node, n % max_per_node};
+  const auto k = static_cast<std::int64_t>(job.required_nodes.size());
+  if (k <= s.node_count()) return s;
+  if (k > n) return std::nullopt;
+  if (n % k == 0) return Shape{static_cast<int>(k), static_cast<int>(n / k), 0};
+  const auto per = (n + k - 1) / k;
+  const auto rest = n - (k - 1) * per;
+  if (rest <= 0) return std::nullopt;
+  return Shape{static_cast<int>(k - 1), static_cast<int>(per), static_cast<int>(rest)};
+}
+}  // namespace
+
 std::optional<Shape> shape_for(const Job& job, int max_per_node) {
   const int n = job.accel_count;
   if (n <= 0) return std::nullopt;
@@ -18,20 +36,11 @@ std::optional<Shape> shape_for(const Job& job, int max_per_node) {
     return Shape{job.nodes, n / job.nodes, 0};
   }
   if (max_per_node <= 0) return std::nullopt;
-  Shape s =
-      n <= max_per_node ? Shape{1, n, 0} : Shape{n / max_per_node, max_per_node, n % max_per_node};
-  // A node list spans at least its nodes (Slurm: --nodelist raises the node count): spread the
-  // devices over them as evenly as the shape allows.
-  const auto k = static_cast<std::int64_t>(job.required_nodes.size());
-  if (k > s.node_count()) {
-    if (k > n) return std::nullopt;
-    if (n % k == 0) return Shape{static_cast<int>(k), static_cast<int>(n / k), 0};
-    const auto per = (n + k - 1) / k;
-    const auto rest = n - (k - 1) * per;
-    if (rest <= 0) return std::nullopt;
-    return Shape{static_cast<int>(k - 1), static_cast<int>(per), static_cast<int>(rest)};
+  if (job.required_nodes.empty()) {
+    if (n <= max_per_node) return Shape{1, n, 0};
+    return Shape{n / max_per_node, max_per_node, n % max_per_node};
   }
-  return s;
+  return spread_over_required(job, max_per_node);
 }
 
 namespace {

@@ -322,11 +322,19 @@ class Simulation {
     ++result_.passes;
     // Every decision is checked against the state before any is applied: a policy that breaks
     // one (a busy device, a wrong count, a gang on two types, ...) is a bug, never a schedule.
-    const auto violations = find_violations(snap, d, [&](JobId id) -> const Job* {
+    JobLookup lookup;
+    lookup.pending = [&](JobId id) -> const Job* {
       auto it = index_.find(id);
       return it != index_.end() && sim_[it->second].state == State::kPending ? sim_[it->second].job
                                                                              : nullptr;
-    });
+    };
+    lookup.running = [&](JobId id) -> const RunningJob* {
+      auto it = index_.find(id);
+      return it != index_.end() && sim_[it->second].state == State::kRunning
+                 ? &running_[sim_[it->second].running_slot]
+                 : nullptr;
+    };
+    const auto violations = find_violations(snap, d, lookup);
     if (!violations.empty())
       throw std::logic_error("policy " + result_.policy + " at t=" + std::to_string(t) +
                              " ms: " + describe(violations));

@@ -55,6 +55,9 @@ Trace read_trace_text(std::string_view text, const std::string& source, const Tr
   t.format =
       opt.format == "auto" || opt.format.empty() ? detect_trace_format(text, source) : opt.format;
   ReaderContext ctx{text, source, opt, catalog, speeds};
+  // At most one job per line: reserving avoids holding two copies of a growing job vector (the
+  // replay's peak memory).
+  t.jobs.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   if (t.format == "canonical")
     read_canonical_csv(ctx, t);
   else if (t.format == "philly")

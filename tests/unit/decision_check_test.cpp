@@ -260,9 +260,25 @@ TEST(DecisionCheck, LookupFromTheDriver) {
   Decisions d;
   d.starts.push_back({4, f.v100, {{f.id("v100-0"), 0x1}}});
   // Not in Snapshot::pending, but the driver's index says it waits.
-  EXPECT_TRUE(
-      find_violations(f.snapshot(), d, [&](JobId id) { return id == 4 ? &j : nullptr; }).empty());
+  JobLookup lookup;
+  lookup.pending = [&](JobId id) { return id == 4 ? &j : nullptr; };
+  EXPECT_TRUE(find_violations(f.snapshot(), d, lookup).empty());
   EXPECT_TRUE(has(f.check(d), ViolationKind::kNotPending));
+  // A running job the driver knows, preempted in the same pass: its devices come back.
+  Job victim;
+  victim.id = 5;
+  victim.accel_count = 8;
+  RunningJob r;
+  r.job = &victim;
+  r.placement = {{f.id("v100-1"), 0xff}};
+  f.nodes[f.id("v100-1")].free = 0;
+  Decisions swap;
+  swap.preemptions.push_back({5, 4});
+  swap.starts.push_back({4, f.v100, {{f.id("v100-1"), 0x1}}});
+  EXPECT_TRUE(has(find_violations(f.snapshot(), swap, lookup), ViolationKind::kNotRunning));
+  lookup.running = [&](JobId id) { return id == 5 ? &r : nullptr; };
+  EXPECT_TRUE(find_violations(f.snapshot(), swap, lookup).empty())
+      << describe(find_violations(f.snapshot(), swap, lookup));
 }
 
 TEST(DecisionCheck, EveryKindHasAName) {
