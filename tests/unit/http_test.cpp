@@ -588,6 +588,57 @@ TEST(HttpRequestBuffer, RefusesOversizedHeadsAndAsksForContinueOnce) {
   EXPECT_FALSE(in.take_continue());
 }
 
+// What a RequestBuffer makes of `text` fed in pieces of `piece` bytes: one line per request it
+// yields, then how it ends (the refusal's status, or "more"/"end").
+std::vector<std::string> frame(std::string_view text, std::size_t piece, const Limits& limits) {
+  RequestBuffer in;
+  const RequestTimeouts t;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> out;
+  RequestBuffer::Status st = RequestBuffer::Status::empty;
+  for (std::size_t at = 0; at < text.size() && st != RequestBuffer::Status::failed; at += piece) {
+    in.append(text.substr(at, piece));
+    while ((st = in.check(limits, t, now)) == RequestBuffer::Status::ready) {
+      bool keep = false;
+      Request q = in.take(keep);
+      out.push_back(q.method + " " + q.path + " " + q.body + (keep ? " keep" : " close"));
+    }
+  }
+  out.push_back(st == RequestBuffer::Status::failed    ? std::to_string(in.error().status)
+                : st == RequestBuffer::Status::partial ? "more"
+                                                       : "end");
+  return out;
+}
+
+// However the bytes of pipelined requests are split by the network, the same requests come
+// out: random and mutated streams fed whole, byte by byte and in random pieces.
+TEST(HttpRequestBuffer, SplittingTheStreamDoesNotChangeWhatIsRead) {
+  std::mt19937 rng(11);
+  const std::string base =
+      "POST /api/v1/jobs HTTP/1.1\r\nContent-Length: 7\r\n\r\n{\"a\":1}"
+      "GET /api/v1/jobs?x=1 HTTP/1.1\r\n\r\n"
+      "POST /api/v1/agents/n1/sync HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+      "GET /x HTTP/1.0\r\n\r\n";
+  const std::string alphabet = "GETPOST /?&=:\r\n HTTP/1.1 0123456789{}\x00";
+  Limits limits;
+  limits.max_head_bytes = 300;
+  limits.max_body_bytes = 50;
+  for (int i = 0; i < 3000; ++i) {
+    std::string s = base;
+    for (int e = static_cast<int>(rng() % 4); e > 0; --e) {
+      const std::size_t at = rng() % s.size();
+      if (rng() % 2)
+        s[at] = alphabet[rng() % alphabet.size()];
+      else
+        s.erase(at, 1 + rng() % 3);
+    }
+    const auto whole = frame(s, s.size() + 1, limits);
+    ASSERT_EQ(frame(s, 1, limits), whole) << s;
+    ASSERT_EQ(frame(s, 1 + rng() % 40, limits), whole) << s;
+  }
+  EXPECT_EQ(frame(base, base.size(), Limits{}).size(), 5u);  // four requests, then "end"
+}
+
 // Issue 10, defect 5: connections that send a POST head announcing 100 bytes and then one byte
 // each held a thread until the idle timeout. They now wait in the event loop, and no worker
 // even starts for them.
