@@ -2,6 +2,7 @@
 // implements them (the routes in http_server.cpp call only this).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,13 @@ struct LogLocation {
   int attempt = 0;
 };
 
+// An agent's sync, answered now or later (a long poll that holds no thread while it waits).
+struct SyncAnswer {
+  std::optional<AgentOrders> orders;  // set: the answer, now
+  std::uint64_t wait = 0;             // else: collect with agent_orders(node, wait) ...
+  TimeMs wait_ms = 0;                 // ... once `wake` has been called or this much has passed
+};
+
 // Errors: InputError for bad input (400, naming the field), ApiError for the rest.
 class ClusterApi {
  public:
@@ -72,7 +80,16 @@ class ClusterApi {
   virtual std::vector<NodeView> nodes() const = 0;
   virtual NodeView set_drained(const std::string& node, bool drained,
                                const std::string& reason) = 0;
-  virtual AgentOrders agent_sync(const std::string& node, const AgentReport& report) = 0;
+  // Applies an agent's report. Answers at once when there is something to say (orders, acks)
+  // or the report allows no wait; else parks the sync and calls `wake` — at most once, from any
+  // thread, possibly under the API's own locks, so it must only schedule — when orders arrive
+  // (or a newer sync of the node replaces this one, or the API stops).
+  virtual SyncAnswer begin_agent_sync(const std::string& node, const AgentReport& report,
+                                      std::function<void()> wake) = 0;
+  // The orders for a sync that begin_agent_sync parked (none when a newer sync replaced it).
+  virtual AgentOrders agent_orders(const std::string& node, std::uint64_t wait) = 0;
+  // Both, waiting on the calling thread (in-process callers and tests).
+  AgentOrders agent_sync(const std::string& node, const AgentReport& report);
   virtual AgentOrders agent_exits(const std::string& node, const std::vector<NodeExit>& exits) = 0;
   virtual LogLocation log_location(JobId id, bool stderr_stream) const = 0;
   virtual ClusterStats stats() const = 0;

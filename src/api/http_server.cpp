@@ -10,6 +10,7 @@
 #include "api/api_error.h"
 #include "api/file_slice.h"
 #include "api/http_client.h"
+#include "api/http_deferred.h"
 #include "api/json_codec.h"
 #include "api/json_fields.h"
 #include "core/input_error.h"
@@ -91,7 +92,17 @@ json node_json(const NodeView& v) {
   return j;
 }
 
-std::string metrics_text(const ClusterStats& s) {
+// A deferred answer's `finish`, with the same error handling as guarded().
+template <typename F>
+std::function<void(http::Response&)> guarded_finish(F&& f) {
+  return [h = guarded([f = std::forward<F>(f)](http::Request&, http::Response& res) { f(res); })](
+             http::Response& res) {
+    http::Request none;
+    h(none, res);
+  };
+}
+
+std::string metrics_text(const ClusterStats& s, const http::ListenerStats& h) {
   std::string out;
   auto gauge = [&](const char* name, const char* help, double value, const char* labels = "") {
     out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0}{2} {3}\n", name, help, labels, value);
@@ -125,6 +136,23 @@ std::string metrics_text(const ClusterStats& s) {
       "# HELP zs_jobs_purged_total Finished jobs forgotten after --keep-finished-s.\n# TYPE "
       "zs_jobs_purged_total counter\nzs_jobs_purged_total {}\n",
       s.purged);
+  gauge("zs_http_connections", "Open HTTP connections.", h.connections);
+  gauge("zs_http_connections_waiting",
+        "Connections without a thread: idle, partly received, or being written.", h.parked);
+  gauge("zs_http_long_polls", "Agent syncs parked until they have orders.", h.deferred);
+  out += fmt::format(
+      "# HELP zs_http_busy_threads HTTP threads serving a request, by pool.\n# TYPE "
+      "zs_http_busy_threads gauge\nzs_http_busy_threads{{pool=\"general\"}} {}\n"
+      "zs_http_busy_threads{{pool=\"agents\"}} {}\n",
+      h.busy, h.busy_reserved);
+  out += fmt::format(
+      "# HELP zs_http_refused_total Connections refused over a connection limit.\n# TYPE "
+      "zs_http_refused_total counter\nzs_http_refused_total {}\n",
+      h.refused);
+  out += fmt::format(
+      "# HELP zs_http_request_timeouts_total Requests answered 408 (not whole in time).\n# TYPE "
+      "zs_http_request_timeouts_total counter\nzs_http_request_timeouts_total {}\n",
+      h.timed_out);
   return out;
 }
 
@@ -136,6 +164,7 @@ void send_protocol_error(int status, const std::string& message, http::Response&
                      : status == 408                                   ? "request_timeout"
                      : status == 411                                   ? "length_required"
                      : status == 413 || status == 414 || status == 431 ? "too_large"
+                     : status == 503                                   ? "unavailable"
                      : status >= 500                                   ? "internal"
                                                                        : "bad_request";
   send_error(res, status, code, message);
@@ -147,6 +176,11 @@ HttpServer::HttpServer(ClusterApi& api, HttpServerOptions options)
   lo.host = options_.host;
   lo.port = options_.port;
   lo.max_threads = options_.threads;
+  lo.reserved_threads = options_.agent_threads;
+  lo.reserved_prefix = "/api/v1/agents/";
+  lo.max_connections = options_.max_connections;
+  lo.max_connections_per_peer = options_.max_connections_per_peer;
+  lo.request_timeout_s = options_.request_timeout_s;
   lo.limits.max_body_bytes = options_.max_body_bytes;
   add_routes();
   listener_ = std::make_unique<http::Listener>(
@@ -343,17 +377,31 @@ void HttpServer::add_routes() {
   s.add("POST", "/api/v1/nodes/*/drain", drain(true));
   s.add("POST", "/api/v1/nodes/*/resume", drain(false));
 
+  // The long poll: with no orders yet, the answer is deferred and the connection waits without
+  // a thread until the controller has orders for the node or the wait is over.
   s.add("POST", "/api/v1/agents/*/sync", guarded([&api](http::Request& req, http::Response& res) {
           AgentReport report = agent_report_from_json(parse_body(req));
-          send_json(res, 200, to_json(api.agent_sync(req.matches[1], report)));
+          const std::string node = req.matches[1];
+          auto later = std::make_shared<http::Deferred>();
+          SyncAnswer answer = api.begin_agent_sync(node, report, [later] { later->wake(); });
+          if (answer.orders) {
+            send_json(res, 200, to_json(*answer.orders));
+            return;
+          }
+          later->answer_with(std::chrono::milliseconds(answer.wait_ms),
+                             guarded_finish([&api, node, wait = answer.wait](http::Response& r) {
+                               send_json(r, 200, to_json(api.agent_orders(node, wait)));
+                             }));
+          res.deferred = std::move(later);
         }));
   s.add("POST", "/api/v1/agents/*/exits", guarded([&api](http::Request& req, http::Response& res) {
           AgentReport report = agent_report_from_json(parse_body(req));
           send_json(res, 200, to_json(api.agent_exits(req.matches[1], report.exits)));
         }));
 
-  s.add("GET", "/metrics", guarded([&api](http::Request&, http::Response& res) {
-          res.set_content(metrics_text(api.stats()), "text/plain; version=0.0.4");
+  s.add("GET", "/metrics", guarded([this, &api](http::Request&, http::Response& res) {
+          res.set_content(metrics_text(api.stats(), listener_->stats()),
+                          "text/plain; version=0.0.4");
         }));
 }
 

@@ -1,5 +1,6 @@
 // zs controller / zs agent: the two daemons, in the foreground (systemd or `zs up` runs them).
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -36,13 +37,24 @@ std::pair<std::string, int> host_port(const std::string& listen) {
   return {host.empty() ? "127.0.0.1" : host, port};
 }
 
+// Every connection is a descriptor: take all the process may have (the soft limit is often
+// 1024, the hard one much more), as servers that expect thousands of clients do.
+void raise_descriptor_limit() {
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+}
+
 }  // namespace
 
 void register_controller(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string listen = "127.0.0.1:7070", state_dir, policy = "easy";
     TimeMs heartbeat_ms = 1000, node_lost_ms = 0, kill_grace_ms = 10'000;
-    int threads = 4096;
+    int threads = 4096, agent_threads = 64;
+    int max_conns = 0, max_conns_per_peer = 512, request_timeout_s = 10;
     double max_request_mib = 48;
     double keep_finished_s = 86'400;
     bool keep_unfit_jobs = false;
@@ -66,9 +78,26 @@ void register_controller(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(0, 3'600'000));
   cmd->add_option("--threads", flags->threads,
-                  "HTTP threads, started as needed; each agent's long poll holds one")
+                  "HTTP threads for requests, started as needed (a connection holds one only "
+                  "while a whole request is served)")
       ->capture_default_str()
       ->check(CLI::Range(8, 65536));
+  cmd->add_option("--agent-threads", flags->agent_threads,
+                  "HTTP threads kept for the agents' routes, which other clients cannot take")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--max-conns", flags->max_conns,
+                  "Open HTTP connections in all (0 = what the descriptor limit allows)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10'000'000));
+  cmd->add_option("--max-conns-per-peer", flags->max_conns_per_peer,
+                  "Open HTTP connections from one client address; more are refused with 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000'000));
+  cmd->add_option("--request-timeout-s", flags->request_timeout_s,
+                  "A request must arrive whole within this (plus 1 s per MiB of body), else 408")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   cmd->add_option("--max-request-mib", flags->max_request_mib, "Largest accepted request body")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 4096.0));
@@ -103,6 +132,11 @@ void register_controller(CLI::App& app, int& exit_code) {
     http.host = host;
     http.port = port;
     http.threads = flags->threads;
+    http.agent_threads = flags->agent_threads;
+    http.max_connections = flags->max_conns;
+    http.max_connections_per_peer = flags->max_conns_per_peer;
+    http.request_timeout_s = flags->request_timeout_s;
+    raise_descriptor_limit();
     http.max_body_bytes = static_cast<std::size_t>(flags->max_request_mib * 1024 * 1024);
     HttpServer server(controller, http);
     int bound = 0;

@@ -100,10 +100,13 @@ void register_up(CLI::App& app, int& exit_code) {
       for (pid_t p : children) kill(p, SIGTERM);
       for (pid_t p : children) waitpid(p, nullptr, 0);
     };
-    children.push_back(spawn_self({"controller", "--listen", "127.0.0.1:" + std::to_string(f->port),
-                                   "--state-dir", f->work_dir + "/controller", "--heartbeat-ms",
-                                   std::to_string(f->heartbeat_ms), "--kill-grace-ms", "2000"},
-                                  f->work_dir + "/controller.log"));
+    // Every agent here connects from 127.0.0.1 (a sync and an exits connection each): the
+    // per-address limit must leave the usual room for the CLI beside them.
+    children.push_back(spawn_self(
+        {"controller", "--listen", "127.0.0.1:" + std::to_string(f->port), "--state-dir",
+         f->work_dir + "/controller", "--heartbeat-ms", std::to_string(f->heartbeat_ms),
+         "--kill-grace-ms", "2000", "--max-conns-per-peer", std::to_string(512 + 4 * f->nodes)},
+        f->work_dir + "/controller.log"));
     ApiClient client(url, 5000);
     bool up = false;
     for (int i = 0; i < 600 && !up; ++i) {

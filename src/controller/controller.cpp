@@ -82,7 +82,7 @@ void Controller::stop() {
   {
     std::lock_guard lk(mu_);
     stopping_ = true;
-    for (auto& [name, node] : nodes_) node.cv->notify_all();
+    for (auto& [name, node] : nodes_) node.waiter.notify_all();
   }
   wake_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
@@ -215,7 +215,7 @@ void Controller::flush(std::unique_lock<std::mutex>& lk) {
   for (auto& [name, orders] : kills) {
     LiveNode& node = node_named(name);
     for (auto& k : orders) node.kills.push_back(std::move(k));
-    node.cv->notify_all();
+    node.waiter.notify_all();
   }
 }
 

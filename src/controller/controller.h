@@ -21,6 +21,7 @@
 #include "api/agent_protocol.h"
 #include "api/cluster_api.h"
 #include "controller/fit_check.h"
+#include "controller/order_waiter.h"
 #include "core/accelerator.h"
 #include "core/cluster.h"
 #include "core/job_record.h"
@@ -74,8 +75,11 @@ class Controller : public ClusterApi {
   std::vector<NodeView> nodes() const override;
   NodeView set_drained(const std::string& node, bool drained, const std::string& reason) override;
 
-  // Agent endpoints. sync may hold the caller up to report.wait_ms while there are no orders.
-  AgentOrders agent_sync(const std::string& node, const AgentReport& report) override;
+  // Agent endpoints. A sync with no orders to answer is parked up to report.wait_ms (capped at
+  // half a heartbeat) without a thread; see ClusterApi.
+  SyncAnswer begin_agent_sync(const std::string& node, const AgentReport& report,
+                              std::function<void()> wake) override;
+  AgentOrders agent_orders(const std::string& node, std::uint64_t wait) override;
   AgentOrders agent_exits(const std::string& node, const std::vector<NodeExit>& exits) override;
 
   LogLocation log_location(JobId id, bool stderr_stream) const override;
@@ -108,7 +112,7 @@ class Controller : public ClusterApi {
     std::vector<NodeLaunch> launches;  // orders waiting for the next sync
     std::vector<KillOrder> kills;
     std::vector<AttemptKey> acks;
-    std::shared_ptr<std::condition_variable> cv = std::make_shared<std::condition_variable>();
+    OrderWaiter waiter;  // its parked sync (long poll), woken when orders arrive
     std::uint64_t allocated() const;
     std::uint64_t all_devices() const;  // one bit per device the agent reported
     double used_cpus() const;
@@ -152,6 +156,10 @@ class Controller : public ClusterApi {
   bool schedulable(const LiveNode& node) const {
     return node.synced && node.rec.state == NodeStatus::up;
   }
+  // The end of a sync: its orders now, or a parked wait for them (controller_sync_wait.cpp).
+  SyncAnswer answer_sync(LiveNode& node, AgentOrders orders, TimeMs hold_ms,
+                         std::function<void()> wake);
+  void take_orders(LiveNode& node, AgentOrders& orders);
   bool dependencies_state(const LiveJob& job, std::string& reason);  // false = never
   // Throws InputError naming the field when a spec names a node (--nodelist/--exclude) that
   // this controller has never heard of.

@@ -23,7 +23,8 @@ void check_node_name(const std::string& name) {
 
 }  // namespace
 
-AgentOrders Controller::agent_sync(const std::string& name, const AgentReport& report) {
+SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentReport& report,
+                                        std::function<void()> wake) {
   check_node_name(name);
   std::string type_name;
   if (report.accel_count > 0) {
@@ -75,17 +76,8 @@ AgentOrders Controller::agent_sync(const std::string& name, const AgentReport& r
   for (const auto& e : report.exits) orders.acked.push_back(e.key);
   // Hold the request (long poll) until there are orders or half a heartbeat has passed, so a
   // live agent is heard from well within node_lost_ms.
-  LiveNode& held = nodes_.at(name);
-  auto cv = held.cv;
-  const TimeMs hold_ms = std::min(report.wait_ms, options_.heartbeat_ms / 2);
-  if (orders.acked.empty() && hold_ms > 0)
-    cv->wait_until(lk, time_point_of(now + hold_ms),
-                   [&] { return stopping_ || !held.launches.empty() || !held.kills.empty(); });
-  orders.launches.swap(held.launches);
-  orders.kills.swap(held.kills);
-  orders.heartbeat_ms = options_.heartbeat_ms;
-  orders.kill_grace_ms = options_.kill_grace_ms;
-  return orders;
+  return answer_sync(nodes_.at(name), std::move(orders),
+                     std::min(report.wait_ms, options_.heartbeat_ms / 2), std::move(wake));
 }
 
 AgentOrders Controller::agent_exits(const std::string& name, const std::vector<NodeExit>& exits) {

@@ -551,7 +551,7 @@ void Controller::dispatch_launch(LiveJob& job) {
     if (hold == node.holds.end()) continue;  // that part already ended (node lost)
     hold->second.launch_sent = true;
     node.launches.push_back(std::move(launches[i]));
-    node.cv->notify_all();
+    node.waiter.notify_all();
   }
 }
 
