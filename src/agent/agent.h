@@ -1,6 +1,11 @@
 // The node agent (`zs agent`): reports this node's devices and health to the controller, pulls
 // launch and kill orders, runs each job's tasks with their devices and environment, enforces
 // walltime, and reports how each attempt ended until the controller acknowledges it.
+//
+// Tasks outlive the agent: each runs under its own shim (shim.h), and each attempt has a record
+// in the work directory (attempt_record.h) and a tracking cgroup (cgroup_tracker.h). An agent
+// that restarts, however it ended, re-adopts the tasks still running, reports those that ended
+// meanwhile with their real end time, and reports as lost those it can no longer account for.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -15,9 +20,12 @@
 #include <thread>
 #include <vector>
 
+#include "agent/attempt_record.h"
 #include "agent/cgroup_limits.h"
+#include "agent/cgroup_tracker.h"
 #include "agent/devices.h"
 #include "agent/script_cache.h"
+#include "agent/work_dir.h"
 #include "api/agent_protocol.h"
 
 namespace zs {
@@ -38,10 +46,12 @@ struct AgentOptions {
   std::string accelerators;           // fake devices: "8xMLU590"
   std::string address = "127.0.0.1";  // MASTER_ADDR when this node holds rank 0
   double cpus = 0;                    // 0 = 16 per fake accelerator, else this machine's cores
-  std::int64_t mem_mib = 0;  // 0 = 128 GiB per fake accelerator, else this machine's memory
-  bool cgroups = true;       // apply CPU/memory limits where cgroups allow
-  std::string leaf, spine;   // topology: the switches above this node ("" = the default)
-  std::string logs_listen;   // HOST:PORT of the log server; "" = `address`, any free port
+  std::int64_t mem_mib = 0;         // 0 = 128 GiB per fake accelerator, else this machine's memory
+  bool cgroups = true;              // track every attempt in a cgroup, and apply CPU/memory limits
+  bool kill_tasks_on_exit = false;  // stop() kills every task (default: they run on, re-adopted
+                                    // by the next agent on this work directory)
+  std::string leaf, spine;          // topology: the switches above this node ("" = the default)
+  std::string logs_listen;          // HOST:PORT of the log server; "" = `address`, any free port
 };
 
 class Agent {
@@ -59,19 +69,23 @@ class Agent {
  private:
   struct Task {
     int rank = 0;
-    pid_t pid = -1;
+    pid_t pid = -1;        // its shim; -1 = never started
+    bool adopted = false;  // a shim of an earlier agent: not our child
+    int pidfd = -1;        // how an adopted shim is watched (-1: by its start time, each second)
+    std::string start;     // an adopted shim's start time (proc_start_time)
     bool running = false;
-    int exit_code = 0;
+    std::optional<RankOutcome> outcome;  // once it ended
   };
   struct Attempt {
-    NodeLaunch launch;
+    AttemptHeader header;  // what its record says (key, devices, cgroups, log files, ...)
     std::vector<Task> tasks;
     std::int64_t deadline_ms = 0;   // walltime; 0 = none
     std::int64_t term_sent_ms = 0;  // SIGTERM sent; SIGKILL after the grace period
-    std::string end_reason;         // "", "timeout", "killed", "launch failed: ..."
-    int first_failure = 0;
-    std::optional<TaskCgroup> cgroup;  // removed after the tasks end
-    std::string script;                // from scripts_, released after the tasks end
+    std::string stop_reason;        // "timeout", "killed", ... ("" = not stopped for a reason)
+    bool draining = false;          // every task ended; waiting for its cgroup to empty
+    std::int64_t drain_logged_ms = 0;
+    std::optional<TaskCgroup> limits;  // CPU/memory limits, removed after the tasks end
+    std::string record;                // its record file ("" = none could be written)
   };
 
   void sync_loop();
@@ -80,13 +94,27 @@ class Agent {
   AgentReport report();
   void obey(const AgentOrders& orders);
   void start_attempt(const NodeLaunch& launch);  // expects mu_ held
+  // Starts one task under a shim; "" or why it could not be started.
+  std::string start_task(Attempt& a, const NodeLaunch& launch, const TaskLaunch& t,
+                         const std::vector<std::string>& argv, int record_fd, Task& task);
   void stop_attempt(Attempt& a, const std::string& reason, std::int64_t now);
-  // Milliseconds until the supervisor must next look at a walltime or a kill grace period;
-  // -1 = nothing is due (it then sleeps until a child exits or wake_supervisor()).
+  void kill_attempt(Attempt& a);  // SIGKILL now: its cgroup, and each shim's task group
+  void signal_shim(const Task& t, int sig);
+  // A shim ended: its rank's outcome comes from the record (lost when the record has none).
+  void shim_ended(const AttemptKey& key, Attempt& a, Task& t, const std::string& why_lost,
+                  std::int64_t now);
+  // Milliseconds until the supervisor must next look at a walltime, a kill grace period or a
+  // draining cgroup; -1 = nothing is due.
   int supervisor_timeout_ms(std::int64_t now) const;  // expects mu_ held
   void wake_supervisor();
   void finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now);
   void remember_done(const NodeExit& exit);
+  void remember_logs(const AttemptKey& key, const std::string& out, const std::string& err);
+  void acknowledged(const AttemptKey& key);  // the exit is durable at the controller
+  void append_record(const Attempt& a, const std::string& line);
+  // At start: re-adopts the attempts of the agents before this one on the work directory and
+  // removes what nothing accounts for. Before any thread runs.
+  void adopt_attempts();
   // GET /api/v1/attempts/JOB.ATTEMPT/log?stream=&offset=: the output of this node's first task
   // of an attempt it ran, for `zs logs` when the controller cannot see the file itself.
   void serve_log(http::Request& req, http::Response& res);
@@ -94,19 +122,23 @@ class Agent {
   void install_srun();      // <work_dir>/bin/srun, put first on every task's PATH
 
   AgentOptions options_;
+  std::optional<WorkDirLock> lock_;  // first: nothing is touched before it is ours
   std::unique_ptr<DeviceDiscovery> discovery_;
-  std::optional<CgroupLimits> cgroups_;  // set when limits can be applied here
-  std::optional<ScriptCache> scripts_;   // <work_dir>/scripts
+  std::optional<CgroupLimits> cgroups_;   // set when limits can be applied here
+  std::optional<CgroupTracker> tracker_;  // set when attempts can be tracked by cgroup
+  std::optional<ScriptCache> scripts_;    // <work_dir>/scripts
   std::string cgroup_status_;
-  std::string boot_id_;
-  bool fake_ = false;  // declared devices (discovery kind "fake")
+  std::string boot_id_;       // the work directory's instance id (work_dir.h)
+  std::string kernel_boot_;   // the machine's boot id
+  std::string attempts_dir_;  // <work_dir>/attempts: one record per attempt
+  bool fake_ = false;         // declared devices (discovery kind "fake")
 
   mutable std::mutex mu_;
   std::condition_variable exits_cv_;
   Inventory inventory_;
   std::int64_t inventory_at_ms_ = 0;
   std::map<AttemptKey, Attempt> attempts_;
-  std::map<pid_t, AttemptKey> pid_owner_;
+  std::map<pid_t, AttemptKey> pid_owner_;  // our own shims
   std::map<AttemptKey, NodeExit> unacked_;
   std::map<AttemptKey, NodeExit> done_;  // finished attempts, to answer repeated launches
   std::deque<AttemptKey> done_order_;
