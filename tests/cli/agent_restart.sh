@@ -32,7 +32,7 @@ node_of() { api_value "/api/v1/jobs/$1" '",".join(sorted(a["node"] for a in d["j
 # --- (a) kill -9 of an agent, restart, re-adoption ---------------------------------------------
 section "(a) kill -9 of an agent and its restart"
 mkdir -p "$W/g" "$W/e" "$W/d" "$W/k"
-start_agent a
+start_agent a 16x$T  # room for the single-node jobs and a rank of the gang
 wait_until 30 nodes_up 1 || fail "(a) agent a did not come up: $(tail -3 "$W/agent.a.log")"
 # Single-node jobs first, while a is the only node: they run there.
 E=$("$ZS" submit --parsable --accel $T:2 --ntasks-per-node 2 -- sh -c "$(task "$W/e" 7)")
@@ -57,7 +57,7 @@ d_pid=$(tail -1 "$W"/d/pid.1.0)
 wait_until 10 eval '! alive "$d_pid"' || fail "(a) job $D's task did not end"
 d_end=$(now_ms)
 sleep 0.5
-start_agent a
+start_agent a 16x$T
 wait_until 30 grep -q 're-adopted' "$W/agent.a.log" || fail "(a) agent a did not re-adopt: $(tail -3 "$W/agent.a.log")"
 note "(a) agent a: $(grep 're-adopted' "$W/agent.a.log" | tail -1)"
 wait_until 20 job_ended "$D" && [ "$(job_state "$D")" = completed ] &&
@@ -105,7 +105,7 @@ kill -TERM "${AGENT_PID[$(node_of "$S")]}"
 n=$(node_of "$S")
 wait_until 10 eval '! alive "${AGENT_PID[$n]}"' || fail "(b) agent $n did not stop on SIGTERM"
 all_alive "$W/s" && ok "(b) agent $n stopped (SIGTERM); job $S's task runs on" || fail "(b) SIGTERM killed the task"
-start_agent "$n"
+if [ "$n" = a ]; then start_agent a 16x$T; else start_agent "$n"; fi
 touch "$W/s/go"
 wait_until 30 job_ended "$S"
 s="$(job_state "$S") $(job_field "$S" attempt) $(job_field "$S" exit_code)"
