@@ -64,16 +64,24 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)) {
       if (value->size() > 64 ||
           (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.'))
         throw InputError(flag, "a switch name has at most 64 letters, digits, '-', '_' or '.'");
+  // Sent in every report: bounded and printable, or every sync would be refused.
+  if (options_.address.size() > 255 ||
+      std::any_of(options_.address.begin(), options_.address.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x21 || c == 0x7f; }))
+    throw InputError("--address", "expected a host name or address (at most 255 characters)");
   options_.work_dir = std::filesystem::absolute(options_.work_dir).lexically_normal().string();
   while (options_.work_dir.size() > 1 && options_.work_dir.back() == '/')
     options_.work_dir.pop_back();
   // Before anything in the directory is touched: a second agent there would take over the
   // first one's tasks and records.
   lock_.emplace(options_.work_dir);
+  // Now, while the process is small and has a single thread (shim.h).
+  shim_ = std::make_unique<Shim>();
+  if (!shim_->ok()) throw std::runtime_error(shim_->error());
   boot_id_ = work_dir_instance_id(options_.work_dir);
   if (boot_id_.empty()) boot_id_ = random_hex_id();
   kernel_boot_ = kernel_boot_id();
-  attempts_dir_ = options_.work_dir + "/attempts";
+  records_.emplace(options_.work_dir + "/attempts");
   install_srun();
   start_log_server();
 

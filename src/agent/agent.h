@@ -24,7 +24,9 @@
 #include "agent/cgroup_limits.h"
 #include "agent/cgroup_tracker.h"
 #include "agent/devices.h"
+#include "agent/record_store.h"
 #include "agent/script_cache.h"
+#include "agent/shim.h"
 #include "agent/work_dir.h"
 #include "api/agent_protocol.h"
 
@@ -69,11 +71,16 @@ class Agent {
  private:
   struct Task {
     int rank = 0;
-    pid_t pid = -1;        // its shim; -1 = never started
-    bool adopted = false;  // a shim of an earlier agent: not our child
-    int pidfd = -1;        // how an adopted shim is watched (-1: by its start time, each second)
-    std::string start;     // an adopted shim's start time (proc_start_time)
-    bool running = false;
+    bool running = false;  // launched (or re-adopted) and not known to have ended
+    pid_t pid = -1;        // the task, once the shim has started it
+    // A task of an earlier agent's shim, watched by the task's pid and start time: a pidfd
+    // (or, on kernels without pidfds, a check each second), then its E line in the record.
+    bool adopted = false;
+    int pidfd = -1;
+    std::string start;
+    pid_t shim_pid = 0;  // the shim that writes its E line
+    std::string shim_start;
+    std::int64_t ended_ms = 0;           // an adopted task ended; waiting for its shim's E line
     std::optional<RankOutcome> outcome;  // once it ended
   };
   struct Attempt {
@@ -99,10 +106,20 @@ class Agent {
                          const std::vector<std::string>& argv, int record_fd, Task& task);
   void stop_attempt(Attempt& a, const std::string& reason, std::int64_t now);
   void kill_attempt(Attempt& a);  // SIGKILL now: its cgroup, and each shim's task group
-  void signal_shim(const Task& t, int sig);
-  // A shim ended: its rank's outcome comes from the record (lost when the record has none).
-  void shim_ended(const AttemptKey& key, Attempt& a, Task& t, const std::string& why_lost,
+  void signal_task(const AttemptKey& key, const Task& t, int sig);  // sig 0: SIGKILL the group
+  // A rank ended with `outcome`: the gang rule, then the attempt's end if it was the last.
+  void task_ended(const AttemptKey& key, Attempt& a, Task& t, RankOutcome outcome,
                   std::int64_t now);
+  // An adopted task: its E line if the record has it yet, else lost once its shim is gone or
+  // has not written it within 2 s. False while it is still worth waiting.
+  bool settle_adopted(const AttemptKey& key, Attempt& a, Task& t, std::int64_t now);
+  void apply(const std::vector<Shim::Event>& events, std::int64_t now);  // expects mu_ held
+  // The shim is gone: its tasks are re-adopted from the records (or lost), and a new shim is
+  // started for the launches to come.
+  void shim_lost(std::int64_t now);  // expects mu_ held
+  bool launch_task(const AttemptKey& key, int rank, const PreparedLaunch& task,
+                   const std::vector<std::string>& cgroup_procs, int record_fd,
+                   std::string& error);  // expects mu_ held
   // Milliseconds until the supervisor must next look at a walltime, a kill grace period or a
   // draining cgroup; -1 = nothing is due.
   int supervisor_timeout_ms(std::int64_t now) const;  // expects mu_ held
@@ -123,23 +140,24 @@ class Agent {
 
   AgentOptions options_;
   std::optional<WorkDirLock> lock_;  // first: nothing is touched before it is ours
+  std::unique_ptr<Shim> shim_;       // the parent of this agent's tasks (shim.h)
   std::unique_ptr<DeviceDiscovery> discovery_;
   std::optional<CgroupLimits> cgroups_;   // set when limits can be applied here
   std::optional<CgroupTracker> tracker_;  // set when attempts can be tracked by cgroup
   std::optional<ScriptCache> scripts_;    // <work_dir>/scripts
   std::string cgroup_status_;
-  std::string boot_id_;       // the work directory's instance id (work_dir.h)
-  std::string kernel_boot_;   // the machine's boot id
-  std::string attempts_dir_;  // <work_dir>/attempts: one record per attempt
-  bool fake_ = false;         // declared devices (discovery kind "fake")
+  std::string boot_id_;                 // the work directory's instance id (work_dir.h)
+  std::string kernel_boot_;             // the machine's boot id
+  std::optional<RecordStore> records_;  // <work_dir>/attempts: one record per attempt
+  bool fake_ = false;                   // declared devices (discovery kind "fake")
 
   mutable std::mutex mu_;
   std::condition_variable exits_cv_;
   Inventory inventory_;
   std::int64_t inventory_at_ms_ = 0;
   std::map<AttemptKey, Attempt> attempts_;
-  std::map<pid_t, AttemptKey> pid_owner_;  // our own shims
   std::map<AttemptKey, NodeExit> unacked_;
+  std::map<AttemptKey, std::string> ended_records_;  // records kept until the exit is acked
   std::map<AttemptKey, NodeExit> done_;  // finished attempts, to answer repeated launches
   std::deque<AttemptKey> done_order_;
   struct LogFiles {

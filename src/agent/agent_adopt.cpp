@@ -29,17 +29,6 @@ std::vector<std::string> dir_entries(const std::string& dir) {
   return out;
 }
 
-std::string read_all(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rbe");
-  if (!f) return "";
-  std::string out;
-  char buf[8192];
-  for (std::size_t n; out.size() < kMaxRecordBytes && (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
-    out.append(buf, n);
-  std::fclose(f);
-  return out;
-}
-
 std::string base_name(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -49,20 +38,16 @@ std::string base_name(const std::string& path) {
 
 void Agent::adopt_attempts() {
   std::lock_guard lk(mu_);
-  ::mkdir(attempts_dir_.c_str(), 0700);
-  ::chmod(attempts_dir_.c_str(), 0700);
   const std::int64_t now = now_ms();
   std::vector<std::string> scripts_in_use;
   std::set<std::string> cgroups_in_use;  // names of the attempts' cgroups ("job-J.A")
   int adopted = 0, ended = 0;
-  for (const std::string& name : dir_entries(attempts_dir_)) {
-    const std::string path = attempts_dir_ + "/" + name;
-    const auto key = parse_record_name(name);
-    const AttemptRecord rec = key ? parse_attempt_record(read_all(path)) : AttemptRecord{};
-    if (!key || !rec.header || rec.header->key != *key) {
-      // Not a record, or one cut short before any task started: its cgroup (if any) is swept
-      // below with the others nothing accounts for.
-      ::unlink(path.c_str());
+  for (auto& found : records_->load()) {
+    const std::string& path = found.path;
+    const AttemptRecord& rec = found.record;
+    const AttemptKey key = rec.header->key;
+    if (attempts_.count(key)) {  // two records of one attempt: the first one counts
+      records_->free(path);
       continue;
     }
     const AttemptHeader& h = *rec.header;
@@ -82,26 +67,24 @@ void Agent::adopt_attempts() {
       const RankRecord& r = rec.ranks.at(rank);
       Task t;
       t.rank = rank;
-      bool alive = false;
       if (auto outcome = outcome_of(r, h)) {
         t.outcome = outcome;
       } else if (!rebooted && r.started) {
-        const int fd = open_pidfd_if_alive(r.shim_pid, r.shim_start, alive);
-        if (alive) {
-          t.adopted = true;
-          t.running = true;
-          t.pid = r.shim_pid;
-          t.pidfd = fd;
-          t.start = r.shim_start;
-          any_running = true;
-        }
-      }
-      if (!t.outcome && !alive) {
-        const std::string why =
-            rebooted    ? "the node restarted"
-            : r.started ? "its shim (pid " + std::to_string(r.shim_pid) + ") ended without a report"
-                        : "the agent stopped while starting it";
-        t.outcome = RankOutcome{RankOutcome::lost, -1, now, why};
+        // Watched by the task's pid and start time; its E line comes from the old shim.
+        bool alive = false;
+        t.adopted = true;
+        t.running = true;
+        t.pid = r.task_pid;
+        t.start = r.task_start;
+        t.shim_pid = r.shim_pid;
+        t.shim_start = r.shim_start;
+        t.pidfd = open_pidfd_if_alive(r.task_pid, r.task_start, alive);
+        if (!alive) t.ended_ms = now;  // ended: its E line may still be on its way
+        any_running = true;
+      } else {
+        t.outcome =
+            RankOutcome{RankOutcome::lost, -1, now,
+                        rebooted ? "the node restarted" : "the agent stopped while starting it"};
       }
       a.tasks.push_back(t);
     }
@@ -112,9 +95,9 @@ void Agent::adopt_attempts() {
     if (!h.tracking.empty()) cgroups_in_use.insert(base_name(h.tracking));
     for (const auto& d : h.limit_dirs) cgroups_in_use.insert(base_name(d));
     if (!h.script.empty()) scripts_in_use.push_back(h.script);
-    remember_logs(*key, h.stdout_path, h.stderr_path);
+    remember_logs(key, h.stdout_path, h.stderr_path);
     (any_running ? adopted : ended)++;
-    attempts_.emplace(*key, std::move(a));
+    attempts_.emplace(key, std::move(a));
   }
   scripts_.emplace(options_.work_dir + "/scripts", 64, scripts_in_use);
 

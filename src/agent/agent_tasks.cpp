@@ -29,10 +29,6 @@ constexpr std::size_t kRememberedAttempts = 100'000;
 constexpr std::int64_t kDrainRetryMs = 10;         // a killed cgroup is usually empty by then
 constexpr std::int64_t kUnwatchedCheckMs = 1'000;  // adopted shims without a pidfd (Linux < 5.3)
 
-std::string errno_text(int err) {
-  return std::system_category().message(err);
-}
-
 std::string joined(const std::vector<int>& v) {
   std::string out;
   for (int x : v) {
@@ -61,18 +57,6 @@ std::string key_text(const AttemptKey& key) {
   return std::to_string(key.job) + "." + std::to_string(key.attempt);
 }
 
-// Reads a record, at most kMaxRecordBytes of it.
-std::string read_record(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  std::string out;
-  char buf[8192];
-  for (ssize_t n; out.size() < kMaxRecordBytes && (n = ::read(fd, buf, sizeof buf)) > 0;)
-    out.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  return out;
-}
-
 }  // namespace
 
 void Agent::remember_done(const NodeExit& exit) {
@@ -95,15 +79,14 @@ void Agent::remember_logs(const AttemptKey& key, const std::string& out, const s
 void Agent::acknowledged(const AttemptKey& key) {
   if (!unacked_.erase(key)) return;
   // The controller has the exit for good: the record is no longer needed to tell it again.
-  if (!attempts_.count(key)) ::unlink((attempts_dir_ + "/" + record_name(key)).c_str());
+  if (auto it = ended_records_.find(key); it != ended_records_.end()) {
+    records_->free(it->second);
+    ended_records_.erase(it);
+  }
 }
 
 void Agent::append_record(const Attempt& a, const std::string& line) {
-  if (a.record.empty()) return;
-  int fd = ::open(a.record.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (fd < 0) return;
-  [[maybe_unused]] auto n = ::write(fd, line.data(), line.size());
-  ::close(fd);
+  if (!a.record.empty()) records_->append(a.record, line);
 }
 
 void Agent::start_attempt(const NodeLaunch& launch) {
@@ -214,32 +197,17 @@ void Agent::start_attempt(const NodeLaunch& launch) {
 
   // The record exists before any process does: whatever happens to this agent from here on,
   // the next one can account for every task.
-  a.record = attempts_dir_ + "/" + record_name(key);
-  int record_fd =
-      ::open(a.record.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-  if (record_fd >= 0 && record_fd < 3) {
-    const int moved = ::fcntl(record_fd, F_DUPFD_CLOEXEC, 3);
-    ::close(record_fd);
-    record_fd = moved;
-  }
-  const std::string header = record_header_line(h);
-  if (record_fd < 0 ||
-      ::write(record_fd, header.data(), header.size()) != static_cast<ssize_t>(header.size())) {
-    const std::string why = errno_text(errno);
-    if (record_fd >= 0) ::close(record_fd);
-    ::unlink(a.record.c_str());
+  std::string error;
+  const int record_fd = records_->create(record_header_line(h), a.record, error);
+  if (record_fd < 0) {
     a.record.clear();
-    return fail_all("cannot write the attempt record " + attempts_dir_ + "/" + record_name(key) +
-                    ": " + why);
+    return fail_all(error);
   }
 
   for (std::size_t i = 0; i < launch.tasks.size(); ++i) {
     Task task;
     task.rank = launch.tasks[i].rank;
-    ShimLaunch shim{&prepared[i], h.cgroup_procs, record_fd, task.rank};
-    std::string error;
-    task.pid = start_shim(shim, error);
-    if (task.pid < 0) {
+    if (!launch_task(key, task.rank, prepared[i], h.cgroup_procs, record_fd, error)) {
       // This rank and those after it never start; the ones before are stopped.
       for (std::size_t j = i; j < launch.tasks.size(); ++j) {
         Task failed;
@@ -253,24 +221,43 @@ void Agent::start_attempt(const NodeLaunch& launch) {
       stop_attempt(a, "", now);
       break;
     }
-    task.running = true;
-    pid_owner_[task.pid] = key;
+    task.running = true;  // its pid comes with the shim's "started"
     a.tasks.push_back(task);
   }
   ::close(record_fd);
   finish_if_done(key, a, now);
 }
 
-void Agent::signal_shim(const Task& t, int sig) {
-  if (!t.running) return;
-  if (t.pidfd >= 0)
-    ::syscall(SYS_pidfd_send_signal, t.pidfd, sig, nullptr, 0);
-  else if (t.pid > 1)
-    ::kill(t.pid, sig);  // our child (unreaped while running), or checked by start time
+bool Agent::launch_task(const AttemptKey& key, int rank, const PreparedLaunch& task,
+                        const std::vector<std::string>& cgroup_procs, int record_fd,
+                        std::string& error) {
+  if (shim_->launch(key, rank, task, cgroup_procs, record_fd, error)) return true;
+  // The shim died: its tasks are accounted for from the records, and a new one takes over.
+  shim_lost(now_ms());
+  return shim_->ok() && shim_->launch(key, rank, task, cgroup_procs, record_fd, error);
 }
 
-// SIGTERM now to every task (its shim passes it on to the task's process group), SIGKILL to
-// the whole cgroup after the grace period (supervisor).
+void Agent::signal_task(const AttemptKey& key, const Task& t, int sig) {
+  if (!t.running) return;
+  if (!t.adopted) {
+    // Through the shim, which signals the group only while it has not collected the task.
+    shim_->signal(key, t.rank, sig);
+    return;
+  }
+  if (t.ended_ms || t.pid <= 1) return;
+  // An earlier shim's task: its group, while the pidfd says the leader has not ended (a live
+  // leader's pid, the group's id, cannot be reused).
+  if (t.pidfd >= 0) {
+    pollfd p{t.pidfd, POLLIN, 0};
+    if (::poll(&p, 1, 0) != 0) return;
+  } else if (!still_running(t.pid, t.start)) {
+    return;
+  }
+  ::kill(-t.pid, sig == kKillGroup ? SIGKILL : sig);
+}
+
+// SIGTERM now to every task's process group, SIGKILL to the whole cgroup after the grace
+// period (supervisor).
 void Agent::stop_attempt(Attempt& a, const std::string& reason, std::int64_t now) {
   if (a.stop_reason.empty() && !reason.empty()) {
     a.stop_reason = reason;
@@ -278,7 +265,7 @@ void Agent::stop_attempt(Attempt& a, const std::string& reason, std::int64_t now
   }
   if (a.term_sent_ms) return;
   a.term_sent_ms = now;
-  for (const auto& t : a.tasks) signal_shim(t, SIGTERM);
+  for (const auto& t : a.tasks) signal_task(a.header.key, t, SIGTERM);
 }
 
 void Agent::kill_attempt(Attempt& a) {
@@ -286,24 +273,99 @@ void Agent::kill_attempt(Attempt& a) {
     if (std::string e = tracker_->kill(a.header.tracking); !e.empty())
       std::fprintf(stderr, "zs agent %s: %s\n", options_.name.c_str(), bounded_text(e).c_str());
   }
-  for (const auto& t : a.tasks) signal_shim(t, kShimKill);  // without a cgroup: its group
+  for (const auto& t : a.tasks) signal_task(a.header.key, t, kKillGroup);  // without a cgroup
 }
 
-void Agent::shim_ended(const AttemptKey& key, Attempt& a, Task& t, const std::string& why_lost,
+void Agent::task_ended(const AttemptKey& key, Attempt& a, Task& t, RankOutcome outcome,
                        std::int64_t now) {
   if (!t.running) return;
   t.running = false;
   if (t.pidfd >= 0) ::close(t.pidfd);
   t.pidfd = -1;
-  const AttemptRecord rec = parse_attempt_record(read_record(a.record));
-  std::optional<RankOutcome> outcome;
-  if (rec.header)
-    if (auto r = rec.ranks.find(t.rank); r != rec.ranks.end())
-      outcome = outcome_of(r->second, a.header);
-  if (!outcome) outcome = RankOutcome{RankOutcome::lost, -1, now, bounded_text(why_lost)};
+  outcome.reason = bounded_text(outcome.reason);
   t.outcome = outcome;
-  if (outcome->exit_code != 0) stop_attempt(a, "", now);  // one rank failed: stop the others
+  if (outcome.exit_code != 0) stop_attempt(a, "", now);  // one rank failed: stop the others
   finish_if_done(key, a, now);
+}
+
+bool Agent::settle_adopted(const AttemptKey& key, Attempt& a, Task& t, std::int64_t now) {
+  const AttemptRecord rec = parse_attempt_record(records_->read(a.record), &a.header);
+  if (auto r = rec.ranks.find(t.rank); r != rec.ranks.end())
+    if (auto outcome = outcome_of(r->second, a.header)) {
+      task_ended(key, a, t, *outcome, now);
+      return true;
+    }
+  if (!t.ended_ms) t.ended_ms = now;
+  // Its shim reaps it and then writes the E line: a moment, unless the shim is gone too.
+  if (now - t.ended_ms < 2'000 && still_running(t.shim_pid, t.shim_start)) return false;
+  task_ended(
+      key, a, t,
+      RankOutcome{RankOutcome::lost, -1, now,
+                  "its shim (pid " + std::to_string(t.shim_pid) + ") did not record its end"},
+      now);
+  return true;
+}
+
+void Agent::apply(const std::vector<Shim::Event>& events, std::int64_t now) {
+  for (const auto& e : events) {
+    auto it = attempts_.find(e.key);
+    if (it == attempts_.end()) continue;
+    Attempt& a = it->second;
+    for (auto& t : a.tasks) {
+      if (t.rank != e.rank || t.adopted || !t.running) continue;
+      if (e.kind == Shim::Event::started) {
+        t.pid = e.pid;
+        break;
+      }
+      RankOutcome o{RankOutcome::exited, e.exit_code, e.end_ms, ""};
+      if (e.step != kShimStarted) {
+        o.kind = RankOutcome::launch_failed;
+        o.exit_code = 127;
+        o.reason = shim_step_message(e.step, e.detail, a.header.program, a.header.cwd,
+                                     a.header.cgroup_procs);
+      }
+      task_ended(e.key, a, t, o, now);
+      break;
+    }
+  }
+}
+
+void Agent::shim_lost(std::int64_t now) {
+  std::fprintf(stderr, "zs agent %s: %s; its tasks are re-adopted, a new shim takes over\n",
+               options_.name.c_str(), shim_->error().c_str());
+  std::vector<AttemptKey> keys;
+  for (const auto& [key, a] : attempts_) keys.push_back(key);
+  for (const auto& key : keys) {
+    Attempt& a = attempts_.at(key);
+    const AttemptRecord rec = parse_attempt_record(records_->read(a.record), &a.header);
+    for (auto& t : a.tasks) {
+      if (!t.running || t.adopted) continue;
+      const auto r = rec.ranks.find(t.rank);
+      if (r != rec.ranks.end()) {
+        if (auto outcome = outcome_of(r->second, a.header)) {
+          task_ended(key, a, t, *outcome, now);
+        } else if (r->second.started) {
+          bool alive = false;
+          t.adopted = true;
+          t.pid = r->second.task_pid;
+          t.start = r->second.task_start;
+          t.shim_pid = r->second.shim_pid;
+          t.shim_start = r->second.shim_start;
+          t.pidfd = open_pidfd_if_alive(t.pid, t.start, alive);
+          if (!alive) settle_adopted(key, a, t, now);
+        } else {
+          task_ended(key, a, t,
+                     RankOutcome{RankOutcome::lost, -1, now, "the shim died before starting it"},
+                     now);
+        }
+      }
+      if (!attempts_.count(key)) break;
+    }
+  }
+  shim_ = std::make_unique<Shim>();
+  if (!shim_->ok())
+    std::fprintf(stderr, "zs agent %s: no new shim: %s\n", options_.name.c_str(),
+                 shim_->error().c_str());
 }
 
 void Agent::finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now) {
@@ -337,47 +399,39 @@ void Agent::finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now) 
   if (e.end_ms <= 0) e.end_ms = now;
   remember_done(e);
   unacked_[key] = e;
+  if (!a.record.empty()) ended_records_[key] = a.record;
   if (!a.header.script.empty() && scripts_) scripts_->release(a.header.script);
   attempts_.erase(key);
   exits_cv_.notify_all();
 }
 
-// Reaps shims, watches re-adopted ones, fails a node's whole part when one task fails (the gang
-// rule, locally), enforces walltime and the kill grace period, and empties ended attempts'
-// cgroups.
+// Applies what the shim says, watches re-adopted tasks, fails a node's whole part when one task
+// fails (the gang rule, locally), enforces walltime and the kill grace period, and empties
+// ended attempts' cgroups.
 void Agent::supervise_loop() {
-  // SIGCHLD is blocked in every thread (run()); a signalfd turns it into something poll() sees
-  // next to the wake eventfd, so an idle agent sleeps until a child exits or a deadline is due.
+  // SIGCHLD is blocked in every thread (run()); a signalfd turns it into something poll() sees,
+  // so that orphans reparented to the agent are reaped. An idle agent sleeps until the shim
+  // speaks, an adopted task ends, or a deadline is due.
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
   const int child_fd = ::signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-  std::vector<std::pair<AttemptKey, int>> ready;  // adopted shims whose pidfd said "ended"
+  std::vector<std::pair<AttemptKey, int>> ready;  // adopted tasks whose pidfd said "ended"
   std::int64_t next_unwatched_check = 0;
+  std::vector<Shim::Event> events;
   while (!stopping_) {
-    auto exits = reap_children();
+    reap_children();  // orphans of tasks, a shim that died
+    events.clear();
     const std::int64_t now = now_ms();
     int timeout = -1;
     std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}, {child_fd, POLLIN, 0}};
-    std::vector<std::pair<AttemptKey, int>> watched;  // (attempt, rank) of fds[2...]
+    std::vector<std::pair<AttemptKey, int>> watched;  // (attempt, rank) of fds[3...]
     {
-      std::lock_guard lk(mu_);
-      for (const auto& x : exits) {
-        auto owner = pid_owner_.find(x.pid);
-        if (owner == pid_owner_.end()) continue;  // an orphan of some task, reparented to us
-        const AttemptKey key = owner->second;
-        pid_owner_.erase(owner);
-        auto it = attempts_.find(key);
-        if (it == attempts_.end()) continue;
-        for (auto& t : it->second.tasks)
-          if (t.pid == x.pid && !t.adopted) {
-            shim_ended(
-                key, it->second, t,
-                "its shim ended without a report (exit status " + std::to_string(x.code) + ")",
-                now);
-            break;
-          }
-      }
+      std::lock_guard lk(mu_);  // shim_ may be replaced by a launch that found it gone
+      const bool shim_ok = shim_->read_events(events);
+      apply(events, now);
+      if (!shim_ok) shim_lost(now);
+      fds.push_back({shim_->event_fd(), POLLIN, 0});
       const bool check_unwatched = now >= next_unwatched_check;
       if (check_unwatched) next_unwatched_check = now + kUnwatchedCheckMs;
       std::vector<AttemptKey> keys;
@@ -385,18 +439,18 @@ void Agent::supervise_loop() {
       for (const auto& key : keys) {
         auto it = attempts_.find(key);
         if (it == attempts_.end()) continue;
-        Attempt& a = it->second;
-        for (auto& t : a.tasks) {
+        for (auto& t : it->second.tasks) {
           if (!t.running || !t.adopted) continue;
           const bool gone =
+              t.ended_ms ||
               std::any_of(ready.begin(), ready.end(),
                           [&](const auto& r) { return r.first == key && r.second == t.rank; }) ||
               (t.pidfd < 0 && check_unwatched && !still_running(t.pid, t.start));
-          if (gone) shim_ended(key, a, t, "its shim ended without a report", now);
-          if (attempts_.find(key) == attempts_.end()) break;
+          if (gone && settle_adopted(key, it->second, t, now) && !attempts_.count(key)) break;
         }
       }
       ready.clear();
+      bool unwatched = false, settling = false;
       for (const auto& key : keys) {
         auto it = attempts_.find(key);
         if (it == attempts_.end()) continue;
@@ -408,23 +462,26 @@ void Agent::supervise_loop() {
         if (a.deadline_ms && now >= a.deadline_ms && !a.term_sent_ms)
           stop_attempt(a, "timeout", now);
         if (a.term_sent_ms && now - a.term_sent_ms >= kill_grace_ms_) kill_attempt(a);
-      }
-      for (const auto& [key, a] : attempts_)
-        for (const auto& t : a.tasks)
-          if (t.running && t.pidfd >= 0) {
+        for (const auto& t : a.tasks) {
+          if (!t.running || !t.adopted) continue;
+          if (t.ended_ms) {
+            settling = true;
+          } else if (t.pidfd < 0) {
+            unwatched = true;
+          } else {
             fds.push_back({t.pidfd, POLLIN, 0});
             watched.emplace_back(key, t.rank);
           }
+        }
+      }
       timeout = supervisor_timeout_ms(now);
-      bool unwatched = false;
-      for (const auto& [key, a] : attempts_)
-        for (const auto& t : a.tasks)
-          unwatched = unwatched || (t.running && t.adopted && t.pidfd < 0);
-      if (unwatched)
-        timeout = timeout < 0 ? static_cast<int>(kUnwatchedCheckMs)
-                              : std::min(timeout, static_cast<int>(kUnwatchedCheckMs));
+      auto at_most = [&timeout](std::int64_t ms) {
+        timeout = timeout < 0 ? static_cast<int>(ms) : std::min(timeout, static_cast<int>(ms));
+      };
+      if (unwatched) at_most(kUnwatchedCheckMs);
+      if (settling) at_most(20);
+      if (!shim_->ok()) at_most(1'000);  // try a new shim again
     }
-    if (!exits.empty()) continue;  // more may have ended meanwhile
     if (child_fd < 0) timeout = timeout < 0 ? 50 : std::min(timeout, 50);  // no signalfd: poll
     if (child_fd < 0) fds[1].fd = -1;
     if (::poll(fds.data(), fds.size(), timeout) > 0) {
@@ -433,8 +490,8 @@ void Agent::supervise_loop() {
       signalfd_siginfo info[16];
       while (child_fd >= 0 && ::read(child_fd, info, sizeof info) > 0) {
       }
-      for (std::size_t i = 2; i < fds.size(); ++i)
-        if (fds[i].revents) ready.push_back(watched[i - 2]);
+      for (std::size_t i = 3; i < fds.size(); ++i)
+        if (fds[i].revents) ready.push_back(watched[i - 3]);
     }
   }
   if (child_fd >= 0) ::close(child_fd);

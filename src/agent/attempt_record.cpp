@@ -142,7 +142,7 @@ std::string record_stop_line(std::string_view reason, TimeMs at) {
   return "T " + dump(json{{"reason", bounded_text(reason)}, {"at", at}}) + "\n";
 }
 
-AttemptRecord parse_attempt_record(std::string_view text) {
+AttemptRecord parse_attempt_record(std::string_view text, const AttemptHeader* known) {
   AttemptRecord rec;
   std::size_t start = 0;
   while (start < text.size()) {
@@ -155,28 +155,33 @@ AttemptRecord parse_attempt_record(std::string_view text) {
     const char tag = line[0];
     if (tag == 'R') {
       if (!rec.header)
-        if ((rec.header = header_from(body)))
+        if ((rec.header = known ? std::optional<AttemptHeader>(*known) : header_from(body)))
           for (int r : rec.header->ranks) rec.ranks[r];
       continue;
     }
     if (!rec.header) continue;  // nothing counts before the header
     if (tag == 'S' || tag == 'E') {
       auto f = fields(body);
+      AttemptKey key;
       int rank = 0;
-      if (f.empty() || !number(f[0], rank)) continue;
+      if (f.size() < 3 || !number(f[0], key.job) || !number(f[1], key.attempt) ||
+          !number(f[2], rank) || key != rec.header->key)
+        continue;
       auto it = rec.ranks.find(rank);
       if (it == rec.ranks.end()) continue;
       RankRecord& r = it->second;
-      if (tag == 'S' && f.size() == 3 && !r.started) {
-        pid_t pid = 0;
-        if (!number(f[1], pid) || pid <= 1) continue;
+      if (tag == 'S' && f.size() == 7 && !r.started) {
+        pid_t pid = 0, shim = 0;
+        if (!number(f[3], pid) || pid <= 1 || !number(f[5], shim) || shim <= 1) continue;
         r.started = true;
-        r.shim_pid = pid;
-        r.shim_start = std::string(f[2]);
-      } else if (tag == 'E' && f.size() == 6 && !r.ended) {
+        r.task_pid = pid;
+        r.task_start = std::string(f[4]);
+        r.shim_pid = shim;
+        r.shim_start = std::string(f[6]);
+      } else if (tag == 'E' && f.size() == 8 && !r.ended) {
         RankRecord e;
-        if (number(f[1], e.exit_code) && number(f[2], e.signal) && number(f[3], e.end_ms) &&
-            number(f[4], e.step) && number(f[5], e.detail)) {
+        if (number(f[3], e.exit_code) && number(f[4], e.signal) && number(f[5], e.end_ms) &&
+            number(f[6], e.step) && number(f[7], e.detail)) {
           r.ended = true;
           r.exit_code = std::clamp(e.exit_code, -1, 1000);
           r.signal = e.signal;
@@ -208,20 +213,6 @@ AttemptRecord parse_attempt_record(std::string_view text) {
     }
   }
   return rec;
-}
-
-std::string record_name(const AttemptKey& key) {
-  return std::to_string(key.job) + "." + std::to_string(key.attempt);
-}
-
-std::optional<AttemptKey> parse_record_name(std::string_view name) {
-  const auto dot = name.find('.');
-  if (dot == std::string_view::npos || dot == 0 || dot + 1 == name.size()) return std::nullopt;
-  AttemptKey key;
-  if (!number(name.substr(0, dot), key.job) || !number(name.substr(dot + 1), key.attempt) ||
-      key.job == 0 || key.attempt < 0 || record_name(key) != name)
-    return std::nullopt;
-  return key;
 }
 
 std::optional<RankOutcome> outcome_of(const RankRecord& r, const AttemptHeader& h) {

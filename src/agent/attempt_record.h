@@ -1,15 +1,17 @@
 // The on-disk record of one node's part of an attempt: what lets a restarted agent re-adopt
 // the tasks of the agent before it, and report exactly how the others ended.
 //
-// <work-dir>/attempts/<job>.<attempt> (mode 0600) is created by the agent before it starts any
-// task, and deleted when the controller has acknowledged the attempt's exit. Lines are appended
-// with one write(2) each (O_APPEND), so a line is whole or absent; a last line without its '\n'
-// is ignored:
-//   R {json}          the agent, first: key, devices, ranks, cgroups, log files, walltime deadline
-//   S <rank> <pid> <start time>                      a rank's shim (shim.h), once it runs
-//   E <rank> <code> <signal> <end ms> <step> <errno>  a rank's shim, when its task ended
-//   F {json}          the agent: a rank it could not start ({"rank", "reason", "at"})
-//   T {json}          the agent: it stopped the attempt ({"reason", "at"}; the first one counts)
+// A record (a file of record_store.h, mode 0600) is written by the agent before it starts any
+// task of the attempt, and freed when the controller has acknowledged the attempt's exit. Lines
+// are appended with one write(2) each (O_APPEND), so a line is whole or absent; a last line
+// without its '\n' is ignored:
+//   R {json}    the agent, first: key, devices, ranks, cgroups, log files, walltime deadline
+//   S <job> <attempt> <rank> <task pid> <task start> <shim pid> <shim start>   the shim (shim.h),
+//                                                                   once the task runs
+//   E <job> <attempt> <rank> <code> <signal> <end ms> <step> <errno>   the shim, when it ended
+//   F {json}    the agent: a rank it could not start ({"rank", "reason", "at"})
+//   T {json}    the agent: it stopped the attempt ({"reason", "at"}; the first one counts)
+// S and E lines of another attempt (a late writer in a reused file) are ignored.
 // Everything here is pure (no I/O), and parsing never throws: a damaged record is reported as
 // damaged, never a reason for the agent to stop.
 #pragma once
@@ -51,10 +53,12 @@ struct AttemptHeader {
 };
 
 struct RankRecord {
-  bool started = false;  // an S line: the shim runs (or ran)
-  pid_t shim_pid = 0;
-  std::string shim_start;  // its start time (proc_start_time)
-  bool ended = false;      // an E line
+  bool started = false;  // an S line: the task runs (or ran)
+  pid_t task_pid = 0;
+  std::string task_start;  // its start time (proc_start_time)
+  pid_t shim_pid = 0;      // the shim that started it and writes its E line
+  std::string shim_start;
+  bool ended = false;  // an E line
   int exit_code = 0;
   int signal = 0;
   TimeMs end_ms = 0;
@@ -74,11 +78,9 @@ struct AttemptRecord {
 std::string record_header_line(const AttemptHeader& h);
 std::string record_failed_line(int rank, std::string_view reason, TimeMs at);
 std::string record_stop_line(std::string_view reason, TimeMs at);
-AttemptRecord parse_attempt_record(std::string_view text);
-
-// "<job>.<attempt>", the record's file name; and back (nullopt for any other name).
-std::string record_name(const AttemptKey& key);
-std::optional<AttemptKey> parse_record_name(std::string_view name);
+// `known`: the header the agent already holds (the R line is then only checked to be there, not
+// decoded again: the agent reads a record at every task's end).
+AttemptRecord parse_attempt_record(std::string_view text, const AttemptHeader* known = nullptr);
 
 // How one rank ended, as the agent decides it.
 struct RankOutcome {

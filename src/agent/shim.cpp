@@ -1,304 +1,373 @@
 #include "agent/shim.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <climits>
+#include <cstring>
+#include <deque>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <system_error>
 
 namespace zs {
 namespace {
 
-// The signals the shim waits for with sigwaitinfo; blocked from before the fork on.
-sigset_t shim_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) sigaddset(&set, s);
-  return set;
+constexpr std::uint32_t kMagic = 0x7a736873;  // "zshs"
+constexpr std::uint32_t kLaunch = 1, kSignal = 2;
+constexpr int kMaxFds = 4;  // stdin, stdout, stderr (when separate), the record
+
+struct Request {
+  std::uint32_t magic, type;
+  std::uint64_t job;
+  std::int32_t attempt, rank, sig;
+  std::uint32_t argc, envc, cgroups, has_cwd, separate_err;
+  std::uint64_t payload;  // bytes that follow: NUL-terminated strings
+};
+
+struct WireEvent {
+  std::int32_t kind, attempt;
+  std::uint64_t job;
+  std::int32_t rank, pid, exit_code, signal;
+  std::int64_t end_ms;
+  std::int32_t step, detail;
+};
+
+std::string errno_text(int err) {
+  return std::system_category().message(err);
 }
 
-// Everything below runs in the forked shim or its vfork child: async-signal-safe calls only.
+std::int64_t wall_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
 
-// The signal mask, set with the raw system call: no sanitizer interceptor runs in the vfork
-// child, which shares the shim's memory.
+// The signal mask with the raw system call: no sanitizer interceptor runs in the vfork child,
+// which shares the shim's memory.
 void set_mask(const sigset_t& set) {
   ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &set, nullptr, _NSIG / 8);
 }
 
-// A line built on the stack.
-struct Line {
-  char buf[200];
-  std::size_t n = 0;
-  void ch(char c) {
-    if (n < sizeof buf) buf[n++] = c;
-  }
-  void str(const char* s) {
-    while (*s) ch(*s++);
-  }
-  void num(long long v) {
-    if (v < 0) {
-      ch('-');
-      v = -v;
-    }
-    char digits[24];
-    int len = 0;
-    do {
-      digits[len++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v && len < 24);
-    while (len) ch(digits[--len]);
-  }
-};
-
-void write_line(int fd, const Line& line) {
+bool write_line(int fd, const std::string& line) {
   ssize_t w;
   do {
-    w = ::write(fd, line.buf, line.n);  // one write: appends never interleave
+    w = ::write(fd, line.data(), line.size());  // one write: appends never interleave
   } while (w < 0 && errno == EINTR);
+  return w == static_cast<ssize_t>(line.size());
 }
 
-long long wall_ms() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+std::string key_fields(const AttemptKey& key, int rank) {
+  return std::to_string(key.job) + " " + std::to_string(key.attempt) + " " + std::to_string(rank);
 }
 
-// Appends this process's start time (field 22 of /proc/self/stat) to `line`.
-void own_start_time(Line& line) {
-  char stat[1024];
-  int fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : ::read(fd, stat, sizeof stat - 1);
-  if (fd >= 0) ::close(fd);
-  if (n <= 0) return line.ch('0');
-  std::size_t end = static_cast<std::size_t>(n), paren = 0;
-  for (std::size_t i = 0; i < end; ++i)
-    if (stat[i] == ')') paren = i;
-  // Fields after "(comm) " start at 3 (state); field 22 is 19 spaces further.
-  std::size_t i = paren + 2;
-  for (int field = 3; field < 22 && i < end; ++i)
-    if (stat[i] == ' ') ++field;
-  bool any = false;
-  for (; i < end && stat[i] >= '0' && stat[i] <= '9'; ++i, any = true) line.ch(stat[i]);
-  if (!any) line.ch('0');
-}
+// ---- the shim process ------------------------------------------------------------------------
 
-void exit_line(int fd, int rank, int code, int signal, long long end_ms, int step, int detail) {
-  Line l;
-  l.str("E ");
-  l.num(rank);
-  l.ch(' ');
-  l.num(code);
-  l.ch(' ');
-  l.num(signal);
-  l.ch(' ');
-  l.num(end_ms);
-  l.ch(' ');
-  l.num(step);
-  l.ch(' ');
-  l.num(detail);
-  l.ch('\n');
-  write_line(fd, l);
-}
-
-struct ChildReport {
-  int step, detail;
+// Filled by the vfork child (which shares the shim's memory) when a step fails.
+struct ChildFailure {
+  volatile int step = 0, detail = 0;
 };
 
-// What the shim's child needs, prepared before the fork.
-struct ShimArgs {
-  const PreparedLaunch* task;
-  const char* const* cgroup_procs;
-  std::size_t cgroups;
-  int record_fd, rank;
-  long max_fd;
+struct TaskArgs {
+  const char* program;
+  const char* cwd;
+  char* const* argv;
+  char* const* envp;
+  const std::vector<const char*>* cgroups;
+  int in, out, err;
 };
 
-[[noreturn]] void child_fail(int fd, int step, int detail) {
-  ChildReport r{step, detail};
-  ssize_t n = ::write(fd, &r, sizeof r);
-  (void)n;
+[[noreturn]] void child_fail(ChildFailure& f, int step, int detail) {
+  f.detail = detail;
+  f.step = step;
   ::_exit(127);
 }
 
-// The vfork child: its own process group, an empty signal mask, the task's directory and
-// cgroups, then the exec. The cgroups are joined before the exec so that the task and all it
-// starts are inside them from the first instruction.
-[[noreturn]] __attribute__((noinline)) void task_child(const ShimArgs& a, int report_fd) {
-  if (::setpgid(0, 0) != 0) child_fail(report_fd, kShimSetpgid, errno);
+// The vfork child: its own process group, stdin/stdout/stderr, an empty signal mask, the task's
+// directory and cgroups, then the exec. The cgroups are joined before the exec so that the
+// task and all it starts are inside them from the first instruction.
+[[noreturn]] __attribute__((noinline)) void task_child(const TaskArgs& a, ChildFailure& f) {
+  if (::setpgid(0, 0) != 0) child_fail(f, kShimSetpgid, errno);
+  if (::dup2(a.in, 0) < 0 || ::dup2(a.out, 1) < 0 || ::dup2(a.err, 2) < 0)
+    child_fail(f, kShimRecord, errno);
   sigset_t none;
   sigemptyset(&none);
   set_mask(none);
-  if (a.task->cwd && ::chdir(a.task->cwd) != 0) child_fail(report_fd, kShimChdir, errno);
-  if (a.cgroups > 0) {
-    Line pid;
-    pid.num(::getpid());
-    pid.ch('\n');
-    for (std::size_t i = 0; i < a.cgroups; ++i) {
-      int fd = ::open(a.cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+  if (a.cwd && ::chdir(a.cwd) != 0) child_fail(f, kShimChdir, errno);
+  if (!a.cgroups->empty()) {
+    char pid[24];
+    int len = 0;
+    char digits[24];
+    for (unsigned long v = static_cast<unsigned long>(::getpid()); v; v /= 10)
+      digits[len++] = static_cast<char>('0' + v % 10);
+    for (int i = 0; i < len; ++i) pid[i] = digits[len - 1 - i];
+    pid[len++] = '\n';
+    for (std::size_t i = 0; i < a.cgroups->size(); ++i) {
       const int detail = static_cast<int>(i) * 4096;
-      if (fd < 0) child_fail(report_fd, kShimJoinCgroup, detail + errno);
-      if (::write(fd, pid.buf, pid.n) != static_cast<ssize_t>(pid.n))
-        child_fail(report_fd, kShimJoinCgroup, detail + errno);
+      int fd = ::open((*a.cgroups)[i], O_WRONLY | O_CLOEXEC);
+      if (fd < 0) child_fail(f, kShimJoinCgroup, detail + errno);
+      if (::write(fd, pid, static_cast<std::size_t>(len)) != len)
+        child_fail(f, kShimJoinCgroup, detail + errno);
       ::close(fd);
     }
   }
-  ::execve(a.task->program.c_str(), a.task->argv.data(), a.task->envp.data());
-  child_fail(report_fd, kShimExec, errno);
+  // The shim's descriptors are all close-on-exec; the task keeps 0-2 only.
+  ::execve(a.program, a.argv, a.envp);
+  child_fail(f, kShimExec, errno);
 }
 
-void close_from(int first, int keep, long max_fd) {
-  bool ok = true;
-  if (keep > first)
-    ok = ::syscall(SYS_close_range, static_cast<unsigned>(first), static_cast<unsigned>(keep - 1),
-                   0u) == 0;
-  if (ok) ok = ::syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0u, 0u) == 0;
-  if (!ok)  // kernels before 5.9
-    for (long fd = first; fd < max_fd; ++fd)
-      if (fd != keep) ::close(static_cast<int>(fd));
+class ShimProcess {
+ public:
+  ShimProcess(int sock, pid_t agent) : sock_(sock), agent_(agent) {}
+  [[noreturn]] void run();
+
+ private:
+  struct Running {
+    AttemptKey key;
+    int rank;
+    int record_fd;
+  };
+  void read_requests();
+  void handle(const Request& r, const std::string& payload);
+  void launch(const Request& r, const std::string& payload, std::vector<int>& fds);
+  void reap();
+  void emit(const WireEvent& e);
+  void flush();
+  void agent_gone();
+
+  int sock_;
+  pid_t agent_;
+  bool agent_alive_ = true;
+  std::string own_start_;
+  std::string in_, out_;
+  std::deque<int> fds_;  // descriptors received, in order, for the launches that carry them
+  std::map<pid_t, Running> tasks_;
+};
+
+void ShimProcess::agent_gone() {
+  if (!agent_alive_) return;
+  agent_alive_ = false;
+  ::close(sock_);
+  sock_ = -1;
+  out_.clear();
+  in_.clear();
+  for (int fd : fds_) ::close(fd);
+  fds_.clear();
 }
 
-[[noreturn]] void run_shim(const ShimArgs& a) {
-  const PreparedLaunch& t = *a.task;
-  // The task's stdin, stdout and stderr become the shim's own (it never writes to them), and
-  // nothing else of the agent stays open: not its sockets, and not its work-dir lock.
-  if (::dup2(t.in, 0) < 0 || ::dup2(t.out, 1) < 0 || ::dup2(t.err_fd(), 2) < 0) ::_exit(126);
-  close_from(3, a.record_fd, a.max_fd);
-  ::setsid();  // away from the agent's session and process group: its signals are not ours
+void ShimProcess::emit(const WireEvent& e) {
+  if (!agent_alive_) return;
+  out_.append(reinterpret_cast<const char*>(&e), sizeof e);
+  flush();
+}
+
+void ShimProcess::flush() {
+  while (agent_alive_ && !out_.empty()) {
+    ssize_t n = ::send(sock_, out_.data(), out_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // poll says when
+    if (n <= 0) return agent_gone();
+    out_.erase(0, static_cast<std::size_t>(n));
+  }
+}
+
+void ShimProcess::read_requests() {
+  char buf[65536];
+  while (agent_alive_) {
+    iovec iov{buf, sizeof buf};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(sock_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+        for (std::size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
+          int fd;
+          std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+          fds_.push_back(fd);
+        }
+    if (n <= 0) return agent_gone();
+    in_.append(buf, static_cast<std::size_t>(n));
+    while (in_.size() >= sizeof(Request)) {
+      Request r;
+      std::memcpy(&r, in_.data(), sizeof r);
+      if (r.magic != kMagic || r.payload > (std::uint64_t{1} << 36)) return agent_gone();
+      if (in_.size() < sizeof r + r.payload) break;
+      std::string payload = in_.substr(sizeof r, r.payload);
+      in_.erase(0, sizeof r + r.payload);
+      handle(r, payload);
+      if (!agent_alive_) return;
+    }
+  }
+}
+
+void ShimProcess::handle(const Request& r, const std::string& payload) {
+  const AttemptKey key{r.job, r.attempt};
+  if (r.type == kSignal) {
+    for (const auto& [pid, t] : tasks_)
+      if (t.key == key && t.rank == r.rank) ::kill(-pid, r.sig == kKillGroup ? SIGKILL : r.sig);
+    return;
+  }
+  const std::size_t want = 3 + (r.separate_err ? 1 : 0);
+  std::vector<int> fds;
+  while (fds.size() < want && !fds_.empty()) {
+    fds.push_back(fds_.front());
+    fds_.pop_front();
+  }
+  if (r.type == kLaunch && fds.size() == want && ::getppid() == agent_) launch(r, payload, fds);
+  for (int fd : fds) ::close(fd);
+  // A launch read after the agent died is dropped: the next agent accounts for it as lost.
+  if (::getppid() != agent_) agent_gone();
+}
+
+void ShimProcess::launch(const Request& r, const std::string& payload, std::vector<int>& fds) {
+  const AttemptKey key{r.job, r.attempt};
+  std::vector<const char*> strings;
+  for (std::size_t i = 0; i < payload.size(); i += std::strlen(payload.data() + i) + 1)
+    strings.push_back(payload.data() + i);
+  if (strings.size() != 1 + r.has_cwd + r.argc + r.envc + r.cgroups) return;
+  std::size_t at = 0;
+  TaskArgs a{};
+  a.program = strings[at++];
+  a.cwd = r.has_cwd ? strings[at++] : nullptr;
+  std::vector<char*> argv, envp;
+  for (std::uint32_t i = 0; i < r.argc; ++i) argv.push_back(const_cast<char*>(strings[at++]));
+  argv.push_back(nullptr);
+  for (std::uint32_t i = 0; i < r.envc; ++i) envp.push_back(const_cast<char*>(strings[at++]));
+  envp.push_back(nullptr);
+  std::vector<const char*> cgroups(strings.begin() + static_cast<std::ptrdiff_t>(at),
+                                   strings.end());
+  a.argv = argv.data();
+  a.envp = envp.data();
+  a.cgroups = &cgroups;
+  a.in = fds[0];
+  a.out = fds[1];
+  a.err = r.separate_err ? fds[2] : fds[1];
+  const int record = fds.back();
+  fds.pop_back();  // kept while the task runs
+
+  WireEvent e{};
+  e.attempt = key.attempt;
+  e.job = key.job;
+  e.rank = r.rank;
+  ChildFailure failure;
+  // vfork: the child borrows the shim's memory until its exec, and nothing is copied.
+  const pid_t pid = ::vfork();
+  if (pid == 0) task_child(a, failure);
+  const int fork_errno = errno;
+  if (pid > 0 && failure.step == 0) {
+    write_line(record, "S " + key_fields(key, r.rank) + " " + std::to_string(pid) + " " +
+                           proc_start_time(pid) + " " + std::to_string(::getpid()) + " " +
+                           own_start_ + "\n");
+    tasks_[pid] = Running{key, r.rank, record};
+    e.kind = Shim::Event::started;
+    e.pid = pid;
+    emit(e);
+    return;
+  }
+  if (pid > 0)
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  e.kind = Shim::Event::ended;
+  e.exit_code = 127;
+  e.end_ms = wall_ms();
+  e.step = pid < 0 ? kShimFork : failure.step;
+  e.detail = pid < 0 ? fork_errno : failure.detail;
+  write_line(record, "E " + key_fields(key, r.rank) + " 127 0 " + std::to_string(e.end_ms) + " " +
+                         std::to_string(e.step) + " " + std::to_string(e.detail) + "\n");
+  ::close(record);
+  emit(e);
+}
+
+void ShimProcess::reap() {
+  while (true) {
+    siginfo_t info{};
+    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+    const pid_t pid = info.si_pid;
+    auto it = tasks_.find(pid);
+    // While the task is a zombie its pid, which is its group's id, cannot be reused: the
+    // SIGKILL for what is left of its group reaches nothing else.
+    if (it != tasks_.end()) ::kill(-pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (it == tasks_.end()) continue;
+    const Running t = it->second;
+    tasks_.erase(it);
+    WireEvent e{};
+    e.kind = Shim::Event::ended;
+    e.attempt = t.key.attempt;
+    e.job = t.key.job;
+    e.rank = t.rank;
+    e.pid = pid;
+    e.end_ms = wall_ms();
+    if (WIFSIGNALED(status)) {
+      e.signal = WTERMSIG(status);
+      e.exit_code = 128 + e.signal;
+    } else {
+      e.exit_code = WEXITSTATUS(status);
+    }
+    write_line(t.record_fd, "E " + key_fields(t.key, t.rank) + " " + std::to_string(e.exit_code) +
+                                " " + std::to_string(e.signal) + " " + std::to_string(e.end_ms) +
+                                " 0 0\n");
+    ::close(t.record_fd);
+    emit(e);
+  }
+}
+
+void ShimProcess::run() {
+  ::prctl(PR_SET_NAME, "zs-shim");
+  // 0-2 open (on /dev/null if the agent had them closed), so that descriptors received later
+  // never land there and a task's dup2 onto 0-2 cannot clobber one of them.
+  if (sock_ <= 2) sock_ = ::fcntl(sock_, F_DUPFD_CLOEXEC, 3);
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0) ::open("/dev/null", O_RDWR);
+  // Out of the agent's session: a Ctrl-C or SIGHUP meant for the agent is not for the tasks.
+  ::setsid();
+  // Every signal at its default (the daemon ignores SIGPIPE: tasks must not inherit that); the
+  // ones the shim must survive are blocked instead, and an exec'd task starts with none.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int s = 1; s < NSIG; ++s)
     if (s != SIGKILL && s != SIGSTOP) ::sigaction(s, &dfl, nullptr);
-  const sigset_t waited = shim_signals();
-  set_mask(waited);
-
-  Line started;
-  started.str("S ");
-  started.num(a.rank);
-  started.ch(' ');
-  started.num(::getpid());
-  started.ch(' ');
-  own_start_time(started);
-  started.ch('\n');
-  write_line(a.record_fd, started);
-
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    exit_line(a.record_fd, a.rank, 127, 0, wall_ms(), kShimPipe, errno);
-    ::_exit(0);
-  }
-  // vfork: the shim is a copy of the whole agent, and a fork would copy its page tables again.
-  const pid_t task = ::vfork();
-  if (task == 0) task_child(a, pipe_fds[1]);
-  const int fork_errno = errno;
-  ::close(pipe_fds[1]);
-  if (task < 0) {
-    exit_line(a.record_fd, a.rank, 127, 0, wall_ms(), kShimFork, fork_errno);
-    ::_exit(0);
-  }
-  ChildReport report{};
-  ssize_t got;
-  do {
-    got = ::read(pipe_fds[0], &report, sizeof report);
-  } while (got < 0 && errno == EINTR);
-  ::close(pipe_fds[0]);
-  if (got == static_cast<ssize_t>(sizeof report)) {
-    int status;
-    while (::waitpid(task, &status, 0) < 0 && errno == EINTR) {
+  sigset_t blocked;
+  sigemptyset(&blocked);
+  for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE})
+    sigaddset(&blocked, s);
+  ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  const int child_fd = ::signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+  own_start_ = proc_start_time(::getpid());
+  while (agent_alive_ || !tasks_.empty()) {
+    pollfd p[2] = {{child_fd, POLLIN, 0}, {sock_, 0, 0}};
+    if (agent_alive_) p[1].events = static_cast<short>(POLLIN | (out_.empty() ? 0 : POLLOUT));
+    ::poll(p, agent_alive_ ? 2 : 1, child_fd < 0 ? 50 : -1);
+    signalfd_siginfo info[16];
+    while (child_fd >= 0 && ::read(child_fd, info, sizeof info) > 0) {
     }
-    exit_line(a.record_fd, a.rank, 127, 0, wall_ms(), report.step, report.detail);
-    ::_exit(0);
+    reap();
+    if (agent_alive_ && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) read_requests();
+    if (agent_alive_) flush();
   }
-
-  while (true) {
-    siginfo_t info{};
-    const int sig = ::sigwaitinfo(&waited, &info);
-    if (sig == SIGCHLD) {
-      siginfo_t done{};
-      // Peek first: while the task is a zombie its pid, which is its group's id, cannot be
-      // reused, so the SIGKILL for what is left of its group reaches nothing else.
-      if (::waitid(P_PID, static_cast<id_t>(task), &done, WEXITED | WNOHANG | WNOWAIT) != 0 ||
-          done.si_pid != task)
-        continue;
-      ::kill(-task, SIGKILL);
-      int status = 0;
-      while (::waitpid(task, &status, 0) < 0 && errno == EINTR) {
-      }
-      const long long end = wall_ms();
-      if (WIFSIGNALED(status))
-        exit_line(a.record_fd, a.rank, 128 + WTERMSIG(status), WTERMSIG(status), end, 0, 0);
-      else
-        exit_line(a.record_fd, a.rank, WEXITSTATUS(status), 0, end, 0, 0);
-      ::_exit(0);
-    }
-    if (sig == kShimKill)
-      ::kill(-task, SIGKILL);
-    else if (sig > 0)
-      ::kill(-task, sig);
-  }
+  ::_exit(0);
 }
 
-}  // namespace
-
-pid_t start_shim(const ShimLaunch& launch, std::string& error) {
-  if (!launch.task || launch.record_fd < 3) {
-    error = "internal error: a shim needs a prepared task and a record descriptor above 2";
-    return -1;
-  }
-  std::vector<const char*> cgroups;
-  for (const auto& f : launch.cgroup_procs) cgroups.push_back(f.c_str());
-  const long open_max = ::sysconf(_SC_OPEN_MAX);
-  ShimArgs args{launch.task,      cgroups.data(), cgroups.size(),
-                launch.record_fd, launch.rank,    open_max > 0 ? open_max : 65536};
-  // Blocked across the fork, so the shim cannot be stopped by one of them before it waits for
-  // them (kShimKill's default action would end it).
-  const sigset_t waited = shim_signals();
-  sigset_t before;
-  ::pthread_sigmask(SIG_BLOCK, &waited, &before);
-  const pid_t pid = ::fork();
-  if (pid == 0) run_shim(args);
-  const int fork_errno = errno;
-  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
-  if (pid < 0) {
-    error = "cannot fork: " + std::system_category().message(fork_errno);
-    return -1;
-  }
-  return pid;
-}
-
-std::string shim_step_message(int step, int detail, const std::string& program,
-                              const std::string& cwd,
-                              const std::vector<std::string>& cgroup_procs) {
-  const int err = step == kShimJoinCgroup ? detail % 4096 : detail;
-  const std::string why = std::system_category().message(err);
-  switch (step) {
-    case kShimSetpgid:
-      return "cannot start a new process group: " + why;
-    case kShimChdir:
-      return "cannot change to working directory '" + cwd + "': " + why;
-    case kShimJoinCgroup: {
-      const std::size_t index = static_cast<std::size_t>(detail / 4096);
-      const std::string file = index < cgroup_procs.size() ? cgroup_procs[index] : "?";
-      return "cannot join cgroup via '" + file + "': " + why;
-    }
-    case kShimExec:
-      return "cannot exec '" + program + "': " + why +
-             (err == ENOENT ? " (a missing #! interpreter?)" : "");
-    case kShimFork:
-      return "cannot fork the task: " + why;
-    case kShimPipe:
-      return "cannot create a pipe: " + why;
-    default:
-      return "the task could not be started (step " + std::to_string(step) + "): " + why;
-  }
-}
-
-namespace {
+// ---- helpers ------------------------------------------------------------------------------------
 
 // Fields 3 (state) and 22 (start time) of /proc/PID/stat; false when there is no such process.
 bool proc_state(pid_t pid, char& state, std::string& start) {
@@ -320,6 +389,208 @@ bool proc_state(pid_t pid, char& state, std::string& start) {
 }
 
 }  // namespace
+
+// ---- the agent's side
+// ----------------------------------------------------------------------------
+
+Shim::Shim() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    error_ = "cannot create a socket pair: " + errno_text(errno);
+    return;
+  }
+  // Room for many launches and events in flight; a send that still waits 10 s means the shim
+  // is stuck, and is treated as its loss.
+  const int size = 4 << 20;
+  for (int fd : sv) {
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
+  const pid_t agent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::close(sv[0]);
+    // Nothing of the agent stays open here: not its sockets, not its work-directory lock.
+    ::syscall(SYS_close_range, 3u, static_cast<unsigned>(sv[1] - 1), 0u);
+    ::syscall(SYS_close_range, static_cast<unsigned>(sv[1] + 1), ~0u, 0u);
+    ShimProcess(sv[1], agent).run();
+  }
+  ::close(sv[1]);
+  if (pid_ < 0) {
+    error_ = "cannot fork the shim: " + errno_text(errno);
+    ::close(sv[0]);
+    return;
+  }
+  fd_ = sv[0];
+  timeval tv{10, 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+Shim::~Shim() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Shim::lost(const std::string& why) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  error_ = why;
+}
+
+bool Shim::send_locked(const void* data, std::size_t size, const int* fds, int nfds) {
+  const char* p = static_cast<const char*>(data);
+  bool first = true;
+  while (size > 0) {
+    iovec iov{const_cast<char*>(p), size};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+    if (first && nfds > 0) {
+      std::memset(control, 0, sizeof control);
+      msg.msg_control = control;
+      msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+      std::memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+    }
+    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      lost("the shim is gone: " + errno_text(errno));
+      return false;
+    }
+    first = false;
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool Shim::launch(const AttemptKey& key, int rank, const PreparedLaunch& task,
+                  const std::vector<std::string>& cgroup_procs, int record_fd, std::string& error) {
+  Request r{};
+  r.magic = kMagic;
+  r.type = kLaunch;
+  r.job = key.job;
+  r.attempt = key.attempt;
+  r.rank = rank;
+  std::string message(sizeof r, '\0');
+  auto add = [&message](const char* s) {
+    message += s;
+    message += '\0';
+  };
+  add(task.program.c_str());
+  if (task.cwd) {
+    r.has_cwd = 1;
+    add(task.cwd);
+  }
+  for (char* a : task.argv)
+    if (a) {
+      add(a);
+      ++r.argc;
+    }
+  for (char* e : task.envp)
+    if (e) {
+      add(e);
+      ++r.envc;
+    }
+  for (const auto& c : cgroup_procs) {
+    add(c.c_str());
+    ++r.cgroups;
+  }
+  r.payload = message.size() - sizeof r;
+  int fds[kMaxFds];
+  int nfds = 0;
+  fds[nfds++] = task.in;
+  fds[nfds++] = task.out;
+  if (task.err_separate >= 0) {
+    fds[nfds++] = task.err_separate;
+    r.separate_err = 1;
+  }
+  fds[nfds++] = record_fd;
+  std::memcpy(message.data(), &r, sizeof r);
+  std::lock_guard lk(mu_);
+  if (fd_ < 0 || !send_locked(message.data(), message.size(), fds, nfds)) {
+    error = error_.empty() ? "the shim is gone" : error_;
+    return false;
+  }
+  return true;
+}
+
+bool Shim::signal(const AttemptKey& key, int rank, int sig) {
+  Request r{};
+  r.magic = kMagic;
+  r.type = kSignal;
+  r.job = key.job;
+  r.attempt = key.attempt;
+  r.rank = rank;
+  r.sig = sig;
+  std::lock_guard lk(mu_);
+  return fd_ >= 0 && send_locked(&r, sizeof r, nullptr, 0);
+}
+
+bool Shim::read_events(std::vector<Event>& out) {
+  std::lock_guard lk(mu_);
+  if (fd_ < 0) return false;
+  char buf[16384];
+  while (true) {
+    ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) {
+      lost(n == 0 ? "the shim exited" : "the shim is gone: " + errno_text(errno));
+      break;
+    }
+    in_.append(buf, static_cast<std::size_t>(n));
+  }
+  std::size_t used = 0;
+  for (; in_.size() - used >= sizeof(WireEvent); used += sizeof(WireEvent)) {
+    WireEvent w;
+    std::memcpy(&w, in_.data() + used, sizeof w);
+    Event e;
+    e.kind = static_cast<Event::Kind>(w.kind);
+    e.key = AttemptKey{w.job, w.attempt};
+    e.rank = w.rank;
+    e.pid = w.pid;
+    e.exit_code = w.exit_code;
+    e.signal = w.signal;
+    e.end_ms = w.end_ms;
+    e.step = w.step;
+    e.detail = w.detail;
+    out.push_back(e);
+  }
+  in_.erase(0, used);
+  return fd_ >= 0;
+}
+
+std::string shim_step_message(int step, int detail, const std::string& program,
+                              const std::string& cwd,
+                              const std::vector<std::string>& cgroup_procs) {
+  const int err = step == kShimJoinCgroup ? detail % 4096 : detail;
+  const std::string why = errno_text(err);
+  switch (step) {
+    case kShimSetpgid:
+      return "cannot start a new process group: " + why;
+    case kShimChdir:
+      return "cannot change to working directory '" + cwd + "': " + why;
+    case kShimJoinCgroup: {
+      const std::size_t index = static_cast<std::size_t>(detail / 4096);
+      const std::string file = index < cgroup_procs.size() ? cgroup_procs[index] : "?";
+      return "cannot join cgroup via '" + file + "': " + why;
+    }
+    case kShimExec:
+      return "cannot exec '" + program + "': " + why +
+             (err == ENOENT ? " (a missing #! interpreter?)" : "");
+    case kShimFork:
+      return "cannot fork the task: " + why;
+    case kShimRecord:
+      return "cannot set up stdin/stdout/stderr: " + why;
+    default:
+      return "the task could not be started (step " + std::to_string(step) + "): " + why;
+  }
+}
 
 std::string proc_start_time(pid_t pid) {
   char state = 0;

@@ -1,54 +1,96 @@
-// The per-task shim: the parent of one task, and what lets tasks outlive their agent.
+// The shim: the process that is the parent of an agent's tasks, and what lets tasks outlive
+// their agent.
 //
-// The agent forks a shim for every task it starts (a fork without exec: a few hundred
-// microseconds, where executing a helper program would cost milliseconds). The shim starts its
-// own session, starts the task (vfork + exec; the task joins its cgroups before the exec), waits
-// for it, and appends how it ended to the attempt's record file (attempt_record.h). It never
-// needs the agent: when the agent dies or restarts, the shim goes on, and the next agent finds
-// it by the pid and start time it wrote, watches it with a pidfd and reads its exit from the
-// record. The shim passes SIGTERM, SIGINT, SIGHUP, SIGQUIT and SIGUSR2 on to the task's process
-// group, and kShimKill makes it SIGKILL that group.
+// The agent forks one shim when it starts (while it is small and has a single thread). The
+// agent sends it launches and signals over a socket; the shim starts each task with vfork +
+// exec (the task gets its own process group, an empty signal mask, default signal handling,
+// and joins its cgroups before the exec), waits for the tasks, and appends how each started and
+// ended to its attempt's record (attempt_record.h), then tells the agent. It never needs the
+// agent: when the agent dies or restarts, the shim goes on supervising the tasks it has and
+// exits when the last one has ended. The next agent forks a shim of its own for new tasks, and
+// re-adopts the old ones from their records: by the task's pid and start time (a pidfd tells
+// when it ends), with the exit the old shim records.
 //
-// The shim is a forked copy of a multi-threaded process, so it makes only async-signal-safe
-// calls (no allocation, no locks, no stdio): everything it needs is prepared before the fork.
-// It writes two kinds of lines to the record, each with one write(2) to an O_APPEND descriptor:
-//   S <rank> <shim pid> <shim start time>      once started, before the task exists
-//   E <rank> <code> <signal> <end ms> <step> <errno>
+// One shim per agent generation rather than one per task: a process per task doubled the CPU
+// cost of a short job (docs/benchmarks.md). The shim adds two record lines per task, written
+// with one write(2) each to the record's O_APPEND descriptor (passed with the launch):
+//   S <job> <attempt> <rank> <task pid> <task start> <shim pid> <shim start>  (after the exec)
+//   E <job> <attempt> <rank> <code> <signal> <end ms> <step> <errno>
 // code is the exit status, or 128 + N for a task killed by signal N; end ms is the wall clock
 // when it ended; step and errno say which step of starting the task failed (code 127), or 0 0.
+// The attempt's key is in every line: record files are reused, and a line of another attempt
+// (however late it comes) must never count for this one.
 #pragma once
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "agent/launcher.h"
+#include "api/agent_protocol.h"
 
 namespace zs {
 
-inline constexpr int kShimKill = SIGUSR1;  // "SIGKILL the task's process group"
+inline constexpr int kKillGroup = 0;  // Shim::signal: SIGKILL the task's whole process group
 
-struct ShimLaunch {
-  const PreparedLaunch* task = nullptr;
-  std::vector<std::string> cgroup_procs;  // cgroup.procs files the task joins before its exec
-  int record_fd = -1;                     // the attempt record, opened O_APPEND
-  int rank = 0;
-};
-
-// Forks the shim; its pid, or -1 with the reason in `error`. Safe to call from any thread of a
-// multi-threaded process.
-pid_t start_shim(const ShimLaunch& launch, std::string& error);
-
-// The steps of starting a task that can fail inside the shim (the E line's step).
+// The steps of starting a task that can fail in the shim (the E line's step).
 enum ShimStep : int {
   kShimStarted = 0,
   kShimSetpgid = 1,
   kShimChdir = 2,
-  kShimJoinCgroup = 3,  // errno, and the index of the file in the E line's errno field's high bits
+  kShimJoinCgroup = 3,  // errno + 4096 * (index of the cgroup.procs file)
   kShimExec = 4,
   kShimFork = 5,
-  kShimPipe = 6,
+  kShimRecord = 6,  // the shim could not take the task's descriptors (internal)
+};
+
+class Shim {
+ public:
+  // Forks the shim process. On failure ok() is false and error() says why.
+  Shim();
+  ~Shim();  // closes the socket; the shim exits once its last task has ended
+  Shim(const Shim&) = delete;
+  Shim& operator=(const Shim&) = delete;
+
+  bool ok() const { return fd_ >= 0; }
+  const std::string& error() const { return error_; }
+  pid_t pid() const { return pid_; }
+  int event_fd() const { return fd_; }  // readable when the shim has something to say
+
+  // Asks the shim to start one task. The descriptors (the task's stdin, stdout, stderr and the
+  // attempt record, O_APPEND) are passed along; the caller keeps its own. False, with `error`,
+  // when the shim is gone.
+  bool launch(const AttemptKey& key, int rank, const PreparedLaunch& task,
+              const std::vector<std::string>& cgroup_procs, int record_fd, std::string& error);
+  // A signal for a task's process group (kKillGroup: SIGKILL), delivered while the shim has
+  // not yet collected the task, so it cannot reach a process that took a reused pid.
+  bool signal(const AttemptKey& key, int rank, int sig);
+
+  struct Event {
+    enum Kind : std::int32_t { started = 1, ended = 2 } kind = started;
+    AttemptKey key;
+    int rank = 0;
+    pid_t pid = 0;  // started: the task
+    int exit_code = 0, signal = 0;
+    std::int64_t end_ms = 0;
+    int step = 0, detail = 0;
+  };
+  // What the shim has said since the last call (never blocks). False when it is gone: the
+  // socket is then closed and ok() turns false.
+  bool read_events(std::vector<Event>& out);
+
+ private:
+  bool send_locked(const void* data, std::size_t size, const int* fds, int nfds);
+  void lost(const std::string& why);
+
+  std::mutex mu_;
+  int fd_ = -1;
+  pid_t pid_ = -1;
+  std::string error_;
+  std::string in_;  // partial events
 };
 
 // A failed step as a message, e.g. "cannot exec '/bin/x': No such file or directory (a missing
@@ -60,10 +102,10 @@ std::string shim_step_message(int step, int detail, const std::string& program,
 // "" when there is no such process. A pid and its start time name one process for good.
 std::string proc_start_time(pid_t pid);
 
-// Is the process that had `pid` and `start` (proc_start_time) still running? Sets `alive`, and
-// returns a pidfd to it (-1 on kernels without pidfd_open: `alive` still says). The pidfd is
-// taken before the start times are compared, so a pid reused after the check cannot be
-// mistaken for the shim.
+// Is the process that had `pid` and `start` (proc_start_time) still running (not a zombie)?
+// Sets `alive`, and returns a pidfd to it (-1 on kernels without pidfd_open: `alive` still
+// says). The pidfd is taken before the start times are compared, so a pid reused after the
+// check cannot be mistaken for the process.
 int open_pidfd_if_alive(pid_t pid, const std::string& start, bool& alive);
 
 }  // namespace zs

@@ -7,7 +7,8 @@
 #      is down is killed once the agent is back;
 #  (b) a graceful stop (SIGTERM) also leaves the tasks running for the next agent;
 #  (c) `setsid sleep` escapes its task's process group but not its attempt: it dies when the job
-#      ends and when it is cancelled;
+#      ends and when it is cancelled; a launch error about a 1 MiB output path is a bounded
+#      message (it used to be a 1 MiB report that stopped the controller);
 #  (d) a second agent on a work directory in use is refused.
 # Usage: agent_restart.sh path/to/zs   (CTest runs it from the project root)
 set -u
@@ -89,10 +90,11 @@ if [ "$g" = "completed 1 0" ] && [ "$e" = "failed 1 7" ] && starts_once "$W/g" &
 else
   fail "(a) gang $G: [$g], job $E: [$e] (want completed 1 0 / failed 1 7); starts: $(cat "$W"/g/starts.* "$W"/e/starts.* | wc -l)"
 fi
-# Their records are gone once the controller has the exits.
-wait_until 10 eval '[ -z "$(ls "$W/agents/a/attempts")" ]' &&
-  ok "(a) agent a's attempt records are deleted once acknowledged" ||
-  fail "(a) records left: $(ls "$W/agents/a/attempts")"
+# Their records are freed once the controller has the exits: each file is a 1-byte spare.
+held() { find "$W/agents/a/attempts" -type f -size +1c | wc -l; }
+wait_until 10 eval '[ "$(held)" = 0 ]' &&
+  ok "(a) agent a's attempt records are freed once acknowledged ($(ls "$W/agents/a/attempts" | wc -l) spare files)" ||
+  fail "(a) $(held) records still hold an attempt: $(ls -l "$W/agents/a/attempts")"
 mode=$(stat -c %a "$W/agents/a")
 [ "$mode" = 700 ] && ok "(a) the agent's work directory is private (0700)" || fail "(a) work dir mode $mode"
 
@@ -132,6 +134,23 @@ if wait_until 15 job_ended "$C2" && wait_until 10 eval '! alive "$p2" && ! alive
   ok "(c) zs cancel $C2: the task and its setsid sleep (ignoring SIGTERM) are gone"
 else
   fail "(c) cancel $C2: $(job_state "$C2"); main alive: $(alive "$m2" && echo y || echo n), escaped alive: $(alive "$p2" && echo y || echo n)"
+fi
+
+# --- (c2) a launch error about a 1 MiB output path is a bounded message ---------------------------
+section "(c2) launch error about a 1 MiB path"
+python3 -c 'import json,sys; json.dump({"argv": ["true"], "stdout_path": "o" * ((1 << 20) - 64)}, sys.stdout)' >"$W/huge.json"
+L=$(curl -s --max-time 30 -X POST -H 'Content-Type: application/json' --data-binary "@$W/huge.json" "$URL/api/v1/jobs" |
+  python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("id") or d["ids"][0])' 2>/dev/null)
+if [ -n "$L" ] && wait_until 20 job_ended "$L"; then
+  len=$(api_value "/api/v1/jobs/$L" 'len(d["job"]["reason"])')
+  reason=$(api_value "/api/v1/jobs/$L" 'd["job"]["reason"][:70]')
+  if [ "$(job_state "$L")" = failed ] && [ "${len:-0}" -gt 0 ] && [ "$len" -le 1200 ] && curl -sf -o /dev/null "$URL/api/v1/health"; then
+    ok "(c2) job $L failed with a $len-byte reason ($reason...); the controller is alive"
+  else
+    fail "(c2) job $L: $(job_state "$L"), reason of $len bytes: $reason"
+  fi
+else
+  fail "(c2) the job with a 1 MiB output path was not accepted or did not end: '${L}' $(job_state "${L:-0}")"
 fi
 
 # --- (d) one agent per work directory -------------------------------------------------------------

@@ -47,9 +47,9 @@ TEST(AttemptRecord, HeaderRoundTrips) {
 
 TEST(AttemptRecord, ShimAndAgentLines) {
   std::string text = record_header_line(header());
-  text += "S 4 1234 98765\n";
-  text += "S 5 1235 98766\n";
-  text += "E 5 143 15 1700000000999 0 0\n";
+  text += "S 42 3 4 1234 98765 77 5000\n";
+  text += "S 42 3 5 1235 98766 77 5000\n";
+  text += "E 42 3 5 143 15 1700000000999 0 0\n";
   text += record_failed_line(4, "cannot open stdout", 1'700'000'000'100);
   text += record_stop_line("timeout", 1'700'000'000'500);
   text += record_stop_line("killed", 1'700'000'000'600);
@@ -58,8 +58,10 @@ TEST(AttemptRecord, ShimAndAgentLines) {
   const RankRecord& r4 = rec.ranks.at(4);
   const RankRecord& r5 = rec.ranks.at(5);
   EXPECT_TRUE(r4.started);
-  EXPECT_EQ(r4.shim_pid, 1234);
-  EXPECT_EQ(r4.shim_start, "98765");
+  EXPECT_EQ(r4.task_pid, 1234);
+  EXPECT_EQ(r4.task_start, "98765");
+  EXPECT_EQ(r4.shim_pid, 77);
+  EXPECT_EQ(r4.shim_start, "5000");
   EXPECT_FALSE(r4.ended);
   EXPECT_EQ(r4.failed, "cannot open stdout");
   EXPECT_TRUE(r5.ended);
@@ -71,20 +73,36 @@ TEST(AttemptRecord, ShimAndAgentLines) {
   EXPECT_EQ(rec.stop_ms, 1'700'000'000'500);
 }
 
-TEST(AttemptRecord, OnlyWholeLinesAfterTheHeaderCount) {
+TEST(AttemptRecord, OnlyWholeLinesOfThisAttemptAfterTheHeaderCount) {
   const std::string h = record_header_line(header());
-  // Lines before the header, for unknown ranks, malformed, duplicated, or cut short.
-  std::string text = "E 4 1 0 5 0 0\n" + h +
-                     "S 9 1 2\nS 4 x 2\nS 4 1\nS 4 0 5\nE 4 1 0\nE 4 a b c d e\n"
-                     "E 4 7 0 100 0 0\nE 4 8 0 200 0 0\nX garbage\n\n F {}\nT not json\nE 5 3 0 9";
+  // Lines before the header, of another attempt (a reused file), for unknown ranks, malformed,
+  // duplicated, or cut short.
+  std::string text = "E 42 3 4 1 0 5 0 0\n" + h +
+                     "S 42 3 9 11 2 7 1\nS 42 3 4 x 2 7 1\nS 42 3 4 11 2\nS 42 3 4 0 5 7 1\n"
+                     "S 42 3 4 11 2 0 1\nS 42 2 4 77 5 7 1\n"
+                     "E 41 3 4 9 0 50 0 0\nE 42 3 4 1 0\nE 42 3 4 a b c d e\n"
+                     "E 42 3 4 7 0 100 0 0\nE 42 3 4 8 0 200 0 0\nX garbage\n\n F {}\nT not json\n"
+                     "E 42 3 5 3 0 9 0 0";
   AttemptRecord rec = parse_attempt_record(text);
   ASSERT_TRUE(rec.header);
   EXPECT_EQ(rec.ranks.size(), 2u);
-  EXPECT_FALSE(rec.ranks.at(4).started) << "pid 0 and malformed S lines are ignored";
+  EXPECT_FALSE(rec.ranks.at(4).started) << "pid 0, another attempt's and malformed S lines";
   EXPECT_TRUE(rec.ranks.at(4).ended);
-  EXPECT_EQ(rec.ranks.at(4).exit_code, 7) << "the first E line counts";
+  EXPECT_EQ(rec.ranks.at(4).exit_code, 7) << "the first E line of this attempt counts";
   EXPECT_FALSE(rec.ranks.at(5).ended) << "a last line without its newline is not written yet";
   EXPECT_FALSE(rec.stopped);
+}
+
+TEST(AttemptRecord, AKnownHeaderIsNotDecodedAgain) {
+  const AttemptHeader h = header();
+  AttemptHeader other = h;
+  other.stdout_path = "/elsewhere";
+  const std::string text = record_header_line(h) + "E 42 3 4 0 0 10 0 0\n";
+  AttemptRecord rec = parse_attempt_record(text, &other);
+  ASSERT_TRUE(rec.header);
+  EXPECT_EQ(rec.header->stdout_path, "/elsewhere");
+  EXPECT_TRUE(rec.ranks.at(4).ended);
+  EXPECT_FALSE(parse_attempt_record("S 42 3 4 1 2\n", &other).header) << "no R line, no record";
 }
 
 TEST(AttemptRecord, DamagedRecordsNeverThrow) {
@@ -105,15 +123,6 @@ TEST(AttemptRecord, DamagedRecordsNeverThrow) {
   ASSERT_TRUE(rec.header);
   EXPECT_EQ(rec.header->stdout_path, "");
   EXPECT_TRUE(rec.header->limit_dirs.empty());
-}
-
-TEST(AttemptRecord, Names) {
-  EXPECT_EQ(record_name({42, 3}), "42.3");
-  EXPECT_EQ(parse_record_name("42.3"), (AttemptKey{42, 3}));
-  EXPECT_EQ(parse_record_name("18446744073709551615.1"), (AttemptKey{18446744073709551615ull, 1}));
-  for (const char* bad :
-       {"", ".", "42", "42.", ".3", "042.3", "42.03", "42.3.tmp", "0.1", "a.b", "42.-1", "42.3 "})
-    EXPECT_FALSE(parse_record_name(bad)) << bad;
 }
 
 TEST(AttemptRecord, BoundedText) {

@@ -1,7 +1,7 @@
-// The per-task shim (agent/shim.h), with real processes: it records its start and its task's
-// exit in the attempt record, passes signals on, kills what is left of the task's process
-// group, reports failed starts, and runs on when the process that started it is gone (the
-// next agent finds it by pid and start time and watches it through a pidfd).
+// The shim (agent/shim.h), with real processes: it records each task's start and exit in the
+// attempt record and tells the agent, signals task groups, kills what is left of a task's group,
+// reports failed starts, and runs on when its agent is gone (the next agent finds the task by
+// pid and start time and watches it through a pidfd).
 #include "agent/shim.h"
 
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -58,19 +59,25 @@ pid_t pid_in(const std::string& path) {
   return text.empty() ? 0 : static_cast<pid_t>(std::stol(text));
 }
 
-class Shim : public ::testing::Test {
+class ShimTest : public ::testing::Test {
  protected:
   void SetUp() override {
     AttemptHeader h;
-    h.key = {7, 1};
-    h.ranks = {0};
+    h.key = key;
+    h.ranks = {0, 1};
     h.program = "sh";
-    record = dir / "7.1";
+    record = dir / "record";
     write_text(record, record_header_line(h));
     record_fd = ::open(record.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     ASSERT_GE(record_fd, 3);
   }
   void TearDown() override { ::close(record_fd); }
+
+  Shim& shim() {
+    if (!shim_) shim_ = std::make_unique<Shim>();
+    EXPECT_TRUE(shim_->ok()) << shim_->error();
+    return *shim_;
+  }
 
   LaunchSpec sh(const std::string& script) {
     LaunchSpec s;
@@ -82,61 +89,99 @@ class Shim : public ::testing::Test {
     return s;
   }
 
-  pid_t start(const LaunchSpec& spec, std::vector<std::string> cgroups = {}) {
+  void launch(const LaunchSpec& spec, int rank = 0, std::vector<std::string> cgroups = {}) {
     std::string error;
     auto prepared = prepare_launch(spec, error);
-    EXPECT_TRUE(prepared) << error;
-    if (!prepared) return -1;
-    ShimLaunch launch{&*prepared, std::move(cgroups), record_fd, 0};
-    pid_t pid = start_shim(launch, error);
-    EXPECT_GT(pid, 0) << error;
-    return pid;
+    ASSERT_TRUE(prepared) << error;
+    ASSERT_TRUE(shim().launch(key, rank, *prepared, cgroups, record_fd, error)) << error;
   }
 
-  // Waits for the shim (our child) and returns rank 0 of the record.
-  RankRecord finish(pid_t shim) {
-    auto e = wait_child(shim, 20s);
-    EXPECT_TRUE(e) << "the shim did not end";
-    if (e) {
-      EXPECT_EQ(e->code, 0) << "the shim itself exits 0";
+  // The next event of `kind` for `rank`, within 20 s.
+  Shim::Event next(Shim::Event::Kind kind, int rank = 0) {
+    const auto end = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < end) {
+      for (std::size_t i = 0; i < pending.size(); ++i)
+        if (pending[i].kind == kind && pending[i].rank == rank) {
+          Shim::Event e = pending[i];
+          pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));
+          return e;
+        }
+      pollfd p{shim().event_fd(), POLLIN, 0};
+      ::poll(&p, 1, 100);
+      shim().read_events(pending);
     }
+    ADD_FAILURE() << "no " << (kind == Shim::Event::started ? "started" : "ended")
+                  << " event for rank " << rank;
+    return {};
+  }
+
+  RankRecord rank_record(int rank = 0) {
     AttemptRecord rec = parse_attempt_record(read_text(record));
     EXPECT_TRUE(rec.header);
-    return rec.header ? rec.ranks.at(0) : RankRecord{};
+    return rec.header ? rec.ranks.at(rank) : RankRecord{};
   }
 
   ScratchDir dir;
+  const AttemptKey key{7, 1};
   std::string record;
   int record_fd = -1;
+  std::unique_ptr<Shim> shim_;
+  std::vector<Shim::Event> pending;
 };
 
-TEST_F(Shim, RecordsItsStartAndTheTasksExit) {
+TEST_F(ShimTest, RecordsTheTasksStartAndExit) {
   const std::int64_t before = wall_ms();
-  pid_t shim = start(sh("echo hello; exit 3"));
-  RankRecord r = finish(shim);
+  launch(sh("echo hello; exit 3"));
+  const Shim::Event started = next(Shim::Event::started);
+  EXPECT_EQ(started.key, key);
+  EXPECT_GT(started.pid, 1);
+  const Shim::Event ended = next(Shim::Event::ended);
+  EXPECT_EQ(ended.exit_code, 3);
+  EXPECT_EQ(ended.step, kShimStarted);
+  RankRecord r = rank_record();
   EXPECT_TRUE(r.started);
-  EXPECT_EQ(r.shim_pid, shim);
-  EXPECT_FALSE(r.shim_start.empty());
+  EXPECT_EQ(r.task_pid, started.pid);
+  EXPECT_FALSE(r.task_start.empty());
+  EXPECT_EQ(r.shim_pid, shim().pid());
+  EXPECT_EQ(r.shim_start, proc_start_time(shim().pid()));
   EXPECT_TRUE(r.ended);
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(r.signal, 0);
-  EXPECT_EQ(r.step, kShimStarted);
+  EXPECT_EQ(r.end_ms, ended.end_ms);
   EXPECT_GE(r.end_ms, before);
   EXPECT_LE(r.end_ms, wall_ms());
   EXPECT_EQ(read_text(dir / "out.log"), "hello\n");
 }
 
-TEST_F(Shim, TheTaskRunsInItsOwnGroupWithDefaultSignalsAndNoAgentDescriptors) {
+TEST_F(ShimTest, TasksRunSideBySide) {
+  launch(sh("while [ ! -e go ]; do sleep 0.02; done; exit 0"), 0);
+  launch(sh("while [ ! -e go ]; do sleep 0.02; done; exit 4"), 1);
+  const pid_t a = next(Shim::Event::started, 0).pid, b = next(Shim::Event::started, 1).pid;
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(alive(a) && alive(b));
+  write_text(dir / "go", "");
+  EXPECT_EQ(next(Shim::Event::ended, 0).exit_code, 0);
+  EXPECT_EQ(next(Shim::Event::ended, 1).exit_code, 4);
+}
+
+TEST_F(ShimTest, TheTaskRunsInItsOwnGroupWithDefaultSignalsAndNoAgentDescriptors) {
+  // The daemons ignore SIGPIPE (cli/signals.cpp): a task must not inherit that.
+  struct sigaction ignore {
+  }, old{};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGPIPE, &ignore, &old), 0);
+  shim();
+  ::sigaction(SIGPIPE, &old, nullptr);
   int leaked = ::open("/dev/null", O_RDONLY);  // not close-on-exec
   const std::string fds = std::to_string(leaked) + " " + std::to_string(record_fd);
   // The masks are read by the task itself (exec): the shell blocks signals while it waits.
-  pid_t shim =
-      start(sh("cut -d' ' -f5 /proc/$$/stat > pgid; echo $$ > pid; "
-               "for fd in " +
-               fds +
-               "; do [ -e /proc/$$/fd/$fd ] && echo open $fd; done; "
-               "echo checked; exec grep -E '^(SigBlk|SigIgn)' /proc/self/status > sig"));
-  finish(shim);
+  launch(
+      sh("cut -d' ' -f5 /proc/$$/stat > pgid; echo $$ > pid; "
+         "for fd in " +
+         fds +
+         "; do [ -e /proc/$$/fd/$fd ] && echo open $fd; done; "
+         "echo checked; exec grep -E '^(SigBlk|SigIgn)' /proc/self/status > sig"));
+  next(Shim::Event::ended);
   ::close(leaked);
   EXPECT_EQ(read_text(dir / "pgid"), read_text(dir / "pid")) << "the task leads its own group";
   EXPECT_EQ(read_text(dir / "sig"), "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
@@ -144,45 +189,49 @@ TEST_F(Shim, TheTaskRunsInItsOwnGroupWithDefaultSignalsAndNoAgentDescriptors) {
       << "a descriptor of the agent or the record reached the task";
 }
 
-TEST_F(Shim, PassesSigtermOn) {
-  pid_t shim = start(sh("echo $$ > pid; exec sleep 30"));
-  ASSERT_TRUE(eventually([&] { return pid_in(dir / "pid") > 0; }));
-  ASSERT_EQ(::kill(shim, SIGTERM), 0);
-  RankRecord r = finish(shim);
-  EXPECT_EQ(r.exit_code, 128 + SIGTERM);
-  EXPECT_EQ(r.signal, SIGTERM);
+TEST_F(ShimTest, SignalsGoToTheTasksGroup) {
+  launch(sh("echo $$ > pid; exec sleep 30"));
+  next(Shim::Event::started);
+  ASSERT_TRUE(shim().signal(key, 0, SIGTERM));
+  Shim::Event e = next(Shim::Event::ended);
+  EXPECT_EQ(e.exit_code, 128 + SIGTERM);
+  EXPECT_EQ(e.signal, SIGTERM);
+  EXPECT_EQ(rank_record().exit_code, 128 + SIGTERM);
+  EXPECT_TRUE(shim().signal(key, 0, SIGTERM)) << "a signal for an ended task is harmless";
+  EXPECT_TRUE(shim().signal(AttemptKey{99, 9}, 0, SIGKILL));
 }
 
-TEST_F(Shim, KShimKillEndsATaskThatIgnoresSigterm) {
-  pid_t shim = start(sh("trap '' TERM; echo $$ > pid; while :; do sleep 1; done"));
+TEST_F(ShimTest, KillGroupEndsATaskThatIgnoresSigterm) {
+  launch(sh("trap '' TERM; echo $$ > pid; while :; do sleep 1; done"));
+  next(Shim::Event::started);
   ASSERT_TRUE(eventually([&] { return pid_in(dir / "pid") > 0; }));
-  ::kill(shim, SIGTERM);
+  shim().signal(key, 0, SIGTERM);
   std::this_thread::sleep_for(100ms);
   EXPECT_TRUE(alive(pid_in(dir / "pid"))) << "the task ignores SIGTERM";
-  EXPECT_TRUE(alive(shim));
-  ASSERT_EQ(::kill(shim, kShimKill), 0);
-  RankRecord r = finish(shim);
-  EXPECT_EQ(r.exit_code, 128 + SIGKILL);
+  shim().signal(key, 0, kKillGroup);
+  EXPECT_EQ(next(Shim::Event::ended).exit_code, 128 + SIGKILL);
 }
 
-TEST_F(Shim, WhatIsLeftOfTheTasksGroupGoesWithIt) {
-  pid_t shim = start(sh("sleep 30 & echo $! > child; exit 0"));
-  RankRecord r = finish(shim);
-  EXPECT_EQ(r.exit_code, 0);
+TEST_F(ShimTest, WhatIsLeftOfTheTasksGroupGoesWithIt) {
+  launch(sh("sleep 30 & echo $! > child; exit 0"));
+  EXPECT_EQ(next(Shim::Event::ended).exit_code, 0);
   const pid_t child = pid_in(dir / "child");
   ASSERT_GT(child, 0);
   EXPECT_TRUE(eventually([&] { return !alive(child); })) << "the background sleep survived";
 }
 
-TEST_F(Shim, AFailedExecIsRecordedAsAFailedStart) {
+TEST_F(ShimTest, AFailedExecIsRecordedAsAFailedStart) {
   write_text(dir / "bad.sh", "#!/nonexistent/interpreter\n");
   ::chmod((dir / "bad.sh").c_str(), 0755);
   LaunchSpec s = sh("");
   s.argv = {dir / "bad.sh"};
-  RankRecord r = finish(start(s));
-  EXPECT_TRUE(r.started);
+  launch(s);
+  Shim::Event e = next(Shim::Event::ended);
+  EXPECT_EQ(e.exit_code, 127);
+  EXPECT_EQ(e.step, kShimExec);
+  RankRecord r = rank_record();
+  EXPECT_FALSE(r.started);
   EXPECT_TRUE(r.ended);
-  EXPECT_EQ(r.exit_code, 127);
   EXPECT_EQ(r.step, kShimExec);
   AttemptHeader h;
   h.program = dir / "bad.sh";
@@ -192,48 +241,57 @@ TEST_F(Shim, AFailedExecIsRecordedAsAFailedStart) {
   EXPECT_NE(o->reason.find("a missing #! interpreter?"), std::string::npos) << o->reason;
 }
 
-TEST_F(Shim, AMissingCgroupIsAFailedStartAndNothingRuns) {
-  LaunchSpec s = sh("touch ran");
-  RankRecord r = finish(start(s, {dir / "no-such-cgroup/cgroup.procs"}));
-  EXPECT_EQ(r.exit_code, 127);
-  EXPECT_EQ(r.step, kShimJoinCgroup);
+TEST_F(ShimTest, AMissingCgroupIsAFailedStartAndNothingRuns) {
+  launch(sh("touch ran"), 0, {dir / "no-such-cgroup/cgroup.procs"});
+  Shim::Event e = next(Shim::Event::ended);
+  EXPECT_EQ(e.exit_code, 127);
+  EXPECT_EQ(e.step, kShimJoinCgroup);
+  EXPECT_EQ(shim_step_message(e.step, e.detail, "sh", "", {dir / "no-such-cgroup/cgroup.procs"}),
+            "cannot join cgroup via '" + (dir / "no-such-cgroup/cgroup.procs") +
+                "': No such file or directory");
   EXPECT_FALSE(std::filesystem::exists(dir / "ran"));
 }
 
-// The shim's starter (the agent) goes away; the shim runs on, and a newcomer finds it by pid
-// and start time, watches it through a pidfd, and reads the exit from the record.
-TEST_F(Shim, OutlivesItsStarterAndCanBeWatchedByAnother) {
+// The agent goes away; the shim runs on with its task, records its end, and exits after it. A
+// newcomer finds the task by pid and start time and watches it through a pidfd.
+TEST_F(ShimTest, OutlivesItsAgent) {
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
-  pid_t starter = ::fork();
-  if (starter == 0) {
+  pid_t agent = ::fork();
+  if (agent == 0) {
+    Shim s;
     std::string error;
-    LaunchSpec spec = sh("echo $$ > pid; while [ ! -e go ]; do sleep 0.02; done; exit 5");
+    LaunchSpec spec = sh("while [ ! -e go ]; do sleep 0.02; done; exit 5");
     auto prepared = prepare_launch(spec, error);
-    ShimLaunch launch{&*prepared, {}, record_fd, 0};
-    pid_t shim = start_shim(launch, error);
-    ssize_t n = ::write(pipe_fds[1], &shim, sizeof shim);
-    ::_exit(n == sizeof shim ? 0 : 1);
+    bool ok = prepared && s.launch(key, 0, *prepared, {}, record_fd, error);
+    std::vector<Shim::Event> events;
+    while (ok && events.empty()) {  // until it runs
+      pollfd p{s.event_fd(), POLLIN, 0};
+      ::poll(&p, 1, 100);
+      ok = s.read_events(events);
+    }
+    const pid_t shim_pid = s.pid();
+    ssize_t n = ::write(pipe_fds[1], &shim_pid, sizeof shim_pid);
+    ::_exit(ok && n == sizeof shim_pid ? 0 : 1);
   }
   ::close(pipe_fds[1]);
-  pid_t shim = 0;
-  ASSERT_EQ(::read(pipe_fds[0], &shim, sizeof shim), static_cast<ssize_t>(sizeof shim));
+  pid_t shim_pid = 0;
+  ASSERT_EQ(::read(pipe_fds[0], &shim_pid, sizeof shim_pid), static_cast<ssize_t>(sizeof shim_pid));
   ::close(pipe_fds[0]);
-  ASSERT_TRUE(wait_child(starter, 10s));  // the "agent" is gone
-  ASSERT_TRUE(eventually([&] { return pid_in(dir / "pid") > 0; }));
-  EXPECT_TRUE(alive(shim));
+  auto gone = wait_child(agent, 10s);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->code, 0);
 
-  AttemptRecord rec = parse_attempt_record(read_text(record));
-  ASSERT_TRUE(rec.header);
-  const RankRecord r = rec.ranks.at(0);
+  RankRecord r = rank_record();
   ASSERT_TRUE(r.started);
-  EXPECT_EQ(r.shim_pid, shim);
+  EXPECT_EQ(r.shim_pid, shim_pid);
+  EXPECT_TRUE(alive(shim_pid)) << "the shim outlives its agent";
   bool is_alive = false;
-  int fd = open_pidfd_if_alive(r.shim_pid, r.shim_start, is_alive);
+  int fd = open_pidfd_if_alive(r.task_pid, r.task_start, is_alive);
   EXPECT_TRUE(is_alive);
   ASSERT_GE(fd, 0);
   bool not_it = true;
-  EXPECT_EQ(open_pidfd_if_alive(r.shim_pid, r.shim_start + "1", not_it), -1);
+  EXPECT_EQ(open_pidfd_if_alive(r.task_pid, r.task_start + "1", not_it), -1);
   EXPECT_FALSE(not_it) << "another start time is another process";
 
   pollfd p{fd, POLLIN, 0};
@@ -241,11 +299,12 @@ TEST_F(Shim, OutlivesItsStarterAndCanBeWatchedByAnother) {
   write_text(dir / "go", "");
   EXPECT_EQ(::poll(&p, 1, 20'000), 1) << "the pidfd says when it ends";
   ::close(fd);
-  rec = parse_attempt_record(read_text(record));
-  EXPECT_TRUE(rec.ranks.at(0).ended);
-  EXPECT_EQ(rec.ranks.at(0).exit_code, 5);
+  EXPECT_TRUE(eventually([&] { return rank_record().ended; })) << "the shim records the end";
+  EXPECT_EQ(rank_record().exit_code, 5);
+  EXPECT_TRUE(eventually([&] { return !alive(shim_pid); }))
+      << "the shim leaves after its last task";
   bool after = true;
-  EXPECT_EQ(open_pidfd_if_alive(r.shim_pid, r.shim_start, after), -1);
+  EXPECT_EQ(open_pidfd_if_alive(r.task_pid, r.task_start, after), -1);
   EXPECT_FALSE(after);
 }
 
@@ -260,7 +319,7 @@ TEST(ShimStartTime, OfThisProcessAndOfNone) {
 // With a real tracking cgroup (skipped where none is writable): the task and what it starts
 // with setsid are in the cgroup, the shim is not, and killing the cgroup ends them all while
 // the shim records the task's SIGKILL.
-class ShimInCgroup : public Shim, public ::testing::WithParamInterface<bool> {};
+class ShimInCgroup : public ShimTest, public ::testing::WithParamInterface<bool> {};
 
 TEST_P(ShimInCgroup, SetsidEscapesDieWithTheCgroup) {
   TrackerConfig config;
@@ -283,20 +342,21 @@ TEST_P(ShimInCgroup, SetsidEscapesDieWithTheCgroup) {
     }
   } cleanup{tracker, cg};
 
-  pid_t shim = start(sh("setsid sleep 300 & echo $! > escaped; echo $$ > pid; exec sleep 300"),
-                     {CgroupTracker::procs_file(cg)});
+  launch(sh("setsid sleep 300 & echo $! > escaped; echo $$ > pid; exec sleep 300"), 0,
+         {CgroupTracker::procs_file(cg)});
   ASSERT_TRUE(eventually([&] { return pid_in(dir / "escaped") > 0 && pid_in(dir / "pid") > 0; }));
   const pid_t escaped = pid_in(dir / "escaped"), task = pid_in(dir / "pid");
   ASSERT_TRUE(eventually([&] { return tracker.procs(cg).size() == 2; }));
   auto procs = tracker.procs(cg);
   EXPECT_NE(std::find(procs.begin(), procs.end(), task), procs.end());
   EXPECT_NE(std::find(procs.begin(), procs.end(), escaped), procs.end());
-  EXPECT_EQ(std::find(procs.begin(), procs.end(), shim), procs.end()) << "the shim stays out";
-  EXPECT_NE(::getsid(escaped), ::getsid(task)) << "setsid left the task's session";
+  EXPECT_EQ(std::find(procs.begin(), procs.end(), shim().pid()), procs.end())
+      << "the shim stays out";
+  EXPECT_TRUE(eventually([&] { return ::getsid(escaped) != ::getsid(task); }))
+      << "setsid left the task's session";
 
   EXPECT_EQ(tracker.kill(cg), "");
-  RankRecord r = finish(shim);
-  EXPECT_EQ(r.exit_code, 128 + SIGKILL);
+  EXPECT_EQ(next(Shim::Event::ended).exit_code, 128 + SIGKILL);
   EXPECT_TRUE(eventually([&] { return !alive(escaped); })) << "the setsid sleep escaped";
   EXPECT_TRUE(eventually([&] { return tracker.empty(cg); }));
   EXPECT_TRUE(eventually([&] { return tracker.remove(cg); }));
