@@ -24,6 +24,7 @@
 #include "agent/cgroup_limits.h"
 #include "agent/cgroup_tracker.h"
 #include "agent/devices.h"
+#include "agent/launcher.h"
 #include "agent/record_store.h"
 #include "agent/script_cache.h"
 #include "agent/shim.h"
@@ -114,6 +115,7 @@ class Agent {
   // has not written it within 2 s. False while it is still worth waiting.
   bool settle_adopted(const AttemptKey& key, Attempt& a, Task& t, std::int64_t now);
   void apply(const std::vector<Shim::Event>& events, std::int64_t now);  // expects mu_ held
+  void adopted_child_ended(const Exit& exit, std::int64_t now);          // expects mu_ held
   // The shim is gone: its tasks are re-adopted from the records (or lost), and a new shim is
   // started for the launches to come.
   void shim_lost(std::int64_t now);  // expects mu_ held

@@ -306,6 +306,20 @@ bool Agent::settle_adopted(const AttemptKey& key, Attempt& a, Task& t, std::int6
   return true;
 }
 
+void Agent::adopted_child_ended(const Exit& x, std::int64_t now) {
+  for (auto& [key, a] : attempts_)
+    for (auto& t : a.tasks)
+      if (t.running && t.adopted && t.pid == x.pid) {
+        // Its shim died and it became our child: we have its exit, which its shim would have
+        // recorded. The record gets it too, for an agent restarting before it is reported.
+        append_record(a, "E " + std::to_string(key.job) + " " + std::to_string(key.attempt) + " " +
+                             std::to_string(t.rank) + " " + std::to_string(x.code) + " " +
+                             std::to_string(x.signal) + " " + std::to_string(now) + " 0 0\n");
+        task_ended(key, a, t, RankOutcome{RankOutcome::exited, x.code, now, ""}, now);
+        return;
+      }
+}
+
 void Agent::apply(const std::vector<Shim::Event>& events, std::int64_t now) {
   for (const auto& e : events) {
     auto it = attempts_.find(e.key);
@@ -420,7 +434,9 @@ void Agent::supervise_loop() {
   std::int64_t next_unwatched_check = 0;
   std::vector<Shim::Event> events;
   while (!stopping_) {
-    reap_children();  // orphans of tasks, a shim that died
+    // Orphans of tasks, a shim that died, and the tasks of a dead shim: reparented to the agent
+    // (a subreaper), so their exits come here.
+    const std::vector<Exit> reaped = reap_children();
     events.clear();
     const std::int64_t now = now_ms();
     int timeout = -1;
@@ -431,6 +447,7 @@ void Agent::supervise_loop() {
       const bool shim_ok = shim_->read_events(events);
       apply(events, now);
       if (!shim_ok) shim_lost(now);
+      for (const auto& x : reaped) adopted_child_ended(x, now);
       fds.push_back({shim_->event_fd(), POLLIN, 0});
       const bool check_unwatched = now >= next_unwatched_check;
       if (check_unwatched) next_unwatched_check = now + kUnwatchedCheckMs;

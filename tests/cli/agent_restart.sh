@@ -6,6 +6,8 @@
 #      the one that ended, and every job ends as its script says; a job cancelled while its agent
 #      is down is killed once the agent is back;
 #  (b) a graceful stop (SIGTERM) also leaves the tasks running for the next agent;
+#  (c1) kill -9 of an agent's shim: its task runs on, the agent collects its exit, and a new
+#      shim starts the next jobs;
 #  (c) `setsid sleep` escapes its task's process group but not its attempt: it dies when the job
 #      ends and when it is cancelled; a launch error about a 1 MiB output path is a bounded
 #      message (it used to be a 1 MiB report that stopped the controller);
@@ -134,6 +136,37 @@ if wait_until 15 job_ended "$C2" && wait_until 10 eval '! alive "$p2" && ! alive
   ok "(c) zs cancel $C2: the task and its setsid sleep (ignoring SIGTERM) are gone"
 else
   fail "(c) cancel $C2: $(job_state "$C2"); main alive: $(alive "$m2" && echo y || echo n), escaped alive: $(alive "$p2" && echo y || echo n)"
+fi
+
+# --- (c1) kill -9 of the shim: the agent takes its tasks over --------------------------------------
+section "(c1) kill -9 of an agent's shim"
+mkdir -p "$W/x"
+X=$("$ZS" submit --parsable --accel $T:1 -- sh -c "$(task "$W/x" 6)")
+wait_until 30 started "$W/x" 1 || fail "(c1) job $X did not start"
+xn=$(node_of "$X")
+shim_of() {
+  local c
+  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    [ "$(cat /proc/"$c"/comm 2>/dev/null)" = zs-shim ] && echo "$c"
+  done
+}
+shim=$(shim_of "${AGENT_PID[$xn]}" | head -1)
+if [ -n "$shim" ]; then
+  kill -9 "$shim"
+  wait_until 10 grep -q "a new shim takes over" "$W/agent.$xn.log" || fail "(c1) agent $xn did not notice its shim's end"
+  all_alive "$W/x" && ok "(c1) agent $xn's shim (pid $shim) killed: job $X's task runs on" ||
+    fail "(c1) killing the shim killed the task"
+  Y=$("$ZS" submit --parsable --accel $T:1 -- true)
+  wait_until 30 job_ended "$Y"
+  [ "$(job_state "$Y")" = completed ] && ok "(c1) a new job ($Y) runs under the new shim" ||
+    fail "(c1) job $Y after the shim's death: $(job_state "$Y") [$(job_field "$Y" reason)]"
+  touch "$W/x/go"
+  wait_until 30 job_ended "$X"
+  x="$(job_state "$X") $(job_field "$X" exit_code)"
+  [ "$x" = "failed 6" ] && ok "(c1) job $X ended with its own exit 6, collected by the agent" ||
+    fail "(c1) job $X: [$x] [$(job_field "$X" reason)] (want failed 6)"
+else
+  fail "(c1) agent $xn has no zs-shim child"
 fi
 
 # --- (c2) a launch error about a 1 MiB output path is a bounded message ---------------------------
