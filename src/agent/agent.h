@@ -2,10 +2,11 @@
 // launch and kill orders, runs each job's tasks with their devices and environment, enforces
 // walltime, and reports how each attempt ended until the controller acknowledges it.
 //
-// Tasks outlive the agent: each runs under its own shim (shim.h), and each attempt has a record
-// in the work directory (attempt_record.h) and a tracking cgroup (cgroup_tracker.h). An agent
-// that restarts, however it ended, re-adopts the tasks still running, reports those that ended
-// meanwhile with their real end time, and reports as lost those it can no longer account for.
+// Tasks outlive the agent: they are children of the agent's shim (shim.h), and each attempt has
+// a record in the work directory (attempt_record.h) and a tracking cgroup (cgroup_tracker.h). An
+// agent that restarts, however it ended, re-adopts the tasks still running, reports those that
+// ended meanwhile with their real end time, and reports as lost those it can no longer account
+// for (docs/agent.md, "Agent restarts").
 #pragma once
 #include <atomic>
 #include <condition_variable>
