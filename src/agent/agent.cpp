@@ -183,6 +183,15 @@ void Agent::run() {
   supervisor.join();
   exits.join();
   logs.join();
+  // Nothing left to track: this agent's own cgroup parents go (the shared "zhisuan" above them
+  // stays, another agent may be creating its parent there). Leftovers of a `kill -9` are found
+  // by the next agent on this work directory.
+  std::lock_guard lk(mu_);
+  if (attempts_.empty()) {
+    if (tracker_) ::rmdir(tracker_->parent_dir().c_str());
+    if (cgroups_)
+      for (const auto& d : cgroups_->parent_dirs()) ::rmdir(d.c_str());
+  }
 }
 
 // <work_dir>/bin/srun runs `zs srun` of this very binary. Without it (no /proc, unwritable

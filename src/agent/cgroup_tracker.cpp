@@ -61,7 +61,9 @@ std::string make_dir(const std::string& path) {
   int err = errno;
   struct stat st {};
   if (err == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "";
-  return "cannot create " + path + ": " + errno_text(err);
+  std::string why = "cannot create " + path + ": " + errno_text(err);
+  errno = err;  // for the caller
+  return why;
 }
 
 std::vector<std::string> components(std::string_view rel) {
@@ -161,8 +163,15 @@ std::string CgroupTracker::create(std::string_view name, std::string& error) con
   }
   const std::string dir = parent_dir_ + "/" + std::string(name);
   if (auto e = make_dir(dir); !e.empty()) {
-    error = e;
-    return "";
+    // The parent went (an operator's cleanup): made again, once.
+    std::string base = parent_dir_.substr(0, parent_dir_.size() - parent_.size() - 1);
+    bool again = errno == ENOENT;
+    for (const auto& part : components(parent_))
+      if (again) again = make_dir(base += "/" + part).empty();
+    if (!again || !make_dir(dir).empty()) {
+      error = e;
+      return "";
+    }
   }
   if (fake_) {
     if (auto e = write_control(procs_file(dir), "", true); !e.empty()) {

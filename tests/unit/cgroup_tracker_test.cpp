@@ -57,6 +57,10 @@ TEST(CgroupTracker, PureV2) {
   EXPECT_TRUE(t.children().empty());
   t.remove_parent();
   EXPECT_FALSE(fs::exists(root / "zhisuan"));
+  EXPECT_EQ(t.create("job-43.1", error), root / "zhisuan/n1-0a1b2c3d/job-43.1")
+      << "a parent removed behind the agent's back is made again: " << error;
+  EXPECT_TRUE(t.remove(root / "zhisuan/n1-0a1b2c3d/job-43.1"));
+  t.remove_parent();
 }
 
 TEST(CgroupTracker, HybridUsesTheUnifiedHierarchy) {
