@@ -232,6 +232,7 @@ bool Agent::launch_task(const AttemptKey& key, int rank, const PreparedLaunch& t
                         const std::vector<std::string>& cgroup_procs, int record_fd,
                         std::string& error) {
   if (shim_->launch(key, rank, task, cgroup_procs, record_fd, error)) return true;
+  if (shim_->ok()) return false;  // this launch cannot be sent (too large)
   // The shim died: its tasks are accounted for from the records, and a new one takes over.
   shim_lost(now_ms());
   return shim_->ok() && shim_->launch(key, rank, task, cgroup_procs, record_fd, error);

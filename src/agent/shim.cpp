@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -16,6 +18,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <string_view>
 #include <system_error>
 
 namespace zs {
@@ -23,14 +26,20 @@ namespace {
 
 constexpr std::uint32_t kMagic = 0x7a736873;  // "zshs"
 constexpr std::uint32_t kLaunch = 1, kSignal = 2;
-constexpr int kMaxFds = 4;  // stdin, stdout, stderr (when separate), the record
+constexpr int kMaxFds = 5;  // stdin, stdout, stderr (when separate), the record, a memfd
+// Arguments and environment up to this size travel in the message; larger ones in a memfd
+// passed with it (a message must fit the socket buffer, which only root may raise).
+constexpr std::size_t kInlinePayload = 64 << 10;
+// More than execve accepts (ARG_MAX-sized arguments and environment).
+constexpr std::size_t kMaxPayload = std::size_t{32} << 20;
 
 struct Request {
   std::uint32_t magic, type;
   std::uint64_t job;
   std::int32_t attempt, rank, sig;
   std::uint32_t argc, envc, cgroups, has_cwd, separate_err;
-  std::uint64_t payload;  // bytes that follow: NUL-terminated strings
+  std::uint32_t payload_in_memfd;  // else it follows the request in the message
+  std::uint64_t payload;           // bytes of NUL-terminated strings
 };
 
 struct WireEvent {
@@ -136,8 +145,9 @@ class ShimProcess {
     int record_fd;
   };
   void read_requests();
-  void handle(const Request& r, const std::string& payload);
-  void launch(const Request& r, const std::string& payload, std::vector<int>& fds);
+  void handle(const Request& r, std::string_view payload, std::vector<int>& fds, bool truncated);
+  // False (and nothing started) when the request makes no sense.
+  bool launch(const Request& r, std::string_view payload, std::vector<int>& fds);
   void reap();
   void emit(const WireEvent& e);
   void flush();
@@ -147,8 +157,8 @@ class ShimProcess {
   pid_t agent_;
   bool agent_alive_ = true;
   std::string own_start_;
-  std::string in_, out_;
-  std::deque<int> fds_;  // descriptors received, in order, for the launches that carry them
+  std::vector<char> buf_;      // one request
+  std::deque<WireEvent> out_;  // events the agent has not taken yet
   std::map<pid_t, Running> tasks_;
 };
 
@@ -158,31 +168,30 @@ void ShimProcess::agent_gone() {
   ::close(sock_);
   sock_ = -1;
   out_.clear();
-  in_.clear();
-  for (int fd : fds_) ::close(fd);
-  fds_.clear();
 }
 
 void ShimProcess::emit(const WireEvent& e) {
   if (!agent_alive_) return;
-  out_.append(reinterpret_cast<const char*>(&e), sizeof e);
+  out_.push_back(e);
   flush();
 }
 
 void ShimProcess::flush() {
   while (agent_alive_ && !out_.empty()) {
-    ssize_t n = ::send(sock_, out_.data(), out_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t n = ::send(sock_, &out_.front(), sizeof(WireEvent), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // poll says when
     if (n <= 0) return agent_gone();
-    out_.erase(0, static_cast<std::size_t>(n));
+    out_.pop_front();
   }
 }
 
 void ShimProcess::read_requests() {
-  char buf[65536];
+  // One message per request (SOCK_SEQPACKET): its descriptors come with it, so a launch whose
+  // descriptors did not arrive (EMFILE) fails alone and never shifts another's.
+  if (buf_.empty()) buf_.resize(sizeof(Request) + kInlinePayload);
   while (agent_alive_) {
-    iovec iov{buf, sizeof buf};
+    iovec iov{buf_.data(), buf_.size()};
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -192,53 +201,95 @@ void ShimProcess::read_requests() {
     ssize_t n = ::recvmsg(sock_, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    std::vector<int> fds;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
         for (std::size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
           int fd;
           std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-          fds_.push_back(fd);
+          fds.push_back(fd);
         }
-    if (n <= 0) return agent_gone();
-    in_.append(buf, static_cast<std::size_t>(n));
-    while (in_.size() >= sizeof(Request)) {
-      Request r;
-      std::memcpy(&r, in_.data(), sizeof r);
-      if (r.magic != kMagic || r.payload > (std::uint64_t{1} << 36)) return agent_gone();
-      if (in_.size() < sizeof r + r.payload) break;
-      std::string payload = in_.substr(sizeof r, r.payload);
-      in_.erase(0, sizeof r + r.payload);
-      handle(r, payload);
-      if (!agent_alive_) return;
+    if (n <= 0) {
+      for (int fd : fds) ::close(fd);
+      return agent_gone();
     }
+    Request r;
+    if (static_cast<std::size_t>(n) < sizeof r || (msg.msg_flags & MSG_TRUNC)) {
+      for (int fd : fds) ::close(fd);
+      continue;  // cannot happen between this agent and its own shim
+    }
+    std::memcpy(&r, buf_.data(), sizeof r);
+    const std::uint64_t inline_bytes = static_cast<std::uint64_t>(n) - sizeof r;
+    if (r.magic != kMagic || r.payload > kMaxPayload ||
+        inline_bytes != (r.payload_in_memfd ? 0 : r.payload)) {
+      for (int fd : fds) ::close(fd);
+      continue;
+    }
+    std::string big;
+    bool truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+    if (r.payload_in_memfd) {
+      // The last descriptor holds it.
+      big.resize(r.payload);
+      std::size_t got = 0;
+      while (!truncated && !fds.empty() && got < big.size()) {
+        ssize_t k =
+            ::pread(fds.back(), big.data() + got, big.size() - got, static_cast<off_t>(got));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        got += static_cast<std::size_t>(k);
+      }
+      if (got != big.size()) truncated = true;
+      if (!fds.empty()) {
+        ::close(fds.back());
+        fds.pop_back();
+      }
+    }
+    handle(r,
+           r.payload_in_memfd ? std::string_view(big)
+                              : std::string_view(buf_.data() + sizeof r, r.payload),
+           fds, truncated);
+    if (!agent_alive_) return;
   }
 }
 
-void ShimProcess::handle(const Request& r, const std::string& payload) {
+void ShimProcess::handle(const Request& r, std::string_view payload, std::vector<int>& fds,
+                         bool truncated) {
   const AttemptKey key{r.job, r.attempt};
   if (r.type == kSignal) {
     for (const auto& [pid, t] : tasks_)
       if (t.key == key && t.rank == r.rank) ::kill(-pid, r.sig == kKillGroup ? SIGKILL : r.sig);
     return;
   }
-  const std::size_t want = 3 + (r.separate_err ? 1 : 0);
-  std::vector<int> fds;
-  while (fds.size() < want && !fds_.empty()) {
-    fds.push_back(fds_.front());
-    fds_.pop_front();
-  }
-  if (r.type == kLaunch && fds.size() == want && ::getppid() == agent_) launch(r, payload, fds);
-  for (int fd : fds) ::close(fd);
   // A launch read after the agent died is dropped: the next agent accounts for it as lost.
-  if (::getppid() != agent_) agent_gone();
+  if (::getppid() != agent_) {
+    for (int fd : fds) ::close(fd);
+    return agent_gone();
+  }
+  const std::size_t want = 3 + (r.separate_err ? 1 : 0);
+  if (r.type == kLaunch && !(fds.size() == want && !truncated && launch(r, payload, fds))) {
+    // Its descriptors did not all arrive, or it made no sense: a failed start, told to the
+    // agent (the record may not be there to write to).
+    WireEvent e{};
+    e.kind = Shim::Event::ended;
+    e.attempt = key.attempt;
+    e.job = key.job;
+    e.rank = r.rank;
+    e.exit_code = 127;
+    e.end_ms = wall_ms();
+    e.step = kShimRecord;
+    e.detail = truncated ? EMFILE : EINVAL;
+    emit(e);
+  }
+  for (int fd : fds) ::close(fd);
 }
 
-void ShimProcess::launch(const Request& r, const std::string& payload, std::vector<int>& fds) {
+bool ShimProcess::launch(const Request& r, std::string_view payload, std::vector<int>& fds) {
   const AttemptKey key{r.job, r.attempt};
   std::vector<const char*> strings;
+  if (payload.empty() || payload.back() != '\0') return false;
   for (std::size_t i = 0; i < payload.size(); i += std::strlen(payload.data() + i) + 1)
     strings.push_back(payload.data() + i);
-  if (strings.size() != 1 + r.has_cwd + r.argc + r.envc + r.cgroups) return;
+  if (strings.size() != 1 + r.has_cwd + r.argc + r.envc + r.cgroups) return false;
   std::size_t at = 0;
   TaskArgs a{};
   a.program = strings[at++];
@@ -276,7 +327,7 @@ void ShimProcess::launch(const Request& r, const std::string& payload, std::vect
     e.kind = Shim::Event::started;
     e.pid = pid;
     emit(e);
-    return;
+    return true;
   }
   if (pid > 0)
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
@@ -290,6 +341,7 @@ void ShimProcess::launch(const Request& r, const std::string& payload, std::vect
                          std::to_string(e.step) + " " + std::to_string(e.detail) + "\n");
   ::close(record);
   emit(e);
+  return true;
 }
 
 void ShimProcess::reap() {
@@ -353,6 +405,12 @@ void ShimProcess::run() {
   sigaddset(&chld, SIGCHLD);
   const int child_fd = ::signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
   own_start_ = proc_start_time(::getpid());
+  // A record descriptor per running task: as many as the hard limit allows.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   while (agent_alive_ || !tasks_.empty()) {
     pollfd p[2] = {{child_fd, POLLIN, 0}, {sock_, 0, 0}};
     if (agent_alive_) p[1].events = static_cast<short>(POLLIN | (out_.empty() ? 0 : POLLOUT));
@@ -395,13 +453,13 @@ bool proc_state(pid_t pid, char& state, std::string& start) {
 
 Shim::Shim() {
   int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     error_ = "cannot create a socket pair: " + errno_text(errno);
     return;
   }
-  // Room for many launches and events in flight; a send that still waits 10 s means the shim
+  // Room for launches and many events in flight; a send that still waits 10 s means the shim
   // is stuck, and is treated as its loss.
-  const int size = 4 << 20;
+  const int size = 1 << 20;
   for (int fd : sv) {
     ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
@@ -437,35 +495,28 @@ void Shim::lost(const std::string& why) {
 }
 
 bool Shim::send_locked(const void* data, std::size_t size, const int* fds, int nfds) {
-  const char* p = static_cast<const char*>(data);
-  bool first = true;
-  while (size > 0) {
-    iovec iov{const_cast<char*>(p), size};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
-    if (first && nfds > 0) {
-      std::memset(control, 0, sizeof control);
-      msg.msg_control = control;
-      msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-      std::memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-    }
-    ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      lost("the shim is gone: " + errno_text(errno));
-      return false;
-    }
-    first = false;
-    p += n;
-    size -= static_cast<std::size_t>(n);
+  iovec iov{const_cast<void*>(data), size};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  if (nfds > 0) {
+    std::memset(control, 0, sizeof control);
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    std::memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
   }
-  return true;
+  ssize_t n;
+  do {
+    n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);  // one message: all of it, or nothing
+  } while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(size)) return true;
+  lost("the shim is gone: " + errno_text(n < 0 ? errno : EIO));
+  return false;
 }
 
 bool Shim::launch(const AttemptKey& key, int rank, const PreparedLaunch& task,
@@ -501,6 +552,11 @@ bool Shim::launch(const AttemptKey& key, int rank, const PreparedLaunch& task,
     ++r.cgroups;
   }
   r.payload = message.size() - sizeof r;
+  if (r.payload > kMaxPayload) {
+    error = "the task's arguments and environment take " + std::to_string(r.payload) +
+            " bytes, more than a program can be given";
+    return false;
+  }
   int fds[kMaxFds];
   int nfds = 0;
   fds[nfds++] = task.in;
@@ -510,9 +566,30 @@ bool Shim::launch(const AttemptKey& key, int rank, const PreparedLaunch& task,
     r.separate_err = 1;
   }
   fds[nfds++] = record_fd;
+  int memfd = -1;
+  if (r.payload > kInlinePayload) {
+    memfd = ::memfd_create("zs-launch", MFD_CLOEXEC);
+    std::size_t done = 0;
+    while (memfd >= 0 && done < r.payload) {
+      ssize_t k = ::write(memfd, message.data() + sizeof r + done, r.payload - done);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) break;
+      done += static_cast<std::size_t>(k);
+    }
+    if (memfd < 0 || done != r.payload) {
+      error = "cannot pass the task's arguments to the shim: " + errno_text(errno);
+      if (memfd >= 0) ::close(memfd);
+      return false;
+    }
+    r.payload_in_memfd = 1;
+    fds[nfds++] = memfd;
+    message.resize(sizeof r);
+  }
   std::memcpy(message.data(), &r, sizeof r);
   std::lock_guard lk(mu_);
-  if (fd_ < 0 || !send_locked(message.data(), message.size(), fds, nfds)) {
+  const bool sent = fd_ >= 0 && send_locked(message.data(), message.size(), fds, nfds);
+  if (memfd >= 0) ::close(memfd);
+  if (!sent) {
     error = error_.empty() ? "the shim is gone" : error_;
     return false;
   }
@@ -533,22 +610,15 @@ bool Shim::signal(const AttemptKey& key, int rank, int sig) {
 
 bool Shim::read_events(std::vector<Event>& out) {
   std::lock_guard lk(mu_);
-  if (fd_ < 0) return false;
-  char buf[16384];
-  while (true) {
-    ssize_t n = ::recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+  while (fd_ >= 0) {
+    WireEvent w;
+    ssize_t n = ::recv(fd_, &w, sizeof w, MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (n <= 0) {
-      lost(n == 0 ? "the shim exited" : "the shim is gone: " + errno_text(errno));
+    if (n != static_cast<ssize_t>(sizeof w)) {
+      lost(n == 0 ? "the shim exited" : "the shim is gone: " + errno_text(n < 0 ? errno : EIO));
       break;
     }
-    in_.append(buf, static_cast<std::size_t>(n));
-  }
-  std::size_t used = 0;
-  for (; in_.size() - used >= sizeof(WireEvent); used += sizeof(WireEvent)) {
-    WireEvent w;
-    std::memcpy(&w, in_.data() + used, sizeof w);
     Event e;
     e.kind = static_cast<Event::Kind>(w.kind);
     e.key = AttemptKey{w.job, w.attempt};
@@ -561,7 +631,6 @@ bool Shim::read_events(std::vector<Event>& out) {
     e.detail = w.detail;
     out.push_back(e);
   }
-  in_.erase(0, used);
   return fd_ >= 0;
 }
 

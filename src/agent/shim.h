@@ -44,7 +44,7 @@ enum ShimStep : int {
   kShimJoinCgroup = 3,  // errno + 4096 * (index of the cgroup.procs file)
   kShimExec = 4,
   kShimFork = 5,
-  kShimRecord = 6,  // the shim could not take the task's descriptors (internal)
+  kShimRecord = 6,  // the task's descriptors did not reach the shim, or could not be set up
 };
 
 class Shim {
@@ -90,7 +90,6 @@ class Shim {
   int fd_ = -1;
   pid_t pid_ = -1;
   std::string error_;
-  std::string in_;  // partial events
 };
 
 // A failed step as a message, e.g. "cannot exec '/bin/x': No such file or directory (a missing

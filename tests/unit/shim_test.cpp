@@ -153,6 +153,16 @@ TEST_F(ShimTest, RecordsTheTasksStartAndExit) {
   EXPECT_EQ(read_text(dir / "out.log"), "hello\n");
 }
 
+TEST_F(ShimTest, LargeEnvironmentsArePassedWhole) {
+  LaunchSpec s = sh("printf %s \"$BIG\" | wc -c; printf %s \"$LAST\"");
+  s.env.push_back("BIG=" + std::string(100'000, 'x'));  // more than one message holds
+  for (int i = 0; i < 2'000; ++i) s.env.push_back("V" + std::to_string(i) + "=value");
+  s.env.push_back("LAST=end");
+  launch(s);
+  EXPECT_EQ(next(Shim::Event::ended).exit_code, 0);
+  EXPECT_EQ(read_text(dir / "out.log"), "100000\nend");
+}
+
 TEST_F(ShimTest, TasksRunSideBySide) {
   launch(sh("while [ ! -e go ]; do sleep 0.02; done; exit 0"), 0);
   launch(sh("while [ ! -e go ]; do sleep 0.02; done; exit 4"), 1);
