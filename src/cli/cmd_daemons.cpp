@@ -166,7 +166,9 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_option("--controller", options->controller_url,
                   "Controller URL (default $ZS_CONTROLLER or http://127.0.0.1:7070)");
   cmd->add_option("--name", options->name, "This node's name")->required();
-  cmd->add_option("--work-dir", options->work_dir, "Directory for job scripts (created if missing)")
+  cmd->add_option("--work-dir", options->work_dir,
+                  "Directory for job scripts and attempt records (created if missing, mode 0700; "
+                  "one agent at a time)")
       ->required();
   cmd->add_option("--accelerators", options->accelerators,
                   "Declared (fake) devices, e.g. 8xMLU590; implies --discovery fake");
@@ -180,7 +182,11 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_option("--mem-mib", options->mem_mib,
                   "Memory to offer in MiB (default: 128 GiB per fake device, else all)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  cmd->add_flag("!--no-cgroups", options->cgroups, "Do not apply CPU/memory limits");
+  cmd->add_flag("!--no-cgroups", options->cgroups,
+                "No cgroups: no CPU/memory limits, tasks tracked by process group only");
+  cmd->add_flag("--kill-tasks-on-exit", options->kill_tasks_on_exit,
+                "Kill every task when the agent stops (default: tasks run on and the next agent "
+                "on this work directory re-adopts them)");
   cmd->add_option("--leaf", options->leaf,
                   "Leaf switch this node hangs off: multi-node gangs are packed under one");
   cmd->add_option("--spine", options->spine, "Spine switch above that leaf");

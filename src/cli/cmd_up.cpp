@@ -130,9 +130,17 @@ void register_up(CLI::App& app, int& exit_code) {
     for (int i = 0; i < f->nodes; ++i) {
       const std::string name = "node" + std::to_string(i + 1);
       const std::string& accel = f->accelerators[i % f->accelerators.size()];
-      std::vector<std::string> args{"agent",  "--controller", url,
-                                    "--name", name,           "--accelerators",
-                                    accel,    "--work-dir",   f->work_dir + "/" + name};
+      // The cluster's jobs end with it: Ctrl-C must not leave tasks running.
+      std::vector<std::string> args{"agent",
+                                    "--controller",
+                                    url,
+                                    "--name",
+                                    name,
+                                    "--accelerators",
+                                    accel,
+                                    "--work-dir",
+                                    f->work_dir + "/" + name,
+                                    "--kill-tasks-on-exit"};
       if (f->nodes_per_leaf > 0)
         args.insert(args.end(), {"--leaf", "leaf" + std::to_string(i / f->nodes_per_leaf + 1)});
       children.push_back(spawn_self(args, f->work_dir + "/" + name + ".log"));
