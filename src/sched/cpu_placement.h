@@ -17,15 +17,10 @@ struct CpuRequest {
   int nodes = 1;
   double cpus_per_node = 1;
   double mem_mib_per_node = 0;
-  // Node constraints (Slurm --nodelist / --exclude), as caller's node indices: every required
-  // node is chosen (more of them than `nodes` raise the node count), no excluded one is.
-  std::vector<int> required;
-  std::vector<int> excluded;
 };
 
-// Chooses `request.nodes` distinct nodes that fit, the required ones first, then preferring the
-// least loaded (most free cores, then lowest index) so that short jobs spread over agents.
-// nullopt if they do not fit.
+// Chooses `request.nodes` distinct nodes that fit, preferring the least loaded (most free
+// cores, then lowest index) so that short jobs spread over agents. nullopt if they do not fit.
 std::optional<std::vector<int>> place_cpu_job(std::span<const CpuCandidate> nodes,
                                               const CpuRequest& request);
 

@@ -6,7 +6,6 @@
 #include <bit>
 #include <set>
 
-#include "sched/cpu_placement.h"
 #include "sched/free_pool.h"
 #include "sched/shape.h"
 #include "sim/synthetic.h"
@@ -406,37 +405,6 @@ TEST(FreePool, ExcludedNodesAreNeverUsed) {
   auto p = pool.find(three, v100());
   ASSERT_TRUE(p);
   EXPECT_EQ(nodes_of(*p), (std::set<NodeId>{0, 1, 3}));
-}
-
-TEST(CpuPlacement, LeastLoadedNodesAndNodeConstraints) {
-  const std::vector<CpuCandidate> nodes = {{0, 8, 1000}, {1, 32, 1000}, {2, 16, 1000}, {3, 2, 10}};
-  CpuRequest r;
-  r.nodes = 2;
-  r.cpus_per_node = 4;
-  EXPECT_EQ(place_cpu_job(nodes, r), (std::vector<int>{1, 2}));
-  r.required = {0};
-  EXPECT_EQ(place_cpu_job(nodes, r), (std::vector<int>{0, 1}));
-  r.excluded = {1};
-  EXPECT_EQ(place_cpu_job(nodes, r), (std::vector<int>{0, 2}));
-  // More required nodes than the node count: all of them.
-  r.required = {0, 2, 3};
-  r.cpus_per_node = 1;
-  r.excluded.clear();
-  EXPECT_EQ(place_cpu_job(nodes, r), (std::vector<int>{0, 2, 3}));
-  // A required node without room, excluded, or unknown: no placement.
-  r.required = {3};
-  r.cpus_per_node = 4;
-  EXPECT_EQ(place_cpu_job(nodes, r), std::nullopt);
-  r.required = {2};
-  r.excluded = {2};
-  EXPECT_EQ(place_cpu_job(nodes, r), std::nullopt);
-  r.required = {9};
-  r.excluded.clear();
-  EXPECT_EQ(place_cpu_job(nodes, r), std::nullopt);
-  // Excluding all but one node leaves too few for two.
-  r.required.clear();
-  r.excluded = {0, 1, 3};
-  EXPECT_EQ(place_cpu_job(nodes, r), std::nullopt);
 }
 
 TEST(Shape, NeverFitsNamesBrokenNodeConstraints) {
