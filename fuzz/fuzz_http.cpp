@@ -1,13 +1,44 @@
 // libFuzzer target: the HTTP/1.1 head parsers of the API (request heads as the controller reads
-// them, response heads as the CLI and agents read them) and percent-decoding. Whatever a parser
-// accepts must be consistent with the limits it was given.
+// them, response heads as the CLI and agents read them), percent-decoding, and the request
+// framing of the listener (RequestBuffer). Whatever a parser accepts must be consistent with the
+// limits it was given, and however the stream is split, the same requests come out.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include <chrono>
+#include <vector>
+
 #include "api/http_parser.h"
+#include "api/http_request_buffer.h"
 #include "fuzz_common.h"
+
+namespace {
+
+// The requests (and how it ends) a RequestBuffer reads from `text` fed in pieces of `piece`.
+std::vector<std::string> frame(std::string_view text, std::size_t piece,
+                               const zs::http::Limits& limits) {
+  using Status = zs::http::RequestBuffer::Status;
+  zs::http::RequestBuffer in;
+  const zs::http::RequestTimeouts t;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> out;
+  Status st = Status::empty;
+  for (std::size_t at = 0; at < text.size() && st != Status::failed; at += piece) {
+    in.append(text.substr(at, piece));
+    while ((st = in.check(limits, t, now)) == Status::ready) {
+      bool keep = false;
+      zs::http::Request q = in.take(keep);
+      ZS_FUZZ_CHECK(q.body.size() <= limits.max_body_bytes);
+      out.push_back(q.method + " " + q.path + " " + q.body + (keep ? " k" : " c"));
+    }
+  }
+  out.push_back(st == Status::failed ? std::to_string(in.error().status) : "");
+  return out;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto text = zs::fuzz::as_text(data, size);
@@ -39,5 +70,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       ZS_FUZZ_CHECK(d->size() <= text.size());
       ZS_FUZZ_CHECK(d->find('\0') == std::string::npos);
     }
+  const auto whole = frame(text, text.size() + 1, limits);
+  ZS_FUZZ_CHECK(frame(text, 1, limits) == whole);
+  ZS_FUZZ_CHECK(frame(text, 1 + (size ? data[0] % 64 : 0), limits) == whole);
   return 0;
 }

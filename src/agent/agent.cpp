@@ -20,12 +20,13 @@
 #include <random>
 #include <stdexcept>
 
-#include "agent/launcher.h"
+#include "agent/agent_clock.h"
 #include "api/api_error.h"
 #include "api/file_slice.h"
 #include "api/http_client.h"
 #include "api/http_listener.h"
 #include "api/http_router.h"
+#include "api/json_fields.h"
 #include "core/input_error.h"
 #include "core/output_pattern.h"
 
@@ -33,23 +34,10 @@ namespace zs {
 namespace {
 
 constexpr std::int64_t kInventoryRefreshMs = 5'000;
-constexpr std::size_t kRememberedAttempts = 100'000;
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string random_boot_id() {
-  std::random_device rd;
-  std::uint64_t a = (std::uint64_t{rd()} << 32) ^ rd();
-  std::uint64_t b = static_cast<std::uint64_t>(now_ms()) ^ (std::uint64_t{rd()} << 20);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%08llx", static_cast<unsigned long long>(a),
-                static_cast<unsigned long long>(b & 0xffffffffu));
-  return buf;
-}
+// Exits per report: an agent that was cut off for long may hold many, and a report must stay
+// far below the controller's request limit (48 MiB); the rest go in the next ones.
+constexpr std::size_t kMaxExitsPerReport = 1'000;
+constexpr std::size_t kMaxDeviceProblems = 64;
 
 std::int64_t machine_mem_mib() {
   std::ifstream in("/proc/meminfo");
@@ -62,43 +50,39 @@ std::int64_t machine_mem_mib() {
   return 0;
 }
 
-std::string joined(const std::vector<int>& v) {
-  std::string out;
-  for (int x : v) {
-    if (!out.empty()) out += ',';
-    out += std::to_string(x);
-  }
-  return out;
-}
-
-bool has_key(const std::vector<std::string>& env, const std::string& key) {
-  for (const auto& e : env)
-    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
-      return true;
-  return false;
-}
-
 void sleep_ms(std::int64_t ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
 }  // namespace
 
-Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(random_boot_id()) {
+Agent::Agent(AgentOptions options) : options_(std::move(options)) {
   if (options_.name.empty()) throw InputError("--name", "an agent needs a node name");
   if (options_.work_dir.empty()) throw InputError("--work-dir", "an agent needs a work directory");
-  std::error_code ec;
-  std::filesystem::create_directories(options_.work_dir, ec);
-  if (ec)
-    throw InputError("--work-dir", "cannot create " + options_.work_dir + ": " + ec.message());
-  options_.work_dir = std::filesystem::absolute(options_.work_dir).string();
   for (const auto& [flag, value] :
        {std::pair{"--leaf", &options_.leaf}, {"--spine", &options_.spine}})
     for (char c : *value)
       if (value->size() > 64 ||
           (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.'))
         throw InputError(flag, "a switch name has at most 64 letters, digits, '-', '_' or '.'");
-  scripts_.emplace(options_.work_dir + "/scripts");
+  // Sent in every report: bounded and printable, or every sync would be refused.
+  if (options_.address.size() > 255 ||
+      std::any_of(options_.address.begin(), options_.address.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x21 || c == 0x7f; }))
+    throw InputError("--address", "expected a host name or address (at most 255 characters)");
+  options_.work_dir = std::filesystem::absolute(options_.work_dir).lexically_normal().string();
+  while (options_.work_dir.size() > 1 && options_.work_dir.back() == '/')
+    options_.work_dir.pop_back();
+  // Before anything in the directory is touched: a second agent there would take over the
+  // first one's tasks and records.
+  lock_.emplace(options_.work_dir);
+  // Now, while the process is small and has a single thread (shim.h).
+  shim_ = std::make_unique<Shim>();
+  if (!shim_->ok()) throw std::runtime_error(shim_->error());
+  boot_id_ = work_dir_instance_id(options_.work_dir);
+  if (boot_id_.empty()) boot_id_ = random_hex_id();
+  kernel_boot_ = kernel_boot_id();
+  records_.emplace(options_.work_dir + "/attempts");
   install_srun();
   start_log_server();
 
@@ -121,15 +105,24 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(rand
   if (options_.mem_mib <= 0)
     options_.mem_mib = fake && count > 0 ? 128LL * 1024 * count : machine_mem_mib();
   if (options_.cgroups) {
+    // One parent per agent instance: agents with the same node name on one host (tests, or a
+    // second cluster) must not share, sweep or kill each other's cgroups.
+    const std::string parent = "zhisuan/" + options_.name + "-" + work_dir_tag(options_.work_dir);
     CgroupConfig config;
-    config.parent = "zhisuan/" + options_.name;  // several agents may share one machine
+    config.parent = parent;
     CgroupLimits limits = CgroupLimits::detect(config);
-    cgroup_status_ = limits.status();
+    TrackerConfig tc;
+    tc.parent = parent;
+    CgroupTracker tracker = CgroupTracker::detect(tc);
+    cgroup_status_ = tracker.status() + "; " + limits.status();
     if (limits.available()) cgroups_ = std::move(limits);
+    if (tracker.available()) tracker_ = std::move(tracker);
   } else {
-    cgroup_status_ = "no cgroup limits (--no-cgroups)";
+    cgroup_status_ = "no cgroups (--no-cgroups): tasks are tracked by process group only";
   }
-  // Last, so that no earlier refusal of the options leaves it open.
+  // Last before the eventfd: re-adopting signals and kills, so every refusal of the options
+  // must come first.
+  adopt_attempts();
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0)
     throw std::runtime_error(std::string("cannot create an eventfd: ") + std::strerror(errno));
@@ -138,6 +131,9 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)), boot_id_(rand
 Agent::~Agent() {
   stop();
   if (wake_fd_ >= 0) ::close(wake_fd_);
+  for (auto& [key, a] : attempts_)
+    for (auto& t : a.tasks)
+      if (t.pidfd >= 0) ::close(t.pidfd);
 }
 
 std::string Agent::describe() const {
@@ -188,6 +184,15 @@ void Agent::run() {
   supervisor.join();
   exits.join();
   logs.join();
+  // Nothing left to track: this agent's own cgroup parents go (the shared "zhisuan" above them
+  // stays, another agent may be creating its parent there). Leftovers of a `kill -9` are found
+  // by the next agent on this work directory.
+  std::lock_guard lk(mu_);
+  if (attempts_.empty()) {
+    if (tracker_) ::rmdir(tracker_->parent_dir().c_str());
+    if (cgroups_)
+      for (const auto& d : cgroups_->parent_dirs()) ::rmdir(d.c_str());
+  }
 }
 
 // <work_dir>/bin/srun runs `zs srun` of this very binary. Without it (no /proc, unwritable
@@ -289,7 +294,8 @@ void Agent::serve_log(http::Request& req, http::Response& res) {
     path = stream == "stderr" ? it->second.err : it->second.out;
   }
   std::string data;
-  read_file_slice(path, offset, kMaxLogSlice, data);
+  if (std::string problem = read_file_slice(path, offset, kMaxLogSlice, data); !problem.empty())
+    res.set_header("X-ZS-Log-Error", json_fields::printable(path + ": " + problem, 512));
   res.set_header("X-ZS-Next-Offset", std::to_string(offset + data.size()));
   res.set_content(std::move(data), "text/plain; charset=utf-8");
 }
@@ -307,18 +313,17 @@ AgentReport Agent::report() {
   for (const auto& d : inventory_.devices) {
     if (d.healthy) continue;
     if (d.index >= 0 && d.index < 64) r.unhealthy |= std::uint64_t{1} << d.index;
-    r.device_problems.push_back(std::to_string(d.index) + ": " + d.problem);
+    if (r.device_problems.size() < kMaxDeviceProblems)
+      r.device_problems.push_back(bounded_text(std::to_string(d.index) + ": " + d.problem));
   }
   r.cpus = options_.cpus;
   r.mem_mib = options_.mem_mib;
-  r.discovery = inventory_.source;
-  for (const auto& [key, a] : attempts_) {
-    RunningAttempt running{key, {}};
-    for (const auto& t : a.launch.tasks)
-      running.devices.insert(running.devices.end(), t.devices.begin(), t.devices.end());
-    r.running.push_back(std::move(running));
+  r.discovery = bounded_text(inventory_.source);
+  for (const auto& [key, a] : attempts_) r.running.push_back(RunningAttempt{key, a.header.devices});
+  for (const auto& [key, e] : unacked_) {
+    if (r.exits.size() >= kMaxExitsPerReport) break;
+    r.exits.push_back(e);
   }
-  for (const auto& [key, e] : unacked_) r.exits.push_back(e);
   r.wait_ms = heartbeat_ms_;
   return r;
 }
@@ -362,7 +367,7 @@ void Agent::obey(const AgentOrders& orders) {
   std::lock_guard lk(mu_);
   heartbeat_ms_ = orders.heartbeat_ms;
   kill_grace_ms_ = orders.kill_grace_ms;
-  for (const auto& key : orders.acked) unacked_.erase(key);
+  for (const auto& key : orders.acked) acknowledged(key);
   for (const auto& launch : orders.launches) {
     const AttemptKey& key = launch.key;
     if (attempts_.count(key)) continue;  // already running: launches are idempotent
@@ -388,206 +393,6 @@ void Agent::obey(const AgentOrders& orders) {
   if (!orders.launches.empty() || !orders.kills.empty()) wake_supervisor();
 }
 
-void Agent::start_attempt(const NodeLaunch& launch) {
-  const AttemptKey key = launch.key;
-  Attempt& a = attempts_[key];
-  a.launch = launch;
-  const std::int64_t now = now_ms();
-  if (launch.walltime_ms > 0) a.deadline_ms = now + launch.walltime_ms;
-
-  std::vector<std::string> argv = launch.argv;
-  if (!launch.script.empty()) {
-    std::string error;
-    a.script = scripts_->acquire(launch.script, error);
-    if (a.script.empty()) {
-      a.end_reason = "launch failed: " + error;
-      finish_if_done(key, a, now);
-      return;
-    }
-    argv.insert(argv.begin(), a.script);
-  }
-
-  // One cgroup for this node's tasks of the attempt, when the job asked for CPUs or memory.
-  if (cgroups_ && (launch.cpus > 0 || launch.mem_mib > 0)) {
-    std::string error;
-    a.cgroup =
-        cgroups_->create("job-" + std::to_string(key.job) + "." + std::to_string(key.attempt),
-                         ResourceLimits{launch.cpus, launch.mem_mib * 1024 * 1024}, error);
-    if (!a.cgroup)
-      std::fprintf(stderr, "zs agent %s: job %llu runs without CPU/memory limits: %s\n",
-                   options_.name.c_str(), static_cast<unsigned long long>(key.job), error.c_str());
-  }
-
-  for (const auto& t : launch.tasks) {
-    LaunchSpec spec;
-    spec.argv = argv;
-    spec.env = launch.env;
-    if (!has_key(spec.env, "PATH")) spec.env.push_back("PATH=/usr/local/bin:/usr/bin:/bin");
-    // Our `srun` first, so sbatch scripts that call srun run unchanged (cmd_srun.cpp).
-    if (!bin_dir_.empty())
-      for (auto& kv : spec.env)
-        if (kv.rfind("PATH=", 0) == 0) kv.insert(5, bin_dir_ + ":");
-    if (!has_key(spec.env, "HOME")) spec.env.push_back("HOME=" + launch.work_dir);
-    spec.env.push_back("RANK=" + std::to_string(t.rank));
-    spec.env.push_back("LOCAL_RANK=" + std::to_string(t.local_rank));
-    spec.env.push_back("SLURM_PROCID=" + std::to_string(t.rank));
-    spec.env.push_back("SLURM_LOCALID=" + std::to_string(t.local_rank));
-    spec.env.push_back("ZS_NODE=" + options_.name);
-    if (!launch.visible_devices_env.empty())
-      spec.env.push_back(launch.visible_devices_env + "=" + joined(t.devices));
-    spec.cwd = launch.work_dir;
-    auto resolve = [&](const std::string& pattern) {
-      std::string p = expand_task_pattern(pattern, options_.name, launch.node_rank, t.rank);
-      if (!p.empty() && p.front() != '/') p = launch.work_dir + "/" + p;
-      return p;
-    };
-    spec.stdout_path = resolve(launch.stdout_path);
-    spec.stderr_path = resolve(launch.stderr_path);
-    if (&t == &launch.tasks.front() && logs_.emplace(key, LogFiles{}).second) {
-      logs_[key] = {spec.stdout_path,
-                    spec.stderr_path.empty() ? spec.stdout_path : spec.stderr_path};
-      logs_order_.push_back(key);
-      while (logs_order_.size() > kRememberedAttempts) {
-        logs_.erase(logs_order_.front());
-        logs_order_.pop_front();
-      }
-    }
-    if (a.cgroup) spec.cgroup_procs = a.cgroup->procs_files;
-    LaunchResult r = zs::launch(spec);
-    Task task;
-    task.rank = t.rank;
-    if (!r.ok()) {
-      a.end_reason = "launch failed: " + r.error;
-      a.first_failure = 127;
-      a.tasks.push_back(task);
-      stop_attempt(a, a.end_reason, now);
-      break;
-    }
-    task.pid = r.pid;
-    task.running = true;
-    pid_owner_[r.pid] = key;
-    a.tasks.push_back(task);
-  }
-  finish_if_done(key, a, now);
-}
-
-// SIGTERM now to every task group of the attempt, SIGKILL after the grace period (supervisor).
-void Agent::stop_attempt(Attempt& a, const std::string& reason, std::int64_t now) {
-  if (a.end_reason.empty()) a.end_reason = reason;
-  if (a.term_sent_ms) return;
-  a.term_sent_ms = now;
-  for (const auto& t : a.tasks)
-    if (t.running) signal_group(t.pid, SIGTERM);
-}
-
-void Agent::finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now) {
-  for (const auto& t : a.tasks)
-    if (t.running) return;
-  NodeExit e;
-  e.key = key;
-  e.exit_code = a.first_failure;
-  e.reason = a.end_reason;
-  e.end_ms = now;
-  remember_done(e);
-  unacked_[key] = e;
-  if (!a.script.empty()) scripts_->release(a.script);
-  if (a.cgroup && cgroups_) {
-    std::string left = cgroups_->remove(*a.cgroup, 5, std::chrono::milliseconds(10));
-    if (!left.empty())
-      std::fprintf(stderr, "zs agent %s: %s\n", options_.name.c_str(), left.c_str());
-  }
-  attempts_.erase(key);
-  exits_cv_.notify_all();
-}
-
-void Agent::remember_done(const NodeExit& exit) {
-  if (done_.emplace(exit.key, exit).second) done_order_.push_back(exit.key);
-  while (done_order_.size() > kRememberedAttempts) {
-    done_.erase(done_order_.front());
-    done_order_.pop_front();
-  }
-}
-
-// Reaps tasks, fails a node's whole part when one task fails (the gang rule, locally), and
-// enforces walltime and the kill grace period.
-void Agent::supervise_loop() {
-  // SIGCHLD is blocked in every thread (run()); a signalfd turns it into something poll() sees
-  // next to the wake eventfd, so an idle agent sleeps until a child exits or a deadline is due.
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  const int child_fd = ::signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-  while (!stopping_) {
-    auto exits = reap_children();
-    const std::int64_t now = now_ms();
-    int timeout = -1;
-    {
-      std::lock_guard lk(mu_);
-      for (const auto& x : exits) {
-        auto owner = pid_owner_.find(x.pid);
-        if (owner == pid_owner_.end()) continue;  // an orphaned grandchild
-        const AttemptKey key = owner->second;
-        pid_owner_.erase(owner);
-        auto it = attempts_.find(key);
-        if (it == attempts_.end()) continue;
-        Attempt& a = it->second;
-        for (auto& t : a.tasks) {
-          if (t.pid != x.pid) continue;
-          t.running = false;
-          t.exit_code = x.code;
-          signal_group(t.pid, SIGKILL);  // leftovers of a finished task go with it
-        }
-        if (x.code != 0 && a.first_failure == 0) {
-          a.first_failure = x.code;
-          stop_attempt(a, "", now);  // one rank failed: stop the others here too
-        }
-        finish_if_done(key, a, now);
-      }
-      for (auto& [key, a] : attempts_) {
-        if (a.deadline_ms && now >= a.deadline_ms && !a.term_sent_ms)
-          stop_attempt(a, "timeout", now);
-        if (a.term_sent_ms && now - a.term_sent_ms >= kill_grace_ms_)
-          for (const auto& t : a.tasks)
-            if (t.running) signal_group(t.pid, SIGKILL);
-      }
-      timeout = supervisor_timeout_ms(now);
-    }
-    if (!exits.empty()) continue;  // more may have ended meanwhile
-    if (child_fd < 0) timeout = timeout < 0 ? 50 : std::min(timeout, 50);  // no signalfd: poll
-    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {child_fd, POLLIN, 0}};
-    if (::poll(fds, child_fd < 0 ? 1 : 2, timeout) > 0) {
-      std::uint64_t count;
-      [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof count);
-      signalfd_siginfo info[16];
-      while (child_fd >= 0 && ::read(child_fd, info, sizeof info) > 0) {
-      }
-    }
-  }
-  if (child_fd >= 0) ::close(child_fd);
-  // Leaving: stop every task so nothing runs unsupervised.
-  std::lock_guard lk(mu_);
-  for (auto& [key, a] : attempts_)
-    for (const auto& t : a.tasks)
-      if (t.running) signal_group(t.pid, SIGKILL);
-}
-
-int Agent::supervisor_timeout_ms(std::int64_t now) const {
-  std::int64_t next = -1;
-  auto consider = [&](std::int64_t at) { next = next < 0 ? at : std::min(next, at); };
-  for (const auto& [key, a] : attempts_) {
-    if (a.deadline_ms && !a.term_sent_ms) consider(a.deadline_ms);
-    if (a.term_sent_ms)
-      for (const auto& t : a.tasks) {
-        if (!t.running) continue;
-        // SIGKILL at the end of the grace period, then again every 100 ms until it is gone.
-        const std::int64_t kill_at = a.term_sent_ms + kill_grace_ms_;
-        consider(now < kill_at ? kill_at : now + 100);
-      }
-  }
-  if (next < 0) return -1;
-  return static_cast<int>(std::clamp<std::int64_t>(next - now, 0, 3'600'000));
-}
-
 // Sends exits as soon as they happen (the sync long-poll may be parked at the controller).
 void Agent::exits_loop() {
   ApiClient client(options_.controller_url, 30'000);
@@ -598,13 +403,16 @@ void Agent::exits_loop() {
                        [&] { return stopping_ || !unacked_.empty(); });
     if (stopping_ || unacked_.empty()) continue;
     AgentReport r;
-    for (const auto& [key, e] : unacked_) r.exits.push_back(e);
+    for (const auto& [key, e] : unacked_) {
+      if (r.exits.size() >= kMaxExitsPerReport) break;
+      r.exits.push_back(e);
+    }
     lk.unlock();
     bool ok = false;
     try {
       AgentOrders orders = agent_orders_from_json(client.post(path, to_json(r)));
       lk.lock();
-      for (const auto& key : orders.acked) unacked_.erase(key);
+      for (const auto& key : orders.acked) acknowledged(key);
       ok = true;
     } catch (const std::exception&) {
       lk.lock();

@@ -1,6 +1,12 @@
 // The node agent (`zs agent`): reports this node's devices and health to the controller, pulls
 // launch and kill orders, runs each job's tasks with their devices and environment, enforces
 // walltime, and reports how each attempt ended until the controller acknowledges it.
+//
+// Tasks outlive the agent: they are children of the agent's shim (shim.h), and each attempt has
+// a record in the work directory (attempt_record.h) and a tracking cgroup (cgroup_tracker.h). An
+// agent that restarts, however it ended, re-adopts the tasks still running, reports those that
+// ended meanwhile with their real end time, and reports as lost those it can no longer account
+// for (docs/agent.md, "Agent restarts").
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -15,9 +21,15 @@
 #include <thread>
 #include <vector>
 
+#include "agent/attempt_record.h"
 #include "agent/cgroup_limits.h"
+#include "agent/cgroup_tracker.h"
 #include "agent/devices.h"
+#include "agent/launcher.h"
+#include "agent/record_store.h"
 #include "agent/script_cache.h"
+#include "agent/shim.h"
+#include "agent/work_dir.h"
 #include "api/agent_protocol.h"
 
 namespace zs {
@@ -38,10 +50,12 @@ struct AgentOptions {
   std::string accelerators;           // fake devices: "8xMLU590"
   std::string address = "127.0.0.1";  // MASTER_ADDR when this node holds rank 0
   double cpus = 0;                    // 0 = 16 per fake accelerator, else this machine's cores
-  std::int64_t mem_mib = 0;  // 0 = 128 GiB per fake accelerator, else this machine's memory
-  bool cgroups = true;       // apply CPU/memory limits where cgroups allow
-  std::string leaf, spine;   // topology: the switches above this node ("" = the default)
-  std::string logs_listen;   // HOST:PORT of the log server; "" = `address`, any free port
+  std::int64_t mem_mib = 0;         // 0 = 128 GiB per fake accelerator, else this machine's memory
+  bool cgroups = true;              // track every attempt in a cgroup, and apply CPU/memory limits
+  bool kill_tasks_on_exit = false;  // stop() kills every task (default: they run on, re-adopted
+                                    // by the next agent on this work directory)
+  std::string leaf, spine;          // topology: the switches above this node ("" = the default)
+  std::string logs_listen;          // HOST:PORT of the log server; "" = `address`, any free port
 };
 
 class Agent {
@@ -59,19 +73,28 @@ class Agent {
  private:
   struct Task {
     int rank = 0;
-    pid_t pid = -1;
-    bool running = false;
-    int exit_code = 0;
+    bool running = false;  // launched (or re-adopted) and not known to have ended
+    pid_t pid = -1;        // the task, once the shim has started it
+    // A task of an earlier agent's shim, watched by the task's pid and start time: a pidfd
+    // (or, on kernels without pidfds, a check each second), then its E line in the record.
+    bool adopted = false;
+    int pidfd = -1;
+    std::string start;
+    pid_t shim_pid = 0;  // the shim that writes its E line
+    std::string shim_start;
+    std::int64_t ended_ms = 0;           // an adopted task ended; waiting for its shim's E line
+    std::optional<RankOutcome> outcome;  // once it ended
   };
   struct Attempt {
-    NodeLaunch launch;
+    AttemptHeader header;  // what its record says (key, devices, cgroups, log files, ...)
     std::vector<Task> tasks;
     std::int64_t deadline_ms = 0;   // walltime; 0 = none
     std::int64_t term_sent_ms = 0;  // SIGTERM sent; SIGKILL after the grace period
-    std::string end_reason;         // "", "timeout", "killed", "launch failed: ..."
-    int first_failure = 0;
-    std::optional<TaskCgroup> cgroup;  // removed after the tasks end
-    std::string script;                // from scripts_, released after the tasks end
+    std::string stop_reason;        // "timeout", "killed", ... ("" = not stopped for a reason)
+    bool draining = false;          // every task ended; waiting for its cgroup to empty
+    std::int64_t drain_logged_ms = 0;
+    std::optional<TaskCgroup> limits;  // CPU/memory limits, removed after the tasks end
+    std::string record;                // its record file ("" = none could be written)
   };
 
   void sync_loop();
@@ -80,13 +103,38 @@ class Agent {
   AgentReport report();
   void obey(const AgentOrders& orders);
   void start_attempt(const NodeLaunch& launch);  // expects mu_ held
+  // Starts one task under a shim; "" or why it could not be started.
+  std::string start_task(Attempt& a, const NodeLaunch& launch, const TaskLaunch& t,
+                         const std::vector<std::string>& argv, int record_fd, Task& task);
   void stop_attempt(Attempt& a, const std::string& reason, std::int64_t now);
-  // Milliseconds until the supervisor must next look at a walltime or a kill grace period;
-  // -1 = nothing is due (it then sleeps until a child exits or wake_supervisor()).
+  void kill_attempt(Attempt& a);  // SIGKILL now: its cgroup, and each shim's task group
+  void signal_task(const AttemptKey& key, const Task& t, int sig);  // sig 0: SIGKILL the group
+  // A rank ended with `outcome`: the gang rule, then the attempt's end if it was the last.
+  void task_ended(const AttemptKey& key, Attempt& a, Task& t, RankOutcome outcome,
+                  std::int64_t now);
+  // An adopted task: its E line if the record has it yet, else lost once its shim is gone or
+  // has not written it within 2 s. False while it is still worth waiting.
+  bool settle_adopted(const AttemptKey& key, Attempt& a, Task& t, std::int64_t now);
+  void apply(const std::vector<Shim::Event>& events, std::int64_t now);  // expects mu_ held
+  void adopted_child_ended(const Exit& exit, std::int64_t now);          // expects mu_ held
+  // The shim is gone: its tasks are re-adopted from the records (or lost), and a new shim is
+  // started for the launches to come.
+  void shim_lost(std::int64_t now);  // expects mu_ held
+  bool launch_task(const AttemptKey& key, int rank, const PreparedLaunch& task,
+                   const std::vector<std::string>& cgroup_procs, int record_fd,
+                   std::string& error);  // expects mu_ held
+  // Milliseconds until the supervisor must next look at a walltime, a kill grace period or a
+  // draining cgroup; -1 = nothing is due.
   int supervisor_timeout_ms(std::int64_t now) const;  // expects mu_ held
   void wake_supervisor();
   void finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now);
   void remember_done(const NodeExit& exit);
+  void remember_logs(const AttemptKey& key, const std::string& out, const std::string& err);
+  void acknowledged(const AttemptKey& key);  // the exit is durable at the controller
+  void append_record(const Attempt& a, const std::string& line);
+  // At start: re-adopts the attempts of the agents before this one on the work directory and
+  // removes what nothing accounts for. Before any thread runs.
+  void adopt_attempts();
   // GET /api/v1/attempts/JOB.ATTEMPT/log?stream=&offset=: the output of this node's first task
   // of an attempt it ran, for `zs logs` when the controller cannot see the file itself.
   void serve_log(http::Request& req, http::Response& res);
@@ -94,20 +142,25 @@ class Agent {
   void install_srun();      // <work_dir>/bin/srun, put first on every task's PATH
 
   AgentOptions options_;
+  std::optional<WorkDirLock> lock_;  // first: nothing is touched before it is ours
+  std::unique_ptr<Shim> shim_;       // the parent of this agent's tasks (shim.h)
   std::unique_ptr<DeviceDiscovery> discovery_;
-  std::optional<CgroupLimits> cgroups_;  // set when limits can be applied here
-  std::optional<ScriptCache> scripts_;   // <work_dir>/scripts
+  std::optional<CgroupLimits> cgroups_;   // set when limits can be applied here
+  std::optional<CgroupTracker> tracker_;  // set when attempts can be tracked by cgroup
+  std::optional<ScriptCache> scripts_;    // <work_dir>/scripts
   std::string cgroup_status_;
-  std::string boot_id_;
-  bool fake_ = false;  // declared devices (discovery kind "fake")
+  std::string boot_id_;                 // the work directory's instance id (work_dir.h)
+  std::string kernel_boot_;             // the machine's boot id
+  std::optional<RecordStore> records_;  // <work_dir>/attempts: one record per attempt
+  bool fake_ = false;                   // declared devices (discovery kind "fake")
 
   mutable std::mutex mu_;
   std::condition_variable exits_cv_;
   Inventory inventory_;
   std::int64_t inventory_at_ms_ = 0;
   std::map<AttemptKey, Attempt> attempts_;
-  std::map<pid_t, AttemptKey> pid_owner_;
   std::map<AttemptKey, NodeExit> unacked_;
+  std::map<AttemptKey, std::string> ended_records_;  // records kept until the exit is acked
   std::map<AttemptKey, NodeExit> done_;  // finished attempts, to answer repeated launches
   std::deque<AttemptKey> done_order_;
   struct LogFiles {

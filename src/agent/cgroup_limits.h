@@ -46,6 +46,8 @@ class CgroupLimits {
   // "no cgroup limits: /sys/fs/cgroup/memory/zhisuan: Read-only file system".
   const std::string& status() const { return status_; }
   bool fake_tree() const { return fake_; }
+  // The parent cgroup in each hierarchy (a restarted agent removes leftovers below them).
+  const std::vector<std::string>& parent_dirs() const { return parents_; }
 
   // Creates <parent>/<name> in each hierarchy and writes the limits (an existing cgroup of that
   // name, left by a crashed agent, is reused and its limits overwritten). On failure returns

@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 namespace zs {
 namespace {
@@ -50,9 +52,32 @@ int above_stdio(int fd) {
   return moved;
 }
 
+// Opens an output file for appending. Only a regular file or /dev/null: a FIFO would block
+// the agent until someone reads it (the open is non-blocking and checked before any write),
+// and a device or terminal is no place for a job's output. -1 with errno set otherwise.
 int open_output(const std::string& path) {
   const char* p = path.empty() ? "/dev/null" : path.c_str();
-  return above_stdio(::open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  int fd = ::open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+  if (fd < 0) return -1;
+  struct stat st {};
+  const bool usable =
+      ::fstat(fd, &st) == 0 &&
+      (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && std::strcmp(p, "/dev/null") == 0));
+  if (!usable || ::fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) != 0) {
+    const int why = usable ? errno : EINVAL;
+    ::close(fd);
+    errno = why;
+    return -1;
+  }
+  return above_stdio(fd);
+}
+
+// A path for a message: bounded (paths may be 4 KiB) and printable.
+std::string shown_path(const std::string& path) {
+  std::string s = path.size() > 200 ? path.substr(0, 200) + "..." : path;
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return s;
 }
 
 std::string in_dir(const std::string& cwd, const std::string& path) {
@@ -97,21 +122,15 @@ std::vector<char*> c_strings(const std::vector<std::string>& v) {
   return out;
 }
 
-// What the parent prepares for the child: open descriptors and C strings.
-struct Prepared {
-  std::string program;
-  Fd in, out, err_separate;  // err_separate unset when stderr shares stdout's file
-  int err_fd() const { return err_separate.ok() ? err_separate.get() : out.get(); }
-  std::vector<char*> argv, envp;
-};
+using Prepared = PreparedLaunch;
 
 LaunchResult spawn_plain(const LaunchSpec& spec, Prepared& p) {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&attr);
-  posix_spawn_file_actions_adddup2(&fa, p.in.get(), 0);
-  posix_spawn_file_actions_adddup2(&fa, p.out.get(), 1);
+  posix_spawn_file_actions_adddup2(&fa, p.in, 0);
+  posix_spawn_file_actions_adddup2(&fa, p.out, 1);
   posix_spawn_file_actions_adddup2(&fa, p.err_fd(), 2);
   if (!spec.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, spec.cwd.c_str());
   posix_spawn_file_actions_addclosefrom_np(&fa, 3);
@@ -172,7 +191,7 @@ void close_all_but(int keep, long max_fd) {
   dfl.sa_handler = SIG_DFL;
   for (int s = 1; s < NSIG; ++s)
     if (s != SIGKILL && s != SIGSTOP) ::sigaction(s, &dfl, nullptr);
-  if (::dup2(p.in.get(), 0) < 0 || ::dup2(p.out.get(), 1) < 0 || ::dup2(p.err_fd(), 2) < 0)
+  if (::dup2(p.in, 0) < 0 || ::dup2(p.out, 1) < 0 || ::dup2(p.err_fd(), 2) < 0)
     child_fail(report_fd, kDup, 0, errno);
   if (cwd && ::chdir(cwd) != 0) child_fail(report_fd, kChdir, 0, errno);
   char digits[24];
@@ -299,42 +318,77 @@ std::optional<std::string> find_program(const std::string& program, std::string_
   return std::nullopt;
 }
 
-LaunchResult launch(const LaunchSpec& spec) {
-  LaunchResult r;
+PreparedLaunch::PreparedLaunch(PreparedLaunch&& o) noexcept {
+  *this = std::move(o);
+}
+
+PreparedLaunch& PreparedLaunch::operator=(PreparedLaunch&& o) noexcept {
+  if (this == &o) return *this;
+  close_all();
+  program = std::move(o.program);
+  cwd = o.cwd;
+  argv = std::move(o.argv);
+  envp = std::move(o.envp);
+  in = std::exchange(o.in, -1);
+  out = std::exchange(o.out, -1);
+  err_separate = std::exchange(o.err_separate, -1);
+  return *this;
+}
+
+PreparedLaunch::~PreparedLaunch() {
+  close_all();
+}
+
+void PreparedLaunch::close_all() {
+  for (int* fd : {&in, &out, &err_separate})
+    if (*fd >= 0) ::close(std::exchange(*fd, -1));
+}
+
+std::optional<PreparedLaunch> prepare_launch(const LaunchSpec& spec, std::string& error) {
   if (spec.argv.empty()) {
-    r.error = "nothing to run: empty argv";
-    return r;
+    error = "nothing to run: empty argv";
+    return std::nullopt;
   }
   for (const auto& kv : spec.env)
     if (kv.find('=') == std::string::npos || kv.front() == '=') {
-      r.error = "environment entry '" + kv + "' is not KEY=VALUE";
-      return r;
+      error = "environment entry '" + kv + "' is not KEY=VALUE";
+      return std::nullopt;
     }
-  if (r.error = check_cwd(spec.cwd); !r.error.empty()) return r;
-  Prepared p;
-  auto program = find_program(spec.argv[0], env_value(spec.env, "PATH"), spec.cwd, r.error);
-  if (!program) return r;
+  if (error = check_cwd(spec.cwd); !error.empty()) return std::nullopt;
+  PreparedLaunch p;
+  auto program = find_program(spec.argv[0], env_value(spec.env, "PATH"), spec.cwd, error);
+  if (!program) return std::nullopt;
   p.program = *program;
-  p.in.reset(above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC)));
-  if (!p.in.ok()) {
-    r.error = "cannot open /dev/null: " + errno_text(errno);
-    return r;
+  p.cwd = spec.cwd.empty() ? nullptr : spec.cwd.c_str();
+  p.in = above_stdio(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (p.in < 0) {
+    error = "cannot open /dev/null: " + errno_text(errno);
+    return std::nullopt;
   }
-  p.out.reset(open_output(spec.stdout_path));
-  if (!p.out.ok()) {
-    r.error = "cannot open stdout file '" + spec.stdout_path + "': " + errno_text(errno);
-    return r;
+  p.out = open_output(spec.stdout_path);
+  if (p.out < 0) {
+    error = "cannot open stdout file '" + shown_path(spec.stdout_path) +
+            "': " + (errno == EINVAL ? "not a regular file" : errno_text(errno));
+    return std::nullopt;
   }
   if (spec.stderr_path != spec.stdout_path) {
-    p.err_separate.reset(open_output(spec.stderr_path));
-    if (!p.err_separate.ok()) {
-      r.error = "cannot open stderr file '" + spec.stderr_path + "': " + errno_text(errno);
-      return r;
+    p.err_separate = open_output(spec.stderr_path);
+    if (p.err_separate < 0) {
+      error = "cannot open stderr file '" + shown_path(spec.stderr_path) +
+              "': " + (errno == EINVAL ? "not a regular file" : errno_text(errno));
+      return std::nullopt;
     }
   }
   p.argv = c_strings(spec.argv);
   p.envp = c_strings(spec.env);
-  return spec.cgroup_procs.empty() ? spawn_plain(spec, p) : spawn_forked(spec, p);
+  return p;
+}
+
+LaunchResult launch(const LaunchSpec& spec) {
+  LaunchResult r;
+  auto p = prepare_launch(spec, r.error);
+  if (!p) return r;
+  return spec.cgroup_procs.empty() ? spawn_plain(spec, *p) : spawn_forked(spec, *p);
 }
 
 bool signal_group(pid_t pgid, int sig, std::string* error) {

@@ -38,6 +38,33 @@ struct LaunchResult {
 
 LaunchResult launch(const LaunchSpec& spec);
 
+// What the parent prepares before it starts a child: the checked program, the open stdin,
+// stdout and stderr, and argv/envp as C strings. The C strings point into the LaunchSpec, which
+// must outlive this. Move-only; closes its descriptors.
+class PreparedLaunch {
+ public:
+  PreparedLaunch() = default;
+  PreparedLaunch(PreparedLaunch&& other) noexcept;
+  PreparedLaunch& operator=(PreparedLaunch&& other) noexcept;
+  PreparedLaunch(const PreparedLaunch&) = delete;
+  PreparedLaunch& operator=(const PreparedLaunch&) = delete;
+  ~PreparedLaunch();
+
+  std::string program;        // what execve gets: argv[0] resolved in PATH
+  const char* cwd = nullptr;  // nullptr = stay where the parent is
+  int in = -1, out = -1;
+  int err_separate = -1;  // -1 when stderr shares stdout's file
+  int err_fd() const { return err_separate >= 0 ? err_separate : out; }
+  std::vector<char*> argv, envp;
+
+ private:
+  void close_all();
+};
+
+// Checks and opens everything launch() needs (program, working directory, log files,
+// environment entries). nullopt with the reason in `error` (the messages launch() gives).
+std::optional<PreparedLaunch> prepare_launch(const LaunchSpec& spec, std::string& error);
+
 // Sends sig to every process of the group. Returns false (with a reason in *error) when the
 // group no longer exists or the signal is refused. Refuses pgid <= 1, which would reach the
 // agent's own group or every process.

@@ -36,10 +36,21 @@ bool holds(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-ScriptCache::ScriptCache(std::string dir, std::size_t keep_idle)
+ScriptCache::ScriptCache(std::string dir, std::size_t keep_idle,
+                         const std::vector<std::string>& in_use)
     : dir_(std::move(dir)), keep_idle_(keep_idle) {
   std::error_code ec;
-  std::filesystem::remove_all(dir_, ec);
+  for (const auto& path : in_use)
+    if (path.size() > dir_.size() && path.compare(0, dir_.size() + 1, dir_ + "/") == 0 &&
+        std::filesystem::is_regular_file(path, ec))
+      ++entries_[path].users;
+  if (entries_.empty()) {
+    std::filesystem::remove_all(dir_, ec);
+  } else {
+    for (auto it = std::filesystem::directory_iterator(dir_, ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+      if (!entries_.count(it->path().string())) std::filesystem::remove_all(it->path(), ec);
+  }
   std::filesystem::create_directories(dir_, ec);
 }
 

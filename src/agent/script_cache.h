@@ -8,14 +8,17 @@
 #include <list>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace zs {
 
 class ScriptCache {
  public:
-  // Creates `dir` if needed and empties it: no attempt of an earlier agent can still need a
-  // file there (a running interpreter keeps its open script even when it is unlinked).
-  ScriptCache(std::string dir, std::size_t keep_idle = 64);
+  // Creates `dir` if needed and empties it, except for the scripts of attempts a restarted
+  // agent re-adopted (`in_use`, each path once per attempt using it): they stay, counted as
+  // uses, so a relaunch of the same text does not rewrite a file a task may still read.
+  explicit ScriptCache(std::string dir, std::size_t keep_idle = 64,
+                       const std::vector<std::string>& in_use = {});
 
   // The path of an executable (0700) file holding `text`, written now unless present. Counts a
   // use; "" with `error` set when it cannot be written.

@@ -71,7 +71,10 @@ struct RunningAttempt {
 };
 
 struct AgentReport {
-  std::string boot_id;  // new on every agent start: a changed id means its old tasks are gone
+  // The agent's work directory's id (<work-dir>/instance-id): the same after an agent restart,
+  // which re-adopts its tasks and reports them in `running` (or their ends in `exits`); a
+  // changed id means a new work directory, where nothing of the old agent's tasks runs.
+  std::string boot_id;
   std::string address;  // where its tasks can be reached (MASTER_ADDR for rank 0)
   std::string leaf;     // topology: its leaf switch and the spine above ("" = default)
   std::string spine;

@@ -2,6 +2,7 @@
 // implements them (the routes in http_server.cpp call only this).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@ struct NodeView {
 struct ClusterStats {
   std::size_t pending = 0, running = 0, finished = 0;
   std::uint64_t passes = 0, started = 0, transactions = 0, purged = 0;
+  std::uint64_t refused_starts = 0;  // scheduler decisions the controller's check refused
   int nodes_up = 0, nodes_down = 0, nodes_drained = 0;
   int accels_total = 0, accels_allocated = 0;
 };
@@ -51,6 +53,13 @@ struct LogLocation {
   int attempt = 0;
 };
 
+// An agent's sync, answered now or later (a long poll that holds no thread while it waits).
+struct SyncAnswer {
+  std::optional<AgentOrders> orders;  // set: the answer, now
+  std::uint64_t wait = 0;             // else: collect with agent_orders(node, wait) ...
+  TimeMs wait_ms = 0;                 // ... once `wake` has been called or this much has passed
+};
+
 // Errors: InputError for bad input (400, naming the field), ApiError for the rest.
 class ClusterApi {
  public:
@@ -61,12 +70,26 @@ class ClusterApi {
   // Cancelling an array's first job (its array id) cancels every task of the array, as scancel
   // does; whole_array = false cancels that one task.
   virtual JobRecord cancel(JobId id, bool whole_array = true) = 0;
+  // Holds (held = true) or releases a pending job, as scontrol hold/release: a held job is not
+  // started until released. An array's id applies to every pending task of the array (as
+  // cancel); whole_array = false to that one task. ApiError 404 for no such job, 409 when no
+  // targeted job is pending.
+  virtual JobRecord set_held(JobId id, bool held, bool whole_array = true) = 0;
   // The job id of task `task` of array `array_job` (ids like "17_3"); ApiError 404 if none.
   virtual JobId array_task(JobId array_job, int task) const = 0;
   virtual std::vector<NodeView> nodes() const = 0;
   virtual NodeView set_drained(const std::string& node, bool drained,
                                const std::string& reason) = 0;
-  virtual AgentOrders agent_sync(const std::string& node, const AgentReport& report) = 0;
+  // Applies an agent's report. Answers at once when there is something to say (orders, acks)
+  // or the report allows no wait; else parks the sync and calls `wake` — at most once, from any
+  // thread, possibly under the API's own locks, so it must only schedule — when orders arrive
+  // (or a newer sync of the node replaces this one, or the API stops).
+  virtual SyncAnswer begin_agent_sync(const std::string& node, const AgentReport& report,
+                                      std::function<void()> wake) = 0;
+  // The orders for a sync that begin_agent_sync parked (none when a newer sync replaced it).
+  virtual AgentOrders agent_orders(const std::string& node, std::uint64_t wait) = 0;
+  // Both, waiting on the calling thread (in-process callers and tests).
+  AgentOrders agent_sync(const std::string& node, const AgentReport& report);
   virtual AgentOrders agent_exits(const std::string& node, const std::vector<NodeExit>& exits) = 0;
   virtual LogLocation log_location(JobId id, bool stderr_stream) const = 0;
   virtual ClusterStats stats() const = 0;

@@ -1,6 +1,7 @@
 // HTTP/1.1 requests and responses as the API's own server and client see them. The API only
 // needs what it uses: a method, a decoded path and query, a few headers and a whole body.
 #pragma once
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -9,6 +10,7 @@
 namespace zs::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
+class Deferred;
 
 // Header names compare case-insensitively (RFC 9110 §5.1).
 bool same_header_name(std::string_view a, std::string_view b);
@@ -36,6 +38,8 @@ struct Response {
   std::string content_type;
   std::string body;
   Headers headers;  // besides Content-Type, Content-Length and Connection
+  // Set by a handler that answers later (a long poll, see http_deferred.h): nothing is sent now.
+  std::shared_ptr<Deferred> deferred;
 
   void set_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));

@@ -201,8 +201,9 @@ const char* reason_phrase(int status) {
   }
 }
 
-std::size_t find_head_end(std::string_view buffer) {
-  auto end = buffer.find("\r\n\r\n");
+std::size_t find_head_end(std::string_view buffer, std::size_t from) {
+  from = from > 3 ? from - 3 : 0;  // the blank line may straddle the old end
+  auto end = buffer.find("\r\n\r\n", from);
   return end == std::string_view::npos ? std::string_view::npos : end + 4;
 }
 

@@ -17,8 +17,10 @@ struct Limits {
   std::size_t max_body_bytes = 48u << 20;  // more gets 413
 };
 
-// Where the head ends: the offset just past the blank line, or npos while incomplete.
-std::size_t find_head_end(std::string_view buffer);
+// Where the head ends: the offset just past the blank line, or npos while incomplete. `from`:
+// the bytes before it were searched already (a head that arrives a byte at a time is then
+// scanned once, not once per byte).
+std::size_t find_head_end(std::string_view buffer, std::size_t from = 0);
 
 // A request the server cannot take: the status to answer with and why.
 struct ParseError {

@@ -10,8 +10,11 @@
 #include "api/api_error.h"
 #include "api/file_slice.h"
 #include "api/http_client.h"
+#include "api/http_deferred.h"
 #include "api/json_codec.h"
+#include "api/json_fields.h"
 #include "core/input_error.h"
+#include "core/text.h"
 
 namespace zs {
 namespace {
@@ -89,7 +92,17 @@ json node_json(const NodeView& v) {
   return j;
 }
 
-std::string metrics_text(const ClusterStats& s) {
+// A deferred answer's `finish`, with the same error handling as guarded().
+template <typename F>
+std::function<void(http::Response&)> guarded_finish(F&& f) {
+  return [h = guarded([f = std::forward<F>(f)](http::Request&, http::Response& res) { f(res); })](
+             http::Response& res) {
+    http::Request none;
+    h(none, res);
+  };
+}
+
+std::string metrics_text(const ClusterStats& s, const http::ListenerStats& h) {
   std::string out;
   auto gauge = [&](const char* name, const char* help, double value, const char* labels = "") {
     out += fmt::format("# HELP {0} {1}\n# TYPE {0} gauge\n{0}{2} {3}\n", name, help, labels, value);
@@ -111,6 +124,11 @@ std::string metrics_text(const ClusterStats& s) {
       "counter\nzs_jobs_started_total {}\n",
       s.started);
   out += fmt::format(
+      "# HELP zs_scheduler_refused_starts_total Scheduler decisions refused by the controller's "
+      "check (a policy bug; see the controller's log).\n# TYPE zs_scheduler_refused_starts_total "
+      "counter\nzs_scheduler_refused_starts_total {}\n",
+      s.refused_starts);
+  out += fmt::format(
       "# HELP zs_store_transactions_total Durable store transactions (group commits).\n# TYPE "
       "zs_store_transactions_total counter\nzs_store_transactions_total {}\n",
       s.transactions);
@@ -118,6 +136,23 @@ std::string metrics_text(const ClusterStats& s) {
       "# HELP zs_jobs_purged_total Finished jobs forgotten after --keep-finished-s.\n# TYPE "
       "zs_jobs_purged_total counter\nzs_jobs_purged_total {}\n",
       s.purged);
+  gauge("zs_http_connections", "Open HTTP connections.", h.connections);
+  gauge("zs_http_connections_waiting",
+        "Connections without a thread: idle, partly received, or being written.", h.parked);
+  gauge("zs_http_long_polls", "Agent syncs parked until they have orders.", h.deferred);
+  out += fmt::format(
+      "# HELP zs_http_busy_threads HTTP threads serving a request, by pool.\n# TYPE "
+      "zs_http_busy_threads gauge\nzs_http_busy_threads{{pool=\"general\"}} {}\n"
+      "zs_http_busy_threads{{pool=\"agents\"}} {}\n",
+      h.busy, h.busy_reserved);
+  out += fmt::format(
+      "# HELP zs_http_refused_total Connections refused over a connection limit.\n# TYPE "
+      "zs_http_refused_total counter\nzs_http_refused_total {}\n",
+      h.refused);
+  out += fmt::format(
+      "# HELP zs_http_request_timeouts_total Requests answered 408 (not whole in time).\n# TYPE "
+      "zs_http_request_timeouts_total counter\nzs_http_request_timeouts_total {}\n",
+      h.timed_out);
   return out;
 }
 
@@ -129,6 +164,7 @@ void send_protocol_error(int status, const std::string& message, http::Response&
                      : status == 408                                   ? "request_timeout"
                      : status == 411                                   ? "length_required"
                      : status == 413 || status == 414 || status == 431 ? "too_large"
+                     : status == 503                                   ? "unavailable"
                      : status >= 500                                   ? "internal"
                                                                        : "bad_request";
   send_error(res, status, code, message);
@@ -140,6 +176,11 @@ HttpServer::HttpServer(ClusterApi& api, HttpServerOptions options)
   lo.host = options_.host;
   lo.port = options_.port;
   lo.max_threads = options_.threads;
+  lo.reserved_threads = options_.agent_threads;
+  lo.reserved_prefix = "/api/v1/agents/";
+  lo.max_connections = options_.max_connections;
+  lo.max_connections_per_peer = options_.max_connections_per_peer;
+  lo.request_timeout_s = options_.request_timeout_s;
   lo.limits.max_body_bytes = options_.max_body_bytes;
   add_routes();
   listener_ = std::make_unique<http::Listener>(
@@ -243,8 +284,27 @@ void HttpServer::add_routes() {
   s.add("POST", "/api/v1/jobs/*/cancel", cancel);
   s.add("DELETE", "/api/v1/jobs/*", cancel);
 
+  // Hold / release a pending job (scontrol hold / release). No body, or an empty object.
+  auto hold = [&api](bool held) {
+    return guarded([&api, held](http::Request& req, http::Response& res) {
+      if (!req.body.empty()) {
+        const json body = parse_body(req);
+        if (!body.empty())
+          throw InputError(json_fields::printable(body.begin().key()),
+                           "unknown field (hold and release take no fields)");
+      }
+      bool one_task = false;
+      const JobId id = job_in_path(api, req.matches[1], &one_task);
+      send_json(res, 200, json{{"job", to_json(api.set_held(id, held, !one_task))}});
+    });
+  };
+  s.add("POST", "/api/v1/jobs/*/hold", hold(true));
+  s.add("POST", "/api/v1/jobs/*/release", hold(false));
+
   // Logs: the bytes of the output file from `offset` (at most 4 MiB per call). Followers call
-  // again with X-ZS-Next-Offset until X-ZS-Job-State is terminal and nothing more comes.
+  // again with X-ZS-Next-Offset until X-ZS-Job-State is terminal and nothing more comes. The
+  // controller never opens the path itself: the path is the user's, and only the agent that
+  // ran the attempt knows which file that attempt wrote (and serves only that).
   s.add("GET", "/api/v1/jobs/*/logs", guarded([&api](http::Request& req, http::Response& res) {
           const JobId id = job_in_path(api, req.matches[1]);
           const bool err = req.has_param("stream") && req.param_value("stream") == "stderr";
@@ -253,11 +313,12 @@ void HttpServer::add_routes() {
           std::uint64_t offset =
               req.has_param("offset") ? parse_id(req.param_value("offset"), "offset") : 0;
           LogLocation where = api.log_location(id, err);
-          std::string data;
-          // The file itself when this host sees it (same host, shared file system), else the
-          // agent that ran the job's first task.
-          if (!read_file_slice(where.path, offset, kMaxLogSlice, data) &&
-              !where.node_logs_url.empty()) {
+          std::string data, why;
+          if (where.attempt == 0) {
+            why = "job " + std::to_string(where.job) + " has not started";
+          } else if (where.node_logs_url.empty()) {
+            why = "the node that ran job " + std::to_string(where.job) + " serves no logs";
+          } else {
             try {
               ApiClient agent(where.node_logs_url, 5000);
               std::map<std::string, std::string> headers;
@@ -267,18 +328,19 @@ void HttpServer::add_routes() {
                                         "&offset=" + std::to_string(offset),
                                     headers);
               if (data.size() > kMaxLogSlice) data.resize(kMaxLogSlice);
+              for (const auto& [name, value] : headers)
+                if (to_lower(name) == "x-zs-log-error") why = "agent: " + value;
             } catch (const ApiError& e) {
               // No data then; say why (the agent is gone, or forgot the attempt).
-              std::string why = "agent " + where.node_logs_url + ": " +
-                                (e.status() == 0 ? std::string("no answer") : e.what());
-              std::replace_if(
-                  why.begin(), why.end(), [](char c) { return c < 0x20; }, ' ');
-              res.set_header("X-ZS-Log-Error", why);
+              why = "agent " + where.node_logs_url + ": " +
+                    (e.status() == 0 ? std::string("no answer") : e.what());
             }
           }
+          // Header values carry no control characters (no response splitting through a path).
+          if (!why.empty()) res.set_header("X-ZS-Log-Error", json_fields::printable(why, 512));
           res.set_header("X-ZS-Next-Offset", std::to_string(offset + data.size()));
           res.set_header("X-ZS-Job-State", std::string(to_string(where.state)));
-          res.set_header("X-ZS-Log-Path", where.path);
+          res.set_header("X-ZS-Log-Path", json_fields::printable(where.path, 4096));
           res.status = 200;
           res.set_content(std::move(data), "text/plain; charset=utf-8");
         }));
@@ -293,10 +355,20 @@ void HttpServer::add_routes() {
       std::string reason;
       if (!req.body.empty()) {
         json body = parse_body(req);
-        if (body.contains("reason")) {
-          if (!body["reason"].is_string()) throw InputError("reason", "expected a string");
-          reason = body["reason"].get<std::string>();
+        for (const auto& [key, value] : body.items()) {
+          if (key != "reason" || !drained)
+            throw InputError(json_fields::printable(key),
+                             drained ? "unknown field (a drain takes only \"reason\")"
+                                     : "unknown field (a resume takes no fields)");
+          if (!value.is_string()) throw InputError("reason", "expected a string");
+          reason = std::string(trim(value.get_ref<const std::string&>()));
         }
+        if (std::string problem = json_fields::text_problem(reason, kMaxReasonBytes);
+            !problem.empty())
+          throw InputError("reason", problem);
+        for (unsigned char c : reason)
+          if (c < 0x20 || c == 0x7f)
+            throw InputError("reason", "control characters are not allowed in a reason");
       }
       send_json(res, 200,
                 json{{"node", node_json(api.set_drained(req.matches[1], drained, reason))}});
@@ -305,17 +377,31 @@ void HttpServer::add_routes() {
   s.add("POST", "/api/v1/nodes/*/drain", drain(true));
   s.add("POST", "/api/v1/nodes/*/resume", drain(false));
 
+  // The long poll: with no orders yet, the answer is deferred and the connection waits without
+  // a thread until the controller has orders for the node or the wait is over.
   s.add("POST", "/api/v1/agents/*/sync", guarded([&api](http::Request& req, http::Response& res) {
           AgentReport report = agent_report_from_json(parse_body(req));
-          send_json(res, 200, to_json(api.agent_sync(req.matches[1], report)));
+          const std::string node = req.matches[1];
+          auto later = std::make_shared<http::Deferred>();
+          SyncAnswer answer = api.begin_agent_sync(node, report, [later] { later->wake(); });
+          if (answer.orders) {
+            send_json(res, 200, to_json(*answer.orders));
+            return;
+          }
+          later->answer_with(std::chrono::milliseconds(answer.wait_ms),
+                             guarded_finish([&api, node, wait = answer.wait](http::Response& r) {
+                               send_json(r, 200, to_json(api.agent_orders(node, wait)));
+                             }));
+          res.deferred = std::move(later);
         }));
   s.add("POST", "/api/v1/agents/*/exits", guarded([&api](http::Request& req, http::Response& res) {
           AgentReport report = agent_report_from_json(parse_body(req));
           send_json(res, 200, to_json(api.agent_exits(req.matches[1], report.exits)));
         }));
 
-  s.add("GET", "/metrics", guarded([&api](http::Request&, http::Response& res) {
-          res.set_content(metrics_text(api.stats()), "text/plain; version=0.0.4");
+  s.add("GET", "/metrics", guarded([this, &api](http::Request&, http::Response& res) {
+          res.set_content(metrics_text(api.stats(), listener_->stats()),
+                          "text/plain; version=0.0.4");
         }));
 }
 

@@ -1,7 +1,11 @@
 // zs controller / zs agent: the two daemons, in the foreground (systemd or `zs up` runs them).
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -33,15 +37,27 @@ std::pair<std::string, int> host_port(const std::string& listen) {
   return {host.empty() ? "127.0.0.1" : host, port};
 }
 
+// Every connection is a descriptor: take all the process may have (the soft limit is often
+// 1024, the hard one much more), as servers that expect thousands of clients do.
+void raise_descriptor_limit() {
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+}
+
 }  // namespace
 
 void register_controller(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string listen = "127.0.0.1:7070", state_dir, policy = "easy";
     TimeMs heartbeat_ms = 1000, node_lost_ms = 0, kill_grace_ms = 10'000;
-    int threads = 4096;
+    int threads = 4096, agent_threads = 64;
+    int max_conns = 0, max_conns_per_peer = 512, request_timeout_s = 10;
     double max_request_mib = 48;
     double keep_finished_s = 86'400;
+    bool keep_unfit_jobs = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("controller", "Run the controller: state, API and scheduler");
@@ -62,9 +78,26 @@ void register_controller(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(0, 3'600'000));
   cmd->add_option("--threads", flags->threads,
-                  "HTTP threads, started as needed; each agent's long poll holds one")
+                  "HTTP threads for requests, started as needed (a connection holds one only "
+                  "while a whole request is served)")
       ->capture_default_str()
       ->check(CLI::Range(8, 65536));
+  cmd->add_option("--agent-threads", flags->agent_threads,
+                  "HTTP threads kept for the agents' routes, which other clients cannot take")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--max-conns", flags->max_conns,
+                  "Open HTTP connections in all (0 = what the descriptor limit allows)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10'000'000));
+  cmd->add_option("--max-conns-per-peer", flags->max_conns_per_peer,
+                  "Open HTTP connections from one client address; more are refused with 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000'000));
+  cmd->add_option("--request-timeout-s", flags->request_timeout_s,
+                  "A request must arrive whole within this (plus 1 s per MiB of body), else 408")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   cmd->add_option("--max-request-mib", flags->max_request_mib, "Largest accepted request body")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 4096.0));
@@ -72,6 +105,8 @@ void register_controller(CLI::App& app, int& exit_code) {
                   "Forget finished jobs this long after they end (0 = never), like MinJobAge")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0 * 365 * 86'400));
+  cmd->add_flag("--keep-unfit-jobs", flags->keep_unfit_jobs,
+                "Accept jobs that can never fit the nodes known so far (nodes are to join)");
   cmd->callback([flags, &exit_code] {
     block_stop_signals();
     auto [host, port] = host_port(flags->listen);
@@ -79,12 +114,17 @@ void register_controller(CLI::App& app, int& exit_code) {
     std::filesystem::create_directories(flags->state_dir, ec);
     if (ec)
       throw InputError("--state-dir", "cannot create " + flags->state_dir + ": " + ec.message());
+    // The state holds every job's script and environment: the owner's alone.
+    if (::chmod(flags->state_dir.c_str(), 0700) != 0)
+      throw InputError("--state-dir", "cannot make " + flags->state_dir +
+                                          " private (chmod 700): " + std::strerror(errno));
     ControllerOptions options;
     options.policy = flags->policy;
     options.heartbeat_ms = flags->heartbeat_ms;
     options.node_lost_ms = flags->node_lost_ms;
     options.kill_grace_ms = flags->kill_grace_ms;
     options.keep_finished_ms = static_cast<TimeMs>(flags->keep_finished_s * 1000);
+    options.keep_unfit_jobs = flags->keep_unfit_jobs;
     auto store = open_sqlite_store(flags->state_dir + "/state.db");
     const std::string described = store->describe();
     Controller controller(options, std::move(store));
@@ -92,6 +132,11 @@ void register_controller(CLI::App& app, int& exit_code) {
     http.host = host;
     http.port = port;
     http.threads = flags->threads;
+    http.agent_threads = flags->agent_threads;
+    http.max_connections = flags->max_conns;
+    http.max_connections_per_peer = flags->max_conns_per_peer;
+    http.request_timeout_s = flags->request_timeout_s;
+    raise_descriptor_limit();
     http.max_body_bytes = static_cast<std::size_t>(flags->max_request_mib * 1024 * 1024);
     HttpServer server(controller, http);
     int bound = 0;
@@ -121,7 +166,9 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_option("--controller", options->controller_url,
                   "Controller URL (default $ZS_CONTROLLER or http://127.0.0.1:7070)");
   cmd->add_option("--name", options->name, "This node's name")->required();
-  cmd->add_option("--work-dir", options->work_dir, "Directory for job scripts (created if missing)")
+  cmd->add_option("--work-dir", options->work_dir,
+                  "Directory for job scripts and attempt records (created if missing, mode 0700; "
+                  "one agent at a time)")
       ->required();
   cmd->add_option("--accelerators", options->accelerators,
                   "Declared (fake) devices, e.g. 8xMLU590; implies --discovery fake");
@@ -135,7 +182,11 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_option("--mem-mib", options->mem_mib,
                   "Memory to offer in MiB (default: 128 GiB per fake device, else all)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40));
-  cmd->add_flag("!--no-cgroups", options->cgroups, "Do not apply CPU/memory limits");
+  cmd->add_flag("!--no-cgroups", options->cgroups,
+                "No cgroups: no CPU/memory limits, tasks tracked by process group only");
+  cmd->add_flag("--kill-tasks-on-exit", options->kill_tasks_on_exit,
+                "Kill every task when the agent stops (default: tasks run on and the next agent "
+                "on this work directory re-adopts them)");
   cmd->add_option("--leaf", options->leaf,
                   "Leaf switch this node hangs off: multi-node gangs are packed under one");
   cmd->add_option("--spine", options->spine, "Spine switch above that leaf");

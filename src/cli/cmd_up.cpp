@@ -100,10 +100,13 @@ void register_up(CLI::App& app, int& exit_code) {
       for (pid_t p : children) kill(p, SIGTERM);
       for (pid_t p : children) waitpid(p, nullptr, 0);
     };
-    children.push_back(spawn_self({"controller", "--listen", "127.0.0.1:" + std::to_string(f->port),
-                                   "--state-dir", f->work_dir + "/controller", "--heartbeat-ms",
-                                   std::to_string(f->heartbeat_ms), "--kill-grace-ms", "2000"},
-                                  f->work_dir + "/controller.log"));
+    // Every agent here connects from 127.0.0.1 (a sync and an exits connection each): the
+    // per-address limit must leave the usual room for the CLI beside them.
+    children.push_back(spawn_self(
+        {"controller", "--listen", "127.0.0.1:" + std::to_string(f->port), "--state-dir",
+         f->work_dir + "/controller", "--heartbeat-ms", std::to_string(f->heartbeat_ms),
+         "--kill-grace-ms", "2000", "--max-conns-per-peer", std::to_string(512 + 4 * f->nodes)},
+        f->work_dir + "/controller.log"));
     ApiClient client(url, 5000);
     bool up = false;
     for (int i = 0; i < 600 && !up; ++i) {
@@ -127,9 +130,17 @@ void register_up(CLI::App& app, int& exit_code) {
     for (int i = 0; i < f->nodes; ++i) {
       const std::string name = "node" + std::to_string(i + 1);
       const std::string& accel = f->accelerators[i % f->accelerators.size()];
-      std::vector<std::string> args{"agent",  "--controller", url,
-                                    "--name", name,           "--accelerators",
-                                    accel,    "--work-dir",   f->work_dir + "/" + name};
+      // The cluster's jobs end with it: Ctrl-C must not leave tasks running.
+      std::vector<std::string> args{"agent",
+                                    "--controller",
+                                    url,
+                                    "--name",
+                                    name,
+                                    "--accelerators",
+                                    accel,
+                                    "--work-dir",
+                                    f->work_dir + "/" + name,
+                                    "--kill-tasks-on-exit"};
       if (f->nodes_per_leaf > 0)
         args.insert(args.end(), {"--leaf", "leaf" + std::to_string(i / f->nodes_per_leaf + 1)});
       children.push_back(spawn_self(args, f->work_dir + "/" + name + ".log"));

@@ -6,6 +6,7 @@
 // event arrives or a timer fires; one DurableWriter thread group-commits to the store. All
 // state is guarded by one mutex, which is never held across a store write.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -19,6 +20,8 @@
 
 #include "api/agent_protocol.h"
 #include "api/cluster_api.h"
+#include "controller/fit_check.h"
+#include "controller/order_waiter.h"
 #include "core/accelerator.h"
 #include "core/cluster.h"
 #include "core/job_record.h"
@@ -41,6 +44,12 @@ struct ControllerOptions {
   // Finished jobs are forgotten (in memory and in the store) this long after they end, as
   // Slurm's MinJobAge does, so a long-running controller does not grow without bound. 0 = never.
   TimeMs keep_finished_ms = 24 * 3600 * 1000;
+  // Accept jobs that can never fit the nodes known so far (nodes are expected to join); by
+  // default they are refused at submit with the reason (fit_check.h).
+  bool keep_unfit_jobs = false;
+  // Used instead of `policy` when set: tests give the controller a wrong policy to prove that
+  // its decisions are checked before they are acted on.
+  std::shared_ptr<const Policy> policy_override;
 };
 
 class Controller : public ClusterApi {
@@ -59,14 +68,18 @@ class Controller : public ClusterApi {
   JobPage list_jobs(const JobFilter& filter) const override;
   JobRecord get_job(JobId id) const override;  // ApiError 404
   JobRecord cancel(JobId id, bool whole_array = true) override;
+  JobRecord set_held(JobId id, bool held, bool whole_array = true) override;
   JobId array_task(JobId array_job,
                    int task) const override;  // ApiError 404; a finished job is returned unchanged
 
   std::vector<NodeView> nodes() const override;
   NodeView set_drained(const std::string& node, bool drained, const std::string& reason) override;
 
-  // Agent endpoints. sync may hold the caller up to report.wait_ms while there are no orders.
-  AgentOrders agent_sync(const std::string& node, const AgentReport& report) override;
+  // Agent endpoints. A sync with no orders to answer is parked up to report.wait_ms (capped at
+  // half a heartbeat) without a thread; see ClusterApi.
+  SyncAnswer begin_agent_sync(const std::string& node, const AgentReport& report,
+                              std::function<void()> wake) override;
+  AgentOrders agent_orders(const std::string& node, std::uint64_t wait) override;
   AgentOrders agent_exits(const std::string& node, const std::vector<NodeExit>& exits) override;
 
   LogLocation log_location(JobId id, bool stderr_stream) const override;
@@ -74,15 +87,24 @@ class Controller : public ClusterApi {
   const ControllerOptions& options() const { return options_; }
 
  private:
-  struct NodeHold {  // resources an attempt holds on one node
+  // Resources an attempt holds on one node. A hold is released only when the agent confirms
+  // the attempt's processes are gone there (an exit, or a report without it), never merely
+  // because the controller stopped wanting the attempt: a lost node's devices stay held until
+  // its agent comes back and kills what still runs, so no device is ever given to a second job
+  // while anything of the first may still run on it.
+  struct NodeHold {
     std::uint64_t devices = 0;
     double cpus = 0;
     std::int64_t mem_mib = 0;
-    int master_port = 0;  // reserved on this node's address (rank-0 node only)
-    bool launch_sent = false;
+    int master_port = 0;       // reserved on this node's address (rank-0 node only)
+    bool launch_sent = false;  // the launch is queued for the agent or was delivered
+    TimeMs kill_sent_ms = 0;   // a kill was queued for the agent at this time (0 = none)
   };
   struct LiveNode {
     NodeRecord rec;
+    // The agent has reported since this controller started. Until then the node takes no new
+    // work: after a restart the controller does not know what still runs there.
+    bool synced = false;
     std::vector<std::string> device_problems;
     std::string discovery;
     TimeMs last_contact = 0;
@@ -90,7 +112,7 @@ class Controller : public ClusterApi {
     std::vector<NodeLaunch> launches;  // orders waiting for the next sync
     std::vector<KillOrder> kills;
     std::vector<AttemptKey> acks;
-    std::shared_ptr<std::condition_variable> cv = std::make_shared<std::condition_variable>();
+    OrderWaiter waiter;  // its parked sync (long poll), woken when orders arrive
     std::uint64_t allocated() const;
     std::uint64_t all_devices() const;  // one bit per device the agent reported
     double used_cpus() const;
@@ -110,6 +132,14 @@ class Controller : public ClusterApi {
   // The same at a start and when a restart rebuilds running attempts from the store.
   static NodeHold hold_for(const JobRecord& rec, std::size_t node_index);
   void start_job(LiveJob& job, const std::vector<NodeAssignment>& assignment, TimeMs now);
+  std::string start_problem(const LiveJob& job,
+                            const std::vector<NodeAssignment>& assignment) const;
+  bool checked_start(LiveJob& job, const std::vector<NodeAssignment>& assignment);
+  // Sets job.sched's required/excluded node ids from the spec's -w/-x names for this pass's
+  // cluster. False (with the reason) when a required node is not in it (down, gone, or a node
+  // without the job's accelerators).
+  static bool map_node_constraints(LiveJob& job, const std::map<std::string, NodeId>& id_of,
+                                   std::string& reason);
   void dispatch_launch(LiveJob& job);
   void end_attempt(LiveJob& job, JobState state, int exit_code, const std::string& reason,
                    TimeMs now);
@@ -117,8 +147,23 @@ class Controller : public ClusterApi {
   void handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now);
   void lose_node_attempts(LiveNode& node, const std::string& reason, TimeMs now);
   void check_lost_nodes(TimeMs now);
-  void reconcile(LiveNode& node, const AgentReport& report);
+  void reconcile(LiveNode& node, const AgentReport& report, bool agent_restarted, TimeMs now);
+  // Orders the agent to kill an attempt it runs (or may run) there; the hold stays until the
+  // agent confirms. Repeated when a kill seems lost (the order went out in an answer that never
+  // arrived), never more often than once per kill grace period plus two heartbeats.
+  void order_kill(LiveNode& node, const AttemptKey& key, NodeHold& hold, const std::string& reason,
+                  TimeMs now);
+  bool schedulable(const LiveNode& node) const {
+    return node.synced && node.rec.state == NodeStatus::up;
+  }
+  // The end of a sync: its orders now, or a parked wait for them (controller_sync_wait.cpp).
+  SyncAnswer answer_sync(LiveNode& node, AgentOrders orders, TimeMs hold_ms,
+                         std::function<void()> wake);
+  void take_orders(LiveNode& node, AgentOrders& orders);
   bool dependencies_state(const LiveJob& job, std::string& reason);  // false = never
+  // Throws InputError naming the field when a spec names a node (--nodelist/--exclude) that
+  // this controller has never heard of.
+  void check_node_names(const std::vector<JobSpec>& specs) const;
   void cancel_broken_dependents(TimeMs now);
   int reserve_master_port(const std::string& address);
   void touch(const LiveJob& job);  // queue its record for the next write
@@ -135,7 +180,7 @@ class Controller : public ClusterApi {
   ControllerOptions options_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<DurableWriter> writer_;
-  std::unique_ptr<Policy> policy_;
+  std::shared_ptr<const Policy> policy_;
   const Catalog& catalog_;
 
   mutable std::mutex mu_;
@@ -157,6 +202,15 @@ class Controller : public ClusterApi {
   Cluster cluster_;
   std::vector<std::string> cluster_node_names_;  // by NodeId
   bool cluster_dirty_ = true;
+  void mark_cluster_dirty() {
+    cluster_dirty_ = true;
+    capacity_stale_ = true;
+  }
+  // What submits check a job against (fit_check.h): rebuilt with cluster_, read without mu_.
+  std::mutex capacity_mu_;
+  std::shared_ptr<const Capacity> capacity_ = std::make_shared<Capacity>();
+  std::atomic<bool> capacity_stale_{true};
+  std::shared_ptr<const Capacity> current_capacity();
 
   WriteBatch unwritten_;              // changes made in memory, not yet durable
   std::set<AttemptKey> to_dispatch_;  // started attempts whose launches wait for durability
@@ -167,7 +221,9 @@ class Controller : public ClusterApi {
   // still be in TIME_WAIT).
   std::map<std::string, std::set<int>> ports_in_pass_;
   std::map<std::string, int> next_port_;
+  TimeMs store_failing_since_ = 0;  // the last flush failed (0 = the store is fine)
   std::uint64_t passes_ = 0, started_ = 0, purged_ = 0;
+  std::uint64_t refused_starts_ = 0;  // decisions checked_start refused (a policy bug)
   TimeMs next_purge_ms_ = 0;
   std::thread scheduler_;
 };

@@ -24,4 +24,25 @@ struct CpuRequest {
 std::optional<std::vector<int>> place_cpu_job(std::span<const CpuCandidate> nodes,
                                               const CpuRequest& request);
 
+// As place_cpu_job, with every node of `required` (caller's indices; -1 = a node that is not a
+// candidate) among the chosen, first, and the rest chosen as place_cpu_job does (Slurm's
+// --nodelist: the job's nodes include all listed ones). nullopt if a required node is missing
+// or does not fit, or the rest do not.
+std::optional<std::vector<int>> place_cpu_job_including(std::span<const CpuCandidate> nodes,
+                                                        std::span<const int> required,
+                                                        const CpuRequest& request);
+
+// `tasks` over `nodes` nodes as evenly as possible, the first ones one more: 5 over 4 is
+// 2,1,1,1. Every node gets at least one task (one each when tasks < nodes).
+std::vector<int> even_split(int tasks, int nodes);
+
+// A CPU job of `ntasks` tasks whose node count the scheduler chooses (sbatch -n without -N):
+// the fewest nodes that hold its tasks, as Slurm does. On k nodes the tasks are even_split
+// (which is how launch_plan's tasks_per_node starts them); a node holding t tasks needs
+// t x cpus_per_task free cores and mem_mib_per_node free memory. Returns the chosen candidates'
+// indices in task order (the node with the most tasks first), or nullopt when no number of
+// nodes fits. Among fitting nodes it prefers the least loaded, as place_cpu_job.
+std::optional<std::vector<int>> place_cpu_tasks(std::span<const CpuCandidate> nodes, int ntasks,
+                                                double cpus_per_task, double mem_mib_per_node);
+
 }  // namespace zs

@@ -55,11 +55,30 @@ procs_in_workdir() {
   done
 }
 
+# The cgroups of the test's agents (zhisuan/<name>-<work-dir tag>, named in their start-up
+# lines): whatever is still in them is killed, then they are removed. Other clusters on this
+# machine have other tags, so nothing of theirs is touched.
+remove_agent_cgroups() {
+  local d base i
+  for d in $(cat "$W"/agent.*.log 2>/dev/null | grep -o 'zhisuan/[A-Za-z0-9_.-]*-[0-9a-f]\{8\}' | sort -u); do
+    for base in /sys/fs/cgroup /sys/fs/cgroup/*; do
+      [ -d "$base/$d" ] || continue
+      [ -e "$base/$d/cgroup.kill" ] && echo 1 >"$base/$d/cgroup.kill" 2>/dev/null
+      for i in 1 2 3 4 5; do
+        find "$base/$d" -depth -type d -exec rmdir {} + 2>/dev/null
+        [ -d "$base/$d" ] || break
+        sleep 0.1
+      done
+    done
+  done
+}
+
 cleanup() {
   local p
   cd /
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
   for p in $(procs_in_workdir); do kill -9 "$p" 2>/dev/null; done
+  remove_agent_cgroups
   if [ -n "${KEEP_WORKDIR:-}" ]; then echo "      (work dir kept: $W)"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT

@@ -2,20 +2,25 @@
 // listener and client on loopback (keep-alive, 100-continue, refusals, reconnects, stop).
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "api/http_client_connection.h"
+#include "api/http_deferred.h"
 #include "api/http_listener.h"
 #include "api/http_parser.h"
+#include "api/http_request_buffer.h"
 #include "api/http_router.h"
 
 namespace zs::http {
@@ -206,17 +211,35 @@ TEST(HttpRouter, MatchesMethodsAndSegments) {
 }
 
 // A listener on a free loopback port with an echoing handler, served on its own thread.
+// The default handler: "METHOD PATH BODY".
+void echo(Request& q, Response& r) {
+  r.status = q.path == "/created" ? 201 : 200;
+  r.set_header("X-Method", q.method);
+  r.set_content(q.method + " " + q.path + " " + q.body, "text/plain");
+}
+
+// Polls `done` every few milliseconds for up to `limit`: tests wait for conditions, not times.
+template <class F>
+bool eventually(F done, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// `handler` replaces the echo (requests are counted either way).
 struct LoopbackServer {
-  explicit LoopbackServer(ListenerOptions o = {}, int port = 0) {
+  explicit LoopbackServer(ListenerOptions o = {}, int port = 0, Handler handler = nullptr) {
     o.host = "127.0.0.1";
     o.port = port;
+    if (!handler) handler = echo;
     listener = std::make_unique<Listener>(
         o,
-        [this](Request& q, Response& r) {
+        [this, handler](Request& q, Response& r) {
           ++requests;
-          r.status = q.path == "/created" ? 201 : 200;
-          r.set_header("X-Method", q.method);
-          r.set_content(q.method + " " + q.path + " " + q.body, "text/plain");
+          handler(q, r);
         },
         [](int status, const std::string& message, Response& r) {
           r.status = status;
@@ -238,9 +261,16 @@ struct LoopbackServer {
   std::atomic<int> requests{0};
 };
 
-// Opens a loopback connection to `port` and returns its descriptor.
-int connect_to(int port) {
+// Opens a loopback connection to `port` and returns its descriptor. `from`: the source address
+// (any of 127.0.0.0/8 is this host), to look like another client.
+int connect_to(int port, const char* from = nullptr) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (from) {
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    inet_pton(AF_INET, from, &src.sin_addr);
+    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src), 0);
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<std::uint16_t>(port));
@@ -486,15 +516,381 @@ TEST(HttpListener, HalfSentHeadsDoNotHoldThreads) {
 TEST(HttpListener, SlowRequestHeadGets408) {
   ListenerOptions o;
   o.park_after_ms = 20;
-  o.head_timeout_s = 1;
+  o.request_timeout_s = 1;
   LoopbackServer server(o);
   int fd = connect_to(server.port);
   send_text(fd, "GET /slow HTTP/1.1\r\nX-A: 1");  // and then nothing
   const std::string out = read_until_closed(fd);
   close(fd);
   EXPECT_EQ(out.rfind("HTTP/1.1 408 ", 0), 0u) << out;
-  EXPECT_NE(out.find("did not arrive within 1 s"), std::string::npos) << out;
+  EXPECT_NE(out.find("did not arrive whole within 1 s"), std::string::npos) << out;
   EXPECT_EQ(server.requests.load(), 0);
+}
+
+TEST(HttpRequestBuffer, AssemblesRequestsByteByByte) {
+  RequestBuffer in;
+  const Limits limits;
+  const RequestTimeouts t;
+  const auto now = std::chrono::steady_clock::now();
+  using Status = RequestBuffer::Status;
+  EXPECT_EQ(in.check(limits, t, now), Status::empty);
+  const std::string first = "POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    in.append(first.substr(i, 1));
+    EXPECT_EQ(in.check(limits, t, now), i + 1 < first.size() ? Status::partial : Status::ready)
+        << i;
+  }
+  in.append("GET /b HTTP/1.1\r\nConnection: close\r\n\r\nGET /c");  // pipelined
+  bool keep = false;
+  Request a = in.take(keep);
+  EXPECT_EQ(a.path, "/a");
+  EXPECT_EQ(a.body, "hello");
+  EXPECT_TRUE(keep);
+  ASSERT_EQ(in.check(limits, t, now), Status::ready);
+  Request b = in.take(keep);
+  EXPECT_EQ(b.path, "/b");
+  EXPECT_FALSE(keep);
+  EXPECT_EQ(in.check(limits, t, now), Status::partial);
+  EXPECT_EQ(in.size(), 6u);
+}
+
+TEST(HttpRequestBuffer, DeadlinesRunFromTheFirstByteAndGrowWithTheBody) {
+  RequestBuffer in;
+  const Limits limits;
+  const RequestTimeouts t;  // 10 s, plus 1 s per MiB
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(in.deadline(), std::chrono::steady_clock::time_point::max());
+  in.append("P");
+  in.check(limits, t, t0);
+  EXPECT_EQ(in.deadline(), t0 + std::chrono::seconds(10));
+  in.append("OST /x HTTP/1.1\r\nContent-Length: 3145728\r\n\r\nabc");  // 3 MiB announced
+  EXPECT_EQ(in.check(limits, t, t0 + std::chrono::seconds(2)), RequestBuffer::Status::partial);
+  EXPECT_EQ(in.deadline(), t0 + std::chrono::seconds(13));
+  EXPECT_EQ(in.missing(), 3145728u - 3);
+}
+
+TEST(HttpRequestBuffer, RefusesOversizedHeadsAndAsksForContinueOnce) {
+  Limits small;
+  small.max_head_bytes = 100;
+  const RequestTimeouts t;
+  const auto now = std::chrono::steady_clock::now();
+  RequestBuffer big;
+  big.append("GET / HTTP/1.1\r\nA: " + std::string(200, 'a'));
+  ASSERT_EQ(big.check(small, t, now), RequestBuffer::Status::failed);
+  EXPECT_EQ(big.error().status, 431);
+  RequestBuffer in;
+  in.append("POST / HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_EQ(in.check(Limits{}, t, now), RequestBuffer::Status::partial);
+  EXPECT_TRUE(in.take_continue());
+  EXPECT_FALSE(in.take_continue());
+  in.append("abc");
+  EXPECT_EQ(in.check(Limits{}, t, now), RequestBuffer::Status::ready);
+  EXPECT_FALSE(in.take_continue());
+}
+
+// What a RequestBuffer makes of `text` fed in pieces of `piece` bytes: one line per request it
+// yields, then how it ends (the refusal's status, or "more"/"end").
+std::vector<std::string> frame(std::string_view text, std::size_t piece, const Limits& limits) {
+  RequestBuffer in;
+  const RequestTimeouts t;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> out;
+  RequestBuffer::Status st = RequestBuffer::Status::empty;
+  for (std::size_t at = 0; at < text.size() && st != RequestBuffer::Status::failed; at += piece) {
+    in.append(text.substr(at, piece));
+    while ((st = in.check(limits, t, now)) == RequestBuffer::Status::ready) {
+      bool keep = false;
+      Request q = in.take(keep);
+      out.push_back(q.method + " " + q.path + " " + q.body + (keep ? " keep" : " close"));
+    }
+  }
+  out.push_back(st == RequestBuffer::Status::failed    ? std::to_string(in.error().status)
+                : st == RequestBuffer::Status::partial ? "more"
+                                                       : "end");
+  return out;
+}
+
+// However the bytes of pipelined requests are split by the network, the same requests come
+// out: random and mutated streams fed whole, byte by byte and in random pieces.
+TEST(HttpRequestBuffer, SplittingTheStreamDoesNotChangeWhatIsRead) {
+  std::mt19937 rng(11);
+  const std::string base =
+      "POST /api/v1/jobs HTTP/1.1\r\nContent-Length: 7\r\n\r\n{\"a\":1}"
+      "GET /api/v1/jobs?x=1 HTTP/1.1\r\n\r\n"
+      "POST /api/v1/agents/n1/sync HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+      "GET /x HTTP/1.0\r\n\r\n";
+  const std::string alphabet = "GETPOST /?&=:\r\n HTTP/1.1 0123456789{}\x00";
+  Limits limits;
+  limits.max_head_bytes = 300;
+  limits.max_body_bytes = 50;
+  for (int i = 0; i < 3000; ++i) {
+    std::string s = base;
+    for (int e = static_cast<int>(rng() % 4); e > 0; --e) {
+      const std::size_t at = rng() % s.size();
+      if (rng() % 2)
+        s[at] = alphabet[rng() % alphabet.size()];
+      else
+        s.erase(at, 1 + rng() % 3);
+    }
+    const auto whole = frame(s, s.size() + 1, limits);
+    ASSERT_EQ(frame(s, 1, limits), whole) << s;
+    ASSERT_EQ(frame(s, 1 + rng() % 40, limits), whole) << s;
+  }
+  EXPECT_EQ(frame(base, base.size(), Limits{}).size(), 5u);  // four requests, then "end"
+}
+
+// Issue 10, defect 5: connections that send a POST head announcing 100 bytes and then one byte
+// each held a thread until the idle timeout. They now wait in the event loop, and no worker
+// even starts for them.
+TEST(HttpListener, SlowBodiesWaitWithoutAThread) {
+  ListenerOptions o;
+  o.max_threads = 2;
+  LoopbackServer server(o);
+  std::vector<int> slow;
+  for (int i = 0; i < 64; ++i) {
+    slow.push_back(connect_to(server.port));
+    send_text(slow.back(),
+              "POST /slow" + std::to_string(i) + " HTTP/1.1\r\nContent-Length: 100\r\n\r\nx");
+  }
+  EXPECT_TRUE(eventually([&] { return server.listener->stats().parked == 64; }));
+  const ListenerStats st = server.listener->stats();
+  EXPECT_EQ(st.threads, 0);
+  EXPECT_EQ(st.busy, 0);
+  expect_new_client_served(server.port);
+  // The rest of a body completes its request.
+  send_text(slow[5], std::string(99, 'y'));
+  shutdown(slow[5], SHUT_WR);
+  const std::string out = read_until_closed(slow[5]);
+  EXPECT_NE(out.find("POST /slow5 x" + std::string(99, 'y')), std::string::npos) << out;
+  for (int fd : slow) close(fd);
+}
+
+TEST(HttpListener, ABodyThatStopsComingGets408) {
+  ListenerOptions o;
+  o.request_timeout_s = 1;
+  LoopbackServer server(o);
+  int fd = connect_to(server.port);
+  const auto t0 = std::chrono::steady_clock::now();
+  send_text(fd, "POST /x HTTP/1.1\r\nContent-Length: 100\r\n\r\nx");
+  const std::string out = read_until_closed(fd);
+  close(fd);
+  EXPECT_EQ(out.rfind("HTTP/1.1 408 ", 0), 0u) << out;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_EQ(server.requests.load(), 0);
+  EXPECT_EQ(server.listener->stats().timed_out, 1u);
+}
+
+// A client that does not read its (large) answer: the event loop writes it, the thread is free.
+TEST(HttpListener, SlowReadersDoNotHoldAThread) {
+  ListenerOptions o;
+  o.max_threads = 1;
+  const std::string big(32u << 20, 'z');
+  LoopbackServer server(o, 0, [&big](Request& q, Response& r) {
+    if (q.path == "/big")
+      r.set_content(big, "text/plain");
+    else
+      echo(q, r);
+  });
+  int fd = connect_to(server.port);
+  send_text(fd, "GET /big HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(eventually([&] {
+    const ListenerStats s = server.listener->stats();
+    return server.requests == 1 && s.busy == 0 && s.parked == 1;
+  }));
+  expect_new_client_served(server.port);
+  const std::string out = read_until_closed(fd);
+  close(fd);
+  EXPECT_EQ(out.rfind("HTTP/1.1 200 ", 0), 0u);
+  EXPECT_EQ(out.size() - out.find("\r\n\r\n") - 4, big.size());
+}
+
+TEST(HttpListener, ConnectionsPerAddressAreBounded) {
+  ListenerOptions o;
+  o.max_connections_per_peer = 4;
+  LoopbackServer server(o);
+  std::vector<int> held;
+  for (int i = 0; i < 4; ++i) held.push_back(connect_to(server.port));
+  EXPECT_TRUE(eventually([&] { return server.listener->stats().connections == 4; }));
+  // A fifth from the same address is answered 503 at once, without being read or served.
+  std::string out = raw_exchange(server.port, "GET /x HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 503 ", 0), 0u) << out;
+  EXPECT_NE(out.find("too many connections from 127.0.0.1 (limit 4)"), std::string::npos) << out;
+  EXPECT_EQ(server.requests.load(), 0);
+  // Another address is not affected.
+  int other = connect_to(server.port, "127.0.0.2");
+  send_text(other, "GET /other HTTP/1.1\r\nConnection: close\r\n\r\n");
+  out = read_until_closed(other);
+  close(other);
+  EXPECT_NE(out.find("GET /other "), std::string::npos) << out;
+  // A closed connection makes room.
+  close(held.back());
+  held.pop_back();
+  EXPECT_TRUE(eventually([&] { return server.listener->stats().connections == 3; }));
+  expect_new_client_served(server.port);
+  EXPECT_EQ(server.listener->stats().refused, 1u);
+  for (int fd : held) close(fd);
+}
+
+TEST(HttpListener, ConnectionsInAllAreBounded) {
+  ListenerOptions o;
+  o.max_connections = 3;
+  LoopbackServer server(o);
+  std::vector<int> held;
+  for (int i = 0; i < 3; ++i) held.push_back(connect_to(server.port, "127.0.0.3"));
+  EXPECT_TRUE(eventually([&] { return server.listener->stats().connections == 3; }));
+  const std::string out = raw_exchange(server.port, "GET /x HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(out.rfind("HTTP/1.1 503 ", 0), 0u) << out;
+  EXPECT_NE(out.find("connections open"), std::string::npos) << out;
+  for (int fd : held) close(fd);
+}
+
+// Long polls as the agents' sync makes them: the handler defers, someone wakes it later.
+struct LongPolls {
+  struct Poll {
+    std::shared_ptr<Deferred> later;
+    std::shared_ptr<std::atomic<bool>> woken;
+  };
+  // Paths under /poll wait up to 30 s, under /short 200 ms; /early is woken before the
+  // handler returns; anything else is echoed.
+  Handler handler() {
+    return [this](Request& q, Response& r) {
+      const bool poll = q.path.starts_with("/poll"), early = q.path == "/early";
+      if (!poll && !early && q.path != "/short") return echo(q, r);
+      auto woken = std::make_shared<std::atomic<bool>>(false);
+      auto later = std::make_shared<Deferred>();
+      const auto timeout =
+          q.path == "/short" ? std::chrono::milliseconds(200) : std::chrono::milliseconds(30'000);
+      later->answer_with(timeout, [woken, path = q.path](Response& res) {
+        res.set_content(std::string(*woken ? "woken " : "timed out ") + path, "text/plain");
+      });
+      if (early) {
+        *woken = true;
+        later->wake();
+      }
+      std::lock_guard lock(mu);
+      polls.push_back({later, woken});
+      r.deferred = later;
+    };
+  }
+  void wake_all() {
+    std::lock_guard lock(mu);
+    for (auto& p : polls) {
+      *p.woken = true;
+      p.later->wake();
+    }
+  }
+  std::mutex mu;
+  std::vector<Poll> polls;
+};
+
+TEST(HttpListener, DeferredAnswersHoldNoThreadAndGoOutWhenWoken) {
+  ListenerOptions o;
+  o.max_threads = 2;
+  LongPolls polls;
+  LoopbackServer server(o, 0, polls.handler());
+  constexpr int kPolls = 20;
+  std::vector<std::string> answers(kPolls), after(kPolls);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kPolls; ++i)
+    clients.emplace_back([&, i] {
+      ClientConnection c("127.0.0.1", std::to_string(server.port), 20000);
+      try {
+        answers[i] = c.request("GET", "/poll" + std::to_string(i), "", "").body;
+        after[i] = c.request("GET", "/after", "", "").body;  // the connection goes on
+      } catch (const std::exception& e) {
+        answers[i] = e.what();
+      }
+    });
+  EXPECT_TRUE(eventually([&] { return server.listener->stats().deferred == kPolls; }));
+  EXPECT_EQ(server.listener->stats().busy, 0);
+  expect_new_client_served(server.port);  // two threads at most, twenty polls waiting
+  polls.wake_all();                       // as the controller does when orders arrive
+  for (auto& t : clients) t.join();
+  for (int i = 0; i < kPolls; ++i) {
+    EXPECT_EQ(answers[i], "woken /poll" + std::to_string(i));
+    EXPECT_EQ(after[i], "GET /after ");
+  }
+}
+
+TEST(HttpListener, DeferredAnswersTimeOut) {
+  LongPolls polls;
+  LoopbackServer server(ListenerOptions{}, 0, polls.handler());
+  ClientConnection c("127.0.0.1", std::to_string(server.port), 10000);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(c.request("GET", "/short", "", "").body, "timed out /short");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, std::chrono::milliseconds(190));
+  EXPECT_LT(took, std::chrono::seconds(5));
+  EXPECT_EQ(c.request("GET", "/again", "", "").body, "GET /again ");
+  // Woken before the listener even took the connection: answered at once.
+  EXPECT_EQ(c.request("GET", "/early", "", "").body, "woken /early");
+  EXPECT_EQ(server.listener->stats().deferred, 0);
+}
+
+TEST(HttpListener, WakingAfterTheListenerIsGoneIsHarmless) {
+  LongPolls polls;
+  auto server = std::make_unique<LoopbackServer>(ListenerOptions{}, 0, polls.handler());
+  int fd = connect_to(server->port);
+  send_text(fd, "GET /poll HTTP/1.1\r\n\r\n");
+  EXPECT_TRUE(eventually([&] { return server->listener->stats().deferred == 1; }));
+  server.reset();    // stops with a long poll waiting: it is closed
+  polls.wake_all();  // the controller may still hold its wake-up
+  char c;
+  EXPECT_LE(recv(fd, &c, 1, 0), 0);
+  close(fd);
+}
+
+// Issue 10: user traffic must never starve the agents. Both ordinary workers are stuck in
+// handlers and more users queue behind them; an agent's request is served by its own workers.
+TEST(HttpListener, ReservedRoutesAreServedWhileEveryOtherWorkerIsBusy) {
+  ListenerOptions o;
+  o.max_threads = 2;
+  o.reserved_threads = 2;
+  o.reserved_prefix = "/agents/";
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> blocked{0};
+  LoopbackServer server(o, 0, [&](Request& q, Response& r) {
+    if (q.path == "/block") {
+      ++blocked;
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return release; });
+    }
+    r.set_content(q.path, "text/plain");
+  });
+  std::vector<std::thread> users;
+  for (int i = 0; i < 4; ++i)
+    users.emplace_back([&] {
+      try {
+        ClientConnection c("127.0.0.1", std::to_string(server.port), 30000);
+        c.request("GET", "/block", "", "");
+      } catch (const std::exception&) {
+        // the assertions below report what went wrong
+      }
+    });
+  EXPECT_TRUE(eventually([&] { return blocked == 2 && server.listener->stats().busy == 2; }));
+  {
+    ClientConnection agent("127.0.0.1", std::to_string(server.port), 5000);
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      EXPECT_EQ(agent.request("POST", "/agents/a/sync", "application/json", "{}").body,
+                "/agents/a/sync");
+      EXPECT_EQ(agent.request("POST", "/agents/a/exits", "application/json", "{}").body,
+                "/agents/a/exits");
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(4));
+    EXPECT_EQ(blocked.load(), 2);  // the users still wait
+  }
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& t : users) t.join();
+  EXPECT_EQ(blocked.load(), 4);
 }
 
 TEST(HttpClient, ReportsAnUnreachableServer) {
