@@ -46,7 +46,8 @@ const std::vector<std::string> kGroupKeys = {
     "spine"};
 
 std::string get_name(const YAML::Node& n, const std::string& key, const std::string& source) {
-  if (!n.IsScalar()) throw InputError(at(source, n), key + ": expected a name");
+  if (!n.IsScalar() || n.Scalar().empty())
+    throw InputError(at(source, n), key + ": expected a name");
   return n.Scalar();  // checked by build_cluster
 }
 

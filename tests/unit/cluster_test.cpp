@@ -481,6 +481,8 @@ TEST(ClusterYaml, NamedSwitchErrors) {
   EXPECT_EQ(msg, "c.yaml:2:5: leaf name 'a b\\x1b' must be 1-64 letters, digits, '-', '_' or '.'");
   msg = error_of([] { yaml("groups:\n  - {nodes: 2, accelerators: 8xV100, spine: [x]}\n"); });
   EXPECT_NE(msg.find("spine: expected a name"), std::string::npos) << msg;
+  msg = error_of([] { yaml("groups:\n  - {nodes: 2, accelerators: 8xV100, leaf: ''}\n"); });
+  EXPECT_NE(msg.find("leaf: expected a name"), std::string::npos) << msg;
   // A named leaf in the defaults wins over nodes_per_leaf there.
   Cluster c = yaml(
       "defaults: {nodes_per_leaf: 1}\n"
