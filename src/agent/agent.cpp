@@ -26,6 +26,7 @@
 #include "api/http_client.h"
 #include "api/http_listener.h"
 #include "api/http_router.h"
+#include "api/json_fields.h"
 #include "core/input_error.h"
 #include "core/output_pattern.h"
 
@@ -293,7 +294,8 @@ void Agent::serve_log(http::Request& req, http::Response& res) {
     path = stream == "stderr" ? it->second.err : it->second.out;
   }
   std::string data;
-  read_file_slice(path, offset, kMaxLogSlice, data);
+  if (std::string problem = read_file_slice(path, offset, kMaxLogSlice, data); !problem.empty())
+    res.set_header("X-ZS-Log-Error", json_fields::printable(path + ": " + problem, 512));
   res.set_header("X-ZS-Next-Offset", std::to_string(offset + data.size()));
   res.set_content(std::move(data), "text/plain; charset=utf-8");
 }

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <system_error>
 #include <thread>
@@ -51,9 +52,32 @@ int above_stdio(int fd) {
   return moved;
 }
 
+// Opens an output file for appending. Only a regular file or /dev/null: a FIFO would block
+// the agent until someone reads it (the open is non-blocking and checked before any write),
+// and a device or terminal is no place for a job's output. -1 with errno set otherwise.
 int open_output(const std::string& path) {
   const char* p = path.empty() ? "/dev/null" : path.c_str();
-  return above_stdio(::open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+  int fd = ::open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
+  if (fd < 0) return -1;
+  struct stat st {};
+  const bool usable =
+      ::fstat(fd, &st) == 0 &&
+      (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && std::strcmp(p, "/dev/null") == 0));
+  if (!usable || ::fcntl(fd, F_SETFL, O_WRONLY | O_APPEND) != 0) {
+    const int why = usable ? errno : EINVAL;
+    ::close(fd);
+    errno = why;
+    return -1;
+  }
+  return above_stdio(fd);
+}
+
+// A path for a message: bounded (paths may be 4 KiB) and printable.
+std::string shown_path(const std::string& path) {
+  std::string s = path.size() > 200 ? path.substr(0, 200) + "..." : path;
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return s;
 }
 
 std::string in_dir(const std::string& cwd, const std::string& path) {
@@ -343,13 +367,15 @@ std::optional<PreparedLaunch> prepare_launch(const LaunchSpec& spec, std::string
   }
   p.out = open_output(spec.stdout_path);
   if (p.out < 0) {
-    error = "cannot open stdout file '" + spec.stdout_path + "': " + errno_text(errno);
+    error = "cannot open stdout file '" + shown_path(spec.stdout_path) +
+            "': " + (errno == EINVAL ? "not a regular file" : errno_text(errno));
     return std::nullopt;
   }
   if (spec.stderr_path != spec.stdout_path) {
     p.err_separate = open_output(spec.stderr_path);
     if (p.err_separate < 0) {
-      error = "cannot open stderr file '" + spec.stderr_path + "': " + errno_text(errno);
+      error = "cannot open stderr file '" + shown_path(spec.stderr_path) +
+              "': " + (errno == EINVAL ? "not a regular file" : errno_text(errno));
       return std::nullopt;
     }
   }

@@ -36,6 +36,7 @@ struct NodeView {
 struct ClusterStats {
   std::size_t pending = 0, running = 0, finished = 0;
   std::uint64_t passes = 0, started = 0, transactions = 0, purged = 0;
+  std::uint64_t refused_starts = 0;  // scheduler decisions the controller's check refused
   int nodes_up = 0, nodes_down = 0, nodes_drained = 0;
   int accels_total = 0, accels_allocated = 0;
 };
@@ -61,6 +62,11 @@ class ClusterApi {
   // Cancelling an array's first job (its array id) cancels every task of the array, as scancel
   // does; whole_array = false cancels that one task.
   virtual JobRecord cancel(JobId id, bool whole_array = true) = 0;
+  // Holds (held = true) or releases a pending job, as scontrol hold/release: a held job is not
+  // started until released. An array's id applies to every pending task of the array (as
+  // cancel); whole_array = false to that one task. ApiError 404 for no such job, 409 when no
+  // targeted job is pending.
+  virtual JobRecord set_held(JobId id, bool held, bool whole_array = true) = 0;
   // The job id of task `task` of array `array_job` (ids like "17_3"); ApiError 404 if none.
   virtual JobId array_task(JobId array_job, int task) const = 0;
   virtual std::vector<NodeView> nodes() const = 0;

@@ -1,4 +1,4 @@
-// Reading part of a log file for the logs endpoints (the controller's and the agent's).
+// Reading part of a log file for the logs endpoint of the agents.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -8,9 +8,11 @@ namespace zs {
 
 inline constexpr std::size_t kMaxLogSlice = 4u << 20;  // bytes per answer; followers ask again
 
-// Appends to `out` at most `max` bytes of `path` from `offset`. False when the file cannot be
-// opened (missing, or not visible here); true otherwise, also when there is nothing new.
-bool read_file_slice(const std::string& path, std::uint64_t offset, std::size_t max,
-                     std::string& out);
+// Appends to `out` at most `max` bytes of `path` from `offset`. Only a regular file is read: a
+// FIFO, a device or a directory is refused without blocking (it is opened non-blocking and
+// checked before any read). Returns "" on success, also when there is nothing new, else why
+// the file cannot be read ("no such file", "not a regular file").
+std::string read_file_slice(const std::string& path, std::uint64_t offset, std::size_t max,
+                            std::string& out);
 
 }  // namespace zs

@@ -11,7 +11,9 @@
 #include "api/file_slice.h"
 #include "api/http_client.h"
 #include "api/json_codec.h"
+#include "api/json_fields.h"
 #include "core/input_error.h"
+#include "core/text.h"
 
 namespace zs {
 namespace {
@@ -110,6 +112,11 @@ std::string metrics_text(const ClusterStats& s) {
       "# HELP zs_jobs_started_total Job attempts started.\n# TYPE zs_jobs_started_total "
       "counter\nzs_jobs_started_total {}\n",
       s.started);
+  out += fmt::format(
+      "# HELP zs_scheduler_refused_starts_total Scheduler decisions refused by the controller's "
+      "check (a policy bug; see the controller's log).\n# TYPE zs_scheduler_refused_starts_total "
+      "counter\nzs_scheduler_refused_starts_total {}\n",
+      s.refused_starts);
   out += fmt::format(
       "# HELP zs_store_transactions_total Durable store transactions (group commits).\n# TYPE "
       "zs_store_transactions_total counter\nzs_store_transactions_total {}\n",
@@ -243,8 +250,27 @@ void HttpServer::add_routes() {
   s.add("POST", "/api/v1/jobs/*/cancel", cancel);
   s.add("DELETE", "/api/v1/jobs/*", cancel);
 
+  // Hold / release a pending job (scontrol hold / release). No body, or an empty object.
+  auto hold = [&api](bool held) {
+    return guarded([&api, held](http::Request& req, http::Response& res) {
+      if (!req.body.empty()) {
+        const json body = parse_body(req);
+        if (!body.empty())
+          throw InputError(json_fields::printable(body.begin().key()),
+                           "unknown field (hold and release take no fields)");
+      }
+      bool one_task = false;
+      const JobId id = job_in_path(api, req.matches[1], &one_task);
+      send_json(res, 200, json{{"job", to_json(api.set_held(id, held, !one_task))}});
+    });
+  };
+  s.add("POST", "/api/v1/jobs/*/hold", hold(true));
+  s.add("POST", "/api/v1/jobs/*/release", hold(false));
+
   // Logs: the bytes of the output file from `offset` (at most 4 MiB per call). Followers call
-  // again with X-ZS-Next-Offset until X-ZS-Job-State is terminal and nothing more comes.
+  // again with X-ZS-Next-Offset until X-ZS-Job-State is terminal and nothing more comes. The
+  // controller never opens the path itself: the path is the user's, and only the agent that
+  // ran the attempt knows which file that attempt wrote (and serves only that).
   s.add("GET", "/api/v1/jobs/*/logs", guarded([&api](http::Request& req, http::Response& res) {
           const JobId id = job_in_path(api, req.matches[1]);
           const bool err = req.has_param("stream") && req.param_value("stream") == "stderr";
@@ -253,11 +279,12 @@ void HttpServer::add_routes() {
           std::uint64_t offset =
               req.has_param("offset") ? parse_id(req.param_value("offset"), "offset") : 0;
           LogLocation where = api.log_location(id, err);
-          std::string data;
-          // The file itself when this host sees it (same host, shared file system), else the
-          // agent that ran the job's first task.
-          if (!read_file_slice(where.path, offset, kMaxLogSlice, data) &&
-              !where.node_logs_url.empty()) {
+          std::string data, why;
+          if (where.attempt == 0) {
+            why = "job " + std::to_string(where.job) + " has not started";
+          } else if (where.node_logs_url.empty()) {
+            why = "the node that ran job " + std::to_string(where.job) + " serves no logs";
+          } else {
             try {
               ApiClient agent(where.node_logs_url, 5000);
               std::map<std::string, std::string> headers;
@@ -267,18 +294,19 @@ void HttpServer::add_routes() {
                                         "&offset=" + std::to_string(offset),
                                     headers);
               if (data.size() > kMaxLogSlice) data.resize(kMaxLogSlice);
+              for (const auto& [name, value] : headers)
+                if (to_lower(name) == "x-zs-log-error") why = "agent: " + value;
             } catch (const ApiError& e) {
               // No data then; say why (the agent is gone, or forgot the attempt).
-              std::string why = "agent " + where.node_logs_url + ": " +
-                                (e.status() == 0 ? std::string("no answer") : e.what());
-              std::replace_if(
-                  why.begin(), why.end(), [](char c) { return c < 0x20; }, ' ');
-              res.set_header("X-ZS-Log-Error", why);
+              why = "agent " + where.node_logs_url + ": " +
+                    (e.status() == 0 ? std::string("no answer") : e.what());
             }
           }
+          // Header values carry no control characters (no response splitting through a path).
+          if (!why.empty()) res.set_header("X-ZS-Log-Error", json_fields::printable(why, 512));
           res.set_header("X-ZS-Next-Offset", std::to_string(offset + data.size()));
           res.set_header("X-ZS-Job-State", std::string(to_string(where.state)));
-          res.set_header("X-ZS-Log-Path", where.path);
+          res.set_header("X-ZS-Log-Path", json_fields::printable(where.path, 4096));
           res.status = 200;
           res.set_content(std::move(data), "text/plain; charset=utf-8");
         }));
@@ -293,10 +321,20 @@ void HttpServer::add_routes() {
       std::string reason;
       if (!req.body.empty()) {
         json body = parse_body(req);
-        if (body.contains("reason")) {
-          if (!body["reason"].is_string()) throw InputError("reason", "expected a string");
-          reason = body["reason"].get<std::string>();
+        for (const auto& [key, value] : body.items()) {
+          if (key != "reason" || !drained)
+            throw InputError(json_fields::printable(key),
+                             drained ? "unknown field (a drain takes only \"reason\")"
+                                     : "unknown field (a resume takes no fields)");
+          if (!value.is_string()) throw InputError("reason", "expected a string");
+          reason = std::string(trim(value.get_ref<const std::string&>()));
         }
+        if (std::string problem = json_fields::text_problem(reason, kMaxReasonBytes);
+            !problem.empty())
+          throw InputError("reason", problem);
+        for (unsigned char c : reason)
+          if (c < 0x20 || c == 0x7f)
+            throw InputError("reason", "control characters are not allowed in a reason");
       }
       send_json(res, 200,
                 json{{"node", node_json(api.set_drained(req.matches[1], drained, reason))}});

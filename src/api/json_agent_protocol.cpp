@@ -58,6 +58,30 @@ std::string text(const json& j, const std::string& where) {
   return s;
 }
 
+// A message the agent reports (an exit reason, a device problem, how it found its devices):
+// shown and stored, so bounded and printable — but never a reason to refuse the whole report,
+// which would leave the node down for as long as the agent repeats it.
+std::string message(const json& j, const std::string& where) {
+  if (!j.is_string()) throw InputError(where, "expected a string");
+  return json_fields::printable(j.get_ref<const std::string&>(), kMaxReasonBytes);
+}
+
+std::vector<std::string> messages(const json& j, const std::string& where) {
+  if (!j.is_array()) throw InputError(where, "expected an array of strings");
+  if (j.size() > 64) throw InputError(where, "more than 64 entries");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < j.size(); ++i)
+    out.push_back(message(j[i], where + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+// An identifier the agent reports (boot id, address, type): short, or the report is wrong.
+std::string short_text(const json& j, const std::string& where) {
+  std::string s = text(j, where);
+  if (s.size() > 256) throw InputError(where, "more than 256 bytes");
+  return s;
+}
+
 // A switch name: what node names allow ("" = the default switch), at most 64 characters.
 std::string switch_name(const json& j, const std::string& where) {
   std::string s = text(j, where);
@@ -136,7 +160,7 @@ NodeExit exit_from(const json& j, const std::string& where) {
     if (name == "exit_code")
       e.exit_code = number<int>(v, w, -1000, 1000);
     else if (name == "reason")
-      e.reason = text(v, w);
+      e.reason = message(v, w);
     else if (name == "end_ms")
       e.end_ms = number<TimeMs>(v, w, 0, static_cast<long double>(kNever));
   }
@@ -231,9 +255,9 @@ AgentReport agent_report_from_json(const json& j) {
   for (auto& [name, v] : j.items()) {
     const std::string& w = name;
     if (name == "boot_id")
-      r.boot_id = text(v, w);
+      r.boot_id = short_text(v, w);
     else if (name == "address")
-      r.address = text(v, w);
+      r.address = short_text(v, w);
     else if (name == "leaf")
       r.leaf = switch_name(v, w);
     else if (name == "spine")
@@ -241,19 +265,19 @@ AgentReport agent_report_from_json(const json& j) {
     else if (name == "logs_url")
       r.logs_url = logs_url(v, w);
     else if (name == "accel_type")
-      r.accel_type = text(v, w);
+      r.accel_type = short_text(v, w);
     else if (name == "accel_count")
       r.accel_count = number<int>(v, w, 0, 64);
     else if (name == "unhealthy")
       r.unhealthy = number<std::uint64_t>(v, w, 0, 18446744073709551615.0L);
     else if (name == "device_problems")
-      r.device_problems = texts(v, w);
+      r.device_problems = messages(v, w);
     else if (name == "cpus")
       r.cpus = number<double>(v, w, 0, 1e6);
     else if (name == "mem_mib")
       r.mem_mib = number<std::int64_t>(v, w, 0, std::int64_t{1} << 40);
     else if (name == "discovery")
-      r.discovery = text(v, w);
+      r.discovery = message(v, w);
     else if (name == "running")
       r.running = list_of<RunningAttempt>(v, w, running_from);
     else if (name == "exits")

@@ -35,6 +35,7 @@ class Encoder {
     out_[name] = list;
   }
   void number(const char* name, double x, double, double) { out_[name] = x; }
+  void flag(const char* name, bool x) { out_[name] = x; }
   template <class E>
   void enumeration(const char* name, E e) {
     out_[name] = std::string(to_string(e));
@@ -185,6 +186,12 @@ class Decoder {
     double d = v->get<double>();
     expect(p, number_problem(d, lo, hi));
     x = d;
+  }
+  void flag(std::string_view name, bool& x) {
+    const json* v = find(name);
+    if (!v) return;
+    if (!v->is_boolean()) fail(Path(path_, name), "expected true or false, got " + got(*v));
+    x = v->get<bool>();
   }
   template <class E>
   void enumeration(std::string_view name, E& e) {

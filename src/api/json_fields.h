@@ -48,15 +48,15 @@ consteval std::size_t field_count() {
 }
 // A member added to a record but not to its list below would silently vanish from the API and
 // the store; these make it a compile error. Update the list, then the count.
-static_assert(field_count<JobSpec>() == 23, "JobSpec changed: update visit(JobSpec) below");
+static_assert(field_count<JobSpec>() == 27, "JobSpec changed: update visit(JobSpec) below");
 static_assert(field_count<NodeAssignment>() == 2, "NodeAssignment changed: update visit below");
 static_assert(field_count<JobRecord>() == 13, "JobRecord changed: update visit(JobRecord) below");
-static_assert(field_count<NodeRecord>() == 14, "NodeRecord changed: update visit(NodeRecord)");
+static_assert(field_count<NodeRecord>() == 15, "NodeRecord changed: update visit(NodeRecord)");
 
 // A visitor provides, for S possibly const:
 //   text(name, std::string&, max_bytes)   strings(name, std::vector<std::string>&)
 //   integer(name, T&, IntBounds)          integers(name, std::vector<T>&, IntBounds)
-//   number(name, double&, lo, hi)         enumeration(name, E&)
+//   number(name, double&, lo, hi)         enumeration(name, E&)     flag(name, bool&)
 //   object(name, S&)                      objects(name, std::vector<S>&)
 template <class S, class V>
 requires Is<S, JobSpec>
@@ -84,6 +84,10 @@ void visit(S& s, V& v) {
   v.integers("after_ok", s.after_ok, kId);
   v.integer("max_retries", s.max_retries, kCount);
   v.integer("priority", s.priority, full_range<std::int32_t>());
+  v.integer("begin_ms", s.begin_ms, kTime);
+  v.flag("hold", s.hold);
+  v.strings("nodelist", s.nodelist);
+  v.strings("exclude", s.exclude);
 }
 
 template <class S, class V>
@@ -126,6 +130,7 @@ void visit(S& n, V& v) {
   v.integer("mem_mib", n.mem_mib, kMem);
   v.enumeration("state", n.state);
   v.text("reason", n.reason, kText);
+  v.text("drain_reason", n.drain_reason, kText);
   v.integer("last_seen_ms", n.last_seen_ms, kTime);
   v.text("boot_id", n.boot_id, kText);
 }

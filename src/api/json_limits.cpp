@@ -165,6 +165,7 @@ class Checker {
   void number(std::string_view name, double x, double lo, double hi) {
     check(Path(path_, name), number_problem(x, lo, hi));
   }
+  void flag(std::string_view, bool) {}  // any bool is valid
   template <class E>
   void enumeration(std::string_view name, E e) {
     if (static_cast<int>(e) > static_cast<int>(last(e)))

@@ -86,6 +86,9 @@ class TextWriter {
   void number(std::string_view name, double x, double, double) {
     field(name, [&] { append_number(out_, x); });
   }
+  void flag(std::string_view name, bool x) {
+    field(name, [&] { out_ += x ? "true" : "false"; });
+  }
   template <class E>
   void enumeration(std::string_view name, E e) {
     field(name, [&] { append_string(out_, to_string(e)); });

@@ -1,7 +1,10 @@
 // zs controller / zs agent: the two daemons, in the foreground (systemd or `zs up` runs them).
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -42,6 +45,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     int threads = 4096;
     double max_request_mib = 48;
     double keep_finished_s = 86'400;
+    bool keep_unfit_jobs = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("controller", "Run the controller: state, API and scheduler");
@@ -72,6 +76,8 @@ void register_controller(CLI::App& app, int& exit_code) {
                   "Forget finished jobs this long after they end (0 = never), like MinJobAge")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0 * 365 * 86'400));
+  cmd->add_flag("--keep-unfit-jobs", flags->keep_unfit_jobs,
+                "Accept jobs that can never fit the nodes known so far (nodes are to join)");
   cmd->callback([flags, &exit_code] {
     block_stop_signals();
     auto [host, port] = host_port(flags->listen);
@@ -79,12 +85,17 @@ void register_controller(CLI::App& app, int& exit_code) {
     std::filesystem::create_directories(flags->state_dir, ec);
     if (ec)
       throw InputError("--state-dir", "cannot create " + flags->state_dir + ": " + ec.message());
+    // The state holds every job's script and environment: the owner's alone.
+    if (::chmod(flags->state_dir.c_str(), 0700) != 0)
+      throw InputError("--state-dir", "cannot make " + flags->state_dir +
+                                          " private (chmod 700): " + std::strerror(errno));
     ControllerOptions options;
     options.policy = flags->policy;
     options.heartbeat_ms = flags->heartbeat_ms;
     options.node_lost_ms = flags->node_lost_ms;
     options.kill_grace_ms = flags->kill_grace_ms;
     options.keep_finished_ms = static_cast<TimeMs>(flags->keep_finished_s * 1000);
+    options.keep_unfit_jobs = flags->keep_unfit_jobs;
     auto store = open_sqlite_store(flags->state_dir + "/state.db");
     const std::string described = store->describe();
     Controller controller(options, std::move(store));

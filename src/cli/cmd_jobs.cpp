@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,9 +16,13 @@
 #include "api/http_client.h"
 #include "api/json_codec.h"
 #include "cli/commands.h"
+#include "cli/local_zone.h"
 #include "cli/table.h"
+#include "core/hostlist.h"
 #include "core/input_error.h"
 #include "core/job_script.h"
+#include "core/state_filter.h"
+#include "core/text.h"
 
 extern char** environ;
 
@@ -71,7 +76,8 @@ std::string read_file(const std::string& path) {
 
 void print_warnings(const std::vector<OptionWarning>& warnings) {
   for (const auto& w : warnings)
-    std::fprintf(stderr, "zs: warning: %s: %s\n", w.where.c_str(), w.message.c_str());
+    std::fprintf(stderr, "zs: warning: %s: %s\n", terminal_safe(w.where).c_str(),
+                 terminal_safe(w.message).c_str());
 }
 
 // The node list of a record: "a,b,c".
@@ -79,6 +85,16 @@ std::string node_list(const JobRecord& r) {
   std::string s;
   for (const auto& a : r.assignment) s += (s.empty() ? "" : ",") + a.node;
   return s;
+}
+
+// Local time as scontrol prints it: 2025-03-01T08:00:00.
+std::string local_time_text(std::int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return buf;
 }
 
 std::string job_label(const JobRecord& r) {
@@ -127,7 +143,9 @@ const char* const kSubmitHelp =
     "  zs submit [options] --wrap 'command'     a command line run by /bin/sh\n"
     "Options are sbatch's: -J/--job-name, -N/--nodes, -n/--ntasks, --ntasks-per-node, -c,\n"
     "--mem, -t/--time, -p, -A, -o, -e, -D, --array, --dependency=afterok:ID, --gres=gpu:N,\n"
-    "--gpus, --gpus-per-node, --requeue, --export, ... (docs/job-scripts.md), plus\n"
+    "--gpus, --gpus-per-node, --gpus-per-task, --requeue, --export, -H/--hold,\n"
+    "-b/--begin (now+1hour, 16:00, 2025-03-01T08:00), -w/--nodelist and -x/--exclude\n"
+    "(hostlists such as node[1-3,5]), ... (docs/job-scripts.md), plus\n"
     "  --accel TYPE:N      accelerators for the whole job (TYPE from `zs catalog`, may be "
     "omitted)\n"
     "  --retries N         requeues after a failed rank or a lost node\n"
@@ -194,10 +212,12 @@ int run_submit(const std::vector<std::string>& words) {
   JobSpec spec;
   ExportRequest exports;
   std::vector<OptionWarning> warnings;
+  const SystemTimeZone local_zone;
   if (has_wrap || command_form || tail.empty()) {
     if (!has_wrap && tail.empty())
       throw InputError("submit", "nothing to run: give a script, --wrap 'command' or -- command");
     JobOptions opts;
+    opts.when = {now_ms(), &local_zone};  // --begin=now+1hour counts from the submission
     for (const auto& d : directives) apply_option(opts, d);
     spec = finish_job_spec(opts, &Catalog::builtin);
     exports = opts.exports;
@@ -206,12 +226,19 @@ int run_submit(const std::vector<std::string>& words) {
       if (!tail.empty()) throw InputError("--wrap", "give either --wrap or a command, not both");
       spec.script = "#!/bin/sh\n" + wrap + "\n";
       if (spec.name.empty()) spec.name = "wrap";
+      if (std::string problem = script_problem(spec.script); !problem.empty())
+        throw InputError("--wrap", problem);
     } else {
       spec.argv = tail;
     }
   } else {
     const std::string path = tail.front();
-    JobScript script = parse_job_script(read_file(path), path, directives, &Catalog::builtin);
+    const std::string text = read_file(path);
+    // As sbatch: a script that cannot be executed is refused now, not at launch.
+    if (std::string problem = script_problem(text); !problem.empty())
+      throw InputError(path, problem);
+    JobScript script =
+        parse_job_script(text, path, directives, &Catalog::builtin, {now_ms(), &local_zone});
     spec = std::move(script.spec);
     spec.argv.assign(tail.begin() + 1, tail.end());
     exports = script.exports;
@@ -240,8 +267,9 @@ int run_submit(const std::vector<std::string>& words) {
 }
 
 int report_api_error(const ApiError& e) {
-  std::fprintf(stderr, "zs: error: %s%s%s\n", e.field().empty() ? "" : e.field().c_str(),
-               e.field().empty() ? "" : ": ", e.what());
+  // The controller's message may quote anyone's text (a node or job name): no raw controls.
+  std::fprintf(stderr, "zs: error: %s%s%s\n", terminal_safe(e.field()).c_str(),
+               e.field().empty() ? "" : ": ", terminal_safe(e.what()).c_str());
   return e.status() >= 400 && e.status() < 500 ? kExitBadInput : 1;
 }
 
@@ -251,32 +279,98 @@ void register_submit(CLI::App& app, int&) {
   app.add_subcommand("submit", "Submit a job (sbatch options, #SBATCH scripts; zs submit --help)");
 }
 
+namespace {
+
+// A query parameter's value, percent-encoded (a user name may hold '&' or '#').
+std::string url_encode(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// A comma list ("alice,bob") as squeue's -u and -n take it; "" = no constraint.
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::string_view part : split(text, ','))
+    if (!trim(part).empty()) out.emplace_back(trim(part));
+  return out;
+}
+
+bool listed(const std::vector<std::string>& list, const std::string& value) {
+  return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// What squeue and scancel select jobs by. The controller filters by one state (or the active
+// ones), one user and one account; the rest (state lists, several users, names) is done here.
+struct JobSelection {
+  StateFilter states = StateFilter::active();
+  std::vector<std::string> users, names, tenants, partitions;
+
+  std::string query() const {
+    std::string q;
+    JobState one{};
+    if (states.single(one))
+      q += "&state=" + std::string(to_string(one));
+    else if (states.within_active())
+      q += "&state=active";  // a queue listing must not page through every finished job
+    if (users.size() == 1) q += "&user=" + url_encode(users.front());
+    if (tenants.size() == 1) q += "&tenant=" + url_encode(tenants.front());
+    return q;
+  }
+  bool matches(const JobRecord& r) const {
+    return states.contains(r.state) && listed(users, r.spec.user) && listed(names, r.spec.name) &&
+           listed(tenants, r.spec.tenant) && listed(partitions, r.spec.partition);
+  }
+  std::vector<JobRecord> fetch(ApiClient& client) const {
+    if (states.empty()) return {};  // e.g. -t CG: a state no Zhisuan job is ever in
+    std::vector<JobRecord> jobs = fetch_jobs(client, query());
+    std::erase_if(jobs, [&](const JobRecord& r) { return !matches(r); });
+    return jobs;
+  }
+};
+
+}  // namespace
+
 void register_queue(CLI::App& app, int& exit_code) {
   struct Flags {
-    std::string controller, state, user, tenant;
+    std::string controller, state, user, tenant, name, partition;
     bool all = false, json = false, me = false;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("queue", "List pending and running jobs (like squeue)");
   cmd->add_option("--controller", f->controller, "Controller URL");
-  cmd->add_option("-t,--state", f->state,
-                  "Only jobs in this state (pending, running, completed, ...)");
-  cmd->add_option("-u,--user", f->user, "Only this user's jobs");
-  cmd->add_option("-A,--account", f->tenant, "Only this tenant's jobs");
+  cmd->add_option("-t,--state,--states", f->state,
+                  "Only jobs in these states: a comma list of Slurm's names or short forms "
+                  "(PD,R,CD,F,CA,TO,NF, PENDING, ...) or all; case-insensitive");
+  cmd->add_option("-u,--user", f->user, "Only these users' jobs (comma list)");
+  cmd->add_option("-A,--account", f->tenant, "Only these tenants' jobs (comma list)");
+  cmd->add_option("-n,--name", f->name, "Only jobs with these names (comma list)");
+  cmd->add_option("-p,--partition", f->partition, "Only jobs of these partitions (comma list)");
   cmd->add_flag("--me", f->me, "Only my jobs");
-  cmd->add_flag("-a,--all", f->all, "Include finished jobs");
+  cmd->add_flag("-a,--all", f->all, "Include finished jobs (as -t all)");
   cmd->add_flag("--json", f->json, "JSON for scripts");
   cmd->callback([f, &exit_code] {
     ApiClient client(default_controller_url(f->controller));
-    std::string query;
+    JobSelection sel;
     if (!f->state.empty())
-      query += "&state=" + f->state;
-    else if (!f->all)
-      query += "&state=active";
-    if (f->me) f->user = current_user();
-    if (!f->user.empty()) query += "&user=" + f->user;
-    if (!f->tenant.empty()) query += "&tenant=" + f->tenant;
-    auto jobs = fetch_jobs(client, query);
+      sel.states = parse_state_filter(f->state, "--state");
+    else if (f->all)
+      sel.states = StateFilter::all();
+    sel.users = comma_list(f->me ? current_user() : f->user);
+    sel.tenants = comma_list(f->tenant);
+    sel.names = comma_list(f->name);
+    sel.partitions = comma_list(f->partition);
+    auto jobs = sel.fetch(client);
     if (f->json) {
       json list = json::array();
       for (const auto& j : jobs) list.push_back(to_json(j));
@@ -322,7 +416,7 @@ void register_job(CLI::App& app, int& exit_code) {
     }
     JobRecord r = job_record_from_json(answer.at("job"));
     auto line = [](const char* k, const std::string& v) {
-      std::printf("%-12s %s\n", k, v.c_str());
+      std::printf("%-12s %s\n", k, terminal_safe(v).c_str());  // anyone's text: no raw ESC
     };
     line("JobId",
          job_label(r) + (r.array_task_id >= 0 ? " (job " + std::to_string(r.id) + ")" : ""));
@@ -339,6 +433,10 @@ void register_job(CLI::App& app, int& exit_code) {
       for (int d : a.devices) devices += (devices.empty() ? "" : ",") + std::to_string(d);
       line("  Devices", a.node + ": " + (devices.empty() ? "-" : devices));
     }
+    if (r.spec.hold) line("Hold", "yes (zs release " + job_label(r) + " lets it start)");
+    if (r.spec.begin_ms) line("BeginTime", local_time_text(r.spec.begin_ms));
+    if (!r.spec.nodelist.empty()) line("ReqNodeList", format_hostlist(r.spec.nodelist));
+    if (!r.spec.exclude.empty()) line("ExcNodeList", format_hostlist(r.spec.exclude));
     line("TimeLimit", r.spec.walltime ? elapsed(r.spec.walltime) : "none");
     const std::int64_t now = now_ms();
     if (r.start_ms) line("RunTime", elapsed((r.end_ms ? r.end_ms : now) - r.start_ms));
@@ -349,26 +447,123 @@ void register_job(CLI::App& app, int& exit_code) {
   });
 }
 
+namespace {
+
+// Job ids named on the command line that select `r`: "17" selects job 17 and, when 17 is an
+// array, every task of it; "17_3" selects that task.
+bool named_by(const std::vector<std::string>& ids, const JobRecord& r) {
+  if (ids.empty()) return true;
+  for (const auto& text : ids) {
+    if (text.find('_') != std::string::npos) {
+      if (r.array_task_id >= 0 && text == job_label(r)) return true;
+    } else if (text == std::to_string(r.id) ||
+               (r.array_task_id >= 0 && text == std::to_string(r.array_job_id))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 void register_cancel(CLI::App& app, int& exit_code) {
-  auto controller = std::make_shared<std::string>();
-  auto ids = std::make_shared<std::vector<std::string>>();
-  auto* cmd = app.add_subcommand("cancel", "Cancel jobs (like scancel)");
-  cmd->add_option("ids", *ids, "Job ids")->required();
-  cmd->add_option("--controller", *controller, "Controller URL");
-  cmd->callback([=, &exit_code] {
-    ApiClient client(default_controller_url(*controller));
+  struct Flags {
+    std::string controller, user, state, name, tenant, partition;
+    std::vector<std::string> ids;
+    bool me = false, verbose = false;
+  };
+  auto f = std::make_shared<Flags>();
+  auto* cmd = app.add_subcommand(
+      "cancel",
+      "Cancel jobs (like scancel): by id, or every job of a user (-u USER, --me), narrowed by "
+      "-t/-n/-A/-p; with ids and filters, the ids that match");
+  cmd->add_option("ids", f->ids, "Job ids (17, or 17_3 for one task of an array)");
+  cmd->add_option("--controller", f->controller, "Controller URL");
+  cmd->add_option("-u,--user", f->user, "Cancel this user's jobs (comma list)");
+  cmd->add_flag("--me", f->me, "Cancel my jobs");
+  cmd->add_option("-t,--state", f->state,
+                  "Only jobs in these states (PENDING/PD, RUNNING/R, comma list)");
+  cmd->add_option("-n,--name,--jobname", f->name, "Only jobs with these names (comma list)");
+  cmd->add_option("-A,--account", f->tenant, "Only these tenants' jobs (comma list)");
+  cmd->add_option("-p,--partition", f->partition, "Only jobs of these partitions (comma list)");
+  cmd->add_flag("-v,--verbose", f->verbose, "Say which jobs were cancelled");
+  cmd->callback([f, &exit_code] {
+    for (const auto& text : f->ids) job_path_id(text);  // bad ids fail before anything is done
+    const bool filtered = f->me || !f->user.empty() || !f->state.empty() || !f->name.empty() ||
+                          !f->tenant.empty() || !f->partition.empty();
+    if (f->ids.empty() && !filtered)
+      throw InputError("cancel",
+                       "no job given: name job ids, or select jobs with -u USER or --me "
+                       "(narrowed by -t, -n, -A, -p)");
+    if (f->ids.empty() && f->user.empty() && !f->me)
+      throw InputError("cancel",
+                       "-t, -n, -A and -p narrow a selection: add -u USER or --me (or job ids), "
+                       "so that one command cannot cancel everyone's jobs by accident");
+    ApiClient client(default_controller_url(f->controller));
+    // Ids alone go straight to the controller (an array id cancels the whole array there).
+    std::vector<std::string> targets = f->ids;
+    if (filtered) {
+      JobSelection sel;  // only pending and running jobs can be cancelled
+      if (!f->state.empty()) {
+        StateFilter wanted = parse_state_filter(f->state, "--state");
+        sel.states = StateFilter{};
+        for (JobState s : {JobState::pending, JobState::running})
+          if (wanted.contains(s)) sel.states.add(s);
+      }
+      sel.users = comma_list(f->me ? current_user() : f->user);
+      sel.names = comma_list(f->name);
+      sel.tenants = comma_list(f->tenant);
+      sel.partitions = comma_list(f->partition);
+      targets.clear();
+      for (const auto& r : sel.fetch(client))
+        if (named_by(f->ids, r)) targets.push_back(job_label(r));  // 17_3: that task only
+    }
     int failures = 0;
-    for (const auto& text : *ids) {
+    for (const auto& text : targets) {
       try {
         client.post("/api/v1/jobs/" + job_path_id(text) + "/cancel", json::object());
+        if (f->verbose) std::printf("cancelled job %s\n", text.c_str());
       } catch (const ApiError& e) {
         if (e.status() == 0) throw;
-        std::fprintf(stderr, "zs: error: job %s: %s\n", text.c_str(), e.what());
+        std::fprintf(stderr, "zs: error: job %s: %s\n", terminal_safe(text).c_str(),
+                     terminal_safe(e.what()).c_str());
         ++failures;
       }
     }
+    if (f->verbose && filtered && targets.empty()) std::printf("no job matched\n");
     exit_code = failures ? 1 : 0;
   });
+}
+
+void register_hold(CLI::App& app, int& exit_code) {
+  for (bool held : {true, false}) {
+    auto controller = std::make_shared<std::string>();
+    auto ids = std::make_shared<std::vector<std::string>>();
+    auto* cmd = app.add_subcommand(
+        held ? "hold" : "release",
+        held ? "Keep pending jobs from starting until released (like scontrol hold)"
+             : "Let held jobs start (like scontrol release)");
+    cmd->add_option("ids", *ids, "Job ids (an array's id: every pending task; 17_3: one task)")
+        ->required();
+    cmd->add_option("--controller", *controller, "Controller URL");
+    cmd->callback([=, &exit_code] {
+      for (const auto& text : *ids) job_path_id(text);  // bad ids fail before anything is done
+      ApiClient client(default_controller_url(*controller));
+      int failures = 0;
+      for (const auto& text : *ids) {
+        try {
+          client.post("/api/v1/jobs/" + job_path_id(text) + (held ? "/hold" : "/release"),
+                      json::object());
+        } catch (const ApiError& e) {
+          if (e.status() == 0) throw;
+          std::fprintf(stderr, "zs: error: job %s: %s\n", terminal_safe(text).c_str(),
+                       terminal_safe(e.what()).c_str());
+          ++failures;
+        }
+      }
+      exit_code = failures ? 1 : 0;
+    });
+  }
 }
 
 void register_logs(CLI::App& app, int& exit_code) {

@@ -30,6 +30,13 @@ void register_nodes(CLI::App& app, int& exit_code) {
       const int count = n.value("accel_count", 0);
       const std::string type = n.value("accel_type", "");
       std::string reason = n.value("reason", "");
+      std::string state = n.value("state", "");
+      // A drained node that stopped answering stays drained: say both (Slurm's DOWN+DRAIN).
+      const std::string drain = n.value("drain_reason", "");
+      if (state == "down" && !drain.empty()) {
+        state = "down+drain";
+        reason += (reason.empty() ? "drained: " : "; drained: ") + drain;
+      }
       for (const auto& p : n.value("device_problems", std::vector<std::string>{}))
         reason += (reason.empty() ? "device " : "; device ") + p;
       char cpus[32], mem[32];
@@ -40,8 +47,7 @@ void register_nodes(CLI::App& app, int& exit_code) {
       const std::string where = spine.empty() && leaf.empty() ? "-"
                                                               : (spine.empty() ? "" : spine + "/") +
                                                                     (leaf.empty() ? "-" : leaf);
-      t.add({n.value("name", ""), n.value("state", ""),
-             count ? std::to_string(count) + "x" + type : "-",
+      t.add({n.value("name", ""), state, count ? std::to_string(count) + "x" + type : "-",
              std::to_string(n.value("allocated", 0)) + "/" + std::to_string(count), cpus, mem,
              std::to_string(n.value("jobs", 0)), where, reason});
     }
@@ -59,7 +65,8 @@ void register_nodes(CLI::App& app, int& exit_code) {
       nlohmann::json body = nlohmann::json::object();
       if (!f->reason.empty()) body["reason"] = f->reason;
       auto answer = client.post("/api/v1/nodes/" + f->node + (drain ? "/drain" : "/resume"), body);
-      std::printf("%s %s\n", f->node.c_str(), answer.at("node").value("state", "").c_str());
+      std::printf("%s %s\n", terminal_safe(f->node).c_str(),
+                  terminal_safe(answer.at("node").value("state", "")).c_str());
       exit_code = 0;
     });
   }

@@ -229,6 +229,8 @@ int run_srun(const std::vector<std::string>& words) {
   job.nodes = env_int("SLURM_NNODES", 1);
   job.tasks = env_int("SLURM_NTASKS", 1);
   job.per_node = env_int("ZS_TASKS_PER_NODE", env_int("LOCAL_WORLD_SIZE", 1));
+  if (const char* v = std::getenv("SLURM_TASKS_PER_NODE"); v && job.nodes > 0)
+    job.node_tasks = parse_slurm_tasks_per_node(v, job.nodes);
   job.node_rank = env_int("NODE_RANK", 0);
   job.local_rank = env_int("LOCAL_RANK", 0);
   const StepPlace p = place_in_step(job, a.shape);

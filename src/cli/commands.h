@@ -25,6 +25,7 @@ int run_srun(const std::vector<std::string>& words);    // `zs srun ...`, inside
 void register_queue(CLI::App& app, int& exit_code);
 void register_job(CLI::App& app, int& exit_code);
 void register_cancel(CLI::App& app, int& exit_code);
+void register_hold(CLI::App& app, int& exit_code);  // zs hold, zs release
 void register_logs(CLI::App& app, int& exit_code);
 void register_nodes(CLI::App& app, int& exit_code);
 void register_up(CLI::App& app, int& exit_code);

@@ -8,6 +8,7 @@
 #include "api/api_error.h"
 #include "cli/commands.h"
 #include "core/input_error.h"
+#include "core/text.h"
 #include "store/store.h"
 
 namespace {
@@ -22,13 +23,13 @@ int guarded(F&& run) {
   } catch (const zs::ApiError& e) {
     return zs::cli::report_api_error(e);
   } catch (const zs::InputError& e) {
-    std::fprintf(stderr, "zs: error: %s\n", e.what());
+    std::fprintf(stderr, "zs: error: %s\n", zs::terminal_safe(e.what()).c_str());
     return zs::cli::kExitBadInput;
   } catch (const zs::StoreError& e) {  // e.g. the state database is in use or unreadable
-    std::fprintf(stderr, "zs: error: %s\n", e.what());
+    std::fprintf(stderr, "zs: error: %s\n", zs::terminal_safe(e.what()).c_str());
     return 1;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "zs: internal error: %s\n", e.what());
+    std::fprintf(stderr, "zs: internal error: %s\n", zs::terminal_safe(e.what()).c_str());
     return zs::cli::kExitInternal;
   }
 }
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
   zs::cli::register_queue(app, exit_code);
   zs::cli::register_job(app, exit_code);
   zs::cli::register_cancel(app, exit_code);
+  zs::cli::register_hold(app, exit_code);
   zs::cli::register_logs(app, exit_code);
   zs::cli::register_nodes(app, exit_code);
   zs::cli::register_up(app, exit_code);

@@ -1,15 +1,22 @@
-// Aligned text tables like squeue/sinfo print: columns as wide as their widest cell.
+// Aligned text tables like squeue/sinfo print: columns as wide as their widest cell. Every cell
+// goes through terminal_safe: names, users, reasons and node names are anyone's text, and an
+// ESC or CR in one must not reach the terminal (nor break the columns).
 #pragma once
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "core/text.h"
+
 namespace zs::cli {
 
 class Table {
  public:
-  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
-  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  explicit Table(std::vector<std::string> header) { add(std::move(header)); }
+  void add(std::vector<std::string> row) {
+    for (auto& cell : row) cell = terminal_safe(cell);
+    rows_.push_back(std::move(row));
+  }
   void print(std::FILE* out = stdout) const {
     std::vector<std::size_t> width;
     for (const auto& r : rows_)

@@ -1,5 +1,6 @@
 // Controller: construction, recovery, the user-facing operations, and durable commits.
 #include "controller/controller.h"
+#include "controller/launch_plan.h"
 
 #include <algorithm>
 #include <bit>
@@ -46,7 +47,10 @@ Controller::NodeHold Controller::hold_for(const JobRecord& rec, std::size_t node
       rec.spec.accel_count == 0 ? std::max(1.0, rec.spec.cpus_per_task) : rec.spec.cpus_per_task;
   NodeHold hold;
   for (int d : rec.assignment[node_index].devices) hold.devices |= std::uint64_t{1} << d;
-  hold.cpus = cpus_per_task * total_tasks(rec.spec, n) / std::max(1, n);
+  // The tasks this node runs (an uneven -n split puts more on the first nodes).
+  const std::vector<int> tasks = tasks_per_node(rec.spec, rec.assignment);
+  hold.cpus = node_index < tasks.size() ? cpus_per_task * tasks[node_index]
+                                        : cpus_per_task * total_tasks(rec.spec, n) / std::max(1, n);
   hold.mem_mib = rec.spec.mem_mib;
   hold.master_port = node_index == 0 ? rec.master_port : 0;
   return hold;
@@ -56,7 +60,9 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
     : options_(std::move(options)),
       store_(std::move(store)),
       writer_(std::make_unique<DurableWriter>(*store_)),
-      policy_(make_policy(options_.policy)),
+      policy_(options_.policy_override
+                  ? options_.policy_override
+                  : std::shared_ptr<const Policy>(make_policy(options_.policy))),
       catalog_(Catalog::builtin()) {
   std::lock_guard lk(mu_);
   load_state();
@@ -123,7 +129,7 @@ void Controller::load_state() {
     }
     jobs_.emplace(id, std::move(job));
   }
-  cluster_dirty_ = true;
+  mark_cluster_dirty();
   pass_needed_ = true;
 }
 
@@ -134,7 +140,7 @@ Controller::LiveNode& Controller::node_named(const std::string& name) {
   node.rec.name = name;
   node.rec.state = NodeStatus::down;
   node.rec.reason = "never registered";
-  cluster_dirty_ = true;
+  mark_cluster_dirty();
   return nodes_.emplace(name, std::move(node)).first->second;
 }
 
@@ -148,26 +154,58 @@ void Controller::touch(const LiveNode& node) {
 // Makes every change so far durable, then sends the orders that depended on it. The state lock
 // is released while the store writes, but the batch is queued under it, so batches land in the
 // order their changes were made.
+//
+// When the store fails (disk full, I/O error), nothing is lost and nothing is acted on: the
+// records are queued again from memory (which is ahead of the store now), the orders wait, the
+// caller gets ApiError 503, and the next flush (the scheduler retries) writes them all. The
+// controller never exits here: records are bounded where their data enters (the API, agent
+// reports, kMaxReasonBytes), so a batch cannot fail for its content.
 void Controller::flush(std::unique_lock<std::mutex>& lk) {
   if (unwritten_.empty() && to_dispatch_.empty() && kills_to_dispatch_.empty()) return;
   WriteBatch batch;
   batch.jobs.swap(unwritten_.jobs);
   batch.nodes.swap(unwritten_.nodes);
+  std::vector<JobId> job_ids;
+  std::vector<std::string> node_names;
+  job_ids.reserve(batch.jobs.size());
+  for (const auto& j : batch.jobs) job_ids.push_back(j.id);
+  for (const auto& n : batch.nodes) node_names.push_back(n.name);
   std::set<AttemptKey> launches;
   launches.swap(to_dispatch_);
   std::map<std::string, std::vector<KillOrder>> kills;
   kills.swap(kills_to_dispatch_);
   auto ticket = writer_->enqueue(std::move(batch));
   lk.unlock();
+  std::string error;
   try {
     writer_->wait(ticket);
   } catch (const std::exception& e) {
-    // Memory is ahead of the store now; the only safe way on is a restart from the store.
-    std::fprintf(stderr, "zs controller: fatal: cannot persist state: %s\n", e.what());
-    std::fflush(stderr);
-    std::_Exit(75);
+    error = e.what();
   }
   lk.lock();
+  if (!error.empty()) {
+    for (JobId id : job_ids)
+      if (auto it = jobs_.find(id); it != jobs_.end()) touch(*it->second);
+    for (const auto& name : node_names)
+      if (auto it = nodes_.find(name); it != nodes_.end()) touch(it->second);
+    to_dispatch_.merge(launches);
+    for (auto& [name, orders] : kills) {
+      auto& later = kills_to_dispatch_[name];
+      orders.insert(orders.end(), later.begin(), later.end());
+      later.swap(orders);
+    }
+    if (store_failing_since_ == 0) {
+      store_failing_since_ = wall_clock_ms();
+      std::fprintf(stderr, "zs controller: cannot persist state (retrying; requests get 503): %s\n",
+                   error.c_str());
+    }
+    throw ApiError::unavailable("the controller cannot persist its state: " + error);
+  }
+  if (store_failing_since_ != 0) {
+    std::fprintf(stderr, "zs controller: persisting again after %.1f s\n",
+                 static_cast<double>(wall_clock_ms() - store_failing_since_) / 1000.0);
+    store_failing_since_ = 0;
+  }
   for (const auto& key : launches) {
     auto it = jobs_.find(key.job);
     if (it == jobs_.end()) continue;
@@ -185,6 +223,7 @@ std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
   if (specs.empty()) throw InputError("jobs", "no jobs to submit");
   std::vector<ArraySpec> arrays(specs.size());
   std::size_t total = 0;
+  const auto capacity = options_.keep_unfit_jobs ? nullptr : current_capacity();
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const std::string prefix = specs.size() == 1 ? "" : "jobs[" + std::to_string(i) + "].";
     try {
@@ -193,6 +232,12 @@ std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
     } catch (const InputError& e) {
       throw InputError(prefix + (e.where().empty() ? "array" : e.where()), e.message());
     }
+    if (capacity)
+      if (auto why =
+              never_fits(specs[i], scheduler_job(0, specs[i], 0, catalog_), *capacity, catalog_))
+        throw ApiError(
+            422, "never_fits",
+            (specs.size() == 1 ? "" : prefix) + "this job can never run on this cluster: " + *why);
     total += specs[i].array.empty() ? 1 : arrays[i].indices.size();
     if (total > options_.max_jobs_per_submit)
       throw ApiError(413, "too_many_jobs",
@@ -210,6 +255,14 @@ std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
           throw InputError(
               specs.size() == 1 ? "after_ok" : "jobs[" + std::to_string(i) + "].after_ok",
               "unknown job " + std::to_string(dep));
+  }
+
+  bool any_node_names = false;
+  for (const auto& spec : specs)
+    any_node_names = any_node_names || !spec.nodelist.empty() || !spec.exclude.empty();
+  if (any_node_names) {
+    std::lock_guard lk(mu_);
+    check_node_names(specs);
   }
 
   // Ids and submit times come from their own small lock, so that building the records does not
@@ -371,6 +424,45 @@ JobRecord Controller::cancel(JobId id, bool whole_array) {
   return job.rec;
 }
 
+JobRecord Controller::set_held(JobId id, bool held, bool whole_array) {
+  std::unique_lock lk(mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) throw ApiError::not_found("no job " + std::to_string(id));
+  LiveJob& job = *it->second;
+  const bool array = whole_array && job.rec.array_task_id >= 0 && job.rec.array_job_id == id;
+  int pending = 0;
+  for (auto t = it; t != jobs_.end(); ++t) {
+    LiveJob& target = *t->second;
+    if (t != it && (!array || target.rec.array_job_id != id)) break;
+    if (target.rec.state != JobState::pending) continue;
+    ++pending;
+    if (target.rec.spec.hold == held) continue;
+    target.rec.spec.hold = held;
+    // Shown at once; the next pass says what the released job waits for.
+    target.rec.reason = held ? kReasonHeld : "";
+    touch(target);
+  }
+  if (pending == 0)
+    throw ApiError::conflict("job " + std::to_string(id) + " is " +
+                             std::string(to_string(job.rec.state)) +
+                             ": only a pending job can be " + (held ? "held" : "released"));
+  pass_needed_ = true;
+  wake_.notify_one();
+  flush(lk);
+  return job.rec;
+}
+
+void Controller::check_node_names(const std::vector<JobSpec>& specs) const {
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const std::string prefix = specs.size() == 1 ? "" : "jobs[" + std::to_string(i) + "].";
+    for (const auto* list : {&specs[i].nodelist, &specs[i].exclude})
+      for (const auto& name : *list)
+        if (!nodes_.count(name))
+          throw InputError(prefix + (list == &specs[i].nodelist ? "nodelist" : "exclude"),
+                           "unknown node " + quote_value(name) + " (zs nodes lists the nodes)");
+  }
+}
+
 std::vector<NodeView> Controller::nodes() const {
   std::lock_guard lk(mu_);
   std::vector<NodeView> out;
@@ -394,15 +486,24 @@ NodeView Controller::set_drained(const std::string& name, bool drained, const st
   auto it = nodes_.find(name);
   if (it == nodes_.end()) throw ApiError::not_found("no node " + name);
   LiveNode& node = it->second;
-  if (drained && node.rec.state == NodeStatus::up) {
-    node.rec.state = NodeStatus::drained;
-    node.rec.reason = reason.empty() ? "drained by an operator" : reason;
-  } else if (!drained && node.rec.state == NodeStatus::drained) {
-    node.rec.state = NodeStatus::up;
-    node.rec.reason.clear();
-  } else if (!drained && node.rec.state == NodeStatus::down) {
-    throw ApiError::conflict("node " + name + " is down (" + node.rec.reason +
-                             "); it comes back when its agent does");
+  NodeRecord& rec = node.rec;
+  if (drained) {
+    // Draining again replaces the reason. A down node keeps its state (and its "not
+    // responding" reason) and is drained when its agent comes back.
+    rec.drain_reason = reason.empty() ? "drained by an operator" : reason;
+    if (rec.state != NodeStatus::down) {
+      rec.state = NodeStatus::drained;
+      rec.reason = rec.drain_reason;
+    }
+  } else {
+    if (rec.state == NodeStatus::down && rec.drain_reason.empty())
+      throw ApiError::conflict("node " + name + " is down (" + rec.reason +
+                               "); it comes back when its agent does");
+    rec.drain_reason.clear();
+    if (rec.state == NodeStatus::drained) {
+      rec.state = NodeStatus::up;
+      rec.reason.clear();
+    }
   }
   touch(node);
   pass_needed_ = true;
@@ -419,6 +520,7 @@ ClusterStats Controller::stats() const {
   s.finished = jobs_.size() - s.pending - s.running;
   s.passes = passes_;
   s.started = started_;
+  s.refused_starts = refused_starts_;
   s.purged = purged_;
   s.transactions = writer_->transactions();
   for (const auto& [name, node] : nodes_) {

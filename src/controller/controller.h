@@ -6,6 +6,7 @@
 // event arrives or a timer fires; one DurableWriter thread group-commits to the store. All
 // state is guarded by one mutex, which is never held across a store write.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -19,6 +20,7 @@
 
 #include "api/agent_protocol.h"
 #include "api/cluster_api.h"
+#include "controller/fit_check.h"
 #include "core/accelerator.h"
 #include "core/cluster.h"
 #include "core/job_record.h"
@@ -41,6 +43,12 @@ struct ControllerOptions {
   // Finished jobs are forgotten (in memory and in the store) this long after they end, as
   // Slurm's MinJobAge does, so a long-running controller does not grow without bound. 0 = never.
   TimeMs keep_finished_ms = 24 * 3600 * 1000;
+  // Accept jobs that can never fit the nodes known so far (nodes are expected to join); by
+  // default they are refused at submit with the reason (fit_check.h).
+  bool keep_unfit_jobs = false;
+  // Used instead of `policy` when set: tests give the controller a wrong policy to prove that
+  // its decisions are checked before they are acted on.
+  std::shared_ptr<const Policy> policy_override;
 };
 
 class Controller : public ClusterApi {
@@ -59,6 +67,7 @@ class Controller : public ClusterApi {
   JobPage list_jobs(const JobFilter& filter) const override;
   JobRecord get_job(JobId id) const override;  // ApiError 404
   JobRecord cancel(JobId id, bool whole_array = true) override;
+  JobRecord set_held(JobId id, bool held, bool whole_array = true) override;
   JobId array_task(JobId array_job,
                    int task) const override;  // ApiError 404; a finished job is returned unchanged
 
@@ -74,15 +83,24 @@ class Controller : public ClusterApi {
   const ControllerOptions& options() const { return options_; }
 
  private:
-  struct NodeHold {  // resources an attempt holds on one node
+  // Resources an attempt holds on one node. A hold is released only when the agent confirms
+  // the attempt's processes are gone there (an exit, or a report without it), never merely
+  // because the controller stopped wanting the attempt: a lost node's devices stay held until
+  // its agent comes back and kills what still runs, so no device is ever given to a second job
+  // while anything of the first may still run on it.
+  struct NodeHold {
     std::uint64_t devices = 0;
     double cpus = 0;
     std::int64_t mem_mib = 0;
-    int master_port = 0;  // reserved on this node's address (rank-0 node only)
-    bool launch_sent = false;
+    int master_port = 0;       // reserved on this node's address (rank-0 node only)
+    bool launch_sent = false;  // the launch is queued for the agent or was delivered
+    TimeMs kill_sent_ms = 0;   // a kill was queued for the agent at this time (0 = none)
   };
   struct LiveNode {
     NodeRecord rec;
+    // The agent has reported since this controller started. Until then the node takes no new
+    // work: after a restart the controller does not know what still runs there.
+    bool synced = false;
     std::vector<std::string> device_problems;
     std::string discovery;
     TimeMs last_contact = 0;
@@ -110,6 +128,9 @@ class Controller : public ClusterApi {
   // The same at a start and when a restart rebuilds running attempts from the store.
   static NodeHold hold_for(const JobRecord& rec, std::size_t node_index);
   void start_job(LiveJob& job, const std::vector<NodeAssignment>& assignment, TimeMs now);
+  std::string start_problem(const LiveJob& job,
+                            const std::vector<NodeAssignment>& assignment) const;
+  bool checked_start(LiveJob& job, const std::vector<NodeAssignment>& assignment);
   void dispatch_launch(LiveJob& job);
   void end_attempt(LiveJob& job, JobState state, int exit_code, const std::string& reason,
                    TimeMs now);
@@ -117,8 +138,19 @@ class Controller : public ClusterApi {
   void handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now);
   void lose_node_attempts(LiveNode& node, const std::string& reason, TimeMs now);
   void check_lost_nodes(TimeMs now);
-  void reconcile(LiveNode& node, const AgentReport& report);
+  void reconcile(LiveNode& node, const AgentReport& report, bool agent_restarted, TimeMs now);
+  // Orders the agent to kill an attempt it runs (or may run) there; the hold stays until the
+  // agent confirms. Repeated when a kill seems lost (the order went out in an answer that never
+  // arrived), never more often than once per kill grace period plus two heartbeats.
+  void order_kill(LiveNode& node, const AttemptKey& key, NodeHold& hold, const std::string& reason,
+                  TimeMs now);
+  bool schedulable(const LiveNode& node) const {
+    return node.synced && node.rec.state == NodeStatus::up;
+  }
   bool dependencies_state(const LiveJob& job, std::string& reason);  // false = never
+  // Throws InputError naming the field when a spec names a node (--nodelist/--exclude) that
+  // this controller has never heard of.
+  void check_node_names(const std::vector<JobSpec>& specs) const;
   void cancel_broken_dependents(TimeMs now);
   int reserve_master_port(const std::string& address);
   void touch(const LiveJob& job);  // queue its record for the next write
@@ -135,7 +167,7 @@ class Controller : public ClusterApi {
   ControllerOptions options_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<DurableWriter> writer_;
-  std::unique_ptr<Policy> policy_;
+  std::shared_ptr<const Policy> policy_;
   const Catalog& catalog_;
 
   mutable std::mutex mu_;
@@ -157,6 +189,15 @@ class Controller : public ClusterApi {
   Cluster cluster_;
   std::vector<std::string> cluster_node_names_;  // by NodeId
   bool cluster_dirty_ = true;
+  void mark_cluster_dirty() {
+    cluster_dirty_ = true;
+    capacity_stale_ = true;
+  }
+  // What submits check a job against (fit_check.h): rebuilt with cluster_, read without mu_.
+  std::mutex capacity_mu_;
+  std::shared_ptr<const Capacity> capacity_ = std::make_shared<Capacity>();
+  std::atomic<bool> capacity_stale_{true};
+  std::shared_ptr<const Capacity> current_capacity();
 
   WriteBatch unwritten_;              // changes made in memory, not yet durable
   std::set<AttemptKey> to_dispatch_;  // started attempts whose launches wait for durability
@@ -167,7 +208,9 @@ class Controller : public ClusterApi {
   // still be in TIME_WAIT).
   std::map<std::string, std::set<int>> ports_in_pass_;
   std::map<std::string, int> next_port_;
+  TimeMs store_failing_since_ = 0;  // the last flush failed (0 = the store is fine)
   std::uint64_t passes_ = 0, started_ = 0, purged_ = 0;
+  std::uint64_t refused_starts_ = 0;  // decisions checked_start refused (a policy bug)
   TimeMs next_purge_ms_ = 0;
   std::thread scheduler_;
 };

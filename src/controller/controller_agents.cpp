@@ -1,8 +1,10 @@
 // Controller: the agents' side — syncs, exits, lost nodes and reconciliation after a restart.
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "api/api_error.h"
+#include "api/json_fields.h"
 #include "controller/clock.h"
 #include "controller/controller.h"
 #include "controller/launch_plan.h"
@@ -34,11 +36,10 @@ AgentOrders Controller::agent_sync(const std::string& name, const AgentReport& r
   node.last_contact = now;
   NodeRecord& rec = node.rec;
   const NodeRecord before = rec;
-  if (rec.boot_id != report.boot_id) {
-    if (!rec.boot_id.empty() && !node.holds.empty())
-      lose_node_attempts(node, "agent on " + name + " restarted", now);
-    rec.boot_id = report.boot_id;
-  }
+  // A new boot id: the agent restarted and lost its task keeper, so only what it reports still
+  // runs (an agent that re-adopts its tasks keeps its boot id).
+  const bool agent_restarted = !rec.boot_id.empty() && rec.boot_id != report.boot_id;
+  rec.boot_id = report.boot_id;
   if (rec.accel_type != type_name || rec.accel_count != report.accel_count ||
       rec.cpus != report.cpus || rec.mem_mib != report.mem_mib || rec.address != report.address ||
       rec.leaf != report.leaf || rec.spine != report.spine || rec.logs_url != report.logs_url) {
@@ -50,17 +51,18 @@ AgentOrders Controller::agent_sync(const std::string& name, const AgentReport& r
     rec.leaf = report.leaf;
     rec.spine = report.spine;
     rec.logs_url = report.logs_url;
-    cluster_dirty_ = true;
+    mark_cluster_dirty();
   }
   rec.unhealthy = report.unhealthy;
   node.device_problems = report.device_problems;
   node.discovery = report.discovery;
-  if (rec.state == NodeStatus::down) {
-    rec.state = NodeStatus::up;
-    rec.reason.clear();
+  if (rec.state == NodeStatus::down) {  // back: as the operator left it
+    rec.state = rec.drain_reason.empty() ? NodeStatus::up : NodeStatus::drained;
+    rec.reason = rec.drain_reason;
   }
+  node.synced = true;
   for (const auto& exit : report.exits) handle_exit(node, exit, now);
-  reconcile(node, report);
+  reconcile(node, report, agent_restarted, now);
   if (!(rec == before)) {
     rec.last_seen_ms = now;
     touch(node);
@@ -112,13 +114,17 @@ void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
   LiveJob& job = *it->second;
   if (job.rec.state != JobState::running || job.rec.attempt != exit.key.attempt) return;
   const std::string& where = node.rec.name;
+  // When the part ended, by the agent's clock: an exit reported late (after a controller
+  // restart, or a long partition) keeps its real time, within what the controller knows.
+  const TimeMs ended = exit.end_ms >= job.rec.start_ms && exit.end_ms <= now ? exit.end_ms : now;
   if (exit.reason == "timeout") {
-    end_attempt(job, JobState::timeout, exit.exit_code, "walltime limit reached", now);
+    end_attempt(job, JobState::timeout, exit.exit_code, "walltime limit reached", ended);
   } else if (exit.exit_code != 0 || !exit.reason.empty()) {
+    // The agent's words are shown and stored: bounded, printable.
     std::string why = exit.reason.empty()
                           ? "a task on " + where + " exited with " + std::to_string(exit.exit_code)
-                          : exit.reason + " on " + where;
-    end_attempt(job, JobState::failed, exit.exit_code == 0 ? 1 : exit.exit_code, why, now);
+                          : json_fields::printable(exit.reason, kMaxReasonBytes) + " on " + where;
+    end_attempt(job, JobState::failed, exit.exit_code == 0 ? 1 : exit.exit_code, why, ended);
   } else {
     const AttemptKey key = exit.key;
     const bool others = std::any_of(job.rec.assignment.begin(), job.rec.assignment.end(),
@@ -129,7 +135,7 @@ void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
     if (!others) {
       running_.erase(job.rec.id);
       job.rec.state = JobState::completed;
-      job.rec.end_ms = std::max(now, job.rec.start_ms);
+      job.rec.end_ms = ended;
       job.rec.exit_code = 0;
       job.rec.reason.clear();
       touch(job);
@@ -137,13 +143,13 @@ void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
   }
 }
 
-// Everything a node held is gone (it stopped answering, or its agent restarted): its attempts
-// fail as node failures (requeued while retries remain) and their other parts are killed.
+// A node stopped answering: its attempts fail as node failures (requeued while retries remain)
+// and their other parts are killed. What it held stays held: its tasks may still run (a frozen
+// or partitioned agent), and its agent is ordered to kill them when it comes back.
 void Controller::lose_node_attempts(LiveNode& node, const std::string& reason, TimeMs now) {
   std::vector<AttemptKey> keys;
   for (const auto& [key, hold] : node.holds) keys.push_back(key);
   for (const auto& key : keys) {
-    release_hold(node, key);
     auto it = jobs_.find(key.job);
     if (it == jobs_.end()) continue;
     LiveJob& job = *it->second;
@@ -166,30 +172,62 @@ void Controller::check_lost_nodes(TimeMs now) {
   }
 }
 
-// An agent's report is the truth about what runs there. An attempt the controller believes was
-// launched but the agent neither runs nor has finished never reached it (the controller died
-// between committing the start and sending the order): send it again — the agent ignores a
-// launch it already has, so this cannot start anything twice.
-void Controller::reconcile(LiveNode& node, const AgentReport& report) {
-  std::set<AttemptKey> known;
-  for (const auto& r : report.running) known.insert(r.key);
+// An agent's report is the truth about what runs on its node; the controller's holds follow it.
+// - An attempt the agent runs: held with the devices it reports. If the controller no longer
+//   owns it (it ended, was requeued or cancelled while the node was away, or was forgotten by a
+//   restart), the agent is ordered to kill it, and its devices stay held until it is gone.
+// - An attempt held here whose launch went out, that the agent neither runs nor has finished:
+//   with the same agent (boot id), the order never arrived (the controller died between
+//   committing the start and sending it, or the answer was lost): send it again (launches are
+//   idempotent at the agent, so this cannot start anything twice). With a restarted agent, its
+//   tasks are gone: the attempt failed on this node.
+void Controller::reconcile(LiveNode& node, const AgentReport& report, bool agent_restarted,
+                           TimeMs now) {
+  auto owned = [&](const AttemptKey& key) {
+    auto it = jobs_.find(key.job);
+    return it != jobs_.end() && it->second->rec.state == JobState::running &&
+           it->second->rec.attempt == key.attempt;
+  };
+  std::set<AttemptKey> alive;
+  const std::uint64_t node_devices = node.all_devices();
+  for (const auto& r : report.running) {
+    alive.insert(r.key);
+    // No hold here: a part this node was never given (or already confirmed gone): not ours.
+    auto [it, fresh] = node.holds.try_emplace(r.key);
+    NodeHold& hold = it->second;
+    hold.launch_sent = true;
+    for (int d : r.devices) hold.devices |= (std::uint64_t{1} << d) & node_devices;
+    if ((fresh || !owned(r.key)) &&
+        (hold.kill_sent_ms == 0 ||
+         now - hold.kill_sent_ms > options_.kill_grace_ms + 2 * options_.heartbeat_ms))
+      order_kill(node, r.key, hold, "not running at the controller", now);
+  }
+  std::set<AttemptKey> known = alive;
   for (const auto& e : report.exits) known.insert(e.key);
   for (const auto& l : node.launches) known.insert(l.key);
-  std::vector<AttemptKey> stale;
+  std::vector<AttemptKey> gone;
   for (auto& [key, hold] : node.holds) {
     if (!hold.launch_sent || known.count(key)) continue;
-    auto it = jobs_.find(key.job);
-    if (it == jobs_.end()) continue;
-    LiveJob& job = *it->second;
-    if (job.rec.state != JobState::running || job.rec.attempt != key.attempt) {
-      // A kill was sent for an attempt the agent never had: nothing to wait for.
-      stale.push_back(key);
-      continue;
+    if (owned(key) && !agent_restarted) {
+      hold.launch_sent = false;
+      to_dispatch_.insert(key);
+    } else {
+      gone.push_back(key);
     }
-    hold.launch_sent = false;
-    to_dispatch_.insert(key);
   }
-  for (const auto& key : stale) release_hold(node, key);
+  for (const auto& key : gone) {
+    release_hold(node, key);
+    auto it = jobs_.find(key.job);
+    if (it != jobs_.end() && owned(key))
+      end_attempt(*it->second, JobState::node_fail, -1,
+                  "the agent on " + node.rec.name + " restarted and lost its tasks", now);
+  }
+}
+
+void Controller::order_kill(LiveNode& node, const AttemptKey& key, NodeHold& hold,
+                            const std::string& reason, TimeMs now) {
+  hold.kill_sent_ms = now;
+  kills_to_dispatch_[node.rec.name].push_back({key, reason});
 }
 
 }  // namespace zs

@@ -2,8 +2,10 @@
 #include <algorithm>
 #include <bit>
 #include <cstdio>
+#include <optional>
 #include <set>
 
+#include "api/api_error.h"
 #include "controller/clock.h"
 #include "controller/controller.h"
 #include "controller/durable_writer.h"
@@ -23,7 +25,15 @@ void Controller::scheduler_loop() {
       pass_needed_ = false;
       run_pass(now);
     }
-    flush(lk);
+    try {
+      flush(lk);
+    } catch (const ApiError&) {
+      // The store failed (flush said so once); retry soon, without spinning.
+      lk.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      lk.lock();
+      continue;
+    }
     if (options_.keep_finished_ms > 0 && now >= next_purge_ms_) purge_finished(lk, now);
     if (stopping_) break;
     // Let events that arrive together (a burst of submits or exits) share one pass.
@@ -80,6 +90,24 @@ void Controller::rebuild_cluster() {
   }
   cluster_.finalize(catalog_.size());
   cluster_dirty_ = false;
+  // Nodes that never registered (named only by a drain, say) have no size: they hold nothing.
+  auto capacity = std::make_shared<Capacity>();
+  capacity->accelerators = cluster_;
+  for (const auto& [name, node] : nodes_)
+    if (!node.rec.boot_id.empty())
+      capacity->hosts.push_back({node.rec.cpus, static_cast<double>(node.rec.mem_mib)});
+  std::lock_guard lk(capacity_mu_);
+  capacity_ = std::move(capacity);
+  capacity_stale_ = false;
+}
+
+std::shared_ptr<const Capacity> Controller::current_capacity() {
+  if (capacity_stale_) {
+    std::lock_guard lk(mu_);
+    if (cluster_dirty_) rebuild_cluster();
+  }
+  std::lock_guard lk(capacity_mu_);
+  return capacity_;
 }
 
 // Forgets jobs that ended more than keep_finished_ms ago. A job stays while a node still holds
@@ -122,24 +150,35 @@ void Controller::purge_finished(std::unique_lock<std::mutex>& lk, TimeMs now) {
   lk.lock();
 }
 
+// afterok:ID waits for job ID; when ID is an array's id, for every task of the array (Slurm).
 bool Controller::dependencies_state(const LiveJob& job, std::string& reason) {
+  reason.clear();
   for (JobId dep : job.rec.spec.after_ok) {
     auto it = jobs_.find(dep);
     if (it == jobs_.end()) continue;  // purged long ago: it had ended
-    const JobState s = it->second->rec.state;
-    if (s == JobState::completed) continue;
-    if (is_terminal(s)) {
-      reason = "dependency " + std::to_string(dep) + " ended " + std::string(to_string(s));
-      return false;
+    const bool array = it->second->rec.array_job_id == dep && it->second->rec.array_task_id >= 0;
+    // An array's tasks have consecutive ids from the array id.
+    for (; it != jobs_.end(); ++it) {
+      const JobRecord& r = it->second->rec;
+      if (r.id != dep && (!array || r.array_job_id != dep)) break;
+      if (r.state == JobState::completed) continue;
+      const std::string what =
+          array ? "task " + std::to_string(r.array_task_id) + " of array " + std::to_string(dep)
+                : std::to_string(dep);
+      if (is_terminal(r.state)) {
+        reason = "dependency " + what + " ended " + std::string(to_string(r.state));
+        return false;
+      }
+      if (reason.empty()) reason = "waiting for dependency " + what;
+      if (!array) break;
     }
-    reason = "waiting for dependency " + std::to_string(dep);
   }
   return true;
 }
 
 bool Controller::anything_free() const {
   for (const auto& [name, node] : nodes_) {
-    if (node.rec.state != NodeStatus::up) continue;
+    if (!schedulable(node)) continue;
     if (node.all_devices() & ~node.allocated() & ~node.rec.unhealthy) return true;
     if (node.rec.cpus - node.used_cpus() >= 1.0) return true;  // a CPU-only job could start
   }
@@ -171,15 +210,18 @@ void Controller::run_pass(TimeMs now) {
     ~ClearAtExit() { ports.clear(); }
   } clear_ports{ports_in_pass_};
   ports_in_pass_.clear();
+  if (cluster_dirty_) rebuild_cluster();
   // A full (or empty) cluster cannot start anything: skip the walk over the queue. Preemptive
   // policies still need their passes (a waiting job may displace a running one).
   if (!policy_->preemptive() && !anything_free()) {
     if (deps_dirty_) cancel_broken_dependents(now);
+    // Nothing starts before something frees (which asks for a pass): no timed wake until then,
+    // or a begin time or reservation already past would spin this loop.
+    policy_wake_at_ = kNever;
     return;
   }
   deps_dirty_ = false;
   ++passes_;
-  if (cluster_dirty_) rebuild_cluster();
   std::map<std::string, NodeId> id_of;
   std::vector<NodeState> states(cluster_.nodes.size());
   for (NodeId i = 0; i < cluster_.nodes.size(); ++i) {
@@ -188,7 +230,7 @@ void Controller::run_pass(TimeMs now) {
     NodeState& s = states[i];
     s.free = node.all_devices() & ~node.allocated();
     s.healthy = ~node.rec.unhealthy;
-    s.up = node.rec.state == NodeStatus::up;
+    s.up = schedulable(node);
     s.free_cpu = node.rec.cpus - node.used_cpus();
     s.free_mem_gib = (static_cast<double>(node.rec.mem_mib) - node.used_mem_mib()) / 1024.0;
   }
@@ -228,9 +270,15 @@ void Controller::run_pass(TimeMs now) {
   };
   static const std::string kWaiting = "waiting for resources";
   std::string reason;
+  TimeMs begin_wake = kNever;  // the earliest --begin still ahead: a pass is due then
   for (const auto& [id, live] : pending_) {
     LiveJob& job = *live;
     reason.clear();
+    if (const char* blocker = start_blocker(job.rec.spec, now)) {  // held, or --begin ahead
+      set_reason(job, blocker);
+      if (job.rec.spec.begin_ms > now) begin_wake = std::min(begin_wake, job.rec.spec.begin_ms);
+      continue;
+    }
     if (!job.rec.spec.after_ok.empty()) {
       if (!dependencies_state(job, reason)) {
         set_reason(job, reason);
@@ -277,7 +325,7 @@ void Controller::run_pass(TimeMs now) {
   snapshot.pending = pending;
   Decisions decisions =
       cluster_.nodes.empty() || pending.empty() ? Decisions{} : policy_->decide(snapshot, now);
-  policy_wake_at_ = decisions.wake_at;
+  policy_wake_at_ = std::min(decisions.wake_at, begin_wake);
 
   for (const auto& p : decisions.preemptions) {
     auto it = jobs_.find(p.job);
@@ -296,6 +344,7 @@ void Controller::run_pass(TimeMs now) {
         if ((slot.devices >> d) & 1u) a.devices.push_back(d);
       assignment.push_back(std::move(a));
     }
+    if (!checked_start(job, assignment)) continue;
     start_job(job, assignment, now);
   }
   for (const auto& r : decisions.rejections) jobs_.at(r.job)->rec.reason = r.reason;
@@ -304,29 +353,107 @@ void Controller::run_pass(TimeMs now) {
     std::vector<std::string> names;
     std::vector<CpuCandidate> candidates;
     for (const auto& [name, node] : nodes_) {
-      if (node.rec.state != NodeStatus::up) continue;
+      if (!schedulable(node)) continue;
       candidates.push_back({static_cast<int>(names.size()), node.rec.cpus - node.used_cpus(),
                             static_cast<double>(node.rec.mem_mib) - node.used_mem_mib()});
       names.push_back(name);
     }
     for (LiveJob* job : cpu_jobs) {
       const JobSpec& spec = job->rec.spec;
-      const int nodes = std::max(1, spec.nodes);
-      CpuRequest request;
-      request.nodes = nodes;
-      request.cpus_per_node = std::max(1.0, spec.cpus_per_task) * total_tasks(spec, nodes) / nodes;
-      request.mem_mib_per_node = static_cast<double>(spec.mem_mib);
-      auto chosen = place_cpu_job(candidates, request);
+      const double cpus_per_task = std::max(1.0, spec.cpus_per_task);
+      const auto mem = static_cast<double>(spec.mem_mib);
+      std::optional<std::vector<int>> chosen;
+      std::vector<int> tasks;  // per chosen node
+      if (spec.nodes == 0 && spec.ntasks > 1) {
+        // -n without -N: the fewest nodes that hold the tasks (Slurm).
+        chosen = place_cpu_tasks(candidates, spec.ntasks, cpus_per_task, mem);
+        if (chosen) tasks = even_split(spec.ntasks, static_cast<int>(chosen->size()));
+      } else {
+        const int nodes = std::max(1, spec.nodes);
+        CpuRequest request;
+        request.nodes = nodes;
+        request.cpus_per_node = cpus_per_task * total_tasks(spec, nodes) / nodes;
+        request.mem_mib_per_node = mem;
+        chosen = place_cpu_job(candidates, request);
+        if (chosen) tasks.assign(chosen->size(), total_tasks(spec, nodes) / nodes);
+      }
       if (!chosen) continue;  // first-come: a later small job may still fit (backfill)
       std::vector<NodeAssignment> assignment;
-      for (int c : *chosen) {
+      for (std::size_t i = 0; i < chosen->size(); ++i) {
+        const int c = (*chosen)[i];
         assignment.push_back({names[c], {}});
-        candidates[c].free_cpus -= request.cpus_per_node;
-        candidates[c].free_mem_mib -= request.mem_mib_per_node;
+        candidates[c].free_cpus -= cpus_per_task * tasks[i];
+        candidates[c].free_mem_mib -= mem;
       }
+      if (!checked_start(*job, assignment)) continue;
       start_job(*job, assignment, now);
     }
   }
+}
+
+// What is wrong with starting `job` on `assignment`, judged against the controller's own state
+// (its holds, not the snapshot the policy saw), or "" when nothing is. A decision that fails
+// is refused and logged: a bug in a policy must never put two jobs on one device, a gang on
+// two types, or work on a node that is down, drained or not yet synced.
+std::string Controller::start_problem(const LiveJob& job,
+                                      const std::vector<NodeAssignment>& assignment) const {
+  const JobSpec& spec = job.rec.spec;
+  if (job.rec.state != JobState::pending) return "the job is not pending";
+  if (assignment.empty()) return "no nodes";
+  if (spec.nodes > 0 && static_cast<int>(assignment.size()) != spec.nodes)
+    return std::to_string(assignment.size()) + " nodes for a job of " + std::to_string(spec.nodes);
+  std::set<std::string> seen;
+  const std::string& type = nodes_.count(assignment.front().node)
+                                ? nodes_.at(assignment.front().node).rec.accel_type
+                                : spec.accel_type;
+  for (const NodeAssignment& a : assignment) {  // the nodes: known, usable, one type
+    auto it = nodes_.find(a.node);
+    if (it == nodes_.end()) return "unknown node " + a.node;
+    const LiveNode& node = it->second;
+    if (!seen.insert(a.node).second) return "node " + a.node + " twice";
+    if (!schedulable(node)) return "node " + a.node + " takes no work";
+    if (spec.accel_count == 0) continue;
+    if (node.rec.accel_type != type)
+      return "a gang across types (" + type + " and " + node.rec.accel_type + ")";
+    if (!spec.accel_type.empty() && node.rec.accel_type != spec.accel_type)
+      return "node " + a.node + " has " + node.rec.accel_type + ", not " + spec.accel_type;
+  }
+  int devices = 0;
+  for (const NodeAssignment& a : assignment) {  // the devices: exist, healthy, free, once
+    const LiveNode& node = nodes_.at(a.node);
+    if (spec.accel_count == 0 && !a.devices.empty())
+      return "devices for a job without accelerators";
+    const std::uint64_t taken = node.allocated();
+    std::uint64_t mine = 0;
+    for (int d : a.devices) {
+      if (d < 0 || d >= node.rec.accel_count)
+        return "no device " + std::to_string(d) + " on " + a.node;
+      const std::uint64_t bit = std::uint64_t{1} << d;
+      const std::string which = "device " + std::to_string(d) + " of " + a.node;
+      if (node.rec.unhealthy & bit) return which + " is unhealthy";
+      if (mine & bit) return which + " twice";
+      mine |= bit;
+    }
+    if (const std::uint64_t both = mine & taken)
+      return "device " + std::to_string(std::countr_zero(both)) + " of " + a.node + " is held";
+    devices += static_cast<int>(a.devices.size());
+  }
+  if (devices != spec.accel_count)
+    return std::to_string(devices) + " devices for a job of " + std::to_string(spec.accel_count);
+  return "";
+}
+
+bool Controller::checked_start(LiveJob& job, const std::vector<NodeAssignment>& assignment) {
+  const std::string problem = start_problem(job, assignment);
+  if (problem.empty()) return true;
+  ++refused_starts_;
+  const std::string reason = "scheduler decision refused: " + problem;
+  if (job.rec.reason != reason) {  // once per job and problem, not once per pass
+    std::fprintf(stderr, "zs controller: refused to start job %llu: %s\n",
+                 static_cast<unsigned long long>(job.rec.id), problem.c_str());
+    job.rec.reason = reason;
+  }
+  return false;
 }
 
 int Controller::reserve_master_port(const std::string& address) {
@@ -403,12 +530,20 @@ void Controller::end_attempt(LiveJob& job, JobState state, int exit_code, const 
   for (const auto& a : job.rec.assignment) {
     auto nit = nodes_.find(a.node);
     if (nit == nodes_.end()) continue;
-    auto hold = nit->second.holds.find(key);
-    if (hold == nit->second.holds.end()) continue;
-    if (hold->second.launch_sent)
-      kills_to_dispatch_[a.node].push_back({key, reason});
-    else
-      release_hold(nit->second, key);
+    LiveNode& node = nit->second;
+    auto hold = node.holds.find(key);
+    if (hold == node.holds.end()) continue;
+    // A launch still waiting for the node's next sync is withdrawn: nothing started there.
+    const auto queued = std::find_if(node.launches.begin(), node.launches.end(),
+                                     [&](const NodeLaunch& l) { return l.key == key; });
+    if (queued != node.launches.end()) {
+      node.launches.erase(queued);
+      release_hold(node, key);
+    } else if (hold->second.launch_sent) {
+      if (hold->second.kill_sent_ms == 0) order_kill(node, key, hold->second, reason, now);
+    } else {
+      release_hold(node, key);
+    }
   }
   running_.erase(job.rec.id);
   // Preemption (state pending) requeues without spending one of the job's retries.

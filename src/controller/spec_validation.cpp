@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "core/cluster.h"
+#include "core/hostlist.h"
 #include "core/input_error.h"
+#include "core/job_script.h"
+#include "core/slurm_values.h"
 
 namespace zs {
 namespace {
@@ -12,16 +16,63 @@ namespace {
 constexpr int kMaxAccelerators = 100'000;
 constexpr int kMaxNodes = 10'000;
 constexpr int kMaxTasksPerNode = 1'024;
-constexpr int kMaxRetries = 100;
+constexpr int kMaxSpecRetries = 100;         // not job_script.h's kMaxRetries (the CLI's bound)
+constexpr std::size_t kMaxPathBytes = 4096;  // PATH_MAX, with its NUL
+constexpr std::size_t kMaxNameBytes = 256;
 
 void require(bool ok, const char* field, const std::string& message) {
   if (!ok) throw InputError(field, message);
+}
+
+// Node names: well-formed, each once, not both wanted and excluded; several wanted nodes and no
+// node count: the job spans them all (as the CLI does for -w node[1-2]).
+void reconcile_node_lists(JobSpec& spec) {
+  for (auto* list : {&spec.nodelist, &spec.exclude}) {
+    const char* field = list == &spec.nodelist ? "nodelist" : "exclude";
+    require(list->size() <= static_cast<std::size_t>(kMaxNodes), field,
+            "at most " + std::to_string(kMaxNodes) + " nodes");
+    std::set<std::string> seen;
+    std::vector<std::string> unique;
+    for (const auto& name : *list) {
+      require(valid_node_name(name), field, quote_value(name) + " is not a node name");
+      if (seen.insert(name).second) unique.push_back(name);
+    }
+    *list = std::move(unique);
+  }
+  for (const auto& name : spec.nodelist)
+    require(std::find(spec.exclude.begin(), spec.exclude.end(), name) == spec.exclude.end(),
+            "exclude", "node " + quote_value(name) + " is both in nodelist and exclude");
+  const int listed = static_cast<int>(spec.nodelist.size());
+  if (spec.nodes == 0 && listed > 1) spec.nodes = listed;
+  require(spec.nodes == 0 || listed <= spec.nodes, "nodelist",
+          std::to_string(listed) + " nodes listed but the job has " + std::to_string(spec.nodes));
+}
+
+// -n with the other task options, as sbatch reconciles them (the CLI does this already; API
+// clients may send any combination).
+void reconcile_tasks(JobSpec& spec) {
+  if (spec.ntasks <= 0) return;
+  if (spec.nodes == 0 && spec.tasks_per_node > 1)  // -n 8 --ntasks-per-node 4: two nodes
+    spec.nodes = (spec.ntasks + spec.tasks_per_node - 1) / spec.tasks_per_node;
+  if (spec.nodes > 0 && spec.ntasks > spec.nodes * spec.tasks_per_node) {
+    require(spec.tasks_per_node == 1, "ntasks",
+            std::to_string(spec.ntasks) + " tasks do not fit " + std::to_string(spec.nodes) +
+                " nodes x " + std::to_string(spec.tasks_per_node) + " tasks per node");
+    spec.tasks_per_node = (spec.ntasks + spec.nodes - 1) / spec.nodes;  // -N 2 -n 5: 3 and 2
+    require(spec.tasks_per_node <= kMaxTasksPerNode, "ntasks",
+            std::to_string(spec.ntasks) + " tasks on " + std::to_string(spec.nodes) +
+                " nodes is more than " + std::to_string(kMaxTasksPerNode) + " per node");
+  }
 }
 
 }  // namespace
 
 void validate_spec(JobSpec& spec, const Catalog& catalog) {
   require(!spec.argv.empty() || !spec.script.empty(), "argv", "a job needs a command or a script");
+  if (!spec.script.empty()) {
+    const std::string problem = script_problem(spec.script);
+    require(problem.empty(), "script", problem);
+  }
   for (std::size_t i = 0; i < spec.argv.size(); ++i)
     if (i == 0 && spec.script.empty() && spec.argv[0].empty())
       throw InputError("argv[0]", "the command is empty");
@@ -46,11 +97,32 @@ void validate_spec(JobSpec& spec, const Catalog& catalog) {
       "cpus_per_task", "must be between 0 and 4096");
   require(spec.mem_mib >= 0 && spec.mem_mib <= (std::int64_t{1} << 32), "mem_mib", "out of range");
   require(spec.walltime >= 0, "walltime", "must not be negative");
-  require(spec.max_retries >= 0 && spec.max_retries <= kMaxRetries, "max_retries",
-          "must be between 0 and " + std::to_string(kMaxRetries));
+  require(spec.max_retries >= 0 && spec.max_retries <= kMaxSpecRetries, "max_retries",
+          "must be between 0 and " + std::to_string(kMaxSpecRetries));
   if (spec.work_dir.empty()) spec.work_dir = "/tmp";  // the CLI sends its current directory
   require(spec.work_dir.front() == '/', "work_dir",
           "must be an absolute path, got '" + spec.work_dir + "'");
+
+  // Paths reach the agents' file system calls and names every listing: bounded like the
+  // kernel bounds them (PATH_MAX) and like Slurm bounds names, far below what a record holds.
+  for (auto [field, path] :
+       {std::pair{"work_dir", &spec.work_dir}, std::pair{"stdout_path", &spec.stdout_path},
+        std::pair{"stderr_path", &spec.stderr_path}})
+    require(path->size() < kMaxPathBytes, field,
+            "a path has at most " + std::to_string(kMaxPathBytes - 1) + " bytes, got " +
+                std::to_string(path->size()));
+  for (auto [field, text] :
+       {std::pair{"name", &spec.name}, std::pair{"user", &spec.user},
+        std::pair{"tenant", &spec.tenant}, std::pair{"partition", &spec.partition}}) {
+    require(text->size() <= kMaxNameBytes, field,
+            "at most " + std::to_string(kMaxNameBytes) + " bytes");
+    require(std::none_of(text->begin(), text->end(),
+                         [](unsigned char c) { return c < 0x20 || c == 0x7f; }),
+            field, "control characters are not allowed");
+  }
+
+  reconcile_node_lists(spec);
+  reconcile_tasks(spec);
 
   if (!spec.accel_type.empty()) {
     require(spec.accel_count > 0, "accel_type", "an accelerator type needs a count > 0");
@@ -78,10 +150,26 @@ void validate_spec(JobSpec& spec, const Catalog& catalog) {
     std::string cmd = spec.argv.empty() ? "script" : spec.argv.front();
     auto slash = cmd.rfind('/');
     spec.name = slash == std::string::npos ? cmd : cmd.substr(slash + 1);
+    // A derived name obeys the rules a given one must (the command may be anything).
+    if (spec.name.size() > kMaxNameBytes) {  // cut at a character boundary (valid UTF-8)
+      std::size_t cut = kMaxNameBytes;
+      while (cut > 0 && (static_cast<unsigned char>(spec.name[cut]) & 0xC0) == 0x80) --cut;
+      spec.name.resize(cut);
+    }
+    for (char& c : spec.name)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
   }
 }
 
+const char* start_blocker(const JobSpec& spec, TimeMs now) {
+  if (spec.hold) return kReasonHeld;
+  if (spec.begin_ms > now) return kReasonBeginTime;
+  return nullptr;
+}
+
 int total_tasks(const JobSpec& spec, int nodes) {
+  // -n without a node count: every task runs, on however many nodes the job got (Slurm).
+  if (spec.nodes == 0 && spec.ntasks > 0) return std::max(spec.ntasks, std::max(1, nodes));
   int total = std::max(1, spec.tasks_per_node) * std::max(1, nodes);
   return spec.ntasks > 0 ? std::min(spec.ntasks, total) : total;
 }

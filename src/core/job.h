@@ -1,10 +1,13 @@
 // A job as the scheduler sees it: what it asks for and (in simulation) how long it really runs.
 #pragma once
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/accelerator.h"
+#include "core/cluster.h"
 #include "core/time.h"
 
 namespace zs {
@@ -55,11 +58,32 @@ struct Job {
   double mem_gib_per_accel = 0;  // 0 = no memory request
   TimeMs walltime = 0;           // limit; 0 = none given
   std::string unknown_type;      // a requested type the catalog does not know (job never fits)
+  // Node constraints (Slurm --nodelist/-w and --exclude/-x), as ids of the Cluster the job is
+  // scheduled on, ascending and without repeats (normalize_node_set). A gang includes every
+  // required node (and more nodes when its shape needs them); it never uses an excluded one.
+  // A driver whose node ids change (the controller rebuilds its cluster) maps them again.
+  std::vector<NodeId> required_nodes;
+  std::vector<NodeId> excluded_nodes;
 
   // Simulation only.
   TimeMs duration = 0;     // real run time on `recorded_type` (or on any type if unknown)
   int model = -1;          // index into the throughput table, -1 = unknown
   int recorded_type = -1;  // catalog type the duration was measured on, -1 = unknown
+
+  bool has_node_constraints() const { return !required_nodes.empty() || !excluded_nodes.empty(); }
+  // Binary search: an exclude list may name thousands of nodes.
+  bool requires_node(NodeId n) const {
+    return std::binary_search(required_nodes.begin(), required_nodes.end(), n);
+  }
+  bool excludes_node(NodeId n) const {
+    return std::binary_search(excluded_nodes.begin(), excluded_nodes.end(), n);
+  }
 };
+
+// Sorts and removes repeats: the form Job::required_nodes and excluded_nodes must have.
+inline void normalize_node_set(std::vector<NodeId>& set) {
+  std::sort(set.begin(), set.end());
+  set.erase(std::unique(set.begin(), set.end()), set.end());
+}
 
 }  // namespace zs

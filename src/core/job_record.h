@@ -11,6 +11,11 @@
 
 namespace zs {
 
+// Reasons stored in records and shown to users (an agent's exit reason, an operator's drain
+// reason) are at most this many bytes: they are messages, and a record must never outgrow what
+// the store accepts (which would leave memory ahead of the store).
+inline constexpr std::size_t kMaxReasonBytes = 1024;
+
 // Slurm's vocabulary, lower case. Terminal: completed, failed, cancelled, timeout, node_fail.
 enum class JobState : std::uint8_t {
   pending,
@@ -70,6 +75,9 @@ struct NodeRecord {
   std::int64_t mem_mib = 0;
   NodeStatus state = NodeStatus::up;  // drained: by an operator; down: heartbeats missed
   std::string reason;                 // why drained or down
+  // Set while an operator has the node drained, whatever else happens: a drained node that
+  // stops answering is down, and drained again (not up) when its agent comes back.
+  std::string drain_reason;
   TimeMs last_seen_ms = 0;
   std::string boot_id;  // the agent instance; a new one means the tasks it ran are gone
   bool operator==(const NodeRecord&) const = default;

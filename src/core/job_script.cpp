@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/begin_time.h"
 #include "core/cluster.h"
+#include "core/hostlist.h"
 #include "core/input_error.h"
 #include "core/text.h"
 
@@ -45,6 +47,10 @@ enum class Kind : std::uint8_t {
   kRetries,
   kPriority,
   kExport,
+  kBegin,
+  kHold,
+  kNodelist,
+  kExclude,
   kIgnored,     // accepted, a warning says it has no effect
   kUnsupported  // matters but cannot be honoured: an error with a hint
 };
@@ -58,6 +64,8 @@ struct OptionInfo {
 };
 
 constexpr Arg R = Arg::kRequired, F = Arg::kNone, O = Arg::kOptional;
+
+const FixedOffsetZone kUtc;  // --begin's zone when the caller names none
 constexpr Kind I = Kind::kIgnored;
 
 constexpr OptionInfo kOptions[] = {
@@ -89,6 +97,10 @@ constexpr OptionInfo kOptions[] = {
     {"retries", 0, R, Kind::kRetries},  // Zhisuan
     {"priority", 0, R, Kind::kPriority},
     {"export", 0, R, Kind::kExport},
+    {"begin", 'b', R, Kind::kBegin},
+    {"hold", 'H', F, Kind::kHold},
+    {"nodelist", 'w', R, Kind::kNodelist},
+    {"exclude", 'x', R, Kind::kExclude},
 
     {"mail-type", 0, R, I, "no mail is sent"},
     {"mail-user", 0, R, I, "no mail is sent"},
@@ -105,12 +117,8 @@ constexpr OptionInfo kOptions[] = {
     {"hint", 0, R, I},
     {"distribution", 'm', R, I},
     {"time-min", 0, R, I},
-    {"begin", 'b', R, I, "the job may start at once"},
     {"deadline", 0, R, I},
-    {"hold", 'H', F, I, "the job is queued at once"},
     {"reservation", 0, R, I},
-    {"nodelist", 'w', R, I, "Zhisuan places jobs itself"},
-    {"exclude", 'x', R, I, "Zhisuan places jobs itself"},
     {"nodefile", 'F', R, I, "Zhisuan places jobs itself"},
     {"licenses", 'L', R, I},
     {"clusters", 'M', R, I},
@@ -165,7 +173,9 @@ constexpr OptionInfo kOptions[] = {
     {"cpus-per-gpu", 0, R, Kind::kUnsupported, "use -c/--cpus-per-task"},
     {"ntasks-per-gpu", 0, R, Kind::kUnsupported, "use --ntasks-per-node or --gpus-per-task"},
     {"gpus-per-socket", 0, R, Kind::kUnsupported, "use --gpus-per-node"},
-    {"wrap", 0, R, Kind::kUnsupported, "give the command after the options of zs submit"},
+    // On the command line, zs submit takes --wrap itself (before this table is consulted).
+    {"wrap", 0, R, Kind::kUnsupported,
+     "--wrap belongs on the zs submit command line, not in a script"},
 };
 
 const OptionInfo* find_long(std::string_view name) {
@@ -463,6 +473,18 @@ void apply_known(JobOptions& o, const OptionInfo& info, const Directive& d) {
     case Kind::kExport:
       o.exports = parse_export(v, d.where);
       break;
+    case Kind::kBegin:
+      s.begin_ms = parse_begin_time(v, o.when.now_ms, o.when.zone ? *o.when.zone : kUtc, d.where);
+      break;
+    case Kind::kHold:
+      s.hold = true;
+      break;
+    case Kind::kNodelist:
+      o.nodelist = given(parse_hostlist(v, d.where), d);
+      break;
+    case Kind::kExclude:
+      s.exclude = parse_hostlist(v, d.where);
+      break;
     case Kind::kIgnored:
       o.warnings.push_back(
           {d.where, d.option + " is ignored by Zhisuan" +
@@ -506,6 +528,12 @@ void reconcile_shape(const JobOptions& o, JobSpec& s) {
   std::string nodes_where = o.nodes ? o.nodes->where : "";
   const Int ntasks = o.ntasks ? o.ntasks->value : 0;
   const Int per_node_tasks = o.tasks_per_node ? o.tasks_per_node->value : 0;
+  if (!nodes && o.nodelist && o.nodelist->value.size() > 1 && !(ntasks && per_node_tasks)) {
+    // Slurm: the job spans every listed node (and more only when -N asks for more).
+    nodes = static_cast<Int>(o.nodelist->value.size());
+    nodes_why = describe(*o.nodelist);
+    nodes_where = o.nodelist->where;
+  }
   if (!nodes && ntasks && per_node_tasks) {
     nodes = ceil_div(ntasks, per_node_tasks);
     nodes_why = describe(*o.ntasks) + " with " + describe(*o.tasks_per_node);
@@ -610,6 +638,21 @@ void reconcile_shape(const JobOptions& o, JobSpec& s) {
                          " tasks (at most " + std::to_string(kMaxJobTasks) + ")");
 }
 
+// --nodelist and --exclude against each other and the node count.
+void reconcile_nodes(const JobOptions& o, JobSpec& s) {
+  if (!o.nodelist) return;
+  const auto& listed = o.nodelist->value;
+  const Int count = static_cast<Int>(listed.size());
+  if (s.nodes > 0 && count > s.nodes)
+    throw InputError(o.nodelist->where, describe(*o.nodelist) + " names " + std::to_string(count) +
+                                            " nodes but the job has " + std::to_string(s.nodes));
+  for (const auto& name : listed)
+    if (std::find(s.exclude.begin(), s.exclude.end(), name) != s.exclude.end())
+      throw InputError(o.nodelist->where,
+                       "node " + quote_value(name) + " is both in --nodelist and --exclude");
+  s.nodelist = listed;
+}
+
 void reconcile_memory(const JobOptions& o, JobSpec& s) {
   if (!o.mem) return;
   const auto& m = *o.mem;
@@ -664,6 +707,7 @@ void apply_option(JobOptions& opts, std::string_view option, std::optional<std::
 JobSpec finish_job_spec(const JobOptions& opts, CatalogSource catalog) {
   JobSpec s = opts.spec;
   reconcile_shape(opts, s);
+  reconcile_nodes(opts, s);
   reconcile_memory(opts, s);
   if (opts.retries) {
     if (opts.requeue && !opts.requeue->value && opts.retries->value > 0)
@@ -733,9 +777,23 @@ bool is_ignored_option(std::string_view option) {
   return info && info->kind == Kind::kIgnored;
 }
 
+std::string script_problem(std::string_view text) {
+  if (text.substr(0, 2) != "#!")
+    return "the script does not start with #! and an interpreter (for instance #!/bin/sh), so it "
+           "cannot be executed; sbatch rejects it too";
+  if (const auto cr = text.find("\r\n"); cr != std::string_view::npos) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(cr), '\n');
+    return "the script has DOS line breaks (\\r\\n, first on line " + std::to_string(line) +
+           ") instead of UNIX ones (\\n); convert it, e.g. with dos2unix";
+  }
+  return "";
+}
+
 JobScript parse_job_script(std::string_view text, std::string_view file_name,
-                           const std::vector<Directive>& overrides, CatalogSource catalog) {
+                           const std::vector<Directive>& overrides, CatalogSource catalog,
+                           const SubmitTime& when) {
   JobOptions opts;
+  opts.when = when;
   opts.spec.script = std::string(text);
   const auto slash = file_name.rfind('/');
   const std::string_view base =

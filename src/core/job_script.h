@@ -26,6 +26,13 @@
 //   max_retries     --retries N; else kDefaultRequeueRetries with --requeue; else 0.
 //   env             --export's NAME=VALUE entries; the CLI adds its own environment as
 //                   JobScript::exports says (all of it, or only the listed names).
+//   begin_ms        --begin, resolved against JobOptions::when (relative forms and times of
+//                   day are relative to the submission, as sbatch resolves them).
+//   hold            -H/--hold.
+//   nodelist        -w/--nodelist, expanded; a list of more than one node without -N sets the
+//                   node count to its length (Slurm: the job spans every listed node). More
+//                   names than -N asks for, or a name also in --exclude, is an error.
+//   exclude         -x/--exclude, expanded.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +42,7 @@
 #include <vector>
 
 #include "core/accelerator.h"
+#include "core/begin_time.h"
 #include "core/job_spec.h"
 #include "core/slurm_values.h"
 
@@ -45,6 +53,13 @@ inline constexpr int kMaxRetries = 1000;
 inline constexpr int kMaxJobNodes = 1'000'000;
 inline constexpr int kMaxJobAccels = 1'000'000;
 inline constexpr int kMaxJobTasks = 10'000'000;
+
+// The submission's wall clock and time zone, which --begin's relative forms and times of day
+// count from (sbatch resolves them at submit too). The CLI sets both; zone null = UTC.
+struct SubmitTime {
+  TimeMs now_ms = 0;
+  const TimeZone* zone = nullptr;
+};
 
 // One option as read from a script line or the command line.
 struct Directive {
@@ -85,14 +100,16 @@ struct JobOptions {
 
   JobSpec spec;
   std::optional<Given<int>> nodes, ntasks, tasks_per_node;
-  std::optional<Given<AccelRequest>> accel_total;     // --gpus, -G, --accel
-  std::optional<Given<AccelRequest>> accel_per_node;  // --gres, --gpus-per-node
-  std::optional<Given<AccelRequest>> accel_per_task;  // --gpus-per-task
-  std::optional<Given<Mem>> mem;                      // --mem, --mem-per-cpu, --mem-per-gpu
-  std::optional<Given<bool>> requeue;                 // --requeue / --no-requeue
-  std::optional<Given<int>> retries;                  // --retries
+  std::optional<Given<AccelRequest>> accel_total;           // --gpus, -G, --accel
+  std::optional<Given<AccelRequest>> accel_per_node;        // --gres, --gpus-per-node
+  std::optional<Given<AccelRequest>> accel_per_task;        // --gpus-per-task
+  std::optional<Given<Mem>> mem;                            // --mem, --mem-per-cpu, --mem-per-gpu
+  std::optional<Given<bool>> requeue;                       // --requeue / --no-requeue
+  std::optional<Given<int>> retries;                        // --retries
+  std::optional<Given<std::vector<std::string>>> nodelist;  // --nodelist, expanded
   ExportRequest exports;  // --export; the default (ALL) copies the submitter's environment
   std::vector<OptionWarning> warnings;
+  SubmitTime when;  // what --begin's relative forms (now+1hour, 16:00) count from
 };
 
 // Applies one option. Throws InputError(d.where, ...) on a bad value or an unknown option.
@@ -128,6 +145,12 @@ std::vector<Directive> read_option_args(const std::vector<std::string>& args,
 // True for an option accepted only to be ignored (--mail-type, --qos, ...), in any form.
 bool is_ignored_option(std::string_view option);
 
+// Why a batch script cannot run, or "" when it can. As sbatch does, a script must start with
+// "#!" and an interpreter (the agent executes the file itself), and must not have DOS line
+// breaks ("\r\n": "#!/bin/bash\r" names no interpreter, and every line's command would end in
+// a stray \r). Checked at submit, so the user hears it at once, not from a failed launch.
+std::string script_problem(std::string_view text);
+
 struct JobScript {
   JobSpec spec;                         // script = the text; name defaults to the file's basename
   std::vector<Directive> directives;    // from the script, in file order
@@ -138,6 +161,6 @@ struct JobScript {
 // Reads a batch script: its directives, then `overrides` (the command line), then finish.
 JobScript parse_job_script(std::string_view text, std::string_view file_name,
                            const std::vector<Directive>& overrides = {},
-                           CatalogSource catalog = nullptr);
+                           CatalogSource catalog = nullptr, const SubmitTime& when = {});
 
 }  // namespace zs

@@ -44,6 +44,15 @@ struct JobSpec {
   std::vector<JobId> after_ok;  // --dependency=afterok:ID[:ID...]
   int max_retries = 0;          // requeues after a node loss or failed rank before failing
   std::int32_t priority = 0;    // higher runs first
+
+  // When and where it may start (Slurm's --begin, --hold, --nodelist, --exclude).
+  TimeMs begin_ms = 0;  // not before this wall-clock time (ms since the epoch); 0 = at once
+  bool hold = false;    // not started while set: -H/--hold at submit, `zs hold`/`zs release`
+  // Node names, expanded from Slurm hostlists (node[1-3]) by the CLI; the controller rejects
+  // names it does not know. nodelist: the job's nodes include all of these; exclude: none of
+  // these.
+  std::vector<std::string> nodelist;
+  std::vector<std::string> exclude;
   bool operator==(const JobSpec&) const = default;
 };
 

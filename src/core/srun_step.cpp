@@ -7,9 +7,44 @@
 
 namespace zs {
 
+std::vector<int> parse_slurm_tasks_per_node(std::string_view text, int max_nodes) {
+  std::vector<int> out;
+  auto number = [](std::string_view t, int& v) {
+    if (t.empty() || t.size() > 7) return false;
+    v = 0;
+    for (char c : t) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    return v > 0;
+  };
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    std::size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) comma = text.size();
+    std::string_view part = text.substr(pos, comma - pos);
+    int count = 0, times = 1;
+    if (const auto open = part.find("(x"); open != std::string_view::npos) {
+      if (part.back() != ')' || !number(part.substr(open + 2, part.size() - open - 3), times))
+        return {};
+      part = part.substr(0, open);
+    }
+    if (!number(part, count) || times > max_nodes ||
+        out.size() + static_cast<std::size_t>(times) > static_cast<std::size_t>(max_nodes))
+      return {};
+    out.insert(out.end(), times, count);
+    pos = comma + 1;
+  }
+  return out;
+}
+
 StepPlace place_in_step(const JobTaskPlace& job, const StepShape& step) {
   const int last_node_tasks = job.tasks - job.per_node * (job.nodes - 1);
-  auto tasks_on = [&](int node) { return node == job.nodes - 1 ? last_node_tasks : job.per_node; };
+  const bool listed = static_cast<int>(job.node_tasks.size()) == job.nodes;
+  auto tasks_on = [&](int node) {
+    if (listed) return job.node_tasks[node];
+    return node == job.nodes - 1 ? last_node_tasks : job.per_node;
+  };
   if (step.nodes > job.nodes)
     throw InputError("-N", "the step asks for " + std::to_string(step.nodes) +
                                " nodes; the job has " + std::to_string(job.nodes));

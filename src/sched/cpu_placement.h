@@ -24,4 +24,17 @@ struct CpuRequest {
 std::optional<std::vector<int>> place_cpu_job(std::span<const CpuCandidate> nodes,
                                               const CpuRequest& request);
 
+// `tasks` over `nodes` nodes as evenly as possible, the first ones one more: 5 over 4 is
+// 2,1,1,1. Every node gets at least one task (one each when tasks < nodes).
+std::vector<int> even_split(int tasks, int nodes);
+
+// A CPU job of `ntasks` tasks whose node count the scheduler chooses (sbatch -n without -N):
+// the fewest nodes that hold its tasks, as Slurm does. On k nodes the tasks are even_split
+// (which is how launch_plan's tasks_per_node starts them); a node holding t tasks needs
+// t x cpus_per_task free cores and mem_mib_per_node free memory. Returns the chosen candidates'
+// indices in task order (the node with the most tasks first), or nullopt when no number of
+// nodes fits. Among fitting nodes it prefers the least loaded, as place_cpu_job.
+std::optional<std::vector<int>> place_cpu_tasks(std::span<const CpuCandidate> nodes, int ntasks,
+                                                double cpus_per_task, double mem_mib_per_node);
+
 }  // namespace zs

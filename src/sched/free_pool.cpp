@@ -28,7 +28,7 @@ FreePool::FreePool(const Cluster& cluster, std::span<const NodeState> nodes) : c
   words_ = (n + 63) / 64;
   buckets_.assign(rows * words_, 0);
   row_nodes_.assign(rows, 0);
-  leaf_hist_.assign(cluster.leaves.size() * static_cast<std::size_t>(kmax_), 0);
+  part_hist_.assign(cluster.type_leaves.size() * static_cast<std::size_t>(kmax_), 0);
   for (NodeId i = 0; i < n; ++i) {
     const Node& node = cluster.nodes[i];
     const NodeState& st = i < nodes.size() ? nodes[i] : NodeState{};
@@ -42,8 +42,8 @@ FreePool::FreePool(const Cluster& cluster, std::span<const NodeState> nodes) : c
     const std::size_t r = row(node.type, f.count);
     bucket(r)[i / 64] |= std::uint64_t{1} << (i % 64);
     ++row_nodes_[r];
-    leaf_hist_[node.leaf * static_cast<std::size_t>(kmax_) + static_cast<std::size_t>(f.count)] +=
-        1;
+    part_hist_[cluster.type_leaf_of_node[i] * static_cast<std::size_t>(kmax_) +
+               static_cast<std::size_t>(f.count)] += 1;
     types_[node.type].free += f.count;
     free_total_ += f.count;
     if (f.capacity != 0 && f.free == f.capacity) free_on_empty_nodes_ += f.count;
@@ -66,8 +66,9 @@ void FreePool::set_mask(NodeId n, std::uint64_t mask) {
   bucket(to)[n / 64] |= bit;
   --row_nodes_[from];
   ++row_nodes_[to];
-  leaf_hist_[node.leaf * static_cast<std::size_t>(kmax_) + old_count] -= 1;
-  leaf_hist_[node.leaf * static_cast<std::size_t>(kmax_) + new_count] += 1;
+  int* hist = &part_hist_[cluster_->type_leaf_of_node[n] * static_cast<std::size_t>(kmax_)];
+  hist[old_count] -= 1;
+  hist[new_count] += 1;
   types_[node.type].free += new_count - old_count;
   free_total_ += new_count - old_count;
   f.count = new_count;
@@ -112,9 +113,15 @@ bool FreePool::resources_ok(NodeId n, int devices, const Job& job) const {
          devices * job.mem_gib_per_accel <= nodes_[n].mem + 1e-9;
 }
 
-int FreePool::leaf_count_ge(std::uint32_t leaf, int need) const {
+bool FreePool::has_resources(const Placement& p, const Job& job) const {
+  for (const Slot& s : p)
+    if (!resources_ok(s.node, device_count(s.devices), job)) return false;
+  return true;
+}
+
+int FreePool::part_count_ge(std::uint32_t part, int need) const {
   int total = 0;
-  const int* h = &leaf_hist_[leaf * static_cast<std::size_t>(kmax_)];
+  const int* h = &part_hist_[part * static_cast<std::size_t>(kmax_)];
   for (int k = std::max(need, 0); k < kmax_; ++k) total += h[k];
   return total;
 }
@@ -160,7 +167,7 @@ std::uint64_t FreePool::pick_devices(NodeId n, int need) const {
 }
 
 std::optional<NodeId> FreePool::best_fit_node(TypeId t, int need, const Job& job,
-                                              std::span<const NodeId> exclude) const {
+                                              std::span<const NodeId> skip) const {
   for (int k = need; k < types_[t].rows; ++k) {
     const std::uint64_t* nodes = bucket(row(t, k));
     for (std::size_t w = 0; w < words_; ++w) {
@@ -169,8 +176,8 @@ std::optional<NodeId> FreePool::best_fit_node(TypeId t, int need, const Job& job
         const NodeId n =
             static_cast<NodeId>(w * 64 + static_cast<std::size_t>(std::countr_zero(word)));
         word &= word - 1;
-        if (std::find(exclude.begin(), exclude.end(), n) != exclude.end()) continue;
-        if (!resources_ok(n, need, job)) continue;
+        if (std::find(skip.begin(), skip.end(), n) != skip.end()) continue;
+        if (!resources_ok(n, need, job) || job.excludes_node(n)) continue;
         return n;
       }
     }
@@ -178,16 +185,186 @@ std::optional<NodeId> FreePool::best_fit_node(TypeId t, int need, const Job& job
   return std::nullopt;
 }
 
-void FreePool::candidates_in_leaf(std::uint32_t leaf, int need, const Job& job,
+void FreePool::candidates_in_part(std::uint32_t part, int need, const Job& job,
                                   std::vector<NodeId>& out) const {
-  const Leaf& l = cluster_->leaves[leaf];
+  const TypeLeaf& p = cluster_->type_leaves[part];
   const std::size_t start = out.size();
-  for (NodeId n = l.first_node; n < l.end_node; ++n)
-    if (nodes_[n].count >= need && resources_ok(n, need, job)) out.push_back(n);
+  for (std::uint32_t i = p.first; i < p.end; ++i) {
+    const NodeId n = cluster_->type_leaf_nodes[i];
+    if (nodes_[n].count >= need && resources_ok(n, need, job) && !job.excludes_node(n))
+      out.push_back(n);
+  }
   std::sort(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), [&](NodeId a, NodeId b) {
     const int ca = nodes_[a].count, cb = nodes_[b].count;
     return ca != cb ? ca < cb : a < b;
   });
+}
+
+bool FreePool::take_from_parts(std::vector<std::pair<long, std::uint32_t>>& parts, int m,
+                               std::size_t want, const Job& job,
+                               std::vector<NodeId>& chosen) const {
+  std::sort(parts.begin(), parts.end());
+  std::vector<NodeId> cand;
+  for (const auto& [key, part] : parts) {
+    if (chosen.size() >= want) break;
+    cand.clear();
+    candidates_in_part(part, m, job, cand);
+    for (NodeId n : cand) {
+      if (chosen.size() >= want) break;
+      if (std::find(chosen.begin(), chosen.end(), n) == chosen.end()) chosen.push_back(n);
+    }
+  }
+  return chosen.size() >= want;
+}
+
+bool FreePool::add_remainder(const Job& job, TypeId type, int remainder,
+                             std::vector<NodeId>& chosen) const {
+  std::vector<std::uint32_t> used_parts;
+  for (NodeId n : chosen) {
+    const std::uint32_t p = cluster_->type_leaf_of_node[n];
+    if (std::find(used_parts.begin(), used_parts.end(), p) == used_parts.end())
+      used_parts.push_back(p);
+  }
+  std::vector<NodeId> cand;
+  for (std::uint32_t p : used_parts) {
+    cand.clear();
+    candidates_in_part(p, remainder, job, cand);
+    for (NodeId n : cand)
+      if (std::find(chosen.begin(), chosen.end(), n) == chosen.end()) {
+        chosen.push_back(n);
+        return true;
+      }
+  }
+  auto extra = best_fit_node(type, remainder, job, chosen);
+  if (!extra) return false;
+  chosen.push_back(*extra);
+  return true;
+}
+
+bool FreePool::choose_gang(const Job& job, TypeId type, const Shape& shape,
+                           std::vector<NodeId>& chosen) const {
+  const int m = shape.per_node, need = shape.nodes;
+  const std::uint32_t lo = cluster_->type_leaf_begin[type],
+                      hi = cluster_->type_leaf_begin[type + 1];
+  std::vector<NodeId> cand;
+  // 1) One leaf: the best-fitting TypeLeaf (fewest qualifying nodes), preferring one that can
+  //    also take the remainder.
+  std::vector<std::pair<int, std::uint32_t>> fits;
+  auto try_single_leaf = [&](bool with_remainder) -> bool {
+    // Leaves that can hold the gang by device counts, best fit first; CPU and memory limits
+    // (and excluded nodes) may still rule a leaf out, so try them in that order.
+    fits.clear();
+    for (std::uint32_t p = lo; p < hi; ++p) {
+      const int c = part_count_ge(p, m);
+      if (c < need) continue;
+      if (with_remainder && shape.remainder > 0 && part_count_ge(p, shape.remainder) < need + 1)
+        continue;
+      fits.emplace_back(c, p);
+    }
+    std::sort(fits.begin(), fits.end());
+    for (const auto& [count, p] : fits) {
+      cand.clear();
+      candidates_in_part(p, m, job, cand);
+      if (static_cast<int>(cand.size()) < need) continue;
+      chosen.assign(cand.begin(), cand.begin() + need);
+      return true;
+    }
+    return false;
+  };
+  // 2) Several leaves: the TypeLeafs with the most qualifying nodes first (fewest leaves),
+  //    within one spine if any spine can hold the gang (best-fitting spine first), else across
+  //    spines. A type's TypeLeafs of one spine are adjacent.
+  std::vector<std::pair<long, std::uint32_t>> parts;
+  auto take_from_range = [&](std::uint32_t a, std::uint32_t b) -> bool {
+    parts.clear();
+    for (std::uint32_t p = a; p < b; ++p)
+      if (const int c = part_count_ge(p, m); c > 0) parts.emplace_back(-c, p);
+    chosen.clear();
+    return take_from_parts(parts, m, static_cast<std::size_t>(need), job, chosen);
+  };
+  bool ok = try_single_leaf(true) || try_single_leaf(false);
+  if (!ok) {
+    std::vector<std::pair<long, std::pair<std::uint32_t, std::uint32_t>>> spines;  // total, range
+    for (std::uint32_t a = lo; a < hi;) {
+      const std::uint32_t spine = cluster_->type_leaves[a].spine;
+      std::uint32_t b = a;
+      long total = 0;
+      for (; b < hi && cluster_->type_leaves[b].spine == spine; ++b) total += part_count_ge(b, m);
+      if (total >= need) spines.push_back({total, {a, b}});
+      a = b;
+    }
+    std::sort(spines.begin(), spines.end());
+    for (const auto& [total, range] : spines)
+      if ((ok = take_from_range(range.first, range.second))) break;
+    if (!ok) ok = take_from_range(lo, hi);
+  }
+  if (!ok) return false;
+  return shape.remainder == 0 || add_remainder(job, type, shape.remainder, chosen);
+}
+
+bool FreePool::choose_with_required(const Job& job, TypeId type, const Shape& shape,
+                                    std::vector<NodeId>& chosen) const {
+  const std::vector<NodeId>& required = job.required_nodes;
+  if (static_cast<int>(required.size()) > shape.node_count()) return false;
+  // Each required node holds per_node devices (a "main" node) or, at most one, the remainder.
+  std::vector<NodeId> main;
+  std::optional<NodeId> rem;
+  for (std::size_t i = 0; i < required.size(); ++i) {
+    const NodeId n = required[i];
+    if (n >= nodes_.size() || cluster_->nodes[n].type != type || job.excludes_node(n)) return false;
+    if (i > 0 && required[i - 1] >= n) return false;  // not a node set (see Job)
+    if (nodes_[n].count >= shape.per_node && resources_ok(n, shape.per_node, job)) {
+      main.push_back(n);
+    } else if (shape.remainder > 0 && !rem && nodes_[n].count >= shape.remainder &&
+               resources_ok(n, shape.remainder, job)) {
+      rem = n;
+    } else {
+      return false;
+    }
+  }
+  if (static_cast<int>(main.size()) > shape.nodes) {
+    // One more than the shape's main nodes: one of them takes the remainder (best fit).
+    if (rem || shape.remainder == 0 || static_cast<int>(main.size()) > shape.nodes + 1)
+      return false;
+    auto it = std::min_element(main.begin(), main.end(), [&](NodeId a, NodeId b) {
+      return nodes_[a].count != nodes_[b].count ? nodes_[a].count < nodes_[b].count : a < b;
+    });
+    rem = *it;
+    main.erase(it);
+  }
+  chosen = main;
+  if (static_cast<int>(chosen.size()) < shape.nodes) {
+    // The rest of the gang goes near the required nodes: their TypeLeafs first, then the other
+    // TypeLeafs of their spines, then the rest; most qualifying nodes first within each.
+    std::vector<std::uint32_t> near_parts, near_spines;
+    for (NodeId n : required) {
+      const std::uint32_t p = cluster_->type_leaf_of_node[n];
+      near_parts.push_back(p);
+      near_spines.push_back(cluster_->type_leaves[p].spine);
+    }
+    const std::uint32_t lo = cluster_->type_leaf_begin[type];
+    const std::uint32_t hi = cluster_->type_leaf_begin[type + 1];
+    const long span = static_cast<long>(kMaxDevicesPerNode) * 1'000'000;  // > any node count
+    std::vector<std::pair<long, std::uint32_t>> parts;
+    for (std::uint32_t p = lo; p < hi; ++p) {
+      const int c = part_count_ge(p, shape.per_node);
+      if (c == 0) continue;
+      const bool near = std::find(near_parts.begin(), near_parts.end(), p) != near_parts.end();
+      const bool same_spine = std::find(near_spines.begin(), near_spines.end(),
+                                        cluster_->type_leaves[p].spine) != near_spines.end();
+      parts.emplace_back((near ? 0 : same_spine ? span : 2 * span) - c, p);
+    }
+    if (rem) chosen.push_back(*rem);  // keeps it out of the main nodes taken below
+    const bool ok = take_from_parts(
+        parts, shape.per_node, static_cast<std::size_t>(shape.nodes) + (rem ? 1 : 0), job, chosen);
+    if (rem) chosen.erase(std::find(chosen.begin(), chosen.end(), *rem));
+    if (!ok) return false;
+  }
+  if (rem) {
+    chosen.push_back(*rem);
+    return true;
+  }
+  return shape.remainder == 0 || add_remainder(job, type, shape.remainder, chosen);
 }
 
 std::optional<Placement> FreePool::find(const Job& job, TypeId type) const {
@@ -198,118 +375,21 @@ std::optional<Placement> FreePool::find(const Job& job, TypeId type) const {
 
   std::vector<NodeId> chosen;
   chosen.reserve(static_cast<std::size_t>(shape->node_count()));
-  if (shape->nodes == 1 && shape->remainder == 0) {
+  if (!job.required_nodes.empty()) {
+    if (!choose_with_required(job, type, *shape, chosen)) return std::nullopt;
+  } else if (shape->nodes == 1 && shape->remainder == 0) {
     auto n = best_fit_node(type, shape->per_node, job, {});
     if (!n) return std::nullopt;
     chosen.push_back(*n);
-  } else {
-    const int m = shape->per_node, need = shape->nodes;
-    std::vector<std::uint32_t> leaves;  // the leaves with nodes of this type
-    for (std::uint32_t l = 0; l < cluster_->leaves.size(); ++l) {
-      const Leaf& leaf = cluster_->leaves[l];
-      if (leaf.first_node < leaf.end_node && cluster_->nodes[leaf.first_node].type == type)
-        leaves.push_back(l);
-    }
-    std::vector<NodeId> cand;
-    // 1) One leaf: the best-fitting leaf (fewest qualifying nodes), preferring one that can
-    //    also take the remainder.
-    auto try_single_leaf = [&](bool with_remainder) -> bool {
-      // Leaves that can hold the gang by device counts, best fit first; CPU and memory limits
-      // may still rule a leaf out, so try them in that order.
-      std::vector<std::pair<int, std::uint32_t>> fits;
-      for (std::uint32_t l : leaves) {
-        const int c = leaf_count_ge(l, m);
-        if (c < need) continue;
-        if (with_remainder && shape->remainder > 0 && leaf_count_ge(l, shape->remainder) < need + 1)
-          continue;
-        fits.emplace_back(c, l);
-      }
-      std::sort(fits.begin(), fits.end());
-      for (const auto& [count, l] : fits) {
-        cand.clear();
-        candidates_in_leaf(l, m, job, cand);
-        if (static_cast<int>(cand.size()) < need) continue;
-        chosen.assign(cand.begin(), cand.begin() + need);
-        return true;
-      }
-      return false;
-    };
-    // 2) Several leaves: take leaves with the most qualifying nodes first (fewest leaves),
-    //    within one spine if any spine can hold the gang, else across spines.
-    auto take_from_leaves = [&](const std::vector<std::uint32_t>& ls) -> bool {
-      std::vector<std::pair<int, std::uint32_t>> order;
-      for (std::uint32_t l : ls) {
-        const int c = leaf_count_ge(l, m);
-        if (c > 0) order.emplace_back(-c, l);
-      }
-      std::sort(order.begin(), order.end());
-      chosen.clear();
-      for (const auto& [negc, l] : order) {
-        cand.clear();
-        candidates_in_leaf(l, m, job, cand);
-        for (NodeId n : cand) {
-          if (static_cast<int>(chosen.size()) == need) break;
-          chosen.push_back(n);
-        }
-        if (static_cast<int>(chosen.size()) == need) return true;
-      }
-      return false;
-    };
-    bool ok = try_single_leaf(true) || try_single_leaf(false);
-    if (!ok) {
-      // Best-fitting spine that can hold the whole gang.
-      int best_spine = -1, best_total = 0;
-      for (std::uint32_t s = 0; s < cluster_->spines.size(); ++s) {
-        const Spine& sp = cluster_->spines[s];
-        if (sp.first_leaf >= sp.end_leaf ||
-            cluster_->nodes[cluster_->leaves[sp.first_leaf].first_node].type != type)
-          continue;
-        int total = 0;
-        for (std::uint32_t l = sp.first_leaf; l < sp.end_leaf; ++l) total += leaf_count_ge(l, m);
-        if (total >= need && (best_spine < 0 || total < best_total))
-          best_spine = static_cast<int>(s), best_total = total;
-      }
-      if (best_spine >= 0) {
-        const Spine& sp = cluster_->spines[static_cast<std::size_t>(best_spine)];
-        std::vector<std::uint32_t> ls;
-        for (std::uint32_t l = sp.first_leaf; l < sp.end_leaf; ++l) ls.push_back(l);
-        ok = take_from_leaves(ls);
-      }
-      if (!ok) ok = take_from_leaves(leaves);
-    }
-    if (!ok) return std::nullopt;
-    if (shape->remainder > 0) {
-      // The remainder goes best-fit, under a leaf the gang already uses if possible.
-      std::optional<NodeId> extra;
-      std::vector<std::uint32_t> used_leaves;
-      for (NodeId n : chosen) {
-        std::uint32_t l = cluster_->nodes[n].leaf;
-        if (std::find(used_leaves.begin(), used_leaves.end(), l) == used_leaves.end())
-          used_leaves.push_back(l);
-      }
-      for (std::uint32_t l : used_leaves) {
-        cand.clear();
-        candidates_in_leaf(l, shape->remainder, job, cand);
-        for (NodeId n : cand)
-          if (std::find(chosen.begin(), chosen.end(), n) == chosen.end()) {
-            extra = n;
-            break;
-          }
-        if (extra) break;
-      }
-      if (!extra) extra = best_fit_node(type, shape->remainder, job, chosen);
-      if (!extra) return std::nullopt;
-      chosen.push_back(*extra);
-    }
+  } else if (!choose_gang(job, type, *shape, chosen)) {
+    return std::nullopt;
   }
 
+  // chosen: shape->nodes main nodes, then the remainder node (if any).
   Placement p;
   p.reserve(chosen.size());
   for (std::size_t i = 0; i < chosen.size(); ++i) {
-    const int need = (shape->remainder > 0 && i + 1 == chosen.size() &&
-                      static_cast<int>(chosen.size()) > shape->nodes)
-                         ? shape->remainder
-                         : shape->per_node;
+    const int need = static_cast<int>(i) < shape->nodes ? shape->per_node : shape->remainder;
     const std::uint64_t devices = pick_devices(chosen[i], need);
     if (devices == 0) return std::nullopt;
     p.push_back({chosen[i], devices});

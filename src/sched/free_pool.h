@@ -4,14 +4,18 @@
 // Indexes (all updated in O(1) per node change):
 //  - per type and per free-device count k, a bitset of nodes: best-fit is "lowest node id in
 //    the smallest bucket k >= need", ties broken by id;
-//  - per leaf switch, a histogram of nodes by free count: "how many nodes under this leaf have
-//    >= m free" is O(devices per node);
+//  - per TypeLeaf (the nodes of one type under one leaf switch, core/cluster.h), a histogram of
+//    nodes by free count: "how many nodes of type T under this leaf have >= m free" is
+//    O(devices per node). Per leaf alone would count nodes of other types: a leaf switch may
+//    hold servers of several types;
 //  - per type, the total free devices: the common "cluster is full" case fails in O(1).
 //
 // Placement rules (see docs/policies.md): a gang never mixes types; a job that fits one node
 // goes best-fit onto one node (keeping whole nodes free for large gangs); a multi-node gang goes
 // under as few leaf switches as possible (one leaf, else one spine, else the fewest leaves);
-// inside a node, devices are taken from as few link islands as possible.
+// inside a node, devices are taken from as few link islands as possible. Node constraints
+// (Job::required_nodes, excluded_nodes) are honoured: a gang holds every required node (the
+// rest of it packed near them) and no excluded one.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -49,6 +53,9 @@ class FreePool {
   // A placement for `job` on type `type` with the current free devices, or nullopt.
   std::optional<Placement> find(const Job& job, TypeId type) const;
 
+  // True if every node of `p` has the CPU cores and memory for the job's share of it.
+  bool has_resources(const Placement& p, const Job& job) const;
+
   // Devices (and the job's CPU/memory share) leave / return to the pool.
   void take(const Placement& p, const Job& job);
   void give(const Placement& p, const Job& job);
@@ -71,12 +78,28 @@ class FreePool {
   void set_mask(NodeId n, std::uint64_t mask);
   bool resources_ok(NodeId n, int devices, const Job& job) const;
   std::uint64_t pick_devices(NodeId n, int need) const;
+  // Lowest-id node of type t in the smallest bucket with >= need free that the job may use,
+  // not in `skip`.
   std::optional<NodeId> best_fit_node(TypeId t, int need, const Job& job,
-                                      std::span<const NodeId> exclude) const;
-  // Nodes of `leaf` with >= need free (and room for the job's CPU/memory), best fit first.
-  void candidates_in_leaf(std::uint32_t leaf, int need, const Job& job,
+                                      std::span<const NodeId> skip) const;
+  // Nodes of TypeLeaf `part` with >= need free (and room for the job's CPU/memory) that the
+  // job may use, best fit first.
+  void candidates_in_part(std::uint32_t part, int need, const Job& job,
                           std::vector<NodeId>& out) const;
-  int leaf_count_ge(std::uint32_t leaf, int need) const;
+  // Nodes of TypeLeaf `part` with >= need free devices (an upper bound for a job that excludes
+  // nodes or asks for CPU/memory).
+  int part_count_ge(std::uint32_t part, int need) const;
+  // The nodes of a gang (shape.nodes with per_node devices, then the remainder node, if any).
+  bool choose_gang(const Job& job, TypeId type, const Shape& shape,
+                   std::vector<NodeId>& chosen) const;
+  bool choose_with_required(const Job& job, TypeId type, const Shape& shape,
+                            std::vector<NodeId>& chosen) const;
+  // Adds nodes with >= m free from `parts`, most qualifying nodes first, until `chosen` holds
+  // `want`. False (chosen then holds what was found) if they do not suffice.
+  bool take_from_parts(std::vector<std::pair<long, std::uint32_t>>& parts, int m, std::size_t want,
+                       const Job& job, std::vector<NodeId>& chosen) const;
+  // Adds the remainder node: best fit under a TypeLeaf the gang already uses, else anywhere.
+  bool add_remainder(const Job& job, TypeId type, int remainder, std::vector<NodeId>& chosen) const;
   // Row of (type, free count k): buckets_ holds words_ words per row.
   std::size_t row(TypeId t, int k) const {
     return types_[t].first_row + static_cast<std::size_t>(k);
@@ -99,7 +122,7 @@ class FreePool {
   std::size_t words_ = 0;
   std::vector<std::uint64_t> buckets_;
   std::vector<int> row_nodes_;  // ...and how many nodes that is
-  std::vector<int> leaf_hist_;  // leaf * kmax_ + k
+  std::vector<int> part_hist_;  // TypeLeaf * kmax_ + k
 };
 
 }  // namespace zs

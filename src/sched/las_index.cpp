@@ -92,7 +92,8 @@ std::size_t LasIndex::RequestHash::operator()(const Request& r) const {
 // The same request as RequestCache compares (the preemptive policies do not rank types by speed,
 // so the model does not matter).
 std::uint32_t LasIndex::request_id(const Job& job) {
-  if (!job.unknown_type.empty()) return kNoRequest;
+  // Jobs with node constraints differ by their node sets: they are never skipped as a group.
+  if (!job.unknown_type.empty() || job.has_node_constraints()) return kNoRequest;
   const Request r{job.accepted.bits(), job.accepted.is_any(), job.accel_count,      job.nodes,
                   job.per_node,        job.cpu_per_accel,     job.mem_gib_per_accel};
   if (auto it = requests_.find(r); it != requests_.end()) return it->second;

@@ -74,7 +74,8 @@ class LasIndex {
   std::uint32_t next(int cls, std::uint32_t from) const { return classes_[slot(cls)].next(from); }
   const PendingJob& job(std::uint32_t rank) const { return entries_[rank].job; }
   // A small number shared by the jobs with the same request (types, count, shape, CPU and
-  // memory), below request_count(); kNoRequest for a job naming an unknown type.
+  // memory), below request_count(); kNoRequest for a job naming an unknown type or with node
+  // constraints.
   std::uint32_t request(std::uint32_t rank) const { return entries_[rank].request; }
   std::size_t request_count() const { return requests_.size() + 1; }
   // How many jobs of class `cls` have each request (indexed by request(); may be shorter than

@@ -18,6 +18,9 @@ bool FailMemo::known_to_fail(const Job& job, TypeId type, const Shape& s) const 
 }
 
 void FailMemo::record(const Job& job, TypeId type, const Shape& shape) {
+  // A job with node constraints may fail where the same shape without them fits. (The reverse
+  // holds: constraints only take placements away, so known_to_fail applies to it.)
+  if (job.has_node_constraints()) return;
   if (fails_.empty()) fails_.reserve(kMaxFails / 4);
   if (!full()) fails_.push_back({type, shape, job.cpu_per_accel, job.mem_gib_per_accel});
 }
@@ -64,7 +67,8 @@ const RequestCache::Info& RequestCache::of(const Job& job) {
   auto same = [&](const Entry& e) {
     return e.accepted == job.accepted && e.model == model && e.accel_count == job.accel_count &&
            e.nodes == job.nodes && e.per_node == job.per_node && e.cpu == job.cpu_per_accel &&
-           e.mem == job.mem_gib_per_accel && job.unknown_type.empty();
+           e.mem == job.mem_gib_per_accel && job.unknown_type.empty() &&
+           e.required == job.required_nodes && e.excluded == job.excluded_nodes;
   };
   if (last_ < cache_.size() && same(cache_[last_])) return cache_[last_].info;
   for (std::size_t i = 0; i < cache_.size(); ++i)
@@ -72,7 +76,7 @@ const RequestCache::Info& RequestCache::of(const Job& job) {
   if (cache_.size() >= 256) cache_.clear();  // bounded, for a pathological variety of requests
   cache_.push_back(
       {job.accepted, model, job.accel_count, job.nodes, job.per_node, job.cpu_per_accel,
-       job.mem_gib_per_accel,
+       job.mem_gib_per_accel, job.required_nodes, job.excluded_nodes,
        Info{candidate_types(s_, job, by_speed_), never_fits(job, *s_.cluster, *s_.catalog)}});
   last_ = cache_.size() - 1;
   return cache_.back().info;

@@ -16,8 +16,9 @@ struct Choice {
 };
 
 // Within one pass the pool only shrinks (until something is given back), so if a shape failed,
-// any larger shape of the same type fails too. Remembering that turns "the cluster is full and
-// 100,000 jobs wait" into O(1) per job.
+// any larger shape of the same type fails too (and so does the same shape with node
+// constraints; failures of constrained jobs are not recorded). Remembering that turns "the cluster
+// is full and 100,000 jobs wait" into O(1) per job.
 class FailMemo {
  public:
   bool known_to_fail(const Job& job, TypeId type, const Shape& shape) const;
@@ -57,6 +58,7 @@ class RequestCache {
     TypeSet accepted;
     int model, accel_count, nodes, per_node;
     double cpu, mem;
+    std::vector<NodeId> required, excluded;  // node constraints change feasibility too
     Info info;
   };
   const Snapshot& s_;

@@ -135,17 +135,25 @@ std::optional<Choice> PreemptionPass::preempt_for(const Job& job, const std::vec
     record_preempt_failure(job, types);
     return std::nullopt;
   }
-  // Keep only the victims whose devices the new job really uses.
+  // Keep only the victims the new job really needs: those whose devices it uses, and those
+  // whose CPU cores or memory it needs on a node it shares with them.
   for (std::uint32_t v : released) {
     const RunningJob& r = s_.running[v];
-    if (overlaps(r.placement, c->placement)) {
+    bool needed = overlaps(r.placement, c->placement);
+    if (!needed) {
+      pool_.take(r.placement, *r.job);  // kept, unless the new job then lacks CPU or memory
+      if (!pool_.has_resources(c->placement, job)) {
+        pool_.give(r.placement, *r.job);
+        needed = true;
+      }
+    }
+    if (needed) {
       live_[r.type] -= r.job->accel_count;
       d_.preemptions.push_back({r.job->id, job.id});
       preempted_.push_back(v);
       if (is_preempted_.empty()) is_preempted_.resize(s_.running.size(), false);
       is_preempted_[v] = true;
     } else {
-      pool_.take(r.placement, *r.job);
       victims.push(v);
     }
   }

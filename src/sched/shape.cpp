@@ -18,8 +18,20 @@ std::optional<Shape> shape_for(const Job& job, int max_per_node) {
     return Shape{job.nodes, n / job.nodes, 0};
   }
   if (max_per_node <= 0) return std::nullopt;
-  if (n <= max_per_node) return Shape{1, n, 0};
-  return Shape{n / max_per_node, max_per_node, n % max_per_node};
+  Shape s =
+      n <= max_per_node ? Shape{1, n, 0} : Shape{n / max_per_node, max_per_node, n % max_per_node};
+  // A node list spans at least its nodes (Slurm: --nodelist raises the node count): spread the
+  // devices over them as evenly as the shape allows.
+  const auto k = static_cast<std::int64_t>(job.required_nodes.size());
+  if (k > s.node_count()) {
+    if (k > n) return std::nullopt;
+    if (n % k == 0) return Shape{static_cast<int>(k), static_cast<int>(n / k), 0};
+    const auto per = (n + k - 1) / k;
+    const auto rest = n - (k - 1) * per;
+    if (rest <= 0) return std::nullopt;
+    return Shape{static_cast<int>(k - 1), static_cast<int>(per), static_cast<int>(rest)};
+  }
+  return s;
 }
 
 namespace {
@@ -36,6 +48,45 @@ bool enough_big_nodes(const Shape& shape, const Cluster& cluster, TypeId t) {
   if (shape.per_node >= static_cast<int>(ge.size()) || ge[shape.per_node] < shape.nodes)
     return false;
   return shape.remainder == 0 || ge[shape.remainder] >= shape.nodes + 1;
+}
+
+// How many nodes of type t can hold k of the job's devices with their CPU and memory share;
+// with `others_only`, not counting the job's required and excluded nodes (disjoint here). The
+// per-type counts are exact unless the job's share exceeds the smallest node's CPU or memory:
+// then the nodes of the type are scanned.
+int nodes_that_hold(const Job& job, const Cluster& cluster, TypeId t, int k, bool others_only) {
+  const auto& nodes = cluster.nodes;
+  auto holds = [&](const Node& n) {
+    return n.accel_count >= k && k * job.cpu_per_accel <= n.cpu_cores + 1e-9 &&
+           k * job.mem_gib_per_accel <= n.memory_gib + 1e-9;
+  };
+  int count = 0;
+  if (k * job.cpu_per_accel <= cluster.min_cpu_of_type[t] + 1e-9 &&
+      k * job.mem_gib_per_accel <= cluster.min_mem_gib_of_type[t] + 1e-9) {
+    const auto& ge = cluster.nodes_with_at_least[t];
+    count = k < static_cast<int>(ge.size()) ? ge[static_cast<std::size_t>(std::max(k, 0))] : 0;
+    if (others_only) {
+      for (NodeId n : job.required_nodes) count -= n < nodes.size() && holds(nodes[n]);
+      for (NodeId n : job.excluded_nodes)
+        count -= n < nodes.size() && nodes[n].type == t && holds(nodes[n]);
+    }
+    return count;
+  }
+  const std::uint32_t lo = cluster.type_leaf_begin[t], hi = cluster.type_leaf_begin[t + 1];
+  if (lo == hi) return 0;
+  for (std::uint32_t i = cluster.type_leaves[lo].first; i < cluster.type_leaves[hi - 1].end; ++i) {
+    const NodeId n = cluster.type_leaf_nodes[i];
+    if (holds(nodes[n]) && !(others_only && (job.requires_node(n) || job.excludes_node(n))))
+      ++count;
+  }
+  return count;
+}
+
+// Enough nodes of type t can hold the shape with the job's CPU and memory share.
+bool enough_nodes_hold(const Job& job, const Shape& shape, const Cluster& cluster, TypeId t) {
+  return nodes_that_hold(job, cluster, t, shape.per_node, false) >= shape.nodes &&
+         (shape.remainder == 0 ||
+          nodes_that_hold(job, cluster, t, shape.remainder, false) >= shape.nodes + 1);
 }
 
 // Why `job` cannot run on the nodes of type `t`, or "" if it can.
@@ -67,6 +118,66 @@ std::string type_reason(const Job& job, const Cluster& cluster, const Catalog& c
     return "needs " + number(per * job.cpu_per_accel) + " CPU cores and " +
            number(per * job.mem_gib_per_accel) + " GiB of memory per node, more than any " +
            catalog.name(t) + " node has";
+  if (!enough_nodes_hold(job, *shape, cluster, t))
+    return "needs " + std::to_string(shape->nodes) + " nodes with " + std::to_string(per) + " x " +
+           catalog.name(t) + ", " + number(per * job.cpu_per_accel) + " CPU cores and " +
+           number(per * job.mem_gib_per_accel) + " GiB of memory each" +
+           (shape->remainder > 0 ? " (and one more for " + std::to_string(shape->remainder) + ")"
+                                 : std::string()) +
+           " but only " + std::to_string(nodes_that_hold(job, cluster, t, per, false)) +
+           " nodes have that much";
+  return "";
+}
+
+// Why `job`'s node constraints rule out type `t` (on which its shape fits), or "".
+std::string constraint_reason(const Job& job, const Cluster& cluster, const Catalog& catalog,
+                              TypeId t) {
+  if (!job.has_node_constraints()) return "";
+  const auto shape = shape_for(job, cluster.max_per_node_of_type[t]);
+  if (!shape) return "cannot split the accelerators over the required nodes";
+  const auto& nodes = cluster.nodes;
+  for (NodeId n : job.required_nodes)
+    if (n >= nodes.size())
+      return "requires node id " + std::to_string(n) + ", which is not in the cluster";
+  for (NodeId n : job.required_nodes)
+    if (job.excludes_node(n)) return "node " + nodes[n].name + " is both required and excluded";
+  for (NodeId n : job.required_nodes)
+    if (nodes[n].type != t)
+      return "required node " + nodes[n].name + " holds " + catalog.name(nodes[n].type) + ", not " +
+             catalog.name(t) + " (a gang never mixes types)";
+  if (static_cast<int>(job.required_nodes.size()) > shape->node_count())
+    return "requires " + std::to_string(job.required_nodes.size()) +
+           " nodes but the gang spans only " + std::to_string(shape->node_count());
+  auto holds = [&](NodeId n, int k) {
+    return k > 0 && nodes[n].accel_count >= k &&
+           k * job.cpu_per_accel <= nodes[n].cpu_cores + 1e-9 &&
+           k * job.mem_gib_per_accel <= nodes[n].memory_gib + 1e-9;
+  };
+  int mains = 0, small = 0;
+  for (NodeId n : job.required_nodes) {
+    if (holds(n, shape->per_node)) {
+      ++mains;
+    } else if (holds(n, shape->remainder)) {
+      if (++small > 1)
+        return "only one node of the gang holds fewer than " + std::to_string(shape->per_node) +
+               " x " + catalog.name(t) + ", but several required nodes are that small";
+    } else {
+      const int least = shape->remainder > 0 ? shape->remainder : shape->per_node;
+      return "required node " + nodes[n].name + " cannot hold " + std::to_string(least) + " x " +
+             catalog.name(t) + " with the requested CPU and memory";
+    }
+  }
+  const bool remainder_placed = small == 1 || mains > shape->nodes;
+  const int more = shape->nodes - std::min(mains, shape->nodes);
+  // Other nodes of type t that can hold k devices: neither required nor excluded.
+  auto others = [&](int k) { return nodes_that_hold(job, cluster, t, k, true); };
+  if (more > 0 && others(shape->per_node) < more)
+    return "needs " + std::to_string(more) + " more nodes with " + std::to_string(shape->per_node) +
+           " x " + catalog.name(t) + " besides the required ones, but only " +
+           std::to_string(others(shape->per_node)) + " that are not excluded can hold them";
+  if (shape->remainder > 0 && !remainder_placed && others(shape->remainder) < more + 1)
+    return "needs one more node with " + std::to_string(shape->remainder) + " x " +
+           catalog.name(t) + " for the rest of the gang, but none is left that is not excluded";
   return "";
 }
 
@@ -76,7 +187,8 @@ bool type_fits(const Job& job, const Cluster& cluster, TypeId t) {
   return shape && job.accel_count <= cluster.accels_of_type[t] && shape->per_node <= max_per_node &&
          shape->node_count() <= cluster.nodes_of_type[t] && enough_big_nodes(*shape, cluster, t) &&
          shape->per_node * job.cpu_per_accel <= cluster.max_cpu_of_type[t] + 1e-9 &&
-         shape->per_node * job.mem_gib_per_accel <= cluster.max_mem_gib_of_type[t] + 1e-9;
+         shape->per_node * job.mem_gib_per_accel <= cluster.max_mem_gib_of_type[t] + 1e-9 &&
+         enough_nodes_hold(job, *shape, cluster, t);
 }
 }  // namespace
 
@@ -89,13 +201,28 @@ std::optional<std::string> never_fits(const Job& job, const Cluster& cluster,
                                           "' (not in the accelerator catalog)";
   const std::size_t types = cluster.accels_of_type.size();
   for (TypeId t = 0; t < types; ++t)
-    if (cluster.accels_of_type[t] > 0 && job.accepted.contains(t) && type_fits(job, cluster, t))
+    if (cluster.accels_of_type[t] > 0 && job.accepted.contains(t) && type_fits(job, cluster, t) &&
+        constraint_reason(job, cluster, catalog, t).empty())
       return std::nullopt;
   // Slow path, only for a job that never fits: say why, for the first accepted type present.
+  // A node list settles the type: say why that type fails.
+  for (NodeId n : job.required_nodes)
+    if (n >= cluster.nodes.size())
+      return "requires node id " + std::to_string(n) + ", which is not in the cluster";
+  if (!job.required_nodes.empty()) {
+    const TypeId t = cluster.nodes[job.required_nodes.front()].type;
+    if (job.accepted.contains(t) && t < types && cluster.accels_of_type[t] > 0) {
+      std::string why = type_reason(job, cluster, catalog, t);
+      return why.empty() ? constraint_reason(job, cluster, catalog, t) : why;
+    }
+  }
   std::string present;
   for (TypeId t = 0; t < types; ++t) {
     if (cluster.accels_of_type[t] == 0) continue;
-    if (job.accepted.contains(t)) return type_reason(job, cluster, catalog, t);
+    if (job.accepted.contains(t)) {
+      std::string why = type_reason(job, cluster, catalog, t);
+      return why.empty() ? constraint_reason(job, cluster, catalog, t) : why;
+    }
     present += (present.empty() ? "" : ", ") + std::to_string(cluster.accels_of_type[t]) + " x " +
                catalog.name(t);
   }

@@ -41,8 +41,28 @@ double get_double(const YAML::Node& n, const std::string& key, const std::string
 }
 
 const std::vector<std::string> kGroupKeys = {
-    "name",      "nodes",      "accelerators",   "accel_type",    "accel_per_node",  "islands",
-    "cpu_cores", "memory_gib", "nodes_per_leaf", "leaf_switches", "leaves_per_spine"};
+    "name",      "nodes",      "accelerators",   "accel_type",    "accel_per_node",   "islands",
+    "cpu_cores", "memory_gib", "nodes_per_leaf", "leaf_switches", "leaves_per_spine", "leaf",
+    "spine"};
+
+std::string get_name(const YAML::Node& n, const std::string& key, const std::string& source) {
+  if (!n.IsScalar()) throw InputError(at(source, n), key + ": expected a name");
+  return n.Scalar();  // checked by build_cluster
+}
+
+// A group may not both name a switch (itself or through the defaults) and set how its own
+// switches are made; a named switch wins over such keys in the defaults.
+void check_switch_keys(const YAML::Node& keys, const NodeGroupSpec& g, const std::string& source) {
+  for (const auto& [named, made] : {std::pair<const char*, const char*>{"leaf", "nodes_per_leaf"},
+                                    {"leaf", "leaf_switches"},
+                                    {"spine", "leaves_per_spine"}}) {
+    const bool is_named = std::string_view(named) == "leaf" ? !g.leaf.empty() : !g.spine.empty();
+    if (is_named && keys[made])
+      throw InputError(at(source, keys[made]), std::string(made) + " and " + named +
+                                                   " exclude each other: '" + named +
+                                                   "' puts the whole group under one " + named);
+  }
+}
 
 void apply(NodeGroupSpec& g, const YAML::Node& key_node, const YAML::Node& v,
            const std::string& source) {
@@ -83,6 +103,10 @@ void apply(NodeGroupSpec& g, const YAML::Node& key_node, const YAML::Node& v,
     g.leaf_switches = get_int(v, key, source, 1, kBig);
   else if (key == "leaves_per_spine")
     g.leaves_per_spine = get_int(v, key, source, 1, kBig);
+  else if (key == "leaf")
+    g.leaf = get_name(v, key, source);
+  else if (key == "spine")
+    g.spine = get_name(v, key, source);
   else {
     std::string known;
     for (const auto& k : kGroupKeys) known += (known.empty() ? "" : ", ") + k;
@@ -118,6 +142,7 @@ Cluster parse_cluster_yaml(std::string_view text, const std::string& source,
         if (!kv.second.IsMap())
           throw InputError(at(source, kv.second), "defaults: expected a mapping");
         for (const auto& d : kv.second) apply(defaults, d.first, d.second, source);
+        check_switch_keys(kv.second, defaults, source);
       } else if (key == "groups") {
         if (!kv.second.IsSequence())
           throw InputError(at(source, kv.second), "groups: expected a list of node groups");
@@ -126,6 +151,7 @@ Cluster parse_cluster_yaml(std::string_view text, const std::string& source,
           NodeGroupSpec g = defaults;
           g.where = at(source, gnode);
           for (const auto& f : gnode) apply(g, f.first, f.second, source);
+          check_switch_keys(gnode, g, source);
           if (g.count == 0) throw InputError(g.where, "group needs 'nodes' (how many nodes)");
           if (g.accel_count == 0 || g.accel_type.empty())
             throw InputError(

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "sched/decision_check.h"
 #include "sched/free_pool.h"
 #include "sched/las_index.h"
 #include "sched/shape.h"
@@ -241,9 +242,6 @@ class Simulation {
 
   void preempt(std::uint32_t i, TimeMs t) {
     SimJob& s = sim_[i];
-    if (s.state != State::kRunning)
-      throw std::logic_error("preempting job " + std::to_string(s.job->id) +
-                             " that is not running");
     const TimeMs progress = std::max<TimeMs>(0, t - s.start - s.overhead);
     if (s.full_run_ms > 0) s.remaining = std::max(0.0, s.remaining - progress / s.full_run_ms);
     release(s, t);
@@ -255,26 +253,11 @@ class Simulation {
     add_pending(i);
   }
 
+  // `d` passed find_violations (schedule()).
   void start(StartDecision& d, TimeMs t) {
     auto it = index_.find(d.job);
-    if (it == index_.end()) throw std::logic_error("start of unknown job " + std::to_string(d.job));
     SimJob& s = sim_[it->second];
-    if (s.state != State::kPending)
-      throw std::logic_error("start of job " + std::to_string(d.job) + " that is not pending");
     const Job& j = *s.job;
-    int devices = 0;
-    for (const Slot& slot : d.placement) {
-      if (slot.node >= nodes_.size()) throw std::logic_error("placement on unknown node");
-      if (cluster_.nodes[slot.node].type != d.type)
-        throw std::logic_error("gang mixes accelerator types");
-      if ((nodes_[slot.node].free & slot.devices) != slot.devices)
-        throw std::logic_error("job " + std::to_string(d.job) + " placed on busy devices of node " +
-                               cluster_.nodes[slot.node].name);
-      devices += device_count(slot.devices);
-    }
-    if (devices != j.accel_count)
-      throw std::logic_error("job " + std::to_string(d.job) +
-                             " placed on the wrong number of devices");
     for (const Slot& slot : d.placement) {
       set_free(slot.node, nodes_[slot.node].free & ~slot.devices);
       const int n = device_count(slot.devices);
@@ -337,19 +320,23 @@ class Simulation {
     }
     Decisions d = policy_.decide(snap, t);
     ++result_.passes;
-    for (const auto& p : d.preemptions) {
-      auto it = index_.find(p.job);
-      if (it == index_.end()) throw std::logic_error("preemption of unknown job");
-      preempt(it->second, t);
-    }
+    // Every decision is checked against the state before any is applied: a policy that breaks
+    // one (a busy device, a wrong count, a gang on two types, ...) is a bug, never a schedule.
+    const auto violations = find_violations(snap, d, [&](JobId id) -> const Job* {
+      auto it = index_.find(id);
+      return it != index_.end() && sim_[it->second].state == State::kPending ? sim_[it->second].job
+                                                                             : nullptr;
+    });
+    if (!violations.empty())
+      throw std::logic_error("policy " + result_.policy + " at t=" + std::to_string(t) +
+                             " ms: " + describe(violations));
+    for (const auto& p : d.preemptions) preempt(index_.at(p.job), t);
     for (auto& s : d.starts) start(s, t);
     for (const auto& r : d.rejections) {
-      auto it = index_.find(r.job);
-      if (it == index_.end() || sim_[it->second].state != State::kPending)
-        throw std::logic_error("rejection of a job that is not pending");
-      drop_pending(it->second);
-      sim_[it->second].state = State::kRejected;
-      auto& o = out(sim_[it->second].job);
+      const std::uint32_t i = index_.at(r.job);
+      drop_pending(i);
+      sim_[i].state = State::kRejected;
+      auto& o = out(sim_[i].job);
       o.rejected = true;
       o.reject_reason = r.reason;
     }

@@ -1,5 +1,12 @@
 #include "store/sqlite_db.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -31,6 +38,22 @@ std::string why_failed(sqlite3* db, int rc, const char* message) {
 }  // namespace
 
 Db::Db(std::string path) : path_(std::move(path)) {
+  // The database holds every job's script and environment: owner-only. SQLite creates the
+  // -wal and -shm files with the database file's mode, so creating that one 0600 (and fixing an
+  // older file and its companions) covers all three.
+  // Only a missing file is created here: closing a descriptor of an existing one would drop
+  // the POSIX locks this process holds on it (another store open on the same file).
+  if (path_ != ":memory:") {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0 && errno == ENOENT) {
+      const int fd =
+          ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (fd >= 0) ::close(fd);
+    }
+    for (const char* suffix : {"", "-wal", "-shm"})
+      if (::chmod((path_ + suffix).c_str(), 0600) != 0 && errno != ENOENT && *suffix == '\0')
+        fail("cannot make private (chmod 600)", std::strerror(errno));
+  }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "core/cluster.h"
 #include "core/input_error.h"
@@ -26,8 +27,9 @@ Cluster yaml(const std::string& text) {
 }
 
 // Leaves are contiguous node ranges covering every node, spines contiguous leaf ranges covering
-// every leaf; every node's `leaf` points back at its leaf; a leaf holds one type only.
-void expect_topology(const Cluster& c) {
+// every leaf; every node's `leaf` points back at its leaf; a leaf holds one type only unless
+// `mixed_leaves`. The TypeLeafs partition the nodes by (type, leaf), in (type, spine, leaf) order.
+void expect_topology(const Cluster& c, bool mixed_leaves = false) {
   ASSERT_FALSE(c.nodes.empty());
   NodeId next = 0;
   for (std::uint32_t l = 0; l < c.leaves.size(); ++l) {
@@ -36,7 +38,9 @@ void expect_topology(const Cluster& c) {
     ASSERT_LT(leaf.first_node, leaf.end_node) << "leaf " << l << " is empty";
     for (NodeId n = leaf.first_node; n < leaf.end_node; ++n) {
       ASSERT_EQ(c.nodes[n].leaf, l) << "node " << n;
-      ASSERT_EQ(c.nodes[n].type, c.nodes[leaf.first_node].type) << "leaf " << l << " mixes types";
+      if (!mixed_leaves) {
+        ASSERT_EQ(c.nodes[n].type, c.nodes[leaf.first_node].type) << "leaf " << l << " mixes types";
+      }
     }
     next = leaf.end_node;
   }
@@ -50,6 +54,29 @@ void expect_topology(const Cluster& c) {
     next_leaf = c.spines[s].end_leaf;
   }
   ASSERT_EQ(next_leaf, c.leaves.size());
+  ASSERT_EQ(c.type_leaf_nodes.size(), c.nodes.size());
+  ASSERT_EQ(c.type_leaf_of_node.size(), c.nodes.size());
+  std::set<NodeId> seen;
+  for (std::uint32_t p = 0; p < c.type_leaves.size(); ++p) {
+    const TypeLeaf& tl = c.type_leaves[p];
+    ASSERT_LT(tl.first, tl.end) << "type leaf " << p << " is empty";
+    ASSERT_EQ(tl.spine, c.leaves[tl.leaf].spine);
+    ASSERT_GE(p, c.type_leaf_begin[tl.type]);
+    ASSERT_LT(p, c.type_leaf_begin[tl.type + 1]);
+    if (p > 0) {
+      const TypeLeaf& prev = c.type_leaves[p - 1];
+      ASSERT_TRUE(std::tie(prev.type, prev.spine, prev.leaf) <
+                  std::tie(tl.type, tl.spine, tl.leaf));
+    }
+    for (std::uint32_t i = tl.first; i < tl.end; ++i) {
+      const NodeId n = c.type_leaf_nodes[i];
+      ASSERT_EQ(c.nodes[n].type, tl.type);
+      ASSERT_EQ(c.nodes[n].leaf, tl.leaf);
+      ASSERT_EQ(c.type_leaf_of_node[n], p);
+      ASSERT_TRUE(seen.insert(n).second);
+    }
+  }
+  ASSERT_EQ(seen.size(), c.nodes.size());
   std::set<std::string> names;
   for (const Node& n : c.nodes) {
     ASSERT_TRUE(names.insert(n.name).second) << "node name " << n.name << " repeats";
@@ -217,7 +244,7 @@ TEST(ClusterYaml, EveryShippedClusterFileLoads) {
     ASSERT_NO_THROW(c = load_cluster(e.path().string(), cat()));
     EXPECT_FALSE(c.name.empty()) << "every shipped cluster has a name";
     EXPECT_GT(c.total_accels(), 0);
-    expect_topology(c);
+    expect_topology(c, e.path().filename() == "mixed-leaf.yaml");
   }
   EXPECT_GE(files, 1);
 }
@@ -389,6 +416,77 @@ TEST(ClusterYaml, StructuralErrors) {
   EXPECT_EQ(msg.rfind("c.yaml:1:9: groups: expected a list", 0), 0u) << msg;
   msg = error_of([] { yaml(""); });
   EXPECT_EQ(msg.rfind("c.yaml: expected a mapping", 0), 0u) << msg;
+}
+
+TEST(ClusterYaml, GroupsShareANamedLeaf) {
+  // Two types under leaf "rack1" (as a real leaf switch may hold), a third group with leaves of
+  // its own under the same spine, and a named leaf without a spine.
+  Cluster c = yaml(
+      "groups:\n"
+      "  - {name: mlu, nodes: 2, accelerators: 8xMLU590, leaf: rack1, spine: pod1}\n"
+      "  - {name: a100, nodes: 2, accelerators: 8xA100-SXM4-80GB, leaf: rack1}\n"
+      "  - {name: v100, nodes: 3, accelerators: 8xV100, nodes_per_leaf: 2, spine: pod1}\n"
+      "  - {name: lone, nodes: 1, accelerators: 4xT4, leaf: rack9}\n"
+      "  - {name: mlu2, nodes: 1, accelerators: 8xMLU590, leaf: rack1}\n");
+  expect_topology(c, true);
+  ASSERT_EQ(c.nodes.size(), 9u);
+  ASSERT_EQ(c.leaves.size(), 4u);  // rack1, v100-leaf0, v100-leaf1, rack9
+  EXPECT_EQ(c.leaves[0].name, "rack1");
+  std::vector<std::string> rack1;
+  for (NodeId n = c.leaves[0].first_node; n < c.leaves[0].end_node; ++n)
+    rack1.push_back(c.nodes[n].name);
+  EXPECT_EQ(rack1, (std::vector<std::string>{"mlu-0", "mlu-1", "a100-0", "a100-1", "mlu2-0"}));
+  ASSERT_EQ(c.spines.size(), 2u);
+  EXPECT_EQ(c.spines[0].name, "pod1");
+  EXPECT_EQ(c.spines[0].end_leaf, 3u);  // rack1 and the two v100 leaves
+  EXPECT_EQ(c.leaves[3].name, "rack9");
+  EXPECT_EQ(c.spines[1].name, "rack9-spine");
+  // rack1 holds two TypeLeafs: MLU590 (3 nodes) and A100 (2 nodes).
+  const TypeId mlu = type_of("MLU590"), a100 = type_of("A100-SXM4-80GB");
+  EXPECT_EQ(c.type_leaf_begin[mlu + 1] - c.type_leaf_begin[mlu], 1u);
+  const TypeLeaf& tl = c.type_leaves[c.type_leaf_begin[mlu]];
+  EXPECT_EQ(tl.end - tl.first, 3u);
+  EXPECT_EQ(c.type_leaves[c.type_leaf_begin[a100]].leaf, 0u);
+}
+
+TEST(ClusterYaml, ClustersWithoutNamedSwitchesKeepTheirLayout) {
+  // Named switches change nothing for files that use none: node i is the same node.
+  Cluster c = yaml(
+      "groups:\n  - {nodes: 3, accelerators: 8xV100, nodes_per_leaf: 2}\n"
+      "  - {nodes: 2, accelerators: 8xK80}\n");
+  std::vector<std::string> names;
+  for (const auto& n : c.nodes) names.push_back(n.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"v100-0", "v100-1", "v100-2", "k80-0", "k80-1"}));
+  EXPECT_EQ(leaf_sizes(c), (std::vector<std::size_t>{2, 1, 2}));
+  ASSERT_EQ(c.spines.size(), 2u);
+  expect_topology(c);
+}
+
+TEST(ClusterYaml, NamedSwitchErrors) {
+  std::string msg = error_of([] {
+    yaml(
+        "groups:\n  - {nodes: 1, accelerators: 8xV100, leaf: a, spine: s1}\n"
+        "  - {nodes: 1, accelerators: 8xK80, leaf: a, spine: s2}\n");
+  });
+  EXPECT_EQ(msg, "c.yaml:3:5: leaf 'a' is under spine 's1' (c.yaml:2:5), not 's2'");
+  msg = error_of(
+      [] { yaml("groups:\n  - {nodes: 2, accelerators: 8xV100, leaf: a, nodes_per_leaf: 1}\n"); });
+  EXPECT_NE(msg.find("nodes_per_leaf and leaf exclude each other"), std::string::npos) << msg;
+  msg = error_of([] {
+    yaml("groups:\n  - {nodes: 2, accelerators: 8xV100, spine: s, leaves_per_spine: 1}\n");
+  });
+  EXPECT_NE(msg.find("leaves_per_spine and spine exclude each other"), std::string::npos) << msg;
+  msg =
+      error_of([] { yaml("groups:\n  - {nodes: 2, accelerators: 8xV100, leaf: \"a b\\x1b\"}\n"); });
+  EXPECT_EQ(msg, "c.yaml:2:5: leaf name 'a b\\x1b' must be 1-64 letters, digits, '-', '_' or '.'");
+  msg = error_of([] { yaml("groups:\n  - {nodes: 2, accelerators: 8xV100, spine: [x]}\n"); });
+  EXPECT_NE(msg.find("spine: expected a name"), std::string::npos) << msg;
+  // A named leaf in the defaults wins over nodes_per_leaf there.
+  Cluster c = yaml(
+      "defaults: {nodes_per_leaf: 1}\n"
+      "groups:\n  - {nodes: 2, accelerators: 8xV100, leaf: a}\n  - {nodes: 2, accelerators: "
+      "8xK80}\n");
+  EXPECT_EQ(leaf_sizes(c), (std::vector<std::size_t>{2, 1, 1}));
 }
 
 TEST(ClusterYaml, AnchorsAndAliasesWork) {

@@ -2,12 +2,14 @@
 // agent_sync/agent_exits directly, so every step is explicit and no process is started.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "api/api_error.h"
+#include "controller/clock.h"
 #include "controller/controller.h"
 #include "core/input_error.h"
 #include "scratch_dir.h"
@@ -441,6 +443,62 @@ TEST_F(ControllerTest, BadSubmitsAreRejectedWithTheField) {
   EXPECT_TRUE(controller->list_jobs({}).jobs.empty());  // nothing was created
 }
 
+// --hold and --begin keep a job pending with Slurm's reasons, across a restart; release lets it
+// start; a running job cannot be held.
+TEST_F(ControllerTest, HeldAndNotYetBegunJobsWaitAcrossARestart) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobSpec held = gpu_job(1);
+  held.hold = true;
+  JobSpec later = gpu_job(1);
+  later.begin_ms = wall_clock_ms() + 3'600'000;
+  const JobId h = controller->submit({held}).front();
+  const JobId l = controller->submit({later}).front();
+  const JobId now = controller->submit({gpu_job(1)}).front();
+  auto launches = launches_for(a);
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].key.job, now);
+  EXPECT_EQ(controller->get_job(h).reason, "JobHeldUser");
+  EXPECT_EQ(controller->get_job(l).reason, "BeginTime");
+  try {
+    controller->set_held(now, true);
+    FAIL() << "held a running job";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status(), 409);
+  }
+  reopen();
+  EXPECT_TRUE(controller->get_job(h).spec.hold);
+  EXPECT_EQ(controller->get_job(l).spec.begin_ms, later.begin_ms);
+  controller->agent_sync(a.name, a.report);
+  EXPECT_EQ(controller->set_held(h, false).reason, "");
+  launches = launches_for(a);
+  ASSERT_EQ(launches.size(), 1u);
+  EXPECT_EQ(launches[0].key.job, h);
+  EXPECT_EQ(state_of(l), JobState::pending);
+  EXPECT_THROW(controller->set_held(999, true), ApiError);
+}
+
+TEST_F(ControllerTest, NodeListsNameKnownNodes) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobSpec s = gpu_job(1);
+  s.nodelist = {"a"};
+  EXPECT_NO_THROW(controller->submit({s}));
+  s.exclude = {"zz"};
+  s.nodelist.clear();
+  try {
+    controller->submit({gpu_job(1), s});
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "jobs[1].exclude");
+    EXPECT_NE(e.message().find("unknown node 'zz'"), std::string::npos);
+  }
+  s.exclude = {"a\x1b"};
+  EXPECT_THROW(controller->submit({s}), InputError);  // not a node name at all
+}
+
 TEST_F(ControllerTest, ListingFiltersAndPages) {
   open();
   std::vector<JobSpec> specs;
@@ -464,5 +522,290 @@ TEST_F(ControllerTest, ListingFiltersAndPages) {
   EXPECT_EQ(seen, 12u);
 }
 
+// Issue 10, defect 2: a node that went silent keeps its devices held while its tasks may still
+// run; when its agent comes back still running the lost attempt, it is ordered killed, and the
+// devices are freed only once the agent reports it gone.
+TEST_F(ControllerTest, SilentNodeKeepsDevicesHeldUntilItsAgentConfirms) {
+  heartbeat_ms = 100;  // lost after 150 ms of silence
+  open();
+  FakeAgent a("a", 8), b("b", 8);
+  controller->agent_sync(a.name, a.report);
+  controller->agent_sync(b.name, b.report);
+  JobSpec spec = gpu_job(8);
+  spec.max_retries = 1;
+  JobId id = controller->submit({spec}).front();
+  // The first launch goes to whichever node; call it "frozen".
+  std::vector<NodeLaunch> got;
+  FakeAgent* frozen = nullptr;
+  FakeAgent* other = nullptr;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!frozen && std::chrono::steady_clock::now() < deadline) {
+    for (auto* ag : {&a, &b}) {
+      AgentOrders o = controller->agent_sync(ag->name, ag->report);
+      if (!o.launches.empty()) {
+        frozen = ag;
+        other = ag == &a ? &b : &a;
+        ag->report.running.push_back({o.launches[0].key, o.launches[0].tasks[0].devices});
+        break;
+      }
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_NE(frozen, nullptr);
+  // The frozen node is declared lost; the job is requeued and starts on the other node.
+  auto second = launches_for(*other);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].key, (AttemptKey{id, 2}));
+  const std::size_t frozen_index = frozen == &a ? 0 : 1;
+  EXPECT_EQ(controller->nodes()[frozen_index].record.state, NodeStatus::down);
+  EXPECT_EQ(controller->nodes()[frozen_index].allocated, 8);  // still held
+  // It comes back, still running attempt 1: killed, devices still held, nothing new placed.
+  JobId waiting = controller->submit({gpu_job(8)}).front();
+  AgentOrders back = controller->agent_sync(frozen->name, frozen->report);
+  ASSERT_EQ(back.kills.size(), 1u);
+  EXPECT_EQ(back.kills[0].key, (AttemptKey{id, 1}));
+  EXPECT_TRUE(back.launches.empty());
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(controller->agent_sync(frozen->name, frozen->report).launches.empty());
+  EXPECT_EQ(controller->nodes()[frozen_index].allocated, 8);
+  EXPECT_EQ(state_of(waiting), JobState::pending);
+  // The kill's exit frees the devices; the waiting job gets them. Attempt 2 is untouched.
+  finish(*frozen, {id, 1}, 137, "killed");
+  auto next = launches_for(*frozen);
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(next[0].key.job, waiting);
+  EXPECT_EQ(state_of(id), JobState::running);
+  EXPECT_EQ(controller->get_job(id).attempt, 2);
+}
+
+// An agent reporting an attempt the controller never gave it (a cancelled job, a forgotten
+// restart) is told to kill it, and that attempt's devices are not given to anyone meanwhile.
+TEST_F(ControllerTest, UnknownAttemptIsKilledAndItsDevicesStayHeld) {
+  open();
+  FakeAgent a("a", 8);
+  a.report.running.push_back({AttemptKey{4242, 1}, {0, 1, 2, 3}});
+  AgentOrders o = controller->agent_sync(a.name, a.report);
+  ASSERT_EQ(o.kills.size(), 1u);
+  EXPECT_EQ(o.kills[0].key, (AttemptKey{4242, 1}));
+  EXPECT_EQ(controller->nodes()[0].allocated, 4);
+  JobId big = controller->submit({gpu_job(8)}).front();
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(controller->agent_sync(a.name, a.report).launches.empty());
+  EXPECT_EQ(state_of(big), JobState::pending);
+  finish(a, {4242, 1}, 137, "killed");
+  EXPECT_EQ(launches_for(a).size(), 1u);
+}
+
+// Defect 7: a drain survives the node going down and coming back; re-draining replaces the
+// reason; resuming a down node that was drained clears the drain.
+TEST_F(ControllerTest, DrainSurvivesAFlapAndRedrainReplacesTheReason) {
+  heartbeat_ms = 100;
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  controller->set_drained("a", true, "bad fan");
+  EXPECT_EQ(controller->set_drained("a", true, "bad PSU").record.reason, "bad PSU");
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (controller->nodes()[0].record.state != NodeStatus::down &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(controller->nodes()[0].record.state, NodeStatus::down);
+  controller->agent_sync(a.name, a.report);
+  EXPECT_EQ(controller->nodes()[0].record.state, NodeStatus::drained);
+  EXPECT_EQ(controller->nodes()[0].record.reason, "bad PSU");
+  // Survives a controller restart too.
+  reopen();
+  controller->agent_sync(a.name, a.report);
+  EXPECT_EQ(controller->nodes()[0].record.state, NodeStatus::drained);
+  controller->set_drained("a", false, "");
+  EXPECT_EQ(controller->nodes()[0].record.state, NodeStatus::up);
+}
+
+// Defect 6: afterok on an array id waits for every task of the array (Slurm).
+TEST_F(ControllerTest, AfterOkOnAnArrayWaitsForEveryTask) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobSpec array = gpu_job(1);
+  array.array = "0-2";
+  auto tasks = controller->submit({array});
+  ASSERT_EQ(tasks.size(), 3u);
+  JobSpec after = gpu_job(1);
+  after.after_ok = {tasks[0]};
+  JobId dependent = controller->submit({after}).front();
+  auto started = launches_for(a, 3);
+  ASSERT_EQ(started.size(), 3u);
+  finish(a, started[0].key, 0);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(controller->agent_sync(a.name, a.report).launches.empty());
+  EXPECT_EQ(state_of(dependent), JobState::pending);
+  finish(a, started[1].key, 0);
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(controller->agent_sync(a.name, a.report).launches.empty());
+  finish(a, started[2].key, 0);
+  auto last = launches_for(a);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].key.job, dependent);
+}
+
+// Defect 11: a job that can never fit the known nodes is refused at submit with the reason,
+// unless the operator keeps such jobs (nodes expected to join).
+TEST_F(ControllerTest, NeverFittingJobsAreRefusedUnlessKept) {
+  open();
+  FakeAgent a("a", 8), b("b", 8);
+  controller->agent_sync(a.name, a.report);
+  controller->agent_sync(b.name, b.report);
+  auto expect_422 = [&](const JobSpec& spec) {
+    try {
+      controller->submit({spec});
+      ADD_FAILURE() << "accepted a job that never fits";
+    } catch (const ApiError& e) {
+      EXPECT_EQ(e.status(), 422);
+    }
+  };
+  expect_422(gpu_job(24, 3));  // three nodes of 8 on a cluster of two
+  expect_422(gpu_job(9, 1));   // 9 devices on one node of 8
+  expect_422(gpu_job(17));     // 17 devices on a cluster of 16
+  JobSpec cpus;
+  cpus.argv = {"true"};
+  cpus.work_dir = "/tmp";
+  cpus.nodes = 3;
+  expect_422(cpus);  // CPU-only, three nodes
+  cpus.nodes = 1;
+  cpus.cpus_per_task = 500;
+  expect_422(cpus);
+  cpus.cpus_per_task = 1;
+  cpus.mem_mib = 2 * 1024 * 1024;  // 2 TiB
+  expect_422(cpus);
+  EXPECT_TRUE(controller->list_jobs({}).jobs.empty());
+  EXPECT_NO_THROW(controller->submit({gpu_job(16, 2)}));
+  controller.reset();
+  ControllerOptions keep;
+  keep.keep_unfit_jobs = true;
+  open(keep);
+  JobId kept = controller->submit({gpu_job(24, 3)}).front();
+  EXPECT_EQ(state_of(kept), JobState::pending);
+}
+
+// Defect 12: an exit reported late (after a controller restart) keeps the agent's end time.
+TEST_F(ControllerTest, LateExitKeepsTheAgentsEndTime) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobId id = controller->submit({gpu_job(1)}).front();
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  const TimeMs start = controller->get_job(id).start_ms;
+  std::this_thread::sleep_for(30ms);
+  reopen();
+  std::erase_if(a.report.running, [&](const RunningAttempt& r) { return r.key.job == id; });
+  controller->agent_exits(a.name, {NodeExit{{id, 1}, 0, "", start + 5}});
+  EXPECT_EQ(state_of(id), JobState::completed);
+  EXPECT_EQ(controller->get_job(id).end_ms, start + 5);
+}
+
+// Defect 3: when the store cannot persist, requests get 503 and the controller keeps going;
+// nothing acknowledged is lost, and it catches up when the store works again.
+class FlakyStore : public Store {
+ public:
+  explicit FlakyStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
+  void write(const WriteBatch& batch) override {
+    if (failing) throw StoreError("injected: disk full");
+    inner_->write(batch);
+  }
+  std::vector<JobRecord> load_jobs() override { return inner_->load_jobs(); }
+  std::vector<NodeRecord> load_nodes() override { return inner_->load_nodes(); }
+  JobId max_job_id() override { return inner_->max_job_id(); }
+  std::size_t purge_jobs_ended_before(TimeMs before_ms) override {
+    return inner_->purge_jobs_ended_before(before_ms);
+  }
+  std::string describe() const override { return "flaky " + inner_->describe(); }
+  std::atomic<bool> failing{false};
+
+ private:
+  std::unique_ptr<Store> inner_;
+};
+
+TEST_F(ControllerTest, StoreFailureAnswers503AndRecovers) {
+  auto flaky = std::make_unique<FlakyStore>(open_sqlite_store(dir / "state.db"));
+  FlakyStore* store = flaky.get();
+  ControllerOptions options;
+  options.heartbeat_ms = heartbeat_ms;
+  options.kill_grace_ms = 100;
+  options.min_pass_interval_ms = 0;
+  controller = std::make_unique<Controller>(options, std::move(flaky));
+  controller->start();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  store->failing = true;
+  try {
+    controller->submit({gpu_job(1)});
+    ADD_FAILURE() << "a submit that could not be persisted was acknowledged";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status(), 503);
+  }
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(controller->agent_sync(a.name, a.report).launches.empty());  // nothing acted on
+  store->failing = false;
+  JobId id = controller->submit({gpu_job(1)}).front();
+  EXPECT_GE(launches_for(a, 1).size(), 1u);
+  reopen();
+  EXPECT_NO_THROW(controller->get_job(id));
+}
+
+// A policy that places every job on devices 0..n-1 of the first node(s), whatever is held or
+// unhealthy there, and across types: the controller must refuse what breaks its invariants.
+class CarelessPolicy : public Policy {
+ public:
+  std::string_view name() const override { return "careless"; }
+  Decisions decide(const Snapshot& snapshot, TimeMs) const override {
+    Decisions d;
+    for (const auto& p : snapshot.pending) {
+      StartDecision s;
+      s.job = p.job->id;
+      const int nodes = std::max(1, p.job->nodes);
+      const int per_node = p.job->accel_count / nodes;
+      for (int n = 0; n < nodes && n < static_cast<int>(snapshot.cluster->nodes.size()); ++n)
+        s.placement.push_back({static_cast<NodeId>(n), (std::uint64_t{1} << per_node) - 1});
+      d.starts.push_back(s);
+    }
+    return d;
+  }
+};
+
+TEST_F(ControllerTest, DecisionsThatBreakInvariantsAreRefused) {
+  ControllerOptions options;
+  options.policy_override = std::make_shared<CarelessPolicy>();
+  options.keep_unfit_jobs = true;  // the two-type gang below must reach the policy
+  open(options);
+  FakeAgent a("a", 8), b("b", 8);
+  b.report.accel_type = "MLU590";
+  a.report.unhealthy = 0b100;  // device 2 of a
+  controller->agent_sync(a.name, a.report);
+  controller->agent_sync(b.name, b.report);
+  JobId first = controller->submit({gpu_job(2)}).front();  // devices 0-1 of a: fine
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  EXPECT_EQ(state_of(first), JobState::running);
+  JobId twice = controller->submit({gpu_job(2)}).front();  // devices 0-1 again: held
+  JobSpec unhealthy = gpu_job(4);                          // devices 0-3: 2 is unhealthy
+  JobId sick = controller->submit({unhealthy}).front();
+  JobSpec mixed;  // two nodes, any type: a gang over A100 and MLU590
+  mixed.argv = {"true"};
+  mixed.work_dir = "/tmp";
+  mixed.accel_count = 2;
+  mixed.nodes = 2;
+  JobId across = controller->submit({mixed}).front();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(controller->agent_sync(a.name, a.report).launches.empty());
+  EXPECT_TRUE(controller->agent_sync(b.name, b.report).launches.empty());
+  for (JobId id : {twice, sick, across}) {
+    EXPECT_EQ(state_of(id), JobState::pending) << id;
+    EXPECT_NE(controller->get_job(id).reason.find("refused"), std::string::npos)
+        << controller->get_job(id).reason;
+  }
+  EXPECT_NE(controller->get_job(across).reason.find("across types"), std::string::npos);
+  EXPECT_NE(controller->get_job(sick).reason.find("unhealthy"), std::string::npos);
+  EXPECT_NE(controller->get_job(twice).reason.find("held"), std::string::npos);
+  EXPECT_GE(controller->stats().refused_starts, 3u);
+}
 }  // namespace
 }  // namespace zs

@@ -281,6 +281,159 @@ TEST(FreePool, GangNeverMixesTypes) {
   EXPECT_EQ(pool.find(job(1), *catalog().find("T4")), std::nullopt);  // absent type
 }
 
+// --- Leaves and spines holding several types ---
+
+// The issue-10 cluster: node1/node3 MLU590, node2/node4 A100, two per leaf, so every leaf
+// holds both types (as `zs up --nodes-per-leaf 2` builds it).
+Cluster issue10_cluster() {
+  NodeGroupSpec mlu_a = group(1, 8, "MLU590", 1, 0, 0, "node1"),
+                a100_a = group(1, 8, "A100-SXM4-80GB", 1, 0, 0, "node2");
+  NodeGroupSpec mlu_b = group(1, 8, "MLU590", 1, 0, 0, "node3"),
+                a100_b = group(1, 8, "A100-SXM4-80GB", 1, 0, 0, "node4");
+  mlu_a.leaf = a100_a.leaf = "leaf0";
+  mlu_b.leaf = a100_b.leaf = "leaf1";
+  return cluster({mlu_a, a100_a, mlu_b, a100_b});
+}
+
+TEST(FreePool, GangUnderMixedLeavesStaysOnOneType) {
+  const Cluster c = issue10_cluster();
+  ASSERT_EQ(c.leaves.size(), 2u);
+  const TypeId mlu = *catalog().find("MLU590"), a100 = *catalog().find("A100-SXM4-80GB");
+  FreePool pool(c, idle(c));
+  for (TypeId t : {mlu, a100}) {
+    // -N 2 --accel T:16: both nodes of that type, one under each leaf.
+    auto p = pool.find(job(16, 2), t);
+    ASSERT_TRUE(p) << catalog().name(t);
+    ASSERT_EQ(p->size(), 2u);
+    for (const Slot& sl : *p) EXPECT_EQ(c.nodes[sl.node].type, t) << c.nodes[sl.node].name;
+    EXPECT_EQ(devices(*p), 16);
+  }
+  // With one A100 node busy, a 2-node A100 gang does not fit, though the leaves have room.
+  auto s = idle(c);
+  for (NodeId n = 0; n < c.nodes.size(); ++n)
+    if (c.nodes[n].name == "node4-0") s[n].free = 0;
+  EXPECT_EQ(FreePool(c, s).find(job(16, 2), a100), std::nullopt);
+  EXPECT_TRUE(FreePool(c, s).find(job(16, 2), mlu));
+}
+
+TEST(FreePool, GangPacksIntoOneLeafByTypeNotByLeaf) {
+  // leaf A: 2 V100 + 2 K80; leaf B: 1 V100 + 3 K80. A 3-node K80 gang fits under leaf B alone
+  // (a per-leaf count that included V100 nodes would call leaf A "4 free nodes" and split it).
+  NodeGroupSpec va = group(2, 8, "V100", 1, 0, 0, "va"), ka = group(2, 8, "K80", 1, 0, 0, "ka");
+  NodeGroupSpec vb = group(1, 8, "V100", 1, 0, 0, "vb"), kb = group(3, 8, "K80", 1, 0, 0, "kb");
+  va.leaf = ka.leaf = "A";
+  vb.leaf = kb.leaf = "B";
+  const Cluster c = cluster({va, ka, vb, kb});
+  FreePool pool(c, idle(c));
+  auto p = pool.find(job(24), k80());
+  ASSERT_TRUE(p);
+  EXPECT_EQ(leaves_of(c, *p).size(), 1u);
+  for (const Slot& sl : *p) EXPECT_EQ(c.nodes[sl.node].name.substr(0, 2), "kb");
+  // A 3-node V100 gang must span both leaves and still never touch a K80 node.
+  p = pool.find(job(24), v100());
+  ASSERT_TRUE(p);
+  for (const Slot& sl : *p) EXPECT_EQ(c.nodes[sl.node].type, v100());
+}
+
+// --- Node constraints (--nodelist / --exclude) ---
+
+TEST(FreePool, RequiredNodesAreInTheGang) {
+  // Two leaves of two nodes; node 3 is required: the gang packs beside it (node 2), not under
+  // leaf 0 although leaf 0 fits best.
+  const Cluster c = cluster({group(4, 8, "V100", 1, /*nodes_per_leaf=*/2)});
+  FreePool pool(c, idle(c));
+  Job j = job(16);
+  j.required_nodes = {3};
+  EXPECT_EQ(pool.find(j, v100()), (Placement{{2, 0xFF}, {3, 0xFF}}));
+  // A single-node job with a node list goes on that node.
+  Job one = job(2);
+  one.required_nodes = {1};
+  EXPECT_EQ(pool.find(one, v100()), (Placement{{1, 0x03}}));
+  // More required nodes than the shape's node count: the gang spans them all (Slurm raises the
+  // node count): 8 devices over nodes 0 and 3, 4 each.
+  Job spread = job(8);
+  spread.required_nodes = {0, 3};
+  EXPECT_EQ(pool.find(spread, v100()), (Placement{{0, 0x0F}, {3, 0x0F}}));
+  // A required node that is busy, of another type, or missing: no placement.
+  auto s = idle(c);
+  s[3].free = 0x01;
+  EXPECT_EQ(FreePool(c, s).find(j, v100()), std::nullopt);
+  Job other = job(8);
+  other.required_nodes = {1};
+  EXPECT_EQ(pool.find(other, k80()), std::nullopt);
+  Job missing = job(8);
+  missing.required_nodes = {7};
+  EXPECT_EQ(pool.find(missing, v100()), std::nullopt);
+}
+
+TEST(FreePool, RequiredNodeTakesTheRemainder) {
+  // 20 = 8 + 8 + 4; the required node 2 has only 4 free, so it holds the remainder.
+  const Cluster c = cluster({group(4, 8, "V100")});
+  auto s = idle(c);
+  s[2].free = 0xF0;
+  Job j = job(20);
+  j.required_nodes = {2};
+  auto p = FreePool(c, s).find(j, v100());
+  ASSERT_TRUE(p);
+  EXPECT_EQ(devices(*p), 20);
+  EXPECT_TRUE(nodes_of(*p).count(2));
+  for (const Slot& sl : *p)
+    if (sl.node == 2) {
+      EXPECT_EQ(sl.devices, 0xF0u);
+    }
+  // Two required nodes with 4 free: only one can hold the remainder.
+  s[1].free = 0x0F;
+  j.required_nodes = {1, 2};
+  EXPECT_EQ(FreePool(c, s).find(j, v100()), std::nullopt);
+}
+
+TEST(FreePool, ExcludedNodesAreNeverUsed) {
+  const Cluster c = cluster({group(4, 8, "V100", 1, /*nodes_per_leaf=*/2)});
+  FreePool pool(c, idle(c));
+  Job j = job(16);
+  j.excluded_nodes = {1};
+  // Leaf 0 minus node 1 cannot hold the gang; leaf 1 can.
+  EXPECT_EQ(pool.find(j, v100()), (Placement{{2, 0xFF}, {3, 0xFF}}));
+  Job one = job(8);
+  one.excluded_nodes = {0, 1, 2};
+  EXPECT_EQ(pool.find(one, v100()), (Placement{{3, 0xFF}}));
+  one.excluded_nodes = {0, 1, 2, 3};
+  EXPECT_EQ(pool.find(one, v100()), std::nullopt);
+  // Excluding across leaves: three nodes left over two leaves.
+  Job three = job(24);
+  three.excluded_nodes = {2};
+  auto p = pool.find(three, v100());
+  ASSERT_TRUE(p);
+  EXPECT_EQ(nodes_of(*p), (std::set<NodeId>{0, 1, 3}));
+}
+
+TEST(Shape, NeverFitsNamesBrokenNodeConstraints) {
+  // v100-0..2 (ids 0-2), k80-0 (id 3, 4 devices).
+  const Cluster c = cluster({group(3, 8, "V100"), group(1, 4, "K80")});
+  Job j = job(16, 2);
+  j.required_nodes = {0};
+  EXPECT_EQ(never_fits(j, c, catalog()), std::nullopt);
+  j.excluded_nodes = {1, 2};
+  EXPECT_EQ(never_fits(j, c, catalog()).value_or(""),
+            "needs 1 more nodes with 8 x V100-SXM2-32GB besides the required ones, but only 0 "
+            "that are not excluded can hold them");
+  j.excluded_nodes = {0};
+  EXPECT_EQ(never_fits(j, c, catalog()).value_or(""), "node v100-0 is both required and excluded");
+  j.excluded_nodes.clear();
+  j.required_nodes = {3};
+  EXPECT_EQ(never_fits(j, c, catalog()).value_or(""), "needs 16 x K80 but the cluster has only 4");
+  j = job(8);
+  j.required_nodes = {0, 1, 3};
+  EXPECT_EQ(never_fits(j, c, catalog()).value_or(""),
+            "required node k80-0 holds K80, not V100-SXM2-32GB (a gang never mixes types)");
+  j.required_nodes = {9};
+  EXPECT_EQ(never_fits(j, c, catalog()).value_or(""),
+            "requires node id 9, which is not in the cluster");
+  j = job(8, 1);
+  j.required_nodes = {0, 1};
+  EXPECT_EQ(never_fits(j, c, catalog()).value_or(""), "requires 2 nodes but the gang spans only 1");
+}
+
 // --- Health ---
 
 TEST(FreePool, UnhealthyAndDownDevicesAreNeverUsed) {

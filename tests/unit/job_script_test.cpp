@@ -326,7 +326,8 @@ TEST(JobScriptDirectives, IgnoredOptionsWarnWithTheirLine) {
 
 TEST(JobScriptDirectives, GroupedShortFlags) {
   JobScript r = parse_job_script(script({"#SBATCH -HQ -vvv -N2"}), "job.sh");
-  EXPECT_EQ(r.warnings.size(), 5u);
+  EXPECT_EQ(r.warnings.size(), 4u);  // -Q, -v, -v, -v; -H holds the job
+  EXPECT_TRUE(r.spec.hold);
   EXPECT_EQ(r.spec.nodes, 2);
   // A flag then an option with its value glued on: -Q then -J x.
   EXPECT_EQ(spec_of({"#SBATCH -QJx"}).name, "x");
@@ -578,6 +579,77 @@ TEST(JobScriptShape, GpusPerTask) {
   s = spec_of({"#SBATCH --gpus-per-task=2"});  // one task
   EXPECT_EQ(s.accel_count, 2);
   EXPECT_TRUE(contains(script_error({"#SBATCH -n 4 --gpus-per-task=1 --gpus=8"}), "conflicts"));
+}
+
+TEST(JobScriptShape, GpusPerTaskWithNtasksGivesEveryTaskItsDevice) {
+  // --gpus-per-task=1 --ntasks=4 (issue 10/6): four devices for four tasks, nodes left to the
+  // scheduler; the launch gives each task one device (launch_plan's tasks_per_node).
+  JobSpec s = spec_of({"#SBATCH --gpus-per-task=1 --ntasks=4"});
+  EXPECT_EQ(s.accel_count, 4);
+  EXPECT_EQ(s.ntasks, 4);
+  EXPECT_EQ(s.nodes, 0);
+  s = spec_of({"#SBATCH -n 3"});  // three CPU tasks, as few nodes as fit
+  EXPECT_EQ(s.ntasks, 3);
+  EXPECT_EQ(s.nodes, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// When and where: --begin, --hold, --nodelist, --exclude
+
+TEST(JobScriptPlacement, HoldAndBegin) {
+  EXPECT_TRUE(spec_of({"#SBATCH --hold"}).hold);
+  EXPECT_TRUE(spec_of({"#SBATCH -H"}).hold);
+  EXPECT_FALSE(spec_of({}).hold);
+  EXPECT_TRUE(contains(script_error({"#SBATCH --hold=yes"}), "takes no value"));
+  JobOptions o;
+  o.when.now_ms = 1'700'000'000'000;
+  apply_option(o, "--begin", "now+1hour", "--begin");
+  EXPECT_EQ(finish_job_spec(o).begin_ms, 1'700'003'600'000);
+  apply_option(o, "-b", "@1800000000", "-b");
+  EXPECT_EQ(finish_job_spec(o).begin_ms, 1'800'000'000'000);
+  JobScript r = parse_job_script(script({"#SBATCH --begin=now+90"}), "job.sh", {}, nullptr,
+                                 SubmitTime{1'700'000'000'000, nullptr});
+  EXPECT_EQ(r.spec.begin_ms, 1'700'000'090'000);
+  EXPECT_TRUE(r.warnings.empty());
+  EXPECT_TRUE(contains(script_error({"#SBATCH --begin=someday"}), "job.sh:2: bad begin time"));
+}
+
+TEST(JobScriptPlacement, NodelistAndExclude) {
+  JobSpec s = spec_of({"#SBATCH -w node[1-3,5] -x gpu07"});
+  EXPECT_EQ(s.nodelist, (std::vector<std::string>{"node1", "node2", "node3", "node5"}));
+  EXPECT_EQ(s.exclude, (std::vector<std::string>{"gpu07"}));
+  EXPECT_EQ(s.nodes, 4);  // every listed node (Slurm)
+  s = spec_of({"#SBATCH --nodelist=node3"});
+  EXPECT_EQ(s.nodes, 0);  // one node: the scheduler may still add more for the devices
+  s = spec_of({"#SBATCH --nodelist=node[1-2] --gres=gpu:8"});
+  EXPECT_EQ(s.nodes, 2);
+  EXPECT_EQ(s.accel_count, 16);
+  s = spec_of({"#SBATCH -N 4 --nodelist=node[1-2]"});
+  EXPECT_EQ(s.nodes, 4);
+  EXPECT_TRUE(contains(script_error({"#SBATCH -N 1 -w node[1-2]"}),
+                       "-w node[1-2] at job.sh:2 names 2 nodes but the job has 1"))
+      << script_error({"#SBATCH -N 1 -w node[1-2]"});
+  EXPECT_TRUE(contains(script_error({"#SBATCH -w node[1-2] -x node2"}),
+                       "'node2' is both in --nodelist and --exclude"));
+  EXPECT_TRUE(contains(script_error({"#SBATCH -w node[3-1]"}), "goes down"));
+  EXPECT_TRUE(contains(script_error({"#SBATCH -w /etc/hosts"}), "not a file"));
+  EXPECT_FALSE(is_ignored_option("--nodelist"));
+  EXPECT_FALSE(is_ignored_option("-x"));
+}
+
+TEST(JobScriptCheck, ScriptsMustBeExecutableAsSbatchRequires) {
+  EXPECT_EQ(script_problem("#!/bin/sh\necho hi\n"), "");
+  EXPECT_EQ(script_problem("#!/usr/bin/env python3\nprint(1)\n"), "");
+  EXPECT_TRUE(contains(script_problem("echo hi\n"), "does not start with #!"));
+  EXPECT_TRUE(contains(script_problem(""), "does not start with #!"));
+  EXPECT_TRUE(contains(script_problem(" #!/bin/sh\n"), "does not start with #!"));
+  EXPECT_TRUE(contains(script_problem("#!/bin/bash\r\necho\r\n"), "DOS line breaks"));
+  EXPECT_TRUE(contains(script_problem("#!/bin/bash\necho\necho x\r\n"), "first on line 3"));
+  EXPECT_EQ(script_problem("#!/bin/sh\nprintf 'a\rb'\n"), "");  // a lone CR is the script's
+}
+
+TEST(JobScriptDirectives, WrapInAScriptSaysWhereItBelongs) {
+  EXPECT_TRUE(contains(script_error({"#SBATCH --wrap='true'"}), "zs submit command line"));
 }
 
 TEST(JobScriptShape, Limits) {

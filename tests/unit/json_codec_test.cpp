@@ -47,6 +47,10 @@ JobRecord full_record() {
   s.after_ok = {1, 2, kMaxJobId};
   s.max_retries = 3;
   s.priority = std::numeric_limits<std::int32_t>::min();
+  s.begin_ms = 1'700'000'360'000;
+  s.hold = true;
+  s.nodelist = {"node1", "node3"};
+  s.exclude = {"gpu07"};
   r.state = JobState::node_fail;
   r.submit_ms = 1'700'000'000'000;
   r.start_ms = 1'700'000'001'000;
@@ -75,6 +79,7 @@ NodeRecord full_node() {
   n.mem_mib = 2'000'000;
   n.state = NodeStatus::drained;
   n.reason = "maintenance: 换风扇";
+  n.drain_reason = "maintenance: 换风扇";
   n.last_seen_ms = 1'700'000'000'123;
   n.boot_id = "4f9c-boot";
   return n;
@@ -166,12 +171,16 @@ TEST(JsonCodec, FieldNamesAreTheCxxNames) {
   EXPECT_EQ(j["assignment"][0]["node"], "a");
   EXPECT_EQ(j["assignment"][1]["devices"], json::array({7}));
   EXPECT_EQ(j["array_task_id"], 2);
-  EXPECT_EQ(j["spec"].size(), 23u);  // every JobSpec field
+  EXPECT_EQ(j["spec"]["hold"], true);
+  EXPECT_EQ(j["spec"]["begin_ms"], 1'700'000'360'000);
+  EXPECT_EQ(j["spec"]["nodelist"], json::array({"node1", "node3"}));
+  EXPECT_EQ(j["spec"]["exclude"][0], "gpu07");
+  EXPECT_EQ(j["spec"].size(), 27u);  // every JobSpec field
   EXPECT_EQ(j.size(), 13u);          // every JobRecord field
   json n = to_json(full_node());
   EXPECT_EQ(n["state"], "drained");
   EXPECT_EQ(n["unhealthy"], std::numeric_limits<std::uint64_t>::max());
-  EXPECT_EQ(n.size(), 14u);  // every NodeRecord field
+  EXPECT_EQ(n.size(), 15u);  // every NodeRecord field
   EXPECT_EQ(to_json(NodeAssignment{"x", {1}}), json::parse(R"({"node":"x","devices":[1]})"));
 }
 
@@ -257,6 +266,11 @@ TEST(JsonCodec, WrongTypesNameTheField) {
   EXPECT_FAILS_AT(spec_error(R"({"env":[{}]})"), "env[0]", "expected a string, got an object");
   EXPECT_FAILS_AT(spec_error(R"({"cpus_per_task":"2"})"), "cpus_per_task", "expected a number");
   EXPECT_FAILS_AT(spec_error(R"({"after_ok":[1,"2"]})"), "after_ok[1]", "expected an integer");
+  EXPECT_FAILS_AT(spec_error(R"({"hold":1})"), "hold", "expected true or false, got 1");
+  EXPECT_FAILS_AT(spec_error(R"({"hold":"yes"})"), "hold", "expected true or false, got a string");
+  EXPECT_FAILS_AT(spec_error(R"({"nodelist":"node[1-2]"})"), "nodelist",
+                  "expected an array, got a string");
+  EXPECT_FAILS_AT(spec_error(R"({"begin_ms":-5})"), "begin_ms", "");
   EXPECT_FAILS_AT(record_error(R"({"spec":[]})"), "spec", "expected a JSON object");
   EXPECT_FAILS_AT(record_error(R"({"state":1})"), "state", "expected a string, got 1");
   EXPECT_FAILS_AT(record_error(R"({"assignment":{}})"), "assignment", "expected an array");

@@ -72,6 +72,98 @@ TEST(LaunchPlan, NtasksCapsTheLastNode) {
   EXPECT_EQ(plan[0].tasks[1].devices, (std::vector<int>{2}));
 }
 
+std::vector<NodeAssignment> nodes_with(std::vector<int> devices) {
+  std::vector<NodeAssignment> out;
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    NodeAssignment a;
+    a.node = "n" + std::to_string(i);
+    for (int d = 0; d < devices[i]; ++d) a.devices.push_back(d);
+    out.push_back(a);
+  }
+  return out;
+}
+
+JobSpec tasks_spec(int nodes, int ntasks, int per_node = 1) {
+  JobSpec s;
+  s.nodes = nodes;
+  s.ntasks = ntasks;
+  s.tasks_per_node = per_node;
+  return s;
+}
+
+TEST(TasksPerNode, NtasksWithoutNodesRunsEveryTaskOnACpuNode) {
+  // zs submit -n 3 -- cmd: the CPU job got one node; all three tasks run there (issue 10/6).
+  EXPECT_EQ(tasks_per_node(tasks_spec(0, 3), nodes_with({0})), (std::vector<int>{3}));
+  EXPECT_EQ(tasks_per_node(tasks_spec(0, 3), nodes_with({0, 0})), (std::vector<int>{2, 1}));
+  EXPECT_EQ(tasks_per_node(tasks_spec(0, 5), nodes_with({0, 0, 0, 0})),
+            (std::vector<int>{2, 1, 1, 1}));
+}
+
+TEST(TasksPerNode, GpusPerTaskFollowTheDevicesEachNodeGot) {
+  // --gpus-per-task=1 --ntasks=4: four tasks, not one task with four devices.
+  EXPECT_EQ(tasks_per_node(tasks_spec(0, 4), nodes_with({4})), (std::vector<int>{4}));
+  EXPECT_EQ(tasks_per_node(tasks_spec(0, 4), nodes_with({3, 1})), (std::vector<int>{3, 1}));
+  EXPECT_EQ(tasks_per_node(tasks_spec(0, 6), nodes_with({8, 4})), (std::vector<int>{4, 2}));
+  EXPECT_EQ(tasks_per_node(tasks_spec(0, 3), nodes_with({1, 1, 1})), (std::vector<int>{1, 1, 1}));
+  // Uneven: the largest remainders get the extra task, and no node is left without one.
+  EXPECT_EQ(tasks_per_node(tasks_spec(0, 3), nodes_with({7, 1})), (std::vector<int>{2, 1}));
+  EXPECT_EQ(tasks_per_node(tasks_spec(0, 1), nodes_with({8, 8})), (std::vector<int>{1, 1}));
+}
+
+TEST(TasksPerNode, FixedNodeCountsUseBlockDistribution) {
+  EXPECT_EQ(tasks_per_node(tasks_spec(2, 0, 4), nodes_with({8, 8})), (std::vector<int>{4, 4}));
+  EXPECT_EQ(tasks_per_node(tasks_spec(2, 3, 2), nodes_with({8, 8})), (std::vector<int>{2, 1}));
+  EXPECT_EQ(tasks_per_node(tasks_spec(3, 0), nodes_with({0, 0, 0})), (std::vector<int>{1, 1, 1}));
+  // An API spec whose -n is below the nodes x per-node count still starts one task per node.
+  EXPECT_EQ(tasks_per_node(tasks_spec(3, 3, 2), nodes_with({0, 0, 0})),
+            (std::vector<int>{1, 1, 1}));
+  EXPECT_TRUE(tasks_per_node(tasks_spec(0, 3), {}).empty());
+}
+
+TEST(TasksPerNode, SumsToTheWorldSizeOfTheLaunch) {
+  for (int ntasks = 1; ntasks <= 17; ++ntasks)
+    for (const auto& devices : std::vector<std::vector<int>>{{8}, {8, 8}, {8, 3}, {2, 5, 1}}) {
+      JobRecord r;
+      r.id = 1;
+      r.attempt = 1;
+      r.spec = tasks_spec(0, ntasks);
+      r.spec.argv = {"x"};
+      r.assignment = nodes_with(devices);
+      const auto counts = tasks_per_node(r.spec, r.assignment);
+      int sum = 0;
+      for (int c : counts) {
+        EXPECT_GE(c, 1);
+        sum += c;
+      }
+      EXPECT_EQ(sum, std::max<int>(ntasks, static_cast<int>(devices.size())));
+      auto plan = plan_launch(r, {{}, 1, "CUDA_VISIBLE_DEVICES"});
+      int ranks = 0;
+      for (std::size_t n = 0; n < plan.size(); ++n) {
+        EXPECT_EQ(static_cast<int>(plan[n].tasks.size()), counts[n]);
+        for (const auto& t : plan[n].tasks) EXPECT_EQ(t.rank, ranks++);
+        EXPECT_TRUE(has(plan[n].env, "WORLD_SIZE=" + std::to_string(sum)));
+      }
+    }
+}
+
+TEST(TasksPerNode, SlurmTasksPerNodeForm) {
+  EXPECT_EQ(slurm_tasks_per_node({2, 2, 2, 1}), "2(x3),1");
+  EXPECT_EQ(slurm_tasks_per_node({4}), "4");
+  EXPECT_EQ(slurm_tasks_per_node({1, 3, 3}), "1,3(x2)");
+  EXPECT_EQ(slurm_tasks_per_node({}), "");
+}
+
+TEST(LaunchPlan, GpusPerTaskGiveEachTaskItsOwnDevice) {
+  JobRecord r = gang(1, 4);
+  r.spec.ntasks = 4;  // --gpus-per-task=1 --ntasks=4, no -N
+  auto plan = plan_launch(r, {{"h"}, 1, "CUDA_VISIBLE_DEVICES"});
+  ASSERT_EQ(plan.size(), 1u);
+  ASSERT_EQ(plan[0].tasks.size(), 4u);
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(plan[0].tasks[t].devices, (std::vector<int>{t}));
+  EXPECT_TRUE(has(plan[0].env, "WORLD_SIZE=4"));
+  EXPECT_TRUE(has(plan[0].env, "SLURM_TASKS_PER_NODE=4"));
+}
+
 TEST(OutputPattern, JobThenTaskParts) {
   JobRecord r = gang(1, 1);
   r.array_job_id = 40;

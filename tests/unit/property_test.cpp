@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "sched/decision_check.h"
 #include "sched/las_index.h"
 #include "sched/policy.h"
 #include "sched/preemptive_policy.h"
@@ -220,14 +221,17 @@ void check_decisions(const Snapshot& s, const Decisions& d, TimeMs now, const Po
           << ctx << ": job " << p.job << " preempted for job " << p.for_job
           << " of a class that is not strictly better";
     }
+    // The winner uses the victim's devices, or needs its CPU or memory on a node they share.
     bool used = false;
+    const bool needs_resources =
+        winner->job->cpu_per_accel > 0 || winner->job->mem_gib_per_accel > 0;
     for (const auto& st : d.starts)
       if (st.job == p.for_job)
         for (const Slot& a : st.placement)
           for (const Slot& b : r->placement)
-            used = used || (a.node == b.node && (a.devices & b.devices));
+            used = used || (a.node == b.node && ((a.devices & b.devices) || needs_resources));
     EXPECT_TRUE(used) << ctx << ": job " << p.job << " preempted but job " << p.for_job
-                      << " does not use its devices";
+                      << " does not use its devices (nor its node's CPU or memory)";
     for (const Slot& sl : r->placement) {
       const NodeState& ns = s.nodes[sl.node];
       avail[sl.node] |=
@@ -293,6 +297,9 @@ void check_decisions(const Snapshot& s, const Decisions& d, TimeMs now, const Po
       EXPECT_EQ(r.reason, *why) << ctx;
     }
   }
+  // The core's own checker (what the drivers run) agrees.
+  const auto violations = find_violations(s, d);
+  EXPECT_TRUE(violations.empty()) << ctx << ": " << describe(violations);
   for (const auto& r : d.reservations) {
     ASSERT_NE(find_pending(r.job), nullptr) << ctx;
     EXPECT_GE(r.at, now) << ctx;
@@ -882,6 +889,13 @@ TEST(Property, CheckerCatchesBrokenDecisions) {
     EXPECT_TRUE(any_contains(
         captured_failures([&] { check_decisions(s, twice, rs.now, *policy, "twice"); }),
         "not free/healthy/up"));
+    // find_violations (what the drivers run) sees both (the copy may name a job this pass
+    // already started: then it is that job started twice).
+    EXPECT_FALSE(find_violations(s, partial).empty());
+    const auto twice_found = find_violations(s, twice);
+    EXPECT_TRUE(std::any_of(twice_found.begin(), twice_found.end(), [](const Violation& v) {
+      return v.kind == ViolationKind::kGivenTwice || v.kind == ViolationKind::kDecidedTwice;
+    })) << describe(twice_found);
     // A device that is not usable (busy, failed or on a down node), if the node has one.
     const NodeId n = d.starts[0].placement[0].node;
     const std::uint64_t unusable =

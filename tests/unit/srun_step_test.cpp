@@ -63,6 +63,28 @@ TEST(SrunStep, AShortLastNodeCounts) {
   EXPECT_EQ(places[9].local_size, 2);
 }
 
+TEST(SrunStep, UnevenNodesFromSlurmTasksPerNode) {
+  // -n 4 --gpus-per-task=1 placed as 1 + 3 devices: node 0 runs 1 task, node 1 runs 3.
+  const std::vector<int> counts = parse_slurm_tasks_per_node("1,3", 2);
+  ASSERT_EQ(counts, (std::vector<int>{1, 3}));
+  std::vector<int> ranks;
+  for (int n = 0; n < 2; ++n)
+    for (int l = 0; l < counts[n]; ++l) {
+      JobTaskPlace job{2, 4, 3, n, l, counts};
+      StepPlace p = place_in_step(job, {});
+      ranks.push_back(p.runs ? p.rank : -1);
+      if (n == 1) EXPECT_EQ(p.local_size, 3);
+    }
+  EXPECT_EQ(ranks, (std::vector<int>{0, 1, 2, 3}));
+}
+
+TEST(SrunStep, ParsesSlurmTasksPerNode) {
+  EXPECT_EQ(parse_slurm_tasks_per_node("2(x3),1", 10), (std::vector<int>{2, 2, 2, 1}));
+  EXPECT_EQ(parse_slurm_tasks_per_node("4", 1), (std::vector<int>{4}));
+  for (const char* bad : {"", "x", "2(x3", "2(x0)", "0", "1,,2", "-1", "2(x99999999)", "1,2,3"})
+    EXPECT_TRUE(parse_slurm_tasks_per_node(bad, 2).empty()) << bad;
+}
+
 TEST(SrunStep, AStepLargerThanTheJobIsAnError) {
   const JobTaskPlace job{2, 8, 4, 0, 0};
   auto where = [&](StepShape s) {

@@ -1,0 +1,274 @@
+// find_violations: each rule a pass's decisions must keep is reported when broken, with the
+// job and a text naming the node and devices, and sound decisions give no violation.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "sched/decision_check.h"
+#include "sched/free_pool.h"
+
+namespace zs {
+namespace {
+
+const Catalog& catalog() {
+  return Catalog::builtin();
+}
+
+NodeGroupSpec group(const char* name, int nodes, const char* type, const char* leaf) {
+  NodeGroupSpec g;
+  g.name = name;
+  g.count = nodes;
+  g.accel_count = 8;
+  g.accel_type = type;
+  g.leaf = leaf;
+  g.where = "test";
+  return g;
+}
+
+// Leaf "rack": v100-0, v100-1 and k80-0 (two types under one leaf); leaf "other": v100b-0.
+struct Fixture {
+  Cluster c = build_cluster({group("v100", 2, "V100", "rack"), group("k80", 1, "K80", "rack"),
+                             group("v100b", 1, "V100", "other")},
+                            catalog());
+  std::vector<NodeState> nodes;
+  std::vector<Job> jobs;
+  std::vector<PendingJob> pending;
+  std::vector<RunningJob> running;
+  TypeId v100 = *catalog().find("V100"), k80 = *catalog().find("K80");
+
+  Fixture() {
+    nodes.resize(c.nodes.size());
+    for (auto& n : nodes) {
+      n.free = 0xff;
+      n.free_cpu = 128;
+      n.free_mem_gib = 1024;
+    }
+    jobs.reserve(16);
+  }
+  NodeId id(const char* name) const {
+    for (NodeId n = 0; n < c.nodes.size(); ++n)
+      if (c.nodes[n].name == name) return n;
+    ADD_FAILURE() << "no node " << name;
+    return 0;
+  }
+  const Job& wait(JobId id, int count, int nodes_count = 0) {
+    Job j;
+    j.id = id;
+    j.accel_count = count;
+    j.nodes = nodes_count;
+    jobs.push_back(j);
+    pending.push_back(PendingJob{&jobs.back()});
+    return jobs.back();
+  }
+  Snapshot snapshot() const {
+    Snapshot s;
+    s.cluster = &c;
+    s.catalog = &catalog();
+    s.nodes = nodes;
+    s.pending = pending;
+    s.running = running;
+    return s;
+  }
+  std::vector<Violation> check(const Decisions& d) const { return find_violations(snapshot(), d); }
+};
+
+std::vector<ViolationKind> kinds(const std::vector<Violation>& v) {
+  std::vector<ViolationKind> k;
+  for (const auto& x : v) k.push_back(x.kind);
+  return k;
+}
+
+bool has(const std::vector<Violation>& v, ViolationKind kind, const std::string& text = "") {
+  return std::any_of(v.begin(), v.end(), [&](const Violation& x) {
+    return x.kind == kind && x.what.find(text) != std::string::npos;
+  });
+}
+
+TEST(DecisionCheck, SoundDecisionsHaveNoViolation) {
+  Fixture f;
+  f.wait(1, 16, 2);
+  f.wait(2, 4);
+  f.wait(3, 1);
+  Decisions d;
+  d.starts.push_back({1, f.v100, {{f.id("v100-0"), 0xff}, {f.id("v100-1"), 0xff}}});
+  d.starts.push_back({2, f.k80, {{f.id("k80-0"), 0x0f}}});
+  d.rejections.push_back({3, "never fits"});
+  EXPECT_TRUE(f.check(d).empty()) << describe(f.check(d));
+  EXPECT_TRUE(f.check(Decisions{}).empty());
+}
+
+TEST(DecisionCheck, GangOnTwoTypesUnderOneLeaf) {
+  Fixture f;
+  f.wait(1, 16, 2);
+  Decisions d;
+  d.starts.push_back({1, f.v100, {{f.id("v100-0"), 0xff}, {f.id("k80-0"), 0xff}}});
+  const auto v = f.check(d);
+  ASSERT_TRUE(has(v, ViolationKind::kMixedTypes, "job 1: gang on more than one type"))
+      << describe(v);
+  EXPECT_TRUE(has(v, ViolationKind::kMixedTypes, "K80 (k80-0)")) << describe(v);
+  // The decision's type must be the nodes' type too.
+  Decisions wrong;
+  wrong.starts.push_back({1, f.k80, {{f.id("v100-0"), 0xff}, {f.id("v100-1"), 0xff}}});
+  EXPECT_TRUE(has(f.check(wrong), ViolationKind::kMixedTypes, "decided on K80"));
+}
+
+TEST(DecisionCheck, DevicesThatDoNotExistAreUnhealthyDownOrBusy) {
+  Fixture f;
+  f.wait(1, 9);
+  Decisions d;
+  d.starts.push_back({1, f.v100, {{f.id("v100-0"), 0x1ff}}});  // device 8 of an 8-device node
+  EXPECT_TRUE(has(f.check(d), ViolationKind::kNoSuchDevice, "device 8 of node v100-0 is beyond"));
+
+  Fixture g;
+  g.wait(1, 2);
+  g.nodes[g.id("v100-0")].healthy = ~0x2ull;
+  Decisions u;
+  u.starts.push_back({1, g.v100, {{g.id("v100-0"), 0x3}}});
+  EXPECT_TRUE(has(g.check(u), ViolationKind::kUnhealthy, "device 1 of node v100-0 is unhealthy"));
+
+  g.nodes[g.id("v100-0")].healthy = ~0ull;
+  g.nodes[g.id("v100-0")].up = false;
+  EXPECT_TRUE(has(g.check(u), ViolationKind::kNodeDown, "node v100-0 is down"));
+
+  g.nodes[g.id("v100-0")].up = true;
+  g.nodes[g.id("v100-0")].free = 0xfc;  // devices 0 and 1 held by a running job
+  EXPECT_TRUE(has(g.check(u), ViolationKind::kBusy, "devices 0,1 of node v100-0 are not free"));
+
+  Decisions unknown;
+  unknown.starts.push_back({1, g.v100, {{99, 0x3}}});
+  EXPECT_TRUE(has(g.check(unknown), ViolationKind::kUnknownNode, "node id 99"));
+}
+
+TEST(DecisionCheck, DeviceGivenToTwoJobs) {
+  Fixture f;
+  f.wait(1, 4);
+  f.wait(2, 4);
+  Decisions d;
+  d.starts.push_back({1, f.v100, {{f.id("v100-0"), 0x0f}}});
+  d.starts.push_back({2, f.v100, {{f.id("v100-0"), 0x78}}});
+  const auto v = f.check(d);
+  ASSERT_EQ(kinds(v), std::vector<ViolationKind>{ViolationKind::kGivenTwice}) << describe(v);
+  EXPECT_EQ(v[0].job, 2u);
+  EXPECT_NE(v[0].what.find("device 3 of node v100-0 is also given to job 1"), std::string::npos)
+      << v[0].what;
+}
+
+TEST(DecisionCheck, WrongCountAndShape) {
+  Fixture f;
+  f.wait(1, 8);
+  f.wait(2, 8, 2);  // 2 nodes x 4
+  Decisions d;
+  d.starts.push_back({1, f.v100, {{f.id("v100-0"), 0x0f}}});
+  d.starts.push_back({2, f.v100, {{f.id("v100-1"), 0x3f}, {f.id("v100b-0"), 0x3}}});
+  const auto v = f.check(d);
+  EXPECT_TRUE(has(v, ViolationKind::kWrongCount, "job 1: placed on 4 devices, asks for 8"))
+      << describe(v);
+  EXPECT_TRUE(has(v, ViolationKind::kWrongShape, "job 2: devices per node 2+6")) << describe(v);
+  Decisions twice_on_node;
+  twice_on_node.starts.push_back({1, f.v100, {{f.id("v100-0"), 0x0f}, {f.id("v100-0"), 0xf0}}});
+  EXPECT_TRUE(has(f.check(twice_on_node), ViolationKind::kDuplicateNode));
+  Decisions empty;
+  empty.starts.push_back({1, f.v100, {}});
+  EXPECT_TRUE(has(f.check(empty), ViolationKind::kWrongCount, "no device"));
+}
+
+TEST(DecisionCheck, NodeConstraints) {
+  Fixture f;
+  Job j;
+  j.id = 1;
+  j.accel_count = 16;
+  j.nodes = 2;
+  j.required_nodes = {f.id("v100b-0")};
+  j.excluded_nodes = {f.id("v100-1")};
+  f.jobs.push_back(j);
+  f.pending.push_back(PendingJob{&f.jobs.back()});
+  Decisions d;
+  d.starts.push_back({1, f.v100, {{f.id("v100-0"), 0xff}, {f.id("v100-1"), 0xff}}});
+  const auto v = f.check(d);
+  EXPECT_TRUE(has(v, ViolationKind::kRequiredMissing, "required node v100b-0 is not in the gang"))
+      << describe(v);
+  EXPECT_TRUE(has(v, ViolationKind::kExcludedUsed, "excluded node v100-1 is in the gang"))
+      << describe(v);
+  Decisions good;
+  good.starts.push_back({1, f.v100, {{f.id("v100-0"), 0xff}, {f.id("v100b-0"), 0xff}}});
+  EXPECT_TRUE(f.check(good).empty()) << describe(f.check(good));
+}
+
+TEST(DecisionCheck, RefusedTypeAndCpu) {
+  Fixture f;
+  Job j;
+  j.id = 1;
+  j.accel_count = 2;
+  j.accepted = TypeSet::of(f.v100);
+  j.cpu_per_accel = 100;
+  f.jobs.push_back(j);
+  f.pending.push_back(PendingJob{&f.jobs.back()});
+  Decisions d;
+  d.starts.push_back({1, f.k80, {{f.id("k80-0"), 0x3}}});
+  const auto v = f.check(d);
+  EXPECT_TRUE(has(v, ViolationKind::kRefusedType, "started on K80, which it refuses"))
+      << describe(v);
+  EXPECT_TRUE(has(v, ViolationKind::kCpuMemory, "node k80-0")) << describe(v);
+}
+
+TEST(DecisionCheck, JobsThatAreNotWaitingOrDecidedTwice) {
+  Fixture f;
+  f.wait(1, 1);
+  Decisions d;
+  d.starts.push_back({7, f.v100, {{f.id("v100-0"), 0x1}}});
+  d.starts.push_back({1, f.v100, {{f.id("v100-0"), 0x2}}});
+  d.starts.push_back({1, f.v100, {{f.id("v100-0"), 0x4}}});
+  d.rejections.push_back({1, "x"});
+  d.rejections.push_back({8, "x"});
+  d.preemptions.push_back({9, 1});
+  const auto v = f.check(d);
+  EXPECT_TRUE(has(v, ViolationKind::kNotPending, "job 7: started but not waiting")) << describe(v);
+  EXPECT_TRUE(has(v, ViolationKind::kDecidedTwice, "job 1: started twice")) << describe(v);
+  EXPECT_TRUE(has(v, ViolationKind::kDecidedTwice, "job 1: started and rejected")) << describe(v);
+  EXPECT_TRUE(has(v, ViolationKind::kNotPending, "job 8: rejected but not waiting")) << describe(v);
+  EXPECT_TRUE(has(v, ViolationKind::kNotRunning, "job 9")) << describe(v);
+}
+
+TEST(DecisionCheck, PreemptedDevicesMayBeReusedInTheSamePass) {
+  Fixture f;
+  Job victim;
+  victim.id = 5;
+  victim.accel_count = 8;
+  f.jobs.push_back(victim);
+  RunningJob r;
+  r.job = &f.jobs.back();
+  r.type = f.v100;
+  r.placement = {{f.id("v100-0"), 0xff}};
+  f.running.push_back(r);
+  f.nodes[f.id("v100-0")].free = 0;
+  f.wait(1, 8);
+  Decisions d;
+  d.starts.push_back({1, f.v100, {{f.id("v100-0"), 0xff}}});
+  EXPECT_TRUE(has(f.check(d), ViolationKind::kBusy));
+  d.preemptions.push_back({5, 1});
+  EXPECT_TRUE(f.check(d).empty()) << describe(f.check(d));
+  // A preempted job's unhealthy device does not come back.
+  f.nodes[f.id("v100-0")].healthy = ~0x80ull;
+  EXPECT_TRUE(has(f.check(d), ViolationKind::kUnhealthy, "device 7"));
+}
+
+TEST(DecisionCheck, LookupFromTheDriver) {
+  Fixture f;
+  Job j;
+  j.id = 4;
+  j.accel_count = 1;
+  Decisions d;
+  d.starts.push_back({4, f.v100, {{f.id("v100-0"), 0x1}}});
+  // Not in Snapshot::pending, but the driver's index says it waits.
+  EXPECT_TRUE(
+      find_violations(f.snapshot(), d, [&](JobId id) { return id == 4 ? &j : nullptr; }).empty());
+  EXPECT_TRUE(has(f.check(d), ViolationKind::kNotPending));
+}
+
+TEST(DecisionCheck, EveryKindHasAName) {
+  for (int k = 0; k <= static_cast<int>(ViolationKind::kExcludedUsed); ++k)
+    EXPECT_NE(to_string(static_cast<ViolationKind>(k)), "?") << k;
+}
+
+}  // namespace
+}  // namespace zs
