@@ -134,14 +134,17 @@ start_agent() {
 }
 
 # Stops everything started so far (kill -9) and forgets the controller: the next
-# start_controller is a fresh cluster on a new port and an empty state dir.
+# start_controller is a fresh cluster on a new port and an empty state dir. The agents' work
+# dirs go too: an agent re-adopts what its work dir records, and the old cluster's attempts
+# (job ids start at 1 again) must not meet the new one's. Tasks still running from the old
+# cluster are killed by the next agent on the same work dir (its cgroup sweep) or at the end.
 reset_cluster() {
   local p
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
   PIDS=()
   AGENT_PID=()
   PORT=0
-  rm -rf "$W/state"
+  rm -rf "$W/state" "$W/agents"
 }
 
 # GET a path of the API and print one value of its JSON: api_value PATH PYTHON-EXPRESSION (over d).
