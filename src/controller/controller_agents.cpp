@@ -111,6 +111,11 @@ void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
   const TimeMs ended = exit.end_ms >= job.rec.start_ms && exit.end_ms <= now ? exit.end_ms : now;
   if (exit.reason == "timeout") {
     end_attempt(job, JobState::timeout, exit.exit_code, "walltime limit reached", ended);
+  } else if (exit.reason.rfind("lost", 0) == 0) {
+    // The agent could not account for the tasks (its shim died with them, the node rebooted):
+    // a node failure, not the job's, so requeued while retries remain.
+    end_attempt(job, JobState::node_fail, -1,
+                json_fields::printable(exit.reason, kMaxReasonBytes) + " on " + where, ended);
   } else if (exit.exit_code != 0 || !exit.reason.empty()) {
     // The agent's words are shown and stored: bounded, printable.
     std::string why = exit.reason.empty()

@@ -807,5 +807,23 @@ TEST_F(ControllerTest, DecisionsThatBreakInvariantsAreRefused) {
   EXPECT_NE(controller->get_job(twice).reason.find("held"), std::string::npos);
   EXPECT_GE(controller->stats().refused_starts, 3u);
 }
+
+// An agent that cannot account for an attempt's tasks reports it "lost": a node failure,
+// requeued while retries remain, not a failure of the job.
+TEST_F(ControllerTest, LostExitIsANodeFailure) {
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobSpec spec = gpu_job(8);
+  spec.max_retries = 1;
+  JobId id = controller->submit({spec}).front();
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  finish(a, {id, 1}, -1, "lost: the node restarted");
+  auto again = launches_for(a);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].key, (AttemptKey{id, 2}));
+  finish(a, {id, 2}, -1, "lost: the node restarted");
+  EXPECT_EQ(wait_state(id, JobState::node_fail), JobState::node_fail);
+}
 }  // namespace
 }  // namespace zs
