@@ -106,6 +106,11 @@ void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
   LiveJob& job = *it->second;
   if (job.rec.state != JobState::running || job.rec.attempt != exit.key.attempt) return;
   const std::string& where = node.rec.name;
+  // Only a node the attempt was given speaks for it: an agent may report an attempt with the
+  // same key from elsewhere (a work directory that outlived a wiped controller state).
+  if (std::none_of(job.rec.assignment.begin(), job.rec.assignment.end(),
+                   [&](const NodeAssignment& a) { return a.node == where; }))
+    return;
   // When the part ended, by the agent's clock: an exit reported late (after a controller
   // restart, or a long partition) keeps its real time, within what the controller knows.
   const TimeMs ended = exit.end_ms >= job.rec.start_ms && exit.end_ms <= now ? exit.end_ms : now;
@@ -180,10 +185,14 @@ void Controller::check_lost_nodes(TimeMs now) {
 //   tasks are gone: the attempt failed on this node.
 void Controller::reconcile(LiveNode& node, const AgentReport& report, bool agent_restarted,
                            TimeMs now) {
+  // The controller runs this attempt, and on this node.
   auto owned = [&](const AttemptKey& key) {
     auto it = jobs_.find(key.job);
-    return it != jobs_.end() && it->second->rec.state == JobState::running &&
-           it->second->rec.attempt == key.attempt;
+    if (it == jobs_.end()) return false;
+    const JobRecord& rec = it->second->rec;
+    return rec.state == JobState::running && rec.attempt == key.attempt &&
+           std::any_of(rec.assignment.begin(), rec.assignment.end(),
+                       [&](const NodeAssignment& a) { return a.node == node.rec.name; });
   };
   std::set<AttemptKey> alive;
   const std::uint64_t node_devices = node.all_devices();

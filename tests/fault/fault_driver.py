@@ -175,10 +175,13 @@ class Driver:
         if st != "drained":
             self.report.violation("drain_survives", "%s was drained, its agent was silent %.1f s; now the node is %s"
                                   % (name, down, st), node=name)
+        # The drained window ends when the resume is sent: a job may start as soon as the
+        # controller has it, before the command returns.
+        resume_sent_ms = now_ms()
         code, out, err = self.workload.cli(["nodes", "resume", name])
         if code != 0 and st == "drained":
             self.report.violation("drain_survives", "resume of %s failed: %s" % (name, (err or out).strip()))
-        f["drained_from_ms"], f["resumed_ms"] = drained_ms, now_ms()
+        f["drained_from_ms"], f["resumed_ms"] = drained_ms, resume_sent_ms
         return f
 
     # --- threads ------------------------------------------------------------------------------

@@ -825,5 +825,27 @@ TEST_F(ControllerTest, LostExitIsANodeFailure) {
   finish(a, {id, 2}, -1, "lost: the node restarted");
   EXPECT_EQ(wait_state(id, JobState::node_fail), JobState::node_fail);
 }
+
+// An agent reporting an attempt whose key matches a job running elsewhere (its work directory
+// outlived a wiped controller state) neither ends that job nor keeps its devices: it is killed.
+TEST_F(ControllerTest, SameKeyFromAnotherNodeIsKilledNotTrusted) {
+  open();
+  FakeAgent a("a", 8), c("c", 8);
+  controller->agent_sync(a.name, a.report);
+  controller->agent_sync(c.name, c.report);
+  JobSpec spec = gpu_job(8);
+  spec.nodelist = {"a"};
+  JobId id = controller->submit({spec}).front();
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  c.report.running.push_back({AttemptKey{id, 1}, {0, 1}});
+  AgentOrders o = controller->agent_sync(c.name, c.report);
+  ASSERT_EQ(o.kills.size(), 1u);
+  EXPECT_EQ(o.kills[0].key, (AttemptKey{id, 1}));
+  finish(c, {id, 1}, 137, "killed");
+  EXPECT_EQ(state_of(id), JobState::running);  // c's exit says nothing about a's part
+  EXPECT_EQ(controller->nodes()[1].allocated, 0);
+  finish(a, {id, 1}, 0);
+  EXPECT_EQ(state_of(id), JobState::completed);
+}
 }  // namespace
 }  // namespace zs
