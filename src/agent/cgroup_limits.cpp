@@ -10,84 +10,23 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 #include <thread>
 
+#include "agent/cgroup_files.h"
 #include "agent/table_text.h"
 #include "core/text.h"
 
 namespace zs {
 namespace {
 
-std::string errno_text(int err) {
-  return std::system_category().message(err);
-}
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
-}
-
-bool is_cgroup_fs(const std::string& dir) {
-  struct statfs s {};
-  if (::statfs(dir.c_str(), &s) != 0) return false;
-  return s.f_type == CGROUP_SUPER_MAGIC || s.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Writes a control file. A real cgroup has every control file already; a fake tree gets it
-// created.
-std::string write_control(const std::string& path, const std::string& value, bool create) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
-  if (fd < 0) return "cannot open " + path + ": " + errno_text(errno);
-  ssize_t n = ::write(fd, value.data(), value.size());
-  int err = n < 0 ? errno : EIO;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(value.size()))
-    return "cannot write '" + value + "' to " + path + ": " + errno_text(err);
-  return "";
-}
-
-std::string make_dir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) == 0) return "";
-  int err = errno;
-  struct stat st {};
-  if (err == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "";
-  return "cannot create " + path + ": " + errno_text(err);
-}
-
-std::vector<std::string> components(std::string_view rel) {
-  std::vector<std::string> out;
-  for (auto part : split(rel, '/'))
-    if (!part.empty()) out.emplace_back(part);
-  return out;
-}
+using namespace cgroup_files;
 
 bool valid_parent(std::string_view rel) {
   if (rel.empty() || rel.front() == '/') return false;
   for (const auto& part : components(rel))
     if (part == "." || part == "..") return false;
   return !components(rel).empty();
-}
-
-// A fake tree's directories hold plain files that rmdir would refuse to remove.
-void delete_plain_files(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
-  while (dirent* e = ::readdir(d)) {
-    std::string path = dir + "/" + e->d_name;
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(path.c_str());
-  }
-  ::closedir(d);
 }
 
 const char* const kFakeNote = " (fake tree: not a cgroup filesystem)";
@@ -111,7 +50,7 @@ CgroupLimits CgroupLimits::detect(const CgroupConfig& config) {
     return off("parent '" + config.parent + "' must be a relative path without '.' or '..'");
   c.parent_ = config.parent;
   if (exists(root + "/cgroup.controllers")) {
-    const std::string listed = read_file(root + "/cgroup.controllers");
+    const std::string listed = read_small(root + "/cgroup.controllers");
     const auto available = words(listed);
     for (const char* needed : {"cpu", "memory"})
       if (std::find(available.begin(), available.end(), needed) == available.end())

@@ -14,80 +14,22 @@
 #include <system_error>
 #include <thread>
 
+#include "agent/cgroup_files.h"
 #include "core/text.h"
 
 namespace zs {
 namespace {
 
-std::string errno_text(int err) {
-  return std::system_category().message(err);
-}
-
-bool exists(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0;
-}
+using namespace cgroup_files;
 
 std::uint64_t fs_type(const std::string& dir) {
   struct statfs s {};
   return ::statfs(dir.c_str(), &s) == 0 ? static_cast<std::uint64_t>(s.f_type) : 0;
 }
 
-std::string read_small(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return "";
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0 && out.size() < (1u << 20);)
-    out.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  return out;
-}
-
-// A real cgroup has its control files; a fake tree gets them created.
-std::string write_control(const std::string& path, std::string_view value, bool create) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
-  if (fd < 0) return "cannot open " + path + ": " + errno_text(errno);
-  ssize_t n = ::write(fd, value.data(), value.size());
-  int err = n < 0 ? errno : EIO;
-  ::close(fd);
-  if (n != static_cast<ssize_t>(value.size()))
-    return "cannot write '" + std::string(value) + "' to " + path + ": " + errno_text(err);
-  return "";
-}
-
-std::string make_dir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) == 0) return "";
-  int err = errno;
-  struct stat st {};
-  if (err == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return "";
-  std::string why = "cannot create " + path + ": " + errno_text(err);
-  errno = err;  // for the caller
-  return why;
-}
-
-std::vector<std::string> components(std::string_view rel) {
-  std::vector<std::string> out;
-  for (auto part : split(rel, '/'))
-    if (!part.empty()) out.emplace_back(part);
-  return out;
-}
-
 bool valid_name(std::string_view name) {
   return !name.empty() && name != "." && name != ".." && name.size() <= 200 &&
          name.find('/') == std::string_view::npos;
-}
-
-// A fake tree's directories hold plain files that rmdir would refuse to remove.
-void delete_plain_files(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
-  while (dirent* e = ::readdir(d)) {
-    std::string path = dir + "/" + e->d_name;
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(path.c_str());
-  }
-  ::closedir(d);
 }
 
 }  // namespace
