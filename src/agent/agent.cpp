@@ -76,12 +76,18 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)) {
   // Before anything in the directory is touched: a second agent there would take over the
   // first one's tasks and records.
   lock_.emplace(options_.work_dir);
+  // The lease an earlier agent on this directory renewed goes on for the tasks it left.
+  lease_file_ = options_.work_dir + "/lease";
+  kernel_boot_ = kernel_boot_id();
+  if (auto lease = read_node_lease(lease_file_); lease && lease->kernel_boot == kernel_boot_) {
+    lease_deadline_ = lease_written_ = lease->deadline_ms;
+    lease_grace_written_ = lease->grace_ms;
+  }
   // Now, while the process is small and has a single thread (shim.h).
-  shim_ = std::make_unique<Shim>();
+  shim_ = std::make_unique<Shim>(lease_file_);
   if (!shim_->ok()) throw std::runtime_error(shim_->error());
   boot_id_ = work_dir_instance_id(options_.work_dir);
   if (boot_id_.empty()) boot_id_ = random_hex_id();
-  kernel_boot_ = kernel_boot_id();
   records_.emplace(options_.work_dir + "/attempts");
   install_srun();
   start_log_server();
@@ -343,7 +349,9 @@ void Agent::sync_loop() {
       inventory_at_ms_ = now_ms();
     }
     try {
+      const std::int64_t sent = boot_clock_ms();
       AgentOrders orders = agent_orders_from_json(client.post(path, to_json(report())));
+      renew_lease(sent, orders);  // before any launch: the shims read it
       if (warned)
         std::fprintf(stderr, "zs agent %s: controller reachable again\n", options_.name.c_str());
       warned = false;
@@ -393,6 +401,35 @@ void Agent::obey(const AgentOrders& orders) {
   if (!orders.launches.empty() || !orders.kills.empty()) wake_supervisor();
 }
 
+void Agent::renew_lease(std::int64_t sent, const AgentOrders& orders) {
+  std::lock_guard lk(mu_);
+  std::string error;
+  if (orders.lease_ms <= 0) {  // a controller without leases: tasks are never stopped for one
+    if (lease_deadline_ == 0) return;
+    lease_deadline_ = lease_written_ = 0;
+    lease_grace_written_ = -1;
+    if (::unlink(lease_file_.c_str()) != 0 && errno != ENOENT)
+      error = "cannot remove " + lease_file_ + ": " + std::strerror(errno);
+  } else {
+    const std::int64_t deadline = sent + orders.lease_ms;
+    if (deadline <= lease_deadline_) return;  // the answer to an older request
+    lease_deadline_ = deadline;
+    // The file (what the shims go by) may lag by a tenth of the lease: a write per answer
+    // would be one per heartbeat for nothing. Lagging only makes the shims stop tasks earlier.
+    if (lease_written_ > 0 && deadline - lease_written_ < orders.lease_ms / 10 &&
+        lease_grace_written_ == orders.kill_grace_ms)
+      return;
+    error = write_node_lease(lease_file_, NodeLease{kernel_boot_, deadline, orders.kill_grace_ms});
+    if (error.empty()) {
+      lease_written_ = deadline;
+      lease_grace_written_ = orders.kill_grace_ms;
+    }
+  }
+  if (!error.empty() && !lease_warned_)
+    std::fprintf(stderr, "zs agent %s: %s\n", options_.name.c_str(), bounded_text(error).c_str());
+  lease_warned_ = !error.empty();
+}
+
 // Sends exits as soon as they happen (the sync long-poll may be parked at the controller).
 void Agent::exits_loop() {
   ApiClient client(options_.controller_url, 30'000);
@@ -410,7 +447,9 @@ void Agent::exits_loop() {
     lk.unlock();
     bool ok = false;
     try {
+      const std::int64_t sent = boot_clock_ms();
       AgentOrders orders = agent_orders_from_json(client.post(path, to_json(r)));
+      renew_lease(sent, orders);
       lk.lock();
       for (const auto& key : orders.acked) acknowledged(key);
       ok = true;

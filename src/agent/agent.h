@@ -26,6 +26,7 @@
 #include "agent/cgroup_tracker.h"
 #include "agent/devices.h"
 #include "agent/launcher.h"
+#include "agent/node_lease.h"
 #include "agent/record_store.h"
 #include "agent/script_cache.h"
 #include "agent/shim.h"
@@ -128,6 +129,9 @@ class Agent {
   int supervisor_timeout_ms(std::int64_t now) const;  // expects mu_ held
   void wake_supervisor();
   void finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now);
+  // An answer from the controller to a request sent at `sent` (boot clock): the node lease now
+  // runs until sent + orders.lease_ms (node_lease.h).
+  void renew_lease(std::int64_t sent, const AgentOrders& orders);
   void remember_done(const NodeExit& exit);
   void remember_logs(const AttemptKey& key, const std::string& out, const std::string& err);
   void acknowledged(const AttemptKey& key);  // the exit is durable at the controller
@@ -170,7 +174,12 @@ class Agent {
   std::deque<AttemptKey> logs_order_;
   std::unique_ptr<http::Listener> logs_server_;
   std::string logs_url_;
-  std::string bin_dir_;  // holds our srun; "" when it could not be written
+  std::string bin_dir_;              // holds our srun; "" when it could not be written
+  std::string lease_file_;           // <work_dir>/lease
+  std::int64_t lease_deadline_ = 0;  // boot clock; 0 = no lease (never heard of one)
+  std::int64_t lease_written_ = 0;   // the deadline the file says
+  std::int64_t lease_grace_written_ = -1;
+  bool lease_warned_ = false;
   std::int64_t heartbeat_ms_ = 1000;
   std::int64_t kill_grace_ms_ = 10'000;
   std::atomic<bool> stopping_{false};

@@ -333,7 +333,10 @@ void Agent::apply(const std::vector<Shim::Event>& events, std::int64_t now) {
         break;
       }
       RankOutcome o{RankOutcome::exited, e.exit_code, e.end_ms, ""};
-      if (e.step != kShimStarted) {
+      if (e.step == kShimLeaseStop) {
+        o.kind = RankOutcome::lost;  // a node failure: the controller gave the attempt up
+        o.reason = kLeaseStopMessage;
+      } else if (e.step != kShimStarted) {
         o.kind = RankOutcome::launch_failed;
         o.exit_code = 127;
         o.reason = shim_step_message(e.step, e.detail, a.header.program, a.header.cwd,
@@ -377,7 +380,7 @@ void Agent::shim_lost(std::int64_t now) {
       if (!attempts_.count(key)) break;
     }
   }
-  shim_ = std::make_unique<Shim>();
+  shim_ = std::make_unique<Shim>(lease_file_);
   if (!shim_->ok())
     std::fprintf(stderr, "zs agent %s: no new shim: %s\n", options_.name.c_str(),
                  shim_->error().c_str());
@@ -468,6 +471,11 @@ void Agent::supervise_loop() {
         }
       }
       ready.clear();
+      // No answer from the controller within the lease: it gives these attempts up (and may
+      // run their jobs elsewhere), so they stop here. The shims do the same on their own, for
+      // when this agent is frozen.
+      const std::int64_t boot_now = boot_clock_ms();
+      const bool lease_out = lease_deadline_ > 0 && boot_now >= lease_deadline_;
       bool unwatched = false, settling = false;
       for (const auto& key : keys) {
         auto it = attempts_.find(key);
@@ -479,6 +487,8 @@ void Agent::supervise_loop() {
         }
         if (a.deadline_ms && now >= a.deadline_ms && !a.term_sent_ms)
           stop_attempt(a, "timeout", now);
+        if (lease_out && !a.term_sent_ms)
+          stop_attempt(a, std::string("lost: ") + kLeaseStopMessage, now);
         if (a.term_sent_ms && now - a.term_sent_ms >= kill_grace_ms_) kill_attempt(a);
         for (const auto& t : a.tasks) {
           if (!t.running || !t.adopted) continue;
@@ -525,8 +535,10 @@ void Agent::supervise_loop() {
 int Agent::supervisor_timeout_ms(std::int64_t now) const {
   std::int64_t next = -1;
   auto consider = [&](std::int64_t at) { next = next < 0 ? at : std::min(next, at); };
+  const std::int64_t to_lease_end = lease_deadline_ > 0 ? lease_deadline_ - boot_clock_ms() : -1;
   for (const auto& [key, a] : attempts_) {
     if (a.draining) consider(now + kDrainRetryMs);
+    if (to_lease_end >= 0 && !a.term_sent_ms) consider(now + to_lease_end);
     if (a.deadline_ms && !a.term_sent_ms) consider(a.deadline_ms);
     if (a.term_sent_ms)
       for (const auto& t : a.tasks) {

@@ -227,7 +227,10 @@ std::optional<RankOutcome> outcome_of(const RankRecord& r, const AttemptHeader& 
   if (!r.ended) return std::nullopt;
   o.end_ms = r.end_ms;
   o.exit_code = r.exit_code;
-  if (r.step != kShimStarted) {
+  if (r.step == kShimLeaseStop) {
+    o.kind = RankOutcome::lost;
+    o.reason = kLeaseStopMessage;
+  } else if (r.step != kShimStarted) {
     o.kind = RankOutcome::launch_failed;
     o.exit_code = 127;
     o.reason = shim_step_message(r.step, r.detail, h.program, h.cwd, h.cgroup_procs);

@@ -1,5 +1,7 @@
 #include "agent/shim.h"
 
+#include "agent/node_lease.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
@@ -12,11 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <system_error>
@@ -135,7 +139,8 @@ struct TaskArgs {
 
 class ShimProcess {
  public:
-  ShimProcess(int sock, pid_t agent) : sock_(sock), agent_(agent) {}
+  ShimProcess(int sock, pid_t agent, std::string lease_file)
+      : sock_(sock), agent_(agent), lease_file_(std::move(lease_file)) {}
   [[noreturn]] void run();
 
  private:
@@ -143,7 +148,14 @@ class ShimProcess {
     AttemptKey key;
     int rank;
     int record_fd;
+    std::vector<std::string> cgroup_procs;  // its cgroups' cgroup.procs files
+    std::int64_t lease_kill_at = 0;         // stopped for the lease: SIGKILL at (boot clock)
   };
+  void read_lease();
+  // Stops the tasks when the lease has run out; the poll timeout (ms) until it must look again,
+  // -1 = nothing due.
+  int enforce_lease();
+  void kill_all_of(const Running& t, pid_t pid);
   void read_requests();
   void handle(const Request& r, std::string_view payload, std::vector<int>& fds, bool truncated);
   // False (and nothing started) when the request makes no sense.
@@ -155,6 +167,8 @@ class ShimProcess {
 
   int sock_;
   pid_t agent_;
+  std::string lease_file_;
+  std::optional<NodeLease> lease_;  // as last read
   bool agent_alive_ = true;
   std::string own_start_;
   std::vector<char> buf_;      // one request
@@ -266,6 +280,7 @@ void ShimProcess::handle(const Request& r, std::string_view payload, std::vector
     return agent_gone();
   }
   const std::size_t want = 3 + (r.separate_err ? 1 : 0);
+  if (r.type == kLaunch) read_lease();  // the agent renewed it before sending launches
   if (r.type == kLaunch && !(fds.size() == want && !truncated && launch(r, payload, fds))) {
     // Its descriptors did not all arrive, or it made no sense: a failed start, told to the
     // agent (the record may not be there to write to).
@@ -323,7 +338,9 @@ bool ShimProcess::launch(const Request& r, std::string_view payload, std::vector
     write_line(record, "S " + key_fields(key, r.rank) + " " + std::to_string(pid) + " " +
                            proc_start_time(pid) + " " + std::to_string(::getpid()) + " " +
                            own_start_ + "\n");
-    tasks_[pid] = Running{key, r.rank, record};
+    Running running{key, r.rank, record, {}, 0};
+    for (const char* c : cgroups) running.cgroup_procs.emplace_back(c);
+    tasks_[pid] = std::move(running);
     e.kind = Shim::Event::started;
     e.pid = pid;
     emit(e);
@@ -366,6 +383,7 @@ void ShimProcess::reap() {
     e.rank = t.rank;
     e.pid = pid;
     e.end_ms = wall_ms();
+    e.step = t.lease_kill_at ? kShimLeaseStop : kShimStarted;
     if (WIFSIGNALED(status)) {
       e.signal = WTERMSIG(status);
       e.exit_code = 128 + e.signal;
@@ -374,10 +392,57 @@ void ShimProcess::reap() {
     }
     write_line(t.record_fd, "E " + key_fields(t.key, t.rank) + " " + std::to_string(e.exit_code) +
                                 " " + std::to_string(e.signal) + " " + std::to_string(e.end_ms) +
-                                " 0 0\n");
+                                " " + std::to_string(e.step) + " 0\n");
     ::close(t.record_fd);
     emit(e);
   }
+}
+
+void ShimProcess::read_lease() {
+  if (!lease_file_.empty()) lease_ = read_node_lease(lease_file_);
+}
+
+// SIGKILL to the task's group and to everything in its cgroups (what left the group: `setsid`).
+void ShimProcess::kill_all_of(const Running& t, pid_t pid) {
+  ::kill(-pid, SIGKILL);
+  for (const auto& procs : t.cgroup_procs) {
+    const std::string dir = procs.substr(0, procs.rfind('/'));
+    const int kill_fd = ::open((dir + "/cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC);
+    if (kill_fd >= 0) {  // cgroup v2: the whole cgroup at once
+      write_line(kill_fd, "1");
+      ::close(kill_fd);
+      continue;
+    }
+    std::ifstream in(procs);
+    for (pid_t member; in >> member;)
+      if (member > 1) ::kill(member, SIGKILL);
+  }
+}
+
+int ShimProcess::enforce_lease() {
+  if (tasks_.empty() || lease_file_.empty()) return -1;
+  std::int64_t now = boot_clock_ms();
+  if (lease_ && now >= lease_->deadline_ms) {
+    read_lease();  // renewed meanwhile?
+    now = boot_clock_ms();
+  }
+  if (!lease_) return -1;  // none yet: nothing to enforce
+  std::int64_t next = -1;
+  auto consider = [&](std::int64_t at) { next = next < 0 ? at : std::min(next, at); };
+  const bool expired = now >= lease_->deadline_ms;
+  for (auto& [pid, t] : tasks_) {
+    if (expired && !t.lease_kill_at) {
+      t.lease_kill_at = now + lease_->grace_ms;
+      ::kill(-pid, SIGTERM);
+    }
+    if (t.lease_kill_at && now >= t.lease_kill_at) {
+      kill_all_of(t, pid);
+      t.lease_kill_at = now + 100;  // again, until it is gone
+    }
+    if (t.lease_kill_at) consider(t.lease_kill_at);
+  }
+  if (!expired) consider(lease_->deadline_ms);
+  return next < 0 ? -1 : static_cast<int>(std::clamp<std::int64_t>(next - now, 0, 3'600'000));
 }
 
 void ShimProcess::run() {
@@ -414,7 +479,9 @@ void ShimProcess::run() {
   while (agent_alive_ || !tasks_.empty()) {
     pollfd p[2] = {{child_fd, POLLIN, 0}, {sock_, 0, 0}};
     if (agent_alive_) p[1].events = static_cast<short>(POLLIN | (out_.empty() ? 0 : POLLOUT));
-    ::poll(p, agent_alive_ ? 2 : 1, child_fd < 0 ? 50 : -1);
+    int timeout = enforce_lease();
+    if (child_fd < 0) timeout = timeout < 0 ? 50 : std::min(timeout, 50);
+    ::poll(p, agent_alive_ ? 2 : 1, timeout);
     signalfd_siginfo info[16];
     while (child_fd >= 0 && ::read(child_fd, info, sizeof info) > 0) {
     }
@@ -451,7 +518,7 @@ bool proc_state(pid_t pid, char& state, std::string& start) {
 // ---- the agent's side
 // ----------------------------------------------------------------------------
 
-Shim::Shim() {
+Shim::Shim(std::string lease_file) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
     error_ = "cannot create a socket pair: " + errno_text(errno);
@@ -471,7 +538,7 @@ Shim::Shim() {
     // Nothing of the agent stays open here: not its sockets, not its work-directory lock.
     ::syscall(SYS_close_range, 3u, static_cast<unsigned>(sv[1] - 1), 0u);
     ::syscall(SYS_close_range, static_cast<unsigned>(sv[1] + 1), ~0u, 0u);
-    ShimProcess(sv[1], agent).run();
+    ShimProcess(sv[1], agent, std::move(lease_file)).run();
   }
   ::close(sv[1]);
   if (pid_ < 0) {
@@ -656,6 +723,8 @@ std::string shim_step_message(int step, int detail, const std::string& program,
       return "cannot fork the task: " + why;
     case kShimRecord:
       return "cannot set up stdin/stdout/stderr: " + why;
+    case kShimLeaseStop:
+      return kLeaseStopMessage;
     default:
       return "the task could not be started (step " + std::to_string(step) + "): " + why;
   }

@@ -7,9 +7,11 @@
 // and joins its cgroups before the exec), waits for the tasks, and appends how each started and
 // ended to its attempt's record (attempt_record.h), then tells the agent. It never needs the
 // agent: when the agent dies or restarts, the shim goes on supervising the tasks it has and
-// exits when the last one has ended. The next agent forks a shim of its own for new tasks, and
-// re-adopts the old ones from their records: by the task's pid and start time (a pidfd tells
-// when it ends), with the exit the old shim records.
+// exits when the last one has ended. It also stops them (SIGTERM to each task's group, SIGKILL
+// to the group and its cgroups after the grace period) when the node lease runs out, so a
+// frozen or dead agent's tasks do not run on after the controller gave them up. The next agent
+// forks a shim of its own for new tasks, and re-adopts the old ones from their records: by the
+// task's pid and start time (a pidfd tells when it ends), with the exit the old shim records.
 //
 // One shim per agent generation rather than one per task: a process per task doubled the CPU
 // cost of a short job (docs/benchmarks.md). The shim adds two record lines per task, written
@@ -45,12 +47,19 @@ enum ShimStep : int {
   kShimExec = 4,
   kShimFork = 5,
   kShimRecord = 6,  // the task's descriptors did not reach the shim, or could not be set up
+  // Not a failed start: the task ran, and the shim stopped it because the node lease ran out
+  // (node_lease.h). Its code is how it ended.
+  kShimLeaseStop = 7,
 };
+inline constexpr const char* kLeaseStopMessage =
+    "stopped on its node: no answer from the controller within the node lease";
 
 class Shim {
  public:
-  // Forks the shim process. On failure ok() is false and error() says why.
-  Shim();
+  // Forks the shim process. On failure ok() is false and error() says why. `lease_file`: the
+  // node lease (node_lease.h) it stops its tasks by, read at each launch and whenever the
+  // deadline it knows has passed ("" = none).
+  explicit Shim(std::string lease_file = "");
   ~Shim();  // closes the socket; the shim exits once its last task has ended
   Shim(const Shim&) = delete;
   Shim& operator=(const Shim&) = delete;

@@ -97,6 +97,12 @@ struct AgentOrders {
   std::vector<AttemptKey> acked;  // exits now durable at the controller: forget them
   TimeMs heartbeat_ms = 1000;
   TimeMs kill_grace_ms = 10'000;
+  // The node lease: an agent that has had no answer from the controller for this long (counted
+  // from when it sent the last request that got one) stops its tasks, and the controller gives
+  // a silent node's attempts up only once this, the kill grace period and a margin have passed
+  // since it last heard from it. So a partitioned or frozen node's tasks are gone before their
+  // job runs again elsewhere. 0 = no lease (the agent never stops tasks on its own).
+  TimeMs lease_ms = 0;
 };
 
 nlohmann::json to_json(const AgentReport& r);

@@ -321,7 +321,8 @@ json to_json(const AgentOrders& o) {
               {"kills", kills},
               {"acked", acked},
               {"heartbeat_ms", o.heartbeat_ms},
-              {"kill_grace_ms", o.kill_grace_ms}};
+              {"kill_grace_ms", o.kill_grace_ms},
+              {"lease_ms", o.lease_ms}};
 }
 
 AgentOrders agent_orders_from_json(const json& j) {
@@ -343,6 +344,8 @@ AgentOrders agent_orders_from_json(const json& j) {
       o.heartbeat_ms = number<TimeMs>(v, w, 1, 3'600'000);
     else if (name == "kill_grace_ms")
       o.kill_grace_ms = number<TimeMs>(v, w, 0, 3'600'000);
+    else if (name == "lease_ms")
+      o.lease_ms = number<TimeMs>(v, w, 0, 36'000'000);
   }
   return o;
 }

@@ -52,7 +52,7 @@ void raise_descriptor_limit() {
 void register_controller(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string listen = "127.0.0.1:7070", state_dir, policy = "easy";
-    TimeMs heartbeat_ms = 1000, node_lost_ms = 0, kill_grace_ms = 10'000;
+    TimeMs heartbeat_ms = 1000, node_lost_ms = 0, node_lease_ms = 0, kill_grace_ms = 10'000;
     int threads = 4096, agent_threads = 64;
     int max_conns = 0, max_conns_per_peer = 512, request_timeout_s = 10;
     double max_request_mib = 48;
@@ -73,6 +73,11 @@ void register_controller(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(20, 3'600'000));
   cmd->add_option("--node-lost-ms", flags->node_lost_ms,
                   "A node silent this long is lost (0 = 1.5 x heartbeat)")
+      ->check(CLI::Range(0, 36'000'000));
+  cmd->add_option("--node-lease-ms", flags->node_lease_ms,
+                  "A lost node's running jobs are given up (requeued) this long plus the kill "
+                  "grace after it fell silent; its agent stops them by then (0 = the larger of "
+                  "60 s and 2 x node-lost)")
       ->check(CLI::Range(0, 36'000'000));
   cmd->add_option("--kill-grace-ms", flags->kill_grace_ms, "SIGTERM to SIGKILL when stopping tasks")
       ->capture_default_str()
@@ -122,6 +127,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     options.policy = flags->policy;
     options.heartbeat_ms = flags->heartbeat_ms;
     options.node_lost_ms = flags->node_lost_ms;
+    options.node_lease_ms = flags->node_lease_ms;
     options.kill_grace_ms = flags->kill_grace_ms;
     options.keep_finished_ms = static_cast<TimeMs>(flags->keep_finished_s * 1000);
     options.keep_unfit_jobs = flags->keep_unfit_jobs;

@@ -64,6 +64,10 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
                   ? options_.policy_override
                   : std::shared_ptr<const Policy>(make_policy(options_.policy))),
       catalog_(Catalog::builtin()) {
+  if (options_.node_lease_ms > 0 && options_.node_lease_ms < node_lost_ms() + options_.heartbeat_ms)
+    throw InputError("--node-lease-ms",
+                     "the node lease must be at least the node-lost time plus a heartbeat (" +
+                         std::to_string(node_lost_ms() + options_.heartbeat_ms) + " ms)");
   std::lock_guard lk(mu_);
   load_state();
 }
@@ -90,6 +94,16 @@ void Controller::stop() {
 
 TimeMs Controller::node_lost_ms() const {
   return options_.node_lost_ms > 0 ? options_.node_lost_ms : options_.heartbeat_ms * 3 / 2;
+}
+
+TimeMs Controller::node_lease_ms() const {
+  return options_.node_lease_ms > 0 ? options_.node_lease_ms
+                                    : std::max<TimeMs>(60'000, 2 * node_lost_ms());
+}
+
+TimeMs Controller::give_up_after_ms() const {
+  const TimeMs lease = node_lease_ms();
+  return lease + options_.kill_grace_ms + options_.heartbeat_ms + lease / 50;
 }
 
 // After a restart: every acknowledged job is back; attempts that were running still hold their

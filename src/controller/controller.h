@@ -34,9 +34,13 @@ class DurableWriter;
 
 struct ControllerOptions {
   std::string policy = "easy";
-  TimeMs heartbeat_ms = 1000;       // agents sync at least this often
-  TimeMs node_lost_ms = 0;          // no contact for this long = node lost; 0 = 1.5 x heartbeat
-  TimeMs kill_grace_ms = 10'000;    // SIGTERM to SIGKILL
+  TimeMs heartbeat_ms = 1000;     // agents sync at least this often
+  TimeMs node_lost_ms = 0;        // no contact for this long = node lost; 0 = 1.5 x heartbeat
+  TimeMs kill_grace_ms = 10'000;  // SIGTERM to SIGKILL
+  // The node lease (AgentOrders::lease_ms): a lost node's running attempts are given up (and
+  // requeued) only after this plus the kill grace period, when its agent has stopped them.
+  // 0 = the larger of 60 s and twice node_lost_ms. At least node_lost_ms + heartbeat_ms.
+  TimeMs node_lease_ms = 0;
   TimeMs min_pass_interval_ms = 1;  // events within this window share one pass
   int master_port_base = 29500;
   int master_port_count = 2000;
@@ -108,6 +112,9 @@ class Controller : public ClusterApi {
     std::vector<std::string> device_problems;
     std::string discovery;
     TimeMs last_contact = 0;
+    // Its running attempts were given up: silent for longer than the lease allows (reset when
+    // it speaks again).
+    bool given_up = false;
     std::map<AttemptKey, NodeHold> holds;
     std::vector<NodeLaunch> launches;  // orders waiting for the next sync
     std::vector<KillOrder> kills;
@@ -175,6 +182,10 @@ class Controller : public ClusterApi {
   void purge_finished(std::unique_lock<std::mutex>& lock, TimeMs now);
   bool anything_free() const;  // false: no job could start now (a pass can be skipped)
   TimeMs node_lost_ms() const;
+  TimeMs node_lease_ms() const;
+  // How long after its last contact a silent node's tasks are surely gone: the lease, the
+  // agent's kill grace period, and a margin for the two clocks and the agent's reaction.
+  TimeMs give_up_after_ms() const;
   NodeView view_of(const LiveNode& node) const;
 
   ControllerOptions options_;

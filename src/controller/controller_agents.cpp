@@ -35,6 +35,7 @@ SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentRepo
   const TimeMs now = wall_clock_ms();
   LiveNode& node = node_named(name);
   node.last_contact = now;
+  node.given_up = false;
   NodeRecord& rec = node.rec;
   const NodeRecord before = rec;
   // A new boot id: the agent restarted and lost its task keeper, so only what it reports still
@@ -87,12 +88,14 @@ AgentOrders Controller::agent_exits(const std::string& name, const std::vector<N
   if (it == nodes_.end()) throw ApiError::not_found("node " + name + " has not registered");
   const TimeMs now = wall_clock_ms();
   it->second.last_contact = now;
+  it->second.given_up = false;
   for (const auto& exit : exits) handle_exit(it->second, exit, now);
   flush(lk);
   AgentOrders orders;
   for (const auto& e : exits) orders.acked.push_back(e.key);
   orders.heartbeat_ms = options_.heartbeat_ms;
   orders.kill_grace_ms = options_.kill_grace_ms;
+  orders.lease_ms = node_lease_ms();
   return orders;
 }
 
@@ -145,9 +148,10 @@ void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
   }
 }
 
-// A node stopped answering: its attempts fail as node failures (requeued while retries remain)
-// and their other parts are killed. What it held stays held: its tasks may still run (a frozen
-// or partitioned agent), and its agent is ordered to kill them when it comes back.
+// A node whose agent has been silent for longer than its lease allows: its agent (or, if the
+// agent is frozen or dead, its shim) has stopped the tasks by now, so its attempts fail as node
+// failures (requeued while retries remain) and their other parts are killed. What it held stays
+// held until its agent confirms the tasks gone.
 void Controller::lose_node_attempts(LiveNode& node, const std::string& reason, TimeMs now) {
   std::vector<AttemptKey> keys;
   for (const auto& [key, hold] : node.holds) keys.push_back(key);
@@ -160,17 +164,32 @@ void Controller::lose_node_attempts(LiveNode& node, const std::string& reason, T
   }
 }
 
+// Two steps, as a silent node may only be cut off from the controller while its tasks run on:
+// - after node_lost_ms: down, no new work; its running jobs go on (they may well be fine, and
+//   its agent resumes them if it comes back within the lease);
+// - after give_up_after_ms: its agent has stopped the tasks (the lease): its attempts fail.
 void Controller::check_lost_nodes(TimeMs now) {
-  const TimeMs lost_after = node_lost_ms();
+  const TimeMs lost_after = node_lost_ms(), give_up_after = give_up_after_ms();
   for (auto& [name, node] : nodes_) {
-    if (node.rec.state == NodeStatus::down || node.rec.boot_id.empty()) continue;
-    if (now - node.last_contact <= lost_after) continue;
-    node.rec.state = NodeStatus::down;
-    node.rec.reason = "not responding for " +
-                      std::to_string((now - node.last_contact) / 1000.0).substr(0, 4) + " s";
-    lose_node_attempts(node, "node " + name + " lost", now);
-    touch(node);
-    pass_needed_ = true;
+    if (node.rec.boot_id.empty()) continue;
+    const TimeMs silent = now - node.last_contact;
+    if (node.rec.state != NodeStatus::down && silent > lost_after) {
+      node.rec.state = NodeStatus::down;
+      node.rec.reason = "not responding for " + std::to_string(silent / 1000.0).substr(0, 4) +
+                        " s (its running jobs end " +
+                        std::to_string((give_up_after - silent) / 1000) +
+                        " s later unless it returns)";
+      touch(node);
+      pass_needed_ = true;
+    }
+    if (node.rec.state == NodeStatus::down && !node.given_up && silent > give_up_after) {
+      node.given_up = true;
+      lose_node_attempts(node,
+                         "node " + name + " lost: silent for " + std::to_string(silent / 1000) +
+                             " s, longer than its lease",
+                         now);
+      pass_needed_ = true;
+    }
   }
 }
 

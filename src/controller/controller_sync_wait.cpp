@@ -11,6 +11,7 @@ void Controller::take_orders(LiveNode& node, AgentOrders& orders) {
   orders.kills.swap(node.kills);
   orders.heartbeat_ms = options_.heartbeat_ms;
   orders.kill_grace_ms = options_.kill_grace_ms;
+  orders.lease_ms = node_lease_ms();
 }
 
 SyncAnswer Controller::answer_sync(LiveNode& node, AgentOrders orders, TimeMs hold_ms,
@@ -33,6 +34,7 @@ AgentOrders Controller::agent_orders(const std::string& name, std::uint64_t wait
   AgentOrders orders;
   orders.heartbeat_ms = options_.heartbeat_ms;
   orders.kill_grace_ms = options_.kill_grace_ms;
+  orders.lease_ms = node_lease_ms();
   auto it = nodes_.find(name);
   // A sync that a newer one replaced gets nothing: the orders are the newer one's to take.
   if (it != nodes_.end() && it->second.waiter.take(wait)) take_orders(it->second, orders);

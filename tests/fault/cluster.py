@@ -78,9 +78,10 @@ class Daemon:
 
 
 class Cluster:
-    def __init__(self, zs, workdir, heartbeat_ms, node_lost_ms, kill_grace_ms):
+    def __init__(self, zs, workdir, heartbeat_ms, node_lost_ms, kill_grace_ms, node_lease_ms=0):
         self.zs, self.workdir = zs, workdir
         self.heartbeat_ms, self.node_lost_ms, self.kill_grace_ms = heartbeat_ms, node_lost_ms, kill_grace_ms
+        self.node_lease_ms = node_lease_ms
         self.port = 0
         self.url = None
         self.controller = None
@@ -92,6 +93,7 @@ class Cluster:
         return [self.zs, "controller", "--listen", "127.0.0.1:%d" % self.port,
                 "--state-dir", os.path.join(self.workdir, "state"),
                 "--heartbeat-ms", str(self.heartbeat_ms), "--node-lost-ms", str(self.node_lost_ms),
+                "--node-lease-ms", str(self.node_lease_ms),
                 "--kill-grace-ms", str(self.kill_grace_ms)]
 
     def start_controller(self, timeout=60):

@@ -56,6 +56,7 @@ class Driver:
         self.report = Report()
         self.report.meta = {"seed": args.seed, "duration_s": args.duration, "zs": args.zs,
                             "heartbeat_ms": args.heartbeat_ms, "node_lost_ms": args.node_lost_ms,
+                            "node_lease_ms": args.node_lease_ms,
                             "kill_grace_ms": args.kill_grace_ms, "max_active": args.max_active,
                             "faults": args.faults, "shapes": args.shapes}
         self.work = args.workdir or tempfile.mkdtemp(prefix="zs-fault-")
@@ -68,7 +69,7 @@ class Driver:
         os.makedirs(self.jobs_dir, exist_ok=True)
         self.run_id = "fi-%d-%d" % (os.getpid(), now_ms())
         self.cluster = Cluster(os.path.abspath(args.zs), self.work, args.heartbeat_ms,
-                               args.node_lost_ms, args.kill_grace_ms)
+                               args.node_lost_ms, args.kill_grace_ms, args.node_lease_ms)
         # A task left alone after its attempt ended may live for the kill grace period, plus the
         # time for the kill order to reach the agent and the agent to notice; on a loaded 2-core
         # box running sanitizer builds, a few seconds more.
@@ -343,6 +344,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--heartbeat-ms", type=int, default=250)
     ap.add_argument("--node-lost-ms", type=int, default=1500)
+    # Long flaps and agent kills (1.5-3 x node-lost) fall on both sides of it: a node back within
+    # the lease keeps its jobs, one back later finds them stopped by its shim and requeued.
+    ap.add_argument("--node-lease-ms", type=int, default=3000)
     ap.add_argument("--kill-grace-ms", type=int, default=1000)
     ap.add_argument("--tolerance-ms", type=int, default=0, help="0 = kill grace + 4 heartbeats + 3 s")
     ap.add_argument("--max-active", type=int, default=10, help="pending + running jobs kept in flight")

@@ -59,7 +59,9 @@ TEST(AgentProtocol, OrdersRoundTrip) {
   o.launches.push_back(l);
   o.kills.push_back({{4, 1}, "cancelled"});
   o.acked.push_back({5, 1});
+  o.lease_ms = 90'000;
   AgentOrders back = agent_orders_from_json(to_json(o));
+  EXPECT_EQ(back.lease_ms, 90'000);
   ASSERT_EQ(back.launches.size(), 1u);
   EXPECT_EQ(back.launches[0], l);
   EXPECT_EQ(back.kills[0].reason, "cancelled");

@@ -270,8 +270,10 @@ TEST_F(ControllerTest, FailedRankKillsTheOthersAndRequeuesWhileRetriesRemain) {
 }
 
 TEST_F(ControllerTest, LostNodeFailsItsJobsAndFreesTheOthers) {
-  heartbeat_ms = 100;  // lost after 150 ms of silence
-  open();
+  heartbeat_ms = 100;  // lost after 150 ms of silence, given up after the 300 ms lease + grace
+  ControllerOptions options;
+  options.node_lease_ms = 300;
+  open(options);
   FakeAgent a("a", 8), b("b", 8);
   controller->agent_sync(a.name, a.report);
   controller->agent_sync(b.name, b.report);
@@ -526,8 +528,10 @@ TEST_F(ControllerTest, ListingFiltersAndPages) {
 // run; when its agent comes back still running the lost attempt, it is ordered killed, and the
 // devices are freed only once the agent reports it gone.
 TEST_F(ControllerTest, SilentNodeKeepsDevicesHeldUntilItsAgentConfirms) {
-  heartbeat_ms = 100;  // lost after 150 ms of silence
-  open();
+  heartbeat_ms = 100;  // lost after 150 ms of silence, given up after the 300 ms lease + grace
+  ControllerOptions options;
+  options.node_lease_ms = 300;
+  open(options);
   FakeAgent a("a", 8), b("b", 8);
   controller->agent_sync(a.name, a.report);
   controller->agent_sync(b.name, b.report);
@@ -575,6 +579,50 @@ TEST_F(ControllerTest, SilentNodeKeepsDevicesHeldUntilItsAgentConfirms) {
   ASSERT_EQ(next.size(), 1u);
   EXPECT_EQ(next[0].key.job, waiting);
   EXPECT_EQ(state_of(id), JobState::running);
+  EXPECT_EQ(controller->get_job(id).attempt, 2);
+}
+
+// The node lease: a node that falls silent is down at once (no new work), but its running
+// attempts are given up, and their jobs run elsewhere, only after the lease and the kill grace
+// period, when its agent (or shim) has stopped them. A node back within that costs nothing.
+TEST_F(ControllerTest, SilentNodeKeepsItsJobsUntilTheLeaseRunsOut) {
+  heartbeat_ms = 100;  // lost after 150 ms; lease 1.5 s + grace 0.1 s + margin 0.13 s
+  ControllerOptions options;
+  options.node_lease_ms = 1500;
+  open(options);
+  FakeAgent a("a", 8), b("b", 8);
+  AgentOrders first = controller->agent_sync(a.name, a.report);
+  EXPECT_EQ(first.lease_ms, 1500);
+  JobSpec spec = gpu_job(8);
+  spec.max_retries = 1;
+  JobId id = controller->submit({spec}).front();
+  ASSERT_EQ(launches_for(a).size(), 1u);
+  controller->agent_sync(b.name, b.report);
+  // a falls silent for 600 ms: down, the job still runs, b gets nothing.
+  const auto silent_from = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - silent_from < 600ms) {
+    EXPECT_TRUE(controller->agent_sync(b.name, b.report).launches.empty());
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(controller->nodes()[0].record.state, NodeStatus::down);
+  EXPECT_EQ(state_of(id), JobState::running);
+  // Back within the lease, still running it: up again, same attempt, no kill.
+  AgentOrders back = controller->agent_sync(a.name, a.report);
+  EXPECT_TRUE(back.kills.empty());
+  EXPECT_EQ(controller->nodes()[0].record.state, NodeStatus::up);
+  EXPECT_EQ(state_of(id), JobState::running);
+  EXPECT_EQ(controller->get_job(id).attempt, 1);
+  // Silent again, now past the lease: given up, requeued, and it starts on b, but not before.
+  const auto gone_from = std::chrono::steady_clock::now();
+  std::vector<NodeLaunch> second;
+  while (second.empty() && std::chrono::steady_clock::now() - gone_from < 5s) {
+    second = controller->agent_sync(b.name, b.report).launches;
+    if (second.empty()) std::this_thread::sleep_for(10ms);
+  }
+  const auto waited = std::chrono::steady_clock::now() - gone_from;
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].key, (AttemptKey{id, 2}));
+  EXPECT_GE(waited, 1500ms + 100ms);  // the lease and the kill grace period, at least
   EXPECT_EQ(controller->get_job(id).attempt, 2);
 }
 

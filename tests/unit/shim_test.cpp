@@ -22,6 +22,7 @@
 #include "agent/attempt_record.h"
 #include "agent/cgroup_tracker.h"
 #include "agent/launcher.h"
+#include "agent/node_lease.h"
 #include "scratch_dir.h"
 
 namespace zs {
@@ -74,7 +75,7 @@ class ShimTest : public ::testing::Test {
   void TearDown() override { ::close(record_fd); }
 
   Shim& shim() {
-    if (!shim_) shim_ = std::make_unique<Shim>();
+    if (!shim_) shim_ = std::make_unique<Shim>(lease_file);
     EXPECT_TRUE(shim_->ok()) << shim_->error();
     return *shim_;
   }
@@ -121,7 +122,14 @@ class ShimTest : public ::testing::Test {
     return rec.header ? rec.ranks.at(rank) : RankRecord{};
   }
 
+  // The node lease (node_lease.h): until `ms` from now, SIGKILL `grace_ms` after SIGTERM.
+  void lease_for(std::int64_t ms, std::int64_t grace_ms = 200) {
+    lease_file = dir / "lease";
+    ASSERT_EQ(write_node_lease(lease_file, NodeLease{"boot", boot_clock_ms() + ms, grace_ms}), "");
+  }
+
   ScratchDir dir;
+  std::string lease_file;  // "" = none
   const AttemptKey key{7, 1};
   std::string record;
   int record_fd = -1;
@@ -316,6 +324,72 @@ TEST_F(ShimTest, OutlivesItsAgent) {
   bool after = true;
   EXPECT_EQ(open_pidfd_if_alive(r.task_pid, r.task_start, after), -1);
   EXPECT_FALSE(after);
+}
+
+// Issue 10: a node cut off from its controller must not run on what the controller gave up.
+// The shim stops its tasks when the lease runs out: SIGTERM, then SIGKILL after the grace
+// period (here to a task that ignores SIGTERM), and says why in the event and the record.
+TEST_F(ShimTest, TheLeaseRunningOutStopsTheTasks) {
+  lease_for(400, 200);
+  const auto start = std::chrono::steady_clock::now();
+  launch(sh("trap '' TERM; echo started; sleep 30"));
+  const pid_t pid = next(Shim::Event::started).pid;
+  const Shim::Event ended = next(Shim::Event::ended);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 400ms + 200ms);
+  EXPECT_EQ(ended.step, kShimLeaseStop);
+  EXPECT_EQ(ended.signal, SIGKILL);
+  EXPECT_FALSE(alive(pid));
+  RankRecord r = rank_record();
+  ASSERT_TRUE(r.ended);
+  auto outcome = outcome_of(r, AttemptHeader{});
+  ASSERT_TRUE(outcome);
+  EXPECT_EQ(outcome->kind, RankOutcome::lost);  // a node failure, not the job's
+}
+
+TEST_F(ShimTest, ARenewedLeaseKeepsTheTasksRunning) {
+  lease_for(300);
+  launch(sh("sleep 1; exit 5"));
+  next(Shim::Event::started);
+  const auto end = std::chrono::steady_clock::now() + 2s;
+  std::vector<Shim::Event> events;
+  while (events.empty() && std::chrono::steady_clock::now() < end) {
+    lease_for(300);  // as an agent does after each answer
+    std::this_thread::sleep_for(50ms);
+    shim().read_events(events);
+  }
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].exit_code, 5);
+  EXPECT_EQ(events[0].step, kShimStarted);
+}
+
+// The agent is gone (killed, frozen, being upgraded): its shim still stops the tasks on time.
+TEST_F(ShimTest, TheLeaseHoldsWithoutTheAgent) {
+  lease_for(300, 100);
+  launch(sh("echo $$ > pid; exec sleep 30"));
+  const pid_t pid = next(Shim::Event::started).pid;
+  shim_.reset();  // the agent's end of the socket closes
+  EXPECT_TRUE(eventually([&] { return !alive(pid); }, 5s));
+  EXPECT_TRUE(eventually([&] { return rank_record().ended; }, 5s));
+  EXPECT_EQ(rank_record().step, kShimLeaseStop);
+}
+
+TEST(NodeLease, WrittenAndReadBackAndNothingElseIsALease) {
+  test::ScratchDir dir;
+  const std::string path = dir / "lease";
+  EXPECT_FALSE(read_node_lease(path));
+  ASSERT_EQ(write_node_lease(path, NodeLease{"b00t", 123456, 789}), "");
+  auto lease = read_node_lease(path);
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(lease->kernel_boot, "b00t");
+  EXPECT_EQ(lease->deadline_ms, 123456);
+  EXPECT_EQ(lease->grace_ms, 789);
+  for (const char* bad : {"", "zs-lease 2 b 1 2\n", "zs-lease 1 b -1 2\n", "zs-lease 1 b x 2\n",
+                          "zs-lease 1 b 5\n", "junk\n"}) {
+    write_text(path, bad);
+    EXPECT_FALSE(read_node_lease(path)) << bad;
+  }
+  write_text(path, std::string(4096, '9'));
+  EXPECT_FALSE(read_node_lease(path));
 }
 
 TEST(ShimStartTime, OfThisProcessAndOfNone) {
