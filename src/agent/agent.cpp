@@ -348,21 +348,29 @@ void Agent::sync_loop() {
       inventory_ = std::move(fresh);
       inventory_at_ms_ = now_ms();
     }
+    const std::int64_t sent = boot_clock_ms();
     try {
-      const std::int64_t sent = boot_clock_ms();
       AgentOrders orders = agent_orders_from_json(client.post(path, to_json(report())));
-      renew_lease(sent, orders);  // before any launch: the shims read it
+      lease_answered(sent, orders);  // before any launch: the shims read it
       if (warned)
         std::fprintf(stderr, "zs agent %s: controller reachable again\n", options_.name.c_str());
       warned = false;
       backoff = 100;
       obey(orders);
     } catch (const ApiError& e) {
+      if (e.code() == "refused") lease_refused(sent);
       if (!warned)
         std::fprintf(stderr, "zs agent %s: %s (retrying)\n", options_.name.c_str(), e.what());
       warned = true;
       sleep_ms(backoff);
-      backoff = std::min<std::int64_t>(backoff * 2, 1000);
+      // At most a second, and a quarter of the lease: a refused retry renews the lease, and
+      // must come well before it runs out.
+      std::int64_t cap = 1000;
+      {
+        std::lock_guard lk(mu_);
+        if (lease_ms_ > 0) cap = std::clamp<std::int64_t>(lease_ms_ / 4, 20, 1000);
+      }
+      backoff = std::min<std::int64_t>(backoff * 2, cap);
     } catch (const InputError& e) {
       std::fprintf(stderr, "zs agent %s: bad orders from the controller: %s\n",
                    options_.name.c_str(), e.what());
@@ -401,28 +409,39 @@ void Agent::obey(const AgentOrders& orders) {
   if (!orders.launches.empty() || !orders.kills.empty()) wake_supervisor();
 }
 
-void Agent::renew_lease(std::int64_t sent, const AgentOrders& orders) {
+void Agent::lease_answered(std::int64_t sent, const AgentOrders& orders) {
   std::lock_guard lk(mu_);
+  lease_ms_ = orders.lease_ms;
+  lease_grace_ms_ = orders.kill_grace_ms;
+  renew_lease(sent, orders.lease_ms, orders.kill_grace_ms);
+}
+
+void Agent::lease_refused(std::int64_t sent) {
+  std::lock_guard lk(mu_);
+  if (lease_ms_ > 0) renew_lease(sent, lease_ms_, lease_grace_ms_);
+}
+
+void Agent::renew_lease(std::int64_t sent, std::int64_t lease_ms, std::int64_t grace_ms) {
   std::string error;
-  if (orders.lease_ms <= 0) {  // a controller without leases: tasks are never stopped for one
+  if (lease_ms <= 0) {  // a controller without leases: tasks are never stopped for one
     if (lease_deadline_ == 0) return;
     lease_deadline_ = lease_written_ = 0;
     lease_grace_written_ = -1;
     if (::unlink(lease_file_.c_str()) != 0 && errno != ENOENT)
       error = "cannot remove " + lease_file_ + ": " + std::strerror(errno);
   } else {
-    const std::int64_t deadline = sent + orders.lease_ms;
+    const std::int64_t deadline = sent + lease_ms;
     if (deadline <= lease_deadline_) return;  // the answer to an older request
     lease_deadline_ = deadline;
     // The file (what the shims go by) may lag by a tenth of the lease: a write per answer
     // would be one per heartbeat for nothing. Lagging only makes the shims stop tasks earlier.
-    if (lease_written_ > 0 && deadline - lease_written_ < orders.lease_ms / 10 &&
-        lease_grace_written_ == orders.kill_grace_ms)
+    if (lease_written_ > 0 && deadline - lease_written_ < lease_ms / 10 &&
+        lease_grace_written_ == grace_ms)
       return;
-    error = write_node_lease(lease_file_, NodeLease{kernel_boot_, deadline, orders.kill_grace_ms});
+    error = write_node_lease(lease_file_, NodeLease{kernel_boot_, deadline, grace_ms});
     if (error.empty()) {
       lease_written_ = deadline;
-      lease_grace_written_ = orders.kill_grace_ms;
+      lease_grace_written_ = grace_ms;
     }
   }
   if (!error.empty() && !lease_warned_)
@@ -446,13 +465,16 @@ void Agent::exits_loop() {
     }
     lk.unlock();
     bool ok = false;
+    const std::int64_t sent = boot_clock_ms();
     try {
-      const std::int64_t sent = boot_clock_ms();
       AgentOrders orders = agent_orders_from_json(client.post(path, to_json(r)));
-      renew_lease(sent, orders);
+      lease_answered(sent, orders);
       lk.lock();
       for (const auto& key : orders.acked) acknowledged(key);
       ok = true;
+    } catch (const ApiError& e) {
+      if (e.code() == "refused") lease_refused(sent);
+      lk.lock();
     } catch (const std::exception&) {
       lk.lock();
     }

@@ -129,9 +129,14 @@ class Agent {
   int supervisor_timeout_ms(std::int64_t now) const;  // expects mu_ held
   void wake_supervisor();
   void finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now);
-  // An answer from the controller to a request sent at `sent` (boot clock): the node lease now
-  // runs until sent + orders.lease_ms (node_lease.h).
-  void renew_lease(std::int64_t sent, const AgentOrders& orders);
+  // The node lease (node_lease.h) now runs until `sent` (boot clock) + lease_ms, for either of:
+  // - an answer from the controller to a request sent at `sent` (it heard from us after that);
+  // - a request sent at `sent` that was refused: nothing listened at the controller's address,
+  //   so no controller was giving up on us then, and one that starts later gives every node a
+  //   full lease from its start. A controller restart does not stop the tasks, however long.
+  void renew_lease(std::int64_t sent, std::int64_t lease_ms, std::int64_t grace_ms);
+  void lease_answered(std::int64_t sent, const AgentOrders& orders);
+  void lease_refused(std::int64_t sent);
   void remember_done(const NodeExit& exit);
   void remember_logs(const AttemptKey& key, const std::string& out, const std::string& err);
   void acknowledged(const AttemptKey& key);  // the exit is durable at the controller
@@ -179,6 +184,7 @@ class Agent {
   std::int64_t lease_deadline_ = 0;  // boot clock; 0 = no lease (never heard of one)
   std::int64_t lease_written_ = 0;   // the deadline the file says
   std::int64_t lease_grace_written_ = -1;
+  std::int64_t lease_ms_ = 0, lease_grace_ms_ = 0;  // as the controller last said
   bool lease_warned_ = false;
   std::int64_t heartbeat_ms_ = 1000;
   std::int64_t kill_grace_ms_ = 10'000;

@@ -11,12 +11,15 @@ namespace zs {
 namespace {
 
 [[noreturn]] void throw_unreachable(const std::string& url, const http::ClientFailure& f) {
-  std::string why = f.kind() == http::ClientFailure::connect
-                        ? std::string("connection refused or timed out (") + f.what() + ")"
-                    : f.kind() == http::ClientFailure::write
-                        ? std::string("the request could not be sent (") + f.what() + ")"
-                        : std::string("no answer (") + f.what() + ")";
-  throw ApiError(0, "unreachable",
+  std::string why =
+      f.kind() == http::ClientFailure::connect || f.kind() == http::ClientFailure::refused
+          ? std::string("connection refused or timed out (") + f.what() + ")"
+      : f.kind() == http::ClientFailure::write
+          ? std::string("the request could not be sent (") + f.what() + ")"
+          : std::string("no answer (") + f.what() + ")";
+  // "refused": nothing listened there (the controller is not running), which the agents' node
+  // lease relies on (agent.h); every other failure is "unreachable".
+  throw ApiError(0, f.kind() == http::ClientFailure::refused ? "refused" : "unreachable",
                  "cannot reach the controller at " + url + ": " + why +
                      " (is `zs controller` or `zs up` running? set --controller or ZS_CONTROLLER)");
 }

@@ -1,6 +1,7 @@
 // A client of the controller's API, used by the CLI and the agents. Keeps one keep-alive
 // connection. An error answer becomes ApiError with the server's code, message and field; a
-// controller that cannot be reached becomes ApiError(0, "unreachable", "cannot reach ...").
+// controller that cannot be reached becomes ApiError(0, "unreachable", "cannot reach ..."), or
+// ApiError(0, "refused", ...) when nothing listens at its address.
 #pragma once
 #include <map>
 #include <memory>

@@ -88,7 +88,9 @@ void ClientConnection::open() {
     if (fd_ < 0) err = errno;
   }
   freeaddrinfo(found);
-  if (fd_ < 0) throw ClientFailure(ClientFailure::connect, std::strerror(err));
+  if (fd_ < 0)
+    throw ClientFailure(err == ECONNREFUSED ? ClientFailure::refused : ClientFailure::connect,
+                        std::strerror(err));
 }
 
 ClientResponse ClientConnection::request(std::string_view method, std::string_view target,

@@ -18,7 +18,9 @@ struct ClientResponse {
 
 class ClientFailure : public std::runtime_error {
  public:
-  enum Kind { connect, write, read };
+  // refused: every address answered that nothing listens there (ECONNREFUSED), unlike a
+  // connect that timed out or failed otherwise.
+  enum Kind { connect, refused, write, read };
   ClientFailure(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
   Kind kind() const { return kind_; }
 

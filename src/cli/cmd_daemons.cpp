@@ -77,7 +77,7 @@ void register_controller(CLI::App& app, int& exit_code) {
   cmd->add_option("--node-lease-ms", flags->node_lease_ms,
                   "A lost node's running jobs are given up (requeued) this long plus the kill "
                   "grace after it fell silent; its agent stops them by then (0 = the larger of "
-                  "60 s and 2 x node-lost)")
+                  "10 s and 2 x node-lost)")
       ->check(CLI::Range(0, 36'000'000));
   cmd->add_option("--kill-grace-ms", flags->kill_grace_ms, "SIGTERM to SIGKILL when stopping tasks")
       ->capture_default_str()

@@ -98,7 +98,7 @@ TimeMs Controller::node_lost_ms() const {
 
 TimeMs Controller::node_lease_ms() const {
   return options_.node_lease_ms > 0 ? options_.node_lease_ms
-                                    : std::max<TimeMs>(60'000, 2 * node_lost_ms());
+                                    : std::max<TimeMs>(10'000, 2 * node_lost_ms());
 }
 
 TimeMs Controller::give_up_after_ms() const {

@@ -39,7 +39,7 @@ struct ControllerOptions {
   TimeMs kill_grace_ms = 10'000;  // SIGTERM to SIGKILL
   // The node lease (AgentOrders::lease_ms): a lost node's running attempts are given up (and
   // requeued) only after this plus the kill grace period, when its agent has stopped them.
-  // 0 = the larger of 60 s and twice node_lost_ms. At least node_lost_ms + heartbeat_ms.
+  // 0 = the larger of 10 s and twice node_lost_ms. At least node_lost_ms + heartbeat_ms.
   TimeMs node_lease_ms = 0;
   TimeMs min_pass_interval_ms = 1;  // events within this window share one pass
   int master_port_base = 29500;
@@ -115,6 +115,8 @@ class Controller : public ClusterApi {
     // Its running attempts were given up: silent for longer than the lease allows (reset when
     // it speaks again).
     bool given_up = false;
+    // Its requests being answered now (one may wait long for a slow store): not silent.
+    int busy = 0;
     std::map<AttemptKey, NodeHold> holds;
     std::vector<NodeLaunch> launches;  // orders waiting for the next sync
     std::vector<KillOrder> kills;
@@ -236,6 +238,7 @@ class Controller : public ClusterApi {
   std::uint64_t passes_ = 0, started_ = 0, purged_ = 0;
   std::uint64_t refused_starts_ = 0;  // decisions checked_start refused (a policy bug)
   TimeMs next_purge_ms_ = 0;
+  TimeMs last_lost_check_ms_ = 0;  // when check_lost_nodes last ran (a stall shows as a gap)
   std::thread scheduler_;
 };
 

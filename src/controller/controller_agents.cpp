@@ -21,6 +21,16 @@ void check_node_name(const std::string& name) {
       throw InputError("name", "node names use letters, digits, '-', '_' and '.' only");
 }
 
+// A node's request is being answered: not silent meanwhile, however long the store takes.
+// Destroyed with the controller's lock held (it is declared after the lock).
+struct BusyNode {
+  int& busy;
+  explicit BusyNode(int& b) : busy(b) { ++busy; }
+  ~BusyNode() { --busy; }
+  BusyNode(const BusyNode&) = delete;
+  BusyNode& operator=(const BusyNode&) = delete;
+};
+
 }  // namespace
 
 SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentReport& report,
@@ -36,6 +46,7 @@ SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentRepo
   LiveNode& node = node_named(name);
   node.last_contact = now;
   node.given_up = false;
+  BusyNode busy(node.busy);
   NodeRecord& rec = node.rec;
   const NodeRecord before = rec;
   // A new boot id: the agent restarted and lost its task keeper, so only what it reports still
@@ -72,6 +83,7 @@ SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentRepo
     wake_.notify_one();
   }
   flush(lk);  // exits and node changes are durable before they are acknowledged
+  node.last_contact = wall_clock_ms();
 
   AgentOrders orders;
   for (const auto& e : report.exits) orders.acked.push_back(e.key);
@@ -89,8 +101,10 @@ AgentOrders Controller::agent_exits(const std::string& name, const std::vector<N
   const TimeMs now = wall_clock_ms();
   it->second.last_contact = now;
   it->second.given_up = false;
+  BusyNode busy(it->second.busy);
   for (const auto& exit : exits) handle_exit(it->second, exit, now);
   flush(lk);
+  it->second.last_contact = wall_clock_ms();
   AgentOrders orders;
   for (const auto& e : exits) orders.acked.push_back(e.key);
   orders.heartbeat_ms = options_.heartbeat_ms;
@@ -170,8 +184,16 @@ void Controller::lose_node_attempts(LiveNode& node, const std::string& reason, T
 // - after give_up_after_ms: its agent has stopped the tasks (the lease): its attempts fail.
 void Controller::check_lost_nodes(TimeMs now) {
   const TimeMs lost_after = node_lost_ms(), give_up_after = give_up_after_ms();
+  // The controller itself stalled (a frozen process, a machine too loaded to run it): no node
+  // could be heard meanwhile, so the stall does not count as their silence.
+  const TimeMs expected_gap = std::max<TimeMs>(10, options_.heartbeat_ms / 4);
+  const TimeMs stalled = last_lost_check_ms_ ? now - last_lost_check_ms_ - expected_gap : 0;
+  last_lost_check_ms_ = now;
+  if (stalled > lost_after / 4)
+    for (auto& [name, node] : nodes_)
+      node.last_contact = std::min(now, node.last_contact + stalled);
   for (auto& [name, node] : nodes_) {
-    if (node.rec.boot_id.empty()) continue;
+    if (node.rec.boot_id.empty() || node.busy > 0) continue;
     const TimeMs silent = now - node.last_contact;
     if (node.rec.state != NodeStatus::down && silent > lost_after) {
       node.rec.state = NodeStatus::down;

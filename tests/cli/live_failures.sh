@@ -457,4 +457,74 @@ else
   fail "(e) controller did not start"
 fi
 
+reset_cluster
+
+# --- (f) the controller away for longer than the node lease --------------------------------------
+# Down (nothing listens: a crash, an upgrade): the agents renew their lease on the refusals, so
+# the job runs on and completes in its first attempt. Frozen (connections hang, as with a
+# partition): the agents stop their tasks when the lease runs out, and the job runs again only
+# after its first attempt's task is gone.
+section "(f) controller away for longer than the node lease"
+CTL_ARGS=(--heartbeat-ms 200 --node-lost-ms 600 --node-lease-ms 1000 --kill-grace-ms 300)
+if start_controller; then
+  start_agent a
+  wait_until 30 nodes_up 1 || fail "(f) agent did not come up"
+  mkdir -p "$W/away"
+  # task DIR: notes its pid per attempt, waits for DIR/go.
+  away_task() { echo "echo \$\$ > $1/pid.\$ZS_ATTEMPT; while [ ! -e $1/go ]; do sleep 0.05; done"; }
+  id=$("$ZS" submit --parsable --accel $T:1 --retries 1 -- sh -c "$(away_task "$W/away")")
+  if wait_until 20 job_is "$id" running && wait_until 10 test -s "$W/away/pid.1"; then
+    p1=$(pid_in "$W/away/pid.1")
+    kill -9 "$CTL"
+    sleep 3  # three leases
+    if start_controller && wait_until 10 nodes_up 1; then
+      if alive "$p1" && [ "$(job_state "$id")" = running ] && [ "$(job_field "$id" attempt)" = 1 ]; then
+        ok "(f) controller down 3 s (3 x the lease): the agent renewed its lease on the refusals, job $id still runs attempt 1"
+      else
+        fail "(f) controller down 3 s: task alive: $(alive "$p1" && echo yes || echo no), job $(job_state "$id") attempt $(job_field "$id" attempt)"
+      fi
+      touch "$W/away/go"
+      wait_until 20 job_ended "$id"
+      [ "$(job_state "$id") $(job_field "$id" attempt)" = "completed 1" ] &&
+        ok "(f) ... and completed in attempt 1" ||
+        fail "(f) after the controller restart job $id ended $(job_state "$id") attempt $(job_field "$id" attempt)"
+    else
+      fail "(f) the controller did not come back"
+    fi
+  else
+    fail "(f) job $id did not start: $(job_state "$id")"
+  fi
+  # Frozen controller: its port accepts connections but nothing answers.
+  mkdir -p "$W/frozen"
+  id=$("$ZS" submit --parsable --accel $T:1 --retries 1 -- sh -c "$(away_task "$W/frozen")")
+  if wait_until 20 job_is "$id" running && wait_until 10 test -s "$W/frozen/pid.1"; then
+    p1=$(pid_in "$W/frozen/pid.1")
+    kill -STOP "$CTL"
+    stopped_in=
+    t0=$(now_ms)
+    while [ $(($(now_ms) - t0)) -lt 4000 ]; do
+      if ! alive "$p1"; then stopped_in=$(($(now_ms) - t0)); break; fi
+      sleep 0.05
+    done
+    kill -CONT "$CTL"
+    if [ -n "$stopped_in" ]; then
+      ok "(f) controller frozen: the agent stopped the task ${stopped_in} ms later (lease 1000 ms + grace 300 ms)"
+    else
+      fail "(f) controller frozen for 4 s (lease 1 s): the task still runs"
+    fi
+    touch "$W/frozen/go"
+    wait_until 20 job_ended "$id"
+    st="$(job_state "$id") $(job_field "$id" attempt)"
+    if [ "$st" = "completed 2" ] && [ -s "$W/frozen/pid.2" ]; then
+      ok "(f) ... and the job ran again (attempt 2) and completed"
+    else
+      fail "(f) after the frozen controller job $id is [$st] (want completed 2)"
+    fi
+  else
+    fail "(f) job $id did not start: $(job_state "$id")"
+  fi
+else
+  fail "(f) controller did not start"
+fi
+
 finish

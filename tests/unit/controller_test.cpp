@@ -758,6 +758,7 @@ class FlakyStore : public Store {
   explicit FlakyStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
   void write(const WriteBatch& batch) override {
     if (failing) throw StoreError("injected: disk full");
+    if (delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
     inner_->write(batch);
   }
   std::vector<JobRecord> load_jobs() override { return inner_->load_jobs(); }
@@ -768,6 +769,7 @@ class FlakyStore : public Store {
   }
   std::string describe() const override { return "flaky " + inner_->describe(); }
   std::atomic<bool> failing{false};
+  std::atomic<int> delay_ms{0};  // a slow disk
 
  private:
   std::unique_ptr<Store> inner_;
@@ -798,6 +800,31 @@ TEST_F(ControllerTest, StoreFailureAnswers503AndRecovers) {
   EXPECT_GE(launches_for(a, 1).size(), 1u);
   reopen();
   EXPECT_NO_THROW(controller->get_job(id));
+}
+
+// A node whose report waits for a slow store is not silent: it must not be declared lost
+// (and its jobs given up) because the controller's own disk was slow to answer it.
+TEST_F(ControllerTest, ANodeWaitingForASlowStoreIsNotLost) {
+  heartbeat_ms = 100;  // lost after 150 ms of silence
+  auto flaky = std::make_unique<FlakyStore>(open_sqlite_store(dir / "state.db"));
+  FlakyStore* store = flaky.get();
+  ControllerOptions options;
+  options.heartbeat_ms = heartbeat_ms;
+  options.node_lease_ms = 300;
+  options.kill_grace_ms = 100;
+  options.min_pass_interval_ms = 0;
+  controller = std::make_unique<Controller>(options, std::move(flaky));
+  controller->start();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobId id = controller->submit({gpu_job(8)}).front();
+  auto got = launches_for(a);
+  ASSERT_EQ(got.size(), 1u);
+  store->delay_ms = 1000;  // longer than the lease, the grace period and the margin
+  finish(a, got[0].key, 0);
+  store->delay_ms = 0;
+  EXPECT_EQ(controller->nodes()[0].record.state, NodeStatus::up);
+  EXPECT_EQ(wait_state(id, JobState::completed), JobState::completed);
 }
 
 // A policy that places every job on devices 0..n-1 of the first node(s), whatever is held or
