@@ -73,7 +73,13 @@ SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentRepo
     rec.state = rec.drain_reason.empty() ? NodeStatus::up : NodeStatus::drained;
     rec.reason = rec.drain_reason;
   }
-  node.synced = true;
+  if (!node.synced) {
+    // Schedulable from now on (after a controller restart, or its first report): a pass, even
+    // when nothing in its record changed, or its free devices wait for the next event.
+    node.synced = true;
+    pass_needed_ = true;
+    wake_.notify_one();
+  }
   for (const auto& exit : report.exits) handle_exit(node, exit, now);
   reconcile(node, report, agent_restarted, now);
   if (!(rec == before)) {

@@ -582,6 +582,26 @@ TEST_F(ControllerTest, SilentNodeKeepsDevicesHeldUntilItsAgentConfirms) {
   EXPECT_EQ(controller->get_job(id).attempt, 2);
 }
 
+// Found by the fault-injection suite: after a controller restart a node takes work only once
+// its agent has reported; that report changes nothing in the node's record, and must still
+// bring a pass, or the queue waits for an unrelated event (none came: jobs pending forever).
+TEST_F(ControllerTest, ANodeSyncingAfterARestartGetsTheWaitingJobs) {
+  heartbeat_ms = 2000;  // not lost meanwhile: coming back up would bring a pass of its own
+  open();
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  controller.reset();
+  open();
+  JobId id = controller->submit({gpu_job(8)}).front();
+  // Its pass (at the scheduler's next tick, a quarter heartbeat: nothing could start, so the
+  // submit did not wake it) finds no node that has reported yet.
+  std::this_thread::sleep_for(800ms);
+  EXPECT_EQ(state_of(id), JobState::pending);
+  auto got = launches_for(a);  // a sync with the same report as before the restart
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].key.job, id);
+}
+
 // The node lease: a node that falls silent is down at once (no new work), but its running
 // attempts are given up, and their jobs run elsewhere, only after the lease and the kill grace
 // period, when its agent (or shim) has stopped them. A node back within that costs nothing.
