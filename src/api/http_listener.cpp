@@ -28,7 +28,7 @@ constexpr std::uint64_t kListenId = 0, kWakeId = 1;
 constexpr std::size_t kHeadChunk = 16 * 1024;         // a read while the head is incomplete
 constexpr std::size_t kBodyChunk = 1u << 20;          // at most, while a body comes
 constexpr std::size_t kMaxReadPerEvent = 4u << 20;    // then other connections get their turn
-constexpr auto kDrainFor = std::chrono::seconds(2);   // a refused request's rest is read so long
+constexpr auto kDrainFor = std::chrono::seconds(5);   // a refused request's rest is read so long
 constexpr auto kScanEvery = std::chrono::seconds(1);  // deadlines of parked connections
 
 void set_timeout_ms(int fd, int option, int ms) {
@@ -306,14 +306,17 @@ void Listener::on_event(std::uint64_t id, std::uint32_t events) {
   // Only this thread takes connections out of parked_: `c` stays valid without the lock.
   using State = Conn::State;
   if (c->state == State::draining) {
+    // At most 1 MiB per event, so one client's body cannot hold the loop; the rest at the next
+    // event. The drain ends when the client closes, or at its deadline (kDrainFor): closing
+    // while it still sends would reset the connection, and the client would lose the answer.
     char sink[16 * 1024];
     for (int i = 0; i < 64; ++i) {
       const ssize_t n = recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
       if (n > 0) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
-      break;
+      unpark_and_close(id);  // the client closed (or the connection failed)
+      return;
     }
-    unpark_and_close(id);  // the client closed (or keeps sending a body nobody reads)
     return;
   }
   if (c->state == State::writing) {

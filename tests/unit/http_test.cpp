@@ -7,9 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <string>
@@ -330,6 +332,42 @@ TEST(HttpListener, PipelinedRequestsAndConnectionClose) {
   EXPECT_NE(out.find("GET /c "), std::string::npos);
   EXPECT_NE(out.find("Connection: close"), std::string::npos);
   EXPECT_EQ(out.find("/never"), std::string::npos);
+}
+
+// A client that sends a large body without waiting (no `Expect: 100-continue`, as curl with
+// `-H Expect:`) must still get the 413: the server reads and drops the rest (1 MiB per event)
+// until the client closes, instead of closing under it: a failed send made curl give up without
+// reading the answer (HTTP 000; seen in live_failures.sh under load).
+TEST(HttpListener, ARefusedLargeBodyStillGetsItsAnswer) {
+  ListenerOptions o;
+  o.limits.max_body_bytes = 1000;
+  LoopbackServer server(o);
+  const std::size_t body = 24u << 20;
+  int fd = connect_to(server.port);
+  std::size_t sent = 0;
+  std::thread sender([fd, body, &sent] {
+    const std::string head =
+        "POST /x HTTP/1.1\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n";
+    ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+    const std::string chunk(1 << 20, 'x');
+    while (sent < body) {
+      const ssize_t n = ::send(fd, chunk.data(), std::min(chunk.size(), body - sent), MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<std::size_t>(n);
+    }
+    ::shutdown(fd, SHUT_WR);
+  });
+  sender.join();  // as curl does: the whole body first, then the answer
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  const int err = n < 0 ? errno : 0;
+  close(fd);
+  EXPECT_EQ(sent, body) << "the server closed while the body was still coming (a client that "
+                           "reads only after sending, as curl, would get no answer)";
+  EXPECT_EQ(out.rfind("HTTP/1.1 413 ", 0), 0u) << out.substr(0, 200);
+  EXPECT_EQ(err, 0) << "the connection was reset: " << std::strerror(err);
 }
 
 TEST(HttpListener, AnswersRefusalsBeforeReadingTheBody) {
