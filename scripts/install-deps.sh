@@ -6,6 +6,7 @@ packages=(
   cmake g++ make pkg-config python3
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libfmt-dev
   libsqlite3-dev  # live cluster
+  libssl-dev libssl3  # tokens (libcrypto, loaded at run time: src/api/openssl_runtime.h)
   curl procps
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer targets
