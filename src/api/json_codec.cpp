@@ -142,6 +142,16 @@ bool parse_enum(std::string_view s, NodeStatus& e) {
   if (v) e = *v;
   return v.has_value();
 }
+bool parse_enum(std::string_view s, Role& e) {
+  auto v = parse_role(s);
+  if (v) e = *v;
+  return v.has_value();
+}
+bool parse_enum(std::string_view s, TokenKind& e) {
+  auto v = token_kind_from_string(s);
+  if (v) e = *v;
+  return v.has_value();
+}
 
 // Decodes the fields of one JSON object into a record; missing fields keep their values.
 class Decoder {
@@ -290,6 +300,27 @@ nlohmann::json to_json(const NodeRecord& node) {
 }
 NodeRecord node_record_from_json(const nlohmann::json& j) {
   return decode_top<NodeRecord>(j);
+}
+
+nlohmann::json to_json(const TenantRecord& tenant) {
+  return Encoder::encode(tenant);
+}
+TenantRecord tenant_record_from_json(const nlohmann::json& j) {
+  return decode_top<TenantRecord>(j);
+}
+
+nlohmann::json to_json(const UserRecord& user) {
+  return Encoder::encode(user);
+}
+UserRecord user_record_from_json(const nlohmann::json& j) {
+  return decode_top<UserRecord>(j);
+}
+
+nlohmann::json to_json(const TokenRecord& token) {
+  return Encoder::encode(token);
+}
+TokenRecord token_record_from_json(const nlohmann::json& j) {
+  return decode_top<TokenRecord>(j);
 }
 
 }  // namespace zs

@@ -5,6 +5,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include "core/identity_record.h"
 #include "core/job_record.h"
 
 namespace zs {
@@ -18,5 +19,13 @@ JobRecord job_record_from_json(const nlohmann::json& j);
 
 nlohmann::json to_json(const NodeRecord& node);
 NodeRecord node_record_from_json(const nlohmann::json& j);
+
+// Identities (issue 15). A token record carries its hash: for the store, never for API output.
+nlohmann::json to_json(const TenantRecord& tenant);
+TenantRecord tenant_record_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const UserRecord& user);
+UserRecord user_record_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const TokenRecord& token);
+TokenRecord token_record_from_json(const nlohmann::json& j);
 
 }  // namespace zs

@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "api/json_limits.h"
+#include "core/identity_record.h"
 #include "core/job_record.h"
 
 namespace zs::json_fields {
@@ -52,6 +53,9 @@ static_assert(field_count<JobSpec>() == 27, "JobSpec changed: update visit(JobSp
 static_assert(field_count<NodeAssignment>() == 2, "NodeAssignment changed: update visit below");
 static_assert(field_count<JobRecord>() == 13, "JobRecord changed: update visit(JobRecord) below");
 static_assert(field_count<NodeRecord>() == 15, "NodeRecord changed: update visit(NodeRecord)");
+static_assert(field_count<TenantRecord>() == 2, "TenantRecord changed: update visit below");
+static_assert(field_count<UserRecord>() == 5, "UserRecord changed: update visit below");
+static_assert(field_count<TokenRecord>() == 7, "TokenRecord changed: update visit below");
 
 // A visitor provides, for S possibly const:
 //   text(name, std::string&, max_bytes)   strings(name, std::vector<std::string>&)
@@ -135,9 +139,40 @@ void visit(S& n, V& v) {
   v.text("boot_id", n.boot_id, kText);
 }
 
+template <class S, class V>
+requires Is<S, TenantRecord>
+void visit(S& t, V& v) {
+  v.text("name", t.name, kText);
+  v.integer("created_ms", t.created_ms, kTime);
+}
+
+template <class S, class V>
+requires Is<S, UserRecord>
+void visit(S& u, V& v) {
+  v.text("name", u.name, kText);
+  v.enumeration("role", u.role);
+  v.strings("tenants", u.tenants);
+  v.text("unix_user", u.unix_user, kText);
+  v.integer("created_ms", u.created_ms, kTime);
+}
+
+template <class S, class V>
+requires Is<S, TokenRecord>
+void visit(S& t, V& v) {
+  v.text("id", t.id, kText);
+  v.enumeration("kind", t.kind);
+  v.text("subject", t.subject, kText);
+  v.text("hash", t.hash, kText);
+  v.integer("created_ms", t.created_ms, kTime);
+  v.integer("expires_ms", t.expires_ms, kTime);
+  v.integer("revoked_ms", t.revoked_ms, kTime);
+}
+
 // The enums' names, for "expected one of" messages.
 std::string choices(JobState);
 std::string choices(NodeStatus);
+std::string choices(Role);
+std::string choices(TokenKind);
 
 // What is wrong with a value, or "" when it is fine.
 std::string int_problem(std::int64_t x, IntBounds b);

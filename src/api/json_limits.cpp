@@ -63,6 +63,14 @@ std::string choices(NodeStatus) {
   return out;
 }
 
+std::string choices(Role) {
+  return std::string(kRoleNames);
+}
+
+std::string choices(TokenKind) {
+  return "user, node";
+}
+
 std::string int_problem(std::int64_t x, IntBounds b) {
   if (x < b.lo)
     return (b.lo == 0 ? std::string("must not be negative")
