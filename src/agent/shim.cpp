@@ -1,5 +1,6 @@
 #include "agent/shim.h"
 
+#include "agent/cgroup_files.h"
 #include "agent/node_lease.h"
 
 #include <fcntl.h>
@@ -407,14 +408,10 @@ void ShimProcess::kill_all_of(const Running& t, pid_t pid) {
   ::kill(-pid, SIGKILL);
   for (const auto& procs : t.cgroup_procs) {
     const std::string dir = procs.substr(0, procs.rfind('/'));
-    const int kill_fd = ::open((dir + "/cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC);
-    if (kill_fd >= 0) {  // cgroup v2: the whole cgroup at once
-      write_line(kill_fd, "1");
-      ::close(kill_fd);
-      continue;
-    }
-    std::ifstream in(procs);
-    for (pid_t member; in >> member;)
+    // cgroup v2: the whole cgroup at once; else each process it lists.
+    if (cgroup_files::write_control(dir + "/cgroup.kill", "1", false).empty()) continue;
+    std::istringstream members(cgroup_files::read_small(procs));
+    for (pid_t member; members >> member;)
       if (member > 1) ::kill(member, SIGKILL);
   }
 }

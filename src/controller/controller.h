@@ -6,6 +6,7 @@
 // event arrives or a timer fires; one DurableWriter thread group-commits to the store. All
 // state is guarded by one mutex, which is never held across a store write.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -184,6 +185,8 @@ class Controller : public ClusterApi {
   void purge_finished(std::unique_lock<std::mutex>& lock, TimeMs now);
   bool anything_free() const;  // false: no job could start now (a pass can be skipped)
   TimeMs node_lost_ms() const;
+  // How often the scheduler thread looks for lost nodes (a longer gap is its own stall).
+  TimeMs lost_check_interval_ms() const { return std::max<TimeMs>(10, options_.heartbeat_ms / 4); }
   TimeMs node_lease_ms() const;
   // How long after its last contact a silent node's tasks are surely gone: the lease, the
   // agent's kill grace period, and a margin for the two clocks and the agent's reaction.

@@ -192,8 +192,8 @@ void Controller::check_lost_nodes(TimeMs now) {
   const TimeMs lost_after = node_lost_ms(), give_up_after = give_up_after_ms();
   // The controller itself stalled (a frozen process, a machine too loaded to run it): no node
   // could be heard meanwhile, so the stall does not count as their silence.
-  const TimeMs expected_gap = std::max<TimeMs>(10, options_.heartbeat_ms / 4);
-  const TimeMs stalled = last_lost_check_ms_ ? now - last_lost_check_ms_ - expected_gap : 0;
+  const TimeMs stalled =
+      last_lost_check_ms_ ? now - last_lost_check_ms_ - lost_check_interval_ms() : 0;
   last_lost_check_ms_ = now;
   if (stalled > lost_after / 4)
     for (auto& [name, node] : nodes_)
@@ -205,7 +205,7 @@ void Controller::check_lost_nodes(TimeMs now) {
       node.rec.state = NodeStatus::down;
       node.rec.reason = "not responding for " + std::to_string(silent / 1000.0).substr(0, 4) +
                         " s (its running jobs end " +
-                        std::to_string((give_up_after - silent) / 1000) +
+                        std::to_string(std::max<TimeMs>(0, give_up_after - silent) / 1000) +
                         " s later unless it returns)";
       touch(node);
       pass_needed_ = true;

@@ -17,7 +17,7 @@ namespace zs {
 
 void Controller::scheduler_loop() {
   std::unique_lock lk(mu_);
-  const TimeMs check_every = std::max<TimeMs>(10, options_.heartbeat_ms / 4);
+  const TimeMs check_every = lost_check_interval_ms();
   while (!stopping_) {
     const TimeMs now = wall_clock_ms();
     check_lost_nodes(now);

@@ -35,11 +35,13 @@ struct FakeAgent {
 
 class ControllerTest : public ::testing::Test {
  protected:
-  void open(ControllerOptions options = {}) {
+  // On the fixture's SQLite database, or on `store` (a wrapper of it).
+  void open(ControllerOptions options = {}, std::unique_ptr<Store> store = nullptr) {
     options.heartbeat_ms = heartbeat_ms;
     options.kill_grace_ms = 100;
     options.min_pass_interval_ms = 0;
-    controller = std::make_unique<Controller>(options, open_sqlite_store(dir / "state.db"));
+    if (!store) store = open_sqlite_store(dir / "state.db");
+    controller = std::make_unique<Controller>(options, std::move(store));
     controller->start();
   }
   void reopen() {
@@ -798,12 +800,7 @@ class FlakyStore : public Store {
 TEST_F(ControllerTest, StoreFailureAnswers503AndRecovers) {
   auto flaky = std::make_unique<FlakyStore>(open_sqlite_store(dir / "state.db"));
   FlakyStore* store = flaky.get();
-  ControllerOptions options;
-  options.heartbeat_ms = heartbeat_ms;
-  options.kill_grace_ms = 100;
-  options.min_pass_interval_ms = 0;
-  controller = std::make_unique<Controller>(options, std::move(flaky));
-  controller->start();
+  open({}, std::move(flaky));
   FakeAgent a("a", 8);
   controller->agent_sync(a.name, a.report);
   store->failing = true;
@@ -829,12 +826,8 @@ TEST_F(ControllerTest, ANodeWaitingForASlowStoreIsNotLost) {
   auto flaky = std::make_unique<FlakyStore>(open_sqlite_store(dir / "state.db"));
   FlakyStore* store = flaky.get();
   ControllerOptions options;
-  options.heartbeat_ms = heartbeat_ms;
   options.node_lease_ms = 300;
-  options.kill_grace_ms = 100;
-  options.min_pass_interval_ms = 0;
-  controller = std::make_unique<Controller>(options, std::move(flaky));
-  controller->start();
+  open(options, std::move(flaky));
   FakeAgent a("a", 8);
   controller->agent_sync(a.name, a.report);
   JobId id = controller->submit({gpu_job(8)}).front();
