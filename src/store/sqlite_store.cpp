@@ -27,7 +27,7 @@ namespace {
 using sqlite::Db;
 using sqlite::Statement;
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Version 2. A one-job commit writes one page, the jobs leaf holding the row: jobs has no index
 // (version 1's jobs_by_state cost a second page per commit and only purges used it), and writes
@@ -57,12 +57,18 @@ CREATE TABLE nodes (
 );
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO meta VALUES ('max_job_id', 0);
-PRAGMA user_version = 2;
+)sql";
+
+// Version 3: identities (issue 15). Tokens hold the hash of their secret, never the secret.
+constexpr const char* kIdentitySchema = R"sql(
+CREATE TABLE tenants (name TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE users (name TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE tokens (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+PRAGMA user_version = 3;
 )sql";
 
 constexpr const char* kFromVersion1 = R"sql(
 DROP INDEX IF EXISTS jobs_by_state;
-PRAGMA user_version = 2;
 )sql";
 
 // Resets a statement however the scope is left, so it can be reused after an error.
@@ -99,6 +105,7 @@ void upgrade_schema(Db& db) {
     } else if (version == 1) {
       db.exec(kFromVersion1);
     }
+    if (version < 3) db.exec(kIdentitySchema);
     db.exec("COMMIT");
   } catch (...) {
     db.rollback_quietly();
@@ -148,6 +155,11 @@ class SqliteStore final : public Store {
       for (const JobRecord& job : batch.jobs) put_job(job);
       for (const NodeRecord& node : batch.nodes) put_node(node);
       for (const std::string& name : batch.removed_nodes) st_.remove_node.bind(1, name).run();
+      for (const TenantRecord& t : batch.tenants) put_named(st_.put_tenant, t.name, t);
+      for (const UserRecord& u : batch.users) put_named(st_.put_user, u.name, u);
+      for (const TokenRecord& t : batch.tokens) put_named(st_.put_token, t.id, t);
+      for (const std::string& name : batch.removed_tenants) st_.remove_tenant.bind(1, name).run();
+      for (const std::string& name : batch.removed_users) st_.remove_user.bind(1, name).run();
       st_.commit.run();
     } catch (...) {
       db_.rollback_quietly();  // all or nothing
@@ -177,6 +189,16 @@ class SqliteStore final : public Store {
       nodes.push_back(decoded(s.text_column(1), node_record_from_json, what));
     }
     return nodes;
+  }
+
+  std::vector<TenantRecord> load_tenants() override {
+    return load_all(st_.load_tenants, tenant_record_from_json, "tenant");
+  }
+  std::vector<UserRecord> load_users() override {
+    return load_all(st_.load_users, user_record_from_json, "user");
+  }
+  std::vector<TokenRecord> load_tokens() override {
+    return load_all(st_.load_tokens, token_record_from_json, "token");
   }
 
   JobId max_job_id() override {
@@ -240,6 +262,23 @@ class SqliteStore final : public Store {
     st_.put_node.bind(1, node.name).bind(2, to_string(node.state)).bind(3, record_).run();
   }
 
+  // Identity records: small, strict codecs that refuse what they cannot read back.
+  template <class R>
+  void put_named(Statement& put, const std::string& key, const R& record) {
+    st_.put_named_json = to_json(record).dump();
+    put.bind(1, key).bind(2, st_.put_named_json).run();
+  }
+
+  template <class R>
+  std::vector<R> load_all(Statement& s, R (*from_json)(const nlohmann::json&), const char* kind) {
+    std::vector<R> out;
+    ResetOnExit r{s};
+    while (s.step())
+      out.push_back(decoded(s.text_column(1), from_json,
+                            std::string(kind) + " " + std::string(s.text_column(0))));
+    return out;
+  }
+
   // A stored record decoded, or a StoreError naming it.
   template <class R>
   R decoded(std::string_view text, R (*from_json)(const nlohmann::json&), const std::string& what) {
@@ -276,11 +315,24 @@ class SqliteStore final : public Store {
                  "coalesce((SELECT max(id) FROM jobs), 0))"),
           purge_sql("DELETE FROM jobs WHERE state IN (" + terminal_states_sql() +
                     ") AND end_ms < ?1"),
-          purge(db, "purging ended jobs", purge_sql.c_str()) {}
+          purge(db, "purging ended jobs", purge_sql.c_str()),
+          put_tenant(db, "writing a tenant",
+                     "INSERT OR REPLACE INTO tenants (name, record) VALUES (?1, ?2)"),
+          put_user(db, "writing a user",
+                   "INSERT OR REPLACE INTO users (name, record) VALUES (?1, ?2)"),
+          put_token(db, "writing a token",
+                    "INSERT OR REPLACE INTO tokens (id, record) VALUES (?1, ?2)"),
+          remove_tenant(db, "removing a tenant", "DELETE FROM tenants WHERE name = ?1"),
+          remove_user(db, "removing a user", "DELETE FROM users WHERE name = ?1"),
+          load_tenants(db, "loading tenants", "SELECT name, record FROM tenants ORDER BY name"),
+          load_users(db, "loading users", "SELECT name, record FROM users ORDER BY name"),
+          load_tokens(db, "loading tokens", "SELECT id, record FROM tokens ORDER BY id") {}
     Statement begin, commit, put_job, keep_max_id, put_node, remove_node, load_jobs, load_nodes,
         max_id;
     std::string purge_sql;
-    Statement purge;
+    Statement purge, put_tenant, put_user, put_token, remove_tenant, remove_user, load_tenants,
+        load_users, load_tokens;
+    std::string put_named_json;
   };
 
   Db db_;

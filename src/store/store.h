@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/identity_record.h"
 #include "core/job_record.h"
 
 namespace zs {
@@ -18,13 +19,21 @@ class StoreError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Everything one transaction writes. Jobs are inserted or replaced by id, nodes by name, and
-// removed_nodes are removed last.
+// Everything one transaction writes. Jobs are inserted or replaced by id, nodes, tenants and
+// users by name, tokens by id; the removed_* lists are applied last. Tokens are never removed:
+// a revoked one stays, with its revocation time, so its id is never valid again.
 struct WriteBatch {
   std::vector<JobRecord> jobs;
   std::vector<NodeRecord> nodes;
   std::vector<std::string> removed_nodes;
-  bool empty() const { return jobs.empty() && nodes.empty() && removed_nodes.empty(); }
+  std::vector<TenantRecord> tenants;
+  std::vector<UserRecord> users;
+  std::vector<TokenRecord> tokens;
+  std::vector<std::string> removed_tenants, removed_users;
+  bool empty() const {
+    return jobs.empty() && nodes.empty() && removed_nodes.empty() && tenants.empty() &&
+           users.empty() && tokens.empty() && removed_tenants.empty() && removed_users.empty();
+  }
 };
 
 // A Store is used from one thread at a time (the controller serializes its calls).
@@ -36,6 +45,9 @@ class Store {
   virtual void write(const WriteBatch& batch) = 0;
   virtual std::vector<JobRecord> load_jobs() = 0;    // every job, in id order
   virtual std::vector<NodeRecord> load_nodes() = 0;  // every node, in name order
+  virtual std::vector<TenantRecord> load_tenants() = 0;  // in name order
+  virtual std::vector<UserRecord> load_users() = 0;      // in name order
+  virtual std::vector<TokenRecord> load_tokens() = 0;    // in id order, revoked ones included
   virtual JobId max_job_id() = 0;                    // 0 when no job was ever written
   // Deletes terminal jobs that ended before `before_ms`; returns how many.
   virtual std::size_t purge_jobs_ended_before(TimeMs before_ms) = 0;

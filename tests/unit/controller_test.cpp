@@ -785,6 +785,9 @@ class FlakyStore : public Store {
   }
   std::vector<JobRecord> load_jobs() override { return inner_->load_jobs(); }
   std::vector<NodeRecord> load_nodes() override { return inner_->load_nodes(); }
+  std::vector<TenantRecord> load_tenants() override { return inner_->load_tenants(); }
+  std::vector<UserRecord> load_users() override { return inner_->load_users(); }
+  std::vector<TokenRecord> load_tokens() override { return inner_->load_tokens(); }
   JobId max_job_id() override { return inner_->max_job_id(); }
   std::size_t purge_jobs_ended_before(TimeMs before_ms) override {
     return inner_->purge_jobs_ended_before(before_ms);

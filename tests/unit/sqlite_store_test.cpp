@@ -126,7 +126,7 @@ TEST(SqliteStore, MissingDirectoryIsExplained) {
   EXPECT_NE(open_error(dir.path()).find("it is a directory"), std::string::npos);
 }
 
-TEST(SqliteStore, UsesWalModeAndSchemaVersionTwo) {
+TEST(SqliteStore, UsesWalModeAndSchemaVersionThree) {
   ScratchDir dir;
   std::string path = dir / "state.db";
   {
@@ -139,7 +139,7 @@ TEST(SqliteStore, UsesWalModeAndSchemaVersionTwo) {
   }
   Raw raw(path);
   EXPECT_EQ(raw.column("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
-  EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"2"});
+  EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"3"});
 }
 
 // A second store on the same file, in another process or in this one, is refused while the
@@ -237,7 +237,9 @@ TEST(SqliteStore, QueryableColumnsAndNoIndexOnJobs) {
             (std::vector<std::string>{"5", "9"}));
   // Every index would cost a page write per commit; only the primary keys of nodes and meta.
   EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"),
-            (std::vector<std::string>{"sqlite_autoindex_meta_1", "sqlite_autoindex_nodes_1"}));
+            (std::vector<std::string>{"sqlite_autoindex_meta_1", "sqlite_autoindex_nodes_1",
+                                        "sqlite_autoindex_tenants_1", "sqlite_autoindex_tokens_1",
+                                        "sqlite_autoindex_users_1"}));
 }
 
 // The schema zs wrote before version 2, verbatim.
@@ -304,9 +306,11 @@ TEST(SqliteStore, VersionOneDatabaseIsMigratedKeepingItsJobs) {
   }
   {
     Raw raw(path);
-    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"2"});
+    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"3"});
     EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE name = 'jobs_by_state'"),
               std::vector<std::string>{});
+    EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE name = 'tokens'"),
+              std::vector<std::string>{"tokens"});
     EXPECT_EQ(raw.column("PRAGMA integrity_check"), std::vector<std::string>{"ok"});
   }
   auto store = open_sqlite_store(path);  // reopening a migrated file changes nothing

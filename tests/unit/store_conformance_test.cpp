@@ -257,6 +257,80 @@ TEST_P(StoreConformance, ReopenKeepsEverything) {
   EXPECT_EQ(store->max_job_id(), 41u);
 }
 
+TenantRecord tenant(std::string name) {
+  return TenantRecord{std::move(name), 1'700'000'000'000};
+}
+
+UserRecord user(std::string name, Role role, std::vector<std::string> tenants) {
+  UserRecord u;
+  u.name = std::move(name);
+  u.role = role;
+  u.tenants = std::move(tenants);
+  u.unix_user = u.name == "root-admin" ? "root" : "";
+  u.created_ms = 1'700'000'000'001;
+  return u;
+}
+
+TokenRecord token(std::string id, std::string subject, TokenKind kind = TokenKind::user) {
+  TokenRecord t;
+  t.id = std::move(id);
+  t.kind = kind;
+  t.subject = std::move(subject);
+  t.hash = std::string(64, 'a');
+  t.created_ms = 1'700'000'000'002;
+  t.expires_ms = kind == TokenKind::user ? 1'800'000'000'000 : 0;
+  return t;
+}
+
+// Identities are upserted by name (tokens by id), removed by name, and survive a reopen; a
+// revoked token stays, so that its id is never valid again.
+TEST_P(StoreConformance, IdentitiesAreUpsertedRemovedAndKept) {
+  {
+    auto store = open();
+    EXPECT_TRUE(store->load_tenants().empty());
+    EXPECT_TRUE(store->load_users().empty());
+    EXPECT_TRUE(store->load_tokens().empty());
+    WriteBatch b;
+    b.tenants = {tenant("lab-b"), tenant("lab-a"), tenant("gone")};
+    b.users = {user("root-admin", Role::cluster_admin, {}),
+               user("ada", Role::member, {"lab-a", "lab-b"})};
+    b.tokens = {token("00000000000000ff", "ada"), token("0000000000000001", "n1", TokenKind::node)};
+    store->write(b);
+    WriteBatch change;
+    change.users = {user("ada", Role::tenant_admin, {"lab-b"})};
+    TokenRecord revoked = token("00000000000000ff", "ada");
+    revoked.revoked_ms = 1'700'000'100'000;
+    change.tokens = {revoked};
+    change.removed_tenants = {"gone"};
+    change.removed_users = {"nobody"};  // removing what is not there is no error
+    store->write(change);
+  }
+  auto store = open();
+  EXPECT_EQ(store->load_tenants(), (std::vector<TenantRecord>{tenant("lab-a"), tenant("lab-b")}));
+  EXPECT_EQ(store->load_users(),
+            (std::vector<UserRecord>{user("ada", Role::tenant_admin, {"lab-b"}),
+                                     user("root-admin", Role::cluster_admin, {})}));
+  auto tokens = store->load_tokens();
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_EQ(tokens[0], token("0000000000000001", "n1", TokenKind::node));
+  EXPECT_EQ(tokens[1].revoked_ms, 1'700'000'100'000);
+  EXPECT_FALSE(tokens[1].valid_at(1'700'000'200'000));
+  EXPECT_TRUE(store->load_jobs().empty());  // identities are not jobs
+}
+
+// A batch mixing jobs and identities is one transaction: all of it or none.
+TEST_P(StoreConformance, IdentitiesAndJobsCommitTogether) {
+  auto store = open();
+  WriteBatch b;
+  b.jobs = {plain_job(1)};
+  b.tenants = {tenant("lab")};
+  b.tokens = {token("0000000000000002", "ada")};
+  store->write(b);
+  EXPECT_EQ(store->load_jobs().size(), 1u);
+  EXPECT_EQ(store->load_tenants().size(), 1u);
+  EXPECT_EQ(store->load_tokens().size(), 1u);
+}
+
 // A record the codec could not read back is refused; whatever the batch wrote before it is
 // rolled back and the store stays usable.
 TEST_P(StoreConformance, FailedBatchWritesNothing) {
