@@ -23,7 +23,9 @@
 #include "agent/agent_clock.h"
 #include "api/api_error.h"
 #include "api/file_slice.h"
+#include "api/auth_token.h"
 #include "api/http_client.h"
+#include "api/token_file.h"
 #include "api/http_listener.h"
 #include "api/http_router.h"
 #include "api/json_fields.h"
@@ -78,6 +80,7 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)) {
   lock_.emplace(options_.work_dir);
   // The lease an earlier agent on this directory renewed goes on for the tasks it left.
   lease_file_ = options_.work_dir + "/lease";
+  if (!options_.token_file.empty()) token_ = read_token_file(options_.token_file, "--token-file");
   kernel_boot_ = kernel_boot_id();
   if (auto lease = read_node_lease(lease_file_); lease && lease->kernel_boot == kernel_boot_) {
     lease_deadline_ = lease_written_ = lease->deadline_ms;
@@ -264,6 +267,7 @@ void Agent::start_log_server() {
   std::string host = lo.host == "0.0.0.0" || lo.host == "::" ? options_.address : lo.host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   logs_url_ = "http://" + host + ":" + std::to_string(port);
+  logs_key_ = issue_token().text;  // random; the controller learns it from our reports
 }
 
 void Agent::serve_log(http::Request& req, http::Response& res) {
@@ -272,6 +276,11 @@ void Agent::serve_log(http::Request& req, http::Response& res) {
     res.set_content(nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump(),
                     "application/json");
   };
+  // Only the controller knows the key (from this agent's reports): no one else reads logs here.
+  const std::string* auth = req.header("Authorization");
+  const std::string expected = "Bearer " + logs_key_;
+  if (!auth || !same_hash(*auth, expected))
+    return fail(401, "unauthenticated", "logs are served to the controller only");
   const std::string& id = req.matches[1];
   AttemptKey key;
   const auto dot = id.find('.');
@@ -314,6 +323,7 @@ AgentReport Agent::report() {
   r.leaf = options_.leaf;
   r.spine = options_.spine;
   r.logs_url = logs_url_;
+  r.logs_key = logs_key_;
   r.accel_type = inventory_.accel_type;
   r.accel_count = static_cast<int>(inventory_.devices.size());
   for (const auto& d : inventory_.devices) {
@@ -336,6 +346,7 @@ AgentReport Agent::report() {
 
 void Agent::sync_loop() {
   ApiClient client(options_.controller_url, 30'000);
+  if (!token_.empty()) client.set_token(token_);
   const std::string path = "/api/v1/agents/" + options_.name + "/sync";
   std::int64_t backoff = 100;
   bool warned = false;
@@ -452,6 +463,7 @@ void Agent::renew_lease(std::int64_t sent, std::int64_t lease_ms, std::int64_t g
 // Sends exits as soon as they happen (the sync long-poll may be parked at the controller).
 void Agent::exits_loop() {
   ApiClient client(options_.controller_url, 30'000);
+  if (!token_.empty()) client.set_token(token_);
   const std::string path = "/api/v1/agents/" + options_.name + "/exits";
   std::unique_lock lk(mu_);
   while (!stopping_) {

@@ -57,6 +57,9 @@ struct AgentOptions {
                                     // by the next agent on this work directory)
   std::string leaf, spine;          // topology: the switches above this node ("" = the default)
   std::string logs_listen;          // HOST:PORT of the log server; "" = `address`, any free port
+  // The node credential (`zs admin node-token create NAME`), read from this file at start; a
+  // file others may read is refused. "" = none (a controller run with --insecure-no-auth).
+  std::string token_file;
 };
 
 class Agent {
@@ -179,6 +182,8 @@ class Agent {
   std::deque<AttemptKey> logs_order_;
   std::unique_ptr<http::Listener> logs_server_;
   std::string logs_url_;
+  std::string logs_key_;  // what the log server asks of callers (sent to the controller only)
+  std::string token_;     // the node credential
   std::string bin_dir_;              // holds our srun; "" when it could not be written
   std::string lease_file_;           // <work_dir>/lease
   std::int64_t lease_deadline_ = 0;  // boot clock; 0 = no lease (never heard of one)

@@ -16,6 +16,8 @@ struct JobFilter {
   std::optional<JobState> state;
   bool active_only = false;  // pending or running
   std::string user, tenant;
+  // Only jobs of these tenants (a caller who may see only its own tenants' jobs).
+  std::optional<std::vector<std::string>> tenants_only;
   JobId after = 0;  // pagination: ids greater than this
   std::size_t limit = 1000;
 };
@@ -49,6 +51,7 @@ struct LogLocation {
   // The agent of the job's first node and the attempt there, to ask when `path` is not
   // visible on the controller's host (no shared file system).
   std::string node_logs_url;
+  std::string node_logs_key;  // the bearer token that node's log server wants
   std::uint64_t job = 0;
   int attempt = 0;
 };

@@ -1,5 +1,7 @@
 #include "api/http_client.h"
 
+#include <algorithm>
+
 #include <cstdlib>
 
 #include "api/http_client_connection.h"
@@ -80,6 +82,8 @@ ApiClient::ApiClient(const std::string& base_url, int timeout_ms) : base_url_(ba
 }
 
 ApiClient::~ApiClient() = default;
+ApiClient::ApiClient(ApiClient&&) noexcept = default;
+ApiClient& ApiClient::operator=(ApiClient&&) noexcept = default;
 
 void ApiClient::set_timeout_ms(int ms) {
   connection_->set_timeout_ms(ms);
@@ -96,6 +100,18 @@ http::ClientResponse ApiClient::send(const char* method, const std::string& path
 
 nlohmann::json ApiClient::get(const std::string& path) {
   return decode(send("GET", path));
+}
+
+nlohmann::json ApiClient::del(const std::string& path) {
+  return decode(send("DELETE", path));
+}
+
+void ApiClient::set_token(const std::string& token) {
+  if (token.empty() || token.size() > 4096 ||
+      std::any_of(token.begin(), token.end(),
+                  [](unsigned char c) { return c <= 0x20 || c >= 0x7f; }))
+    throw InputError("token", "a token is one word of printable characters");
+  connection_->set_authorization("Bearer " + token);
 }
 
 nlohmann::json ApiClient::post(const std::string& path, const nlohmann::json& body) {

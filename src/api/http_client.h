@@ -20,13 +20,19 @@ class ApiClient {
   // base_url: http://host:port (no path). Throws InputError("--controller") if malformed.
   explicit ApiClient(const std::string& base_url, int timeout_ms = 30'000);
   ~ApiClient();
+  ApiClient(ApiClient&&) noexcept;
+  ApiClient& operator=(ApiClient&&) noexcept;
 
   nlohmann::json get(const std::string& path);
   nlohmann::json post(const std::string& path, const nlohmann::json& body);
   nlohmann::json post_text(const std::string& path, const std::string& json_body);
   // A non-JSON body (logs), with the response headers.
   std::string get_text(const std::string& path, std::map<std::string, std::string>& headers);
+  nlohmann::json del(const std::string& path);
   void set_timeout_ms(int ms);
+  // Sends `Authorization: Bearer TOKEN` from now on. Throws InputError for a token that is not
+  // one printable word (it would break the request).
+  void set_token(const std::string& token);
   const std::string& base_url() const { return base_url_; }
 
  private:

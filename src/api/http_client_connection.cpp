@@ -117,6 +117,7 @@ bool ClientConnection::exchange(std::string_view method, std::string_view target
   head.reserve(128 + target.size());
   head.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: ");
   head.append(host_).append(":").append(port_).append("\r\n");
+  if (!authorization_.empty()) head.append("Authorization: ").append(authorization_).append("\r\n");
   if (!body.empty() || method == "POST" || method == "PUT") {
     if (!content_type.empty()) head.append("Content-Type: ").append(content_type).append("\r\n");
     head.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");

@@ -36,6 +36,8 @@ class ClientConnection {
   ClientConnection& operator=(const ClientConnection&) = delete;
 
   void set_timeout_ms(int ms);
+  // Sent with every request ("" = none); a printable header value, checked by the caller.
+  void set_authorization(std::string value) { authorization_ = std::move(value); }
   // Throws ClientFailure when no response could be had.
   ClientResponse request(std::string_view method, std::string_view target,
                          std::string_view content_type, std::string_view body);
@@ -50,6 +52,7 @@ class ClientConnection {
   std::string host_, port_;
   int timeout_ms_;
   int fd_ = -1;
+  std::string authorization_;
 };
 
 }  // namespace zs::http

@@ -84,6 +84,7 @@ struct Listener::Conn {
   int fd = -1;
   std::uint64_t id = 0;
   std::string peer;  // PeerCounts key
+  std::string peer_text;  // the same, printable (Request::peer)
   RequestBuffer in;
   enum class State { reading, writing, draining } state = State::reading;
   Clock::time_point idle_since;  // reading, nothing of a request yet: closed after idle_timeout
@@ -266,6 +267,7 @@ void Listener::accept_ready() {
         c->fd = fd;
         c->id = next_id_++;
         c->peer = peer;
+        c->peer_text = PeerCounts::describe(peer);
       }
       if (!why.empty()) ++refused_;
     }
@@ -475,6 +477,7 @@ Listener::Outcome Listener::serve_connection(Conn& c, Pool pool) {
     }
   } else {
     Request req = c.in.take(keep_alive);
+    req.peer = c.peer_text;
     handler_(req, res);
   }
   for (;;) {
@@ -496,6 +499,7 @@ Listener::Outcome Listener::serve_connection(Conn& c, Pool pool) {
     Outcome out;
     if (!next_request(c, pool, out)) return out;
     Request req = c.in.take(keep_alive);
+    req.peer = c.peer_text;
     res = Response{};
     handler_(req, res);
   }

@@ -23,6 +23,7 @@ struct Request {
   Headers headers;
   std::string body;
   std::vector<std::string> matches;  // [0] = path, then one entry per `*` in the route
+  std::string peer;                  // the client's address ("127.0.0.1", "::1"; "" in tests)
 
   const std::string* header(std::string_view name) const { return find_header(headers, name); }
   const std::string* param(std::string_view name) const;  // the first with that name

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "api/api_error.h"
+#include "api/audit_log.h"
 #include "api/file_slice.h"
 #include "api/http_client.h"
 #include "api/http_deferred.h"
@@ -156,6 +158,132 @@ std::string metrics_text(const ClusterStats& s, const http::ListenerStats& h) {
   return out;
 }
 
+constexpr int kThrottleDelayMs = 1000;
+
+bool is_job_action(Action a) {
+  return a == Action::read_job || a == Action::read_job_secrets || a == Action::read_logs ||
+         a == Action::cancel_job || a == Action::hold_job;
+}
+
+std::string_view action_words(Action a) {
+  switch (a) {
+    case Action::submit_job:
+      return "submit jobs";
+    case Action::list_jobs:
+      return "list jobs";
+    case Action::read_job:
+      return "read this job";
+    case Action::read_job_secrets:
+      return "read this job's environment and script";
+    case Action::read_logs:
+      return "read this job's output";
+    case Action::cancel_job:
+      return "cancel this job";
+    case Action::hold_job:
+      return "hold or release this job";
+    case Action::read_nodes:
+      return "list nodes";
+    case Action::drain_node:
+      return "drain or resume nodes";
+    case Action::read_metrics:
+      return "read the metrics";
+    case Action::read_identities:
+      return "read tenants, users and tokens";
+    case Action::manage_identities:
+      return "change tenants, users and tokens";
+    case Action::agent_report:
+      return "speak for this node";
+  }
+  return "do this";
+}
+
+std::string denial(const Principal& who, Action action) {
+  if (who.kind == Principal::Kind::node)
+    return "node credential of '" + who.name + "' may not " + std::string(action_words(action)) +
+           (action == Action::agent_report ? "" : " (node credentials serve agents only)");
+  if (action == Action::agent_report)
+    return "user tokens may not speak for a node: start the agent with --token-file holding "
+           "`zs admin node-token create NAME`";
+  return "user '" + who.name + "' (" + std::string(to_string(who.role)) + ") may not " +
+         std::string(action_words(action));
+}
+
+bool sees_every_job(const Principal& who) {
+  return who.role == Role::cluster_admin || who.role == Role::operator_;
+}
+
+JobOwner owner_of(const JobRecord& rec) {
+  return JobOwner{rec.spec.user, rec.spec.tenant};
+}
+
+// Environment values and the script are the owner's and the admins' (core/access.h); others
+// see the variables' names only.
+json job_json(JobRecord rec, const Principal& who, bool auth) {
+  const JobOwner owner = owner_of(rec);
+  if (auth && authorize(who, Action::read_job_secrets, &owner) != Verdict::allow) {
+    for (std::string& e : rec.spec.env) e = e.substr(0, e.find('=')) + "=(hidden)";
+    if (!rec.spec.script.empty()) rec.spec.script = "(hidden)";
+  }
+  return to_json(rec);
+}
+
+// The job a path names, when `who` may do `action` on it: another tenant's job is "not found"
+// exactly as a job that does not exist (no id reveals what others run).
+JobRecord job_for(const ClusterApi& api, const http::Request& req, const Principal& who,
+                  Action action, bool auth, bool* task_form = nullptr) {
+  const std::string& text = req.matches[1];
+  const JobId id = job_in_path(api, text, task_form);
+  JobRecord rec = api.get_job(id);
+  if (!auth) return rec;
+  const JobOwner owner = owner_of(rec);
+  switch (authorize(who, action, &owner)) {
+    case Verdict::allow:
+      return rec;
+    case Verdict::forbidden:
+      throw ApiError(403, "forbidden", denial(who, action));
+    case Verdict::not_found:
+      audit_denial(req.peer, req.method, req.path, 404,
+                   "user '" + who.name + "' asked for another tenant's job");
+      break;
+  }
+  auto underscore = text.find('_');
+  if (underscore == std::string::npos) throw ApiError::not_found("no job " + std::to_string(id));
+  throw ApiError::not_found("no task " + text.substr(underscore + 1) + " in array " +
+                            text.substr(0, underscore));
+}
+
+// A submitted job's user is its caller; its tenant the one it asks for (-A) when the caller
+// belongs to it, else the caller's first. Without authentication, the request says both.
+void charge_to_caller(JobSpec& spec, const Principal& who, bool auth, const IdentityApi* ids,
+                      const std::string& field_prefix) {
+  if (!auth) {
+    if (spec.user.empty()) spec.user = who.name;
+    if (spec.tenant.empty()) spec.tenant = "default";
+    return;
+  }
+  if (!spec.user.empty() && spec.user != who.name)
+    throw ApiError(403, "forbidden",
+                   "a job's user is its token's: '" + who.name + "', not '" +
+                       json_fields::printable(spec.user, 64) + "'",
+                   field_prefix + "user");
+  std::string tenant;
+  if (submit_tenant(who, spec.tenant, tenant) != Verdict::allow) {
+    std::string mine;
+    for (const auto& t : who.tenants) mine += (mine.empty() ? "" : ", ") + t;
+    throw ApiError(403, "forbidden",
+                   spec.tenant.empty()
+                       ? "user '" + who.name + "' belongs to no tenant: name one with -A"
+                       : "user '" + who.name + "' may not charge tenant '" +
+                             json_fields::printable(spec.tenant, 64) + "' (its tenants: " +
+                             (mine.empty() ? "none" : mine) + ")",
+                   field_prefix + "tenant");
+  }
+  if (ids && !ids->tenant_exists(tenant))
+    throw InputError(field_prefix + "tenant", "no tenant '" + json_fields::printable(tenant, 64) + "'");
+  spec.user = who.name;
+  spec.tenant = tenant;
+}
+
 }  // namespace
 
 void send_protocol_error(int status, const std::string& message, http::Response& res) {
@@ -170,8 +298,10 @@ void send_protocol_error(int status, const std::string& message, http::Response&
   send_error(res, status, code, message);
 }
 
-HttpServer::HttpServer(ClusterApi& api, HttpServerOptions options)
-    : api_(api), options_(std::move(options)) {
+HttpServer::HttpServer(ClusterApi& api, IdentityApi* identities, HttpServerOptions options)
+    : api_(api), identities_(identities), options_(std::move(options)) {
+  if (options_.require_auth && !identities_)
+    throw std::logic_error("HttpServer: authentication needs an IdentityApi");
   http::ListenerOptions lo;
   lo.host = options_.host;
   lo.port = options_.port;
@@ -183,11 +313,9 @@ HttpServer::HttpServer(ClusterApi& api, HttpServerOptions options)
   lo.request_timeout_s = options_.request_timeout_s;
   lo.limits.max_body_bytes = options_.max_body_bytes;
   add_routes();
+  add_identity_routes();
   listener_ = std::make_unique<http::Listener>(
-      lo,
-      [this](http::Request& req, http::Response& res) {
-        router_.dispatch(req, res, send_protocol_error);
-      },
+      lo, [this](http::Request& req, http::Response& res) { handle(req, res); },
       send_protocol_error);
 }
 
@@ -208,16 +336,112 @@ void HttpServer::stop() {
   if (listener_) listener_->stop();
 }
 
+void HttpServer::handle(http::Request& req, http::Response& res) const {
+  router_.dispatch(req, res, send_protocol_error);
+}
+
+void HttpServer::route(std::string method, const std::string& pattern, RouteAccess access,
+                       AuthedHandler handler) {
+  routes_.push_back(RouteInfo{method, pattern, access});
+  auto serve = guarded([this, access, h = std::move(handler)](http::Request& req,
+                                                              http::Response& res) {
+    std::optional<Principal> who = authenticate(req, access, res);
+    if (who) h(req, res, *who);
+  });
+  router_.add(std::move(method), pattern, [serve](http::Request& req, http::Response& res) {
+    serve(req, res);
+    if (res.status == 401 || res.status == 403 || res.status == 429) {
+      const json body = json::parse(res.body, nullptr, false);
+      audit_denial(req.peer, req.method, req.path, res.status,
+                   body.is_object() ? body["error"].value("message", "") : res.body);
+    }
+  });
+}
+
+std::optional<Principal> HttpServer::authenticate(const http::Request& req,
+                                                  const RouteAccess& access,
+                                                  http::Response& res) const {
+  if (access.kind == RouteAccess::Kind::open) return Principal{};
+  if (!options_.require_auth) {
+    Principal admin;
+    admin.name = options_.insecure_user;
+    admin.role = Role::cluster_admin;
+    admin.tenants = {"default"};
+    admin.unix_user = options_.insecure_user;
+    return admin;
+  }
+  const std::string* header = req.header("Authorization");
+  std::optional<Principal> who;
+  if (header && header->size() > 7 && to_lower(header->substr(0, 7)) == "bearer ")
+    who = identities_->authenticate(trim(std::string_view(*header).substr(7)));
+  if (!who) {
+    // Guessing is slowed down per client address: past a burst of failures, each further one
+    // is answered (429) only after a second, without holding a thread. A valid token is never
+    // held up by someone else's failures from the same address (a shared login node).
+    const TimeMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now().time_since_epoch())
+                           .count();
+    const bool over_budget = failures_.throttled(req.peer, now);
+    failures_.failed(req.peer, now);
+    if (over_budget) {
+      audit_denial(req.peer, req.method, req.path, 429, "repeated bad credentials (delayed)");
+      auto later = std::make_shared<http::Deferred>();
+      later->answer_with(std::chrono::milliseconds(kThrottleDelayMs), [](http::Response& r) {
+        r.set_header("Retry-After", "1");
+        send_error(r, 429, "too_many_failures",
+                   "too many requests with bad credentials from this address: slow down");
+      });
+      res.deferred = std::move(later);
+      return std::nullopt;
+    }
+    res.set_header("WWW-Authenticate", "Bearer");
+    send_error(res, 401, "unauthenticated",
+               header ? "the bearer token is not valid (unknown, expired or revoked)"
+                      : "this request needs a token: 'Authorization: Bearer TOKEN' (zs reads "
+                        "--token-file, $ZS_TOKEN or ~/.config/zs/token)");
+    return std::nullopt;
+  }
+  if (access.kind == RouteAccess::Kind::authenticated) return who;
+  if (is_job_action(access.action)) {
+    // The job is checked once known; here only: a user, not a node.
+    if (who->kind == Principal::Kind::user) return who;
+  } else if (authorize(*who, access.action, nullptr, req.matches.size() > 1 ? req.matches[1] : "") ==
+             Verdict::allow) {
+    return who;
+  }
+  send_error(res, 403, "forbidden", denial(*who, access.action));
+  return std::nullopt;
+}
+
 void HttpServer::add_routes() {
-  http::Router& s = router_;
   ClusterApi& api = api_;
+  const bool auth = options_.require_auth;
+  IdentityApi* identities = identities_;
+  using Kind = RouteAccess::Kind;
+  auto open = RouteAccess{Kind::open, Action::read_job};
+  auto needs = [](Action a) { return RouteAccess{Kind::action, a}; };
 
-  s.add("GET", "/api/v1/health", guarded([](http::Request&, http::Response& res) {
+  route("GET", "/api/v1/health", open,
+        [](http::Request&, http::Response& res, const Principal&) {
           send_json(res, 200, json{{"ok", true}});
-        }));
+        });
 
-  // Submit: one JobSpec object, or {"jobs":[JobSpec...]} for a batch.
-  s.add("POST", "/api/v1/jobs", guarded([&api](http::Request& req, http::Response& res) {
+  route("GET", "/api/v1/whoami", RouteAccess{Kind::authenticated, Action::read_job},
+        [](http::Request&, http::Response& res, const Principal& who) {
+          json out{{"name", who.name},
+                   {"kind", who.kind == Principal::Kind::node ? "node" : "user"}};
+          if (who.kind == Principal::Kind::user) {
+            out["role"] = std::string(to_string(who.role));
+            out["tenants"] = who.tenants;
+            out["unix_user"] = who.unix_user;
+          }
+          send_json(res, 200, out);
+        });
+
+  // Submit: one JobSpec object, or {"jobs":[JobSpec...]} for a batch. The job's user is the
+  // caller; its tenant the requested one (-A) if the caller belongs to it, else its first.
+  route("POST", "/api/v1/jobs", needs(Action::submit_job),
+        [&api, auth, identities](http::Request& req, http::Response& res, const Principal& who) {
           json body = parse_body(req);
           std::vector<JobSpec> specs;
           if (body.contains("jobs")) {
@@ -237,13 +461,19 @@ void HttpServer::add_routes() {
           } else {
             specs.push_back(job_spec_from_json(body));
           }
+          for (std::size_t i = 0; i < specs.size(); ++i)
+            charge_to_caller(specs[i], who, auth, identities,
+                             specs.size() > 1 || body.contains("jobs")
+                                 ? "jobs[" + std::to_string(i) + "]."
+                                 : "");
           auto ids = api.submit(std::move(specs));
           json out{{"ids", ids}};
           if (ids.size() == 1) out["id"] = ids.front();
           send_json(res, 201, out);
-        }));
+        });
 
-  s.add("GET", "/api/v1/jobs", guarded([&api](http::Request& req, http::Response& res) {
+  route("GET", "/api/v1/jobs", needs(Action::list_jobs),
+        [&api, auth](http::Request& req, http::Response& res, const Principal& who) {
           JobFilter f;
           if (req.has_param("state")) {
             const std::string st = req.param_value("state");
@@ -262,31 +492,32 @@ void HttpServer::add_routes() {
             if (f.limit == 0 || f.limit > 100'000)
               throw InputError("limit", "must be between 1 and 100000");
           }
+          if (auth && !sees_every_job(who)) f.tenants_only = who.tenants;
           JobPage page = api.list_jobs(f);
           json jobs = json::array();
-          for (const auto& j : page.jobs) jobs.push_back(to_json(j));
+          for (auto& j : page.jobs) jobs.push_back(job_json(std::move(j), who, auth));
           json out{{"jobs", std::move(jobs)}};
           if (page.next_after) out["next_after"] = page.next_after;
           send_json(res, 200, out);
-        }));
+        });
 
-  s.add("GET", "/api/v1/jobs/*", guarded([&api](http::Request& req, http::Response& res) {
-          auto rec = api.get_job(job_in_path(api, req.matches[1]));
-          send_json(res, 200, json{{"job", to_json(rec)}});
-        }));
+  route("GET", "/api/v1/jobs/*", needs(Action::read_job),
+        [&api, auth](http::Request& req, http::Response& res, const Principal& who) {
+          JobRecord rec = job_for(api, req, who, Action::read_job, auth);
+          send_json(res, 200, json{{"job", job_json(std::move(rec), who, auth)}});
+        });
 
-  auto cancel = guarded([&api](http::Request& req, http::Response& res) {
+  auto cancel = [&api, auth](http::Request& req, http::Response& res, const Principal& who) {
     bool one_task = false;
-    const JobId id = job_in_path(api, req.matches[1], &one_task);
-    auto rec = api.cancel(id, !one_task);
-    send_json(res, 200, json{{"job", to_json(rec)}});
-  });
-  s.add("POST", "/api/v1/jobs/*/cancel", cancel);
-  s.add("DELETE", "/api/v1/jobs/*", cancel);
+    const JobId id = job_for(api, req, who, Action::cancel_job, auth, &one_task).id;
+    send_json(res, 200, json{{"job", job_json(api.cancel(id, !one_task), who, auth)}});
+  };
+  route("POST", "/api/v1/jobs/*/cancel", needs(Action::cancel_job), cancel);
+  route("DELETE", "/api/v1/jobs/*", needs(Action::cancel_job), cancel);
 
   // Hold / release a pending job (scontrol hold / release). No body, or an empty object.
-  auto hold = [&api](bool held) {
-    return guarded([&api, held](http::Request& req, http::Response& res) {
+  auto hold = [&api, auth](bool held) {
+    return [&api, held, auth](http::Request& req, http::Response& res, const Principal& who) {
       if (!req.body.empty()) {
         const json body = parse_body(req);
         if (!body.empty())
@@ -294,19 +525,20 @@ void HttpServer::add_routes() {
                            "unknown field (hold and release take no fields)");
       }
       bool one_task = false;
-      const JobId id = job_in_path(api, req.matches[1], &one_task);
-      send_json(res, 200, json{{"job", to_json(api.set_held(id, held, !one_task))}});
-    });
+      const JobId id = job_for(api, req, who, Action::hold_job, auth, &one_task).id;
+      send_json(res, 200, json{{"job", job_json(api.set_held(id, held, !one_task), who, auth)}});
+    };
   };
-  s.add("POST", "/api/v1/jobs/*/hold", hold(true));
-  s.add("POST", "/api/v1/jobs/*/release", hold(false));
+  route("POST", "/api/v1/jobs/*/hold", needs(Action::hold_job), hold(true));
+  route("POST", "/api/v1/jobs/*/release", needs(Action::hold_job), hold(false));
 
   // Logs: the bytes of the output file from `offset` (at most 4 MiB per call). Followers call
   // again with X-ZS-Next-Offset until X-ZS-Job-State is terminal and nothing more comes. The
   // controller never opens the path itself: the path is the user's, and only the agent that
   // ran the attempt knows which file that attempt wrote (and serves only that).
-  s.add("GET", "/api/v1/jobs/*/logs", guarded([&api](http::Request& req, http::Response& res) {
-          const JobId id = job_in_path(api, req.matches[1]);
+  route("GET", "/api/v1/jobs/*/logs", needs(Action::read_logs),
+        [&api, auth](http::Request& req, http::Response& res, const Principal& who) {
+          const JobId id = job_for(api, req, who, Action::read_logs, auth).id;
           const bool err = req.has_param("stream") && req.param_value("stream") == "stderr";
           if (req.has_param("stream") && !err && req.param_value("stream") != "stdout")
             throw InputError("stream", "expected stdout or stderr");
@@ -321,6 +553,7 @@ void HttpServer::add_routes() {
           } else {
             try {
               ApiClient agent(where.node_logs_url, 5000);
+              if (!where.node_logs_key.empty()) agent.set_token(where.node_logs_key);
               std::map<std::string, std::string> headers;
               data = agent.get_text("/api/v1/attempts/" + std::to_string(where.job) + "." +
                                         std::to_string(where.attempt) +
@@ -343,15 +576,16 @@ void HttpServer::add_routes() {
           res.set_header("X-ZS-Log-Path", json_fields::printable(where.path, 4096));
           res.status = 200;
           res.set_content(std::move(data), "text/plain; charset=utf-8");
-        }));
+        });
 
-  s.add("GET", "/api/v1/nodes", guarded([&api](http::Request&, http::Response& res) {
+  route("GET", "/api/v1/nodes", needs(Action::read_nodes),
+        [&api](http::Request&, http::Response& res, const Principal&) {
           json nodes = json::array();
           for (const auto& n : api.nodes()) nodes.push_back(node_json(n));
           send_json(res, 200, json{{"nodes", std::move(nodes)}});
-        }));
+        });
   auto drain = [&api](bool drained) {
-    return guarded([&api, drained](http::Request& req, http::Response& res) {
+    return [&api, drained](http::Request& req, http::Response& res, const Principal& who) {
       std::string reason;
       if (!req.body.empty()) {
         json body = parse_body(req);
@@ -370,16 +604,20 @@ void HttpServer::add_routes() {
           if (c < 0x20 || c == 0x7f)
             throw InputError("reason", "control characters are not allowed in a reason");
       }
-      send_json(res, 200,
-                json{{"node", node_json(api.set_drained(req.matches[1], drained, reason))}});
-    });
+      json node = node_json(api.set_drained(req.matches[1], drained, reason));
+      audit(who, (drained ? "drained node " : "resumed node ") + req.matches[1] +
+                     (reason.empty() ? "" : ": " + reason));
+      send_json(res, 200, json{{"node", std::move(node)}});
+    };
   };
-  s.add("POST", "/api/v1/nodes/*/drain", drain(true));
-  s.add("POST", "/api/v1/nodes/*/resume", drain(false));
+  route("POST", "/api/v1/nodes/*/drain", needs(Action::drain_node), drain(true));
+  route("POST", "/api/v1/nodes/*/resume", needs(Action::drain_node), drain(false));
 
   // The long poll: with no orders yet, the answer is deferred and the connection waits without
-  // a thread until the controller has orders for the node or the wait is over.
-  s.add("POST", "/api/v1/agents/*/sync", guarded([&api](http::Request& req, http::Response& res) {
+  // a thread until the controller has orders for the node or the wait is over. Only the node
+  // itself may speak for it (a node credential bound to that name).
+  route("POST", "/api/v1/agents/*/sync", needs(Action::agent_report),
+        [&api](http::Request& req, http::Response& res, const Principal&) {
           AgentReport report = agent_report_from_json(parse_body(req));
           const std::string node = req.matches[1];
           auto later = std::make_shared<http::Deferred>();
@@ -393,16 +631,153 @@ void HttpServer::add_routes() {
                                send_json(r, 200, to_json(api.agent_orders(node, wait)));
                              }));
           res.deferred = std::move(later);
-        }));
-  s.add("POST", "/api/v1/agents/*/exits", guarded([&api](http::Request& req, http::Response& res) {
+        });
+  route("POST", "/api/v1/agents/*/exits", needs(Action::agent_report),
+        [&api](http::Request& req, http::Response& res, const Principal&) {
           AgentReport report = agent_report_from_json(parse_body(req));
           send_json(res, 200, to_json(api.agent_exits(req.matches[1], report.exits)));
-        }));
+        });
 
-  s.add("GET", "/metrics", guarded([this, &api](http::Request&, http::Response& res) {
+  route("GET", "/metrics", needs(Action::read_metrics),
+        [this, &api](http::Request&, http::Response& res, const Principal&) {
           res.set_content(metrics_text(api.stats(), listener_->stats()),
                           "text/plain; version=0.0.4");
-        }));
+        });
+}
+
+namespace {
+
+// A token as the API shows it: never the hash (nor, of course, the secret).
+json token_json(const TokenRecord& t) {
+  json j = to_json(t);
+  j.erase("hash");
+  return j;
+}
+
+std::string string_field(const json& body, const char* name, bool required = true) {
+  auto it = body.find(name);
+  if (it == body.end()) {
+    if (required) throw InputError(name, "missing");
+    return "";
+  }
+  if (!it->is_string()) throw InputError(name, "expected a string");
+  return it->get<std::string>();
+}
+
+void only_fields(const json& body, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : body.items())
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      throw InputError(json_fields::printable(key, 64), "unknown field");
+}
+
+}  // namespace
+
+// Tenants, users and tokens (`zs admin`): read by operators and cluster admins, changed by
+// cluster admins. A created token's text is in the answer and nowhere else.
+void HttpServer::add_identity_routes() {
+  if (!identities_) return;
+  IdentityApi& ids = *identities_;
+  auto needs = [](Action a) { return RouteAccess{RouteAccess::Kind::action, a}; };
+
+  route("GET", "/api/v1/tenants", needs(Action::read_identities),
+        [&ids](http::Request&, http::Response& res, const Principal&) {
+          json out = json::array();
+          for (const auto& t : ids.tenants()) out.push_back(to_json(t));
+          send_json(res, 200, json{{"tenants", std::move(out)}});
+        });
+  route("POST", "/api/v1/tenants", needs(Action::manage_identities),
+        [&ids](http::Request& req, http::Response& res, const Principal& who) {
+          const json body = parse_body(req);
+          only_fields(body, {"name"});
+          TenantRecord t = ids.create_tenant(string_field(body, "name"));
+          audit(who, "created tenant " + t.name);
+          send_json(res, 201, json{{"tenant", to_json(t)}});
+        });
+  route("DELETE", "/api/v1/tenants/*", needs(Action::manage_identities),
+        [&ids](http::Request& req, http::Response& res, const Principal& who) {
+          ids.delete_tenant(req.matches[1]);
+          audit(who, "deleted tenant " + req.matches[1]);
+          send_json(res, 200, json{{"deleted", req.matches[1]}});
+        });
+
+  route("GET", "/api/v1/users", needs(Action::read_identities),
+        [&ids](http::Request&, http::Response& res, const Principal&) {
+          json out = json::array();
+          for (const auto& u : ids.users()) out.push_back(to_json(u));
+          send_json(res, 200, json{{"users", std::move(out)}});
+        });
+  route("POST", "/api/v1/users", needs(Action::manage_identities),
+        [&ids](http::Request& req, http::Response& res, const Principal& who) {
+          const json body = parse_body(req);
+          only_fields(body, {"name", "role", "tenants", "unix_user"});
+          UserRecord u;
+          u.name = string_field(body, "name");
+          const std::string role = string_field(body, "role");
+          auto parsed = parse_role(role);
+          if (!parsed)
+            throw InputError("role", "unknown role '" + json_fields::printable(role, 64) +
+                                         "' (one of " + std::string(kRoleNames) + ")");
+          u.role = *parsed;
+          if (auto it = body.find("tenants"); it != body.end()) {
+            if (!it->is_array()) throw InputError("tenants", "expected an array of names");
+            for (const auto& t : *it) {
+              if (!t.is_string()) throw InputError("tenants", "expected an array of names");
+              u.tenants.push_back(t.get<std::string>());
+            }
+          }
+          u.unix_user = string_field(body, "unix_user", false);
+          UserRecord made = ids.create_user(std::move(u));
+          audit(who, "created user " + made.name + " (" + std::string(to_string(made.role)) +
+                         ", unix user " + made.unix_user + ")");
+          send_json(res, 201, json{{"user", to_json(made)}});
+        });
+  route("DELETE", "/api/v1/users/*", needs(Action::manage_identities),
+        [&ids](http::Request& req, http::Response& res, const Principal& who) {
+          ids.delete_user(req.matches[1]);
+          audit(who, "deleted user " + req.matches[1] + " and revoked its tokens");
+          send_json(res, 200, json{{"deleted", req.matches[1]}});
+        });
+
+  route("GET", "/api/v1/tokens", needs(Action::read_identities),
+        [&ids](http::Request&, http::Response& res, const Principal&) {
+          json out = json::array();
+          for (const auto& t : ids.tokens()) out.push_back(token_json(t));
+          send_json(res, 200, json{{"tokens", std::move(out)}});
+        });
+  // {"user": NAME} or {"node": NAME}, and optionally "expires_in_s".
+  route("POST", "/api/v1/tokens", needs(Action::manage_identities),
+        [&ids](http::Request& req, http::Response& res, const Principal& who) {
+          const json body = parse_body(req);
+          only_fields(body, {"user", "node", "expires_in_s"});
+          const bool node = body.contains("node");
+          if (node == body.contains("user"))
+            throw InputError("user", "name either a \"user\" or a \"node\"");
+          const std::string subject = string_field(body, node ? "node" : "user");
+          TimeMs expires_ms = 0;
+          if (auto it = body.find("expires_in_s"); it != body.end()) {
+            if (!it->is_number_integer() || it->get<std::int64_t>() <= 0 ||
+                it->get<std::int64_t>() > 100LL * 365 * 86'400)
+              throw InputError("expires_in_s", "expected whole seconds, 1 to 100 years");
+            expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count() +
+                         it->get<std::int64_t>() * 1000;
+          }
+          NewToken made = ids.create_token(node ? TokenKind::node : TokenKind::user, subject,
+                                           expires_ms);
+          audit(who, "created " + std::string(node ? "node credential" : "token") + " " +
+                         made.record.id + " for " + subject);
+          json out = token_json(made.record);
+          out["token"] = made.text;
+          send_json(res, 201, json{{"token", std::move(out)}});
+        });
+  auto revoke = [&ids](http::Request& req, http::Response& res, const Principal& who) {
+    TokenRecord t = ids.revoke_token(req.matches[1]);
+    audit(who, "revoked token " + t.id + " of " + t.subject);
+    send_json(res, 200, json{{"token", token_json(t)}});
+  };
+  route("POST", "/api/v1/tokens/*/revoke", needs(Action::manage_identities), revoke);
+  route("DELETE", "/api/v1/tokens/*", needs(Action::manage_identities), revoke);
 }
 
 }  // namespace zs

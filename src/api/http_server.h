@@ -5,8 +5,10 @@
 #include <memory>
 #include <string>
 
+#include "api/auth_failures.h"
 #include "api/cluster_api.h"
 #include "api/http_router.h"
+#include "api/identity_api.h"
 
 namespace zs {
 
@@ -22,22 +24,55 @@ struct HttpServerOptions {
   int max_connections = 0;             // in all; 0 = what the descriptor limit allows
   int max_connections_per_peer = 512;  // from one client address
   int request_timeout_s = 10;          // a request must arrive whole within this (+1 s a MiB)
+  // Every request but GET /api/v1/health needs a bearer token (issue 15). Off (zs controller
+  // --insecure-no-auth) every request acts as a cluster admin named `insecure_user`, and jobs
+  // keep the user and tenant their request names.
+  bool require_auth = true;
+  std::string insecure_user = "anonymous";
+};
+
+// Who may call a route: anyone, any authenticated caller, or a caller `authorize` allows the
+// action (for job actions: any user here; the job itself is checked once it is known).
+struct RouteAccess {
+  enum class Kind { open, authenticated, action } kind = Kind::action;
+  Action action = Action::read_job;
+};
+
+struct RouteInfo {
+  std::string method, pattern;
+  RouteAccess access;
 };
 
 class HttpServer {
  public:
-  HttpServer(ClusterApi& api, HttpServerOptions options);
+  // `identities` may be null only without require_auth.
+  HttpServer(ClusterApi& api, IdentityApi* identities, HttpServerOptions options);
   ~HttpServer();
   // Binds the socket; returns the port (useful with port 0). Throws std::runtime_error.
   int bind();
   void serve();  // blocks until stop()
   void stop();
   http::ListenerStats listener_stats() const { return listener_->stats(); }
+  // Every route, with who may call it (the access matrix test walks these).
+  const std::vector<RouteInfo>& routes() const { return routes_; }
+  // Serves one request without a socket (tests): routing, authentication, the handler.
+  void handle(http::Request& req, http::Response& res) const;
 
  private:
+  using AuthedHandler =
+      std::function<void(http::Request& req, http::Response& res, const Principal& who)>;
   void add_routes();
+  void add_identity_routes();
+  void route(std::string method, const std::string& pattern, RouteAccess access,
+             AuthedHandler handler);
+  // The caller, or an answer (401, 403, 429) already written to `res`.
+  std::optional<Principal> authenticate(const http::Request& req, const RouteAccess& access,
+                                        http::Response& res) const;
   ClusterApi& api_;
+  IdentityApi* identities_;
   HttpServerOptions options_;
+  std::vector<RouteInfo> routes_;
+  mutable AuthFailures failures_;
   http::Router router_;
   std::unique_ptr<http::Listener> listener_;
 };

@@ -1,5 +1,6 @@
 // JSON form of the agent protocol. Agents are trusted less than they seem (a stale or broken
 // agent must not crash the controller), so decoding checks types and ranges like the user API.
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <type_traits>
@@ -100,6 +101,16 @@ std::string logs_url(const json& j, const std::string& where) {
                       s.find_first_of("/ ?#@", 7) == std::string::npos &&
                       s.find(':', 7) != std::string::npos;
   if (!shaped) throw InputError(where, "expected http://HOST:PORT, got '" + s.substr(0, 80) + "'");
+  return s;
+}
+
+// One word of printable ASCII: it goes into an Authorization header.
+std::string logs_key(const json& j, const std::string& where) {
+  std::string s = text(j, where);
+  if (s.size() > 128 || std::any_of(s.begin(), s.end(), [](unsigned char c) {
+        return c <= 0x20 || c >= 0x7f;
+      }))
+    throw InputError(where, "expected at most 128 printable characters without spaces");
   return s;
 }
 
@@ -237,6 +248,7 @@ json to_json(const AgentReport& r) {
               {"leaf", r.leaf},
               {"spine", r.spine},
               {"logs_url", r.logs_url},
+              {"logs_key", r.logs_key},
               {"accel_type", r.accel_type},
               {"accel_count", r.accel_count},
               {"unhealthy", r.unhealthy},
@@ -264,6 +276,8 @@ AgentReport agent_report_from_json(const json& j) {
       r.spine = switch_name(v, w);
     else if (name == "logs_url")
       r.logs_url = logs_url(v, w);
+    else if (name == "logs_key")
+      r.logs_key = logs_key(v, w);
     else if (name == "accel_type")
       r.accel_type = short_text(v, w);
     else if (name == "accel_count")

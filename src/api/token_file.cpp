@@ -69,4 +69,47 @@ std::string read_token_file(const std::string& path, const std::string& where) {
   return text;
 }
 
+void write_token_file(const std::string& path, const std::string& token,
+                      const std::string& where) {
+  if (path.empty() || path.size() >= 4096 || path.find('\0') != std::string::npos)
+    throw InputError(where, "expected the path of a token file");
+  auto fail = [&](const std::string& what) {
+    throw InputError(where, "cannot write " + path + ": " + what + ": " + std::strerror(errno));
+  };
+  // Missing parents, private (as ~/.config/zs).
+  for (std::size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    const std::string dir = path.substr(0, slash);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) fail("creating " + dir);
+  }
+  const std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) fail("creating " + tmp);
+  const std::string line = token + "\n";
+  bool ok = ::fchmod(fd, 0600) == 0 &&
+            ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    errno = saved;
+    fail("writing");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    errno = e;
+    fail("renaming " + tmp);
+  }
+  const std::string dir = path.rfind('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  if (const int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
 }  // namespace zs

@@ -12,4 +12,8 @@ namespace zs {
 // users (mode 0644): chmod 600 /home/a/t".
 std::string read_token_file(const std::string& path, const std::string& where);
 
+// Writes `token` and a newline to `path`, mode 0600, atomically (a temporary file, fsync,
+// rename), creating missing parent directories with mode 0700. Throws InputError(where, ...).
+void write_token_file(const std::string& path, const std::string& token, const std::string& where);
+
 }  // namespace zs

@@ -11,6 +11,7 @@
 #include "api/api_error.h"
 #include "api/http_client.h"
 #include "api/json_codec.h"
+#include "cli/client_auth.h"
 #include "cli/commands.h"
 #include "core/input_error.h"
 
@@ -50,7 +51,6 @@ int run_submit_bench(const SubmitBenchArgs& a) {
     throw InputError("zs bench submit", "--clients, --jobs and --batch must be >= 1");
   JobSpec spec;
   spec.name = "bench";
-  spec.user = "bench";
   spec.argv = {"sh", "-c", a.command};
   spec.work_dir = a.work_dir;
   spec.stdout_path = "/dev/null";
@@ -65,7 +65,6 @@ int run_submit_bench(const SubmitBenchArgs& a) {
   std::string many = "{\"jobs\":[";
   for (int i = 0; i < a.batch; ++i) many += (i ? "," : "") + one;
   many += "]}";
-  const std::string url = default_controller_url(a.controller);
 
   std::atomic<int> next{0};
   std::atomic<long> submitted{0}, failed{0};
@@ -75,7 +74,7 @@ int run_submit_bench(const SubmitBenchArgs& a) {
   std::vector<std::thread> clients;
   for (int c = 0; c < a.clients; ++c) {
     clients.emplace_back([&] {
-      ApiClient client(url, 60'000);
+      ApiClient client = controller_client(a.controller, 60'000);
       for (;;) {
         const int start = next.fetch_add(a.batch);
         if (start >= a.jobs) return;
@@ -107,7 +106,7 @@ int run_submit_bench(const SubmitBenchArgs& a) {
   fmt::print("submit_time_s: {:.3f}\nsubmit_rate_jobs_per_s: {:.0f}\n", submit_s,
              submitted.load() / submit_s);
   if (a.wait) {
-    ApiClient client(url, 60'000);
+    ApiClient client = controller_client(a.controller, 60'000);
     while (active_jobs(client) > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const double e2e_s = seconds_since(t0);
     fmt::print("e2e_time_s: {:.3f}\ne2e_rate_jobs_per_s: {:.0f}\n", e2e_s,
@@ -123,6 +122,7 @@ void register_bench_submit(CLI::App& bench, int& exit_code) {
   auto* cmd = bench.add_subcommand(
       "submit", "Submit load on a running controller (durable submits, end to end)");
   cmd->add_option("--controller", a->controller, "Controller URL");
+  add_token_file_option(cmd);
   cmd->add_option("--clients", a->clients, "Concurrent keep-alive clients")->capture_default_str();
   cmd->add_option("--jobs", a->jobs, "Jobs in all")->capture_default_str();
   cmd->add_option("--batch", a->batch, "Jobs per request (1 = one job per request)")

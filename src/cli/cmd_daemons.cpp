@@ -1,4 +1,5 @@
 // zs controller / zs agent: the two daemons, in the foreground (systemd or `zs up` runs them).
+#include <pwd.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include "agent/agent.h"
 #include "api/http_client.h"
 #include "api/http_server.h"
+#include "api/token_file.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
 #include "controller/controller.h"
@@ -37,6 +39,15 @@ std::pair<std::string, int> host_port(const std::string& listen) {
   return {host.empty() ? "127.0.0.1" : host, port};
 }
 
+// The Unix account this process runs as (the first admin is bound to it).
+std::string unix_user_name() {
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_name && *pw->pw_name)
+    return pw->pw_name;
+  if (::geteuid() == 0) return "root";
+  throw InputError("controller", "the user running the controller (uid " +
+                                     std::to_string(::geteuid()) + ") has no name in passwd");
+}
+
 // Every connection is a descriptor: take all the process may have (the soft limit is often
 // 1024, the hard one much more), as servers that expect thousands of clients do.
 void raise_descriptor_limit() {
@@ -58,6 +69,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     double max_request_mib = 48;
     double keep_finished_s = 86'400;
     bool keep_unfit_jobs = false;
+    bool insecure_no_auth = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("controller", "Run the controller: state, API and scheduler");
@@ -112,6 +124,9 @@ void register_controller(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.0, 10.0 * 365 * 86'400));
   cmd->add_flag("--keep-unfit-jobs", flags->keep_unfit_jobs,
                 "Accept jobs that can never fit the nodes known so far (nodes are to join)");
+  cmd->add_flag("--insecure-no-auth", flags->insecure_no_auth,
+                "No authentication: whoever reaches the port acts as a cluster admin and any "
+                "agent speaks for any node. For experiments on a private machine only");
   cmd->callback([flags, &exit_code] {
     block_stop_signals();
     auto [host, port] = host_port(flags->listen);
@@ -134,7 +149,29 @@ void register_controller(CLI::App& app, int& exit_code) {
     auto store = open_sqlite_store(flags->state_dir + "/state.db");
     const std::string described = store->describe();
     Controller controller(options, std::move(store));
+    const std::string me = unix_user_name();
+    if (!flags->insecure_no_auth) {
+      // A new cluster: its first administrator is whoever started the controller.
+      const std::string token_path = flags->state_dir + "/admin.token";
+      if (controller.identities().bootstrap_admin(me, me, [&](const std::string& token) {
+            write_token_file(token_path, token, "--state-dir");
+          }))
+        std::fprintf(stderr,
+                     "zs controller: created cluster admin '%s' (runs jobs as Unix user %s) in "
+                     "tenant 'default'; its token is in %s (mode 0600): export "
+                     "ZS_TOKEN=$(cat %s), or zs login --token-file %s\n",
+                     me.c_str(), me.c_str(), token_path.c_str(), token_path.c_str(),
+                     token_path.c_str());
+    } else {
+      std::fprintf(stderr,
+                   "zs controller: WARNING: --insecure-no-auth: NO AUTHENTICATION. Anyone who "
+                   "can reach %s:%d is a cluster admin (as Unix user %s), and any process can "
+                   "pose as any node. Use this on a private machine only.\n",
+                   host.c_str(), port, me.c_str());
+    }
     HttpServerOptions http;
+    http.require_auth = !flags->insecure_no_auth;
+    http.insecure_user = me;
     http.host = host;
     http.port = port;
     http.threads = flags->threads;
@@ -144,7 +181,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     http.request_timeout_s = flags->request_timeout_s;
     raise_descriptor_limit();
     http.max_body_bytes = static_cast<std::size_t>(flags->max_request_mib * 1024 * 1024);
-    HttpServer server(controller, http);
+    HttpServer server(controller, &controller.identities(), http);
     int bound = 0;
     try {
       bound = server.bind();
@@ -152,8 +189,10 @@ void register_controller(CLI::App& app, int& exit_code) {
       throw InputError("--listen", e.what());
     }
     controller.start();
-    std::fprintf(stderr, "zs controller: listening on http://%s:%d, state in %s, policy %s\n",
-                 host.c_str(), bound, described.c_str(), flags->policy.c_str());
+    std::fprintf(stderr,
+                 "zs controller: listening on http://%s:%d, state in %s, policy %s%s\n",
+                 host.c_str(), bound, described.c_str(), flags->policy.c_str(),
+                 flags->insecure_no_auth ? ", NO AUTHENTICATION" : ", tokens required");
     std::thread stopper([&server] {
       wait_for_stop_signal();
       server.stop();
@@ -196,6 +235,9 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_option("--leaf", options->leaf,
                   "Leaf switch this node hangs off: multi-node gangs are packed under one");
   cmd->add_option("--spine", options->spine, "Spine switch above that leaf");
+  cmd->add_option("--token-file", options->token_file,
+                  "File holding this node's credential (zs admin node-token create NAME); must "
+                  "not be readable by other users");
   cmd->add_option(
       "--logs-listen", options->logs_listen,
       "HOST:PORT to serve job logs to the controller on (default: --address, any port)");

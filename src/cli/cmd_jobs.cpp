@@ -15,6 +15,7 @@
 #include "api/api_error.h"
 #include "api/http_client.h"
 #include "api/json_codec.h"
+#include "cli/client_auth.h"
 #include "cli/commands.h"
 #include "cli/local_zone.h"
 #include "cli/table.h"
@@ -37,11 +38,9 @@ std::int64_t now_ms() {
       .count();
 }
 
-std::string current_user() {
-  if (const char* u = std::getenv("USER"); u && *u) return u;
-  if (const char* u = std::getenv("LOGNAME"); u && *u) return u;
-  if (const passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
-  return std::to_string(::getuid());
+// Who the controller says we are (--me): the token's user, not $USER.
+std::string current_user(ApiClient& client) {
+  return client.get("/api/v1/whoami").at("name").get<std::string>();
 }
 
 // Variables of a surrounding job must not leak into the new one.
@@ -151,7 +150,8 @@ const char* const kSubmitHelp =
     "  --retries N         requeues after a failed rank or a lost node\n"
     "  --parsable          print only the job id (like sbatch --parsable)\n"
     "  --json              print the API's answer\n"
-    "  --controller URL    default $ZS_CONTROLLER, else http://127.0.0.1:7070\n";
+    "  --controller URL    default $ZS_CONTROLLER, else http://127.0.0.1:7070\n"
+    "  --token-file F      your API token (default $ZS_TOKEN, else ~/.config/zs/token)\n";
 
 }  // namespace
 
@@ -191,6 +191,8 @@ int run_submit(const std::vector<std::string>& words) {
       as_json = true;
     else if (value_of("--controller", controller))
       continue;
+    else if (std::string token_file; value_of("--token-file", token_file))
+      set_token_file(token_file);
     else if (value_of("--wrap", wrap))
       has_wrap = true;
     else
@@ -245,7 +247,7 @@ int run_submit(const std::vector<std::string>& words) {
     warnings = script.warnings;
   }
   print_warnings(warnings);
-  spec.user = current_user();
+  // The job's user is the token's (the controller fills it in); -A picks one of its tenants.
   std::error_code ec;
   const std::string cwd = std::filesystem::current_path(ec).string();
   if (spec.work_dir.empty())
@@ -254,7 +256,7 @@ int run_submit(const std::vector<std::string>& words) {
     spec.work_dir = cwd + "/" + spec.work_dir;
   spec.env = exported_env(exports);
 
-  ApiClient client(default_controller_url(controller));
+  ApiClient client = controller_client(controller);
   json answer = client.post("/api/v1/jobs", to_json(spec));
   const JobId id = answer.at("ids").at(0).get<JobId>();
   if (as_json)
@@ -349,6 +351,7 @@ void register_queue(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("queue", "List pending and running jobs (like squeue)");
   cmd->add_option("--controller", f->controller, "Controller URL");
+  add_token_file_option(cmd);
   cmd->add_option("-t,--state,--states", f->state,
                   "Only jobs in these states: a comma list of Slurm's names or short forms "
                   "(PD,R,CD,F,CA,TO,NF, PENDING, ...) or all; case-insensitive");
@@ -360,13 +363,13 @@ void register_queue(CLI::App& app, int& exit_code) {
   cmd->add_flag("-a,--all", f->all, "Include finished jobs (as -t all)");
   cmd->add_flag("--json", f->json, "JSON for scripts");
   cmd->callback([f, &exit_code] {
-    ApiClient client(default_controller_url(f->controller));
+    ApiClient client = controller_client(f->controller);
     JobSelection sel;
     if (!f->state.empty())
       sel.states = parse_state_filter(f->state, "--state");
     else if (f->all)
       sel.states = StateFilter::all();
-    sel.users = comma_list(f->me ? current_user() : f->user);
+    sel.users = comma_list(f->me ? current_user(client) : f->user);
     sel.tenants = comma_list(f->tenant);
     sel.names = comma_list(f->name);
     sel.partitions = comma_list(f->partition);
@@ -405,9 +408,10 @@ void register_job(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("job", "Show one job (like scontrol show job)");
   cmd->add_option("id", *id, "Job id")->required();
   cmd->add_option("--controller", *controller, "Controller URL");
+  add_token_file_option(cmd);
   cmd->add_flag("--json", *as_json, "JSON for scripts");
   cmd->callback([=, &exit_code] {
-    ApiClient client(default_controller_url(*controller));
+    ApiClient client = controller_client(*controller);
     json answer = client.get("/api/v1/jobs/" + job_path_id(*id));
     if (*as_json) {
       std::printf("%s\n", answer.dump(2).c_str());
@@ -479,6 +483,7 @@ void register_cancel(CLI::App& app, int& exit_code) {
       "-t/-n/-A/-p; with ids and filters, the ids that match");
   cmd->add_option("ids", f->ids, "Job ids (17, or 17_3 for one task of an array)");
   cmd->add_option("--controller", f->controller, "Controller URL");
+  add_token_file_option(cmd);
   cmd->add_option("-u,--user", f->user, "Cancel this user's jobs (comma list)");
   cmd->add_flag("--me", f->me, "Cancel my jobs");
   cmd->add_option("-t,--state", f->state,
@@ -499,7 +504,7 @@ void register_cancel(CLI::App& app, int& exit_code) {
       throw InputError("cancel",
                        "-t, -n, -A and -p narrow a selection: add -u USER or --me (or job ids), "
                        "so that one command cannot cancel everyone's jobs by accident");
-    ApiClient client(default_controller_url(f->controller));
+    ApiClient client = controller_client(f->controller);
     // Ids alone go straight to the controller (an array id cancels the whole array there).
     std::vector<std::string> targets = f->ids;
     if (filtered) {
@@ -510,7 +515,7 @@ void register_cancel(CLI::App& app, int& exit_code) {
         for (JobState s : {JobState::pending, JobState::running})
           if (wanted.contains(s)) sel.states.add(s);
       }
-      sel.users = comma_list(f->me ? current_user() : f->user);
+      sel.users = comma_list(f->me ? current_user(client) : f->user);
       sel.names = comma_list(f->name);
       sel.tenants = comma_list(f->tenant);
       sel.partitions = comma_list(f->partition);
@@ -546,9 +551,10 @@ void register_hold(CLI::App& app, int& exit_code) {
     cmd->add_option("ids", *ids, "Job ids (an array's id: every pending task; 17_3: one task)")
         ->required();
     cmd->add_option("--controller", *controller, "Controller URL");
+    add_token_file_option(cmd);
     cmd->callback([=, &exit_code] {
       for (const auto& text : *ids) job_path_id(text);  // bad ids fail before anything is done
-      ApiClient client(default_controller_url(*controller));
+      ApiClient client = controller_client(*controller);
       int failures = 0;
       for (const auto& text : *ids) {
         try {
@@ -574,10 +580,11 @@ void register_logs(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("logs", "Print a job's output (rank 0's file)");
   cmd->add_option("id", *id, "Job id")->required();
   cmd->add_option("--controller", *controller, "Controller URL");
+  add_token_file_option(cmd);
   cmd->add_flag("-f,--follow", *follow, "Keep printing until the job ends");
   cmd->add_flag("--stderr", *err, "The error file (when -e made it separate)");
   cmd->callback([=, &exit_code] {
-    ApiClient client(default_controller_url(*controller));
+    ApiClient client = controller_client(*controller);
     const std::string base = "/api/v1/jobs/" + job_path_id(*id) +
                              "/logs?stream=" + (*err ? "stderr" : "stdout") + "&offset=";
     std::uint64_t offset = 0;

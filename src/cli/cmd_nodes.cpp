@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "api/http_client.h"
+#include "cli/client_auth.h"
 #include "cli/commands.h"
 #include "cli/table.h"
 
@@ -15,10 +16,11 @@ void register_nodes(CLI::App& app, int& exit_code) {
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("nodes", "List nodes, or drain/resume one");
   cmd->add_option("--controller", f->controller, "Controller URL");
+  add_token_file_option(cmd);
   cmd->add_flag("--json", f->json, "JSON for scripts");
   cmd->callback([cmd, f, &exit_code] {
     if (!cmd->get_subcommands().empty()) return;  // drain/resume ran instead
-    ApiClient client(default_controller_url(f->controller));
+    ApiClient client = controller_client(f->controller);
     nlohmann::json answer = client.get("/api/v1/nodes");
     if (f->json) {
       std::printf("%s\n", answer.dump(2).c_str());
@@ -60,8 +62,10 @@ void register_nodes(CLI::App& app, int& exit_code) {
                                           : "Give a drained node work again");
     sub->add_option("node", f->node, "Node name")->required();
     if (drain) sub->add_option("--reason", f->reason, "Why (shown by zs nodes)");
+    sub->add_option("--controller", f->controller, "Controller URL");
+    add_token_file_option(sub);
     sub->callback([f, drain, &exit_code] {
-      ApiClient client(default_controller_url(f->controller));
+      ApiClient client = controller_client(f->controller);
       nlohmann::json body = nlohmann::json::object();
       if (!f->reason.empty()) body["reason"] = f->reason;
       auto answer = client.post("/api/v1/nodes/" + f->node + (drain ? "/drain" : "/resume"), body);

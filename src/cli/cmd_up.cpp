@@ -12,6 +12,7 @@
 
 #include "api/api_error.h"
 #include "api/http_client.h"
+#include "api/token_file.h"
 #include "cli/commands.h"
 #include "cli/demo_workload.h"
 #include "cli/signals.h"
@@ -108,6 +109,7 @@ void register_up(CLI::App& app, int& exit_code) {
          "--kill-grace-ms", "2000", "--max-conns-per-peer", std::to_string(512 + 4 * f->nodes)},
         f->work_dir + "/controller.log"));
     ApiClient client(url, 5000);
+    const std::string token_path = f->work_dir + "/controller/admin.token";
     bool up = false;
     for (int i = 0; i < 600 && !up; ++i) {
       try {
@@ -127,6 +129,16 @@ void register_up(CLI::App& app, int& exit_code) {
       exit_code = 1;
       return;
     }
+    // The controller made its first admin (us) before it listened; agents get node credentials.
+    client.set_token(read_token_file(token_path, "zs up"));
+    const std::string env_path = f->work_dir + "/client.env";
+    {
+      std::FILE* env = std::fopen(env_path.c_str(), "w");
+      if (!env) throw std::runtime_error("cannot write " + env_path);
+      std::fprintf(env, "export ZS_CONTROLLER=%s\nexport ZS_TOKEN=\"$(cat %s)\"\n", url.c_str(),
+                   token_path.c_str());
+      std::fclose(env);
+    }
     for (int i = 0; i < f->nodes; ++i) {
       const std::string name = "node" + std::to_string(i + 1);
       const std::string& accel = f->accelerators[i % f->accelerators.size()];
@@ -143,6 +155,14 @@ void register_up(CLI::App& app, int& exit_code) {
                                     "--kill-tasks-on-exit"};
       if (f->nodes_per_leaf > 0)
         args.insert(args.end(), {"--leaf", "leaf" + std::to_string(i / f->nodes_per_leaf + 1)});
+      const std::string node_token = f->work_dir + "/" + name + ".token";
+      write_token_file(node_token,
+                       client.post("/api/v1/tokens", nlohmann::json{{"node", name}})
+                           .at("token")
+                           .at("token")
+                           .get<std::string>(),
+                       "zs up");
+      args.insert(args.end(), {"--token-file", node_token});
       children.push_back(spawn_self(args, f->work_dir + "/" + name + ".log"));
     }
     int ready = 0;
@@ -163,9 +183,11 @@ void register_up(CLI::App& app, int& exit_code) {
       return;
     }
     std::printf(
-        "  export ZS_CONTROLLER=%s\n  zs submit --accel %s:1 -- nvidia-smi-or-your-command\n"
+        "  . %s   # sets ZS_CONTROLLER and ZS_TOKEN (you are its cluster admin)\n"
+        "  zs submit --accel %s:1 -- nvidia-smi-or-your-command\n"
         "  zs queue; zs nodes; zs logs <id> -f\n",
-        url.c_str(), f->accelerators.front().substr(f->accelerators.front().find('x') + 1).c_str());
+        env_path.c_str(),
+        f->accelerators.front().substr(f->accelerators.front().find('x') + 1).c_str());
     std::fflush(stdout);
     if (f->demo) {
       const std::string& first = f->accelerators.front();

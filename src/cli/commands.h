@@ -29,5 +29,7 @@ void register_hold(CLI::App& app, int& exit_code);  // zs hold, zs release
 void register_logs(CLI::App& app, int& exit_code);
 void register_nodes(CLI::App& app, int& exit_code);
 void register_up(CLI::App& app, int& exit_code);
+void register_admin(CLI::App& app, int& exit_code);  // zs admin tenant|user|token|node-token
+void register_login(CLI::App& app, int& exit_code);
 
 }  // namespace zs::cli

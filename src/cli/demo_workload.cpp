@@ -48,8 +48,6 @@ sys.exit(0 if total == expected else 1)
 JobSpec base_spec(const DemoCluster& c, const std::string& name) {
   JobSpec s;
   s.name = name;
-  s.user = "demo";
-  s.tenant = "demo";
   s.work_dir = c.work_dir;
   s.walltime = 5 * 60 * 1000;
   s.env = {"PATH=/usr/local/bin:/usr/bin:/bin"};

@@ -68,6 +68,16 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
     throw InputError("--node-lease-ms",
                      "the node lease must be at least the node-lost time plus a heartbeat (" +
                          std::to_string(node_lost_ms() + options_.heartbeat_ms) + " ms)");
+  identities_ = std::make_unique<IdentityRegistry>(
+      [this](WriteBatch batch) {
+        try {
+          writer_->write(std::move(batch));
+        } catch (const StoreError& e) {
+          throw ApiError(503, "unavailable", std::string("cannot persist the change: ") + e.what());
+        }
+      },
+      [] { return wall_clock_ms(); });
+  identities_->load(store_->load_tenants(), store_->load_users(), store_->load_tokens());
   std::lock_guard lk(mu_);
   load_state();
 }
@@ -346,6 +356,9 @@ JobPage Controller::list_jobs(const JobFilter& filter) const {
     if (filter.active_only && is_terminal(r.state)) return false;
     if (!filter.user.empty() && r.spec.user != filter.user) return false;
     if (!filter.tenant.empty() && r.spec.tenant != filter.tenant) return false;
+    if (filter.tenants_only && std::find(filter.tenants_only->begin(), filter.tenants_only->end(),
+                                         r.spec.tenant) == filter.tenants_only->end())
+      return false;
     return true;
   };
   auto visit = [&](const LiveJob& job) {
@@ -389,8 +402,11 @@ LogLocation Controller::log_location(JobId id, bool stderr_stream) const {
   const std::string node = rec.assignment.empty() ? "" : rec.assignment.front().node;
   std::string path = expand_task_pattern(expand_job_pattern(pattern, rec), node, 0, 0);
   if (path.empty() || path.front() != '/') path = rec.spec.work_dir + "/" + path;
-  LogLocation where{path, rec.state, "", rec.id, rec.attempt};
-  if (auto n = nodes_.find(node); n != nodes_.end()) where.node_logs_url = n->second.rec.logs_url;
+  LogLocation where{path, rec.state, "", "", rec.id, rec.attempt};
+  if (auto n = nodes_.find(node); n != nodes_.end()) {
+    where.node_logs_url = n->second.rec.logs_url;
+    where.node_logs_key = n->second.logs_key;
+  }
   return where;
 }
 

@@ -22,6 +22,7 @@
 #include "api/agent_protocol.h"
 #include "api/cluster_api.h"
 #include "controller/fit_check.h"
+#include "controller/identity_registry.h"
 #include "controller/order_waiter.h"
 #include "core/accelerator.h"
 #include "core/cluster.h"
@@ -90,6 +91,8 @@ class Controller : public ClusterApi {
   LogLocation log_location(JobId id, bool stderr_stream) const override;
   ClusterStats stats() const override;
   const ControllerOptions& options() const { return options_; }
+  // Tenants, users and tokens (persisted with the jobs, in the same store).
+  IdentityRegistry& identities() { return *identities_; }
 
  private:
   // Resources an attempt holds on one node. A hold is released only when the agent confirms
@@ -112,6 +115,7 @@ class Controller : public ClusterApi {
     bool synced = false;
     std::vector<std::string> device_problems;
     std::string discovery;
+    std::string logs_key;  // what its log server asks of the controller (not stored)
     TimeMs last_contact = 0;
     // Its running attempts were given up: silent for longer than the lease allows (reset when
     // it speaks again).
@@ -196,6 +200,7 @@ class Controller : public ClusterApi {
   ControllerOptions options_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<DurableWriter> writer_;
+  std::unique_ptr<IdentityRegistry> identities_;
   std::shared_ptr<const Policy> policy_;
   const Catalog& catalog_;
 

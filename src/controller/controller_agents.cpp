@@ -1,5 +1,6 @@
 // Controller: the agents' side — syncs, exits, lost nodes and reconciliation after a restart.
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstdio>
 
@@ -19,6 +20,35 @@ void check_node_name(const std::string& name) {
   for (char c : name)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
       throw InputError("name", "node names use letters, digits, '-', '_' and '.' only");
+}
+
+// The host of http://HOST:PORT (or https://), brackets of an IPv6 address removed.
+std::string url_host(const std::string& url) {
+  auto start = url.find("://");
+  if (start == std::string::npos) return "";
+  std::string rest = url.substr(start + 3);
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    return close == std::string::npos ? "" : rest.substr(1, close - 1);
+  }
+  return rest.substr(0, rest.rfind(':'));
+}
+
+// The controller fetches logs from a node's own address only: a report whose log server is
+// elsewhere (another host of the network, a metadata service) is not followed.
+std::string checked_logs_url(const std::string& node, const AgentReport& report) {
+  if (report.logs_url.empty()) return "";
+  const std::string host = url_host(report.logs_url);
+  const std::string address = report.address.empty() ? "127.0.0.1" : report.address;
+  if (host == address) return report.logs_url;
+  static std::atomic<int> warned{0};
+  if (warned.fetch_add(1) < 20)
+    std::fprintf(stderr,
+                 "zs controller: node %s reports its log server at %s, not at its address %s: "
+                 "its logs will not be fetched\n",
+                 node.c_str(), json_fields::printable(report.logs_url, 256).c_str(),
+                 json_fields::printable(address, 256).c_str());
+  return "";
 }
 
 // A node's request is being answered: not silent meanwhile, however long the store takes.
@@ -53,9 +83,11 @@ SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentRepo
   // runs (an agent that re-adopts its tasks keeps its boot id).
   const bool agent_restarted = !rec.boot_id.empty() && rec.boot_id != report.boot_id;
   rec.boot_id = report.boot_id;
+  node.logs_key = report.logs_key;
+  const std::string logs_url = checked_logs_url(name, report);
   if (rec.accel_type != type_name || rec.accel_count != report.accel_count ||
       rec.cpus != report.cpus || rec.mem_mib != report.mem_mib || rec.address != report.address ||
-      rec.leaf != report.leaf || rec.spine != report.spine || rec.logs_url != report.logs_url) {
+      rec.leaf != report.leaf || rec.spine != report.spine || rec.logs_url != logs_url) {
     rec.accel_type = type_name;
     rec.accel_count = report.accel_count;
     rec.cpus = report.cpus;
@@ -63,7 +95,7 @@ SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentRepo
     rec.address = report.address;
     rec.leaf = report.leaf;
     rec.spine = report.spine;
-    rec.logs_url = report.logs_url;
+    rec.logs_url = logs_url;
     mark_cluster_dirty();
   }
   rec.unhealthy = report.unhealthy;

@@ -4,6 +4,27 @@
 #include <utility>
 
 namespace zs {
+namespace {
+
+template <class T>
+void append(std::vector<T>& into, std::vector<T>& from) {
+  std::move(from.begin(), from.end(), std::back_inserter(into));
+}
+
+// Identity changes never share a group with another identity change (IdentityRegistry writes
+// one at a time and waits), so applying every removal after every upsert loses nothing.
+void append(WriteBatch& into, WriteBatch& b) {
+  append(into.jobs, b.jobs);
+  append(into.nodes, b.nodes);
+  append(into.removed_nodes, b.removed_nodes);
+  append(into.tenants, b.tenants);
+  append(into.users, b.users);
+  append(into.tokens, b.tokens);
+  append(into.removed_tenants, b.removed_tenants);
+  append(into.removed_users, b.removed_users);
+}
+
+}  // namespace
 
 DurableWriter::Ticket DurableWriter::enqueue(WriteBatch batch) {
   auto outcome = std::make_shared<Outcome>();
@@ -32,13 +53,7 @@ void DurableWriter::wait(const Ticket& ticket) {
     lk.unlock();
 
     WriteBatch merged = std::move(group.front().batch);
-    for (std::size_t i = 1; i < group.size(); ++i) {
-      auto& b = group[i].batch;
-      std::move(b.jobs.begin(), b.jobs.end(), std::back_inserter(merged.jobs));
-      std::move(b.nodes.begin(), b.nodes.end(), std::back_inserter(merged.nodes));
-      std::move(b.removed_nodes.begin(), b.removed_nodes.end(),
-                std::back_inserter(merged.removed_nodes));
-    }
+    for (std::size_t i = 1; i < group.size(); ++i) append(merged, group[i].batch);
     std::exception_ptr error;
     try {
       if (!merged.empty()) store_.write(merged);

@@ -32,6 +32,7 @@ struct Principal {
   std::string name;                  // the user, or the node a node credential is bound to
   Role role = Role::viewer;          // users only
   std::vector<std::string> tenants;  // users only; the first is the default for submits
+  std::string unix_user;             // users only: the account their jobs run as
 };
 
 enum class Action {

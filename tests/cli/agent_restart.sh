@@ -191,8 +191,9 @@ fi
 # --- (d) one agent per work directory -------------------------------------------------------------
 section "(d) a second agent on the same work directory"
 for name in a other; do
+  # shellcheck disable=SC2046  # node_token_args prints words
   out=$(timeout 20 "$ZS" agent --controller "$URL" --name $name --accelerators 8x$T \
-    --work-dir "$W/agents/a" 2>&1)
+    --work-dir "$W/agents/a" $(node_token_args $name) 2>&1)
   rc=$?
   if [ "$rc" != 0 ] && grep -q "is in use by another zs agent (pid ${AGENT_PID[a]})" <<<"$out"; then
     ok "(d) a second agent ($name) on agent a's work directory is refused: $(head -1 <<<"$out")"

@@ -8,6 +8,11 @@ a few to /exits, job lookups and cancels) for a bounded time, and checks that:
   * every 2xx submit returns ids, and at the end GET /api/v1/jobs lists exactly the jobs that
     2xx submits created (a refused submit creates nothing);
   * the controller is still alive and healthy.
+With tokens (--admin-token ...), each request carries a credential: mostly the right one (the
+admin's for user routes, the node's own for agent routes), else none, garbage, a revoked token,
+another node's credential, a user token on an agent route, or a member of another tenant. A
+request with no valid credential is answered 401 (or 429) and one with a credential that may not
+is answered 403; neither creates anything, and another tenant's job is 404 and stays as it was.
 No agent runs during the fuzz, so no fuzzed command is ever executed.
 
 Usage: api_fuzz.py URL [--seed N] [--seconds S] [--max-requests N]
@@ -41,12 +46,16 @@ BAD_NAMES = ["", " ", "a b", "x" * 65, "ünïcode", "..", "a/b", "%00", "a\nb", 
 
 
 class Fuzzer:
-    def __init__(self, url, seed):
+    def __init__(self, url, seed, tokens=None):
         u = urllib.parse.urlparse(url)
         self.host, self.port = u.hostname, u.port
         self.rng = random.Random(seed)
+        # {"admin": T, "intruder": T, "revoked": T, "nodes": {name: T}} or None (no auth).
+        self.tokens = tokens
+        self.token = None  # the credential of the request being sent
         self.conn = None
         self.created = set()
+        self.intruder_created = set()  # jobs of the other tenant's member: it may act on them
         self.failures = []
         self.stats = {}
         self.n = 0
@@ -230,6 +239,8 @@ class Fuzzer:
                 if self.conn is None:
                     self.conn = http.client.HTTPConnection(self.host, self.port, timeout=15)
                 headers = {"Content-Type": "application/json"}
+                if self.token is not None:
+                    headers["Authorization"] = "Bearer " + self.token
                 if body is not None:
                     headers["Content-Length"] = str(len(body))
                 self.conn.request(method, path, body=body, headers=headers)
@@ -273,32 +284,102 @@ class Fuzzer:
             return None
         return answer
 
+    # ---- credentials --------------------------------------------------------------------------
+    def garbage_token(self):
+        r = self.rng
+        k = r.random()
+        if k < 0.3:  # well-formed, random: an unknown id or a wrong secret
+            ids = [t.split("_")[1] for t in self.tokens["nodes"].values()] + ["%016x" % r.getrandbits(64)]
+            alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+            return "zs_" + r.choice(ids) + "_" + "".join(r.choice(alphabet) for _ in range(43))
+        if k < 0.5:  # a real token, one character changed
+            t = list(self.tokens["admin"])
+            i = r.randrange(len(t))
+            t[i] = "A" if t[i] != "A" else "B"
+            return "".join(t)
+        if k < 0.6:
+            return "x" * r.choice([1, 100, 5000])
+        return "".join(chr(r.randrange(0x21, 0x7f)) for _ in range(r.randrange(1, 80)))
+
+    def credential(self, route, node=None):
+        """(class, token) for a request to `route` ("user" or "agent") as node `node`."""
+        if self.tokens is None:
+            return "ok", None
+        r = self.rng
+        nodes = self.tokens["nodes"]
+        right = self.tokens["admin"] if route == "user" else nodes.get(node)
+        k = r.random()
+        if k < 0.80 and right is not None:
+            return "ok", right
+        k = r.random()
+        if k < 0.2:
+            return "bad", None
+        if k < 0.45:
+            return "bad", self.garbage_token()
+        if k < 0.55:
+            return "bad", self.tokens["revoked"]
+        if route == "agent":
+            others = [t for n, t in nodes.items() if n != node]
+            return "forbidden", r.choice(others + [self.tokens["admin"], self.tokens["intruder"]])
+        if k < 0.75:
+            return "forbidden", r.choice(list(nodes.values()))
+        return "intruder", self.tokens["intruder"]
+
+    def expect_denied(self, cls, method, path, body, status, data):
+        """False when a request without the right credential was not refused as it must be."""
+        if status == 404 and b"no such endpoint" in data:
+            return True  # no route at all (an empty node name): nothing to authorize
+        if cls == "bad" and status not in (401, 429, 431, 400):
+            self.fail("a request without a valid credential was not refused 401", method, path, body, status, data)
+            return False
+        if cls == "forbidden" and status != 403:
+            self.fail("a credential that may not was not refused 403", method, path, body, status, data)
+            return False
+        return True
+
+    def job_state(self, jid):
+        self.token = self.tokens["admin"] if self.tokens else None
+        status, data = self.request("GET", "/api/v1/jobs/" + urllib.parse.quote(jid))
+        return json.loads(data)["job"]["state"] if status == 200 else None
+
     def step(self):
         r = self.rng
         self.n += 1
         k = r.random()
         if k < 0.70:
             body = self.job_body()
+            cls, self.token = self.credential("user")
             status, data = self.request("POST", "/api/v1/jobs", body)
             answer = self.check("POST", "/api/v1/jobs", body, status, data, "submit")
-            if answer is not None and status in (200, 201):
+            if cls in ("bad", "forbidden"):
+                if self.expect_denied(cls, "POST", "/api/v1/jobs", body, status, data) and status in (200, 201):
+                    self.fail("a denied submit created jobs", "POST", "/api/v1/jobs", body, status, data)
+            elif answer is not None and status in (200, 201):
                 ids = answer.get("ids") if isinstance(answer, dict) else None
                 if not (isinstance(ids, list) and ids and all(isinstance(i, int) for i in ids)):
                     self.fail("2xx submit without ids", "POST", "/api/v1/jobs", body, status, data)
                 else:
                     self.created.update(ids)
+                    if cls == "intruder":
+                        self.intruder_created.update(ids)
         elif k < 0.92:
             name = r.choice(GOOD_NAMES) if r.random() < 0.85 else r.choice(BAD_NAMES)
             path = "/api/v1/agents/" + urllib.parse.quote(name, safe="") + "/sync"
             body = self.report_body()
+            cls, self.token = self.credential("agent", name)
             status, data = self.request("POST", path, body)
             self.check("POST", path, body, status, data, "sync")
+            if cls != "ok":
+                self.expect_denied(cls, "POST", path, body, status, data)
         elif k < 0.95:
             name = r.choice(GOOD_NAMES + BAD_NAMES[:3])
             path = "/api/v1/agents/" + urllib.parse.quote(name, safe="") + "/exits"
             body = self.report_body()
+            cls, self.token = self.credential("agent", name)
             status, data = self.request("POST", path, body)
             self.check("POST", path, body, status, data, "exits")
+            if cls != "ok":
+                self.expect_denied(cls, "POST", path, body, status, data)
         else:
             ids = sorted(self.created)
             jid = str(r.choice(ids)) if ids and r.random() < 0.7 else r.choice(["0", "-1", "abc", "99999999", str(2**64), "1e3"])
@@ -306,11 +387,26 @@ class Fuzzer:
                 method, path, body = "GET", "/api/v1/jobs/" + urllib.parse.quote(jid), None
             else:
                 method, path, body = "POST", "/api/v1/jobs/" + urllib.parse.quote(jid) + "/cancel", b"{}"
+            cls, token = self.credential("user")
+            mine = {str(i) for i in self.intruder_created}
+            before = (self.job_state(jid) if cls == "intruder" and jid in map(str, ids) and jid not in mine
+                      else None)
+            self.token = token
             status, data = self.request(method, path, body)
             self.check(method, path, body or b"", status, data, "job")
+            if cls in ("bad", "forbidden"):
+                self.expect_denied(cls, method, path, body or b"", status, data)
+            elif before is not None:
+                # The admin's job, asked for by a member of another tenant: not found, unchanged.
+                if status != 404:
+                    self.fail("another tenant's job was not 404", method, path, body or b"", status, data)
+                after = self.job_state(jid)
+                if after != before:
+                    self.fail(f"a denied request changed the job ({before} -> {after})", method, path, body or b"", status, data)
 
     def listed_jobs(self):
         ids, after = set(), 0
+        self.token = self.tokens["admin"] if self.tokens else None
         while True:
             status, data = self.request("GET", f"/api/v1/jobs?limit=10000&after={after}")
             if status != 200:
@@ -329,14 +425,17 @@ def main():
     ap.add_argument("--seed", type=int, default=20261125)
     ap.add_argument("--seconds", type=float, default=25)
     ap.add_argument("--max-requests", type=int, default=5000)
+    ap.add_argument("--tokens", help="a JSON file: {admin, intruder, revoked, nodes: {name: token}}")
     a = ap.parse_args()
-    fz = Fuzzer(a.url, a.seed)
+    tokens = json.load(open(a.tokens)) if a.tokens else None
+    fz = Fuzzer(a.url, a.seed, tokens)
     t0 = time.monotonic()
     while fz.n < a.max_requests and time.monotonic() - t0 < a.seconds:
         fz.step()
         if len(fz.failures) >= 20:
             break
     elapsed = time.monotonic() - t0
+    fz.token = None
     status, _ = fz.request("GET", "/api/v1/health")
     if status != 200:
         fz.failures.append(f"FAIL: the controller is not healthy after the fuzz (GET /api/v1/health -> {status})")

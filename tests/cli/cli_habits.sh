@@ -13,8 +13,9 @@ cd "$W" || exit 1
 start_agent_cpus() {
   local name=$1 devices=$2
   mkdir -p "$W/agents/$name"
+  # shellcheck disable=SC2046  # node_token_args prints words
   "$ZS" agent --controller "$URL" --name "$name" --accelerators "$devices" --cpus 8 \
-    --work-dir "$W/agents/$name" >>"$W/agent.$name.log" 2>&1 &
+    --work-dir "$W/agents/$name" $(node_token_args "$name") >>"$W/agent.$name.log" 2>&1 &
   PIDS+=($!)
   AGENT_PID[$name]=$!
   disown $!
@@ -184,10 +185,15 @@ out=$("$ZS" queue -t bogus 2>&1)
 
 # --- defect 12: zs cancel -u -----------------------------------------------------------------------
 section "zs cancel -u"
-a1=$(USER=alice "$ZS" submit --parsable --hold -J a-held -- true)
-a2=$(USER=alice "$ZS" submit --parsable --hold -J a-other -- true)
-a3=$(USER=alice "$ZS" submit --parsable -J a-run -- sleep 60)
-b1=$(USER=bob "$ZS" submit --parsable --hold -J b-held -- true)
+# Two users of the admin's tenant, each with a token (a job's user is its token's).
+for u in alice bob; do
+  "$ZS" admin user create $u --tenant default --role member --unix-user root >/dev/null &&
+    (umask 077 && "$ZS" admin token create --user $u >"$W/$u.token") || fail "creating user $u"
+done
+a1=$("$ZS" submit --token-file "$W/alice.token" --parsable --hold -J a-held -- true)
+a2=$("$ZS" submit --token-file "$W/alice.token" --parsable --hold -J a-other -- true)
+a3=$("$ZS" submit --token-file "$W/alice.token" --parsable -J a-run -- sleep 60)
+b1=$("$ZS" submit --token-file "$W/bob.token" --parsable --hold -J b-held -- true)
 wait_until 20 job_is "$a3" running
 out=$("$ZS" cancel -t PD 2>&1)
 [ $? = 2 ] && ok "zs cancel -t PD without -u: refused" || fail "zs cancel -t PD alone: $out"
@@ -200,38 +206,43 @@ wait_until 20 job_ended "$a3"
 [ "$(job_state "$a2")" = cancelled ] && [ "$(job_state "$a3")" = cancelled ] && [ "$(job_state "$b1")" = pending ] &&
   ok "zs cancel -u alice: her pending and running jobs, not bob's" ||
   fail "cancel -u alice: $(job_state "$a2") $(job_state "$a3") bob: $(job_state "$b1")"
-USER=bob "$ZS" cancel --me "$blocker" "$b1"
+"$ZS" cancel --token-file "$W/bob.token" --me "$blocker" "$b1"
 [ "$(job_state "$b1")" = cancelled ] && [ "$(job_state "$blocker")" = running ] &&
   ok "zs cancel --me with ids: only the listed jobs that are mine" ||
   fail "cancel --me ids: bob $(job_state "$b1"), other $(job_state "$blocker")"
 
 # --- defect 10: control characters never reach the terminal ------------------------------------------
 section "control characters are escaped"
-# C0 controls (ESC, CR, LF, BEL) in a name or user: the API may refuse them; if it stores them,
-# zs queue and zs job must show them escaped.
-code=$(api_post /api/v1/jobs '{"argv":["true"],"hold":true,"name":"evil\u001b[31mRED\r\nfake line\u0007","user":"\u001b]0;pwned\u0007mallory","work_dir":"/tmp"}')
+# A job's user is its token's: a request naming another is refused (and names nothing).
+code=$(api_post /api/v1/jobs '{"argv":["true"],"hold":true,"user":"\u001b]0;pwned\u0007mallory","work_dir":"/tmp"}')
+[ "$code" = 403 ] && [ "$(answer 'd["error"]["field"]')" = user ] && no_raw_controls "$(cat "$W/answer.json")" &&
+  ok "a submit naming another user is refused (403 on field user)" || fail "submit as another user: HTTP $code"
+# C0 controls (ESC, CR, LF, BEL) in a name: the API may refuse them; if it stores them, zs queue
+# and zs job must show them escaped.
+code=$(api_post /api/v1/jobs '{"argv":["true"],"hold":true,"name":"evil\u001b]0;pwned\u0007mallory\u001b[31mRED\r\nfake line\u0007","work_dir":"/tmp"}')
 if [ "$code" = 400 ]; then
   ok "a name with ESC/CR/LF is refused at the API ($(answer 'd["error"]["field"]'): $(answer 'd["error"]["message"]'))"
 else
   evil=$(answer 'd["id"]')
   q=$("$ZS" queue 2>&1)
   j=$("$ZS" job "$evil" 2>&1)
-  no_raw_controls "$q$j" && [[ $q == *'evil\x1b[31mRED\r\nfake'* ]] && [[ $j == *'\x1b]0;pwned\x07mallory'* ]] &&
-    ok "a stored name and user with ESC/CR/LF/BEL are printed escaped" ||
+  no_raw_controls "$q$j" && [[ $q == *'mallory\x1b[31mRED\r\nfake'* ]] && [[ $j == *'\x1b]0;pwned\x07mallory'* ]] &&
+    ok "a stored name with ESC/CR/LF/BEL is printed escaped" ||
     fail "HTTP $code; raw control characters or missing escapes: queue [$(cat -v <<<"$q")] job [$(cat -v <<<"$j")]"
   "$ZS" cancel "$evil" >/dev/null 2>&1
 fi
 # What the API accepts but a terminal must not interpret: C1 controls (U+009B is an 8-bit CSI)
 # and bidirectional overrides (U+202E reverses what follows) in a name, user and account.
-code=$(api_post /api/v1/jobs '{"argv":["true"],"hold":true,"name":"c1\u009b2Jx\u202eevil","user":"u\u2066ser","tenant":"t\u009b31m","work_dir":"/tmp"}')
+# (Users and tenants are names an admin created: letters, digits, '.', '_' and '-' only.)
+code=$(api_post /api/v1/jobs '{"argv":["true"],"hold":true,"name":"c1\u009b2Jx\u202eevil\u2066x","work_dir":"/tmp"}')
 odd=$(answer 'd["id"]')
 q=$("$ZS" queue 2>&1)
 j=$("$ZS" job "$odd" 2>&1)
-u=$("$ZS" queue -u $'u\xe2\x81\xa6ser' 2>&1)  # U+2066 in UTF-8
-if [ "$code" = 201 ] && no_raw_controls "$q$j$u" && [[ $q == *'c1\u009b2Jx\u202eevil'* ]] &&
-  [[ $j == *'u\u2066ser (account t\u009b31m)'* ]] && [[ $u == *"$odd"* ]] &&
+u=$("$ZS" queue -n $'c1\xc2\x9b2Jx\xe2\x80\xaeevil\xe2\x81\xa6x' 2>&1)
+if [ "$code" = 201 ] && no_raw_controls "$q$j$u" && [[ $q == *'c1\u009b2Jx\u202eevil\u2066x'* ]] &&
+  [[ $j == *'c1\u009b2Jx\u202eevil\u2066x'* ]] && [[ $u == *"$odd"* ]] &&
   ! LC_ALL=C grep -q $'\xc2\x9b\|\xe2\x80\xae\|\xe2\x81\xa6' <<<"$q$j$u"; then
-  ok "C1 controls and bidi overrides in a name, user and account are printed escaped (\\u009b, \\u202e)"
+  ok "C1 controls and bidi overrides in a name are printed escaped (\\u009b, \\u202e)"
 else
   fail "HTTP $code; C1/bidi not escaped: queue [$(cat -v <<<"$q")] job [$(cat -v <<<"$j")] -u [$u]"
 fi

@@ -85,6 +85,15 @@ trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
 
+# The API wants a token: every curl of these tests sends the admin's when there is one.
+curl() {
+  if [ -n "${ZS_TOKEN:-}" ]; then
+    command curl -H "Authorization: Bearer $ZS_TOKEN" "$@"
+  else
+    command curl "$@"
+  fi
+}
+
 # wait_until SECONDS command...: polls every 0.1 s until the command succeeds.
 wait_until() {
   local deadline=$(($(now_ms) + $1 * 1000))
@@ -114,6 +123,8 @@ start_controller() {
     if [ "$PORT" != 0 ] && curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"; then
       URL=http://127.0.0.1:$PORT
       export ZS_CONTROLLER=$URL
+      # Secure by default: the first start made a cluster admin (us) and wrote its token.
+      if [ -s "$W/state/admin.token" ]; then export ZS_TOKEN=$(cat "$W/state/admin.token"); fi
       return 0
     fi
     kill -0 "$CTL" 2>/dev/null || { echo "      controller exited: $(tail -3 "$log")"; return 1; }
@@ -122,12 +133,22 @@ start_controller() {
   return 1
 }
 
+# node_token_args NAME: --token-file with a node credential for NAME (made once per cluster),
+# or nothing when the controller runs without authentication.
+node_token_args() {
+  [ -n "${ZS_TOKEN:-}" ] || return 0
+  local file="$W/agents/$1.token"
+  [ -s "$file" ] || (umask 077 && "$ZS" admin node-token create "$1" >"$file") || return 1
+  echo "--token-file $file"
+}
+
 # start_agent NAME [DEVICES]: a fake-device agent with its work dir in $W/agents/NAME.
 start_agent() {
   local name=$1 devices=${2:-8x$T}
   mkdir -p "$W/agents/$name"
+  # shellcheck disable=SC2046  # node_token_args prints words
   "$ZS" agent --controller "$URL" --name "$name" --accelerators "$devices" \
-    --work-dir "$W/agents/$name" >>"$W/agent.$name.log" 2>&1 &
+    --work-dir "$W/agents/$name" $(node_token_args "$name") >>"$W/agent.$name.log" 2>&1 &
   PIDS+=($!)
   AGENT_PID[$name]=$!
   disown $!
@@ -144,6 +165,7 @@ reset_cluster() {
   PIDS=()
   AGENT_PID=()
   PORT=0
+  unset ZS_TOKEN
   rm -rf "$W/state" "$W/agents"
 }
 

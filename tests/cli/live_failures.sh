@@ -199,7 +199,8 @@ if start_controller; then
     nreq=$((nreq + 1))
     local args=(-s -o "$W/resp/$nreq" -w '%{http_code}' --max-time 60 -X "$method" -H 'Content-Type: application/json')
     [ -n "$body" ] && args+=(--data-binary "@$body")
-    code=$(curl "${args[@]}" "$@" "$URL$path")
+    # The admin's token, or REQ_TOKEN (a node credential for the agents' routes).
+    code=$(command curl "${args[@]}" -H "Authorization: Bearer ${REQ_TOKEN:-${ZS_TOKEN:-}}" "$@" "$URL$path")
     printf '%s\t%s\t%s\t%s %s %s\n' "$nreq" "$want" "$code" "$method" "$path" \
       "$(head -c 60 "${body:-/dev/null}" | tr -c '[:print:]' '?')" >>"$W/requests"
   }
@@ -279,14 +280,24 @@ if start_controller; then
   req 400 POST /api/v1/nodes/nosuch/drain "$(body '{"reason":5}')"
   req 404 POST /api/v1/nodes/nosuch/resume "$(body '{}')"
   S=/api/v1/agents
+  mkdir -p "$W/agents"
+  node_token_args x1 >/dev/null && node_token_args nosuch >/dev/null
+  REQ_TOKEN=$(cat "$W/agents/x1.token")
   for t in '{"accel_count":"8"}' '{"accel_count":1000}' '{"unknown":1}' '{"accel_count":8}' \
            '{"accel_type":"Nope","accel_count":8}' '{"running":[{"job":-1,"attempt":1}]}' '{"wait_ms":-5}' '[]' '{'; do
     req 400 POST $S/x1/sync "$(body '%s' "$t")"
   done
-  req 400 POST "$S/bad%20name/sync" "$(body '{}')"
-  req 400 POST "$S/$(printf 'n%.0s' $(seq 70))/sync" "$(body '{}')"
+  # A node credential speaks for its node only; a user token for none.
+  req 403 POST "$S/bad%20name/sync" "$(body '{}')"
+  req 403 POST "$S/$(printf 'n%.0s' $(seq 70))/sync" "$(body '{}')"
+  req 403 POST $S/nosuch/sync "$(body '{}')"
+  REQ_TOKEN=$(cat "$W/agents/nosuch.token")
   req 404 POST $S/nosuch/exits "$(body '{"exits":[]}')"
   req 400 POST $S/nosuch/exits "$(body '{"exits":5}')"
+  REQ_TOKEN=zs_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+  req 401 POST $S/x1/sync "$(body '{}')"
+  REQ_TOKEN=
+  req 403 POST $S/x1/sync "$(body '{}')"
 
   # The limit is checked against Content-Length from the head alone, so chunked bodies are
   # refused (411) before any of the body is read. Shown on a second controller with --max-request-mib 1.

@@ -16,9 +16,11 @@ fi
 CTL_ARGS=(--heartbeat-ms 200 --node-lost-ms 3000)
 if ! start_controller; then fail "controller did not start"; finish; fi
 # shellcheck disable=SC2016
+tokens=$(node_token_args r)
+# shellcheck disable=SC2016,SC2086
 unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs "$1" && exec "$2" agent \
-  --controller "$3" --name r --accelerators 8xMLU590 --work-dir "$4"' \
-  sh "$P" "$ZS" "$URL" "$W/agents/r" >>"$W/agent.r.log" 2>&1 &
+  --controller "$3" --name r --accelerators 8xMLU590 --work-dir "$4" $5' \
+  sh "$P" "$ZS" "$URL" "$W/agents/r" "$tokens" >>"$W/agent.r.log" 2>&1 &
 PIDS+=($!)
 AGENT_PID[r]=$!
 disown $!
@@ -43,15 +45,15 @@ part=$(curl -s "$URL/api/v1/jobs/$id/logs?offset=7")
 [ "$part" = $'line 2\nline 3\nlast' ] && ok "offset 7 starts at the second line" ||
   fail "offset 7: $(tr '\n' '|' <<<"$part")"
 
-# The agent's own endpoint answers only for attempts it ran, with JSON errors.
-code=$(curl -s -o "$W/r.json" -w '%{http_code}' "$logs_url/api/v1/attempts/999.1/log")
-[ "$code" = 404 ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))["error"]' "$W/r.json" &&
-  ok "agent: an attempt it never ran is 404" || fail "agent, unknown attempt: HTTP $code"
-for bad in 'abc/log' '1/log' "$id.1/log?stream=x" "$id.1/log?offset=-1"; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' "$logs_url/api/v1/attempts/$bad")
-  [ "$code" = 400 ] || fail "agent: /api/v1/attempts/$bad gave HTTP $code, not 400"
+# The agent's own endpoint serves the controller only (a key it sends in its reports): not a
+# user, not even the cluster admin's token, and not without credentials.
+for who in "admin token" "no token"; do
+  if [ "$who" = "no token" ]; then get() { command curl "$@"; }; else get() { curl "$@"; }; fi
+  code=$(get -s -o "$W/r.json" -w '%{http_code}' "$logs_url/api/v1/attempts/$id.1/log")
+  [ "$code" = 401 ] && python3 -c 'import json,sys; json.load(open(sys.argv[1]))["error"]' "$W/r.json" &&
+    ! grep -q line "$W/r.json" && ok "agent: its log server refuses a request with $who (401)" ||
+    fail "agent log server, $who: HTTP $code: $(head -c 200 "$W/r.json")"
 done
-ok "agent: malformed attempt ids, streams and offsets are 400"
 
 # With the agent gone the controller still answers, with no data and the reason in a header.
 kill -9 "${AGENT_PID[r]}"

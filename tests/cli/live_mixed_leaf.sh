@@ -16,8 +16,9 @@ if ! start_controller; then fail "controller did not start"; finish; fi
 agent_on_leaf() {
   local name=$1 devices=$2 leaf=$3
   mkdir -p "$W/agents/$name"
+  # shellcheck disable=SC2046  # node_token_args prints words
   "$ZS" agent --controller "$URL" --name "$name" --accelerators "$devices" --leaf "$leaf" \
-    --work-dir "$W/agents/$name" >>"$W/agent.$name.log" 2>&1 &
+    --work-dir "$W/agents/$name" $(node_token_args "$name") >>"$W/agent.$name.log" 2>&1 &
   PIDS+=($!)
   AGENT_PID[$name]=$!
   disown $!

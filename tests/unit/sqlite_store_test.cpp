@@ -19,6 +19,13 @@
 namespace zs::test {
 namespace {
 
+WriteBatch jobs_batch(std::vector<JobRecord> jobs) {
+  WriteBatch b;
+  b.jobs = std::move(jobs);
+  return b;
+}
+
+
 // A raw connection for looking at or tampering with the file behind the store's back.
 class Raw {
  public:
@@ -132,7 +139,7 @@ TEST(SqliteStore, UsesWalModeAndSchemaVersionThree) {
   {
     auto store = open_sqlite_store(path);
     EXPECT_EQ(store->describe(), "sqlite " + path + " (WAL)");
-    store->write(WriteBatch{{job(1, JobState::pending)}, {}, {}});
+    store->write(jobs_batch({job(1, JobState::pending)}));
     EXPECT_TRUE(std::filesystem::exists(path + "-wal"));
     // Exclusive locking mode: the WAL index is in heap memory, not in a shared -shm file.
     EXPECT_FALSE(std::filesystem::exists(path + "-shm"));
@@ -155,7 +162,7 @@ TEST(SqliteStore, SecondOpenerIsToldTheFileIsInUse) {
     ::close(ready[0]);
     try {
       auto store = open_sqlite_store(path);
-      store->write(WriteBatch{{job(1, JobState::pending)}, {}, {}});
+      store->write(jobs_batch({job(1, JobState::pending)}));
       char c = 'k';
       if (::write(ready[1], &c, 1) != 1) _exit(4);
       for (;;) ::pause();  // holds the store until killed
@@ -188,7 +195,7 @@ TEST(SqliteStore, SecondOpenerIsToldTheFileIsInUse) {
   // Its failure did not release the first store's lock (closing any descriptor of a file drops
   // the process's POSIX locks on it, unless SQLite keeps the descriptor open).
   EXPECT_TRUE(locked_by_this_process(path));
-  store->write(WriteBatch{{job(2, JobState::pending)}, {}, {}});
+  store->write(jobs_batch({job(2, JobState::pending)}));
   EXPECT_EQ(store->max_job_id(), 2u);
   store.reset();
   EXPECT_FALSE(locked_by_this_process(path));
@@ -200,7 +207,7 @@ TEST(SqliteStore, OneJobCommitAppendsOnePageToTheLog) {
   ScratchDir dir;
   std::string path = dir / "state.db";
   auto store = open_sqlite_store(path);
-  store->write(WriteBatch{{job(1, JobState::pending)}, {}, {}});
+  store->write(jobs_batch({job(1, JobState::pending)}));
   std::string header = read_text(path + "-wal").substr(0, 32);
   ASSERT_EQ(header.size(), 32u);
   std::uintmax_t page_size = 0;  // big-endian at offset 8 of the log's header
@@ -208,9 +215,9 @@ TEST(SqliteStore, OneJobCommitAppendsOnePageToTheLog) {
   const std::uintmax_t frame = 24 + page_size;  // frame header + page
   auto log_size = [&] { return std::filesystem::file_size(path + "-wal"); };
   auto before = log_size();
-  store->write(WriteBatch{{job(2, JobState::pending)}, {}, {}});
+  store->write(jobs_batch({job(2, JobState::pending)}));
   EXPECT_EQ(log_size(), before + frame) << "a new job";
-  store->write(WriteBatch{{job(2, JobState::running)}, {}, {}});
+  store->write(jobs_batch({job(2, JobState::running)}));
   EXPECT_EQ(log_size(), before + 2 * frame) << "a state change";
   EXPECT_EQ(store->max_job_id(), 2u);
 }
@@ -225,7 +232,7 @@ TEST(SqliteStore, QueryableColumnsAndNoIndexOnJobs) {
   r.attempt = 1;
   r.array_job_id = 4;
   r.array_task_id = 1;
-  store->write(WriteBatch{{job(3, JobState::pending), r, job(9, JobState::running)}, {}, {}});
+  store->write(jobs_batch({job(3, JobState::pending), r, job(9, JobState::running)}));
   store.reset();
   Raw raw(path);
   EXPECT_EQ(raw.column("SELECT state || ' ' || user || ' ' || tenant || ' ' || name || ' ' || "
@@ -301,7 +308,7 @@ TEST(SqliteStore, VersionOneDatabaseIsMigratedKeepingItsJobs) {
     auto store = open_sqlite_store(path);
     EXPECT_EQ(store->load_jobs(), (std::vector<JobRecord>{job(3, JobState::running), done}));
     EXPECT_EQ(store->max_job_id(), 9u);
-    store->write(WriteBatch{{job(10, JobState::pending)}, {}, {}});
+    store->write(jobs_batch({job(10, JobState::pending)}));
     EXPECT_EQ(store->purge_jobs_ended_before(4000), 1u);  // job 5, without the index
   }
   {
@@ -323,7 +330,7 @@ TEST(SqliteStore, UnreadableRecordIsAStoreErrorNamingTheJob) {
   ScratchDir dir;
   std::string path = dir / "state.db";
   open_sqlite_store(path)->write(
-      WriteBatch{{job(1, JobState::pending), job(7, JobState::pending)}, {}, {}});
+      jobs_batch({job(1, JobState::pending), job(7, JobState::pending)}));
   Raw(path).exec("UPDATE jobs SET record = '{\"id\":7,\"spec\":{\"nodes\":-2}}' WHERE id = 7");
   auto store = open_sqlite_store(path);
   try {
@@ -345,14 +352,14 @@ TEST(SqliteStore, UnreadableRecordIsAStoreErrorNamingTheJob) {
 TEST(SqliteStore, ErrorsDuringAWriteRollBack) {
   ScratchDir dir;
   std::string path = dir / "state.db";
-  open_sqlite_store(path)->write(WriteBatch{{job(1, JobState::pending)}, {}, {}});
+  open_sqlite_store(path)->write(jobs_batch({job(1, JobState::pending)}));
   // A trigger makes the second insert of the batch fail inside SQLite itself.
   Raw(path).exec(
       "CREATE TRIGGER no_twelve BEFORE INSERT ON jobs WHEN NEW.id = 12 "
       "BEGIN SELECT RAISE(ABORT, 'job 12 is cursed'); END");
   auto store = open_sqlite_store(path);
   try {
-    store->write(WriteBatch{{job(11, JobState::pending), job(12, JobState::pending)}, {}, {}});
+    store->write(jobs_batch({job(11, JobState::pending), job(12, JobState::pending)}));
     ADD_FAILURE() << "the write succeeded";
   } catch (const StoreError& e) {
     EXPECT_NE(std::string(e.what()).find("writing a job: job 12 is cursed"), std::string::npos)
@@ -360,7 +367,7 @@ TEST(SqliteStore, ErrorsDuringAWriteRollBack) {
   }
   EXPECT_EQ(store->load_jobs().size(), 1u);
   EXPECT_EQ(store->max_job_id(), 1u);
-  store->write(WriteBatch{{job(11, JobState::pending)}, {}, {}});
+  store->write(jobs_batch({job(11, JobState::pending)}));
   EXPECT_EQ(store->load_jobs().size(), 2u);
 }
 
