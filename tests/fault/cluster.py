@@ -87,6 +87,7 @@ class Cluster:
         self.controller = None
         self.agents = {}
         self.node_type = {n: t for n, t, _ in NODE_TYPES}
+        self.token = None  # the first admin's (the controller writes STATE_DIR/admin.token)
 
     # --- daemons ------------------------------------------------------------------------------
     def _controller_argv(self):
@@ -114,6 +115,10 @@ class Cluster:
                     self.url = "http://127.0.0.1:%d" % self.port
                     self.controller.argv = self._controller_argv()  # restarts reuse the port
             if self.url and self.healthy(1.0):
+                token_file = os.path.join(self.workdir, "state", "admin.token")
+                if self.token is None and os.path.exists(token_file):
+                    with open(token_file) as f:
+                        self.token = f.read().strip()
                 return True
             if self.controller.proc.poll() is not None:
                 return False
@@ -128,6 +133,14 @@ class Cluster:
             os.makedirs(work, exist_ok=True)
             argv = [self.zs, "agent", "--controller", self.url, "--name", name,
                     "--accelerators", "8x" + typ, "--work-dir", work, "--leaf", leaf]
+            if self.token:
+                # A node credential bound to this name, in a file only we can read.
+                made = self.request("POST", "/api/v1/tokens", {"node": name})
+                path = os.path.join(self.workdir, "agents", name + ".token")
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(made["token"]["token"] + "\n")
+                argv += ["--token-file", path]
             self.agents[name] = Daemon(name, argv, os.path.join(self.workdir, "agent.%s.log" % name))
         self.agents[name].start()
 
@@ -148,8 +161,10 @@ class Cluster:
     # --- API ----------------------------------------------------------------------------------
     def request(self, method, path, body=None, timeout=5.0):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 return json.loads(r.read() or b"null")

@@ -101,6 +101,8 @@ class Workload:
         self.env = dict(os.environ)
         self.env["FI_RUN"] = run_id
         self.env["ZS_CONTROLLER"] = cluster.url
+        if cluster.token:
+            self.env["ZS_TOKEN"] = cluster.token
         self.env.pop("ZS_JOB_ID", None)
 
     # --- registry -----------------------------------------------------------------------------
