@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "api/identity_api.h"
 #include "store/store.h"
@@ -56,6 +57,11 @@ class IdentityRegistry final : public IdentityApi {
 
   std::function<void(WriteBatch)> persist_;
   std::function<TimeMs()> now_;
+  // Secrets already checked against their token's hash, by token id: a client that sends the
+  // same token again costs a constant-time comparison, not a SHA-256 (whether the token is still
+  // valid is always read from the current index). Bounded; emptied when full.
+  mutable std::mutex verified_mu_;
+  mutable std::unordered_map<std::string, std::string> verified_;
   std::mutex change_mu_;  // one change at a time (held across the store write)
   mutable std::mutex index_mu_;  // guards the pointer only
   std::shared_ptr<const Index> index_;
