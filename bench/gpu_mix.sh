@@ -12,11 +12,14 @@
 # Prints each run's time and ratio, the median per mode, and for the last run of each mode where
 # the time over 10 s went (the chain of jobs that ended last).
 # Usage: bench/gpu_mix.sh   env: RUNS=5 MODES="cli api batch" ZS=build/release/zs
+#        AUTH=tokens (default) or open (--insecure-no-auth)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ZS=$(pwd)/${ZS:-build/release/zs}
 RUNS=${RUNS:-5}; MODES=${MODES:-cli api batch}; JOBS=500; SLEEP=2
 W=$(mktemp -d /tmp/zs-gpumix-XXXXXX)
+# shellcheck source=bench/zs_auth.bash
+source bench/zs_auth.bash
 PIDS=()
 stop_all() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
@@ -30,16 +33,20 @@ start_cluster() {  # $1 = dir; sets ZS_CONTROLLER
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   export ZS_CONTROLLER=http://127.0.0.1:$port
-  "$ZS" controller --listen 127.0.0.1:$port --state-dir "$1/ctl" --threads 512 >"$1/ctl.log" 2>&1 &
+  # shellcheck disable=SC2046  # the mode's flags are words
+  "$ZS" controller --listen 127.0.0.1:$port --state-dir "$1/ctl" --threads 512 $(zs_auth_controller_args) \
+    >"$1/ctl.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 100); do curl -sf "$ZS_CONTROLLER/api/v1/health" >/dev/null && break; sleep 0.05; done
+  zs_auth_use_admin "$1/ctl"
   for n in $(seq 64); do
+    # shellcheck disable=SC2046
     "$ZS" agent --name n$n --accelerators 8xA100-SXM4-80GB --cpus 64 --work-dir "$1/n$n" \
-      >"$1/n$n.log" 2>&1 &
+      $(zs_auth_agent_args n$n "$1/n$n.token") >"$1/n$n.log" 2>&1 &
     PIDS+=($!)
   done
   for _ in $(seq 600); do
-    [ "$(curl -s "$ZS_CONTROLLER/metrics" | awk '/^zs_nodes_up /{print $2}')" = 64 ] && return 0
+    [ "$(curl -s -H "Authorization: Bearer ${ZS_TOKEN:-}" "$ZS_CONTROLLER/metrics" | awk '/^zs_nodes_up /{print $2}')" = 64 ] && return 0
     sleep 0.1
   done
   echo "64 agents did not come up" >&2; exit 1
@@ -50,14 +57,16 @@ start_cluster() {  # $1 = dir; sets ZS_CONTROLLER
 finish_run() {  # $1 = dir, $2 = t0
   python3 - "$ZS_CONTROLLER" "$1" "$2" <<'PY'
 import http.client, json, sys, time, urllib.parse
+import os
 c = http.client.HTTPConnection(urllib.parse.urlparse(sys.argv[1]).netloc)
+H = {"Authorization": "Bearer " + os.environ["ZS_TOKEN"]} if os.environ.get("ZS_TOKEN") else {}
 while True:
-    c.request("GET", "/metrics"); text = c.getresponse().read().decode()
+    c.request("GET", "/metrics", headers=H); text = c.getresponse().read().decode()
     if sum(float(l.split()[1]) for l in text.splitlines()
            if l.startswith(("zs_jobs_pending ", "zs_jobs_running "))) == 0: break
     time.sleep(0.01)
 t2 = time.time()
-c.request("GET", "/api/v1/jobs?limit=1000")
+c.request("GET", "/api/v1/jobs?limit=1000", headers=H)
 json.dump({"t0": float(sys.argv[3]), "t2": t2, "jobs": json.loads(c.getresponse().read())["jobs"]},
           open(sys.argv[2] + "/jobs.json", "w"))
 print(f"{t2 - float(sys.argv[3]):.3f}")

@@ -7,6 +7,7 @@ Usage: gpumix_submit.py CONTROLLER_URL OUT_DIR SLEEP_S JOBS_PER_REQUEST K1 K2 ..
 """
 import http.client
 import json
+import os
 import sys
 import time
 import urllib.parse
@@ -20,7 +21,10 @@ specs = [{"script": f"#!/bin/sh\ndate +%s.%N; sleep {sleep}\n", "accel_count": i
 print(f"{time.time():.6f}", flush=True)
 for i in range(0, len(specs), per):
     body = specs[i] if per == 1 else {"jobs": specs[i:i + per]}
-    conn.request("POST", "/api/v1/jobs", json.dumps(body), {"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if os.environ.get("ZS_TOKEN"):
+        headers["Authorization"] = "Bearer " + os.environ["ZS_TOKEN"]
+    conn.request("POST", "/api/v1/jobs", json.dumps(body), headers)
     r = conn.getresponse()
     r.read()
     if r.status != 201:

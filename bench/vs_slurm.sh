@@ -6,6 +6,7 @@
 # GPUs. Lower bound of (c) = GPU-seconds / 512 GPUs. Zhisuan also runs (a) and (c) through the
 # API (one keep-alive client; for (c) also as one batch request).
 # Usage: bench/vs_slurm.sh     env: N=2000 ARRAY=2000 GPU_JOBS=500 SLURM=1 (0 = Zhisuan only)
+#        AUTH=tokens (default) or open (--insecure-no-auth); bench/auth_cost.sh compares the two
 # Needs build/release/zs. Slurm is installed and started by ../shared/peers/slurm's own scripts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,8 @@ ROOT=$(pwd); ZS=$ROOT/${ZS:-build/release/zs}
 N=${N:-2000}; ARRAY=${ARRAY:-2000}; GPU_JOBS=${GPU_JOBS:-500}; JOB_SLEEP=${JOB_SLEEP:-2}
 SLURM=${SLURM:-1}; PEER=$ROOT/../shared/peers/slurm
 W=$(mktemp -d /tmp/zs-vs-slurm-XXXXXX)
+# shellcheck source=bench/zs_auth.bash
+source bench/zs_auth.bash
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$W"' EXIT
 now() { echo "$EPOCHREALTIME"; }
@@ -25,9 +28,11 @@ export ZS_CONTROLLER=http://127.0.0.1:$port
 wait_empty() {
   python3 - "$ZS_CONTROLLER" <<'PY'
 import http.client, sys, time, urllib.parse
+import os
 c = http.client.HTTPConnection(urllib.parse.urlparse(sys.argv[1]).netloc)
+H = {"Authorization": "Bearer " + os.environ["ZS_TOKEN"]} if os.environ.get("ZS_TOKEN") else {}
 while True:
-    c.request("GET", "/metrics"); text = c.getresponse().read().decode()
+    c.request("GET", "/metrics", headers=H); text = c.getresponse().read().decode()
     active = sum(float(l.split()[1]) for l in text.splitlines()
                  if l.startswith(("zs_jobs_pending ", "zs_jobs_running ")))
     if active == 0: break
@@ -37,15 +42,19 @@ PY
 }
 
 # ---- Zhisuan: one controller, 64 agents x 8 fake GPUs, 64 cores each (Slurm's nodes too) ----
-"$ZS" controller --listen 127.0.0.1:$port --state-dir "$W/ctl" --threads 512 >"$W/ctl.log" 2>&1 &
+# shellcheck disable=SC2046  # the mode's flags are words
+"$ZS" controller --listen 127.0.0.1:$port --state-dir "$W/ctl" --threads 512 $(zs_auth_controller_args) >"$W/ctl.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do curl -sf "$ZS_CONTROLLER/api/v1/health" >/dev/null && break; sleep 0.05; done
+zs_auth_use_admin "$W/ctl"
 for n in $(seq 64); do
-  "$ZS" agent --name n$n --accelerators 8xA100-SXM4-80GB --cpus 64 --work-dir "$W/n$n" >"$W/n$n.log" 2>&1 &
+  # shellcheck disable=SC2046
+  "$ZS" agent --name n$n --accelerators 8xA100-SXM4-80GB --cpus 64 --work-dir "$W/n$n" \
+    $(zs_auth_agent_args n$n "$W/n$n.token") >"$W/n$n.log" 2>&1 &
   PIDS+=($!)
 done
 for _ in $(seq 600); do
-  [ "$(curl -s "$ZS_CONTROLLER/metrics" | awk '/^zs_nodes_up /{print $2}')" = 64 ] && break; sleep 0.1
+  [ "$(curl -s -H "Authorization: Bearer ${ZS_TOKEN:-}" "$ZS_CONTROLLER/metrics" | awk '/^zs_nodes_up /{print $2}')" = 64 ] && break; sleep 0.1
 done
 cd "$W"
 declare -A Z

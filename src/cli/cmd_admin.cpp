@@ -245,6 +245,28 @@ void register_admin(CLI::App& app, int& exit_code) {
   register_token(admin, exit_code);
 }
 
+void register_whoami(CLI::App& app, int& exit_code) {
+  auto c = std::make_shared<Common>();
+  auto* cmd = app.add_subcommand("whoami", "Who the controller takes you for (your token's user)");
+  add_common(cmd, *c);
+  cmd->callback([c, &exit_code] {
+    json me = controller_client(c->controller).get("/api/v1/whoami");
+    if (c->json) {
+      print_json(me);
+    } else if (me.value("kind", "") == "node") {
+      std::printf("node %s (a node credential)\n",
+                  terminal_safe(me.at("name").get<std::string>()).c_str());
+    } else {
+      std::printf("%s: %s of %s, jobs run as Unix user %s\n",
+                  terminal_safe(me.at("name").get<std::string>()).c_str(),
+                  me.at("role").get<std::string>().c_str(),
+                  terminal_safe(joined(me.at("tenants"))).c_str(),
+                  terminal_safe(me.at("unix_user").get<std::string>()).c_str());
+    }
+    exit_code = 0;
+  });
+}
+
 void register_login(CLI::App& app, int& exit_code) {
   auto controller = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand(

@@ -31,5 +31,6 @@ void register_nodes(CLI::App& app, int& exit_code);
 void register_up(CLI::App& app, int& exit_code);
 void register_admin(CLI::App& app, int& exit_code);  // zs admin tenant|user|token|node-token
 void register_login(CLI::App& app, int& exit_code);
+void register_whoami(CLI::App& app, int& exit_code);
 
 }  // namespace zs::cli

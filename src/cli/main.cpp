@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   zs::cli::register_up(app, exit_code);
   zs::cli::register_admin(app, exit_code);
   zs::cli::register_login(app, exit_code);
+  zs::cli::register_whoami(app, exit_code);
   try {
     return guarded([&] {
       app.parse(argc, argv);
