@@ -22,13 +22,13 @@
 
 #include "agent/agent_clock.h"
 #include "api/api_error.h"
-#include "api/file_slice.h"
 #include "api/auth_token.h"
+#include "api/file_slice.h"
 #include "api/http_client.h"
-#include "api/token_file.h"
 #include "api/http_listener.h"
 #include "api/http_router.h"
 #include "api/json_fields.h"
+#include "api/token_file.h"
 #include "core/input_error.h"
 #include "core/output_pattern.h"
 

@@ -182,10 +182,10 @@ class Agent {
   std::deque<AttemptKey> logs_order_;
   std::unique_ptr<http::Listener> logs_server_;
   std::string logs_url_;
-  std::string logs_key_;  // what the log server asks of callers (sent to the controller only)
-  std::string token_;     // the node credential
-  std::string bin_dir_;              // holds our srun; "" when it could not be written
-  std::string lease_file_;           // <work_dir>/lease
+  std::string logs_key_;    // what the log server asks of callers (sent to the controller only)
+  std::string token_;       // the node credential
+  std::string bin_dir_;     // holds our srun; "" when it could not be written
+  std::string lease_file_;  // <work_dir>/lease
   std::int64_t lease_deadline_ = 0;  // boot clock; 0 = no lease (never heard of one)
   std::int64_t lease_written_ = 0;   // the deadline the file says
   std::int64_t lease_grace_written_ = -1;

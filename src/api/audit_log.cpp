@@ -28,9 +28,9 @@ void emit(const std::string& line) {
 }  // namespace
 
 void audit(const Principal& who, std::string_view what) {
-  std::string line = who.kind == Principal::Kind::node ? "node " + who.name
-                                                       : "user " + who.name + " (" +
-                                                             std::string(to_string(who.role)) + ")";
+  std::string line = who.kind == Principal::Kind::node
+                         ? "node " + who.name
+                         : "user " + who.name + " (" + std::string(to_string(who.role)) + ")";
   line += ": " + json_fields::printable(std::string(what), 1024);
   std::lock_guard lock(audit_mu);
   emit(line);
@@ -55,8 +55,8 @@ void audit_denial(std::string_view peer, std::string_view method, std::string_vi
   }
   std::string line = "denied " + std::to_string(status) + " " +
                      json_fields::printable(std::string(method), 16) + " " +
-                     json_fields::printable(std::string(path), 256) + " from " +
-                     std::string(peer) + ": " + json_fields::printable(std::string(why), 512);
+                     json_fields::printable(std::string(path), 256) + " from " + std::string(peer) +
+                     ": " + json_fields::printable(std::string(why), 512);
   if (suppressed) {
     line += " (and " + std::to_string(suppressed) + " denials not logged)";
     suppressed = 0;

@@ -14,7 +14,7 @@ namespace zs {
 // A change made by `who`.
 void audit(const Principal& who, std::string_view what);
 // A request refused with `status` (401, 403, 404 on another tenant's job, 429).
-void audit_denial(std::string_view peer, std::string_view method, std::string_view path,
-                  int status, std::string_view why);
+void audit_denial(std::string_view peer, std::string_view method, std::string_view path, int status,
+                  std::string_view why);
 
 }  // namespace zs

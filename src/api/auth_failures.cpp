@@ -5,8 +5,7 @@ namespace zs {
 bool AuthFailures::throttled(const std::string& peer, TimeMs now) const {
   std::lock_guard lock(mu_);
   auto it = peers_.find(peer);
-  return it != peers_.end() && now - it->second.start < window_ms_ &&
-         it->second.failures >= burst_;
+  return it != peers_.end() && now - it->second.start < window_ms_ && it->second.failures >= burst_;
 }
 
 void AuthFailures::failed(const std::string& peer, TimeMs now) {

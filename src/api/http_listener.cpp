@@ -83,7 +83,7 @@ Clock::duration write_time(int idle_timeout_s, std::size_t bytes) {
 struct Listener::Conn {
   int fd = -1;
   std::uint64_t id = 0;
-  std::string peer;  // PeerCounts key
+  std::string peer;       // PeerCounts key
   std::string peer_text;  // the same, printable (Request::peer)
   RequestBuffer in;
   enum class State { reading, writing, draining } state = State::reading;

@@ -107,9 +107,8 @@ std::string logs_url(const json& j, const std::string& where) {
 // One word of printable ASCII: it goes into an Authorization header.
 std::string logs_key(const json& j, const std::string& where) {
   std::string s = text(j, where);
-  if (s.size() > 128 || std::any_of(s.begin(), s.end(), [](unsigned char c) {
-        return c <= 0x20 || c >= 0x7f;
-      }))
+  if (s.size() > 128 ||
+      std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7f; }))
     throw InputError(where, "expected at most 128 printable characters without spaces");
   return s;
 }

@@ -69,8 +69,7 @@ std::string read_token_file(const std::string& path, const std::string& where) {
   return text;
 }
 
-void write_token_file(const std::string& path, const std::string& token,
-                      const std::string& where) {
+void write_token_file(const std::string& path, const std::string& token, const std::string& where) {
   if (path.empty() || path.size() >= 4096 || path.find('\0') != std::string::npos)
     throw InputError(where, "expected the path of a token file");
   auto fail = [&](const std::string& what) {
@@ -84,8 +83,7 @@ void write_token_file(const std::string& path, const std::string& token,
   }
   const std::string tmp = path + ".tmp";
   ::unlink(tmp.c_str());
-  const int fd =
-      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) fail("creating " + tmp);
   const std::string line = token + "\n";
   bool ok = ::fchmod(fd, 0600) == 0 &&
@@ -104,7 +102,8 @@ void write_token_file(const std::string& path, const std::string& token,
     errno = e;
     fail("renaming " + tmp);
   }
-  const std::string dir = path.rfind('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  const std::string dir =
+      path.rfind('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
   if (const int dfd = ::open(dir.empty() ? "/" : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       dfd >= 0) {
     ::fsync(dfd);

@@ -3,9 +3,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstdlib>
-#include <sys/stat.h>
 
 #include "api/token_file.h"
 #include "core/input_error.h"
@@ -46,7 +46,7 @@ std::string configured_token() {
   if (!token_file_flag().empty()) return read_token_file(token_file_flag(), "--token-file");
   if (const char* env = std::getenv("ZS_TOKEN"); env && *env) return env;
   const std::string path = default_token_path();
-  struct stat st{};
+  struct stat st {};
   if (path.empty() || ::lstat(path.c_str(), &st) != 0) return "";  // none: the server says 401
   return read_token_file(path, path);
 }
@@ -57,8 +57,10 @@ ApiClient controller_client(const std::string& url_flag, int timeout_ms) {
     try {
       client.set_token(token);
     } catch (const InputError&) {
-      throw InputError("token", "the configured token is not one word of printable characters "
-                                "(check --token-file, $ZS_TOKEN or " + default_token_path() + ")");
+      throw InputError("token",
+                       "the configured token is not one word of printable characters "
+                       "(check --token-file, $ZS_TOKEN or " +
+                           default_token_path() + ")");
     }
   }
   return client;

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <iostream>
 #include <string>
 
 #include "api/token_file.h"
@@ -38,11 +37,17 @@ long long parse_lifetime(const std::string& text) {
   while (i < text.size() && text[i] >= '0' && text[i] <= '9' && n < 1'000'000'000)
     n = n * 10 + (text[i++] - '0');
   const std::string unit = text.substr(i);
-  const long long scale = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600
-                          : unit == "d" || unit.empty() ? 86'400 : unit == "w" ? 7 * 86'400 : 0;
+  const long long scale = unit == "s"                   ? 1
+                          : unit == "m"                 ? 60
+                          : unit == "h"                 ? 3600
+                          : unit == "d" || unit.empty() ? 86'400
+                          : unit == "w"                 ? 7 * 86'400
+                                                        : 0;
   if (i == 0 || scale == 0 || n <= 0 || n * scale > 100LL * 365 * 86'400)
-    throw InputError("--expires", "expected a lifetime like 30d, 12h, 90m or 3600s (up to 100 "
-                                  "years), got '" + text + "'");
+    throw InputError("--expires",
+                     "expected a lifetime like 30d, 12h, 90m or 3600s (up to 100 "
+                     "years), got '" +
+                         text + "'");
   return n * scale;
 }
 
@@ -76,8 +81,10 @@ void register_tenant(CLI::App* admin, int& exit_code) {
   add_common(create, *c);
   create->callback([=, &exit_code] {
     json out = controller_client(c->controller).post("/api/v1/tenants", json{{"name", *name}});
-    if (c->json) print_json(out);
-    else std::printf("tenant %s created\n", terminal_safe(*name).c_str());
+    if (c->json)
+      print_json(out);
+    else
+      std::printf("tenant %s created\n", terminal_safe(*name).c_str());
     exit_code = 0;
   });
   auto* list = tenant->add_subcommand("list", "List tenants");
@@ -116,8 +123,7 @@ void register_user(CLI::App* admin, int& exit_code) {
   create->add_option("name", f->name, "User name")->required();
   create->add_option("--tenant", f->tenants,
                      "A tenant it belongs to (repeat for several; the first is its default)");
-  create->add_option("--role", f->role,
-                     "viewer, member, tenant-admin, operator or cluster-admin")
+  create->add_option("--role", f->role, "viewer, member, tenant-admin, operator or cluster-admin")
       ->required();
   create->add_option("--unix-user", f->unix_user,
                      "The Unix account its jobs run as (default: its name; root only if named)");
@@ -175,8 +181,9 @@ void create_token(const Common& c, json body, const std::string& expires) {
   std::printf("%s\n", out.at("token").at("token").get<std::string>().c_str());
   std::fflush(stdout);
   if (::isatty(STDOUT_FILENO))
-    std::fprintf(stderr, "(token %s: shown once, keep it private; the controller keeps only a "
-                         "hash)\n",
+    std::fprintf(stderr,
+                 "(token %s: shown once, keep it private; the controller keeps only a "
+                 "hash)\n",
                  out.at("token").at("id").get<std::string>().c_str());
 }
 
@@ -284,8 +291,12 @@ void register_login(CLI::App& app, int& exit_code) {
       token = configured;
     } else {
       if (::isatty(STDIN_FILENO)) std::fprintf(stderr, "Token: ");
-      if (!std::getline(std::cin, token) || token.empty())
-        throw InputError("login", "no token given (pipe it in, or use --token-file)");
+      // One short line: a token is 64 characters; anything past 4 KiB is not one.
+      for (int c; token.size() <= 4096 && (c = std::getchar()) != EOF && c != '\n';)
+        token += static_cast<char>(c);
+      while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+      if (token.empty() || token.size() > 4096)
+        throw InputError("login", "no token given (pipe one line in, or use --token-file)");
     }
     ApiClient client = controller_client(*controller);
     client.set_token(token);

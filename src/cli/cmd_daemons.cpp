@@ -189,8 +189,7 @@ void register_controller(CLI::App& app, int& exit_code) {
       throw InputError("--listen", e.what());
     }
     controller.start();
-    std::fprintf(stderr,
-                 "zs controller: listening on http://%s:%d, state in %s, policy %s%s\n",
+    std::fprintf(stderr, "zs controller: listening on http://%s:%d, state in %s, policy %s%s\n",
                  host.c_str(), bound, described.c_str(), flags->policy.c_str(),
                  flags->insecure_no_auth ? ", NO AUTHENTICATION" : ", tokens required");
     std::thread stopper([&server] {

@@ -245,8 +245,8 @@ NewToken IdentityRegistry::create_token(TokenKind kind, const std::string& subje
 }
 
 TokenRecord IdentityRegistry::revoke_token(const std::string& id) {
-  if (id.size() != 16 ||
-      !std::all_of(id.begin(), id.end(), [](char c) { return std::isxdigit(c) && !std::isupper(c); }))
+  if (id.size() != 16 || !std::all_of(id.begin(), id.end(),
+                                      [](char c) { return std::isxdigit(c) && !std::isupper(c); }))
     throw ApiError(404, "not_found", "no such token (a token id is 16 hex digits)", "id");
   std::lock_guard change(change_mu_);
   auto index = current();

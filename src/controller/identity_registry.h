@@ -62,7 +62,7 @@ class IdentityRegistry final : public IdentityApi {
   // valid is always read from the current index). Bounded; emptied when full.
   mutable std::mutex verified_mu_;
   mutable std::unordered_map<std::string, std::string> verified_;
-  std::mutex change_mu_;  // one change at a time (held across the store write)
+  std::mutex change_mu_;         // one change at a time (held across the store write)
   mutable std::mutex index_mu_;  // guards the pointer only
   std::shared_ptr<const Index> index_;
 };

@@ -43,12 +43,12 @@ class Store {
   // All or nothing; durable (fsynced) when it returns. Throws StoreError, also for a record the
   // JSON codec could not read back (see api/json_limits.h); a failed write changes nothing.
   virtual void write(const WriteBatch& batch) = 0;
-  virtual std::vector<JobRecord> load_jobs() = 0;    // every job, in id order
-  virtual std::vector<NodeRecord> load_nodes() = 0;  // every node, in name order
+  virtual std::vector<JobRecord> load_jobs() = 0;        // every job, in id order
+  virtual std::vector<NodeRecord> load_nodes() = 0;      // every node, in name order
   virtual std::vector<TenantRecord> load_tenants() = 0;  // in name order
   virtual std::vector<UserRecord> load_users() = 0;      // in name order
   virtual std::vector<TokenRecord> load_tokens() = 0;    // in id order, revoked ones included
-  virtual JobId max_job_id() = 0;                    // 0 when no job was ever written
+  virtual JobId max_job_id() = 0;                        // 0 when no job was ever written
   // Deletes terminal jobs that ended before `before_ms`; returns how many.
   virtual std::size_t purge_jobs_ended_before(TimeMs before_ms) = 0;
   virtual std::string describe() const = 0;  // e.g. "sqlite /var/lib/zs/state.db (WAL)"

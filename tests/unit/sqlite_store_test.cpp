@@ -25,7 +25,6 @@ WriteBatch jobs_batch(std::vector<JobRecord> jobs) {
   return b;
 }
 
-
 // A raw connection for looking at or tampering with the file behind the store's back.
 class Raw {
  public:
@@ -245,8 +244,8 @@ TEST(SqliteStore, QueryableColumnsAndNoIndexOnJobs) {
   // Every index would cost a page write per commit; only the primary keys of nodes and meta.
   EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"),
             (std::vector<std::string>{"sqlite_autoindex_meta_1", "sqlite_autoindex_nodes_1",
-                                        "sqlite_autoindex_tenants_1", "sqlite_autoindex_tokens_1",
-                                        "sqlite_autoindex_users_1"}));
+                                      "sqlite_autoindex_tenants_1", "sqlite_autoindex_tokens_1",
+                                      "sqlite_autoindex_users_1"}));
 }
 
 // The schema zs wrote before version 2, verbatim.
