@@ -65,5 +65,29 @@ TEST(TokenFile, OnlyOneShortLineInARegularFile) {
   EXPECT_NE(refusal("/dev/null").find("not a regular file"), std::string::npos);
 }
 
+// What zs login, zs up and the controller's first start write: private, whole, and read back.
+TEST(TokenFile, WrittenPrivateWithPrivateParentsAndReadBack) {
+  ScratchDir dir;
+  const std::string path = dir / "home/.config/zs/token";
+  write_token_file(path, "zs_0123456789abcdef_secret", "test");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(::stat((dir / "home/.config/zs").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  EXPECT_EQ(read_token_file(path, "test"), "zs_0123456789abcdef_secret");
+  // Replaced whole; a stale temporary file (even a symlink planted there) is not followed.
+  ASSERT_EQ(::symlink((dir / "elsewhere").c_str(), (path + ".tmp").c_str()), 0);
+  write_token_file(path, "zs_second", "test");
+  EXPECT_EQ(read_token_file(path, "test"), "zs_second");
+  EXPECT_NE(::access((dir / "elsewhere").c_str(), F_OK), 0);
+  try {
+    write_token_file(dir / "nodir/x/" + std::string(5000, 'a'), "t", "login");
+    ADD_FAILURE() << "wrote to an impossible path";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "login");
+  }
+}
+
 }  // namespace
 }  // namespace zs
