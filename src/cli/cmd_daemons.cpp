@@ -70,6 +70,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     double keep_finished_s = 86'400;
     bool keep_unfit_jobs = false;
     bool insecure_no_auth = false;
+    bool reissue_admin_token = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("controller", "Run the controller: state, API and scheduler");
@@ -124,6 +125,9 @@ void register_controller(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.0, 10.0 * 365 * 86'400));
   cmd->add_flag("--keep-unfit-jobs", flags->keep_unfit_jobs,
                 "Accept jobs that can never fit the nodes known so far (nodes are to join)");
+  cmd->add_flag("--reissue-admin-token", flags->reissue_admin_token,
+                "Write a new token for the cluster admin named after the Unix user running the "
+                "controller to STATE_DIR/admin.token (for an admin who lost theirs), then serve");
   cmd->add_flag("--insecure-no-auth", flags->insecure_no_auth,
                 "No authentication: whoever reaches the port acts as a cluster admin and any "
                 "agent speaks for any node. For experiments on a private machine only");
@@ -153,9 +157,16 @@ void register_controller(CLI::App& app, int& exit_code) {
     if (!flags->insecure_no_auth) {
       // A new cluster: its first administrator is whoever started the controller.
       const std::string token_path = flags->state_dir + "/admin.token";
-      if (controller.identities().bootstrap_admin(me, me, [&](const std::string& token) {
-            write_token_file(token_path, token, "--state-dir");
-          }))
+      auto keep = [&](const std::string& token) {
+        write_token_file(token_path, token, "--state-dir");
+      };
+      if (flags->reissue_admin_token && !controller.identities().users().empty()) {
+        controller.identities().reissue_admin_token(me, keep);
+        std::fprintf(stderr,
+                     "zs controller: a new token for cluster admin '%s' is in %s (its other "
+                     "tokens stay valid: revoke them with zs admin token revoke)\n",
+                     me.c_str(), token_path.c_str());
+      } else if (controller.identities().bootstrap_admin(me, me, keep))
         std::fprintf(stderr,
                      "zs controller: created cluster admin '%s' (runs jobs as Unix user %s) in "
                      "tenant 'default'; its token is in %s (mode 0600): export "

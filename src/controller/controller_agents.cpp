@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "api/api_error.h"
+#include "api/audit_log.h"
 #include "api/json_fields.h"
 #include "controller/clock.h"
 #include "controller/controller.h"
@@ -73,6 +74,7 @@ SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentRepo
   }
   std::unique_lock lk(mu_);
   const TimeMs now = wall_clock_ms();
+  const bool new_node = nodes_.find(name) == nodes_.end();
   LiveNode& node = node_named(name);
   node.last_contact = now;
   node.given_up = false;
@@ -82,6 +84,13 @@ SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentRepo
   // A new boot id: the agent restarted and lost its task keeper, so only what it reports still
   // runs (an agent that re-adopts its tasks keeps its boot id).
   const bool agent_restarted = !rec.boot_id.empty() && rec.boot_id != report.boot_id;
+  if (new_node || agent_restarted) {
+    Principal self;
+    self.kind = Principal::Kind::node;
+    self.name = name;
+    audit(self, new_node ? "registered (address " + report.address + ")"
+                         : "reports a new boot id: its agent restarted without its tasks");
+  }
   rec.boot_id = report.boot_id;
   node.logs_key = report.logs_key;
   const std::string logs_url = checked_logs_url(name, report);

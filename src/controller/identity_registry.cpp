@@ -81,6 +81,24 @@ bool IdentityRegistry::bootstrap_admin(
   return true;
 }
 
+void IdentityRegistry::reissue_admin_token(
+    const std::string& name, const std::function<void(const std::string& token)>& keep_token) {
+  std::lock_guard change(change_mu_);
+  auto index = current();
+  auto user = index->users.find(name);
+  if (user == index->users.end() || user->second.role != Role::cluster_admin)
+    throw InputError("--reissue-admin-token",
+                     "'" + name + "' is not a cluster admin of this controller's state");
+  IssuedToken issued = issue_token();
+  TokenRecord token{issued.id, TokenKind::user, name, issued.hash, now_(), 0, 0};
+  auto next = std::make_shared<Index>(*index);
+  next->tokens.emplace(token.id, token);
+  WriteBatch batch;
+  batch.tokens.push_back(token);
+  keep_token(issued.text);
+  commit(std::move(batch), std::move(next));
+}
+
 bool IdentityRegistry::tenant_exists(const std::string& name) const {
   return current()->tenants.count(name) > 0;
 }

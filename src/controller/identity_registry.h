@@ -32,6 +32,11 @@ class IdentityRegistry final : public IdentityApi {
   // again). False when users exist already.
   bool bootstrap_admin(const std::string& name, const std::string& unix_user,
                        const std::function<void(const std::string& token)>& keep_token);
+  // A new token for cluster admin `name`, kept (as above) before it is committed: for the admin
+  // who lost theirs (zs controller --reissue-admin-token). Whoever may start the controller on
+  // its state directory holds the cluster anyway. InputError when `name` is no cluster admin.
+  void reissue_admin_token(const std::string& name,
+                           const std::function<void(const std::string& token)>& keep_token);
   bool tenant_exists(const std::string& name) const override;
 
   std::optional<Principal> authenticate(std::string_view token) const override;

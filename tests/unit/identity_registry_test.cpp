@@ -61,6 +61,22 @@ TEST(IdentityRegistry, FirstAdminOnlyOnAnEmptyRegistryAndTokenKeptBeforeCommit) 
   EXPECT_TRUE(fresh.written.empty());
 }
 
+TEST(IdentityRegistry, AdminTokenReissuedOnlyForAClusterAdmin) {
+  Registry r;
+  std::string first, second;
+  r.reg.bootstrap_admin("root", "root", [&](const std::string& t) { first = t; });
+  r.reg.reissue_admin_token("root", [&](const std::string& t) { second = t; });
+  EXPECT_NE(first, second);
+  EXPECT_TRUE(r.reg.authenticate(first));
+  ASSERT_TRUE(r.reg.authenticate(second));
+  EXPECT_EQ(r.reg.authenticate(second)->name, "root");
+  r.reg.create_tenant("lab");
+  r.reg.create_user(user("bob", Role::member, {"lab"}));
+  EXPECT_EQ(status_of([&] { r.reg.reissue_admin_token("bob", [](const std::string&) {}); }), 400);
+  EXPECT_EQ(status_of([&] { r.reg.reissue_admin_token("nobody", [](const std::string&) {}); }),
+            400);
+}
+
 TEST(IdentityRegistry, NamesRolesAndTenantsAreChecked) {
   Registry r;
   r.reg.create_tenant("lab");
