@@ -106,6 +106,10 @@ nlohmann::json ApiClient::del(const std::string& path) {
   return decode(send("DELETE", path));
 }
 
+nlohmann::json ApiClient::patch(const std::string& path, const nlohmann::json& body) {
+  return decode(send("PATCH", path, body.dump()));
+}
+
 void ApiClient::set_token(const std::string& token) {
   if (token.empty() || token.size() > 4096 ||
       std::any_of(token.begin(), token.end(),

@@ -29,6 +29,7 @@ class ApiClient {
   // A non-JSON body (logs), with the response headers.
   std::string get_text(const std::string& path, std::map<std::string, std::string>& headers);
   nlohmann::json del(const std::string& path);
+  nlohmann::json patch(const std::string& path, const nlohmann::json& body);
   void set_timeout_ms(int ms);
   // Sends `Authorization: Bearer TOKEN` from now on. Throws InputError for a token that is not
   // one printable word (it would break the request).

@@ -731,6 +731,33 @@ void HttpServer::add_identity_routes() {
                          ", unix user " + made.unix_user + ")");
           send_json(res, 201, json{{"user", to_json(made)}});
         });
+  // Changes what is given: {"role", "tenants", "unix_user"}.
+  route("PATCH", "/api/v1/users/*", needs(Action::manage_identities),
+        [&ids](http::Request& req, http::Response& res, const Principal& who) {
+          const json body = parse_body(req);
+          only_fields(body, {"role", "tenants", "unix_user"});
+          UserChange change;
+          if (body.contains("role")) {
+            const std::string role = string_field(body, "role");
+            change.role = parse_role(role);
+            if (!change.role)
+              throw InputError("role", "unknown role '" + json_fields::printable(role, 64) +
+                                           "' (one of " + std::string(kRoleNames) + ")");
+          }
+          if (auto it = body.find("tenants"); it != body.end()) {
+            if (!it->is_array()) throw InputError("tenants", "expected an array of names");
+            change.tenants.emplace();
+            for (const auto& t : *it) {
+              if (!t.is_string()) throw InputError("tenants", "expected an array of names");
+              change.tenants->push_back(t.get<std::string>());
+            }
+          }
+          if (body.contains("unix_user")) change.unix_user = string_field(body, "unix_user");
+          UserRecord made = ids.update_user(req.matches[1], change);
+          audit(who, "changed user " + made.name + " (" + std::string(to_string(made.role)) +
+                         ", unix user " + made.unix_user + ")");
+          send_json(res, 200, json{{"user", to_json(made)}});
+        });
   route("DELETE", "/api/v1/users/*", needs(Action::manage_identities),
         [&ids](http::Request& req, http::Response& res, const Principal& who) {
           ids.delete_user(req.matches[1]);

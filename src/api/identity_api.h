@@ -19,6 +19,13 @@ struct NewToken {
   std::string text;
 };
 
+// What `zs admin user update` changes; what is unset stays.
+struct UserChange {
+  std::optional<Role> role;
+  std::optional<std::vector<std::string>> tenants;
+  std::optional<std::string> unix_user;  // "" = the user's name again
+};
+
 class IdentityApi {
  public:
   virtual ~IdentityApi() = default;
@@ -36,6 +43,8 @@ class IdentityApi {
   // Its tenants must exist (404); a cluster-admin or operator may have none, the others need one.
   // unix_user "" = the user's name; the account "root" only when named explicitly.
   virtual UserRecord create_user(UserRecord user) = 0;
+  // The same rules as create_user; its tokens stay valid and carry the change at once.
+  virtual UserRecord update_user(const std::string& name, const UserChange& change) = 0;
   virtual void delete_user(const std::string& name) = 0;  // revokes its tokens too
 
   virtual std::vector<TokenRecord> tokens() const = 0;

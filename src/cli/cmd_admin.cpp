@@ -144,6 +144,35 @@ void register_user(CLI::App* admin, int& exit_code) {
     }
     exit_code = 0;
   });
+  auto* update = user->add_subcommand(
+      "update", "Change a user's role, tenants or Unix user (its tokens stay valid)");
+  update->add_option("name", f->name, "User name")->required();
+  update->add_option("--tenant", f->tenants,
+                     "Its tenants from now on (repeat; the first is the "
+                     "default)");
+  update->add_option("--role", f->role, "Its role from now on");
+  update->add_option("--unix-user", f->unix_user, "The Unix account its jobs run as");
+  add_common(update, *f);
+  update->callback([f, update, &exit_code] {
+    json body = json::object();
+    if (!f->role.empty()) body["role"] = f->role;
+    if (update->count("--tenant") > 0) body["tenants"] = f->tenants;
+    if (update->count("--unix-user") > 0) body["unix_user"] = f->unix_user;
+    if (body.empty())
+      throw InputError("update", "nothing to change: give --role, --tenant or --unix-user");
+    json out = controller_client(f->controller).patch("/api/v1/users/" + f->name, body);
+    if (f->json) {
+      print_json(out);
+    } else {
+      const json& u = out.at("user");
+      std::printf("user %s: %s of %s, jobs run as Unix user %s\n",
+                  terminal_safe(u.at("name").get<std::string>()).c_str(),
+                  u.at("role").get<std::string>().c_str(),
+                  terminal_safe(joined(u.at("tenants"))).c_str(),
+                  terminal_safe(u.at("unix_user").get<std::string>()).c_str());
+    }
+    exit_code = 0;
+  });
   auto* list = user->add_subcommand("list", "List users");
   add_common(list, *f);
   list->callback([f, &exit_code] {

@@ -180,7 +180,7 @@ std::vector<UserRecord> IdentityRegistry::users() const {
   return values_of(current()->users);
 }
 
-UserRecord IdentityRegistry::create_user(UserRecord user) {
+void IdentityRegistry::check_user(UserRecord& user) {
   check_name(user.name, "name");
   if (user.tenants.size() > 64) throw InputError("tenants", "at most 64 tenants per user");
   for (std::size_t i = 0; i < user.tenants.size(); ++i) {
@@ -204,6 +204,10 @@ UserRecord IdentityRegistry::create_user(UserRecord user) {
                          ? "jobs run as root only when --unix-user root is given explicitly"
                          : "'" + user.name + "' is no Unix user name: give --unix-user");
   }
+}
+
+UserRecord IdentityRegistry::create_user(UserRecord user) {
+  check_user(user);
   std::lock_guard change(change_mu_);
   auto index = current();
   if (index->users.count(user.name))
@@ -214,6 +218,27 @@ UserRecord IdentityRegistry::create_user(UserRecord user) {
   user.created_ms = now_();
   auto next = std::make_shared<Index>(*index);
   next->users.emplace(user.name, user);
+  WriteBatch batch;
+  batch.users.push_back(user);
+  commit(std::move(batch), std::move(next));
+  return user;
+}
+
+UserRecord IdentityRegistry::update_user(const std::string& name, const UserChange& change) {
+  std::lock_guard change_lock(change_mu_);
+  auto index = current();
+  auto it = index->users.find(name);
+  if (it == index->users.end()) throw ApiError(404, "not_found", "no user '" + name + "'", "name");
+  UserRecord user = it->second;
+  if (change.role) user.role = *change.role;
+  if (change.tenants) user.tenants = *change.tenants;
+  if (change.unix_user) user.unix_user = *change.unix_user;
+  check_user(user);
+  for (const std::string& t : user.tenants)
+    if (!index->tenants.count(t))
+      throw ApiError(404, "not_found", "no tenant '" + t + "' (create it first)", "tenants");
+  auto next = std::make_shared<Index>(*index);
+  next->users[name] = user;
   WriteBatch batch;
   batch.users.push_back(user);
   commit(std::move(batch), std::move(next));

@@ -45,6 +45,7 @@ class IdentityRegistry final : public IdentityApi {
   void delete_tenant(const std::string& name) override;
   std::vector<UserRecord> users() const override;
   UserRecord create_user(UserRecord user) override;
+  UserRecord update_user(const std::string& name, const UserChange& change) override;
   void delete_user(const std::string& name) override;
   std::vector<TokenRecord> tokens() const override;
   NewToken create_token(TokenKind kind, const std::string& subject, TimeMs expires_ms) override;
@@ -57,6 +58,8 @@ class IdentityRegistry final : public IdentityApi {
     std::map<std::string, TokenRecord> tokens;  // by id
   };
   std::shared_ptr<const Index> current() const;
+  // Checks a user's fields (not whether its tenants exist) and resolves its Unix user.
+  static void check_user(UserRecord& user);
   // Under change_mu_: writes `batch`, then publishes `next`.
   void commit(WriteBatch batch, std::shared_ptr<const Index> next);
 

@@ -74,6 +74,7 @@ const Row kTable[] = {
     {"DELETE /api/v1/tenants/*",             "Y" "F" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"GET /api/v1/users",                    "Y" "Y" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"POST /api/v1/users",                   "Y" "F" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
+    {"PATCH /api/v1/users/*",                "Y" "F" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"DELETE /api/v1/users/*",               "Y" "F" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"GET /api/v1/tokens",                   "Y" "Y" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"POST /api/v1/tokens",                  "Y" "F" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
@@ -159,6 +160,7 @@ class AccessMatrix : public ::testing::Test {
     }
     if (p.rfind("/api/v1/tokens/", 0) == 0)
       fill(controller->identities().create_token(TokenKind::user, "peer", 0).record.id);
+    if (route.method == "PATCH") body = R"({"role":"viewer"})";
     if (route.method == "POST") {
       if (p == "/api/v1/jobs")
         body = R"({"argv":["true"],"hold":true,"work_dir":"/tmp"})";
