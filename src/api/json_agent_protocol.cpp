@@ -107,9 +107,8 @@ std::string logs_url(const json& j, const std::string& where) {
 // One word of printable ASCII: it goes into an Authorization header.
 std::string logs_key(const json& j, const std::string& where) {
   std::string s = text(j, where);
-  if (s.size() > 128 || std::any_of(s.begin(), s.end(), [](unsigned char c) {
-        return c <= 0x20 || c >= 0x7f;
-      }))
+  if (s.size() > 128 ||
+      std::any_of(s.begin(), s.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7f; }))
     throw InputError(where, "expected at most 128 printable characters without spaces");
   return s;
 }
@@ -209,6 +208,8 @@ NodeLaunch launch_from(const json& j, const std::string& where) {
       l.script = text(v, w);
     else if (name == "work_dir")
       l.work_dir = text(v, w);
+    else if (name == "unix_user")
+      l.unix_user = text(v, w);
     else if (name == "env")
       l.env = texts(v, w);
     else if (name == "visible_devices_env")
@@ -316,6 +317,7 @@ json to_json(const AgentOrders& o) {
                   {"argv", l.argv},
                   {"script", l.script},
                   {"work_dir", l.work_dir},
+                  {"unix_user", l.unix_user},
                   {"env", l.env},
                   {"visible_devices_env", l.visible_devices_env},
                   {"stdout_path", l.stdout_path},

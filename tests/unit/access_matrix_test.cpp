@@ -303,6 +303,11 @@ TEST_F(AccessMatrix, SubmitChargesTheCallersTenant) {
   JobRecord rec = controller->get_job(json::parse(r.body)["id"].get<JobId>());
   EXPECT_EQ(rec.spec.user, "owner");
   EXPECT_EQ(rec.spec.tenant, "A");
+  EXPECT_EQ(rec.spec.unix_user, "nobody") << "its tasks run as the account the user is bound to";
+  // What the request says of the Unix user counts for nothing.
+  r = submit(kOwner, R"({"argv":["true"],"hold":true,"unix_user":"root","work_dir":"/tmp"})", 6);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(controller->get_job(json::parse(r.body)["id"].get<JobId>()).spec.unix_user, "nobody");
   EXPECT_EQ(submit(kOwner, R"({"argv":["true"],"tenant":"B","work_dir":"/tmp"})", 2).status, 403);
   EXPECT_EQ(submit(kOwner, R"({"argv":["true"],"user":"peer","work_dir":"/tmp"})", 3).status, 403);
   EXPECT_EQ(submit(kAdmin, R"({"argv":["true"],"tenant":"nope","work_dir":"/tmp"})", 4).status,
