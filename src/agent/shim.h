@@ -50,6 +50,7 @@ enum ShimStep : int {
   // Not a failed start: the task ran, and the shim stopped it because the node lease ran out
   // (node_lease.h). Its code is how it ended.
   kShimLeaseStop = 7,
+  kShimSetUser = 8,  // taking the job's Unix user (groups, gid, uid) failed
 };
 inline constexpr const char* kLeaseStopMessage =
     "stopped on its node: no answer from the controller within the node lease";
