@@ -47,7 +47,7 @@ const char* const kCallerNames[kCallers] = {
 
 // Expected answers: 'Y' a 2xx, 'F' 403, 'N' 404 (another tenant's job), 'U' 401.
 struct Row {
-  const char* route;  // "METHOD PATTERN"
+  const char* route;   // "METHOD PATTERN"
   const char* expect;  // one letter per Caller, kCallers long
 };
 // clang-format off
@@ -157,15 +157,23 @@ class AccessMatrix : public ::testing::Test {
       controller->identities().create_user(u);
       fill("gone" + k);
     }
-    if (p.rfind("/api/v1/tokens/", 0) == 0) fill(controller->identities().create_token(TokenKind::user, "peer", 0).record.id);
+    if (p.rfind("/api/v1/tokens/", 0) == 0)
+      fill(controller->identities().create_token(TokenKind::user, "peer", 0).record.id);
     if (route.method == "POST") {
-      if (p == "/api/v1/jobs") body = R"({"argv":["true"],"hold":true,"work_dir":"/tmp"})";
-      else if (p == "/api/v1/tenants") body = R"({"name":"new)" + k + R"("})";
-      else if (p == "/api/v1/users") body = R"({"name":"new)" + k + R"(","role":"member","tenants":["A"]})";
-      else if (p == "/api/v1/tokens") body = R"({"user":"peer"})";
-      else if (p.find("/sync") != std::string::npos) body = R"({"boot_id":"boot-n1","wait_ms":0})";
-      else if (p.find("/exits") != std::string::npos) body = R"({"exits":[]})";
-      else if (p.find("/drain") != std::string::npos) body = R"({"reason":"test"})";
+      if (p == "/api/v1/jobs")
+        body = R"({"argv":["true"],"hold":true,"work_dir":"/tmp"})";
+      else if (p == "/api/v1/tenants")
+        body = R"({"name":"new)" + k + R"("})";
+      else if (p == "/api/v1/users")
+        body = R"({"name":"new)" + k + R"(","role":"member","tenants":["A"]})";
+      else if (p == "/api/v1/tokens")
+        body = R"({"user":"peer"})";
+      else if (p.find("/sync") != std::string::npos)
+        body = R"({"boot_id":"boot-n1","wait_ms":0})";
+      else if (p.find("/exits") != std::string::npos)
+        body = R"({"exits":[]})";
+      else if (p.find("/drain") != std::string::npos)
+        body = R"({"reason":"test"})";
     }
     return {path, body};
   }
@@ -177,8 +185,10 @@ class AccessMatrix : public ::testing::Test {
     json j = json::array();
     for (const auto& r : controller->list_jobs(all).jobs) j.push_back(to_json(r));
     for (const auto& v : controller->nodes())
-      j.push_back(json{{"node", v.record.name}, {"state", to_string(v.record.state)},
-                       {"reason", v.record.reason}, {"boot", v.record.boot_id}});
+      j.push_back(json{{"node", v.record.name},
+                       {"state", to_string(v.record.state)},
+                       {"reason", v.record.reason},
+                       {"boot", v.record.boot_id}});
     IdentityRegistry& ids = controller->identities();
     for (const auto& t : ids.tenants()) j.push_back(to_json(t));
     for (const auto& u : ids.users()) j.push_back(to_json(u));
@@ -237,8 +247,8 @@ TEST_F(AccessMatrix, EveryRouteEveryCaller) {
       EXPECT_EQ(outcome(res.status), want)
           << key << " by " << kCallerNames[who] << ": HTTP " << res.status << " " << res.body;
       if (want != 'Y') {
-        EXPECT_EQ(state(), before) << key << " by " << kCallerNames[who]
-                                   << " was refused but changed the state";
+        EXPECT_EQ(state(), before)
+            << key << " by " << kCallerNames[who] << " was refused but changed the state";
         EXPECT_EQ(res.body.find(token[kOwner]), std::string::npos);
       }
     }
@@ -312,9 +322,38 @@ TEST_F(AccessMatrix, SubmitChargesTheCallersTenant) {
   EXPECT_EQ(submit(kOwner, R"({"argv":["true"],"user":"peer","work_dir":"/tmp"})", 3).status, 403);
   EXPECT_EQ(submit(kAdmin, R"({"argv":["true"],"tenant":"nope","work_dir":"/tmp"})", 4).status,
             400);
-  http::Response b = submit(kAdmin, R"({"argv":["true"],"tenant":"B","hold":true,"work_dir":"/tmp"})", 5);
+  http::Response b =
+      submit(kAdmin, R"({"argv":["true"],"tenant":"B","hold":true,"work_dir":"/tmp"})", 5);
   ASSERT_EQ(b.status, 201) << b.body;
   EXPECT_EQ(controller->get_job(json::parse(b.body)["id"].get<JobId>()).spec.tenant, "B");
+}
+
+// Without authentication (--insecure-no-auth) a job runs as the Unix user its request names when
+// that is a valid Unix name, else as the agent (""); with no user named, the controller's own.
+TEST_F(AccessMatrix, WithoutAuthenticationTheRequestsUserIsTheUnixUser) {
+  HttpServerOptions options;
+  options.require_auth = false;
+  options.insecure_user = "root";
+  HttpServer open_server(*controller, nullptr, options);
+  auto unix_user_of = [&](const std::string& body) {
+    http::Request req;
+    req.method = "POST";
+    req.path = "/api/v1/jobs";
+    req.body = body;
+    req.peer = "test-insecure";
+    http::Response res;
+    open_server.handle(req, res);
+    EXPECT_EQ(res.status, 201) << res.body;
+    if (res.status != 201) return std::string("?");
+    return controller->get_job(json::parse(res.body)["id"].get<JobId>()).spec.unix_user;
+  };
+  EXPECT_EQ(unix_user_of(R"({"argv":["true"],"hold":true,"user":"ada","work_dir":"/tmp"})"), "ada");
+  EXPECT_EQ(unix_user_of(R"({"argv":["true"],"hold":true,"user":"Ada L","work_dir":"/tmp"})"), "");
+  EXPECT_EQ(unix_user_of(R"({"argv":["true"],"hold":true,"work_dir":"/tmp"})"), "root");
+  EXPECT_EQ(
+      unix_user_of(
+          R"({"argv":["true"],"hold":true,"user":"ada","unix_user":"root","work_dir":"/tmp"})"),
+      "ada");
 }
 
 // Past a burst of bad credentials from one address, each further failure is answered later
@@ -364,7 +403,8 @@ TEST_F(AccessMatrix, RevocationAndDeletionTakeEffectAtOnce) {
   // And all of it survives a restart: the store has the same identities.
   server.reset();
   controller.reset();
-  controller = std::make_unique<Controller>(ControllerOptions{}, open_sqlite_store(dir / "state.db"));
+  controller =
+      std::make_unique<Controller>(ControllerOptions{}, open_sqlite_store(dir / "state.db"));
   EXPECT_FALSE(controller->identities().authenticate(t.text));
   EXPECT_FALSE(controller->identities().authenticate(token[kViewer]));
   auto who = controller->identities().authenticate(token[kOutsider]);
