@@ -78,6 +78,14 @@ Agent::Agent(AgentOptions options) : options_(std::move(options)) {
   // Before anything in the directory is touched: a second agent there would take over the
   // first one's tasks and records.
   lock_.emplace(options_.work_dir);
+  self_ = own_account(&self_known_);
+  if (options_.single_user && self_.uid == 0)
+    throw InputError("--single-user",
+                     "an agent running as root runs each job as its own Unix user; "
+                     "--single-user is for an agent that is not root");
+  if (self_.uid != 0)
+    std::fprintf(stderr, "zs agent %s: %s\n", options_.name.c_str(),
+                 run_as_summary(self_, options_.single_user).c_str());
   // The lease an earlier agent on this directory renewed goes on for the tasks it left.
   lease_file_ = options_.work_dir + "/lease";
   if (!options_.token_file.empty()) token_ = read_token_file(options_.token_file, "--token-file");
@@ -302,14 +310,19 @@ void Agent::serve_log(http::Request& req, http::Response& res) {
   if (stream != "stdout" && stream != "stderr")
     return fail(400, "invalid", "stream: expected stdout or stderr");
   std::string path;
+  FileIdentity written;
   {
     std::lock_guard lk(mu_);
     auto it = logs_.find(key);
     if (it == logs_.end()) return fail(404, "not_found", "no attempt " + id + " ran here");
     path = stream == "stderr" ? it->second.err : it->second.out;
+    written = stream == "stderr" ? it->second.err_id : it->second.out_id;
   }
+  // Only the file the attempt opened (as its user): a path swapped since for a link to a file
+  // the user may not read is refused, however the agent could open it.
   std::string data;
-  if (std::string problem = read_file_slice(path, offset, kMaxLogSlice, data); !problem.empty())
+  if (std::string problem = read_file_slice(path, offset, kMaxLogSlice, data, &written);
+      !problem.empty())
     res.set_header("X-ZS-Log-Error", json_fields::printable(path + ": " + problem, 512));
   res.set_header("X-ZS-Next-Offset", std::to_string(offset + data.size()));
   res.set_content(std::move(data), "text/plain; charset=utf-8");

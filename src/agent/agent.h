@@ -28,6 +28,7 @@
 #include "agent/launcher.h"
 #include "agent/node_lease.h"
 #include "agent/record_store.h"
+#include "agent/run_as.h"
 #include "agent/script_cache.h"
 #include "agent/shim.h"
 #include "agent/work_dir.h"
@@ -60,6 +61,9 @@ struct AgentOptions {
   // The node credential (`zs admin node-token create NAME`), read from this file at start; a
   // file others may read is refused. "" = none (a controller run with --insecure-no-auth).
   std::string token_file;
+  // An agent that is not root runs every job as itself; without this it refuses the jobs of
+  // other Unix users (run_as.h). Refused for an agent running as root.
+  bool single_user = false;
 };
 
 class Agent {
@@ -141,7 +145,7 @@ class Agent {
   void lease_answered(std::int64_t sent, const AgentOrders& orders);
   void lease_refused(std::int64_t sent);
   void remember_done(const NodeExit& exit);
-  void remember_logs(const AttemptKey& key, const std::string& out, const std::string& err);
+  void remember_logs(const AttemptKey& key, const AttemptHeader& h);
   void acknowledged(const AttemptKey& key);  // the exit is durable at the controller
   void append_record(const Attempt& a, const std::string& line);
   // At start: re-adopts the attempts of the agents before this one on the work directory and
@@ -165,6 +169,8 @@ class Agent {
   std::string kernel_boot_;             // the machine's boot id
   std::optional<RecordStore> records_;  // <work_dir>/attempts: one record per attempt
   bool fake_ = false;                   // declared devices (discovery kind "fake")
+  UnixAccount self_;                    // the account the agent runs as (run_as.h)
+  bool self_known_ = false;             // passwd knows it
 
   mutable std::mutex mu_;
   std::condition_variable exits_cv_;
@@ -177,6 +183,7 @@ class Agent {
   std::deque<AttemptKey> done_order_;
   struct LogFiles {
     std::string out, err;
+    FileIdentity out_id, err_id;  // what the attempt opened: nothing else is served
   };
   std::map<AttemptKey, LogFiles> logs_;  // as many as done_ remembers
   std::deque<AttemptKey> logs_order_;

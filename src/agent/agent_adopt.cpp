@@ -95,7 +95,7 @@ void Agent::adopt_attempts() {
     if (!h.tracking.empty()) cgroups_in_use.insert(base_name(h.tracking));
     for (const auto& d : h.limit_dirs) cgroups_in_use.insert(base_name(d));
     if (!h.script.empty()) scripts_in_use.push_back(h.script);
-    remember_logs(key, h.stdout_path, h.stderr_path);
+    remember_logs(key, h);
     (any_running ? adopted : ended)++;
     attempts_.emplace(key, std::move(a));
   }

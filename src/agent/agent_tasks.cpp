@@ -67,8 +67,11 @@ void Agent::remember_done(const NodeExit& exit) {
   }
 }
 
-void Agent::remember_logs(const AttemptKey& key, const std::string& out, const std::string& err) {
-  if (!logs_.emplace(key, LogFiles{out, err.empty() ? out : err}).second) return;
+void Agent::remember_logs(const AttemptKey& key, const AttemptHeader& h) {
+  const bool shared = h.stderr_path.empty();
+  LogFiles files{h.stdout_path, shared ? h.stdout_path : h.stderr_path, h.stdout_id,
+                 shared ? h.stdout_id : h.stderr_id};
+  if (!logs_.emplace(key, std::move(files)).second) return;
   logs_order_.push_back(key);
   while (logs_order_.size() > kRememberedAttempts) {
     logs_.erase(logs_order_.front());
@@ -119,10 +122,21 @@ void Agent::start_attempt(const NodeLaunch& launch) {
   };
   if (launch.tasks.empty()) return fail_all("no tasks for this node");
 
+  // Whom its tasks run as: nothing runs when that account is not to be had here.
+  std::string run_as_error;
+  const std::optional<RunAs> run_as =
+      decide_run_as(launch.unix_user, self_, self_known_, options_.single_user, options_.name,
+                    lookup_account, run_as_error);
+  if (!run_as) return fail_all(run_as_error);
+
   std::vector<std::string> argv = launch.argv;
   if (!launch.script.empty()) {
     std::string error;
-    h.script = scripts_->acquire(launch.script, error);
+    ScriptOwner owner;
+    owner.chown = run_as->switch_user;
+    owner.uid = run_as->account.uid;
+    owner.gid = run_as->account.gid;
+    h.script = scripts_->acquire(launch.script, error, owner);
     if (h.script.empty()) return fail_all(error);
     argv.insert(argv.begin(), h.script);
     h.program = h.script;
@@ -167,6 +181,16 @@ void Agent::start_attempt(const NodeLaunch& launch) {
     if (!bin_dir_.empty())
       for (auto& kv : spec.env)
         if (kv.rfind("PATH=", 0) == 0) kv.insert(5, bin_dir_ + ":");
+    if (run_as->known) {
+      // The account's own, whatever the submitter's environment said.
+      std::erase_if(spec.env, [](const std::string& kv) {
+        return kv.rfind("USER=", 0) == 0 || kv.rfind("LOGNAME=", 0) == 0 ||
+               (kv.rfind("HOME=", 0) == 0);
+      });
+      spec.env.push_back("USER=" + run_as->account.name);
+      spec.env.push_back("LOGNAME=" + run_as->account.name);
+      if (!run_as->account.home.empty()) spec.env.push_back("HOME=" + run_as->account.home);
+    }
     if (!has_key(spec.env, "HOME")) spec.env.push_back("HOME=" + launch.work_dir);
     spec.env.push_back("RANK=" + std::to_string(t.rank));
     spec.env.push_back("LOCAL_RANK=" + std::to_string(t.local_rank));
@@ -176,6 +200,7 @@ void Agent::start_attempt(const NodeLaunch& launch) {
     if (!launch.visible_devices_env.empty())
       spec.env.push_back(launch.visible_devices_env + "=" + joined(t.devices));
     spec.cwd = launch.work_dir;
+    spec.run_as = &*run_as;
     auto resolve = [&](const std::string& pattern) {
       std::string p = expand_task_pattern(pattern, options_.name, launch.node_rank, t.rank);
       if (!p.empty() && p.front() != '/') p = launch.work_dir + "/" + p;
@@ -183,13 +208,17 @@ void Agent::start_attempt(const NodeLaunch& launch) {
     };
     spec.stdout_path = resolve(launch.stdout_path);
     spec.stderr_path = resolve(launch.stderr_path);
+    std::string error;
+    auto p = prepare_launch(spec, error);
     if (i == 0) {
       h.stdout_path = spec.stdout_path;
       h.stderr_path = spec.stderr_path.empty() ? spec.stdout_path : spec.stderr_path;
-      remember_logs(key, h.stdout_path, h.stderr_path);
+      if (p) {
+        h.stdout_id = p->out_id;
+        h.stderr_id = spec.stderr_path.empty() ? p->out_id : p->err_id;
+      }
+      remember_logs(key, h);
     }
-    std::string error;
-    auto p = prepare_launch(spec, error);
     if (!p) return fail_all(error);
     if (i == 0) h.program = p->program;
     prepared.push_back(std::move(*p));

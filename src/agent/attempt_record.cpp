@@ -90,6 +90,10 @@ std::optional<AttemptHeader> header_from(std::string_view text) {
   h.cgroup_procs = text_list(j, "cgroup_procs");
   h.stdout_path = string_at(j, "stdout");
   h.stderr_path = string_at(j, "stderr");
+  h.stdout_id = {integer<std::uint64_t>(j, "stdout_dev", 0),
+                 integer<std::uint64_t>(j, "stdout_ino", 0)};
+  h.stderr_id = {integer<std::uint64_t>(j, "stderr_dev", 0),
+                 integer<std::uint64_t>(j, "stderr_ino", 0)};
   h.script = string_at(j, "script");
   h.program = string_at(j, "program");
   h.cwd = string_at(j, "cwd");
@@ -128,6 +132,10 @@ std::string record_header_line(const AttemptHeader& h) {
          {"cgroup_procs", h.cgroup_procs},
          {"stdout", h.stdout_path},
          {"stderr", h.stderr_path},
+         {"stdout_dev", h.stdout_id.dev},
+         {"stdout_ino", h.stdout_id.ino},
+         {"stderr_dev", h.stderr_id.dev},
+         {"stderr_ino", h.stderr_id.ino},
          {"script", h.script},
          {"program", h.program},
          {"cwd", h.cwd}};

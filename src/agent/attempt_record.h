@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "api/agent_protocol.h"
+#include "api/file_slice.h"
 
 namespace zs {
 
@@ -47,6 +48,7 @@ struct AttemptHeader {
   std::vector<std::string> limit_dirs;    // its CPU/memory limit cgroups
   std::vector<std::string> cgroup_procs;  // the cgroup.procs files its tasks joined
   std::string stdout_path, stderr_path;   // the first task's, for the log server
+  FileIdentity stdout_id, stderr_id;      // the files it opened there: the only ones served
   std::string script;                     // the script cache file it uses ("" = none)
   std::string program, cwd;               // for messages about failed starts
   bool operator==(const AttemptHeader&) const = default;

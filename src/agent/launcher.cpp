@@ -55,7 +55,7 @@ int above_stdio(int fd) {
 // Opens an output file for appending. Only a regular file or /dev/null: a FIFO would block
 // the agent until someone reads it (the open is non-blocking and checked before any write),
 // and a device or terminal is no place for a job's output. -1 with errno set otherwise.
-int open_output(const std::string& path) {
+int open_output(const std::string& path, FileIdentity& id) {
   const char* p = path.empty() ? "/dev/null" : path.c_str();
   int fd = ::open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
   if (fd < 0) return -1;
@@ -69,7 +69,13 @@ int open_output(const std::string& path) {
     errno = why;
     return -1;
   }
+  id = FileIdentity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
   return above_stdio(fd);
+}
+
+// Checked with the effective (for a switched thread: file system) identity, as the exec will be.
+bool can_execute(const std::string& path) {
+  return ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0;
 }
 
 // A path for a message: bounded (paths may be 4 KiB) and printable.
@@ -97,7 +103,7 @@ std::string check_cwd(const std::string& cwd) {
   struct stat st {};
   if (::stat(cwd.c_str(), &st) != 0) return "working directory '" + cwd + "': " + errno_text(errno);
   if (!S_ISDIR(st.st_mode)) return "working directory '" + cwd + "' is not a directory";
-  if (::access(cwd.c_str(), X_OK) != 0)
+  if (!can_execute(cwd))
     return "working directory '" + cwd + "' is not accessible: " + errno_text(errno);
   return "";
 }
@@ -159,7 +165,7 @@ LaunchResult spawn_plain(const LaunchSpec& spec, Prepared& p) {
 }
 
 // Steps the forked child reports back through the error pipe.
-enum ChildStep : int { kSetpgid, kDup, kChdir, kJoinCgroup, kExec };
+enum ChildStep : int { kSetpgid, kDup, kChdir, kJoinCgroup, kExec, kSetUser };
 struct ChildError {
   int step, index, err;
 };
@@ -193,7 +199,6 @@ void close_all_but(int keep, long max_fd) {
     if (s != SIGKILL && s != SIGSTOP) ::sigaction(s, &dfl, nullptr);
   if (::dup2(p.in, 0) < 0 || ::dup2(p.out, 1) < 0 || ::dup2(p.err_fd(), 2) < 0)
     child_fail(report_fd, kDup, 0, errno);
-  if (cwd && ::chdir(cwd) != 0) child_fail(report_fd, kChdir, 0, errno);
   char digits[24];
   int len = 0;
   for (unsigned long v = static_cast<unsigned long>(::getpid()); v; v /= 10)
@@ -208,6 +213,14 @@ void close_all_but(int keep, long max_fd) {
       child_fail(report_fd, kJoinCgroup, static_cast<int>(i), errno);
     ::close(fd);
   }
+  // Groups, gid, uid (initgroups' list computed by the parent), in that order: after the
+  // cgroups (their files are root's), before the chdir (the directory is checked as the user).
+  // Raw system calls: glibc's wrappers would signal other threads.
+  if (p.switch_user && (::syscall(SYS_setgroups, p.groups.size(), p.groups.data()) != 0 ||
+                        ::syscall(SYS_setresgid, p.gid, p.gid, p.gid) != 0 ||
+                        ::syscall(SYS_setresuid, p.uid, p.uid, p.uid) != 0))
+    child_fail(report_fd, kSetUser, 0, errno);
+  if (cwd && ::chdir(cwd) != 0) child_fail(report_fd, kChdir, 0, errno);
   close_all_but(report_fd, max_fd);
   ::execve(p.program.c_str(), p.argv.data(), p.envp.data());
   child_fail(report_fd, kExec, 0, errno);
@@ -263,6 +276,9 @@ LaunchResult spawn_forked(const LaunchSpec& spec, Prepared& p) {
     case kJoinCgroup:
       r.error = "cannot join cgroup via '" + spec.cgroup_procs.at(e.index) + "': " + why;
       break;
+    case kSetUser:
+      r.error = "cannot run as uid " + std::to_string(p.uid) + ": " + why;
+      break;
     default:
       r.error = "cannot exec '" + p.program + "': " + why;
       if (e.err == ENOENT) r.error += " (a missing #! interpreter?)";
@@ -291,7 +307,7 @@ std::optional<std::string> find_program(const std::string& program, std::string_
       error = "program '" + program + "'" + where + " is a directory";
       return std::nullopt;
     }
-    if (::access(full.c_str(), X_OK) != 0) {
+    if (!can_execute(full)) {
       error = "program '" + program + "'" + where + " is not executable";
       return std::nullopt;
     }
@@ -309,7 +325,7 @@ std::optional<std::string> find_program(const std::string& program, std::string_
     const std::string candidate = dir + "/" + program;
     const std::string full = in_dir(cwd, candidate);
     if (::stat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    if (::access(full.c_str(), X_OK) == 0) return candidate;
+    if (can_execute(full)) return candidate;
     seen_not_executable = true;
   }
   error = "program '" + program + "' " +
@@ -329,6 +345,12 @@ PreparedLaunch& PreparedLaunch::operator=(PreparedLaunch&& o) noexcept {
   cwd = o.cwd;
   argv = std::move(o.argv);
   envp = std::move(o.envp);
+  switch_user = o.switch_user;
+  uid = o.uid;
+  gid = o.gid;
+  groups = std::move(o.groups);
+  out_id = o.out_id;
+  err_id = o.err_id;
   in = std::exchange(o.in, -1);
   out = std::exchange(o.out, -1);
   err_separate = std::exchange(o.err_separate, -1);
@@ -354,8 +376,21 @@ std::optional<PreparedLaunch> prepare_launch(const LaunchSpec& spec, std::string
       error = "environment entry '" + kv + "' is not KEY=VALUE";
       return std::nullopt;
     }
+  // Everything below is looked up and opened as the task's user: a user cannot make the agent
+  // write where they may not (their -o /etc/cron.d/x fails here, and creates nothing).
+  const FsIdentity as_user(spec.run_as ? *spec.run_as : RunAs{});
+  if (!as_user.ok()) {
+    error = as_user.error();
+    return std::nullopt;
+  }
   if (error = check_cwd(spec.cwd); !error.empty()) return std::nullopt;
   PreparedLaunch p;
+  if (spec.run_as && spec.run_as->switch_user) {
+    p.switch_user = true;
+    p.uid = spec.run_as->account.uid;
+    p.gid = spec.run_as->account.gid;
+    p.groups = spec.run_as->account.groups;
+  }
   auto program = find_program(spec.argv[0], env_value(spec.env, "PATH"), spec.cwd, error);
   if (!program) return std::nullopt;
   p.program = *program;
@@ -365,20 +400,21 @@ std::optional<PreparedLaunch> prepare_launch(const LaunchSpec& spec, std::string
     error = "cannot open /dev/null: " + errno_text(errno);
     return std::nullopt;
   }
-  p.out = open_output(spec.stdout_path);
+  p.out = open_output(spec.stdout_path, p.out_id);
   if (p.out < 0) {
     error = "cannot open stdout file '" + shown_path(spec.stdout_path) +
             "': " + (errno == EINVAL ? "not a regular file" : errno_text(errno));
     return std::nullopt;
   }
   if (spec.stderr_path != spec.stdout_path) {
-    p.err_separate = open_output(spec.stderr_path);
+    p.err_separate = open_output(spec.stderr_path, p.err_id);
     if (p.err_separate < 0) {
       error = "cannot open stderr file '" + shown_path(spec.stderr_path) +
               "': " + (errno == EINVAL ? "not a regular file" : errno_text(errno));
       return std::nullopt;
     }
   }
+  if (p.err_separate < 0) p.err_id = p.out_id;
   p.argv = c_strings(spec.argv);
   p.envp = c_strings(spec.env);
   return p;
@@ -388,7 +424,8 @@ LaunchResult launch(const LaunchSpec& spec) {
   LaunchResult r;
   auto p = prepare_launch(spec, r.error);
   if (!p) return r;
-  return spec.cgroup_procs.empty() ? spawn_plain(spec, *p) : spawn_forked(spec, *p);
+  return spec.cgroup_procs.empty() && !p->switch_user ? spawn_plain(spec, *p)
+                                                      : spawn_forked(spec, *p);
 }
 
 bool signal_group(pid_t pgid, int sig, std::string* error) {

@@ -19,6 +19,9 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/run_as.h"
+#include "api/file_slice.h"
+
 namespace zs {
 
 struct LaunchSpec {
@@ -28,6 +31,10 @@ struct LaunchSpec {
   std::string stdout_path;                // opened O_APPEND|O_CREAT, 0644; "" = /dev/null
   std::string stderr_path;                // may equal stdout_path (one shared file); "" = /dev/null
   std::vector<std::string> cgroup_procs;  // cgroup.procs (or tasks) files to join before exec
+  // Whom the task runs as (run_as.h): with switch_user, the program, working directory and log
+  // files are checked and opened as that user, and the child takes its groups, gid and uid
+  // after joining the cgroups and before changing directory. nullptr = as the caller.
+  const RunAs* run_as = nullptr;
 };
 
 struct LaunchResult {
@@ -56,6 +63,13 @@ class PreparedLaunch {
   int err_separate = -1;  // -1 when stderr shares stdout's file
   int err_fd() const { return err_separate >= 0 ? err_separate : out; }
   std::vector<char*> argv, envp;
+  // The account the child switches to before the exec (LaunchSpec::run_as).
+  bool switch_user = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;
+  // The files stdout and stderr are (the log server serves only these; api/file_slice.h).
+  FileIdentity out_id, err_id;
 
  private:
   void close_all();

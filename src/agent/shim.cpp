@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -45,7 +46,11 @@ struct Request {
   std::uint32_t argc, envc, cgroups, has_cwd, separate_err;
   std::uint32_t payload_in_memfd;  // else it follows the request in the message
   std::uint64_t payload;           // bytes of NUL-terminated strings
+  // The task runs as uid/gid with `groups` supplementary groups (their numbers follow the
+  // cgroups in the payload, in decimal) when switch_user is set.
+  std::uint32_t switch_user, uid, gid, groups;
 };
+constexpr std::uint32_t kMaxGroups = 65536;  // NGROUPS_MAX
 
 struct WireEvent {
   std::int32_t kind, attempt;
@@ -97,6 +102,10 @@ struct TaskArgs {
   char* const* envp;
   const std::vector<const char*>* cgroups;
   int in, out, err;
+  bool switch_user;
+  uid_t uid;
+  gid_t gid;
+  const std::vector<gid_t>* groups;
 };
 
 [[noreturn]] void child_fail(ChildFailure& f, int step, int detail) {
@@ -106,8 +115,8 @@ struct TaskArgs {
 }
 
 // The vfork child: its own process group, stdin/stdout/stderr, an empty signal mask, the task's
-// directory and cgroups, then the exec. The cgroups are joined before the exec so that the
-// task and all it starts are inside them from the first instruction.
+// cgroups, its Unix user, its directory, then the exec. The cgroups are joined before the exec
+// so that the task and all it starts are inside them from the first instruction.
 [[noreturn]] __attribute__((noinline)) void task_child(const TaskArgs& a, ChildFailure& f) {
   if (::setpgid(0, 0) != 0) child_fail(f, kShimSetpgid, errno);
   if (::dup2(a.in, 0) < 0 || ::dup2(a.out, 1) < 0 || ::dup2(a.err, 2) < 0)
@@ -115,7 +124,6 @@ struct TaskArgs {
   sigset_t none;
   sigemptyset(&none);
   set_mask(none);
-  if (a.cwd && ::chdir(a.cwd) != 0) child_fail(f, kShimChdir, errno);
   if (!a.cgroups->empty()) {
     char pid[24];
     int len = 0;
@@ -133,6 +141,14 @@ struct TaskArgs {
       ::close(fd);
     }
   }
+  // initgroups (its list computed by the agent: NSS is no call for a vfork child), setgid,
+  // setuid, in that order, after the cgroups (root's files) and before the chdir (checked as
+  // the user). Raw system calls: this child shares the shim's memory, no wrapper may run.
+  if (a.switch_user && (::syscall(SYS_setgroups, a.groups->size(), a.groups->data()) != 0 ||
+                        ::syscall(SYS_setresgid, a.gid, a.gid, a.gid) != 0 ||
+                        ::syscall(SYS_setresuid, a.uid, a.uid, a.uid) != 0))
+    child_fail(f, kShimSetUser, errno);
+  if (a.cwd && ::chdir(a.cwd) != 0) child_fail(f, kShimChdir, errno);
   // The shim's descriptors are all close-on-exec; the task keeps 0-2 only.
   ::execve(a.program, a.argv, a.envp);
   child_fail(f, kShimExec, errno);
@@ -305,7 +321,9 @@ bool ShimProcess::launch(const Request& r, std::string_view payload, std::vector
   if (payload.empty() || payload.back() != '\0') return false;
   for (std::size_t i = 0; i < payload.size(); i += std::strlen(payload.data() + i) + 1)
     strings.push_back(payload.data() + i);
-  if (strings.size() != 1 + r.has_cwd + r.argc + r.envc + r.cgroups) return false;
+  if (r.groups > kMaxGroups ||
+      strings.size() != 1 + std::size_t{r.has_cwd} + r.argc + r.envc + r.cgroups + r.groups)
+    return false;
   std::size_t at = 0;
   TaskArgs a{};
   a.program = strings[at++];
@@ -316,7 +334,20 @@ bool ShimProcess::launch(const Request& r, std::string_view payload, std::vector
   for (std::uint32_t i = 0; i < r.envc; ++i) envp.push_back(const_cast<char*>(strings[at++]));
   envp.push_back(nullptr);
   std::vector<const char*> cgroups(strings.begin() + static_cast<std::ptrdiff_t>(at),
-                                   strings.end());
+                                   strings.begin() + static_cast<std::ptrdiff_t>(at + r.cgroups));
+  at += r.cgroups;
+  std::vector<gid_t> groups;
+  for (; at < strings.size(); ++at) {
+    const std::string_view text(strings[at]);
+    gid_t g = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), g);
+    if (ec != std::errc() || end != text.data() + text.size()) return false;
+    groups.push_back(g);
+  }
+  a.switch_user = r.switch_user != 0;
+  a.uid = r.uid;
+  a.gid = r.gid;
+  a.groups = &groups;
   a.argv = argv.data();
   a.envp = envp.data();
   a.cgroups = &cgroups;
@@ -615,6 +646,17 @@ bool Shim::launch(const AttemptKey& key, int rank, const PreparedLaunch& task,
     add(c.c_str());
     ++r.cgroups;
   }
+  if (task.switch_user) {
+    if (task.groups.size() > kMaxGroups) {
+      error = "the task's user has more than " + std::to_string(kMaxGroups) + " groups";
+      return false;
+    }
+    r.switch_user = 1;
+    r.uid = task.uid;
+    r.gid = task.gid;
+    r.groups = static_cast<std::uint32_t>(task.groups.size());
+    for (gid_t g : task.groups) add(std::to_string(g).c_str());
+  }
   r.payload = message.size() - sizeof r;
   if (r.payload > kMaxPayload) {
     error = "the task's arguments and environment take " + std::to_string(r.payload) +
@@ -722,6 +764,8 @@ std::string shim_step_message(int step, int detail, const std::string& program,
       return "cannot set up stdin/stdout/stderr: " + why;
     case kShimLeaseStop:
       return kLeaseStopMessage;
+    case kShimSetUser:
+      return "cannot take the job's Unix user (groups, gid, uid): " + why;
     default:
       return "the task could not be started (step " + std::to_string(step) + "): " + why;
   }

@@ -4,14 +4,15 @@
 // The agent forks one shim when it starts (while it is small and has a single thread). The
 // agent sends it launches and signals over a socket; the shim starts each task with vfork +
 // exec (the task gets its own process group, an empty signal mask, default signal handling,
-// and joins its cgroups before the exec), waits for the tasks, and appends how each started and
-// ended to its attempt's record (attempt_record.h), then tells the agent. It never needs the
-// agent: when the agent dies or restarts, the shim goes on supervising the tasks it has and
-// exits when the last one has ended. It also stops them (SIGTERM to each task's group, SIGKILL
-// to the group and its cgroups after the grace period) when the node lease runs out, so a
-// frozen or dead agent's tasks do not run on after the controller gave them up. The next agent
-// forks a shim of its own for new tasks, and re-adopts the old ones from their records: by the
-// task's pid and start time (a pidfd tells when it ends), with the exit the old shim records.
+// joins its cgroups and takes its job's Unix user (run_as.h) before the exec), waits for the
+// tasks, and appends how each started and ended to its attempt's record (attempt_record.h),
+// then tells the agent. It never needs the agent: when the agent dies or restarts, the shim
+// goes on supervising the tasks it has and exits when the last one has ended. It also stops
+// them (SIGTERM to each task's group, SIGKILL to the group and its cgroups after the grace
+// period) when the node lease runs out, so a frozen or dead agent's tasks do not run on after
+// the controller gave them up. The next agent forks a shim of its own for new tasks, and
+// re-adopts the old ones from their records: by the task's pid and start time (a pidfd tells
+// when it ends), with the exit the old shim records.
 //
 // One shim per agent generation rather than one per task: a process per task doubled the CPU
 // cost of a short job (docs/benchmarks.md). The shim adds two record lines per task, written
@@ -50,6 +51,7 @@ enum ShimStep : int {
   // Not a failed start: the task ran, and the shim stopped it because the node lease ran out
   // (node_lease.h). Its code is how it ended.
   kShimLeaseStop = 7,
+  kShimSetUser = 8,  // taking the job's Unix user (groups, gid, uid) failed
 };
 inline constexpr const char* kLeaseStopMessage =
     "stopped on its node: no answer from the controller within the node lease";

@@ -37,9 +37,13 @@ WorkDirLock::WorkDirLock(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw InputError("--work-dir", "cannot create " + dir + ": " + ec.message());
-  // Scripts, environments and records live here: only the agent's user may read them.
-  if (::chmod(dir.c_str(), 0700) != 0)
-    throw InputError("--work-dir", "cannot make " + dir + " private (0700): " + errno_text(errno));
+  // Scripts, environments and records live here: only the agent's user may read them. An agent
+  // running as root runs tasks as other users, who must reach their own scripts (scripts/,
+  // script_cache.h) and our srun (bin/): they may pass through (0711), never list; every file
+  // here but those is root's alone (0600, 0700).
+  const mode_t mode = ::geteuid() == 0 ? 0711 : 0700;
+  if (::chmod(dir.c_str(), mode) != 0)
+    throw InputError("--work-dir", "cannot set the mode of " + dir + ": " + errno_text(errno));
   const std::string path = dir + "/agent.lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) throw InputError("--work-dir", "cannot open " + path + ": " + errno_text(errno));

@@ -36,6 +36,7 @@ struct NodeLaunch {
   std::vector<std::string> argv;
   std::string script;  // when set, written to a file and executed (argv are its arguments)
   std::string work_dir;
+  std::string unix_user;  // the account the tasks run as ("" = as the agent itself)
   // KEY=VALUE for every task: the user's, then ZS_*, SLURM_*, MASTER_ADDR/PORT, WORLD_SIZE,
   // NODE_RANK. The agent adds per task: RANK, LOCAL_RANK and the visible-devices variable.
   std::vector<std::string> env;

@@ -259,6 +259,8 @@ void charge_to_caller(JobSpec& spec, const Principal& who, bool auth, const Iden
   if (!auth) {
     if (spec.user.empty()) spec.user = who.name;
     if (spec.tenant.empty()) spec.tenant = "default";
+    // Its tasks run as the Unix user of that name when there is one; "" = as the agent.
+    spec.unix_user = unix_user_problem(spec.user).empty() ? spec.user : "";
     return;
   }
   if (!spec.user.empty() && spec.user != who.name)
@@ -283,6 +285,7 @@ void charge_to_caller(JobSpec& spec, const Principal& who, bool auth, const Iden
                      "no tenant '" + json_fields::printable(tenant, 64) + "'");
   spec.user = who.name;
   spec.tenant = tenant;
+  spec.unix_user = who.unix_user;  // the account the user is bound to, never the request's word
 }
 
 }  // namespace

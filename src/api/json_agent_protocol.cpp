@@ -208,6 +208,8 @@ NodeLaunch launch_from(const json& j, const std::string& where) {
       l.script = text(v, w);
     else if (name == "work_dir")
       l.work_dir = text(v, w);
+    else if (name == "unix_user")
+      l.unix_user = text(v, w);
     else if (name == "env")
       l.env = texts(v, w);
     else if (name == "visible_devices_env")
@@ -315,6 +317,7 @@ json to_json(const AgentOrders& o) {
                   {"argv", l.argv},
                   {"script", l.script},
                   {"work_dir", l.work_dir},
+                  {"unix_user", l.unix_user},
                   {"env", l.env},
                   {"visible_devices_env", l.visible_devices_env},
                   {"stdout_path", l.stdout_path},

@@ -49,7 +49,7 @@ consteval std::size_t field_count() {
 }
 // A member added to a record but not to its list below would silently vanish from the API and
 // the store; these make it a compile error. Update the list, then the count.
-static_assert(field_count<JobSpec>() == 27, "JobSpec changed: update visit(JobSpec) below");
+static_assert(field_count<JobSpec>() == 28, "JobSpec changed: update visit(JobSpec) below");
 static_assert(field_count<NodeAssignment>() == 2, "NodeAssignment changed: update visit below");
 static_assert(field_count<JobRecord>() == 13, "JobRecord changed: update visit(JobRecord) below");
 static_assert(field_count<NodeRecord>() == 15, "NodeRecord changed: update visit(NodeRecord)");
@@ -68,6 +68,7 @@ void visit(S& s, V& v) {
   v.text("name", s.name, kText);
   v.text("user", s.user, kText);
   v.text("tenant", s.tenant, kText);
+  v.text("unix_user", s.unix_user, kText);
   v.text("partition", s.partition, kText);
   v.strings("argv", s.argv);
   v.text("script", s.script, kMaxJsonScriptBytes);

@@ -248,6 +248,9 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_option("--token-file", options->token_file,
                   "File holding this node's credential (zs admin node-token create NAME); must "
                   "not be readable by other users");
+  cmd->add_flag("--single-user", options->single_user,
+                "For an agent that is not root: run every job as this agent's Unix user (by "
+                "default it refuses the jobs of other users; as root, jobs run as their users)");
   cmd->add_option(
       "--logs-listen", options->logs_listen,
       "HOST:PORT to serve job logs to the controller on (default: --address, any port)");

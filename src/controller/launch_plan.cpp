@@ -166,6 +166,7 @@ std::vector<NodeLaunch> plan_launch(const JobRecord& job, const LaunchContext& c
     l.argv = spec.argv;
     l.script = spec.script;
     l.work_dir = spec.work_dir;
+    l.unix_user = spec.unix_user;
     l.env = common;
     l.env.push_back("NODE_RANK=" + std::to_string(n));
     l.env.push_back("GROUP_RANK=" + std::to_string(n));

@@ -6,6 +6,7 @@
 
 #include "core/cluster.h"
 #include "core/hostlist.h"
+#include "core/identity_record.h"
 #include "core/input_error.h"
 #include "core/job_script.h"
 #include "core/slurm_values.h"
@@ -99,6 +100,10 @@ void validate_spec(JobSpec& spec, const Catalog& catalog) {
   require(spec.walltime >= 0, "walltime", "must not be negative");
   require(spec.max_retries >= 0 && spec.max_retries <= kMaxSpecRetries, "max_retries",
           "must be between 0 and " + std::to_string(kMaxSpecRetries));
+  if (!spec.unix_user.empty()) {
+    const std::string problem = unix_user_problem(spec.unix_user);
+    require(problem.empty(), "unix_user", problem);
+  }
   if (spec.work_dir.empty()) spec.work_dir = "/tmp";  // the CLI sends its current directory
   require(spec.work_dir.front() == '/', "work_dir",
           "must be an absolute path, got '" + spec.work_dir + "'");

@@ -12,9 +12,12 @@
 namespace zs {
 
 struct JobSpec {
-  std::string name;       // -J/--job-name; default: the command's basename
-  std::string user;       // who submitted (the CLI fills it from $USER)
-  std::string tenant;     // -A/--account: who pays
+  std::string name;    // -J/--job-name; default: the command's basename
+  std::string user;    // who submitted (the CLI fills it from $USER)
+  std::string tenant;  // -A/--account: who pays
+  // The Unix account its tasks run as on the nodes: set by the controller from the caller's
+  // identity (never the submitter's word); "" = as the agent itself.
+  std::string unix_user;
   std::string partition;  // -p/--partition: recorded, shown by `zs queue`
 
   // What runs. With a script, `script` holds its text and argv is empty or holds the script's

@@ -315,6 +315,11 @@ TEST_F(AccessMatrix, SubmitChargesTheCallersTenant) {
   JobRecord rec = controller->get_job(json::parse(r.body)["id"].get<JobId>());
   EXPECT_EQ(rec.spec.user, "owner");
   EXPECT_EQ(rec.spec.tenant, "A");
+  EXPECT_EQ(rec.spec.unix_user, "nobody") << "its tasks run as the account the user is bound to";
+  // What the request says of the Unix user counts for nothing.
+  r = submit(kOwner, R"({"argv":["true"],"hold":true,"unix_user":"root","work_dir":"/tmp"})", 6);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(controller->get_job(json::parse(r.body)["id"].get<JobId>()).spec.unix_user, "nobody");
   EXPECT_EQ(submit(kOwner, R"({"argv":["true"],"tenant":"B","work_dir":"/tmp"})", 2).status, 403);
   EXPECT_EQ(submit(kOwner, R"({"argv":["true"],"user":"peer","work_dir":"/tmp"})", 3).status, 403);
   EXPECT_EQ(submit(kAdmin, R"({"argv":["true"],"tenant":"nope","work_dir":"/tmp"})", 4).status,
@@ -323,6 +328,34 @@ TEST_F(AccessMatrix, SubmitChargesTheCallersTenant) {
       submit(kAdmin, R"({"argv":["true"],"tenant":"B","hold":true,"work_dir":"/tmp"})", 5);
   ASSERT_EQ(b.status, 201) << b.body;
   EXPECT_EQ(controller->get_job(json::parse(b.body)["id"].get<JobId>()).spec.tenant, "B");
+}
+
+// Without authentication (--insecure-no-auth) a job runs as the Unix user its request names when
+// that is a valid Unix name, else as the agent (""); with no user named, the controller's own.
+TEST_F(AccessMatrix, WithoutAuthenticationTheRequestsUserIsTheUnixUser) {
+  HttpServerOptions options;
+  options.require_auth = false;
+  options.insecure_user = "root";
+  HttpServer open_server(*controller, nullptr, options);
+  auto unix_user_of = [&](const std::string& body) {
+    http::Request req;
+    req.method = "POST";
+    req.path = "/api/v1/jobs";
+    req.body = body;
+    req.peer = "test-insecure";
+    http::Response res;
+    open_server.handle(req, res);
+    EXPECT_EQ(res.status, 201) << res.body;
+    if (res.status != 201) return std::string("?");
+    return controller->get_job(json::parse(res.body)["id"].get<JobId>()).spec.unix_user;
+  };
+  EXPECT_EQ(unix_user_of(R"({"argv":["true"],"hold":true,"user":"ada","work_dir":"/tmp"})"), "ada");
+  EXPECT_EQ(unix_user_of(R"({"argv":["true"],"hold":true,"user":"Ada L","work_dir":"/tmp"})"), "");
+  EXPECT_EQ(unix_user_of(R"({"argv":["true"],"hold":true,"work_dir":"/tmp"})"), "root");
+  EXPECT_EQ(
+      unix_user_of(
+          R"({"argv":["true"],"hold":true,"user":"ada","unix_user":"root","work_dir":"/tmp"})"),
+      "ada");
 }
 
 // Past a burst of bad credentials from one address, each further failure is answered later

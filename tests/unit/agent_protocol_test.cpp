@@ -54,6 +54,7 @@ TEST(AgentProtocol, OrdersRoundTrip) {
   l.tasks = {{2, 0, {0, 1}}, {3, 1, {2, 3}}};
   l.argv = {"python3", "train.py"};
   l.env = {"A=1"};
+  l.unix_user = "alice";
   l.visible_devices_env = "CUDA_VISIBLE_DEVICES";
   l.walltime_ms = 60'000;
   o.launches.push_back(l);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 
 #include "agent/shim.h"
@@ -25,6 +26,9 @@ AttemptHeader header() {
   h.cgroup_procs = {h.tracking + "/cgroup.procs", h.limit_dirs[0] + "/cgroup.procs"};
   h.stdout_path = "/jobs/out \"quoted\"\nnewline.log";
   h.stderr_path = "/jobs/err.log";
+  // The files the log server may serve (a restarted agent still knows them).
+  h.stdout_id = {2049, std::numeric_limits<std::uint64_t>::max()};
+  h.stderr_id = {66306, 1234567};
   h.script = "/w/scripts/00ff-12.sh";
   h.program = "/w/scripts/00ff-12.sh";
   h.cwd = "/jobs";

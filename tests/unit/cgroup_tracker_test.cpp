@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -156,7 +157,9 @@ TEST(WorkDir, LockTagAndInstanceId) {
     WorkDirLock lock(a);
     struct stat st {};
     ASSERT_EQ(::stat(a.c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 0777, 0700u) << "scripts and environments are private";
+    // Root's agent runs tasks as other users, who pass through to their scripts (never list).
+    EXPECT_EQ(st.st_mode & 0777, ::geteuid() == 0 ? 0711u : 0700u)
+        << "scripts and environments are private";
     try {
       WorkDirLock second(a);
       ADD_FAILURE() << "a second lock on one work directory was granted";
@@ -173,7 +176,8 @@ TEST(WorkDir, LockTagAndInstanceId) {
   WorkDirLock reopened(b);
   struct stat st {};
   ASSERT_EQ(::stat(b.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0700u) << "an existing directory is made private";
+  EXPECT_EQ(st.st_mode & 0777, ::geteuid() == 0 ? 0711u : 0700u)
+      << "an existing directory is made private";
 
   const std::string id = work_dir_instance_id(a);
   EXPECT_EQ(id.size(), 24u);

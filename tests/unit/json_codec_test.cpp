@@ -27,6 +27,7 @@ JobRecord full_record() {
   s.name = "训练-résumé 🚀";
   s.user = "ada";
   s.tenant = "lab-λ";
+  s.unix_user = "ada";
   s.partition = "gpu";
   s.argv = {"python", "train.py", "--lr=3e-4", "", "quote\"back\\slash\nnewline\ttab"};
   s.script = "#!/bin/bash\n#ZS -N 2\nsrun python train.py \"$@\"\n";
@@ -175,7 +176,8 @@ TEST(JsonCodec, FieldNamesAreTheCxxNames) {
   EXPECT_EQ(j["spec"]["begin_ms"], 1'700'000'360'000);
   EXPECT_EQ(j["spec"]["nodelist"], json::array({"node1", "node3"}));
   EXPECT_EQ(j["spec"]["exclude"][0], "gpu07");
-  EXPECT_EQ(j["spec"].size(), 27u);  // every JobSpec field
+  EXPECT_EQ(j["spec"]["unix_user"], "ada");
+  EXPECT_EQ(j["spec"].size(), 28u);  // every JobSpec field
   EXPECT_EQ(j.size(), 13u);          // every JobRecord field
   json n = to_json(full_node());
   EXPECT_EQ(n["state"], "drained");

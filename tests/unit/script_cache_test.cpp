@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -35,6 +36,38 @@ TEST(ScriptCache, SameTextSharesOneExecutableFile) {
   ASSERT_EQ(::stat(a.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   EXPECT_EQ(files_in(tmp / "scripts"), 2u);  // no temporary files left behind
+}
+
+// A script is its job's Unix user's alone: owned by them, mode 0700, never shared with another
+// user's job of the same text, in a directory others may pass through but not list, under a
+// name no one can guess.
+TEST(ScriptCache, EachUsersScriptsAreTheirsAlone) {
+  test::ScratchDir tmp;
+  ScriptCache cache(tmp / "scripts");
+  struct stat st {};
+  ASSERT_EQ(::stat((tmp / "scripts").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0711u);
+  std::string error;
+  const std::string mine = cache.acquire("#!/bin/sh\nid\n", error);
+  ASSERT_FALSE(mine.empty()) << error;
+  const std::string name = std::filesystem::path(mine).filename().string();
+  EXPECT_EQ(name.size(), 32u + 3u) << name;  // 128 random bits in hex, ".sh"
+  EXPECT_EQ(name.find_first_not_of("0123456789abcdef"), 32u) << name;
+  if (::geteuid() != 0) GTEST_SKIP() << "chown needs root";
+  const ScriptOwner alice{true, 4242, 4343}, bob{true, 4244, 4343};
+  const std::string a = cache.acquire("#!/bin/sh\nid\n", error, alice);
+  const std::string b = cache.acquire("#!/bin/sh\nid\n", error, bob);
+  ASSERT_FALSE(a.empty()) << error;
+  ASSERT_FALSE(b.empty()) << error;
+  EXPECT_NE(a, mine);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(cache.acquire("#!/bin/sh\nid\n", error, alice), a) << "shared by one user's jobs";
+  ASSERT_EQ(::stat(a.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 4242u);
+  EXPECT_EQ(st.st_gid, 4343u);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat(b.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 4244u);
 }
 
 TEST(ScriptCache, KeepsAFileWhileUsedAndBoundsTheUnusedOnes) {

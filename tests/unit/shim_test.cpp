@@ -270,6 +270,45 @@ TEST_F(ShimTest, AMissingCgroupIsAFailedStartAndNothingRuns) {
   EXPECT_FALSE(std::filesystem::exists(dir / "ran"));
 }
 
+// As root, the task takes the job's Unix user (groups, gid, uid) before its exec, after joining
+// its cgroups; its directory is entered as that user.
+TEST_F(ShimTest, TheTaskRunsAsItsUnixUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto nobody = lookup_account("nobody");
+  if (!nobody || nobody->uid == 0) GTEST_SKIP() << "needs the account 'nobody'";
+  RunAs who;
+  who.switch_user = true;
+  who.account = *nobody;
+  ::chmod(dir.path().c_str(), 0777);
+  LaunchSpec s = sh("id -u; id -g; id -G; pwd");
+  s.run_as = &who;
+  launch(s);
+  Shim::Event e = next(Shim::Event::ended);
+  EXPECT_EQ(e.exit_code, 0);
+  EXPECT_EQ(e.step, kShimStarted);
+  std::string groups;
+  for (gid_t g : nobody->groups) groups += (groups.empty() ? "" : " ") + std::to_string(g);
+  EXPECT_EQ(read_text(dir / "out.log"), std::to_string(nobody->uid) + "\n" +
+                                            std::to_string(nobody->gid) + "\n" + groups + "\n" +
+                                            dir.path() + "\n");
+
+  // A directory the user may not enter: the start fails after the switch, and nothing runs.
+  ::mkdir((dir / "private").c_str(), 0700);
+  s = sh("touch ran");
+  s.run_as = &who;
+  std::string error;
+  auto prepared = prepare_launch(s, error);
+  ASSERT_TRUE(prepared) << error;
+  const std::string private_dir = dir / "private";
+  prepared->cwd = private_dir.c_str();  // as if it changed after the agent's check
+  ASSERT_TRUE(shim().launch(key, 1, *prepared, {}, record_fd, error)) << error;
+  e = next(Shim::Event::ended, 1);
+  EXPECT_EQ(e.exit_code, 127);
+  EXPECT_EQ(e.step, kShimChdir);
+  EXPECT_EQ(e.detail, EACCES);
+  EXPECT_FALSE(std::filesystem::exists(dir / "private/ran"));
+}
+
 // The agent goes away; the shim runs on with its task, records its end, and exits after it. A
 // newcomer finds the task by pid and start time and watches it through a pidfd.
 TEST_F(ShimTest, OutlivesItsAgent) {
