@@ -155,6 +155,11 @@ std::string metrics_text(const ClusterStats& s, const http::ListenerStats& h) {
       "# HELP zs_http_request_timeouts_total Requests answered 408 (not whole in time).\n# TYPE "
       "zs_http_request_timeouts_total counter\nzs_http_request_timeouts_total {}\n",
       h.timed_out);
+  out += fmt::format(
+      "# HELP zs_http_tls_failed_total TLS handshakes that failed or timed out, and plain HTTP "
+      "to the HTTPS port.\n# TYPE zs_http_tls_failed_total counter\nzs_http_tls_failed_total "
+      "{}\n",
+      h.tls_failed);
   return out;
 }
 
@@ -274,12 +279,13 @@ void charge_to_caller(JobSpec& spec, const Principal& who, bool auth, const Iden
                    spec.tenant.empty()
                        ? "user '" + who.name + "' belongs to no tenant: name one with -A"
                        : "user '" + who.name + "' may not charge tenant '" +
-                             json_fields::printable(spec.tenant, 64) + "' (its tenants: " +
-                             (mine.empty() ? "none" : mine) + ")",
+                             json_fields::printable(spec.tenant, 64) +
+                             "' (its tenants: " + (mine.empty() ? "none" : mine) + ")",
                    field_prefix + "tenant");
   }
   if (ids && !ids->tenant_exists(tenant))
-    throw InputError(field_prefix + "tenant", "no tenant '" + json_fields::printable(tenant, 64) + "'");
+    throw InputError(field_prefix + "tenant",
+                     "no tenant '" + json_fields::printable(tenant, 64) + "'");
   spec.user = who.name;
   spec.tenant = tenant;
 }
@@ -311,6 +317,7 @@ HttpServer::HttpServer(ClusterApi& api, IdentityApi* identities, HttpServerOptio
   lo.max_connections = options_.max_connections;
   lo.max_connections_per_peer = options_.max_connections_per_peer;
   lo.request_timeout_s = options_.request_timeout_s;
+  lo.tls = options_.tls;
   lo.limits.max_body_bytes = options_.max_body_bytes;
   add_routes();
   add_identity_routes();
@@ -343,11 +350,11 @@ void HttpServer::handle(http::Request& req, http::Response& res) const {
 void HttpServer::route(std::string method, const std::string& pattern, RouteAccess access,
                        AuthedHandler handler) {
   routes_.push_back(RouteInfo{method, pattern, access});
-  auto serve = guarded([this, access, h = std::move(handler)](http::Request& req,
-                                                              http::Response& res) {
-    std::optional<Principal> who = authenticate(req, access, res);
-    if (who) h(req, res, *who);
-  });
+  auto serve =
+      guarded([this, access, h = std::move(handler)](http::Request& req, http::Response& res) {
+        std::optional<Principal> who = authenticate(req, access, res);
+        if (who) h(req, res, *who);
+      });
   router_.add(std::move(method), pattern, [serve](http::Request& req, http::Response& res) {
     serve(req, res);
     if (res.status == 401 || res.status == 403 || res.status == 429) {
@@ -405,8 +412,8 @@ std::optional<Principal> HttpServer::authenticate(const http::Request& req,
   if (is_job_action(access.action)) {
     // The job is checked once known; here only: a user, not a node.
     if (who->kind == Principal::Kind::user) return who;
-  } else if (authorize(*who, access.action, nullptr, req.matches.size() > 1 ? req.matches[1] : "") ==
-             Verdict::allow) {
+  } else if (authorize(*who, access.action, nullptr,
+                       req.matches.size() > 1 ? req.matches[1] : "") == Verdict::allow) {
     return who;
   }
   send_error(res, 403, "forbidden", denial(*who, access.action));
@@ -421,22 +428,21 @@ void HttpServer::add_routes() {
   auto open = RouteAccess{Kind::open, Action::read_job};
   auto needs = [](Action a) { return RouteAccess{Kind::action, a}; };
 
-  route("GET", "/api/v1/health", open,
-        [](http::Request&, http::Response& res, const Principal&) {
-          send_json(res, 200, json{{"ok", true}});
-        });
+  route("GET", "/api/v1/health", open, [](http::Request&, http::Response& res, const Principal&) {
+    send_json(res, 200, json{{"ok", true}});
+  });
 
-  route("GET", "/api/v1/whoami", RouteAccess{Kind::authenticated, Action::read_job},
-        [](http::Request&, http::Response& res, const Principal& who) {
-          json out{{"name", who.name},
-                   {"kind", who.kind == Principal::Kind::node ? "node" : "user"}};
-          if (who.kind == Principal::Kind::user) {
-            out["role"] = std::string(to_string(who.role));
-            out["tenants"] = who.tenants;
-            out["unix_user"] = who.unix_user;
-          }
-          send_json(res, 200, out);
-        });
+  route(
+      "GET", "/api/v1/whoami", RouteAccess{Kind::authenticated, Action::read_job},
+      [](http::Request&, http::Response& res, const Principal& who) {
+        json out{{"name", who.name}, {"kind", who.kind == Principal::Kind::node ? "node" : "user"}};
+        if (who.kind == Principal::Kind::user) {
+          out["role"] = std::string(to_string(who.role));
+          out["tenants"] = who.tenants;
+          out["unix_user"] = who.unix_user;
+        }
+        send_json(res, 200, out);
+      });
 
   // Submit: one JobSpec object, or {"jobs":[JobSpec...]} for a batch. The job's user is the
   // caller; its tenant the requested one (-A) if the caller belongs to it, else its first.
@@ -566,7 +572,7 @@ void HttpServer::add_routes() {
             } catch (const ApiError& e) {
               // No data then; say why (the agent is gone, or forgot the attempt).
               why = "agent " + where.node_logs_url + ": " +
-                    (e.status() == 0 ? std::string("no answer") : e.what());
+                    (e.status() == 0 && e.code() != "tls" ? std::string("no answer") : e.what());
             }
           }
           // Header values carry no control characters (no response splitting through a path).
@@ -763,8 +769,8 @@ void HttpServer::add_identity_routes() {
                              .count() +
                          it->get<std::int64_t>() * 1000;
           }
-          NewToken made = ids.create_token(node ? TokenKind::node : TokenKind::user, subject,
-                                           expires_ms);
+          NewToken made =
+              ids.create_token(node ? TokenKind::node : TokenKind::user, subject, expires_ms);
           audit(who, "created " + std::string(node ? "node credential" : "token") + " " +
                          made.record.id + " for " + subject);
           json out = token_json(made.record);
