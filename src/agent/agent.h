@@ -60,6 +60,10 @@ struct AgentOptions {
   // The node credential (`zs admin node-token create NAME`), read from this file at start; a
   // file others may read is refused. "" = none (a controller run with --insecure-no-auth).
   std::string token_file;
+  // Serve the log server over HTTPS with this certificate and key (PEM; the key mode 0600).
+  // Both or neither. The CA that the agent verifies an https:// controller with is process-wide
+  // (tls::set_client_ca_file, zs agent --ca-file).
+  std::string tls_cert, tls_key;
 };
 
 class Agent {
@@ -182,10 +186,10 @@ class Agent {
   std::deque<AttemptKey> logs_order_;
   std::unique_ptr<http::Listener> logs_server_;
   std::string logs_url_;
-  std::string logs_key_;  // what the log server asks of callers (sent to the controller only)
-  std::string token_;     // the node credential
-  std::string bin_dir_;              // holds our srun; "" when it could not be written
-  std::string lease_file_;           // <work_dir>/lease
+  std::string logs_key_;    // what the log server asks of callers (sent to the controller only)
+  std::string token_;       // the node credential
+  std::string bin_dir_;     // holds our srun; "" when it could not be written
+  std::string lease_file_;  // <work_dir>/lease
   std::int64_t lease_deadline_ = 0;  // boot clock; 0 = no lease (never heard of one)
   std::int64_t lease_written_ = 0;   // the deadline the file says
   std::int64_t lease_grace_written_ = -1;
