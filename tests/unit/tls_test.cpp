@@ -378,6 +378,33 @@ TEST_F(Tls, ARecordFloodIsRefusedWhileOthersAreServed) {
   close(fd);
 }
 
+// Per-address limits hold for TLS connections: one over the limit is closed at once, without
+// a handshake (a TLS client could not read a plain 503), and the others are served.
+TEST_F(Tls, ConnectionsPerAddressAreBounded) {
+  ListenerOptions o;
+  o.max_connections_per_peer = 3;
+  TlsServer server(o);
+  std::vector<std::unique_ptr<ClientConnection>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(
+        std::make_unique<ClientConnection>("127.0.0.1", std::to_string(server.port), 5000, true));
+    EXPECT_EQ(get(*clients.back(), "/in"), "GET /in 0");
+  }
+  ClientConnection over("127.0.0.1", std::to_string(server.port), 5000, true);
+  try {
+    over.request("GET", "/over", "", "");
+    FAIL() << "a fourth connection from one address was served";
+  } catch (const ClientFailure& f) {
+    EXPECT_EQ(f.kind(), ClientFailure::tls) << f.what();
+  }
+  EXPECT_GE(server.listener->stats().refused, 1u);
+  EXPECT_EQ(get(*clients[0], "/again"), "GET /again 0");
+  clients.pop_back();  // one closes: a new one is let in
+  EXPECT_TRUE(eventually([&] { return server.listener->stats().connections <= 2; }));
+  ClientConnection later("127.0.0.1", std::to_string(server.port), 5000, true);
+  EXPECT_EQ(get(later, "/later"), "GET /later 0");
+}
+
 TEST_F(Tls, PipelinedRequestsInOneRecordAreAllAnswered) {
   TlsServer server;
   const int fd = connect_to(server.port);
