@@ -308,15 +308,28 @@ TEST_F(Tls, BadHandshakesHoldNoThreadAndAreClosedInTime) {
     send(partial.back(), hello_start, sizeof hello_start, MSG_NOSIGNAL);
   }
   // A whole ClientHello, then nothing: the server answers and waits for the client's Finished.
+  // The ClientHello is a real client's, taken from a socket pair, so the client can never go on
+  // (a client on the server's socket could read the answer at once and finish the handshake).
   auto ctx = tls::Context::client(files() / "ca.crt");
-  std::vector<std::unique_ptr<tls::Session>> sessions;
+  std::string hello;
+  {
+    int pair[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair), 0);
+    std::string error;
+    auto session = tls::Session::client(*ctx, pair[0], "127.0.0.1", error);
+    ASSERT_TRUE(session) << error;
+    EXPECT_EQ(session->handshake(), tls::Session::Step::want_read);
+    char buf[16384];
+    const ssize_t n = recv(pair[1], buf, sizeof buf, 0);
+    ASSERT_GT(n, 5);
+    hello.assign(buf, static_cast<std::size_t>(n));
+    session.reset();
+    close(pair[0]);
+    close(pair[1]);
+  }
   for (int i = 0; i < 10; ++i) {
     stopped.push_back(connect_to(server.port));
-    fcntl(stopped.back(), F_SETFL, O_NONBLOCK);
-    std::string error;
-    sessions.push_back(tls::Session::client(*ctx, stopped.back(), "127.0.0.1", error));
-    ASSERT_TRUE(sessions.back()) << error;
-    EXPECT_EQ(sessions.back()->handshake(), tls::Session::Step::want_read);
+    send(stopped.back(), hello.data(), hello.size(), MSG_NOSIGNAL);
   }
   // Garbage instead of a ClientHello: closed at once.
   const int garbage = connect_to(server.port);
@@ -335,7 +348,11 @@ TEST_F(Tls, BadHandshakesHoldNoThreadAndAreClosedInTime) {
   int g = 0;
   for (const auto& group : {silent, partial, stopped}) {
     for (int fd : group) {
-      EXPECT_TRUE(closed_by_server(fd, 4s)) << "a stalled handshake was not closed: " << names[g];
+      EXPECT_TRUE(closed_by_server(fd, 4s))
+          << "a stalled handshake was not closed: " << names[g] << "; open "
+          << server.listener->stats().connections << ", parked " << server.listener->stats().parked
+          << ", busy " << server.listener->stats().busy << ", tls failed "
+          << server.listener->stats().tls_failed;
       close(fd);
     }
     ++g;
