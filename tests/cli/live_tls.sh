@@ -103,6 +103,19 @@ rc=$?
 # The listener is fine after all that.
 "$ZS" queue >/dev/null 2>&1 && ok "the controller still serves" || fail "the controller stopped serving"
 
+section "the controller verifies the agents' log servers"
+# Restarted with a CA that did not sign the agents' certificates: no logs, and the reason.
+kill -9 "$CTL"
+CTL_ARGS=(--heartbeat-ms 200 --node-lost-ms 3000 --tls-cert "$P/controller.crt"
+  --tls-key "$P/controller.key" --agents-ca-file "$P/node1.crt")
+if ! start_controller; then fail "controller did not restart"; finish; fi
+wait_until 30 nodes_up 2 || fail "agents did not come back"
+hdrs=$(curl -s -D - -o "$W/body" "$URL/api/v1/jobs/$id/logs")
+grep -i '^X-ZS-Log-Error:' <<<"$hdrs" | grep -q "certificate verify failed" &&
+  ! grep -q secret "$W/body" &&
+  ok "a log server the controller cannot verify gives no logs: $(grep -i '^X-ZS-Log-Error' <<<"$hdrs" | head -c 200)" ||
+  fail "logs from an unverified agent: $(tr '\r\n' '  ' <<<"$hdrs" | head -c 400) body $(head -c 100 "$W/body")"
+
 section "cost: plain http never loads libssl"
 out=$(LD_DEBUG=files "$ZS" queue --controller http://127.0.0.1:1 2>&1)
 ! grep -q "libssl.so" <<<"$out" && ok "zs queue against http:// does not load libssl" ||
