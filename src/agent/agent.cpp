@@ -28,6 +28,7 @@
 #include "api/http_listener.h"
 #include "api/http_router.h"
 #include "api/json_fields.h"
+#include "api/tls_socket.h"
 #include "api/token_file.h"
 #include "core/input_error.h"
 #include "core/output_pattern.h"
@@ -258,6 +259,16 @@ void Agent::start_log_server() {
                         .dump(),
                     "application/json");
   };
+  if (options_.tls_cert.empty() != options_.tls_key.empty())
+    throw InputError(options_.tls_cert.empty() ? "--tls-cert" : "--tls-key",
+                     "--tls-cert and --tls-key go together");
+  if (!options_.tls_cert.empty()) {
+    try {
+      lo.tls = tls::Context::server(options_.tls_cert, options_.tls_key);
+    } catch (const std::runtime_error& e) {
+      throw InputError("--tls-key", e.what());
+    }
+  }
   http::Router router;
   router.add("GET", "/api/v1/attempts/*/log",
              [this](http::Request& q, http::Response& r) { serve_log(q, r); });
@@ -274,7 +285,7 @@ void Agent::start_log_server() {
   // Advertise where the controller can reach it: a wildcard listen address means --address.
   std::string host = lo.host == "0.0.0.0" || lo.host == "::" ? options_.address : lo.host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  logs_url_ = "http://" + host + ":" + std::to_string(port);
+  logs_url_ = (lo.tls ? "https://" : "http://") + host + ":" + std::to_string(port);
   logs_key_ = issue_token().text;  // random; the controller learns it from our reports
 }
 

@@ -64,6 +64,10 @@ struct AgentOptions {
   // An agent that is not root runs every job as itself; without this it refuses the jobs of
   // other Unix users (run_as.h). Refused for an agent running as root.
   bool single_user = false;
+  // Serve the log server over HTTPS with this certificate and key (PEM; the key mode 0600).
+  // Both or neither. The CA that the agent verifies an https:// controller with is process-wide
+  // (tls::set_client_ca_file, zs agent --ca-file).
+  std::string tls_cert, tls_key;
 };
 
 class Agent {

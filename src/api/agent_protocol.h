@@ -79,7 +79,7 @@ struct AgentReport {
   std::string address;  // where its tasks can be reached (MASTER_ADDR for rank 0)
   std::string leaf;     // topology: its leaf switch and the spine above ("" = default)
   std::string spine;
-  std::string logs_url;  // http://HOST:PORT of its log server ("" = none); HOST = address
+  std::string logs_url;  // http(s)://HOST:PORT of its log server ("" = none); HOST = address
   // A random secret of this agent's run: its log server answers only requests that carry it
   // (the controller's, on behalf of a user allowed to read the job's output).
   std::string logs_key;

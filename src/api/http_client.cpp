@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "api/http_client_connection.h"
+#include "api/tls_socket.h"
 
 #include "api/api_error.h"
 #include "core/input_error.h"
@@ -13,6 +14,20 @@ namespace zs {
 namespace {
 
 [[noreturn]] void throw_unreachable(const std::string& url, const http::ClientFailure& f) {
+  if (f.kind() == http::ClientFailure::tls) {
+    // Never retried in plain text: the server is not who it should be, or not speaking TLS.
+    const std::string what = f.what();
+    const std::string ca = tls::client_ca_file();
+    std::string hint;
+    if (what.find("mismatch") != std::string::npos)
+      hint =
+          " (the certificate does not name the host of the URL: use a name or address it "
+          "lists, or reissue it with that name)";
+    else if (what.find("certificate verify failed") != std::string::npos)
+      hint = " (verified against " + (ca.empty() ? std::string("the system's CA store") : ca) +
+             "; set --ca-file or ZS_CA_FILE to the CA that signed its certificate)";
+    throw ApiError(0, "tls", "TLS with " + url + " failed: " + what + hint);
+  }
   std::string why =
       f.kind() == http::ClientFailure::connect || f.kind() == http::ClientFailure::refused
           ? std::string("connection refused or timed out (") + f.what() + ")"
@@ -48,10 +63,14 @@ nlohmann::json decode(const http::ClientResponse& r) {
 }  // namespace
 
 ApiClient::ApiClient(const std::string& base_url, int timeout_ms) : base_url_(base_url) {
-  if (base_url.rfind("http://", 0) != 0 || base_url.size() <= 7)
+  const bool tls = base_url.rfind("https://", 0) == 0;
+  const std::size_t scheme = tls ? 8 : 7;
+  if ((!tls && base_url.rfind("http://", 0) != 0) || base_url.size() <= scheme)
     throw InputError("--controller",
-                     "expected a URL like http://127.0.0.1:7070, got '" + base_url + "'");
-  std::string rest = base_url.substr(7);
+                     "expected a URL like http://127.0.0.1:7070 or "
+                     "https://HOST:PORT, got '" +
+                         base_url + "'");
+  std::string rest = base_url.substr(scheme);
   if (rest.find('/') != std::string::npos && rest.find('/') != rest.size() - 1)
     throw InputError("--controller", "the URL must not have a path: '" + base_url + "'");
   if (!rest.empty() && rest.back() == '/') {
@@ -59,7 +78,7 @@ ApiClient::ApiClient(const std::string& base_url, int timeout_ms) : base_url_(ba
     base_url_.pop_back();
   }
   // host:port, [v6]:port, or host alone (port 80)
-  std::string host = rest, port = "80";
+  std::string host = rest, port = tls ? "443" : "80";
   if (!rest.empty() && rest.front() == '[') {
     auto close = rest.find(']');
     if (close == std::string::npos)
@@ -78,7 +97,7 @@ ApiClient::ApiClient(const std::string& base_url, int timeout_ms) : base_url_(ba
       port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535)
     throw InputError("--controller",
                      "expected a URL like http://127.0.0.1:7070, got '" + base_url + "'");
-  connection_ = std::make_unique<http::ClientConnection>(host, port, timeout_ms);
+  connection_ = std::make_unique<http::ClientConnection>(host, port, timeout_ms, tls);
 }
 
 ApiClient::~ApiClient() = default;

@@ -17,7 +17,9 @@ struct ClientResponse;
 
 class ApiClient {
  public:
-  // base_url: http://host:port (no path). Throws InputError("--controller") if malformed.
+  // base_url: http://host:port or https://host:port (no path). Throws InputError("--controller")
+  // if malformed. https: the server's certificate is verified against tls::client_ca_file();
+  // a failure is ApiError(0, "tls", ...), never a retry in plain text.
   explicit ApiClient(const std::string& base_url, int timeout_ms = 30'000);
   ~ApiClient();
   ApiClient(ApiClient&&) noexcept;

@@ -14,6 +14,7 @@
 
 #include "api/http_parser.h"
 #include "api/socket_io.h"
+#include "api/tls_socket.h"
 
 namespace zs::http {
 namespace {
@@ -57,14 +58,15 @@ int connect_within(const addrinfo* a, int ms) {
 
 }  // namespace
 
-ClientConnection::ClientConnection(std::string host, std::string port, int timeout_ms)
-    : host_(std::move(host)), port_(std::move(port)), timeout_ms_(timeout_ms) {}
+ClientConnection::ClientConnection(std::string host, std::string port, int timeout_ms, bool tls)
+    : host_(std::move(host)), port_(std::move(port)), timeout_ms_(timeout_ms), tls_(tls) {}
 
 ClientConnection::~ClientConnection() {
   close_socket();
 }
 
 void ClientConnection::close_socket() {
+  session_.reset();
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
 }
@@ -91,6 +93,53 @@ void ClientConnection::open() {
   if (fd_ < 0)
     throw ClientFailure(err == ECONNREFUSED ? ClientFailure::refused : ClientFailure::connect,
                         std::strerror(err));
+  if (!tls_) return;
+  // The handshake on the blocking socket, bounded by its timeouts.
+  std::string error;
+  try {
+    session_ = tls::Session::client(*tls::default_client_context(), fd_, host_, error);
+  } catch (const std::runtime_error& e) {
+    error = e.what();
+  }
+  tls::Session::Step step = session_ ? session_->handshake() : tls::Session::Step::failed;
+  if (step == tls::Session::Step::done) return;
+  if (session_ && step != tls::Session::Step::failed)
+    error = "timed out during the TLS handshake";
+  else if (session_)
+    error = session_->error();
+  close_socket();
+  throw ClientFailure(ClientFailure::tls, error);
+}
+
+bool ClientConnection::send_request(iovec* iov, int count) {
+  if (!session_) return send_all(fd_, iov, count);
+  for (int i = 0; i < count; ++i) {
+    const char* at = static_cast<const char*>(iov[i].iov_base);
+    std::size_t left = iov[i].iov_len;
+    while (left > 0) {
+      const ssize_t n = session_->write(at, left);
+      if (n < 0) {
+        if (errno == EAGAIN) errno = ETIMEDOUT;
+        return false;
+      }
+      at += n;
+      left -= static_cast<std::size_t>(n);
+    }
+  }
+  return true;
+}
+
+ssize_t ClientConnection::receive(char* buf, std::size_t n) {
+  if (session_) {
+    const ssize_t r = session_->read(buf, n);
+    if (r < 0 && errno == ETIMEDOUT) errno = EAGAIN;  // the socket's timeout, as for recv
+    return r;
+  }
+  ssize_t r;
+  do {
+    r = recv(fd_, buf, n, 0);
+  } while (r < 0 && errno == EINTR);
+  return r;
 }
 
 ClientResponse ClientConnection::request(std::string_view method, std::string_view target,
@@ -103,6 +152,9 @@ ClientResponse ClientConnection::request(std::string_view method, std::string_vi
     char byte;
     ssize_t n = recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) close_socket();
+    // Over TLS the server sends nothing unasked (no session tickets) but its close_notify.
+    else if (n > 0 && session_)
+      close_socket();
   }
   if (fd_ < 0) open();
   if (exchange(method, target, content_type, body, out)) return out;
@@ -125,21 +177,20 @@ bool ClientConnection::exchange(std::string_view method, std::string_view target
   head.append("\r\n");
   iovec iov[2] = {{head.data(), head.size()}, {const_cast<char*>(body.data()), body.size()}};
   int count = body.empty() ? 1 : 2;
-  if (!send_all(fd_, iov, count)) throw ClientFailure(ClientFailure::write, std::strerror(errno));
+  if (!send_request(iov, count)) throw ClientFailure(ClientFailure::write, std::strerror(errno));
 
   std::string buffer;
   auto read_some = [&](std::size_t chunk) {  // false at the end of the stream
     const std::size_t old = buffer.size();
     buffer.resize(old + chunk);
-    ssize_t n;
-    do {
-      n = recv(fd_, buffer.data() + old, chunk, 0);
-    } while (n < 0 && errno == EINTR);
+    const ssize_t n = receive(buffer.data() + old, chunk);
     buffer.resize(old + (n > 0 ? static_cast<std::size_t>(n) : 0));
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
       throw ClientFailure(ClientFailure::read, "timed out waiting for the answer");
     if (n < 0 && errno != ECONNRESET)
-      throw ClientFailure(ClientFailure::read, std::strerror(errno));
+      throw ClientFailure(ClientFailure::read, session_ && !session_->error().empty()
+                                                   ? session_->error()
+                                                   : std::string(std::strerror(errno)));
     return n > 0;
   };
   std::optional<ResponseHead> parsed;

@@ -46,12 +46,12 @@ std::string response_head(const Response& res, bool keep_alive) {
   return head;
 }
 
-// Reads what the socket has for a connection's request (waiting up to SO_RCVTIMEO unless
-// MSG_DONTWAIT): recv's result. Memory follows what the client has really sent: a read goes
-// straight into the request buffer (up to as much as the client has sent already, so reads grow
-// geometrically), else through a small stack buffer. A connection that announces 48 MiB and
-// sends one byte costs one byte.
-ssize_t receive(int fd, RequestBuffer& in, int flags) {
+// Reads what the connection has for its request with `read(at, n)` (recv, or TLS): its result.
+// Memory follows what the client has really sent: a read goes straight into the request buffer
+// (up to as much as the client has sent already, so reads grow geometrically), else through a
+// small stack buffer. A connection that announces 48 MiB and sends one byte costs one byte.
+template <typename Read>
+ssize_t receive_with(RequestBuffer& in, Read read) {
   constexpr std::size_t kStackChunk = 16 * 1024;
   const std::size_t missing = in.missing();
   std::size_t want = missing ? std::min(missing, kBodyChunk) : kHeadChunk;
@@ -59,16 +59,12 @@ ssize_t receive(int fd, RequestBuffer& in, int flags) {
   ssize_t n;
   if (want > kStackChunk) {
     char* at = in.space(want);
-    do {
-      n = recv(fd, at, want, flags);
-    } while (n < 0 && errno == EINTR);
+    n = read(at, want);
     in.commit(n > 0 ? static_cast<std::size_t>(n) : 0);
     return n;
   }
   char chunk[kStackChunk];
-  do {
-    n = recv(fd, chunk, std::min(want, kStackChunk), flags);
-  } while (n < 0 && errno == EINTR);
+  n = read(chunk, std::min(want, kStackChunk));
   if (n > 0) in.append(std::string_view(chunk, static_cast<std::size_t>(n)));
   return n;
 }
@@ -86,9 +82,11 @@ struct Listener::Conn {
   std::string peer;       // PeerCounts key
   std::string peer_text;  // the same, printable (Request::peer)
   RequestBuffer in;
-  enum class State { reading, writing, draining } state = State::reading;
+  enum class State { handshake, reading, writing, draining } state = State::reading;
+  std::unique_ptr<tls::Session> tls;  // HTTPS: every byte goes through it
+  std::uint32_t events = 0;           // what epoll watches for it while parked
   Clock::time_point idle_since;  // reading, nothing of a request yet: closed after idle_timeout
-  Clock::time_point deadline;    // writing or draining: closed then
+  Clock::time_point deadline;    // handshake, writing or draining: closed then
   // An answer the socket did not take whole, written by the event loop.
   std::string out_head, out_body;
   std::size_t out_sent = 0;
@@ -195,7 +193,9 @@ void Listener::serve() {
       auto until = parked_.empty() ? Clock::time_point::max() : next_scan;
       if (!deferred_until_.empty()) until = std::min(until, deferred_until_.begin()->first);
       loop_wakes_at_ = until;
-      if (until != Clock::time_point::max()) {
+      if (!tls_pending_.empty()) {
+        timeout = 0;
+      } else if (until != Clock::time_point::max()) {
         const auto left = until - Clock::now();
         timeout = static_cast<int>(std::clamp<long long>(
             std::chrono::ceil<std::chrono::milliseconds>(left).count(), 0, 1000));
@@ -215,6 +215,11 @@ void Listener::serve() {
       } else {
         on_event(id, events[i].events);
       }
+    }
+    if (!tls_pending_.empty()) {
+      std::vector<std::uint64_t> again;
+      again.swap(tls_pending_);
+      for (std::uint64_t id : again) on_event(id, EPOLLIN);
     }
     const auto now = Clock::now();
     expire_deferred(now);
@@ -271,6 +276,10 @@ void Listener::accept_ready() {
       }
       if (!why.empty()) ++refused_;
     }
+    if (!why.empty() && options_.tls) {
+      close(fd);  // a TLS client would not understand a plain 503
+      continue;
+    }
     if (!why.empty()) {
       // Over a limit: answered at once, without a thread and without reading the request. What
       // it sent already is read first, so that closing does not reset the connection before the
@@ -290,6 +299,19 @@ void Listener::accept_ready() {
     }
     int yes = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    if (options_.tls) {
+      // Non-blocking throughout: OpenSSL's reads and writes never wait, the event loop does.
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+      std::string error;
+      c->tls = tls::Session::server(*options_.tls, fd, error);
+      if (!c->tls) {
+        std::lock_guard lock(mu_);
+        close_conn(std::move(c));
+        continue;
+      }
+      c->state = Conn::State::handshake;
+      c->deadline = Clock::now() + std::chrono::seconds(options_.request_timeout_s);
+    }
     // A worker's wait for the next request on its connection (blocking recv) ends after this.
     set_timeout_ms(fd, SO_RCVTIMEO, options_.park_after_ms);
     std::lock_guard lock(mu_);
@@ -307,6 +329,7 @@ void Listener::on_event(std::uint64_t id, std::uint32_t events) {
   }
   // Only this thread takes connections out of parked_: `c` stays valid without the lock.
   using State = Conn::State;
+  if (c->state == State::handshake && !handshake_step(*c)) return;  // `c` may be gone
   if (c->state == State::draining) {
     // At most 1 MiB per event, so one client's body cannot hold the loop; the rest at the next
     // event. The drain ends when the client closes, or at its deadline (kDrainFor): closing
@@ -322,19 +345,20 @@ void Listener::on_event(std::uint64_t id, std::uint32_t events) {
     return;
   }
   if (c->state == State::writing) {
-    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && !c->tls) return;
     const Sent s = write_pending(*c);
-    if (s == Sent::partial) return;
+    if (s == Sent::partial) {
+      // OpenSSL may need to read before it can write (never in practice without renegotiation).
+      if (c->tls) watch(*c, c->tls->want_write() ? EPOLLOUT : EPOLLIN);
+      return;
+    }
     if (s == Sent::failed || c->close_after_write) {
       unpark_and_close(id);
       return;
     }
     c->state = State::reading;
     c->idle_since = Clock::now();
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.u64 = id;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c->fd, &ev);
+    watch(*c, EPOLLIN | EPOLLRDHUP);
     // A next request may have been read already (pipelined): it is looked at below.
   }
   bool closed = false;
@@ -342,12 +366,16 @@ void Listener::on_event(std::uint64_t id, std::uint32_t events) {
   RequestBuffer::Status st = advance(*c, Clock::now());
   while (st != RequestBuffer::Status::ready && st != RequestBuffer::Status::failed &&
          got < kMaxReadPerEvent) {
-    const ssize_t n = receive(c->fd, c->in, MSG_DONTWAIT);
+    const ssize_t n = receive(*c, false);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
       closed = true;
       break;
     }
-    if (n < 0) break;
+    if (n < 0) {
+      if (c->tls)
+        watch(*c, EPOLLIN | EPOLLRDHUP | (c->tls->want_write() ? std::uint32_t{EPOLLOUT} : 0u));
+      break;
+    }
     got += static_cast<std::size_t>(n);
     st = advance(*c, Clock::now());
   }
@@ -367,7 +395,58 @@ void Listener::on_event(std::uint64_t id, std::uint32_t events) {
     dispatch(std::move(conn), pool);
     return;
   }
-  if (closed) unpark_and_close(id);
+  if (closed)
+    unpark_and_close(id);
+  else if (c->tls && c->tls->pending())
+    tls_pending_.push_back(id);  // stopped at kMaxReadPerEvent: epoll would not say so again
+}
+
+// The TLS handshake of a parked connection, as far as the socket allows now.
+bool Listener::handshake_step(Conn& c) {
+  // Plain HTTP to the HTTPS port: told so in plain text, never served. A request starts with an
+  // upper-case method; a TLS record with a byte from 20 to 23.
+  char first = 0;
+  if (recv(c.fd, &first, 1, MSG_PEEK | MSG_DONTWAIT) == 1 && first >= 'A' && first <= 'Z') {
+    {
+      std::lock_guard lock(mu_);
+      ++tls_failed_;
+    }
+    c.tls.reset();
+    c.state = Conn::State::reading;
+    refuse(c, 400, "this port serves HTTPS only: use https://");
+    watch(c, EPOLLIN | EPOLLRDHUP);
+    return false;
+  }
+  switch (c.tls->handshake()) {
+    case tls::Session::Step::done:
+      c.state = Conn::State::reading;
+      c.idle_since = Clock::now();
+      watch(c, EPOLLIN | EPOLLRDHUP);
+      return true;  // application data may have come with the handshake's end
+    case tls::Session::Step::want_read:
+      watch(c, EPOLLIN | EPOLLRDHUP);
+      return false;
+    case tls::Session::Step::want_write:
+      watch(c, EPOLLOUT);
+      return false;
+    case tls::Session::Step::failed:
+      break;
+  }
+  {
+    std::lock_guard lock(mu_);
+    ++tls_failed_;
+  }
+  unpark_and_close(c.id);
+  return false;
+}
+
+void Listener::watch(Conn& c, std::uint32_t events) {
+  if (c.events == events) return;
+  c.events = events;
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = c.id;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
 }
 
 void Listener::scan_parked(Clock::time_point now) {
@@ -378,7 +457,10 @@ void Listener::scan_parked(Clock::time_point now) {
     std::lock_guard lock(mu_);
     for (const auto& [id, c] : parked_) {
       if (c->state != State::reading) {
-        if (now >= c->deadline) to_close.push_back(id);
+        if (now >= c->deadline) {
+          to_close.push_back(id);
+          if (c->state == State::handshake) ++tls_failed_;  // too slow: closed, no thread held
+        }
       } else if (c->in.empty()) {
         if (now - c->idle_since >= std::chrono::seconds(options_.idle_timeout_s))
           to_close.push_back(id);
@@ -515,7 +597,7 @@ bool Listener::next_request(Conn& c, Pool pool, Outcome& out) {
   while (st == Status::empty || st == Status::partial) {
     const bool wait = st == Status::empty && !waited && !others_waiting(pool);
     waited = waited || wait;
-    const ssize_t n = receive(c.fd, c.in, wait ? 0 : MSG_DONTWAIT);
+    const ssize_t n = receive(c, wait);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
       out = Outcome::close;
       return false;
@@ -551,8 +633,8 @@ RequestBuffer::Status Listener::advance(Conn& c, Clock::time_point now) {
   if (st == RequestBuffer::Status::partial && c.in.take_continue()) {
     // The head asked before sending its body. 25 bytes into an empty send buffer never block.
     static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    [[maybe_unused]] auto n =
-        send(c.fd, kContinue, sizeof kContinue - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    iovec iov{const_cast<char*>(kContinue), sizeof kContinue - 1};
+    send_now(c, &iov, 1);
   }
   return st;
 }
@@ -563,10 +645,58 @@ Listener::Pool Listener::pool_of(const Conn& c) const {
   return head->request.path.starts_with(options_.reserved_prefix) ? reserved : general;
 }
 
+ssize_t Listener::receive(Conn& c, bool wait) {
+  if (!c.tls) {
+    return receive_with(c.in, [&](char* at, std::size_t n) {
+      ssize_t r;
+      do {
+        r = recv(c.fd, at, n, wait ? 0 : MSG_DONTWAIT);  // waits up to SO_RCVTIMEO
+      } while (r < 0 && errno == EINTR);
+      return r;
+    });
+  }
+  // A TLS socket is non-blocking: wait with poll, unless OpenSSL holds decrypted bytes.
+  if (wait && !c.tls->pending()) {
+    pollfd p{c.fd, POLLIN, 0};
+    int r;
+    do {
+      r = poll(&p, 1, options_.park_after_ms);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) {
+      errno = EAGAIN;
+      return -1;
+    }
+  }
+  return receive_with(c.in, [&](char* at, std::size_t n) { return c.tls->read(at, n); });
+}
+
+long Listener::send_now(Conn& c, iovec* iov, int count) {
+  if (!c.tls) return send_available(c.fd, iov, count);
+  // Each call starts where the last stopped, with the same bytes: what OpenSSL requires of a
+  // write repeated after WANT_WRITE.
+  long total = 0;
+  for (int i = 0; i < count; ++i) {
+    const char* at = static_cast<const char*>(iov[i].iov_base);
+    std::size_t left = iov[i].iov_len;
+    while (left > 0) {
+      const ssize_t n = c.tls->write(at, left);
+      if (n < 0) return errno == EAGAIN ? total : -1;
+      total += n;
+      at += n;
+      left -= static_cast<std::size_t>(n);
+    }
+  }
+  return total;
+}
+
 Listener::Sent Listener::send_answer(Conn& c, Response& res, bool keep_alive) {
   std::string head = response_head(res, keep_alive);
+  if (c.tls && res.body.size() <= 64 * 1024) {
+    head += res.body;  // one TLS record rather than two
+    res.body.clear();
+  }
   iovec iov[2] = {{head.data(), head.size()}, {res.body.data(), res.body.size()}};
-  const long sent = send_available(c.fd, iov, 2);
+  const long sent = send_now(c, iov, 2);
   if (sent < 0) return Sent::failed;
   const std::size_t total = head.size() + res.body.size();
   if (static_cast<std::size_t>(sent) == total) return Sent::done;
@@ -588,7 +718,7 @@ Listener::Sent Listener::write_pending(Conn& c) {
   if (c.out_sent < head) iov[count++] = {c.out_head.data() + c.out_sent, head - c.out_sent};
   const std::size_t body_from = c.out_sent > head ? c.out_sent - head : 0;
   iov[count++] = {c.out_body.data() + body_from, c.out_body.size() - body_from};
-  const long sent = send_available(c.fd, iov, count);
+  const long sent = send_now(c, iov, count);
   if (sent < 0) return Sent::failed;
   c.out_sent += static_cast<std::size_t>(sent);
   if (c.out_sent < head + c.out_body.size()) return Sent::partial;
@@ -607,7 +737,8 @@ void Listener::refuse(Conn& c, int status, const std::string& message) {
   on_error_(status, message, res);
   std::string head = response_head(res, false);
   iovec iov[2] = {{head.data(), head.size()}, {res.body.data(), res.body.size()}};
-  send_available(c.fd, iov, 2);
+  send_now(c, iov, 2);
+  if (c.tls) c.tls->close_notify();
   shutdown(c.fd, SHUT_WR);
   c.state = Conn::State::draining;
   c.deadline = Clock::now() + kDrainFor;
@@ -649,6 +780,7 @@ ListenerStats Listener::stats() const {
   s.threads_reserved = started_[reserved];
   s.refused = refused_;
   s.timed_out = timed_out_;
+  s.tls_failed = tls_failed_;
   return s;
 }
 
@@ -672,6 +804,7 @@ void Listener::dispatch(ConnPtr c, Pool pool) {
 void Listener::park(ConnPtr c) {
   epoll_event ev{};
   ev.events = c->state == Conn::State::writing ? EPOLLOUT : EPOLLIN | EPOLLRDHUP;
+  c->events = ev.events;
   ev.data.u64 = c->id;
   if (c->state == Conn::State::reading && c->in.empty()) c->idle_since = Clock::now();
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c->fd, &ev) != 0) {
@@ -689,6 +822,10 @@ void Listener::park(ConnPtr c) {
 
 void Listener::close_conn(ConnPtr c) {
   if (!c || c->fd < 0) return;
+  if (c->tls) {
+    if (c->state == Conn::State::reading) c->tls->close_notify();
+    c->tls.reset();
+  }
   close(c->fd);
   peers_.release(c->peer);
 }

@@ -34,11 +34,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include <sys/types.h>
+#include <sys/uio.h>
+
 #include "api/http_deferred.h"
 #include "api/http_message.h"
 #include "api/http_parser.h"
 #include "api/http_request_buffer.h"
 #include "api/peer_counts.h"
+#include "api/tls_socket.h"
 
 namespace zs::http {
 
@@ -55,6 +59,9 @@ struct ListenerOptions {
   int park_after_ms = 200;     // a worker waits this long for the next request on its connection
   int request_timeout_s = 10;  // a request must arrive whole within this from its first byte
                                // (plus 1 s per MiB of announced body), else 408
+  // Serve HTTPS only, with this certificate (tls::Context::server); nullptr = plain HTTP. The
+  // handshake is driven by the event loop and must end within request_timeout_s.
+  std::shared_ptr<tls::Context> tls;
 };
 
 // Fills `res` for a request; must not throw (the caller turns exceptions into JSON already).
@@ -72,6 +79,7 @@ struct ListenerStats {
   int threads = 0, threads_reserved = 0;  // workers started
   std::uint64_t refused = 0;              // connections refused over a limit
   std::uint64_t timed_out = 0;            // requests answered 408
+  std::uint64_t tls_failed = 0;           // TLS handshakes that failed or timed out
 };
 
 class Listener {
@@ -101,12 +109,18 @@ class Listener {
   void scan_parked(Clock::time_point now);  // closes idle ones, 408s late requests
   void expire_deferred(Clock::time_point now);
   void unpark_and_close(std::uint64_t id);
+  bool handshake_step(Conn& c);  // true: established, read on
+  void watch(Conn& c, std::uint32_t events);
   // Worker threads.
   void worker(Pool pool);
   Outcome serve_connection(Conn& c, Pool pool);
   bool next_request(Conn& c, Pool pool, Outcome& out);  // true: serve it on this thread
   // Either thread, no lock held.
   RequestBuffer::Status advance(Conn& c, Clock::time_point now);
+  // recv/send through TLS when the connection has it. receive() waits up to park_after_ms when
+  // `wait`, else takes what is there (-1 with EAGAIN when nothing).
+  ssize_t receive(Conn& c, bool wait);
+  long send_now(Conn& c, iovec* iov, int count);
   Pool pool_of(const Conn& c) const;
   enum class Sent { done, partial, failed };
   Sent send_answer(Conn& c, Response& res, bool keep_alive);
@@ -145,7 +159,10 @@ class Listener {
   int idle_[2] = {0, 0};
   int busy_[2] = {0, 0};
   std::uint64_t next_id_ = 2;  // 0 and 1 mark the listening socket and the wake pipe
-  std::uint64_t refused_ = 0, timed_out_ = 0;
+  std::uint64_t refused_ = 0, timed_out_ = 0, tls_failed_ = 0;
+  // TLS connections with decrypted bytes still in OpenSSL, which epoll will not report: the
+  // event loop's own list (no lock).
+  std::vector<std::uint64_t> tls_pending_;
   Clock::time_point loop_wakes_at_ = Clock::time_point::max();
   bool stopping_ = false;
 };

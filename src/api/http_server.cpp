@@ -155,6 +155,11 @@ std::string metrics_text(const ClusterStats& s, const http::ListenerStats& h) {
       "# HELP zs_http_request_timeouts_total Requests answered 408 (not whole in time).\n# TYPE "
       "zs_http_request_timeouts_total counter\nzs_http_request_timeouts_total {}\n",
       h.timed_out);
+  out += fmt::format(
+      "# HELP zs_http_tls_failed_total TLS handshakes that failed or timed out, and plain HTTP "
+      "to the HTTPS port.\n# TYPE zs_http_tls_failed_total counter\nzs_http_tls_failed_total "
+      "{}\n",
+      h.tls_failed);
   return out;
 }
 
@@ -315,6 +320,7 @@ HttpServer::HttpServer(ClusterApi& api, IdentityApi* identities, HttpServerOptio
   lo.max_connections = options_.max_connections;
   lo.max_connections_per_peer = options_.max_connections_per_peer;
   lo.request_timeout_s = options_.request_timeout_s;
+  lo.tls = options_.tls;
   lo.limits.max_body_bytes = options_.max_body_bytes;
   add_routes();
   add_identity_routes();
@@ -569,7 +575,7 @@ void HttpServer::add_routes() {
             } catch (const ApiError& e) {
               // No data then; say why (the agent is gone, or forgot the attempt).
               why = "agent " + where.node_logs_url + ": " +
-                    (e.status() == 0 ? std::string("no answer") : e.what());
+                    (e.status() == 0 && e.code() != "tls" ? std::string("no answer") : e.what());
             }
           }
           // Header values carry no control characters (no response splitting through a path).

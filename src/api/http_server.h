@@ -9,6 +9,7 @@
 #include "api/cluster_api.h"
 #include "api/http_router.h"
 #include "api/identity_api.h"
+#include "api/tls_socket.h"
 
 namespace zs {
 
@@ -29,6 +30,8 @@ struct HttpServerOptions {
   // keep the user and tenant their request names.
   bool require_auth = true;
   std::string insecure_user = "anonymous";
+  // HTTPS only, with this certificate (zs controller --tls-cert/--tls-key); nullptr = HTTP.
+  std::shared_ptr<tls::Context> tls;
 };
 
 // Who may call a route: anyone, any authenticated caller, or a caller `authorize` allows the

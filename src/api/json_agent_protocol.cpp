@@ -93,14 +93,17 @@ std::string switch_name(const json& j, const std::string& where) {
   return s;
 }
 
-// The controller connects to it: http://HOST:PORT and nothing else (no path, no spaces).
+// The controller connects to it: http(s)://HOST:PORT and nothing else (no path, no spaces).
 std::string logs_url(const json& j, const std::string& where) {
   std::string s = text(j, where);
   if (s.empty()) return s;
-  const bool shaped = s.size() <= 256 && s.rfind("http://", 0) == 0 && s.size() > 7 &&
-                      s.find_first_of("/ ?#@", 7) == std::string::npos &&
-                      s.find(':', 7) != std::string::npos;
-  if (!shaped) throw InputError(where, "expected http://HOST:PORT, got '" + s.substr(0, 80) + "'");
+  const std::size_t from = s.rfind("https://", 0) == 0 ? 8 : s.rfind("http://", 0) == 0 ? 7 : 0;
+  const bool shaped = s.size() <= 256 && from > 0 && s.size() > from &&
+                      s.find_first_of("/ ?#@", from) == std::string::npos &&
+                      s.find(':', from) != std::string::npos;
+  if (!shaped)
+    throw InputError(
+        where, "expected http://HOST:PORT or https://HOST:PORT, got '" + s.substr(0, 80) + "'");
   return s;
 }
 

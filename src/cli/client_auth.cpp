@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "api/tls_socket.h"
 #include "api/token_file.h"
 #include "core/input_error.h"
 
@@ -29,6 +30,10 @@ std::string home_dir() {
 void add_token_file_option(CLI::App* cmd) {
   cmd->add_option("--token-file", token_file_flag(),
                   "File holding your API token (default $ZS_TOKEN, else ~/.config/zs/token)");
+  cmd->add_option_function<std::string>(
+      "--ca-file", [](const std::string& path) { tls::set_client_ca_file(path); },
+      "CA certificates (PEM) to verify an https:// controller with (default $ZS_CA_FILE, else "
+      "the system's CA store)");
 }
 
 void set_token_file(const std::string& path) {

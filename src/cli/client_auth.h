@@ -11,7 +11,8 @@
 
 namespace zs::cli {
 
-// Adds --token-file to a subcommand (one setting for the whole process).
+// Adds --token-file and --ca-file to a subcommand (one setting each for the whole process; the
+// CA file is tls::set_client_ca_file's).
 void add_token_file_option(CLI::App* cmd);
 // The same for commands that parse their own words (zs submit).
 void set_token_file(const std::string& path);

@@ -13,6 +13,7 @@
 #include "agent/agent.h"
 #include "api/http_client.h"
 #include "api/http_server.h"
+#include "api/tls_socket.h"
 #include "api/token_file.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
@@ -71,6 +72,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     bool keep_unfit_jobs = false;
     bool insecure_no_auth = false;
     bool reissue_admin_token = false;
+    std::string tls_cert, tls_key, agents_ca_file;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("controller", "Run the controller: state, API and scheduler");
@@ -131,9 +133,28 @@ void register_controller(CLI::App& app, int& exit_code) {
   cmd->add_flag("--insecure-no-auth", flags->insecure_no_auth,
                 "No authentication: whoever reaches the port acts as a cluster admin and any "
                 "agent speaks for any node. For experiments on a private machine only");
+  cmd->add_option("--tls-cert", flags->tls_cert,
+                  "Serve the API over HTTPS only, with this certificate chain (PEM, the "
+                  "controller's certificate first; docs/security-tls.md)");
+  cmd->add_option("--tls-key", flags->tls_key, "The private key of --tls-cert (PEM, mode 0600)");
+  cmd->add_option("--agents-ca-file", flags->agents_ca_file,
+                  "CA certificates (PEM) to verify agents' https:// log servers with (default "
+                  "$ZS_CA_FILE, else the system's CA store)");
   cmd->callback([flags, &exit_code] {
     block_stop_signals();
     auto [host, port] = host_port(flags->listen);
+    if (flags->tls_cert.empty() != flags->tls_key.empty())
+      throw InputError(flags->tls_cert.empty() ? "--tls-cert" : "--tls-key",
+                       "--tls-cert and --tls-key go together");
+    std::shared_ptr<tls::Context> tls;
+    if (!flags->tls_cert.empty()) {
+      try {
+        tls = tls::Context::server(flags->tls_cert, flags->tls_key);
+      } catch (const std::runtime_error& e) {
+        throw InputError("--tls-key", e.what());
+      }
+    }
+    if (!flags->agents_ca_file.empty()) tls::set_client_ca_file(flags->agents_ca_file);
     std::error_code ec;
     std::filesystem::create_directories(flags->state_dir, ec);
     if (ec)
@@ -190,6 +211,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     http.max_connections = flags->max_conns;
     http.max_connections_per_peer = flags->max_conns_per_peer;
     http.request_timeout_s = flags->request_timeout_s;
+    http.tls = tls;
     raise_descriptor_limit();
     http.max_body_bytes = static_cast<std::size_t>(flags->max_request_mib * 1024 * 1024);
     HttpServer server(controller, &controller.identities(), http);
@@ -200,8 +222,9 @@ void register_controller(CLI::App& app, int& exit_code) {
       throw InputError("--listen", e.what());
     }
     controller.start();
-    std::fprintf(stderr, "zs controller: listening on http://%s:%d, state in %s, policy %s%s\n",
-                 host.c_str(), bound, described.c_str(), flags->policy.c_str(),
+    std::fprintf(stderr, "zs controller: listening on %s://%s:%d, state in %s, policy %s%s\n",
+                 tls ? "https" : "http", host.c_str(), bound, described.c_str(),
+                 flags->policy.c_str(),
                  flags->insecure_no_auth ? ", NO AUTHENTICATION" : ", tokens required");
     std::thread stopper([&server] {
       wait_for_stop_signal();
@@ -254,8 +277,17 @@ void register_agent(CLI::App& app, int& exit_code) {
   cmd->add_option(
       "--logs-listen", options->logs_listen,
       "HOST:PORT to serve job logs to the controller on (default: --address, any port)");
-  cmd->callback([options, &exit_code] {
+  cmd->add_option("--tls-cert", options->tls_cert,
+                  "Serve job logs over HTTPS only, with this certificate chain (PEM; its names "
+                  "must include --address)");
+  cmd->add_option("--tls-key", options->tls_key, "The private key of --tls-cert (PEM, mode 0600)");
+  auto ca_file = std::make_shared<std::string>();
+  cmd->add_option("--ca-file", *ca_file,
+                  "CA certificates (PEM) to verify an https:// controller with (default "
+                  "$ZS_CA_FILE, else the system's CA store)");
+  cmd->callback([options, ca_file, &exit_code] {
     block_stop_signals();
+    if (!ca_file->empty()) tls::set_client_ca_file(*ca_file);
     Agent::block_child_signal();  // before the stopper thread exists
     options->controller_url = default_controller_url(options->controller_url);
     Agent agent(*options);

@@ -15,6 +15,7 @@
 #include "api/api_error.h"
 #include "api/http_client.h"
 #include "api/json_codec.h"
+#include "api/tls_socket.h"
 #include "cli/client_auth.h"
 #include "cli/commands.h"
 #include "cli/local_zone.h"
@@ -151,7 +152,8 @@ const char* const kSubmitHelp =
     "  --parsable          print only the job id (like sbatch --parsable)\n"
     "  --json              print the API's answer\n"
     "  --controller URL    default $ZS_CONTROLLER, else http://127.0.0.1:7070\n"
-    "  --token-file F      your API token (default $ZS_TOKEN, else ~/.config/zs/token)\n";
+    "  --token-file F      your API token (default $ZS_TOKEN, else ~/.config/zs/token)\n"
+    "  --ca-file F         CA to verify an https:// controller with (default $ZS_CA_FILE)\n";
 
 }  // namespace
 
@@ -193,6 +195,8 @@ int run_submit(const std::vector<std::string>& words) {
       continue;
     else if (std::string token_file; value_of("--token-file", token_file))
       set_token_file(token_file);
+    else if (std::string ca_file; value_of("--ca-file", ca_file))
+      tls::set_client_ca_file(ca_file);
     else if (value_of("--wrap", wrap))
       has_wrap = true;
     else

@@ -85,12 +85,16 @@ trap cleanup EXIT
 
 now_ms() { date +%s%3N; }
 
-# The API wants a token: every curl of these tests sends the admin's when there is one.
+# The API wants a token: every curl of these tests sends the admin's when there is one, and
+# verifies https:// servers with the test's CA ($TLS_CA, set by TLS tests).
+TLS_CA=
 curl() {
+  local tls=()
+  [ -n "$TLS_CA" ] && tls=(--cacert "$TLS_CA")
   if [ -n "${ZS_TOKEN:-}" ]; then
-    command curl -H "Authorization: Bearer $ZS_TOKEN" "$@"
+    command curl "${tls[@]}" -H "Authorization: Bearer $ZS_TOKEN" "$@"
   else
-    command curl "$@"
+    command curl "${tls[@]}" "$@"
   fi
 }
 
@@ -106,22 +110,24 @@ wait_until() {
 }
 
 # Starts a controller on $W/state with CTL_ARGS; the first start picks a free port (port 0, read
-# back from its log line), a restart reuses $PORT. Sets CTL, URL and ZS_CONTROLLER.
+# back from its log line), a restart reuses $PORT. Sets CTL, URL and ZS_CONTROLLER; URL is
+# https:// when CTL_ARGS has --tls-cert (curl then needs TLS_CA).
 CTL_ARGS=()
 start_controller() {
   CTL_N=$((CTL_N + 1))
-  local log="$W/controller.$CTL_N.log" i p
+  local log="$W/controller.$CTL_N.log" i p scheme=http
+  case " ${CTL_ARGS[*]} " in *" --tls-cert "*) scheme=https ;; esac
   "$ZS" controller --listen "127.0.0.1:$PORT" --state-dir "$W/state" "${CTL_ARGS[@]}" >"$log" 2>&1 &
   CTL=$!
   PIDS+=("$CTL")
   disown "$CTL"  # no "Killed" notices when the test kills it
   for i in $(seq 300); do
     if [ "$PORT" = 0 ]; then
-      p=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$log" | head -1)
+      p=$(sed -n 's#.*listening on https*://127\.0\.0\.1:\([0-9][0-9]*\).*#\1#p' "$log" | head -1)
       [ -n "$p" ] && PORT=$p
     fi
-    if [ "$PORT" != 0 ] && curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health"; then
-      URL=http://127.0.0.1:$PORT
+    if [ "$PORT" != 0 ] && curl -sf -o /dev/null "$scheme://127.0.0.1:$PORT/api/v1/health"; then
+      URL=$scheme://127.0.0.1:$PORT
       export ZS_CONTROLLER=$URL
       # Secure by default: the first start made a cluster admin (us) and wrote its token.
       if [ -s "$W/state/admin.token" ]; then export ZS_TOKEN=$(cat "$W/state/admin.token"); fi
@@ -142,13 +148,18 @@ node_token_args() {
   echo "--token-file $file"
 }
 
+# agent_tls_args NAME: more arguments for agent NAME (TLS tests redefine it to give each agent
+# its certificate and the CA); none by default.
+agent_tls_args() { :; }
+
 # start_agent NAME [DEVICES]: a fake-device agent with its work dir in $W/agents/NAME.
 start_agent() {
   local name=$1 devices=${2:-8x$T}
   mkdir -p "$W/agents/$name"
-  # shellcheck disable=SC2046  # node_token_args prints words
+  # shellcheck disable=SC2046  # node_token_args and agent_tls_args print words
   "$ZS" agent --controller "$URL" --name "$name" --accelerators "$devices" \
-    --work-dir "$W/agents/$name" $(node_token_args "$name") >>"$W/agent.$name.log" 2>&1 &
+    --work-dir "$W/agents/$name" $(node_token_args "$name") $(agent_tls_args "$name") \
+    >>"$W/agent.$name.log" 2>&1 &
   PIDS+=($!)
   AGENT_PID[$name]=$!
   disown $!

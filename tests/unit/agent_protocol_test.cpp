@@ -38,6 +38,8 @@ TEST(AgentProtocol, ReportRoundTrips) {
   EXPECT_EQ(back.leaf, "leaf-3");
   EXPECT_EQ(back.spine, "pod.1");
   EXPECT_EQ(back.logs_url, "http://[::1]:4100");
+  r.logs_url = "https://10.0.0.7:4100";  // a log server with --tls-cert
+  EXPECT_EQ(agent_report_from_json(to_json(r)).logs_url, r.logs_url);
   EXPECT_EQ(back.unhealthy, 0b101u);
   EXPECT_EQ(back.running, r.running);
   ASSERT_EQ(back.exits.size(), 1u);
@@ -82,7 +84,8 @@ TEST(AgentProtocol, BadReportsNameTheField) {
   EXPECT_EQ(field_of_error(json{{"leaf", "a b"}}), "leaf");
   EXPECT_EQ(field_of_error(json{{"spine", std::string(65, 's')}}), "spine");
   EXPECT_EQ(field_of_error(json{{"leaf", 3}}), "leaf");
-  for (const char* url : {"ftp://x:1", "http://x", "http://x:1/path", "http://a b:1", "http://"})
+  for (const char* url : {"ftp://x:1", "http://x", "http://x:1/path", "http://a b:1", "http://",
+                          "https://", "https://x", "https://x:1/p", "httpss://x:1", "https//x:1"})
     EXPECT_EQ(field_of_error(json{{"logs_url", url}}), "logs_url") << url;
   EXPECT_EQ(field_of_error(json{{"device_problems", json::array({1})}}), "device_problems[0]");
 }
