@@ -301,8 +301,11 @@ TEST_F(AccessMatrix, SecretsAreShownToOwnerAndAdminsOnly) {
   http::Response tokens = call(kAdmin, "GET", "/api/v1/tokens", "", 200);
   EXPECT_EQ(tokens.status, 200);
   EXPECT_EQ(tokens.body.find("\"hash\""), std::string::npos);
-  for (const std::string& t : token)
-    if (!t.empty()) EXPECT_EQ(tokens.body.find(t.substr(20)), std::string::npos);
+  for (const std::string& t : token) {
+    if (!t.empty()) {
+      EXPECT_EQ(tokens.body.find(t.substr(20)), std::string::npos);
+    }
+  }
 }
 
 // A job's user is the token's; -A picks one of the caller's tenants, any other is refused.
