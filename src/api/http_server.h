@@ -65,7 +65,7 @@ class HttpServer {
   using AuthedHandler =
       std::function<void(http::Request& req, http::Response& res, const Principal& who)>;
   void add_routes();
-  void add_identity_routes();
+  void add_identity_routes();  // identity_routes.cpp
   void route(std::string method, const std::string& pattern, RouteAccess access,
              AuthedHandler handler);
   // The caller, or an answer (401, 403, 429) already written to `res`.
