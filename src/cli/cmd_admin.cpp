@@ -52,13 +52,7 @@ long long parse_lifetime(const std::string& text) {
 }
 
 std::string when(long long ms) {
-  if (ms == 0) return "-";
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
+  return ms == 0 ? "-" : local_time_text(ms);
 }
 
 std::string joined(const json& list) {

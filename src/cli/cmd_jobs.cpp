@@ -87,16 +87,6 @@ std::string node_list(const JobRecord& r) {
   return s;
 }
 
-// Local time as scontrol prints it: 2025-03-01T08:00:00.
-std::string local_time_text(std::int64_t ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return buf;
-}
-
 std::string job_label(const JobRecord& r) {
   if (r.array_task_id >= 0)
     return std::to_string(r.array_job_id) + "_" + std::to_string(r.array_task_id);

@@ -2,7 +2,9 @@
 // goes through terminal_safe: names, users, reasons and node names are anyone's text, and an
 // ESC or CR in one must not reach the terminal (nor break the columns).
 #pragma once
+#include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,16 @@ inline std::string elapsed(long long ms) {
     std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", h, m, sec);
   else
     std::snprintf(buf, sizeof buf, "%lld:%02lld", m, sec);
+  return buf;
+}
+
+// Local time as scontrol prints it: 2025-03-01T08:00:00.
+inline std::string local_time_text(std::int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
   return buf;
 }
 

@@ -181,14 +181,7 @@ class SqliteStore final : public Store {
   }
 
   std::vector<NodeRecord> load_nodes() override {
-    std::vector<NodeRecord> nodes;
-    Statement& s = st_.load_nodes;
-    ResetOnExit r{s};
-    while (s.step()) {
-      std::string what = "node " + std::string(s.text_column(0));
-      nodes.push_back(decoded(s.text_column(1), node_record_from_json, what));
-    }
-    return nodes;
+    return load_all(st_.load_nodes, node_record_from_json, "node");
   }
 
   std::vector<TenantRecord> load_tenants() override {
