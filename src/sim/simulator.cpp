@@ -83,6 +83,7 @@ class Simulation {
       auto& o = result_.jobs[i];
       o.id = jobs[i].id;
       o.tenant = jobs[i].tenant;
+      o.user = jobs[i].user;
       o.submit = jobs[i].submit;
       o.accel_count = jobs[i].accel_count;
     }
@@ -217,6 +218,9 @@ class Simulation {
     s.last_run = ran;
     auto& o = out(s.job);
     o.run_ms += ran;
+    const double held = static_cast<double>(ran) * s.job->accel_count;
+    o.accel_ms += held;
+    o.cost += held / 3.6e6 * (opt_.shares ? opt_.shares->price(s.type) : 1.0);
     // Remove from the running vector (swap with last).
     const std::uint32_t slot = s.running_slot;
     if (slot + 1 != running_.size()) {
@@ -285,6 +289,9 @@ class Simulation {
     finishes_.push({s.end, j.id, it->second, s.epoch});
     auto& o = out(&j);
     if (o.first_start < 0) o.first_start = t;
+    o.last_start = t;
+    ++o.attempts;
+    o.nodes = static_cast<int>(d.placement.size());
     o.type = d.type;
     o.backfilled = o.backfilled || d.backfilled;
     RunningJob r;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/tenant_shares.h"
 #include "sched/policy.h"
 
 namespace zs {
@@ -23,20 +24,31 @@ struct SimOptions {
   // Called now and then with the fraction of jobs finished (for a progress bar); may be empty.
   std::function<void(double)> progress;
   bool record_reservations = false;  // keep EASY reservations for property tests
+  // Tenants' shares (quotas, fair share, prices, preemption with grace); null: no tenant rules,
+  // and bills count accelerator-hours at price 1.
+  const TenantShares* shares = nullptr;
 };
 
 struct JobOutcome {
   JobId id = 0;
   std::string tenant;
+  std::string user;
   bool rejected = false;
   std::string reject_reason;
   TimeMs submit = 0;
   TimeMs first_start = -1;
+  TimeMs last_start = -1;  // start of the last attempt
   TimeMs end = -1;
-  TimeMs run_ms = 0;  // time holding accelerators, all runs (includes restart cost)
+  TimeMs run_ms = 0;  // time holding accelerators, all runs (includes restart cost and grace)
   int accel_count = 0;
   int preemptions = 0;
-  int type = -1;  // type of the last run
+  int attempts = 0;  // runs started
+  int type = -1;     // type of the last run
+  int nodes = 0;     // nodes of the last run
+  // Billed, all attempts: accelerator-milliseconds held (grace included) and their cost at the
+  // type's price per accelerator-hour (SimOptions::shares, else 1).
+  double accel_ms = 0;
+  double cost = 0;
   bool backfilled = false;
   bool killed_at_walltime = false;
 };
