@@ -45,6 +45,9 @@ struct Job {
   std::string name;
   std::string tenant;
   std::string user;
+  // With tenants' shares: the tenant's index in the snapshot's tenant table (Snapshot::tenants),
+  // set by the driver; -1 otherwise.
+  std::int32_t tenant_index = -1;
   std::int32_t priority = 0;  // higher runs first
   TimeMs submit = 0;
 

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "sched/holds.h"
 #include "sched/placement_search.h"
+#include "sched/reclaim.h"
+#include "sched/share_gate.h"
 
 namespace zs {
 
@@ -56,86 +59,186 @@ bool better_to_wait(const Snapshot& s, const FreePool& pool, const Job& job,
 Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   Decisions d;
   // Rejections of never-fitting jobs are the caller's at submission; with no free device there
-  // is nothing this pass could start.
-  if (s.pending.empty() || usable_free_total(s) == 0) return d;
+  // is nothing this pass could start (unless tenants' shares let a job reclaim devices).
+  const bool shares = s.shares != nullptr;
+  if (s.pending.empty() || (!shares && usable_free_total(s) == 0)) return d;
   FreePool pool(*s.cluster, s.nodes);
+  ShareGate gate(s);
+  const std::vector<bool> holder = apply_holds(s, pool, gate, d);
   RequestCache requests(s, mode_ == Mode::kHetero);
-  const auto order = priority_order(s.pending);
+  const ShareGate::Order order = gate.order({}, d);
   const bool by_speed = mode_ == Mode::kHetero;
 
   FailMemo memo, long_memo;
   bool blocked = false;
   std::optional<FreePool> long_pool;  // free minus the head job's reserved devices
+  Placement head_reserved;
   TimeMs shadow = kNever;
   int hetero_waits_left = 32;       // bounds the extra reservation searches per pass
   std::vector<RunningJob> started;  // this pass's starts, for reservations
   auto start = [&](const Job& job, Choice c, bool backfilled) {
     pool.take(c.placement, job);
     if (long_pool) long_pool->take(c.placement, job);
+    gate.started(job, c.type);
     d.starts.push_back({job.id, c.type, std::move(c.placement), backfilled});
     started.push_back(as_running(s, job, d.starts.back(), now));
   };
 
-  for (std::uint32_t idx : order) {
+  // Reclaim (tenants' shares): a job within guarantee that does not fit takes back devices
+  // lent to tenants above theirs. Without a grace period it starts now; otherwise its devices
+  // are held for it until the victims have stopped.
+  std::optional<Reclaimer> reclaimer;
+  const bool grace = s.params.preempt_grace_ms > 0;
+  auto reclaim = [&](const Job& job, const std::vector<TypeId>& types, FreePool& from) {
+    if (!reclaimer) reclaimer.emplace(s, gate, now);
+    auto plan = reclaimer->plan(from, job, types);
+    if (!plan) {
+      d.wake_at = std::min(d.wake_at, reclaimer->wake());
+      return false;
+    }
+    for (std::uint32_t v : plan->victims) {
+      const RunningJob& r = s.running[v];
+      d.preemptions.push_back({r.job->id, job.id});
+      gate.released(r);
+    }
+    reclaimer->commit(*plan, !grace);
+    if (!grace) {
+      for (std::uint32_t v : plan->victims) {
+        const RunningJob& r = s.running[v];
+        pool.give(r.placement, *r.job);
+        if (long_pool) {
+          long_pool->give(r.placement, *r.job);
+          long_pool->remove_devices(head_reserved);
+        }
+      }
+      memo.clear();  // the pool grew
+      long_memo.clear();
+      start(job, Choice{plan->type, std::move(plan->placement)}, false);
+      return true;
+    }
+    Placement free_part;
+    for (const Slot& slot : plan->placement)
+      if (const auto f = pool.free_mask(slot.node) & slot.devices) free_part.push_back({slot.node, f});
+    pool.remove_devices(free_part);
+    if (long_pool) long_pool->remove_devices(free_part);
+    gate.started(job, plan->type);
+    d.holds.push_back({job.id, plan->type, std::move(plan->placement)});
+    return true;
+  };
+
+  std::vector<TypeId> allowed;
+  std::vector<std::uint32_t> deferred;  // within guarantee at the start of the pass, no longer
+  std::uint32_t held_for_guarantees = 0;
+  bool said_held = false;
+  enum class Next { kGoOn, kStop };
+  auto offer = [&](std::uint32_t idx, bool borrowing) -> Next {
     const Job& job = *s.pending[idx].job;
-    if (pool.free_total() == 0) break;  // nothing left to give anyone
+    if (!holder.empty() && holder[idx]) return Next::kGoOn;
     const auto& info = requests.of(job);
-    const auto& types = info.types;
+    const std::vector<TypeId>* types = &info.types;
+    if (shares) {
+      using St = ShareGate::Standing;
+      gate.filter(job, info.types, borrowing ? St::kBorrowing : St::kWithin, allowed);
+      if (!borrowing && allowed.empty()) {
+        if (gate.best(job, info.types) == St::kBorrowing) deferred.push_back(idx);
+        return Next::kGoOn;
+      }
+      if (borrowing) {
+        const bool any = !allowed.empty();
+        std::erase_if(allowed,
+                      [&](TypeId t) { return !gate.may_borrow(pool, t, job.accel_count); });
+        if (allowed.empty()) {
+          // Borrowing waits for capacity no one's guarantee needs: not a blocked head.
+          if (any) {
+            if (!said_held) {
+              said_held = true;
+              held_for_guarantees = static_cast<std::uint32_t>(d.wait_reasons.size());
+              d.wait_reasons.push_back(
+                  "borrowing: the free devices are kept for jobs within their tenants' "
+                  "guarantees");
+            }
+            d.waits.push_back({job.id, held_for_guarantees});
+          }
+          return Next::kGoOn;
+        }
+      }
+      types = &allowed;
+    }
+    // Nothing left to give anyone (a job within guarantee may still reclaim).
+    if (pool.free_total() == 0 && (!shares || borrowing)) return Next::kStop;
     if (!blocked) {
-      auto c = place_now(pool, job, types, &memo);
+      auto c = place_now(pool, job, *types, &memo);
       if (c && by_speed && hetero_waits_left > 0) {
         --hetero_waits_left;
-        if (better_to_wait(s, pool, job, types, *c, now, started)) c.reset();
+        if (better_to_wait(s, pool, job, *types, *c, now, started)) c.reset();
       }
       if (c) {
         start(job, std::move(*c), false);
-        continue;
+        return Next::kGoOn;
       }
       if (info.never_fits) {
         d.rejections.push_back({job.id, *info.never_fits});
-        continue;
+        return Next::kGoOn;
+      }
+      if (shares && !borrowing) {
+        if (reclaim(job, *types, pool)) return Next::kGoOn;
+        gate.needs(job, *types);
       }
       blocked = true;
-      if (mode_ == Mode::kFifo) break;
+      if (mode_ == Mode::kFifo) return Next::kStop;
       std::optional<Reservation> r;
       if (by_speed) {
         // Reserve on the type where the job would finish first: its start there plus its run
         // time there.
         double best = 0;
-        for (TypeId t : types) {
+        for (TypeId t : *types) {
           auto rt = earliest_start(s, pool, job, {t}, now, started);
           if (!rt) continue;
           const double finish = static_cast<double>(rt->at) + estimated_run(s, job, t);
           if (!r || finish < best) best = finish, r = std::move(rt);
         }
       } else {
-        r = earliest_start(s, pool, job, types, now, started);
+        r = earliest_start(s, pool, job, *types, now, started);
       }
       long_pool = pool;
       if (r) {
         shadow = r->at;
+        head_reserved = r->placement;
         long_pool->remove_devices(r->placement);
         d.reservations.push_back(std::move(*r));
       }
-      continue;
+      return Next::kGoOn;
     }
     // Backfill: a job that ends before the shadow time may use any free device; a longer one
     // (or one without a walltime) only devices the head job's reservation does not need.
     if (info.never_fits) {
       d.rejections.push_back({job.id, *info.never_fits});
-      continue;
+      return Next::kGoOn;
     }
     // Whether it ends in time depends on the type it would run on (walltimes scale with speed).
-    for (TypeId t : types) {
+    for (TypeId t : *types) {
       const TimeMs limit = walltime_on(s, job, t);
       const bool ends_in_time = limit > 0 && now + limit <= shadow;
       auto c =
           place_now(ends_in_time ? pool : *long_pool, job, {t}, ends_in_time ? &memo : &long_memo);
       if (!c) continue;
       start(job, std::move(*c), true);
-      break;
+      return Next::kGoOn;
     }
-  }
+    // Reclaiming from borrowers must not take what the head's reservation counts on.
+    if (shares && !borrowing) {
+      if (reclaim(job, *types, *long_pool)) return Next::kGoOn;
+      gate.needs(job, *types);
+    }
+    return Next::kGoOn;
+  };
+
+  for (std::uint32_t idx : order.within)
+    if (offer(idx, false) == Next::kStop) return d;
+  for (std::uint32_t idx : deferred)
+    if (offer(idx, true) == Next::kStop) return d;
+  for (std::uint32_t idx : order.borrowing)
+    if (offer(idx, true) == Next::kStop) return d;
   return d;
 }
 

@@ -32,11 +32,23 @@ struct Reservation {
   Placement placement;
 };
 
+// Why a job waits when it is not for lack of devices (tenants' shares): an index into
+// Decisions::wait_reasons, which holds each distinct text once.
+struct WaitDecision {
+  JobId job = 0;
+  std::uint32_t reason = 0;
+};
+
 struct Decisions {
   std::vector<PreemptDecision> preemptions;
   std::vector<StartDecision> starts;
   std::vector<RejectDecision> rejections;
   std::vector<Reservation> reservations;
+  // Reclaims whose victims stop after a grace period: the reclaiming job starts in a later
+  // pass, on these devices (the driver keeps them and passes them back as Snapshot::holds).
+  std::vector<Hold> holds;
+  std::vector<WaitDecision> waits;
+  std::vector<std::string> wait_reasons;
   // Call decide again at this time even if nothing else happens (e.g. a running job crosses a
   // LAS threshold). kNever when events alone suffice.
   TimeMs wake_at = kNever;

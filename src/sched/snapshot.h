@@ -9,6 +9,7 @@
 
 #include "core/cluster.h"
 #include "core/job.h"
+#include "core/tenant_shares.h"
 #include "core/throughput.h"
 #include "core/time.h"
 
@@ -46,6 +47,20 @@ struct RunningJob {
   TimeMs previous_run_ms = 0;    // length of the run before that wait (0: first run)
 };
 
+// A tenant as a pass sees it (Snapshot::tenants, indexed by Job::tenant_index).
+struct TenantView {
+  const TenantShare* share = nullptr;  // TenantShares::share_of(name): never null
+  double usage = 0;                    // billed usage, decayed to now (fair share)
+};
+
+// Devices held for a job that reclaimed them: its victims' devices (busy until they stop) and
+// the free devices it will use with them. Only that job may start on them.
+struct Hold {
+  JobId for_job = 0;
+  TypeId type = 0;
+  Placement placement;
+};
+
 struct PendingJob {
   const Job* job = nullptr;
   TimeMs attained_accel_ms = 0;  // service received before a preemption
@@ -67,6 +82,10 @@ struct SchedParams {
   // without it, promotion and demotion can hand the same devices back and forth every few
   // milliseconds (each hand-over costing the restart time).
   TimeMs min_run_ms = 5LL * 60 * 1000;
+  // How long a reclaim victim keeps its devices after it is told to stop (its grace period).
+  // 0: they are free at once and the reclaiming job starts in the same pass; otherwise the
+  // pass records a Hold and the job starts once the driver has seen the victims stop.
+  TimeMs preempt_grace_ms = 0;
 };
 
 struct Snapshot {
@@ -84,6 +103,12 @@ struct Snapshot {
   // sched/las_index.h) for a policy whose uses_las_index() is true. `las` builds one from
   // `pending` when this is null or does not describe the snapshot.
   const LasIndex* las_index = nullptr;
+  // Tenants' shares (sched/share_gate.h): null means no tenant rules. With shares, every job's
+  // tenant_index indexes `tenants`; `holds` are the reclaims still in progress, and reclaim
+  // victims stop after `shares->preemption.grace_ms` (the driver holds their devices meanwhile).
+  const TenantShares* shares = nullptr;
+  std::span<const TenantView> tenants;
+  std::span<const Hold> holds;
 };
 
 }  // namespace zs

@@ -1,0 +1,53 @@
+#include "sched/holds.h"
+
+#include <unordered_map>
+
+namespace zs {
+
+namespace {
+
+bool on_usable_devices(const FreePool& pool, const Hold& h) {
+  if (h.placement.empty()) return false;
+  for (const Slot& slot : h.placement) {
+    if (slot.node >= pool.cluster().nodes.size()) return false;
+    if (pool.cluster().nodes[slot.node].type != h.type) return false;
+    if ((slot.devices & pool.capacity(slot.node)) != slot.devices) return false;
+  }
+  return true;
+}
+
+bool all_free(const FreePool& pool, const Hold& h) {
+  for (const Slot& slot : h.placement)
+    if ((pool.free_mask(slot.node) & slot.devices) != slot.devices) return false;
+  return true;
+}
+
+}  // namespace
+
+std::vector<bool> apply_holds(const Snapshot& s, FreePool& pool, ShareGate& gate, Decisions& d) {
+  if (s.holds.empty()) return {};
+  std::unordered_map<JobId, const Hold*> of_job;
+  for (const Hold& h : s.holds) of_job.emplace(h.for_job, &h);
+  std::vector<bool> holder(s.pending.size(), false);
+  for (std::size_t i = 0; i < s.pending.size(); ++i) {
+    const Job& job = *s.pending[i].job;
+    auto it = of_job.find(job.id);
+    if (it == of_job.end()) continue;
+    const Hold& h = *it->second;
+    if (!on_usable_devices(pool, h) || !job.accepted.contains(h.type)) continue;
+    holder[i] = true;
+    gate.started(job, h.type);  // its tenant's share counts it from now on
+    if (all_free(pool, h) && pool.has_resources(h.placement, job)) {
+      pool.take(h.placement, job);
+      d.starts.push_back({job.id, h.type, h.placement, false});
+      continue;
+    }
+    Placement free_part;
+    for (const Slot& slot : h.placement)
+      if (const auto f = pool.free_mask(slot.node) & slot.devices) free_part.push_back({slot.node, f});
+    pool.remove_devices(free_part);
+  }
+  return holder;
+}
+
+}  // namespace zs

@@ -1,0 +1,119 @@
+#include "sched/reclaim.h"
+
+#include <algorithm>
+
+#include "sched/shape.h"
+
+namespace zs {
+
+namespace {
+// Single victims tried one by one before the greedy search; bounds a pass's work when many
+// small jobs borrow.
+constexpr std::size_t kSingleTrials = 64;
+}  // namespace
+
+Reclaimer::Reclaimer(const Snapshot& s, const ShareGate& gate, TimeMs now)
+    : s_(s), gate_(gate), now_(now), gone_(s.running.size(), false) {
+  by_type_.resize(s.cluster->accels_of_type.size());
+  built_.assign(by_type_.size(), false);
+  dirty_.assign(by_type_.size(), false);
+  devices_.assign(by_type_.size(), 0);
+}
+
+const std::vector<std::uint32_t>& Reclaimer::candidates(TypeId t) {
+  auto& list = by_type_[t];
+  if (built_[t]) {
+    if (dirty_[t]) std::erase_if(list, [&](std::uint32_t i) { return gone_[i]; });
+    dirty_[t] = false;
+    return list;
+  }
+  built_[t] = true;
+  for (std::uint32_t i = 0; i < s_.running.size(); ++i) {
+    const RunningJob& r = s_.running[i];
+    if (r.type != t || gone_[i] || !gate_.running_borrowing(i)) continue;
+    const TimeMs of_age = r.started + s_.params.min_run_ms;
+    if (of_age > now_) {
+      wake_ = std::min(wake_, of_age);
+      continue;
+    }
+    list.push_back(i);
+    devices_[t] += r.job->accel_count;
+  }
+  std::sort(list.begin(), list.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const RunningJob& x = s_.running[a];
+    const RunningJob& y = s_.running[b];
+    return x.started != y.started ? x.started > y.started : x.job->id > y.job->id;
+  });
+  return list;
+}
+
+bool Reclaimer::fits_with(FreePool& pool, const Job& job, TypeId t, std::uint32_t victim,
+                          Placement& out) const {
+  const RunningJob& r = s_.running[victim];
+  pool.give(r.placement, *r.job);
+  auto p = pool.free_of_type(t) >= job.accel_count ? pool.find(job, t) : std::nullopt;
+  pool.take(r.placement, *r.job);
+  if (!p) return false;
+  out = std::move(*p);
+  return true;
+}
+
+std::optional<ReclaimPlan> Reclaimer::plan(FreePool& pool, const Job& job,
+                                           const std::vector<TypeId>& types) {
+  for (TypeId t : types) {
+    if (t >= by_type_.size()) continue;
+    const auto& list = candidates(t);
+    if (list.empty() || pool.free_of_type(t) + devices_[t] < job.accel_count) continue;
+    const auto shape = shape_for(job, s_.cluster->max_per_node_of_type[t]);
+    if (!shape || memo_.known_to_fail(job, t, *shape)) continue;
+
+    // One victim, if any single one makes room: the most recently started such one.
+    ReclaimPlan plan;
+    plan.type = t;
+    for (std::size_t k = 0; k < list.size() && k < kSingleTrials; ++k)
+      if (fits_with(pool, job, t, list[k], plan.placement)) {
+        plan.victims = {list[k]};
+        return plan;
+      }
+
+    // Else most recently started first until the job fits, then only those it uses.
+    std::vector<std::uint32_t> given;
+    std::optional<Placement> found;
+    for (std::uint32_t i : list) {
+      const RunningJob& r = s_.running[i];
+      pool.give(r.placement, *r.job);
+      given.push_back(i);
+      if (pool.free_of_type(t) < job.accel_count) continue;
+      found = pool.find(job, t);
+      if (found) break;
+    }
+    for (auto it = given.rbegin(); it != given.rend(); ++it)
+      pool.take(s_.running[*it].placement, *s_.running[*it].job);
+    if (!found) {
+      memo_.record(job, t, *shape);
+      continue;
+    }
+    // A victim sharing no node with the placement is not needed (one on a node it uses may
+    // have freed the CPU or memory it relies on: kept).
+    for (std::uint32_t i : given) {
+      bool used = false;
+      for (const Slot& v : s_.running[i].placement)
+        for (const Slot& p : *found) used = used || p.node == v.node;
+      if (used) plan.victims.push_back(i);
+    }
+    plan.placement = std::move(*found);
+    return plan;
+  }
+  return std::nullopt;
+}
+
+void Reclaimer::commit(const ReclaimPlan& plan, bool pool_grew) {
+  for (std::uint32_t v : plan.victims) {
+    gone_[v] = true;
+    devices_[plan.type] -= s_.running[v].job->accel_count;
+  }
+  dirty_[plan.type] = true;
+  if (pool_grew) memo_.clear();
+}
+
+}  // namespace zs

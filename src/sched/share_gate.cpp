@@ -1,0 +1,238 @@
+#include "sched/share_gate.h"
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+
+#include "core/fair_share.h"
+#include "sched/placement_search.h"
+
+namespace zs {
+
+ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
+  if (!active_) return;
+  const auto& have = s.cluster->accels_of_type;
+  slot_of_type_.assign(have.size(), -1);
+  for (TypeId t = 0; t < have.size(); ++t)
+    if (have[t] > 0) {
+      slot_of_type_[t] = static_cast<int>(type_of_slot_.size());
+      type_of_slot_.push_back(t);
+    }
+  types_ = type_of_slot_.size();
+  tenants_ = s.tenants.size() + 1;
+  used_.assign(tenants_ * types_, 0);
+  unmet_.assign(tenants_ * types_, 0);
+  held_.assign(types_, 0);
+
+  // Fair share: each tenant's billed usage against its weight.
+  factor_.assign(tenants_, 1.0);
+  double total_usage = 0, total_weight = 0;
+  for (const TenantView& v : s.tenants) {
+    total_usage += v.usage;
+    total_weight += v.share ? v.share->weight : 1.0;
+  }
+  for (std::size_t i = 0; i < s.tenants.size(); ++i) {
+    const TenantView& v = s.tenants[i];
+    factor_[i] =
+        fair_share_factor(v.usage, total_usage, v.share ? v.share->weight : 1.0, total_weight);
+  }
+
+  // Devices held per tenant and type; a running job is borrowing when what its tenant started
+  // on that type before it, plus its own devices, exceed the guarantee.
+  std::vector<std::uint32_t> by_start(s.running.size());
+  std::iota(by_start.begin(), by_start.end(), 0u);
+  std::sort(by_start.begin(), by_start.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const RunningJob& x = s.running[a];
+    const RunningJob& y = s.running[b];
+    return x.started != y.started ? x.started < y.started : x.job->id < y.job->id;
+  });
+  running_borrowing_.assign(s.running.size(), false);
+  for (std::uint32_t i : by_start) {
+    const RunningJob& r = s.running[i];
+    const int slot = type_slot(r.type);
+    if (slot < 0) continue;
+    const std::size_t t = tenant(*r.job);
+    int& u = used(t, slot);
+    u += r.job->accel_count;
+    const TenantShare* share = t < s.tenants.size() ? s.tenants[t].share : nullptr;
+    const int guaranteed = share ? share->of(r.type).guaranteed : 0;
+    running_borrowing_[i] = u > guaranteed;
+  }
+}
+
+std::size_t ShareGate::tenant(const Job& job) const {
+  const auto i = job.tenant_index;
+  return i >= 0 && static_cast<std::size_t>(i) < s_.tenants.size() ? static_cast<std::size_t>(i)
+                                                                   : tenants_ - 1;
+}
+
+ShareGate::Standing ShareGate::standing(const Job& job, TypeId t) const {
+  if (!active_) return Standing::kWithin;
+  const int slot = type_slot(t);
+  if (slot < 0) return Standing::kOver;
+  const std::size_t ti = tenant(job);
+  const TenantShare* share = ti < s_.tenants.size() ? s_.tenants[ti].share : nullptr;
+  if (!share) return Standing::kOver;
+  const TypeQuota& q = share->of(t);
+  const std::int64_t after = std::int64_t{used(ti, slot)} + job.accel_count;
+  if (after <= q.guaranteed) return Standing::kWithin;
+  if (after <= q.limit()) return Standing::kBorrowing;
+  return Standing::kOver;
+}
+
+ShareGate::Standing ShareGate::best(const Job& job, const std::vector<TypeId>& types) const {
+  Standing b = Standing::kOver;
+  for (TypeId t : types) b = std::min(b, standing(job, t));
+  return b;
+}
+
+void ShareGate::filter(const Job& job, const std::vector<TypeId>& types, Standing want,
+                       std::vector<TypeId>& out) const {
+  out.clear();
+  for (TypeId t : types)
+    if (standing(job, t) == want) out.push_back(t);
+}
+
+ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisions& d) {
+  Order o;
+  const auto& pending = s_.pending;
+  if (!active_) {
+    o.within = priority_order(pending);
+    return o;
+  }
+  // Tenants by fair-share factor, best first: an integer rank per tenant keeps the sort cheap.
+  std::vector<std::uint32_t> tenants(tenants_);
+  std::iota(tenants.begin(), tenants.end(), 0u);
+  std::stable_sort(tenants.begin(), tenants.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return factor_[a] > factor_[b]; });
+  std::vector<std::uint32_t> tenant_rank(tenants_);
+  for (std::uint32_t r = 0; r < tenants_; ++r) tenant_rank[tenants[r]] = r;
+
+  struct Keyed {
+    std::int64_t neg_priority;
+    std::uint32_t tenant_rank;
+    std::int64_t rank;
+    std::uint32_t index;
+    bool operator<(const Keyed& o) const {
+      if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
+      if (tenant_rank != o.tenant_rank) return tenant_rank < o.tenant_rank;
+      if (rank != o.rank) return rank < o.rank;
+      return index < o.index;
+    }
+  };
+  std::vector<Keyed> within, borrowing;
+  std::unordered_map<std::uint64_t, std::uint32_t> reason_of;  // tenant x slot -> wait reason
+  for (std::uint32_t i = 0; i < pending.size(); ++i) {
+    const Job& job = *pending[i].job;
+    Standing b = Standing::kOver;
+    int first_slot = -1;
+    for (std::size_t k = 0; k < types_ && b != Standing::kWithin; ++k) {
+      if (!job.accepted.contains(type_of_slot_[k])) continue;
+      if (first_slot < 0) first_slot = static_cast<int>(k);
+      b = std::min(b, standing(job, type_of_slot_[k]));
+    }
+    const Keyed key{-std::int64_t{job.priority}, tenant_rank[tenant(job)],
+                    rank.empty() ? 0 : rank[i], i};
+    if (b == Standing::kWithin) {
+      within.push_back(key);
+    } else if (b == Standing::kBorrowing) {
+      borrowing.push_back(key);
+    } else if (first_slot >= 0) {
+      // Over the limit everywhere: say so once per tenant and type (100,000 jobs may wait).
+      const std::uint64_t k = tenant(job) * types_ + static_cast<std::uint64_t>(first_slot);
+      auto [it, added] = reason_of.emplace(k, static_cast<std::uint32_t>(d.wait_reasons.size()));
+      if (added) {
+        std::vector<TypeId> types;
+        for (std::size_t s = 0; s < types_; ++s)
+          if (job.accepted.contains(type_of_slot_[s])) types.push_back(type_of_slot_[s]);
+        d.wait_reasons.push_back(over_reason(job, types));
+      }
+      d.waits.push_back({job.id, it->second});
+    }
+  }
+  std::sort(within.begin(), within.end());
+  std::sort(borrowing.begin(), borrowing.end());
+  o.within.reserve(within.size());
+  for (const Keyed& k : within) o.within.push_back(k.index);
+  o.borrowing.reserve(borrowing.size());
+  for (const Keyed& k : borrowing) o.borrowing.push_back(k.index);
+  return o;
+}
+
+int ShareGate::held_back(std::size_t t, int slot) const {
+  const TenantShare* share = t < s_.tenants.size() ? s_.tenants[t].share : nullptr;
+  if (!share) return 0;
+  const int headroom = share->of(type_of_slot_[static_cast<std::size_t>(slot)]).guaranteed -
+                       used(t, slot);
+  return std::max(0, std::min(headroom, unmet_[t * types_ + static_cast<std::size_t>(slot)]));
+}
+
+void ShareGate::started(const Job& job, TypeId type) {
+  if (!active_) return;
+  const int slot = type_slot(type);
+  if (slot < 0) return;
+  const std::size_t t = tenant(job);
+  const int before = held_back(t, slot);
+  used(t, slot) += job.accel_count;
+  held_[static_cast<std::size_t>(slot)] += held_back(t, slot) - before;
+}
+
+void ShareGate::released(const RunningJob& r) {
+  if (!active_) return;
+  const int slot = type_slot(r.type);
+  if (slot < 0) return;
+  const std::size_t t = tenant(*r.job);
+  const int before = held_back(t, slot);
+  used(t, slot) -= r.job->accel_count;
+  held_[static_cast<std::size_t>(slot)] += held_back(t, slot) - before;
+}
+
+void ShareGate::needs(const Job& job, const std::vector<TypeId>& types) {
+  if (!active_) return;
+  const std::size_t t = tenant(job);
+  for (TypeId type : types) {
+    const int slot = type_slot(type);
+    if (slot < 0) continue;
+    const int before = held_back(t, slot);
+    unmet_[t * types_ + static_cast<std::size_t>(slot)] += job.accel_count;
+    held_[static_cast<std::size_t>(slot)] += held_back(t, slot) - before;
+  }
+}
+
+bool ShareGate::may_borrow(const FreePool& pool, TypeId t, int n) {
+  if (!active_) return true;
+  const int slot = type_slot(t);
+  if (slot < 0) return false;
+  return pool.free_of_type(t) - n >= held_[static_cast<std::size_t>(slot)];
+}
+
+double ShareGate::factor(const Job& job) const {
+  return active_ ? factor_[tenant(job)] : 1.0;
+}
+
+std::string ShareGate::over_reason(const Job& job, const std::vector<TypeId>& types) const {
+  const std::size_t ti = tenant(job);
+  const TenantShare* share = ti < s_.tenants.size() ? s_.tenants[ti].share : nullptr;
+  const std::string who = "tenant " + (job.tenant.empty() ? std::string("(none)") : job.tenant);
+  std::string out;
+  for (TypeId t : types) {
+    const int slot = type_slot(t);
+    if (slot < 0) continue;
+    const std::string name = s_.catalog ? s_.catalog->name(t) : "type " + std::to_string(t);
+    const TypeQuota q = share ? share->of(t) : TypeQuota{};
+    if (!out.empty()) out += "; ";
+    if (q.limit() == 0) {
+      out += who + " has no quota of " + name;
+      continue;
+    }
+    out += who + " may hold at most " + std::to_string(q.limit()) + " x " + name + " (" +
+           std::to_string(q.guaranteed) + " guaranteed + " +
+           (q.borrow == TypeQuota::kUnlimited ? std::string("unlimited")
+                                              : std::to_string(q.borrow)) +
+           " borrowed), holds " + std::to_string(used(ti, slot)) + ", job asks " +
+           std::to_string(job.accel_count);
+  }
+  return out.empty() ? who + ": no quota for the types this job accepts" : out;
+}
+
+}  // namespace zs

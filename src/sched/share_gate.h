@@ -1,0 +1,90 @@
+// ShareGate: tenants' shares during one scheduling pass (docs/tenants.md).
+//
+// A job stands *within guarantee* on a type when its tenant's devices of that type plus the job
+// fit the guarantee, *borrowing* when they fit guaranteed + borrow, and *over* its limit
+// otherwise. Jobs within guarantee are offered before borrowing ones; inside each group by
+// explicit priority, then fair share, then the policy's own order. Borrowing jobs use only
+// capacity that no waiting job within guarantee needs, and never preempt. A running job is
+// borrowing when the devices its tenant started on that type before it, plus its own, exceed
+// the guarantee: those, most recent first, are what reclaim may take back.
+//
+// Without shares (Snapshot::shares null) every job stands within guarantee and nothing is
+// counted: the policies behave exactly as before.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sched/decision.h"
+#include "sched/free_pool.h"
+#include "sched/snapshot.h"
+
+namespace zs {
+
+class ShareGate {
+ public:
+  enum class Standing : std::uint8_t { kWithin, kBorrowing, kOver };
+
+  explicit ShareGate(const Snapshot& s);
+  bool active() const { return active_; }
+
+  // Where `job` would stand on type t if it started now (counting this pass's starts).
+  Standing standing(const Job& job, TypeId t) const;
+  // The best standing over `types` (kOver when empty).
+  Standing best(const Job& job, const std::vector<TypeId>& types) const;
+  // `types` narrowed to those where the job stands exactly `want`.
+  void filter(const Job& job, const std::vector<TypeId>& types, Standing want,
+              std::vector<TypeId>& out) const;
+
+  // The waiting jobs in the order to offer them (indices into Snapshot::pending): first those
+  // within guarantee on some type, then the borrowing ones, each group by (priority desc, fair
+  // share desc, `rank`, position in `pending`). `rank` is the policy's own order inside that
+  // (e.g. las's class); empty: none. Jobs over their limit on every type are left out and get
+  // a wait reason in `d`. Inactive: priority order, as before.
+  struct Order {
+    std::vector<std::uint32_t> within, borrowing;
+  };
+  Order order(const std::vector<std::int64_t>& rank, Decisions& d);
+
+  // A job started on type t in this pass / a running job was preempted in this pass.
+  void started(const Job& job, TypeId t);
+  void released(const RunningJob& r);
+
+  // A job within guarantee waits: its tenant's remaining guarantee of these types stays free
+  // for it (borrowing jobs may not take it).
+  void needs(const Job& job, const std::vector<TypeId>& types);
+  // Whether a borrowing job of n devices of type t may start with `pool`'s free devices.
+  bool may_borrow(const FreePool& pool, TypeId t, int n);
+
+  // Running job i (Snapshot::running) is borrowing: reclaim may take it back.
+  bool running_borrowing(std::uint32_t i) const {
+    return active_ && i < running_borrowing_.size() && running_borrowing_[i];
+  }
+  // The fair-share factor of a tenant (1 when inactive).
+  double factor(const Job& job) const;
+  // Why a job that is over its limit on every accepted type waits.
+  std::string over_reason(const Job& job, const std::vector<TypeId>& types) const;
+
+ private:
+  std::size_t tenant(const Job& job) const;
+  int type_slot(TypeId t) const { return t < slot_of_type_.size() ? slot_of_type_[t] : -1; }
+  int& used(std::size_t tenant, int slot) { return used_[tenant * types_ + slot]; }
+  int used(std::size_t tenant, int slot) const { return used_[tenant * types_ + slot]; }
+  // Guaranteed devices no job of the tenant uses yet, but a waiting job within guarantee needs.
+  int held_back(std::size_t tenant, int slot) const;
+
+  const Snapshot& s_;
+  bool active_ = false;
+  std::size_t tenants_ = 0;       // Snapshot::tenants.size() + 1 (the last: unknown tenants)
+  std::size_t types_ = 0;         // types present in the cluster
+  std::vector<int> slot_of_type_;  // TypeId -> slot, -1 when absent
+  std::vector<TypeId> type_of_slot_;
+  std::vector<int> used_;    // tenant x slot: devices held
+  std::vector<int> unmet_;   // tenant x slot: devices waiting jobs within guarantee need
+  std::vector<int> held_;    // by slot: sum over tenants of held_back
+  std::vector<std::uint32_t> needy_;  // tenants with some unmet demand
+  std::vector<double> factor_;        // by tenant
+  std::vector<bool> running_borrowing_;
+};
+
+}  // namespace zs
