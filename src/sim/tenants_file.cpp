@@ -355,11 +355,9 @@ class Reader {
                    if (key == "tenants") {
                      read_tenants(value, out);
                    } else if (key == "default") {
-                     TenantShare d;
-                     d.quota.assign(catalog_.size(), TypeQuota{});
+                     // `default:` without a value is the same as no default entry.
                      if (is_map(value, "default", "{weight: 1, quota: {MLU590: {borrow: 8}}}"))
-                       d = read_share(value, true);
-                     out.default_share = std::move(d);
+                       out.default_share = read_share(value, true);
                    } else if (key == "prices") {
                      out.price_per_hour = read_prices(value);
                    } else if (key == "fair_share") {

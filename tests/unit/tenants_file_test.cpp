@@ -119,6 +119,15 @@ TEST(TenantsFile, FindAndShareOfWithTheDefaultEntry) {
   EXPECT_EQ(other.of(type_of("A100-80GB")).limit(), 0);
 }
 
+TEST(TenantsFile, AnEmptyDefaultEntryHasWeightOneAndNothingToBorrow) {
+  const TenantShares s = parse("default: {}\n");
+  ASSERT_TRUE(s.default_share.has_value());
+  EXPECT_EQ(s.default_share->name, "");
+  EXPECT_EQ(s.default_share->weight, 1.0);
+  ASSERT_EQ(s.default_share->quota.size(), cat().size());
+  EXPECT_EQ(s.share_of("anyone").of(type_of("T4")).limit(), 0);
+}
+
 TEST(TenantsFile, FindAndShareOfWithoutADefaultEntry) {
   const TenantShares s = parse("tenants:\n  - name: a\n    quota: {T4: {guaranteed: 2}}\n");
   EXPECT_FALSE(s.default_share.has_value());
@@ -170,9 +179,8 @@ TEST(TenantsFile, AliasesAndDefaults) {
   EXPECT_EQ(t.of(type_of("A100-SXM4-80GB")), (TypeQuota{0, TypeQuota::kUnlimited}));
   EXPECT_EQ(t.of(type_of("V100-SXM2-32GB")), (TypeQuota{3, 0}));
   EXPECT_EQ(t.of(type_of("Ascend 910B3")), (TypeQuota{0, 0}));
-  ASSERT_TRUE(s.default_share.has_value());  // `default:` alone: weight 1, nothing to borrow
-  EXPECT_EQ(s.default_share->weight, 1.0);
-  EXPECT_EQ(s.default_share->of(type_of("T4")).limit(), 0);
+  EXPECT_FALSE(s.default_share.has_value());  // `default:` without a value: none
+  EXPECT_EQ(s.share_of("other").of(type_of("T4")).limit(), 0);
   EXPECT_EQ(s.price_per_hour[type_of("A100-SXM4-80GB")], 0.0);
   EXPECT_FALSE(s.preemption.signal_set);
   EXPECT_FALSE(s.preemption.grace_set);
