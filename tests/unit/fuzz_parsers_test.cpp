@@ -23,13 +23,17 @@
 #include "core/accelerator.h"
 #include "core/cluster.h"
 #include "core/csv.h"
+#include "core/identity_record.h"
 #include "core/input_error.h"
 #include "core/job_script.h"
+#include "core/signal_name.h"
 #include "core/slurm_values.h"
+#include "core/tenant_shares.h"
 #include "core/text.h"
 #include "core/throughput.h"
 #include "sim/cluster_file.h"
 #include "sim/synthetic.h"
+#include "sim/tenants_file.h"
 #include "sim/trace.h"
 #include "sim/workload_adjust.h"
 
@@ -557,6 +561,110 @@ std::string yaml_stress(Rng& rng) {
   }
 }
 
+// Tenants files (docs/tenants.md): the example, every key and form, aliases.
+std::vector<std::string> tenants_seeds() {
+  return {
+      "tenants:\n"
+      "  - name: vision\n"
+      "    weight: 2\n"
+      "    quota:\n"
+      "      MLU590: {guaranteed: 64, borrow: 32}\n"
+      "      A100-SXM4-80GB: {guaranteed: 0, borrow: 16}\n"
+      "  - name: speech\n"
+      "    quota:\n"
+      "      MLU590: {guaranteed: 64, borrow: 0}\n"
+      "default:\n"
+      "  weight: 1\n"
+      "  quota:\n"
+      "    MLU590: {borrow: unlimited}\n"
+      "prices:\n"
+      "  MLU590: 8.5\n"
+      "  A100-SXM4-80GB: 20\n"
+      "fair_share: {half_life: 7d}\n"
+      "preemption: {signal: SIGUSR1, grace: 120s, min_runtime: 10m}\n",
+      "tenants: [{name: a, weight: 0.5, quota: {V100: {guaranteed: 3}, T4: {borrow: UNLIMITED}}},"
+      " {name: b.c_d-9}]\n"
+      "prices: {V100: 0, T4: 1e3}\n"
+      "preemption: {signal: 12, grace: 1m30s, min_runtime: '0:10:00'}\n"
+      "fair_share: {half_life: 1d12h}\n",
+      "tenants:\n  - &q {name: x, quota: &m {910B3: {guaranteed: 1, borrow: 2}}}\n"
+      "  - {name: y, quota: *m}\ndefault: {quota: {a100-80gb: {borrow: 4}}}\n",
+  };
+}
+
+// YAML that stresses the parser in the shape of a tenants file.
+std::string tenants_stress(Rng& rng) {
+  const int depth = 1 + static_cast<int>(rng.below(6000));
+  const auto value = [&] { return interesting_values()[pick(rng, interesting_values().size())]; };
+  switch (rng.below(6)) {
+    case 0:
+      return "tenants: " + std::string(depth, '[') + std::string(pick(rng, depth + 1), ']');
+    case 1: {
+      std::string s = "tenants:\n  - name: a\n    quota: ";
+      for (int i = 0; i < depth; ++i) s += "{a: ";
+      return s + "1" + std::string(pick(rng, depth + 1), '}');
+    }
+    case 2: {  // many aliases of one tenant: a duplicate name at the second
+      std::string s = "tenants: [&t {name: a, quota: {MLU590: {guaranteed: 1}}}";
+      for (int i = 0; i < std::min(depth, 300); ++i) s += ", *t";
+      return s + "]\n";
+    }
+    case 3: {  // billion laughs under default
+      std::string s = "tenants:\n  - &l0 {name: z}\n";
+      for (int i = 1; i < 10; ++i) {
+        s += "  - &l" + std::to_string(i) + " [";
+        for (int k = 0; k < 10; ++k) s += (k ? ", *l" : "*l") + std::to_string(i - 1);
+        s += "]\n";
+      }
+      return s + "default: *l9\n";
+    }
+    case 4:
+      return "preemption: {signal: " + value() + ", grace: " + value() +
+             ", min_runtime: " + value() + "s}\nfair_share: {half_life: " + value() + "h}\n";
+    default:
+      return "tenants:\n  - name: t" + value() + "\n    weight: " + value() +
+             "\n    quota: {MLU590: {guaranteed: " + value() + ", borrow: " + value() +
+             "}}\nprices: {MLU590: " + value() + "}\n";
+  }
+}
+
+// Whatever parse_tenants_yaml accepts keeps every rule of docs/tenants.md.
+void expect_sane_shares(const TenantShares& s, const Catalog& cat, std::string_view input) {
+  SCOPED_TRACE("input: " + show(input));
+  const auto sane_share = [&](const TenantShare& t, bool is_default) {
+    EXPECT_TRUE(std::isfinite(t.weight));
+    EXPECT_GT(t.weight, 0);
+    EXPECT_LE(t.weight, 1e6);
+    ASSERT_EQ(t.quota.size(), cat.size());
+    for (const TypeQuota& q : t.quota) {
+      EXPECT_GE(q.guaranteed, 0);
+      EXPECT_LE(q.guaranteed, is_default ? 0 : 1'000'000);
+      EXPECT_TRUE(q.borrow == TypeQuota::kUnlimited || (q.borrow >= 0 && q.borrow <= 1'000'000))
+          << q.borrow;
+      EXPECT_GE(q.limit(), q.guaranteed);
+    }
+  };
+  ASSERT_LE(s.tenants.size(), kMaxTenants);
+  for (std::size_t i = 0; i < s.tenants.size(); ++i) {
+    EXPECT_EQ(identity_name_problem(s.tenants[i].name), "") << s.tenants[i].name;
+    EXPECT_EQ(s.find(s.tenants[i].name), static_cast<int>(i)) << "names must be unique";
+    sane_share(s.tenants[i], false);
+  }
+  if (s.default_share) sane_share(*s.default_share, true);
+  if (!s.price_per_hour.empty()) {
+    ASSERT_EQ(s.price_per_hour.size(), cat.size());
+    for (double p : s.price_per_hour) EXPECT_TRUE(p == -1.0 || (p >= 0 && p <= 1e9)) << p;
+  }
+  EXPECT_GT(s.half_life_ms, 0);
+  EXPECT_LE(s.half_life_ms, 3650LL * 86'400'000);
+  EXPECT_GE(s.preemption.grace_ms, 0);
+  EXPECT_LE(s.preemption.grace_ms, 86'400'000);
+  EXPECT_GE(s.preemption.min_runtime_ms, 0);
+  EXPECT_LE(s.preemption.min_runtime_ms, 30LL * 86'400'000);
+  EXPECT_TRUE(catchable_signal(s.preemption.signal));
+  EXPECT_EQ(s.preemption.signal_name, signal_name(s.preemption.signal));
+}
+
 std::vector<std::string> trace_seeds(const std::string& format) {
   if (format == "canonical")
     return {
@@ -743,6 +851,36 @@ TEST(FuzzParsers, ClusterYamlWithThousandsOfGroupsStaysFast) {
   for (const auto& n : c.nodes) names.insert(n.name);
   EXPECT_EQ(names.size(), 2000u) << "node names must be unique";
   EXPECT_LT(s, 2.0) << "building 2000 one-node groups took " << s << " s";
+}
+
+TEST(FuzzParsers, TenantsYamlParsesToSaneSharesOrThrowsInputError) {
+  const auto seeds = tenants_seeds();
+  const Catalog& cat = Catalog::builtin();
+  Rng rng(0x7E4);
+  Tally t;
+  for (int i = 0; i < kInputs; ++i) {
+    const std::string input = rng.below(8) == 0 ? tenants_stress(rng) : make_input(rng, seeds);
+    survives("parse_tenants_yaml", input, "t.yaml", t, [&] {
+      TenantShares s = parse_tenants_yaml(input, "t.yaml", cat);
+      expect_sane_shares(s, cat, input);
+    });
+    if (HasFailure()) break;
+  }
+  // Every key of a tenants file is checked and there is no free text: most mutations are
+  // errors (about 4% of the inputs parse).
+  EXPECT_GT(t.ok, kInputs / 40);
+  EXPECT_GT(t.rejected, kInputs / 4);
+}
+
+TEST(FuzzParsers, TenantsYamlDeepNestingIsAnErrorNotAStackOverflow) {
+  const Catalog& cat = Catalog::builtin();
+  for (int depth : {100, 2000, 5000, 100'000}) {
+    for (const std::string& input :
+         {"tenants: " + std::string(depth, '['), "default: " + std::string(depth, '{'),
+          "tenants: " + std::string(depth, '[') + std::string(depth, ']')}) {
+      EXPECT_THROW(parse_tenants_yaml(input, "deep.yaml", cat), InputError) << depth;
+    }
+  }
 }
 
 class FuzzTrace : public ::testing::TestWithParam<std::string> {};
@@ -999,6 +1137,11 @@ TEST(FuzzParsers, ValidSeedsParseToSaneObjects) {
   for (const auto& s : yaml_seeds()) {
     Cluster c = parse_cluster_yaml(s, "seed.yaml", cat);
     expect_sane_cluster(c, cat, s);
+  }
+  for (const auto& s : tenants_seeds()) {
+    TenantShares shares = parse_tenants_yaml(s, "seed.yaml", cat);
+    EXPECT_GE(shares.tenants.size(), 1u) << show(s);
+    expect_sane_shares(shares, cat, s);
   }
   for (const auto& f : trace_formats()) {
     for (const auto& s : trace_seeds(f)) {
