@@ -15,6 +15,7 @@
 #include "core/input_error.h"
 #include "core/text.h"
 #include "sim/cluster_file.h"
+#include "sim/jobs_csv.h"
 #include "sim/metrics.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
@@ -27,11 +28,13 @@ namespace {
 
 struct SimArgs {
   std::string cluster, trace, trace_format = "auto", policy = "easy", compare, format = "table";
-  std::string walltime = "exact", recorded_on, throughputs, las_thresholds;
+  std::string walltime = "exact", recorded_on, throughputs, las_thresholds, jobs_out;
+  // A tenants file (`--tenants FILE`, not wired yet): per-tenant rows show whenever one is given.
+  std::string tenants_file;
   double preempt_cost_s = 30, load = 1.0, las_promote = 2.0, starvation_h = 48, min_run_s = 300;
   std::int64_t limit = 0;
   std::uint64_t seed = 1;
-  bool skip_bad_rows = false, tenants = false, timing = false, no_progress = false;
+  bool skip_bad_rows = false, per_tenant = false, timing = false, no_progress = false;
   int threads = 0;
 };
 
@@ -139,8 +142,16 @@ int run_sim(const SimArgs& a) {
     }
   }
 
+  // Opened before the (possibly long) simulation so that a path that cannot be written fails now.
+  std::ofstream jobs_out;
+  if (!a.jobs_out.empty()) {
+    jobs_out.open(a.jobs_out, std::ios::binary | std::ios::trunc);
+    if (!jobs_out) throw InputError(a.jobs_out, "cannot write file");
+  }
+
   Progress progress(policies.size(), !a.no_progress);
   std::vector<PolicyMetrics> metrics(policies.size());
+  std::vector<SimResult> results(a.jobs_out.empty() ? 0 : policies.size());
   std::vector<double> wall_s(policies.size());
   std::vector<std::string> errors(policies.size());
   std::atomic<std::size_t> next{0};
@@ -151,7 +162,8 @@ int run_sim(const SimArgs& a) {
       const auto t0 = std::chrono::steady_clock::now();
       try {
         SimResult r = simulate(cluster, catalog, speeds, trace.jobs, *policies[i], o);
-        metrics[i] = compute_metrics(r);
+        metrics[i] = compute_metrics(r, o.shares);
+        if (!results.empty()) results[i] = std::move(r);
       } catch (const std::exception& e) {
         errors[i] = e.what();
       }
@@ -173,7 +185,12 @@ int run_sim(const SimArgs& a) {
     fmt::print("{} jobs ({} trace) on {}: {} nodes, {} accelerators\n", trace.jobs.size(),
                trace.format, cluster.name.empty() ? a.cluster : cluster.name, cluster.nodes.size(),
                cluster.total_accels());
-  fmt::print("{}", render_report(metrics, fmt_kind, a.tenants));
+  if (jobs_out.is_open()) {
+    write_jobs_csv(jobs_out, results, catalog);
+    jobs_out.close();
+    if (!jobs_out) throw InputError(a.jobs_out, "cannot write file");
+  }
+  fmt::print("{}", render_report(metrics, fmt_kind, a.per_tenant || !a.tenants_file.empty()));
   if (a.timing) {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
@@ -236,7 +253,10 @@ void register_sim(CLI::App& app, int& exit_code) {
                   "Policies simulated in parallel (default: number of cores)");
   cmd->add_flag("--skip-bad-rows", args->skip_bad_rows,
                 "Skip and count malformed trace rows instead of failing");
-  cmd->add_flag("--tenants", args->tenants, "Add per-tenant averages");
+  cmd->add_flag("--per-tenant", args->per_tenant,
+                "Add per-tenant rows: averages, accelerator-hours, cost, preemptions, guarantee");
+  cmd->add_option("--jobs-out", args->jobs_out,
+                  "Write one CSV row per job and policy to this file (docs/trace-format.md)");
   cmd->add_flag("--timing", args->timing, "Print simulation wall time and peak memory to stderr");
   cmd->add_flag("--no-progress", args->no_progress, "No progress bar");
   cmd->callback([args, &exit_code] { exit_code = run_sim(*args); });

@@ -17,7 +17,7 @@ double nearest_rank(const std::vector<double>& sorted, double pct) {
 }
 }  // namespace
 
-PolicyMetrics compute_metrics(const SimResult& r) {
+PolicyMetrics compute_metrics(const SimResult& r, const TenantShares* shares) {
   PolicyMetrics m;
   m.policy = r.policy;
   m.passes = r.passes;
@@ -26,6 +26,13 @@ PolicyMetrics compute_metrics(const SimResult& r) {
   double queue_sum = 0, slowdown_sum = 0;
   std::map<std::string, TenantMetrics> tenants;
   for (const auto& j : r.jobs) {
+    auto& t = tenants[j.tenant];
+    t.tenant = j.tenant;
+    t.accel_hours += j.accel_ms / 3.6e6;
+    t.cost += j.cost;
+    t.preemptions += j.preemptions;
+    m.accel_hours += j.accel_ms / 3.6e6;
+    m.cost += j.cost;
     if (j.rejected) {
       ++m.rejected;
       continue;
@@ -39,8 +46,6 @@ PolicyMetrics compute_metrics(const SimResult& r) {
     slowdown_sum += std::max(1.0, jct / std::max(run, kSlowdownBoundS));
     m.backfilled += j.backfilled ? 1 : 0;
     m.killed_at_walltime += j.killed_at_walltime ? 1 : 0;
-    auto& t = tenants[j.tenant];
-    t.tenant = j.tenant;
     t.jobs += 1;
     t.avg_jct_s += jct;
     t.avg_queue_s += queue;
@@ -63,9 +68,16 @@ PolicyMetrics compute_metrics(const SimResult& r) {
     m.utilization = std::clamp(r.busy_accel_ms / (span_ms * r.total_accels), 0.0, 1.0);
     m.fragmentation = std::clamp(r.fragmentation_ms / span_ms, 0.0, 1.0);
   }
+  if (shares)
+    for (const auto& s : shares->tenants) tenants[s.name].tenant = s.name;
   for (auto& [name, t] : tenants) {
-    t.avg_jct_s /= t.jobs;
-    t.avg_queue_s /= t.jobs;
+    if (t.jobs > 0) {
+      t.avg_jct_s /= t.jobs;
+      t.avg_queue_s /= t.jobs;
+    }
+    if (shares)
+      for (const auto& q : shares->share_of(name).quota) t.guaranteed += q.guaranteed;
+    if (m.makespan_s > 0) t.avg_used = t.accel_hours * 3600.0 / m.makespan_s;
     m.tenants.push_back(t);
   }
   return m;

@@ -9,9 +9,15 @@ namespace zs {
 
 struct TenantMetrics {
   std::string tenant;
-  int jobs = 0;
+  int jobs = 0;  // finished
   double avg_jct_s = 0;
-  double avg_queue_s = 0;
+  double avg_queue_s = 0;  // averages over the finished jobs
+  // Over all the tenant's jobs and attempts (grace and restart cost included):
+  double accel_hours = 0;  // accelerator-hours held
+  double cost = 0;         // their bill (JobOutcome::cost)
+  long preemptions = 0;
+  int guaranteed = 0;   // devices guaranteed over all types by the shares; 0 without shares
+  double avg_used = 0;  // accel_hours / makespan: devices held on average over the run
 };
 
 struct PolicyMetrics {
@@ -28,10 +34,15 @@ struct PolicyMetrics {
   int backfilled = 0;
   int killed_at_walltime = 0;
   long passes = 0;
-  std::vector<TenantMetrics> tenants;  // sorted by tenant name
+  double accel_hours = 0;  // all jobs, all attempts
+  double cost = 0;
+  // Sorted by tenant name: every tenant with a job in the trace, and every tenant the shares
+  // list (a promise nobody used shows as guaranteed > 0, avg_used 0).
+  std::vector<TenantMetrics> tenants;
 };
 
-// Percentiles use the nearest-rank method on the sorted JCTs.
-PolicyMetrics compute_metrics(const SimResult& r);
+// Percentiles use the nearest-rank method on the sorted JCTs. `shares` (may be null) gives
+// each tenant's guarantee.
+PolicyMetrics compute_metrics(const SimResult& r, const TenantShares* shares = nullptr);
 
 }  // namespace zs

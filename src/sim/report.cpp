@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sim/jobs_csv.h"
+
 namespace zs {
 
 namespace {
@@ -45,11 +47,17 @@ std::string table(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
   }
   if (with_tenants) {
     for (const auto& p : ps) {
-      out += fmt::format("\n{} per tenant:\n{:<20} {:>7} {:>10} {:>10}\n", p.policy, "tenant",
-                         "jobs", "avg JCT", "avg queue");
+      out += fmt::format(
+          "\n{} per tenant:\n{:<20} {:>7} {:>10} {:>10} {:>10} {:>10} {:>7} {:>6} {:>8}\n",
+          p.policy, "tenant", "jobs", "avg JCT", "avg queue", "accel-h", "cost", "preempt", "guar",
+          "avg used");
       for (const auto& t : p.tenants)
-        out += fmt::format("{:<20} {:>7} {:>10} {:>10}\n", t.tenant.empty() ? "-" : t.tenant,
-                           t.jobs, human_duration(t.avg_jct_s), human_duration(t.avg_queue_s));
+        out += fmt::format("{:<20} {:>7} {:>10} {:>10} {:>10.1f} {:>10.1f} {:>7} {:>6} {:>8.1f}\n",
+                           t.tenant.empty() ? "-" : t.tenant, t.jobs, human_duration(t.avg_jct_s),
+                           human_duration(t.avg_queue_s), t.accel_hours, t.cost, t.preemptions,
+                           t.guaranteed, t.avg_used);
+      out += fmt::format("{:<20} {:>7} {:>10} {:>10} {:>10.1f} {:>10.1f} {:>7}\n", "total", p.jobs,
+                         "", "", p.accel_hours, p.cost, p.preemptions);
     }
   }
   return out;
@@ -75,13 +83,20 @@ std::string json(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
     j["preemptions"] = p.preemptions;
     j["backfilled"] = p.backfilled;
     j["killed_at_walltime"] = p.killed_at_walltime;
+    j["accel_hours"] = r6(p.accel_hours);
+    j["cost"] = r6(p.cost);
     if (with_tenants) {
       j["tenants"] = nlohmann::ordered_json::array();
       for (const auto& t : p.tenants)
         j["tenants"].push_back({{"tenant", t.tenant},
                                 {"jobs", t.jobs},
                                 {"avg_jct_s", r6(t.avg_jct_s)},
-                                {"avg_queue_s", r6(t.avg_queue_s)}});
+                                {"avg_queue_s", r6(t.avg_queue_s)},
+                                {"accel_hours", r6(t.accel_hours)},
+                                {"cost", r6(t.cost)},
+                                {"preemptions", t.preemptions},
+                                {"guaranteed", t.guaranteed},
+                                {"avg_used", r6(t.avg_used)}});
     }
     root["policies"].push_back(std::move(j));
   }
@@ -92,19 +107,24 @@ std::string csv(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
   std::string out =
       "policy,jobs,rejected,avg_jct_s,p50_jct_s,p95_jct_s,p99_jct_s,avg_queue_s,avg_bounded_"
       "slowdown,"
-      "makespan_s,utilization,fragmentation,preemptions,backfilled,killed_at_walltime\n";
+      "makespan_s,utilization,fragmentation,preemptions,backfilled,killed_at_walltime,accel_"
+      "hours,cost\n";
   for (const auto& p : ps)
     out += fmt::format(
-        "{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f},{:.6f},{:.6f},{},{},{}\n",
+        "{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f},{:.6f},{:.6f},{},{},{},{:.6f},"
+        "{:.6f}\n",
         p.policy, p.jobs, p.rejected, p.avg_jct_s, p.p50_jct_s, p.p95_jct_s, p.p99_jct_s,
         p.avg_queue_s, p.avg_bounded_slowdown, p.makespan_s, p.utilization, p.fragmentation,
-        p.preemptions, p.backfilled, p.killed_at_walltime);
+        p.preemptions, p.backfilled, p.killed_at_walltime, p.accel_hours, p.cost);
   if (with_tenants) {
-    out += "\npolicy,tenant,jobs,avg_jct_s,avg_queue_s\n";
+    out +=
+        "\npolicy,tenant,jobs,avg_jct_s,avg_queue_s,accel_hours,cost,preemptions,guaranteed,avg_"
+        "used\n";
     for (const auto& p : ps)
       for (const auto& t : p.tenants)
-        out += fmt::format("{},{},{},{:.3f},{:.3f}\n", p.policy, t.tenant, t.jobs, t.avg_jct_s,
-                           t.avg_queue_s);
+        out += fmt::format("{},{},{},{:.3f},{:.3f},{:.6f},{:.6f},{},{},{:.6f}\n", p.policy,
+                           csv_field(t.tenant), t.jobs, t.avg_jct_s, t.avg_queue_s, t.accel_hours,
+                           t.cost, t.preemptions, t.guaranteed, t.avg_used);
   }
   return out;
 }
