@@ -19,6 +19,7 @@
 #include "sim/metrics.h"
 #include "sim/report.h"
 #include "sim/simulator.h"
+#include "sim/tenants_file.h"
 #include "sim/trace.h"
 #include "sim/workload_adjust.h"
 
@@ -29,8 +30,10 @@ namespace {
 struct SimArgs {
   std::string cluster, trace, trace_format = "auto", policy = "easy", compare, format = "table";
   std::string walltime = "exact", recorded_on, throughputs, las_thresholds, jobs_out;
-  // A tenants file (`--tenants FILE`, not wired yet): per-tenant rows show whenever one is given.
+  // A tenants file (docs/tenants.md): quotas, fair share, prices and preemption for every
+  // policy; per-tenant rows show whenever one is given.
   std::string tenants_file;
+  bool min_run_given = false;
   double preempt_cost_s = 30, load = 1.0, las_promote = 2.0, starvation_h = 48, min_run_s = 300;
   std::int64_t limit = 0;
   std::uint64_t seed = 1;
@@ -142,6 +145,15 @@ int run_sim(const SimArgs& a) {
     }
   }
 
+  // Tenants' shares: checked against this cluster; the file's preemption settings are the
+  // defaults of --min-run-s (one mechanism: the flag, when given, wins).
+  TenantShares shares;
+  if (!a.tenants_file.empty()) {
+    shares = load_tenants_file(a.tenants_file, catalog);
+    check_tenants_against(shares, cluster, catalog, a.tenants_file);
+    opt.use_shares(shares, a.min_run_given);
+  }
+
   // Opened before the (possibly long) simulation so that a path that cannot be written fails now.
   std::ofstream jobs_out;
   if (!a.jobs_out.empty()) {
@@ -247,12 +259,17 @@ void register_sim(CLI::App& app, int& exit_code) {
                   "Hours of waiting after which a job outranks all others (las)")
       ->capture_default_str();
   cmd->add_option("--min-run-s", args->min_run_s,
-                  "Preemptive policies: never preempt a job before it ran this long")
-      ->capture_default_str();
+                  "Never preempt a job before it ran this long (default: the tenants file's "
+                  "preemption.min_runtime, else 300)")
+      ->capture_default_str()
+      ->each([args](const std::string&) { args->min_run_given = true; });
   cmd->add_option("--threads", args->threads,
                   "Policies simulated in parallel (default: number of cores)");
   cmd->add_flag("--skip-bad-rows", args->skip_bad_rows,
                 "Skip and count malformed trace rows instead of failing");
+  cmd->add_option("--tenants", args->tenants_file,
+                  "Tenants file (docs/tenants.md): guaranteed quotas, borrowing and reclaim, "
+                  "fair share, prices, preemption with grace, for every policy");
   cmd->add_flag("--per-tenant", args->per_tenant,
                 "Add per-tenant rows: averages, accelerator-hours, cost, preemptions, guarantee");
   cmd->add_option("--jobs-out", args->jobs_out,

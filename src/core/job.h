@@ -68,6 +68,11 @@ struct Job {
   std::vector<NodeId> required_nodes;
   std::vector<NodeId> excluded_nodes;
 
+  // Whether it checkpoints on its signal (sbatch --signal): a reclaimed job that does resumes
+  // where it was; one that does not starts again from zero. 1 yes, 0 no, -1 not said (the
+  // tenants file's preemption.checkpoint decides).
+  std::int8_t checkpoint = -1;
+
   // Simulation only.
   TimeMs duration = 0;     // real run time on `recorded_type` (or on any type if unknown)
   int model = -1;          // index into the throughput table, -1 = unknown

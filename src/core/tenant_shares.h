@@ -51,6 +51,9 @@ struct PreemptionSettings {
   std::string signal_name = "SIGUSR1";
   TimeMs grace_ms = 120'000;
   TimeMs min_runtime_ms = 600'000;
+  // Simulation: whether jobs whose trace does not say (Job::checkpoint -1) checkpoint on the
+  // signal (`checkpoint: all`) or not (`none`, the default: a reclaimed job restarts from zero).
+  bool checkpoint_all = false;
   // Whether the file said so: a controller flag given explicitly still wins over a default.
   bool grace_set = false, min_runtime_set = false, signal_set = false;
   bool operator==(const PreemptionSettings&) const = default;

@@ -98,7 +98,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     }
     for (std::uint32_t v : plan->victims) {
       const RunningJob& r = s.running[v];
-      d.preemptions.push_back({r.job->id, job.id});
+      d.preemptions.push_back({r.job->id, job.id, true});
       gate.released(r);
     }
     reclaimer->commit(*plan, !grace);
@@ -118,7 +118,8 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     }
     Placement free_part;
     for (const Slot& slot : plan->placement)
-      if (const auto f = pool.free_mask(slot.node) & slot.devices) free_part.push_back({slot.node, f});
+      if (const auto f = pool.free_mask(slot.node) & slot.devices)
+        free_part.push_back({slot.node, f});
     pool.remove_devices(free_part);
     if (long_pool) long_pool->remove_devices(free_part);
     gate.started(job, plan->type);

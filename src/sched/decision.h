@@ -17,6 +17,9 @@ struct StartDecision {
 struct PreemptDecision {
   JobId job = 0;
   JobId for_job = 0;  // the job that needed the devices
+  // Taken back for a job within its tenant's guarantee (tenants' shares): the victim gets its
+  // checkpoint signal and the grace period; one that asked for no signal loses its progress.
+  bool reclaim = false;
 };
 
 struct RejectDecision {

@@ -44,7 +44,8 @@ std::vector<bool> apply_holds(const Snapshot& s, FreePool& pool, ShareGate& gate
     }
     Placement free_part;
     for (const Slot& slot : h.placement)
-      if (const auto f = pool.free_mask(slot.node) & slot.devices) free_part.push_back({slot.node, f});
+      if (const auto f = pool.free_mask(slot.node) & slot.devices)
+        free_part.push_back({slot.node, f});
     pool.remove_devices(free_part);
   }
   return holder;

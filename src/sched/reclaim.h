@@ -50,7 +50,7 @@ class Reclaimer {
   const ShareGate& gate_;
   TimeMs now_;
   TimeMs wake_ = kNever;
-  std::vector<bool> gone_;                         // by running index
+  std::vector<bool> gone_;                           // by running index
   std::vector<std::vector<std::uint32_t>> by_type_;  // by TypeId, built on first use
   std::vector<bool> built_, dirty_;
   std::vector<long> devices_;  // by TypeId: the candidates' devices

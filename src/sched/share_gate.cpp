@@ -162,8 +162,8 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
 int ShareGate::held_back(std::size_t t, int slot) const {
   const TenantShare* share = t < s_.tenants.size() ? s_.tenants[t].share : nullptr;
   if (!share) return 0;
-  const int headroom = share->of(type_of_slot_[static_cast<std::size_t>(slot)]).guaranteed -
-                       used(t, slot);
+  const int headroom =
+      share->of(type_of_slot_[static_cast<std::size_t>(slot)]).guaranteed - used(t, slot);
   return std::max(0, std::min(headroom, unmet_[t * types_ + static_cast<std::size_t>(slot)]));
 }
 
@@ -225,12 +225,12 @@ std::string ShareGate::over_reason(const Job& job, const std::vector<TypeId>& ty
       out += who + " has no quota of " + name;
       continue;
     }
-    out += who + " may hold at most " + std::to_string(q.limit()) + " x " + name + " (" +
-           std::to_string(q.guaranteed) + " guaranteed + " +
-           (q.borrow == TypeQuota::kUnlimited ? std::string("unlimited")
-                                              : std::to_string(q.borrow)) +
-           " borrowed), holds " + std::to_string(used(ti, slot)) + ", job asks " +
-           std::to_string(job.accel_count);
+    out +=
+        who + " may hold at most " + std::to_string(q.limit()) + " x " + name + " (" +
+        std::to_string(q.guaranteed) + " guaranteed + " +
+        (q.borrow == TypeQuota::kUnlimited ? std::string("unlimited") : std::to_string(q.borrow)) +
+        " borrowed), holds " + std::to_string(used(ti, slot)) + ", job asks " +
+        std::to_string(job.accel_count);
   }
   return out.empty() ? who + ": no quota for the types this job accepts" : out;
 }

@@ -75,13 +75,13 @@ class ShareGate {
 
   const Snapshot& s_;
   bool active_ = false;
-  std::size_t tenants_ = 0;       // Snapshot::tenants.size() + 1 (the last: unknown tenants)
-  std::size_t types_ = 0;         // types present in the cluster
+  std::size_t tenants_ = 0;        // Snapshot::tenants.size() + 1 (the last: unknown tenants)
+  std::size_t types_ = 0;          // types present in the cluster
   std::vector<int> slot_of_type_;  // TypeId -> slot, -1 when absent
   std::vector<TypeId> type_of_slot_;
-  std::vector<int> used_;    // tenant x slot: devices held
-  std::vector<int> unmet_;   // tenant x slot: devices waiting jobs within guarantee need
-  std::vector<int> held_;    // by slot: sum over tenants of held_back
+  std::vector<int> used_;             // tenant x slot: devices held
+  std::vector<int> unmet_;            // tenant x slot: devices waiting jobs within guarantee need
+  std::vector<int> held_;             // by slot: sum over tenants of held_back
   std::vector<std::uint32_t> needy_;  // tenants with some unmet demand
   std::vector<double> factor_;        // by tenant
   std::vector<bool> running_borrowing_;

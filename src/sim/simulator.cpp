@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/fair_share.h"
 #include "sched/decision_check.h"
 #include "sched/free_pool.h"
 #include "sched/las_index.h"
@@ -18,7 +19,8 @@ namespace zs {
 
 namespace {
 
-enum class State : std::uint8_t { kFuture, kPending, kRunning, kDone, kRejected };
+// kStopping: reclaimed, in its grace period; it holds its devices until it stops.
+enum class State : std::uint8_t { kFuture, kPending, kRunning, kStopping, kDone, kRejected };
 
 struct SimJob {
   const Job* job = nullptr;
@@ -33,6 +35,8 @@ struct SimJob {
   double full_run_ms = 0;  // whole job's run time on the current type
   std::uint32_t epoch = 0;
   std::uint32_t running_slot = 0;  // index in the running vector
+  Placement stopping;              // kStopping: the devices it still holds
+  std::int32_t wait_reason = -1;   // last reason it waited for (tenants' shares), -1: none
 };
 
 struct Finish {
@@ -54,9 +58,23 @@ class Simulation {
         opt_(opt),
         base_(jobs.data()),
         las_index_(policy.uses_las_index() ? std::optional<LasIndex>(opt.sched) : std::nullopt),
-        pending_(!las_index_, jobs.size()) {
+        pending_(!las_index_, jobs.size()),
+        fair_(opt.shares ? opt.shares->half_life_ms : 1) {
     order_.resize(jobs.size());
-    for (std::size_t i = 0; i < jobs.size(); ++i) order_[i] = &jobs[i];
+    if (opt.shares) {
+      // The scheduler finds a job's tenant by index: give every job one (on a copy).
+      own_.assign(jobs.begin(), jobs.end());
+      std::unordered_map<std::string, std::int32_t> index;
+      for (Job& j : own_) {
+        auto [it, added] = index.emplace(j.tenant, static_cast<std::int32_t>(tenants_.size()));
+        if (added) tenants_.push_back({&opt.shares->share_of(j.tenant), 0.0});
+        j.tenant_index = it->second;
+      }
+      base_ = own_.data();
+      for (std::size_t i = 0; i < jobs.size(); ++i) order_[i] = &own_[i];
+    } else {
+      for (std::size_t i = 0; i < jobs.size(); ++i) order_[i] = &jobs[i];
+    }
     std::sort(order_.begin(), order_.end(), [](const Job* a, const Job* b) {
       return a->submit != b->submit ? a->submit < b->submit : a->id < b->id;
     });
@@ -108,7 +126,13 @@ class Simulation {
       while (!finishes_.empty() && finishes_.top().at == t) {
         Finish f = finishes_.top();
         finishes_.pop();
-        if (sim_[f.index].epoch != f.epoch || sim_[f.index].state != State::kRunning) continue;
+        if (sim_[f.index].epoch != f.epoch) continue;
+        if (sim_[f.index].state == State::kStopping) {
+          stopped(f.index, t);
+          changed = true;
+          continue;
+        }
+        if (sim_[f.index].state != State::kRunning) continue;
         finish(f.index, t);
         ++finished;
         changed = true;
@@ -132,7 +156,9 @@ class Simulation {
     for (const PendingJob& p : pending_.jobs()) {
       auto& o = out(p.job);
       o.rejected = true;
-      o.reject_reason = "could not be placed even when the cluster was idle";
+      const std::int32_t why = sim_[index_.at(p.job->id)].wait_reason;
+      o.reject_reason = why >= 0 ? "never started: " + wait_texts_[static_cast<std::size_t>(why)]
+                                 : "could not be placed even when the cluster was idle";
       sim_[index_.at(p.job->id)].state = State::kRejected;
     }
     if (opt_.progress) opt_.progress(1.0);
@@ -206,22 +232,33 @@ class Simulation {
     pending_.drop(i);
   }
 
-  void release(SimJob& s, TimeMs t) {
-    for (const Slot& slot : running_[s.running_slot].placement) {
+  void free_devices(const Placement& placement, const Job& j) {
+    for (const Slot& slot : placement) {
       set_free(slot.node, nodes_[slot.node].free | slot.devices);
       const int d = device_count(slot.devices);
-      nodes_[slot.node].free_cpu += d * s.job->cpu_per_accel;
-      nodes_[slot.node].free_mem_gib += d * s.job->mem_gib_per_accel;
+      nodes_[slot.node].free_cpu += d * j.cpu_per_accel;
+      nodes_[slot.node].free_mem_gib += d * j.mem_gib_per_accel;
     }
+  }
+
+  // The end of a run at t (devices released): service, billing and fair-share usage.
+  void account(SimJob& s, TimeMs t) {
     const TimeMs ran = t - s.start;
     s.attained += ran * s.job->accel_count;
     s.last_run = ran;
     auto& o = out(s.job);
     o.run_ms += ran;
     const double held = static_cast<double>(ran) * s.job->accel_count;
+    const double price = opt_.shares ? opt_.shares->price(s.type) : 1.0;
     o.accel_ms += held;
-    o.cost += held / 3.6e6 * (opt_.shares ? opt_.shares->price(s.type) : 1.0);
-    // Remove from the running vector (swap with last).
+    o.cost += held / 3.6e6 * price;
+    if (opt_.shares && s.job->tenant_index >= 0)
+      fair_.charge(static_cast<std::size_t>(s.job->tenant_index),
+                   s.job->accel_count * price / 3.6e6, s.start, t);
+  }
+
+  // Removes a job from the running vector (swap with last).
+  void drop_running(SimJob& s) {
     const std::uint32_t slot = s.running_slot;
     if (slot + 1 != running_.size()) {
       running_[slot] = std::move(running_.back());
@@ -230,6 +267,12 @@ class Simulation {
     }
     running_.pop_back();
     running_sim_.pop_back();
+  }
+
+  void release(SimJob& s, TimeMs t) {
+    free_devices(running_[s.running_slot].placement, *s.job);
+    account(s, t);
+    drop_running(s);
   }
 
   void finish(std::uint32_t i, TimeMs t) {
@@ -244,16 +287,42 @@ class Simulation {
     result_.last_end = std::max(result_.last_end, t);
   }
 
-  void preempt(std::uint32_t i, TimeMs t) {
+  void preempt(std::uint32_t i, TimeMs t, bool reclaim) {
     SimJob& s = sim_[i];
     const TimeMs progress = std::max<TimeMs>(0, t - s.start - s.overhead);
-    if (s.full_run_ms > 0) s.remaining = std::max(0.0, s.remaining - progress / s.full_run_ms);
-    release(s, t);
-    ++s.epoch;
-    s.state = State::kPending;
-    s.waiting_since = t;
+    const bool checkpoints = s.job->checkpoint == 1 || (s.job->checkpoint < 0 && opt_.shares &&
+                                                        opt_.shares->preemption.checkpoint_all);
+    if (reclaim && !checkpoints)
+      s.remaining = 1.0;  // requeued without a checkpoint: it starts again from zero
+    else if (s.full_run_ms > 0)
+      s.remaining = std::max(0.0, s.remaining - progress / s.full_run_ms);
     out(s.job).preemptions += 1;
     ++result_.preemptions;
+    ++s.epoch;
+    const TimeMs grace = opt_.sched.preempt_grace_ms;
+    if (reclaim && grace > 0) {
+      // Signalled now, stopped (and requeued) at the end of its grace period; it holds its
+      // devices, and is billed, until then.
+      s.stopping = std::move(running_[s.running_slot].placement);
+      drop_running(s);
+      s.state = State::kStopping;
+      finishes_.push({t + grace, s.job->id, i, s.epoch});
+      return;
+    }
+    release(s, t);
+    s.state = State::kPending;
+    s.waiting_since = t;
+    add_pending(i);
+  }
+
+  // A reclaimed job's grace period is over: its devices are free and it waits again.
+  void stopped(std::uint32_t i, TimeMs t) {
+    SimJob& s = sim_[i];
+    free_devices(s.stopping, *s.job);
+    s.stopping.clear();
+    account(s, t);
+    s.state = State::kPending;
+    s.waiting_since = t;
     add_pending(i);
   }
 
@@ -325,6 +394,17 @@ class Simulation {
       las_index_->advance(t);
       snap.las_index = &*las_index_;
     }
+    if (opt_.shares) {
+      // Fair share: settled usage decayed to now, plus what running jobs accrued so far.
+      for (std::size_t k = 0; k < tenants_.size(); ++k) tenants_[k].usage = fair_.usage(k, t);
+      for (const RunningJob& r : running_)
+        tenants_[static_cast<std::size_t>(r.job->tenant_index)].usage +=
+            decayed_accrual(r.job->accel_count * opt_.shares->price(r.type) / 3.6e6, r.started, t,
+                            opt_.shares->half_life_ms);
+      snap.shares = opt_.shares;
+      snap.tenants = tenants_;
+      snap.holds = holds_;
+    }
     Decisions d = policy_.decide(snap, t);
     ++result_.passes;
     // Every decision is checked against the state before any is applied: a policy that breaks
@@ -345,8 +425,27 @@ class Simulation {
     if (!violations.empty())
       throw std::logic_error("policy " + result_.policy + " at t=" + std::to_string(t) +
                              " ms: " + describe(violations));
-    for (const auto& p : d.preemptions) preempt(index_.at(p.job), t);
+    for (const auto& p : d.preemptions) preempt(index_.at(p.job), t, p.reclaim);
+    // A hold lasts until its job starts (or no longer waits).
+    for (auto& h : d.holds) holds_.push_back(std::move(h));
     for (auto& s : d.starts) start(s, t);
+    if (!holds_.empty())
+      std::erase_if(holds_, [&](const Hold& h) {
+        auto it = index_.find(h.for_job);
+        return it == index_.end() || sim_[it->second].state != State::kPending;
+      });
+    if (!d.waits.empty()) {
+      // Interned: many passes give the same few reasons to many jobs.
+      std::vector<std::int32_t> ids(d.wait_reasons.size());
+      for (std::size_t k = 0; k < d.wait_reasons.size(); ++k) {
+        auto [it, added] =
+            wait_ids_.emplace(d.wait_reasons[k], static_cast<std::int32_t>(wait_texts_.size()));
+        if (added) wait_texts_.push_back(d.wait_reasons[k]);
+        ids[k] = it->second;
+      }
+      for (const auto& w : d.waits)
+        if (w.reason < ids.size()) sim_[index_.at(w.job)].wait_reason = ids[w.reason];
+    }
     for (const auto& r : d.rejections) {
       const std::uint32_t i = index_.at(r.job);
       drop_pending(i);
@@ -368,6 +467,7 @@ class Simulation {
   const ThroughputTable* speeds_;
   const Policy& policy_;
   const SimOptions& opt_;
+  std::vector<Job> own_;  // copies with tenant indices (tenants' shares only)
   std::vector<const Job*> order_;
   std::vector<SimJob> sim_;
   std::unordered_map<JobId, std::uint32_t> index_;
@@ -389,6 +489,13 @@ class Simulation {
   std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishes_;
   int free_devices_ = 0, free_on_empty_ = 0;
   TimeMs last_time_ = 0;
+  // Tenants' shares: the tenant table (Job::tenant_index), decayed usage, reclaims in progress
+  // and the texts of wait reasons.
+  std::vector<TenantView> tenants_;
+  FairShareLedger fair_;
+  std::vector<Hold> holds_;
+  std::unordered_map<std::string, std::int32_t> wait_ids_;
+  std::vector<std::string> wait_texts_;
   SimResult result_;
 };
 

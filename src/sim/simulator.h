@@ -27,6 +27,14 @@ struct SimOptions {
   // Tenants' shares (quotas, fair share, prices, preemption with grace); null: no tenant rules,
   // and bills count accelerator-hours at price 1.
   const TenantShares* shares = nullptr;
+
+  // Turns tenants' shares on: the file's preemption settings give the reclaim grace and the
+  // minimum run (unless `keep_min_run`: a flag given explicitly wins - one mechanism).
+  void use_shares(const TenantShares& s, bool keep_min_run) {
+    shares = &s;
+    sched.preempt_grace_ms = s.preemption.grace_ms;
+    if (!keep_min_run) sched.min_run_ms = s.preemption.min_runtime_ms;
+  }
 };
 
 struct JobOutcome {

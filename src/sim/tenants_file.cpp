@@ -315,7 +315,7 @@ class Reader {
   void read_preemption(const YAML::Node& n, PreemptionSettings& p) const {
     if (!is_map(n, "preemption", "{signal: SIGUSR1, grace: 120s, min_runtime: 10m}")) return;
     for_each_key(
-        n, {"signal", "grace", "min_runtime"}, "preemption",
+        n, {"signal", "grace", "min_runtime", "checkpoint"}, "preemption",
         [&](const std::string& key, const YAML::Node&, const YAML::Node& value) {
           if (key == "signal") {
             if (!value.IsScalar())
@@ -333,6 +333,13 @@ class Reader {
             p.signal = *sig;
             p.signal_name = signal_name(*sig);
             p.signal_set = true;
+          } else if (key == "checkpoint") {
+            const std::string v = value.IsScalar() ? to_lower(value.Scalar()) : "";
+            if (v != "all" && v != "none")
+              throw InputError(at(value),
+                               "checkpoint: expected 'all' (jobs checkpoint on the signal and "
+                               "resume) or 'none' (a reclaimed job restarts from zero)");
+            p.checkpoint_all = v == "all";
           } else if (key == "grace") {
             p.grace_ms = get_duration(value, "grace", 0, kMaxGraceMs);
             p.grace_set = true;

@@ -14,7 +14,8 @@ namespace {
 const std::vector<std::string> kRequired = {"id", "submit_s", "duration_s", "accel_count"};
 const std::vector<std::string> kOptional = {
     "accel_types", "nodes", "per_node", "walltime_s",    "tenant",        "user",
-    "priority",    "model", "name",     "recorded_type", "cpu_per_accel", "mem_gib_per_accel"};
+    "priority",    "model", "name",     "recorded_type", "cpu_per_accel", "mem_gib_per_accel",
+    "checkpoint"};
 constexpr std::int64_t kMaxAccels = 1'000'000;
 }  // namespace
 
@@ -71,6 +72,15 @@ void read_canonical_csv(const ReaderContext& ctx, Trace& out) {
           throw row.bad("mem_gib_per_accel", "'" + std::string(row.cell("mem_gib_per_accel")) +
                                                  "' is not a non-negative number");
         j.mem_gib_per_accel = *v;
+      }
+      if (const auto c = to_lower(trim(row.cell("checkpoint"))); !c.empty()) {
+        if (c == "1" || c == "yes" || c == "true")
+          j.checkpoint = 1;
+        else if (c == "0" || c == "no" || c == "false")
+          j.checkpoint = 0;
+        else
+          throw row.bad("checkpoint", "'" + std::string(row.cell("checkpoint")) +
+                                          "' is not yes or no (empty: the tenants file decides)");
       }
       j.tenant = std::string(row.cell("tenant"));
       j.user = std::string(row.cell("user"));

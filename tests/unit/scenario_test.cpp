@@ -15,6 +15,7 @@
 #include "core/text.h"
 #include "sim/cluster_file.h"
 #include "sim/simulator.h"
+#include "sim/tenants_file.h"
 #include "sim/trace.h"
 #include "sim/workload_adjust.h"
 
@@ -37,6 +38,7 @@ struct Expectation {
   std::optional<std::string> type;
   std::optional<std::vector<std::string>> nodes;
   std::optional<int> preemptions;
+  std::optional<TimeMs> run, last_start;  // run_s: time holding devices, all runs (grace included)
   std::optional<bool> backfilled, killed;
 };
 
@@ -46,6 +48,7 @@ struct Scenario {
   std::string description;
   std::string cluster;       // inline spec or a YAML file next to the scenario
   std::string cluster_yaml;  // or an inline YAML block (padded: YAML line numbers are the file's)
+  std::string tenants_yaml;  // a tenants file (docs/tenants.md), padded the same way
   std::string policy;
   std::vector<std::pair<std::string, std::string>> options;
   std::string jobs_csv;  // padded with blank lines: CSV line numbers are the file's
@@ -53,8 +56,8 @@ struct Scenario {
   std::string known_bug;
 };
 
-const std::vector<std::string> kSections = {"cluster", "policy", "options",
-                                            "jobs",    "expect", "known-bug"};
+const std::vector<std::string> kSections = {"cluster", "policy",    "options", "jobs",
+                                            "expect",  "known-bug", "tenants"};
 const std::vector<std::string> kOptions = {"preempt-cost-s", "walltime",       "seed",
                                            "load",           "las-thresholds", "las-promote",
                                            "starvation-h",   "min-run-s",      "recorded-on"};
@@ -136,13 +139,18 @@ Expectation parse_expectation(std::string_view text, const std::string& where, i
       auto n = parse_int(value);
       if (!n || *n < 0) throw InputError(where, "preempted: '" + value + "' is not a count");
       e.preemptions = static_cast<int>(*n);
+    } else if (key == "run_s") {
+      e.run = parse_seconds(value, where);
+    } else if (key == "last_start") {
+      e.last_start = parse_seconds(value, where);
     } else if (key == "backfilled") {
       e.backfilled = parse_yes_no(value, where);
     } else if (key == "killed") {
       e.killed = parse_yes_no(value, where);
     } else {
       throw InputError(
-          where, "unknown key '" + key + "' (known: type, nodes, preempted, backfilled, killed)");
+          where, "unknown key '" + key +
+                     "' (known: type, nodes, preempted, run_s, last_start, backfilled, killed)");
     }
   }
   return e;
@@ -152,7 +160,7 @@ Scenario parse_scenario(std::string_view text, const std::string& source, const 
   Scenario sc;
   sc.source = source;
   sc.dir = dir;
-  enum class Block { kNone, kYaml, kJobs, kExpect } block = Block::kNone;
+  enum class Block { kNone, kYaml, kTenants, kJobs, kExpect } block = Block::kNone;
   bool seen_section = false, seen_jobs = false, seen_expect = false;
   int line_no = 0;
   std::size_t pos = 0;
@@ -167,6 +175,7 @@ Scenario parse_scenario(std::string_view text, const std::string& source, const 
     // Every block keeps one output line per input line, so parsers downstream report the
     // scenario file's own line numbers.
     sc.cluster_yaml += '\n';
+    sc.tenants_yaml += '\n';
     sc.jobs_csv += '\n';
 
     std::string key;
@@ -193,6 +202,10 @@ Scenario parse_scenario(std::string_view text, const std::string& source, const 
         case Block::kYaml:
           sc.cluster_yaml.pop_back();
           sc.cluster_yaml += std::string(line) + "\n";
+          continue;
+        case Block::kTenants:
+          sc.tenants_yaml.pop_back();
+          sc.tenants_yaml += std::string(line) + "\n";
           continue;
         case Block::kJobs:
           if (!t.empty() && t[0] != '#') {
@@ -223,6 +236,10 @@ Scenario parse_scenario(std::string_view text, const std::string& source, const 
         block = Block::kYaml;
       else
         sc.cluster = value;
+    } else if (key == "tenants") {
+      if (!value.empty())
+        throw InputError(where, "tenants: the YAML block starts on the next line");
+      block = Block::kTenants;
     } else if (key == "policy") {
       if (value.empty()) throw InputError(where, "policy: expected a policy name");
       sc.policy = value;
@@ -250,6 +267,7 @@ Scenario parse_scenario(std::string_view text, const std::string& source, const 
   const bool has_yaml = sc.cluster_yaml.find_first_not_of(" \t\n") != std::string::npos;
   if (sc.cluster.empty() && !has_yaml) throw InputError(source, "missing 'cluster:'");
   if (!has_yaml) sc.cluster_yaml.clear();
+  if (sc.tenants_yaml.find_first_not_of(" \t\n") == std::string::npos) sc.tenants_yaml.clear();
   if (sc.policy.empty()) throw InputError(source, "missing 'policy:'");
   if (!seen_jobs) throw InputError(source, "missing 'jobs:'");
   if (!seen_expect || sc.expect.empty())
@@ -301,6 +319,7 @@ Verdict run_scenario(const Scenario& sc) {
   topt.format = "canonical";
   WorkloadAdjust adj;
   SimOptions opt;
+  bool min_run_given = false;
   for (const auto& [k, v] : sc.options) {
     const std::string where = sc.source + ": option " + k;
     auto number = [&] {
@@ -332,12 +351,19 @@ Verdict run_scenario(const Scenario& sc) {
       opt.sched.starvation_ms = seconds_to_ms(h * 3600);
     } else if (k == "min-run-s") {
       opt.sched.min_run_ms = seconds_to_ms(number());
+      min_run_given = true;
     } else if (k == "recorded-on") {
       topt.recorded_type = catalog.resolve(v, where);
     }
   }
   Trace trace = read_trace_text(sc.jobs_csv, sc.source, topt, catalog, speeds);
   adjust_workload(trace.jobs, adj);
+  TenantShares shares;
+  if (!sc.tenants_yaml.empty()) {
+    shares = parse_tenants_yaml(sc.tenants_yaml, sc.source, catalog);
+    check_tenants_against(shares, cluster, catalog, sc.source);
+    opt.use_shares(shares, min_run_given);
+  }
   RecordingPolicy policy(make_policy(sc.policy));
   const SimResult result = simulate(cluster, catalog, &speeds, trace.jobs, policy, opt);
 
@@ -369,6 +395,9 @@ Verdict run_scenario(const Scenario& sc) {
     if (!e || e->type) s += " type=" + (o.type >= 0 ? catalog.name(o.type) : std::string("?"));
     if (!e || e->nodes) s += " nodes=" + join(node_names(o.id), ",");
     if (!e || e->preemptions) s += " preempted=" + std::to_string(o.preemptions);
+    if (e && e->run) s += " run_s=" + format_seconds(o.run_ms);
+    if ((e && e->last_start) || (!e && o.last_start != o.first_start))
+      s += " last_start=" + format_seconds(o.last_start);
     if ((!e && o.backfilled) || (e && e->backfilled))
       s += std::string(" backfilled=") + (o.backfilled ? "yes" : "no");
     if ((!e && o.killed_at_walltime) || (e && e->killed))
@@ -382,6 +411,8 @@ Verdict run_scenario(const Scenario& sc) {
     if (e.type) s += " type=" + *e.type;
     if (e.nodes) s += " nodes=" + join(*e.nodes, ",");
     if (e.preemptions) s += " preempted=" + std::to_string(*e.preemptions);
+    if (e.run) s += " run_s=" + format_seconds(*e.run);
+    if (e.last_start) s += " last_start=" + format_seconds(*e.last_start);
     if (e.backfilled) s += std::string(" backfilled=") + (*e.backfilled ? "yes" : "no");
     if (e.killed) s += std::string(" killed=") + (*e.killed ? "yes" : "no");
     return s;
@@ -395,6 +426,8 @@ Verdict run_scenario(const Scenario& sc) {
     }
     if (e.nodes && *e.nodes != node_names(o.id)) return false;
     if (e.preemptions && *e.preemptions != o.preemptions) return false;
+    if (e.run && *e.run != o.run_ms) return false;
+    if (e.last_start && *e.last_start != o.last_start) return false;
     if (e.backfilled && *e.backfilled != o.backfilled) return false;
     if (e.killed && *e.killed != o.killed_at_walltime) return false;
     return true;

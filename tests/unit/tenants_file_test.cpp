@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -247,6 +249,21 @@ TEST(SignalName, ParsesNamesAndNumbers) {
   EXPECT_TRUE(catchable_signal(15));
 }
 
+// The core spells Linux's numbers out (it includes no system headers): they must be the
+// platform's.
+TEST(SignalName, NumbersAreThePlatformsOwn) {
+  const std::pair<const char*, int> platform[] = {
+      {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+      {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
+      {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+      {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+      {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+      {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
+      {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"PWR", SIGPWR},
+      {"SYS", SIGSYS}};
+  for (const auto& [name, number] : platform) EXPECT_EQ(parse_signal(name), number) << name;
+}
+
 // Every mistake names t.yaml:LINE:COLUMN at the offending node.
 TEST(TenantsFile, ErrorsNameTheOffendingNode) {
   struct Case {
@@ -308,7 +325,7 @@ TEST(TenantsFile, ErrorsNameTheOffendingNode) {
       {"fair_share: {halflife: 7d}\n", "t.yaml:1:14",
        "unknown key 'halflife' in fair_share (known: half_life)"},
       {"preemption: {grace: 1s, signals: USR1}\n", "t.yaml:1:25",
-       "unknown key 'signals' in preemption (known: signal, grace, min_runtime)"},
+       "unknown key 'signals' in preemption (known: signal, grace, min_runtime, checkpoint)"},
       {"tenants:\n  - name: a\n    weight: 1\n    weight: 2\n", "t.yaml:4:5",
        "'weight' is given twice (first on line 3)"},
       {"tenants: []\nprices: {}\ntenants: []\n", "t.yaml:3:1", "'tenants' is given twice"},
