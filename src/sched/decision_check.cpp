@@ -1,6 +1,7 @@
 #include "sched/decision_check.h"
 
 #include <algorithm>
+#include <map>
 
 #include "sched/free_pool.h"
 #include "sched/shape.h"
@@ -43,6 +44,12 @@ std::string_view to_string(ViolationKind kind) {
       return "required-missing";
     case ViolationKind::kExcludedUsed:
       return "excluded-used";
+    case ViolationKind::kOverQuota:
+      return "over-quota";
+    case ViolationKind::kProtectedVictim:
+      return "protected-victim";
+    case ViolationKind::kHeld:
+      return "held";
   }
   return "?";
 }
@@ -100,11 +107,12 @@ bool contains(const std::vector<JobId>& sorted, JobId id) {
 // flat vectors: no per-job or per-node allocation unless something is wrong.
 class Checker {
  public:
-  Checker(const Snapshot& s, const Decisions& d, const JobLookup& lookup)
-      : s_(s), c_(*s.cluster), d_(d), lookup_(lookup) {}
+  Checker(const Snapshot& s, const Decisions& d, const JobLookup& lookup, TimeMs now)
+      : s_(s), c_(*s.cluster), d_(d), lookup_(lookup), now_(now) {}
 
   std::vector<Violation> run() {
-    if (d_.preemptions.empty() && d_.starts.empty() && d_.rejections.empty()) return {};
+    if (d_.preemptions.empty() && d_.starts.empty() && d_.rejections.empty() && d_.holds.empty())
+      return {};
     started_.reserve(d_.starts.size());
     for (const auto& st : d_.starts) started_.push_back(st.job);
     if (started_.size() > 1) started_twice_ = repeated(started_);
@@ -112,6 +120,7 @@ class Checker {
     preemptions();
     for (std::size_t i = 0; i < d_.starts.size(); ++i) start(i);
     rejections();
+    if (s_.shares) shares();
     return std::move(out_);
   }
 
@@ -131,6 +140,11 @@ class Checker {
   void index_pending() {
     std::vector<JobId> ids = started_;
     for (const auto& r : d_.rejections) ids.push_back(r.job);
+    if (s_.shares) {
+      for (const auto& h : d_.holds) ids.push_back(h.for_job);
+      for (const auto& h : s_.holds) ids.push_back(h.for_job);
+      for (const auto& p : d_.preemptions) ids.push_back(p.for_job);
+    }
     std::sort(ids.begin(), ids.end());
     for (const PendingJob& p : s_.pending)
       if (p.job && contains(ids, p.job->id)) pending_.emplace_back(p.job->id, p.job);
@@ -160,6 +174,102 @@ class Checker {
       ledgers_.push_back(l);
     }
     return ledgers_[slot];
+  }
+
+  // Tenants' shares, checked independently of sched/share_gate.cpp: usage per (tenant, type)
+  // after the pass within limits, reclaim victims borrowing, held devices to their job only.
+  void shares() {
+    const TenantShares& shares = *s_.shares;
+    auto key = [](const Job& j, TypeId t) { return std::pair<std::string, TypeId>{j.tenant, t}; };
+    std::map<std::pair<std::string, TypeId>, long> used;  // only the keys this pass touches
+    std::vector<std::pair<const Job*, TypeId>> taking;
+    for (const auto& st : d_.starts)
+      if (const Job* j = pending_job(st.job)) taking.emplace_back(j, st.type);
+    for (const auto& h : d_.holds)
+      if (const Job* j = pending_job(h.for_job)) taking.emplace_back(j, h.type);
+    std::vector<JobId> preempted;
+    for (const auto& p : d_.preemptions) preempted.push_back(p.job);
+    std::sort(preempted.begin(), preempted.end());
+    if (!taking.empty()) {
+      for (const auto& [j, t] : taking) used.emplace(key(*j, t), 0);
+      // Holds of earlier passes count for their jobs: they start on them.
+      for (const Hold& h : s_.holds) {
+        const Job* j = pending_job(h.for_job);
+        if (!j || contains(started_, h.for_job)) continue;
+        auto it = used.find(key(*j, h.type));
+        if (it != used.end()) it->second += j->accel_count;
+      }
+      for (const RunningJob& r : s_.running) {
+        if (contains(preempted, r.job->id)) continue;
+        auto it = used.find(key(*r.job, r.type));
+        if (it != used.end()) it->second += r.job->accel_count;
+      }
+      for (const auto& [j, t] : taking) {
+        long& u = used[key(*j, t)];
+        u += j->accel_count;
+        const TypeQuota& q = shares.share_of(j->tenant).of(t);
+        if (u > q.limit())
+          add(ViolationKind::kOverQuota, j->id,
+              "tenant '" + j->tenant + "' would hold " + std::to_string(u) + " x " + type_name(t) +
+                  ", its limit is " + std::to_string(q.limit()));
+      }
+    }
+    reclaims(shares);
+    held_devices();
+  }
+
+  // Reclaim victims: borrowing (what their tenant started on the type before them, plus their
+  // own, exceeds the guarantee), past the minimum run, of another tenant.
+  void reclaims(const TenantShares& shares) {
+    bool any = false;
+    for (const auto& p : d_.preemptions) any = any || p.reclaim;
+    if (!any) return;
+    std::vector<const RunningJob*> by_start;
+    for (const RunningJob& r : s_.running) by_start.push_back(&r);
+    std::sort(by_start.begin(), by_start.end(), [](const RunningJob* a, const RunningJob* b) {
+      return a->started != b->started ? a->started < b->started : a->job->id < b->job->id;
+    });
+    std::map<std::pair<std::string, TypeId>, long> cumulative;
+    std::map<JobId, std::pair<const RunningJob*, bool>> standing;  // victim -> borrowing?
+    for (const auto& p : d_.preemptions)
+      if (p.reclaim) standing[p.job] = {nullptr, false};
+    for (const RunningJob* r : by_start) {
+      long& c = cumulative[{r->job->tenant, r->type}];
+      c += r->job->accel_count;
+      auto it = standing.find(r->job->id);
+      if (it != standing.end())
+        it->second = {r, c > shares.share_of(r->job->tenant).of(r->type).guaranteed};
+    }
+    for (const auto& p : d_.preemptions) {
+      if (!p.reclaim) continue;
+      const auto& [r, borrowing] = standing[p.job];
+      if (!r) continue;  // not running: reported by preemptions()
+      if (!borrowing)
+        add(ViolationKind::kProtectedVictim, p.job,
+            "reclaimed but within tenant '" + r->job->tenant + "''s guarantee of " +
+                type_name(r->type));
+      if (now_ >= 0 && now_ - r->started < s_.params.min_run_ms)
+        add(ViolationKind::kProtectedVictim, p.job, "reclaimed before its minimum run");
+      const Job* for_job = pending_job(p.for_job);
+      if (for_job && for_job->tenant == r->job->tenant)
+        add(ViolationKind::kProtectedVictim, p.job,
+            "reclaimed for job " + std::to_string(p.for_job) + " of its own tenant");
+    }
+  }
+
+  // Devices held for a waiting job go to that job only.
+  void held_devices() {
+    if (s_.holds.empty() || d_.starts.empty()) return;
+    for (const auto& st : d_.starts)
+      for (const Hold& h : s_.holds) {
+        if (h.for_job == st.job || !pending_job(h.for_job)) continue;
+        for (const Slot& a : st.placement)
+          for (const Slot& b : h.placement)
+            if (a.node == b.node && (a.devices & b.devices))
+              add(ViolationKind::kHeld, st.job,
+                  devices_are(a.devices & b.devices, name(a.node),
+                              "held for job " + std::to_string(h.for_job)));
+      }
   }
 
   // Each preempted job must be running; its devices (the healthy ones of up nodes) and its CPU
@@ -393,6 +503,7 @@ class Checker {
   const Cluster& c_;
   const Decisions& d_;
   const JobLookup& lookup_;
+  TimeMs now_;                                         // -1: unknown (no minimum-run check)
   std::vector<std::pair<JobId, const Job*>> pending_;  // sorted, without a lookup
   std::vector<JobId> started_;                         // sorted
   std::vector<JobId> started_twice_, seen_twice_;
@@ -404,8 +515,8 @@ class Checker {
 }  // namespace
 
 std::vector<Violation> find_violations(const Snapshot& s, const Decisions& d,
-                                       const JobLookup& lookup) {
-  return Checker(s, d, lookup).run();
+                                       const JobLookup& lookup, TimeMs now) {
+  return Checker(s, d, lookup, now).run();
 }
 
 std::string describe(const std::vector<Violation>& violations) {

@@ -3,10 +3,12 @@
 // A policy's decisions must respect the state: a gang runs on one accelerator type, on devices
 // that exist, are healthy, up and free (or freed by a preemption of the same pass), each device
 // goes to one job, a job gets exactly its count in its shape, its node constraints hold, and
-// only waiting jobs start. A decision that breaks one of these is a bug in the policy; acting on
-// it would run two jobs on one device or a gang across types. Drivers run this before they act:
-// the simulator throws on any violation, the controller refuses (and logs) the decision.
-// It reads only its arguments: no clock, no I/O, no global state.
+// only waiting jobs start. With tenants' shares: no tenant goes past its limit of a type,
+// reclaim takes only borrowed devices, and held devices go to their job only. A decision that
+// breaks one of these is a bug in the policy; acting on it would run two jobs on one device or a
+// gang across types. Drivers run this before they act: the simulator throws on any violation, the
+// controller refuses (and logs) the decision. It reads only its arguments: no clock, no I/O, no
+// global state.
 #pragma once
 #include <functional>
 #include <string>
@@ -36,6 +38,11 @@ enum class ViolationKind {
   kCpuMemory,        // a node's free CPU cores or memory overbooked
   kRequiredMissing,  // a required node (Job::required_nodes) is not in the gang
   kExcludedUsed,     // an excluded node (Job::excluded_nodes) is in the gang
+  // Tenants' shares (Snapshot::shares):
+  kOverQuota,        // a start (or hold) takes a tenant past guaranteed + borrow of a type
+  kProtectedVictim,  // a reclaim victim within its tenant's guarantee, too young, of the same
+                     // tenant, or taken for a job that does not stand within guarantee
+  kHeld,             // a start on devices held for another waiting job (Snapshot::holds)
 };
 
 std::string_view to_string(ViolationKind kind);
@@ -56,8 +63,9 @@ struct JobLookup {
 // Every way `d` breaks the rules above for snapshot `s`, in decision order (preemptions,
 // starts, rejections); empty when the decisions are sound. Starts are checked as applied in
 // order after the preemptions, so a device given twice is reported at the second job.
+// `now` (the pass's time) enables the reclaim victims' minimum-run check; -1 skips it.
 std::vector<Violation> find_violations(const Snapshot& s, const Decisions& d,
-                                       const JobLookup& lookup = {});
+                                       const JobLookup& lookup = {}, TimeMs now = -1);
 
 // The violations' texts joined by "; ", for a log line or an exception.
 std::string describe(const std::vector<Violation>& violations);

@@ -421,7 +421,7 @@ class Simulation {
                  ? &running_[sim_[it->second].running_slot]
                  : nullptr;
     };
-    const auto violations = find_violations(snap, d, lookup);
+    const auto violations = find_violations(snap, d, lookup, t);
     if (!violations.empty())
       throw std::logic_error("policy " + result_.policy + " at t=" + std::to_string(t) +
                              " ms: " + describe(violations));

@@ -282,8 +282,71 @@ TEST(DecisionCheck, LookupFromTheDriver) {
 }
 
 TEST(DecisionCheck, EveryKindHasAName) {
-  for (int k = 0; k <= static_cast<int>(ViolationKind::kExcludedUsed); ++k)
+  for (int k = 0; k <= static_cast<int>(ViolationKind::kHeld); ++k)
     EXPECT_NE(to_string(static_cast<ViolationKind>(k)), "?") << k;
+}
+
+// Tenants' shares: a start past a tenant's limit, a reclaim of a job within its guarantee (or
+// too young, or of the same tenant), and a start on devices held for another job are caught.
+TEST(DecisionCheck, TenantsSharesAreKept) {
+  Fixture f;
+  TenantShares shares;
+  TenantShare a, b;
+  a.name = "a";
+  a.quota.assign(catalog().size(), {});
+  a.quota[f.v100] = {4, 4};  // guaranteed 4, may borrow 4
+  b = a;
+  b.name = "b";
+  b.quota[f.v100] = {8, 0};
+  shares.tenants = {a, b};
+  shares.index();
+  // a runs 4 (within its guarantee, started first) and 4 more (borrowed) on v100-0.
+  Job a1, a2;
+  a1.id = 1, a1.tenant = "a", a1.accel_count = 4;
+  a2.id = 2, a2.tenant = "a", a2.accel_count = 4;
+  RunningJob r1{&a1, f.v100, {{f.id("v100-0"), 0x0f}}, 0},
+      r2{&a2, f.v100, {{f.id("v100-0"), 0xf0}}, 10};
+  f.running = {r1, r2};
+  f.nodes[f.id("v100-0")].free = 0;
+  f.jobs.reserve(8);
+  const Job& b3 = f.wait(3, 4);
+  f.jobs.back().tenant = "b";
+  const Job& a4 = f.wait(4, 1);
+  f.jobs.back().tenant = "a";
+  auto check = [&](const Decisions& d, TimeMs now) {
+    Snapshot s = f.snapshot();
+    s.shares = &shares;
+    s.params.min_run_ms = 60'000;
+    return find_violations(s, d, {}, now);
+  };
+  // a at 8 of its 8: one more device is over its limit.
+  Decisions over;
+  over.starts.push_back({a4.id, f.v100, {{f.id("v100-1"), 0x1}}});
+  EXPECT_EQ(kinds(check(over, 1000)), std::vector{ViolationKind::kOverQuota});
+  // Reclaiming the borrowed job 2 for b's job 3 is sound; job 1 is within a's guarantee.
+  Decisions good, bad;
+  good.preemptions.push_back({2, b3.id, true});
+  good.holds.push_back({b3.id, f.v100, {{f.id("v100-0"), 0xf0}}});
+  EXPECT_TRUE(check(good, 100'000).empty()) << describe(check(good, 100'000));
+  bad.preemptions.push_back({1, b3.id, true});
+  EXPECT_EQ(kinds(check(bad, 100'000)), std::vector{ViolationKind::kProtectedVictim});
+  // Too young (it ran 50 s of the minimum 60), or for a job of its own tenant.
+  EXPECT_EQ(kinds(check(good, 60'000)), std::vector{ViolationKind::kProtectedVictim});
+  Decisions own;
+  own.preemptions.push_back({2, a4.id, true});
+  EXPECT_EQ(kinds(check(own, 100'000)), std::vector{ViolationKind::kProtectedVictim});
+  // Held devices go to their job only.
+  Snapshot s = f.snapshot();
+  s.shares = &shares;
+  std::vector<Hold> holds = {{b3.id, f.v100, {{f.id("v100-1"), 0x0f}}}};
+  s.holds = holds;
+  Decisions steal;
+  steal.starts.push_back({b3.id + 1, f.v100, {{f.id("v100-1"), 0x1}}});
+  EXPECT_TRUE(has(find_violations(s, steal, {}, 1000), ViolationKind::kHeld));
+  Decisions mine;
+  mine.starts.push_back({b3.id, f.v100, {{f.id("v100-1"), 0x0f}}});
+  EXPECT_TRUE(find_violations(s, mine, {}, 1000).empty())
+      << describe(find_violations(s, mine, {}, 1000));
 }
 
 }  // namespace
