@@ -13,7 +13,7 @@ namespace zs::cli {
 
 namespace {
 struct BenchArgs {
-  int jobs = 100000, nodes = 10000, per_node = 8, passes = 15;
+  int jobs = 100000, nodes = 10000, per_node = 8, passes = 15, tenants = 0;
   double busy = 0.9;
   std::string policy = "easy", type = "MLU590";
   std::uint64_t seed = 1;
@@ -33,20 +33,28 @@ int run_bench(const BenchArgs& a) {
   spec.pending_jobs = a.jobs;
   spec.busy_fraction = a.busy;
   spec.seed = a.seed;
+  if (a.tenants < 0 || a.tenants > 100'000) throw InputError("--tenants", "must be 0..100000");
+  spec.tenants = a.tenants;
   SyntheticSnapshot syn = make_synthetic_snapshot(spec, catalog);
   Snapshot snap = syn.snapshot();
   std::vector<double> ms;
-  std::size_t starts = 0;
+  std::size_t starts = 0, reclaims = 0, holds = 0, waits = 0;
   for (int i = 0; i < a.passes; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     Decisions d = policy->decide(snap, syn.now);
     ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     starts = d.starts.size();
+    reclaims = d.preemptions.size();
+    holds = d.holds.size();
+    waits = d.waits.size();
   }
   std::sort(ms.begin(), ms.end());
   fmt::print("policy {}: {} pending jobs, {} running, {} nodes x {} {}; {} starts per pass\n",
              a.policy, a.jobs, syn.running.size(), a.nodes, a.per_node, a.type, starts);
+  if (a.tenants > 0)
+    fmt::print("tenants {}: {} reclaims, {} holds, {} waiting over their limit per pass\n",
+               a.tenants, reclaims, holds, waits);
   fmt::print("passes {}: min {:.2f} ms, max {:.2f} ms\n", a.passes, ms.front(), ms.back());
   fmt::print("median pass ms: {:.3f}\n", ms[ms.size() / 2]);
   return 0;
@@ -68,6 +76,11 @@ void register_bench(CLI::App& app, int& exit_code) {
   sched->add_option("--busy", args->busy, "Fraction of accelerators held by running jobs")
       ->capture_default_str();
   sched->add_option("--passes", args->passes, "Passes to time")->capture_default_str();
+  sched
+      ->add_option("--tenants", args->tenants,
+                   "Spread the jobs over N tenants with quotas (equal guarantees adding up to "
+                   "the cluster, borrowing none/some/unlimited) and fair-share usage")
+      ->capture_default_str();
   sched->add_option("--seed", args->seed, "Seed of the synthetic workload")->capture_default_str();
   sched->callback([args, &exit_code] { exit_code = run_bench(*args); });
   register_bench_submit(*bench, exit_code);

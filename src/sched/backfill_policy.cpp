@@ -62,11 +62,24 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   // is nothing this pass could start (unless tenants' shares let a job reclaim devices).
   const bool shares = s.shares != nullptr;
   if (s.pending.empty() || (!shares && usable_free_total(s) == 0)) return d;
-  FreePool pool(*s.cluster, s.nodes);
   ShareGate gate(s);
+  long reclaimable = 0;  // devices reclaim could take back in this pass
+  TimeMs reclaim_next = kNever;
+  if (shares) {
+    const auto outlook = gate.reclaim_outlook(now, s.params.min_run_ms);
+    reclaimable = outlook.devices;
+    reclaim_next = outlook.next;
+    // Nothing free and nothing to take back: nothing can start until something changes (and
+    // a borrowing job coming of age is such a change).
+    if (reclaimable == 0 && usable_free_total(s) == 0) {
+      if (outlook.next < kNever && gate.any_within()) d.wake_at = outlook.next;
+      return d;
+    }
+  }
+  FreePool pool(*s.cluster, s.nodes);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);
   RequestCache requests(s, mode_ == Mode::kHetero);
-  const ShareGate::Order order = gate.order({}, d);
+  const ShareGate::Order order = gate.order({}, d, pool.free_total() == 0);
   const bool by_speed = mode_ == Mode::kHetero;
 
   FailMemo memo, long_memo;
@@ -102,6 +115,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
       gate.released(r);
     }
     reclaimer->commit(*plan, !grace);
+    for (std::uint32_t v : plan->victims) reclaimable -= s.running[v].job->accel_count;
     if (!grace) {
       for (std::uint32_t v : plan->victims) {
         const RunningJob& r = s.running[v];
@@ -133,6 +147,8 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   bool said_held = false;
   enum class Next { kGoOn, kStop };
   auto offer = [&](std::uint32_t idx, bool borrowing) -> Next {
+    // Nothing left to give anyone (a job within guarantee may still reclaim).
+    if (pool.free_total() == 0 && (!shares || borrowing || reclaimable <= 0)) return Next::kStop;
     const Job& job = *s.pending[idx].job;
     if (!holder.empty() && holder[idx]) return Next::kGoOn;
     const auto& info = requests.of(job);
@@ -165,8 +181,6 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
       }
       types = &allowed;
     }
-    // Nothing left to give anyone (a job within guarantee may still reclaim).
-    if (pool.free_total() == 0 && (!shares || borrowing)) return Next::kStop;
     if (!blocked) {
       auto c = place_now(pool, job, *types, &memo);
       if (c && by_speed && hetero_waits_left > 0) {
@@ -234,6 +248,9 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     return Next::kGoOn;
   };
 
+  // A job within guarantee that waits may reclaim from a borrowing job once that one has run
+  // its minimum: a pass is due then.
+  if (!order.within.empty()) d.wake_at = std::min(d.wake_at, reclaim_next);
   for (std::uint32_t idx : order.within)
     if (offer(idx, false) == Next::kStop) return d;
   for (std::uint32_t idx : deferred)

@@ -93,7 +93,73 @@ void ShareGate::filter(const Job& job, const std::vector<TypeId>& types, Standin
     if (standing(job, t) == want) out.push_back(t);
 }
 
-ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisions& d) {
+namespace {
+
+struct Keyed {
+  std::int64_t neg_priority;
+  std::uint32_t tenant_rank;
+  std::int64_t rank;
+  std::uint32_t index;
+  bool operator<(const Keyed& o) const {
+    if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
+    if (tenant_rank != o.tenant_rank) return tenant_rank < o.tenant_rank;
+    if (rank != o.rank) return rank < o.rank;
+    return index < o.index;
+  }
+};
+
+// Distinct values in ascending order, or nothing when there are more than `cap`.
+template <class Get>
+std::vector<std::int64_t> few_distinct(const std::vector<Keyed>& v, Get get, std::size_t cap) {
+  std::vector<std::int64_t> out;
+  for (const Keyed& k : v) {
+    const std::int64_t x = get(k);
+    if (std::find(out.begin(), out.end(), x) != out.end()) continue;
+    if (out.size() == cap) return {};
+    out.push_back(x);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The keys' indices in key order. A pass runs on every event of a simulation, and the queue
+// is long: priorities and policy ranks take few values, so a counting sort over (priority,
+// tenant, rank) buckets - stable, the keys come in index order - does in O(n + buckets) what
+// a comparison sort does in O(n log n).
+void sort_keyed(std::vector<Keyed>& keys, std::vector<std::uint32_t>& out, std::uint32_t tenants) {
+  out.clear();
+  out.reserve(keys.size());
+  constexpr std::size_t kCap = 16;
+  const auto prios = few_distinct(
+      keys, [](const Keyed& k) { return k.neg_priority; }, kCap);
+  const auto ranks = few_distinct(
+      keys, [](const Keyed& k) { return k.rank; }, kCap);
+  const std::size_t buckets = prios.size() * tenants * ranks.size();
+  if (keys.empty() || prios.empty() || ranks.empty() || buckets > 4 * keys.size() + 4096) {
+    std::sort(keys.begin(), keys.end());
+    for (const Keyed& k : keys) out.push_back(k.index);
+    return;
+  }
+  auto pos = [](const std::vector<std::int64_t>& v, std::int64_t x) {
+    return static_cast<std::size_t>(std::lower_bound(v.begin(), v.end(), x) - v.begin());
+  };
+  std::vector<std::uint32_t> bucket(keys.size());
+  std::vector<std::uint32_t> start(buckets + 1, 0);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const Keyed& k = keys[i];
+    bucket[i] = static_cast<std::uint32_t>(
+        (pos(prios, k.neg_priority) * tenants + k.tenant_rank) * ranks.size() + pos(ranks, k.rank));
+    ++start[bucket[i] + 1];
+  }
+  for (std::size_t b = 1; b <= buckets; ++b) start[b] += start[b - 1];
+  out.resize(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) out[start[bucket[i]]++] = keys[i].index;
+}
+
+}  // namespace
+
+ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisions& d,
+                                  bool within_only) {
   Order o;
   const auto& pending = s_.pending;
   if (!active_) {
@@ -108,18 +174,6 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
   std::vector<std::uint32_t> tenant_rank(tenants_);
   for (std::uint32_t r = 0; r < tenants_; ++r) tenant_rank[tenants[r]] = r;
 
-  struct Keyed {
-    std::int64_t neg_priority;
-    std::uint32_t tenant_rank;
-    std::int64_t rank;
-    std::uint32_t index;
-    bool operator<(const Keyed& o) const {
-      if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
-      if (tenant_rank != o.tenant_rank) return tenant_rank < o.tenant_rank;
-      if (rank != o.rank) return rank < o.rank;
-      return index < o.index;
-    }
-  };
   std::vector<Keyed> within, borrowing;
   std::unordered_map<std::uint64_t, std::uint32_t> reason_of;  // tenant x slot -> wait reason
   for (std::uint32_t i = 0; i < pending.size(); ++i) {
@@ -136,8 +190,8 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
     if (b == Standing::kWithin) {
       within.push_back(key);
     } else if (b == Standing::kBorrowing) {
-      borrowing.push_back(key);
-    } else if (first_slot >= 0) {
+      if (!within_only) borrowing.push_back(key);
+    } else if (first_slot >= 0 && !within_only) {
       // Over the limit everywhere: say so once per tenant and type (100,000 jobs may wait).
       const std::uint64_t k = tenant(job) * types_ + static_cast<std::uint64_t>(first_slot);
       auto [it, added] = reason_of.emplace(k, static_cast<std::uint32_t>(d.wait_reasons.size()));
@@ -150,12 +204,8 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
       d.waits.push_back({job.id, it->second});
     }
   }
-  std::sort(within.begin(), within.end());
-  std::sort(borrowing.begin(), borrowing.end());
-  o.within.reserve(within.size());
-  for (const Keyed& k : within) o.within.push_back(k.index);
-  o.borrowing.reserve(borrowing.size());
-  for (const Keyed& k : borrowing) o.borrowing.push_back(k.index);
+  sort_keyed(within, o.within, static_cast<std::uint32_t>(tenants_));
+  sort_keyed(borrowing, o.borrowing, static_cast<std::uint32_t>(tenants_));
   return o;
 }
 
@@ -204,6 +254,29 @@ bool ShareGate::may_borrow(const FreePool& pool, TypeId t, int n) {
   const int slot = type_slot(t);
   if (slot < 0) return false;
   return pool.free_of_type(t) - n >= held_[static_cast<std::size_t>(slot)];
+}
+
+ShareGate::ReclaimOutlook ShareGate::reclaim_outlook(TimeMs now, TimeMs min_run) const {
+  ReclaimOutlook o;
+  if (!active_) return o;
+  for (std::size_t i = 0; i < running_borrowing_.size(); ++i) {
+    if (!running_borrowing_[i]) continue;
+    const RunningJob& r = s_.running[i];
+    if (r.started + min_run <= now)
+      o.devices += r.job->accel_count;
+    else
+      o.next = std::min(o.next, r.started + min_run);
+  }
+  return o;
+}
+
+bool ShareGate::any_within() const {
+  for (const PendingJob& p : s_.pending)
+    for (std::size_t k = 0; k < types_; ++k)
+      if (p.job->accepted.contains(type_of_slot_[k]) &&
+          standing(*p.job, type_of_slot_[k]) == Standing::kWithin)
+        return true;
+  return false;
 }
 
 double ShareGate::factor(const Job& job) const {

@@ -40,11 +40,12 @@ class ShareGate {
   // within guarantee on some type, then the borrowing ones, each group by (priority desc, fair
   // share desc, `rank`, position in `pending`). `rank` is the policy's own order inside that
   // (e.g. las's class); empty: none. Jobs over their limit on every type are left out and get
-  // a wait reason in `d`. Inactive: priority order, as before.
+  // a wait reason in `d`. Inactive: priority order, as before. `within_only`: the borrowing
+  // jobs are not needed (nothing is free: only reclaim can start a job) and left out.
   struct Order {
     std::vector<std::uint32_t> within, borrowing;
   };
-  Order order(const std::vector<std::int64_t>& rank, Decisions& d);
+  Order order(const std::vector<std::int64_t>& rank, Decisions& d, bool within_only = false);
 
   // A job started on type t in this pass / a running job was preempted in this pass.
   void started(const Job& job, TypeId t);
@@ -60,6 +61,15 @@ class ShareGate {
   bool running_borrowing(std::uint32_t i) const {
     return active_ && i < running_borrowing_.size() && running_borrowing_[i];
   }
+  // Devices of running borrowing jobs that have run at least `min_run` by `now` (what reclaim
+  // could take now), and the earliest time a younger one comes of age (kNever if none).
+  struct ReclaimOutlook {
+    long devices = 0;
+    TimeMs next = kNever;
+  };
+  ReclaimOutlook reclaim_outlook(TimeMs now, TimeMs min_run) const;
+  // Whether some waiting job stands within guarantee on a type it accepts.
+  bool any_within() const;
   // The fair-share factor of a tenant (1 when inactive).
   double factor(const Job& job) const;
   // Why a job that is over its limit on every accepted type waits.

@@ -19,6 +19,11 @@ Snapshot SyntheticSnapshot::snapshot() const {
   s.nodes = nodes;
   s.running = running;
   s.pending = pending;
+  s.params = params;
+  if (shares) {
+    s.shares = shares.get();
+    s.tenants = tenants;
+  }
   return s;
 }
 
@@ -95,6 +100,34 @@ SyntheticSnapshot make_synthetic_snapshot(const SyntheticSpec& spec, const Catal
     j.duration = j.walltime;
     j.priority = static_cast<std::int32_t>(rng.below(3));
     out.jobs.push_back(j);
+  }
+  if (spec.tenants > 0) {
+    // Shares: equal guarantees adding up to the whole cluster; borrowing none, up to the
+    // guarantee again, or unlimited.
+    // A generator of its own: the same seed gives the same jobs with or without tenants.
+    Rng rng(spec.seed ^ 0x7e4a47u);
+    out.shares = std::make_unique<TenantShares>();
+    const int guaranteed = static_cast<int>(total / spec.tenants);
+    for (int t = 0; t < spec.tenants; ++t) {
+      TenantShare share;
+      share.name = "t" + std::to_string(t);
+      share.weight = 1.0 + static_cast<double>(rng.below(4));
+      share.quota.assign(catalog.size(), {});
+      const std::uint64_t b = rng.below(3);
+      for (auto& q : share.quota)
+        q = {guaranteed, b == 0 ? 0 : b == 1 ? guaranteed : TypeQuota::kUnlimited};
+      out.shares->tenants.push_back(std::move(share));
+    }
+    out.shares->index();
+    for (const TenantShare& share : out.shares->tenants)
+      out.tenants.push_back({&share, rng.unit() * 1000.0});
+    for (Job& j : out.jobs) {
+      j.tenant_index =
+          static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(spec.tenants)));
+      j.tenant = out.shares->tenants[static_cast<std::size_t>(j.tenant_index)].name;
+    }
+    out.params.preempt_grace_ms = out.shares->preemption.grace_ms;
+    out.params.min_run_ms = out.shares->preemption.min_runtime_ms;
   }
   for (const Run& r : runs) {
     const Job& j = out.jobs[r.job];

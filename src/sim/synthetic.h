@@ -18,6 +18,10 @@ struct SyntheticSpec {
   int pending_jobs = 1000;
   double busy_fraction = 0.9;
   std::uint64_t seed = 1;
+  // Tenants' shares: jobs (running and pending) spread over this many tenants, each guaranteed
+  // an equal part of the cluster and allowed to borrow (none, some or without limit);
+  // fair-share usage random. 0: no shares.
+  int tenants = 0;
 };
 
 struct SyntheticSnapshot {
@@ -27,6 +31,9 @@ struct SyntheticSnapshot {
   std::vector<NodeState> nodes;
   std::vector<RunningJob> running;
   std::vector<PendingJob> pending;
+  std::unique_ptr<TenantShares> shares;  // with SyntheticSpec::tenants
+  std::vector<TenantView> tenants;
+  SchedParams params;
   TimeMs now = 0;
   Snapshot snapshot() const;
 };
