@@ -101,7 +101,6 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   // lent to tenants above theirs. Without a grace period it starts now; otherwise its devices
   // are held for it until the victims have stopped.
   std::optional<Reclaimer> reclaimer;
-  const bool grace = s.params.preempt_grace_ms > 0;
   auto reclaim = [&](const Job& job, const std::vector<TypeId>& types, FreePool& from) {
     if (!reclaimer) reclaimer.emplace(s, gate, now);
     auto plan = reclaimer->plan(from, job, types);
@@ -109,35 +108,20 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
       d.wake_at = std::min(d.wake_at, reclaimer->wake());
       return false;
     }
-    for (std::uint32_t v : plan->victims) {
-      const RunningJob& r = s.running[v];
-      d.preemptions.push_back({r.job->id, job.id, true});
-      gate.released(r);
-    }
-    reclaimer->commit(*plan, !grace);
     for (std::uint32_t v : plan->victims) reclaimable -= s.running[v].job->accel_count;
-    if (!grace) {
-      for (std::uint32_t v : plan->victims) {
-        const RunningJob& r = s.running[v];
-        pool.give(r.placement, *r.job);
-        if (long_pool) {
-          long_pool->give(r.placement, *r.job);
-          long_pool->remove_devices(head_reserved);
-        }
+    const std::vector<std::uint32_t> victims = plan->victims;
+    auto carried = reclaimer->carry_out(std::move(*plan), job, pool, gate, d);
+    if (carried.start) {
+      if (long_pool) {
+        for (std::uint32_t v : victims) long_pool->give(s.running[v].placement, *s.running[v].job);
+        long_pool->remove_devices(head_reserved);
       }
       memo.clear();  // the pool grew
       long_memo.clear();
-      start(job, Choice{plan->type, std::move(plan->placement)}, false);
+      start(job, std::move(*carried.start), false);
       return true;
     }
-    Placement free_part;
-    for (const Slot& slot : plan->placement)
-      if (const auto f = pool.free_mask(slot.node) & slot.devices)
-        free_part.push_back({slot.node, f});
-    pool.remove_devices(free_part);
-    if (long_pool) long_pool->remove_devices(free_part);
-    gate.started(job, plan->type);
-    d.holds.push_back({job.id, plan->type, std::move(plan->placement)});
+    if (long_pool) long_pool->remove_devices(carried.held_free);
     return true;
   };
 

@@ -7,6 +7,7 @@
 
 #include "sched/placement_search.h"
 #include "sched/preemption_pass.h"
+#include "sched/share_pass.h"
 
 namespace zs {
 
@@ -299,6 +300,14 @@ std::int64_t best_class_left(const LasIndex& waiting, const LasStarts& starts) {
 
 Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
   if (s.pending.empty()) return {};
+  if (s.shares) {
+    // Tenants' shares: the policy's class orders jobs inside the share order; preemption is
+    // reclaim only (sched/share_pass.h).
+    std::vector<std::int64_t> rank(s.pending.size());
+    for (std::size_t i = 0; i < s.pending.size(); ++i)
+      rank[i] = pending_class(s, s.pending[i], now);
+    return greedy_pass_with_shares(s, now, rank);
+  }
   if (mode_ == Mode::kSrtf) return decide_srtf(s, now);
   // The driver's index if it describes this snapshot, else one built from it.
   if (s.las_index && s.las_index->describes(s, now)) return decide_las(s, now, *s.las_index);

@@ -107,6 +107,30 @@ std::optional<ReclaimPlan> Reclaimer::plan(FreePool& pool, const Job& job,
   return std::nullopt;
 }
 
+Reclaimer::Carried Reclaimer::carry_out(ReclaimPlan plan, const Job& job, FreePool& pool,
+                                        ShareGate& gate, Decisions& d) {
+  Carried out;
+  const bool grace = s_.params.preempt_grace_ms > 0;
+  for (std::uint32_t v : plan.victims) {
+    const RunningJob& r = s_.running[v];
+    d.preemptions.push_back({r.job->id, job.id, true});
+    gate.released(r);
+  }
+  commit(plan, !grace);
+  if (!grace) {
+    for (std::uint32_t v : plan.victims) pool.give(s_.running[v].placement, *s_.running[v].job);
+    out.start = Choice{plan.type, std::move(plan.placement)};
+    return out;
+  }
+  for (const Slot& slot : plan.placement)
+    if (const auto f = pool.free_mask(slot.node) & slot.devices)
+      out.held_free.push_back({slot.node, f});
+  pool.remove_devices(out.held_free);
+  gate.started(job, plan.type);
+  d.holds.push_back({job.id, plan.type, std::move(plan.placement)});
+  return out;
+}
+
 void Reclaimer::commit(const ReclaimPlan& plan, bool pool_grew) {
   for (std::uint32_t v : plan.victims) {
     gone_[v] = true;

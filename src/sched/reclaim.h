@@ -32,6 +32,18 @@ class Reclaimer {
   // `pool` is used for trial placements and left as it was.
   std::optional<ReclaimPlan> plan(FreePool& pool, const Job& job, const std::vector<TypeId>& types);
 
+  // Carries a plan out for `job`: the victims' preemptions go to `d` and leave `gate`, and
+  // they are marked gone. Without a grace period (SchedParams::preempt_grace_ms 0) their
+  // devices return to `pool` and the job's start is returned: the caller takes the devices and
+  // records it. With one, the plan's free devices leave `pool` (returned in `held_free`), the
+  // job counts in `gate` and a Hold goes to `d`: it starts once the victims have stopped.
+  struct Carried {
+    std::optional<Choice> start;
+    Placement held_free;
+  };
+  Carried carry_out(ReclaimPlan plan, const Job& job, FreePool& pool, ShareGate& gate,
+                    Decisions& d);
+
   // Marks the plan's victims gone (later plans in this pass do not count them). `pool_grew`:
   // their devices went back to the pool (no grace), so failures seen so far may not hold.
   void commit(const ReclaimPlan& plan, bool pool_grew);

@@ -99,12 +99,13 @@ struct Keyed {
   std::int64_t neg_priority;
   std::uint32_t tenant_rank;
   std::int64_t rank;
-  std::uint32_t index;
+  std::uint32_t index;  // in Snapshot::pending
+  std::uint32_t seq;    // in (submit, id) order
   bool operator<(const Keyed& o) const {
     if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
     if (tenant_rank != o.tenant_rank) return tenant_rank < o.tenant_rank;
     if (rank != o.rank) return rank < o.rank;
-    return index < o.index;
+    return seq < o.seq;
   }
 };
 
@@ -122,10 +123,10 @@ std::vector<std::int64_t> few_distinct(const std::vector<Keyed>& v, Get get, std
   return out;
 }
 
-// The keys' indices in key order. A pass runs on every event of a simulation, and the queue
-// is long: priorities and policy ranks take few values, so a counting sort over (priority,
-// tenant, rank) buckets - stable, the keys come in index order - does in O(n + buckets) what
-// a comparison sort does in O(n log n).
+// The keys' indices in key order; `keys` come in (submit, id) order. A pass runs on every event of
+// a simulation, and the queue is long: priorities and policy ranks take few values, so a counting
+// sort over (priority, tenant, rank) buckets - stable, the keys come in index order - does in O(n +
+// buckets) what a comparison sort does in O(n log n).
 void sort_keyed(std::vector<Keyed>& keys, std::vector<std::uint32_t>& out, std::uint32_t tenants) {
   out.clear();
   out.reserve(keys.size());
@@ -176,7 +177,21 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
 
   std::vector<Keyed> within, borrowing;
   std::unordered_map<std::uint64_t, std::uint32_t> reason_of;  // tenant x slot -> wait reason
-  for (std::uint32_t i = 0; i < pending.size(); ++i) {
+  // Pending jobs are in (submit, id) order, except with a driver's LAS index (any order).
+  auto submit_less = [&](std::uint32_t a, std::uint32_t b) {
+    const Job& x = *pending[a].job;
+    const Job& y = *pending[b].job;
+    return x.submit != y.submit ? x.submit < y.submit : x.id < y.id;
+  };
+  std::vector<std::uint32_t> by_submit;
+  for (std::uint32_t i = 1; i < pending.size() && by_submit.empty(); ++i)
+    if (submit_less(i, i - 1)) {
+      by_submit.resize(pending.size());
+      std::iota(by_submit.begin(), by_submit.end(), 0u);
+      std::sort(by_submit.begin(), by_submit.end(), submit_less);
+    }
+  for (std::uint32_t seq = 0; seq < pending.size(); ++seq) {
+    const std::uint32_t i = by_submit.empty() ? seq : by_submit[seq];
     const Job& job = *pending[i].job;
     Standing b = Standing::kOver;
     int first_slot = -1;
@@ -186,7 +201,7 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
       b = std::min(b, standing(job, type_of_slot_[k]));
     }
     const Keyed key{-std::int64_t{job.priority}, tenant_rank[tenant(job)],
-                    rank.empty() ? 0 : rank[i], i};
+                    rank.empty() ? 0 : rank[i], i, seq};
     if (b == Standing::kWithin) {
       within.push_back(key);
     } else if (b == Standing::kBorrowing) {

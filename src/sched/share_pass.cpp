@@ -1,0 +1,85 @@
+#include "sched/share_pass.h"
+
+#include <optional>
+
+#include "sched/holds.h"
+#include "sched/placement_search.h"
+#include "sched/reclaim.h"
+#include "sched/share_gate.h"
+
+namespace zs {
+
+Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
+                                  const std::vector<std::int64_t>& rank) {
+  Decisions d;
+  if (s.pending.empty()) return d;
+  ShareGate gate(s);
+  const auto outlook = gate.reclaim_outlook(now, s.params.min_run_ms);
+  long reclaimable = outlook.devices;
+  if (reclaimable == 0 && usable_free_total(s) == 0) {
+    if (outlook.next < kNever && gate.any_within()) d.wake_at = outlook.next;
+    return d;
+  }
+  FreePool pool(*s.cluster, s.nodes);
+  const std::vector<bool> holder = apply_holds(s, pool, gate, d);
+  const ShareGate::Order order = gate.order(rank, d, pool.free_total() == 0);
+  if (!order.within.empty()) d.wake_at = std::min(d.wake_at, outlook.next);
+  RequestCache requests(s, false);
+  FailMemo memo;
+  std::optional<Reclaimer> reclaimer;
+  std::vector<TypeId> allowed;
+  std::vector<std::uint32_t> deferred;
+  using St = ShareGate::Standing;
+
+  // False when nothing more can start in this pass.
+  auto offer = [&](std::uint32_t idx, bool borrowing) {
+    if (pool.free_total() == 0 && (borrowing || reclaimable <= 0)) return false;
+    if (!holder.empty() && holder[idx]) return true;
+    const Job& job = *s.pending[idx].job;
+    const auto& info = requests.of(job);
+    gate.filter(job, info.types, borrowing ? St::kBorrowing : St::kWithin, allowed);
+    if (!borrowing && allowed.empty()) {
+      if (gate.best(job, info.types) == St::kBorrowing) deferred.push_back(idx);
+      return true;
+    }
+    if (borrowing)
+      std::erase_if(allowed, [&](TypeId t) { return !gate.may_borrow(pool, t, job.accel_count); });
+    if (allowed.empty()) return true;
+    if (auto c = place_now(pool, job, allowed, &memo)) {
+      pool.take(c->placement, job);
+      gate.started(job, c->type);
+      d.starts.push_back({job.id, c->type, std::move(c->placement), false});
+      return true;
+    }
+    if (info.never_fits) {
+      d.rejections.push_back({job.id, *info.never_fits});
+      return true;
+    }
+    if (borrowing) return true;
+    if (!reclaimer) reclaimer.emplace(s, gate, now);
+    auto plan = reclaimer->plan(pool, job, allowed);
+    if (!plan) {
+      d.wake_at = std::min(d.wake_at, reclaimer->wake());
+      gate.needs(job, allowed);
+      return true;
+    }
+    for (std::uint32_t v : plan->victims) reclaimable -= s.running[v].job->accel_count;
+    auto carried = reclaimer->carry_out(std::move(*plan), job, pool, gate, d);
+    if (carried.start) {
+      memo.clear();  // the victims' devices came back
+      pool.take(carried.start->placement, job);
+      gate.started(job, carried.start->type);
+      d.starts.push_back({job.id, carried.start->type, std::move(carried.start->placement), false});
+    }
+    return true;
+  };
+  for (std::uint32_t idx : order.within)
+    if (!offer(idx, false)) return d;
+  for (std::uint32_t idx : deferred)
+    if (!offer(idx, true)) return d;
+  for (std::uint32_t idx : order.borrowing)
+    if (!offer(idx, true)) return d;
+  return d;
+}
+
+}  // namespace zs

@@ -1,0 +1,21 @@
+// The pass of a preemptive policy (las, srtf) under tenants' shares (docs/tenants.md).
+//
+// Jobs come in the share order (within guarantee first, then borrowing; by priority, fair
+// share, then the policy's class as `rank`, then submit). Each starts where it fits, as las
+// does (no head-of-line blocking); a job within guarantee that does not fit reclaims borrowed
+// devices. The policy does not preempt for its own order: a job within its guarantee is never
+// preempted, and the only preemption is reclaim.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "sched/decision.h"
+#include "sched/snapshot.h"
+
+namespace zs {
+
+// `rank`: the policy's class of each job of s.pending (smaller first).
+Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
+                                  const std::vector<std::int64_t>& rank);
+
+}  // namespace zs
