@@ -81,6 +81,9 @@ ReleaseIndex::ReleaseIndex(const PreemptivePolicy& policy, const Snapshot& s,
   pos_of_.assign(s.running.size(), std::numeric_limits<std::uint32_t>::max());
   type_slot_.assign(s.running.size(), 0);
   gone_.assign(n, false);
+  next_.resize(n + 1);
+  prev_.resize(n + 1);
+  for (std::size_t p = 0; p <= n; ++p) next_[p] = prev_[p] = static_cast<std::uint32_t>(p);
   for (std::size_t p = 0; p < n; ++p) {
     const std::uint32_t v = keys[p].victim;
     order_[p] = v;
@@ -107,8 +110,13 @@ ReleaseIndex::ReleaseIndex(const PreemptivePolicy& policy, const Snapshot& s,
   node_victims_.resize(node_first_.back());
   std::vector<std::uint32_t> next(node_first_.begin(), node_first_.end() - 1);
   std::vector<int> accels(n), devices(n);
+  pos_first_.assign(n + 1, 0);
+  pos_share_.resize(n);
   for (std::size_t p = 0; p < n; ++p) {
     const RunningJob& r = s.running[order_[p]];
+    pos_slots_.insert(pos_slots_.end(), r.placement.begin(), r.placement.end());
+    pos_first_[p + 1] = static_cast<std::uint32_t>(pos_slots_.size());
+    pos_share_[p] = {r.job->cpu_per_accel, r.job->mem_gib_per_accel};
     accels[p] = r.job->accel_count;
     for (const Slot& sl : r.placement) {
       const std::uint64_t d = sl.devices & pool.capacity(sl.node);
@@ -275,11 +283,25 @@ bool ReleaseIndex::may_fit(const Job& job, const std::vector<TypeId>& types,
   return false;
 }
 
+std::size_t ReleaseIndex::next_left(std::size_t pos) const {
+  while (next_[pos] != pos) pos = next_[pos] = next_[next_[pos]];
+  return pos;
+}
+
+std::size_t ReleaseIndex::prev_left_plus_one(std::size_t pos) const {
+  while (prev_[pos] != pos) pos = prev_[pos] = prev_[prev_[pos]];
+  return pos;
+}
+
 void ReleaseIndex::move(FreePool& pool, std::size_t from, std::size_t to) const {
-  for (std::size_t p = from; p < to; ++p)
-    if (!gone_[p]) pool.give(s_.running[order_[p]].placement, *s_.running[order_[p]].job);
-  for (std::size_t p = to; p < from; ++p)
-    if (!gone_[p]) pool.take(s_.running[order_[p]].placement, *s_.running[order_[p]].job);
+  for (std::size_t p = next_left(from); p < to; p = next_left(p + 1))
+    for (std::uint32_t i = pos_first_[p]; i < pos_first_[p + 1]; ++i)
+      pool.give_slot(pos_slots_[i], pos_share_[p].first, pos_share_[p].second);
+  for (std::size_t q = prev_left_plus_one(from); q > to; q = prev_left_plus_one(q - 1)) {
+    const std::size_t p = q - 1;
+    for (std::uint32_t i = pos_first_[p]; i < pos_first_[p + 1]; ++i)
+      pool.take_slot(pos_slots_[i], pos_share_[p].first, pos_share_[p].second);
+  }
 }
 
 const FreePool& ReleaseIndex::pool_releasing(std::size_t end) {
@@ -290,13 +312,13 @@ const FreePool& ReleaseIndex::pool_releasing(std::size_t end) {
     return static_cast<std::size_t>(all_left_.sum_before(b) - all_left_.sum_before(a));
   };
   // Releasing in the pass's pool and taking back costs two steps a victim; moving a shadow,
-  // one; a new shadow, a copy of the pool (about nodes / 8 steps) and one step a victim.
+  // one; a new shadow, a copy of the pool (about nodes / 64 steps) and one step a victim.
   const std::size_t upto = left_between(0, end);
   std::size_t best_cost = 2 * upto, best = kNone;
   for (std::size_t i = 0; i < shadows_.size(); ++i)
     if (const std::size_t cost = left_between(shadows_[i].cursor, end); cost < best_cost)
       best_cost = cost, best = i;
-  if (shadows_.size() < kMaxShadows && upto + pool_.cluster().nodes.size() / 8 < best_cost) {
+  if (shadows_.size() < kMaxShadows && upto + pool_.cluster().nodes.size() / 64 < best_cost) {
     shadows_.push_back({pool_, 0});
     best = shadows_.size() - 1;
   }
@@ -334,6 +356,8 @@ void ReleaseIndex::victims_on(const Placement& p, const Job& job, std::size_t po
 void ReleaseIndex::preempted(std::uint32_t v) {
   const std::size_t pos = pos_of_[v];
   gone_[pos] = true;
+  next_[pos] = static_cast<std::uint32_t>(pos + 1);
+  prev_[pos + 1] = static_cast<std::uint32_t>(pos);
   const std::uint32_t slot = type_slot_[v];
   const RunningJob& r = s_.running[v];
   accels_[slot].add(pos, -r.job->accel_count);

@@ -93,7 +93,7 @@ class ReleaseIndex {
     std::uint64_t devices;  // those give() would return
   };
   static constexpr std::int32_t kNever = -1;
-  static constexpr std::size_t kMaxShadows = 3;
+  static constexpr std::size_t kMaxShadows = 6;
 
   std::size_t slot_of_pos(std::size_t pos) const { return type_slot_[order_[pos]]; }
   // First position >= pos of a victim left of type slot `slot`, or size.
@@ -114,16 +114,26 @@ class ReleaseIndex {
   const PreemptivePolicy::RunningView& running_;
   FreePool& pool_;
   bool usable_ = true;
-  std::vector<std::uint32_t> order_;      // victims, worst first
-  std::vector<std::int64_t> cls_;         // by position
-  std::vector<std::uint32_t> pos_of_;     // by running index
-  std::vector<bool> gone_;                // by position: preempted
+  std::vector<std::uint32_t> order_;   // victims, worst first
+  std::vector<std::int64_t> cls_;      // by position
+  std::vector<std::uint32_t> pos_of_;  // by running index
+  std::vector<bool> gone_;             // by position: preempted
+  // Skipping the preempted victims: next_[p] leads to the first victim left at >= p (n if
+  // none), prev_[p] to the last one before p, plus one (0 if none); both with path halving.
+  mutable std::vector<std::uint32_t> next_, prev_;
+  std::size_t next_left(std::size_t pos) const;
+  std::size_t prev_left_plus_one(std::size_t pos) const;
   std::vector<std::uint32_t> type_slot_;  // by running index: index into types_
   std::vector<TypeId> types_;             // the victims' types
   // Per type slot, over positions: accelerators, devices give() returns, and victims left.
   std::vector<PrefixSums> accels_, devices_, left_;
   std::vector<int> pos_devices_;  // by position: the devices give() returns
   PrefixSums all_left_;
+  // Victims' slots by position (CSR), with their jobs' CPU and memory per accelerator: what
+  // moving a pool over them reads, in one place.
+  std::vector<std::uint32_t> pos_first_;
+  std::vector<Slot> pos_slots_;
+  std::vector<std::pair<double, double>> pos_share_;
   // Victims by node (CSR, ascending position).
   std::vector<std::uint32_t> node_first_;
   std::vector<NodeVictim> node_victims_;
