@@ -17,11 +17,12 @@ bool shares_node(const Placement& a, const Placement& b) {
       if (x.node == y.node) return true;
   return false;
 }
-bool index_enabled = true;
+// Below this many victims, releasing them one by one costs less than building the index.
+std::size_t index_min_victims = PreemptionPass::kDefaultReleaseIndexFrom;
 }  // namespace
 
-void PreemptionPass::use_release_index(bool on) {
-  index_enabled = on;
+void PreemptionPass::release_index_from(std::size_t min_victims) {
+  index_min_victims = min_victims;
 }
 
 void PreemptionPass::start(const Job& job, Choice c, std::size_t first_victim) {
@@ -115,7 +116,8 @@ void PreemptionPass::record_preempt_failure(const Job& job, const std::vector<Ty
 std::optional<Choice> PreemptionPass::preempt_for(const Job& job, const std::vector<TypeId>& types,
                                                   std::int64_t cls) {
   if (!release_ && !victims_) {
-    if (index_enabled) release_.emplace(policy_, s_, running_, pool_);
+    if (running_.victims.size() >= index_min_victims)
+      release_.emplace(policy_, s_, running_, pool_);
     if (!release_ || !release_->usable()) victims_.emplace(policy_, s_, running_);
   }
   return victims_ ? preempt_by_releasing(job, types, cls) : preempt_by_index(job, types, cls);

@@ -43,8 +43,10 @@ class PreemptionPass {
     if (!victims_) return running_.max_victim_cls;
     return victims_->empty() ? std::numeric_limits<std::int64_t>::min() : victims_->worst_cls();
   }
-  // Tests: false makes every pass release victims one by one (the reference for ReleaseIndex).
-  static void use_release_index(bool on);
+  // A pass uses a ReleaseIndex when it has at least this many victims (default 1024), else
+  // releases them one by one. Tests set 0 (always) or SIZE_MAX (never: the reference).
+  static void release_index_from(std::size_t min_victims);
+  static constexpr std::size_t kDefaultReleaseIndexFrom = 1024;
 
  private:
   std::int64_t cls(std::uint32_t victim) const { return running_.cls[victim]; }

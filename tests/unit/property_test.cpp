@@ -8,6 +8,7 @@
 #include <bit>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -675,9 +676,13 @@ INSTANTIATE_TEST_SUITE_P(Property, SimProperty,
 // The preemptive passes choose victims through a ReleaseIndex (sched/release_index.h) instead of
 // releasing them one by one: the decisions, and whole simulations, must be the same.
 TEST(Property, PreemptionByReleaseIndexDecidesAsReleasingOneByOne) {
+  struct Always {  // every pass uses the index (by default only passes with many victims do)
+    Always() { PreemptionPass::release_index_from(0); }
+    ~Always() { PreemptionPass::release_index_from(PreemptionPass::kDefaultReleaseIndexFrom); }
+  } always;
   struct Reference {  // releases victims one by one while alive
-    Reference() { PreemptionPass::use_release_index(false); }
-    ~Reference() { PreemptionPass::use_release_index(true); }
+    Reference() { PreemptionPass::release_index_from(std::numeric_limits<std::size_t>::max()); }
+    ~Reference() { PreemptionPass::release_index_from(0); }
   };
   int preemptions = 0;
   for (const char* name : {"las", "srtf"}) {
