@@ -45,17 +45,9 @@ std::size_t PrefixSums::first_reaching(std::span<const PrefixSums* const> trees,
   return pos;
 }
 
-namespace {
-// The type slots a job accepts, and their trees.
-struct Accepted {
-  std::array<std::uint32_t, 64> slot{};
-  std::size_t count = 0;
-};
-}  // namespace
-
 ReleaseIndex::ReleaseIndex(const PreemptivePolicy& policy, const Snapshot& s,
                            const PreemptivePolicy::RunningView& running, FreePool& pool)
-    : s_(s), running_(running), pool_(pool) {
+    : s_(s), pool_(pool) {
   const Cluster& c = pool.cluster();
   // The order VictimQueue pops: by PreemptivePolicy::Key, largest (worst) first.
   struct Key {
@@ -216,11 +208,15 @@ std::size_t ReleaseIndex::try_position(const Job& job, int next_try, std::size_t
   const std::size_t n = order_.size();
   end = std::min(end, n);
   if (from >= end) return kNone;
-  Accepted acc;
-  std::array<const PrefixSums*, 64> trees{};
+  // The type slots the job accepts (at most 64 types: TypeSet), and their accelerators.
+  struct {
+    std::array<std::uint32_t, 64> slot{};
+    std::array<const PrefixSums*, 64> accels{};
+    std::size_t count = 0;
+  } acc;
   for (std::uint32_t slot = 0; slot < types_.size() && acc.count < acc.slot.size(); ++slot)
     if (job.accepted.contains(types_[slot])) {
-      trees[acc.count] = &accels_[slot];
+      acc.accels[acc.count] = &accels_[slot];
       acc.slot[acc.count++] = slot;
     }
   if (acc.count == 0) return kNone;
@@ -228,7 +224,8 @@ std::size_t ReleaseIndex::try_position(const Job& job, int next_try, std::size_t
   // accelerators to next_try...
   std::size_t reached = from;
   if (next_try > 0)
-    reached = std::max(reached, PrefixSums::first_reaching({trees.data(), acc.count}, next_try));
+    reached =
+        std::max(reached, PrefixSums::first_reaching({acc.accels.data(), acc.count}, next_try));
   std::size_t first = n;
   if (reached < n)
     for (std::size_t i = 0; i < acc.count; ++i)

@@ -69,8 +69,9 @@ class ReleaseIndex {
   // False if no type in `types` would have the nodes for the job's shape after releasing the
   // victims up to and including `pos` (then a placement search there must fail).
   bool may_fit(const Job& job, const std::vector<TypeId>& types, std::size_t pos) const;
-  // The pass's pool with every victim left in [0, end) released. Valid until restore(), which
-  // must follow before the pass's pool is used again.
+  // The pass's pool with every victim left in [0, end) released, of every type (a placement
+  // on one type reads only that type's nodes). Valid until restore(), which must follow
+  // before the pass's pool is used again.
   const FreePool& pool_releasing(std::size_t end);
   void restore();
   // The victims `job` accepts in [0, pos] with a device on a node of `p`, worst first.
@@ -102,6 +103,10 @@ class ReleaseIndex {
   // Where node n reaches k free devices: 0 = already free, p + 1 = at position p, kNever.
   void reach_of(NodeId n, std::int32_t* out) const;
   void refresh(NodeId n);
+  // The first victim left at >= pos (or size), and the last one before pos plus one (or 0).
+  std::size_t next_left(std::size_t pos) const;
+  std::size_t prev_left_plus_one(std::size_t pos) const;
+  // Releases into / takes back from `pool` the victims left between positions from and to.
   void move(FreePool& pool, std::size_t from, std::size_t to) const;
   PrefixSums& reach(TypeId t, int k) {
     return reach_[reach_first_[t] + static_cast<std::size_t>(k)];
@@ -111,7 +116,6 @@ class ReleaseIndex {
   }
 
   const Snapshot& s_;
-  const PreemptivePolicy::RunningView& running_;
   FreePool& pool_;
   bool usable_ = true;
   std::vector<std::uint32_t> order_;   // victims, worst first
@@ -121,8 +125,6 @@ class ReleaseIndex {
   // Skipping the preempted victims: next_[p] leads to the first victim left at >= p (n if
   // none), prev_[p] to the last one before p, plus one (0 if none); both with path halving.
   mutable std::vector<std::uint32_t> next_, prev_;
-  std::size_t next_left(std::size_t pos) const;
-  std::size_t prev_left_plus_one(std::size_t pos) const;
   std::vector<std::uint32_t> type_slot_;  // by running index: index into types_
   std::vector<TypeId> types_;             // the victims' types
   // Per type slot, over positions: accelerators, devices give() returns, and victims left.
