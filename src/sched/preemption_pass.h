@@ -59,6 +59,9 @@ class PreemptionPass {
   std::optional<Choice> preempt_for(const Job& job, const std::vector<TypeId>& types,
                                     std::int64_t cls);
   // preempt_for() by releasing victims one by one, and by the ReleaseIndex: the same choice.
+  // The index knows one victim order per pass and a job's victims as a prefix of it (those of
+  // a worse class, of types it accepts); a rule that takes victims away per job in another way
+  // (e.g. tenants' shares) must filter in both, or use preempt_by_releasing() for such jobs.
   std::optional<Choice> preempt_by_releasing(const Job& job, const std::vector<TypeId>& types,
                                              std::int64_t cls);
   std::optional<Choice> preempt_by_index(const Job& job, const std::vector<TypeId>& types,
