@@ -74,24 +74,28 @@ void FreePool::set_mask(NodeId n, std::uint64_t mask) {
   f.count = new_count;
 }
 
+void FreePool::take_slot(const Slot& s, double cpu, double mem) {
+  NodeFree& f = nodes_[s.node];
+  set_mask(s.node, f.free & ~s.devices);
+  const int d = device_count(s.devices);
+  f.cpu -= d * cpu;
+  f.mem -= d * mem;
+}
+
+void FreePool::give_slot(const Slot& s, double cpu, double mem) {
+  NodeFree& f = nodes_[s.node];
+  set_mask(s.node, f.free | (s.devices & f.capacity));
+  const int d = device_count(s.devices);
+  f.cpu += d * cpu;
+  f.mem += d * mem;
+}
+
 void FreePool::take(const Placement& p, const Job& job) {
-  for (const Slot& s : p) {
-    NodeFree& f = nodes_[s.node];
-    set_mask(s.node, f.free & ~s.devices);
-    const int d = device_count(s.devices);
-    f.cpu -= d * job.cpu_per_accel;
-    f.mem -= d * job.mem_gib_per_accel;
-  }
+  for (const Slot& s : p) take_slot(s, job.cpu_per_accel, job.mem_gib_per_accel);
 }
 
 void FreePool::give(const Placement& p, const Job& job) {
-  for (const Slot& s : p) {
-    NodeFree& f = nodes_[s.node];
-    set_mask(s.node, f.free | (s.devices & f.capacity));
-    const int d = device_count(s.devices);
-    f.cpu += d * job.cpu_per_accel;
-    f.mem += d * job.mem_gib_per_accel;
-  }
+  for (const Slot& s : p) give_slot(s, job.cpu_per_accel, job.mem_gib_per_accel);
 }
 
 void FreePool::remove_devices(const Placement& p) {

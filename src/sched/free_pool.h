@@ -59,6 +59,9 @@ class FreePool {
   // Devices (and the job's CPU/memory share) leave / return to the pool.
   void take(const Placement& p, const Job& job);
   void give(const Placement& p, const Job& job);
+  // The same for one slot of a job that asks for `cpu` cores and `mem` GiB per accelerator.
+  void take_slot(const Slot& s, double cpu, double mem);
+  void give_slot(const Slot& s, double cpu, double mem);
   // Devices only (reservations): no CPU/memory accounting.
   void remove_devices(const Placement& p);
   void add_devices(const Placement& p);

@@ -62,21 +62,33 @@ LasIndex::LasIndex(const SchedParams& params, std::span<const PendingJob> pendin
   bulk_ = true;
   for (std::uint32_t i = 0; i < pending.size(); ++i) insert(i, pending[i]);
   bulk_ = false;
-  std::stable_sort(starving_.begin(), starving_.end(), Event::earlier);
-  std::make_heap(promotions_.begin(), promotions_.end(), Event::later);
+  // In time order, ties in rank order (as pushed: one event per rank), so an unstable sort by
+  // (time, rank) does. They are in order already when the jobs started waiting in (submit, id)
+  // order. Otherwise only the events after `now` need sorting: advance(now) below applies all
+  // the others, and their order does not matter (each changes only its own job, which ends up
+  // starving whatever came first).
+  const auto by_time_rank = [](const Event& a, const Event& b) {
+    return a.at != b.at ? a.at < b.at : a.rank < b.rank;
+  };
+  if (!std::is_sorted(starving_.begin(), starving_.end(), by_time_rank)) {
+    const auto due_end = std::partition(starving_.begin(), starving_.end(),
+                                        [&](const Event& e) { return e.at <= now; });
+    std::sort(due_end, starving_.end(), by_time_rank);
+  }
+  std::make_heap(promotions_.begin(), promotions_.end(), Event::Later{});
   advance(now);
 }
 
 void LasIndex::push(const Event& ev) {
   if (ev.promote) {
     promotions_.push_back(ev);
-    if (!bulk_) std::push_heap(promotions_.begin(), promotions_.end(), Event::later);
+    if (!bulk_) std::push_heap(promotions_.begin(), promotions_.end(), Event::Later{});
   } else if (bulk_ || starving_.size() == starving_head_ || starving_.back().at <= ev.at) {
     starving_.push_back(ev);
   } else {
     starving_.insert(
         std::upper_bound(starving_.begin() + static_cast<std::ptrdiff_t>(starving_head_),
-                         starving_.end(), ev, Event::earlier),
+                         starving_.end(), ev, Event::Earlier{}),
         ev);
   }
 }
@@ -162,7 +174,7 @@ void LasIndex::drop_stale_events() {
     starving_head_ = 0;
   }
   while (!promotions_.empty() && stale(promotions_.front())) {
-    std::pop_heap(promotions_.begin(), promotions_.end(), Event::later);
+    std::pop_heap(promotions_.begin(), promotions_.end(), Event::Later{});
     promotions_.pop_back();
   }
 }
@@ -177,7 +189,7 @@ const LasIndex::Event* LasIndex::first_event() const {
 void LasIndex::pop_first_event() {
   const Event* first = first_event();
   if (!promotions_.empty() && first == &promotions_.front()) {
-    std::pop_heap(promotions_.begin(), promotions_.end(), Event::later);
+    std::pop_heap(promotions_.begin(), promotions_.end(), Event::Later{});
     promotions_.pop_back();
   } else {
     ++starving_head_;

@@ -96,8 +96,13 @@ class LasIndex {
     TimeMs at;
     std::uint32_t rank, generation;
     bool promote;  // else: starts starving
-    static bool earlier(const Event& a, const Event& b) { return a.at < b.at; }
-    static bool later(const Event& a, const Event& b) { return a.at > b.at; }
+    // Function objects rather than functions, so that sorts and heaps inline them.
+    struct Earlier {
+      bool operator()(const Event& a, const Event& b) const { return a.at < b.at; }
+    };
+    struct Later {
+      bool operator()(const Event& a, const Event& b) const { return a.at > b.at; }
+    };
   };
   static constexpr TimeMs kNoTime = -kNever;  // before any advance()
   struct Request {

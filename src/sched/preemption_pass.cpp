@@ -17,11 +17,20 @@ bool shares_node(const Placement& a, const Placement& b) {
       if (x.node == y.node) return true;
   return false;
 }
+// Below this many victims, releasing them one by one costs less than building the index.
+std::size_t index_min_victims = PreemptionPass::kDefaultReleaseIndexFrom;
 }  // namespace
 
-void PreemptionPass::start(const Job& job, Choice c) {
+void PreemptionPass::release_index_from(std::size_t min_victims) {
+  index_min_victims = min_victims;
+}
+
+void PreemptionPass::start(const Job& job, Choice c, std::size_t first_victim) {
   pool_.take(c.placement, job);
   if (releasable_) releasable_->take(c.placement);
+  if (release_ && release_->usable())
+    release_->started(c.placement, job,
+                      std::span(preempted_).subspan(std::min(first_victim, preempted_.size())));
   d_.starts.push_back({job.id, c.type, std::move(c.placement), false});
 }
 
@@ -33,7 +42,7 @@ PreemptionPass::Result PreemptionPass::offer(const PendingJob& p, std::int64_t c
   const Job& job = *p.job;
   const auto& info = requests_.of(job);
   if (auto c = place_now(pool_, job, info.types, &memo_)) {
-    start(job, std::move(*c));
+    start(job, std::move(*c), preempted_.size());
     return Result::kStarted;
   }
   if (info.never_fits) {
@@ -42,10 +51,10 @@ PreemptionPass::Result PreemptionPass::offer(const PendingJob& p, std::int64_t c
   }
   if (!victims_left) return Result::kWaits;
   if (!worth_preempting(job, info.types, cls)) return Result::kWaits;
-  if (!victims_) victims_.emplace(policy_, s_, running_);
+  const std::size_t first_victim = preempted_.size();
   auto c = preempt_for(job, info.types, cls);
   if (!c) return Result::kWaits;
-  start(job, std::move(*c));
+  start(job, std::move(*c), first_victim);
   memo_.clear();  // devices came back: earlier failures may fit now
   preempt_memo_.clear();
   return Result::kStarted;
@@ -106,6 +115,52 @@ void PreemptionPass::record_preempt_failure(const Job& job, const std::vector<Ty
 
 std::optional<Choice> PreemptionPass::preempt_for(const Job& job, const std::vector<TypeId>& types,
                                                   std::int64_t cls) {
+  if (!release_ && !victims_) {
+    if (running_.victims.size() >= index_min_victims)
+      release_.emplace(policy_, s_, running_, pool_);
+    if (!release_ || !release_->usable()) victims_.emplace(policy_, s_, running_);
+  }
+  return victims_ ? preempt_by_releasing(job, types, cls) : preempt_by_index(job, types, cls);
+}
+
+std::optional<Choice> PreemptionPass::preempt_by_index(const Job& job,
+                                                       const std::vector<TypeId>& types,
+                                                       std::int64_t cls) {
+  // The tries preempt_by_releasing() makes, found by position in the victims' order; a
+  // placement search only where the released nodes could hold the job's shape.
+  ReleaseIndex& index = *release_;
+  const std::size_t end = index.end_of_worse(cls);
+  std::optional<Choice> c;
+  std::size_t at = 0;
+  int next_try = job.accel_count;
+  for (std::size_t from = 0;;) {
+    const std::size_t x = index.try_position(job, next_try, from, end);
+    if (x == ReleaseIndex::kNone) break;
+    next_try = std::max(next_try, index.released_accels(job, x)) * 2;
+    from = x + 1;
+    if (!index.may_fit(job, types, x)) continue;
+    c = place_now(index.pool_releasing(x + 1), job, types, nullptr);
+    index.restore();
+    if (c) {
+      at = x;
+      break;
+    }
+  }
+  if (!c) {
+    record_preempt_failure(job, types);
+    return std::nullopt;
+  }
+  // Only the victims with devices on the placement's nodes can be needed: release them (in
+  // the order preempt_by_releasing() did) and keep the needed ones.
+  index.victims_on(c->placement, job, at, released_);
+  for (std::uint32_t v : released_) pool_.give(s_.running[v].placement, *s_.running[v].job);
+  keep_needed(job, *c, released_);
+  return c;
+}
+
+std::optional<Choice> PreemptionPass::preempt_by_releasing(const Job& job,
+                                                           const std::vector<TypeId>& types,
+                                                           std::int64_t cls) {
   // Release the worst victims first. Try to place the job once enough devices are free, then
   // again each time the released amount has doubled (and at the end): O(log R) placement
   // searches per job instead of one per victim.
@@ -141,15 +196,21 @@ std::optional<Choice> PreemptionPass::preempt_for(const Job& job, const std::vec
     record_preempt_failure(job, types);
     return std::nullopt;
   }
+  keep_needed(job, *c, released);
+  return c;
+}
+
+void PreemptionPass::keep_needed(const Job& job, const Choice& c,
+                                 const std::vector<std::uint32_t>& released) {
   // Keep only the victims the new job really needs: those whose devices it uses, and those
   // whose CPU cores or memory it needs on a node it shares with them.
   for (std::uint32_t v : released) {
     const RunningJob& r = s_.running[v];
-    bool needed = overlaps(r.placement, c->placement);
+    bool needed = overlaps(r.placement, c.placement);
     if (!needed) {
       pool_.take(r.placement, *r.job);  // kept, unless the new job then lacks CPU or memory
       if ((job.cpu_per_accel > 0 || job.mem_gib_per_accel > 0) &&
-          shares_node(r.placement, c->placement) && !pool_.has_resources(c->placement, job)) {
+          shares_node(r.placement, c.placement) && !pool_.has_resources(c.placement, job)) {
         pool_.give(r.placement, *r.job);
         needed = true;
       }
@@ -160,11 +221,11 @@ std::optional<Choice> PreemptionPass::preempt_for(const Job& job, const std::vec
       preempted_.push_back(v);
       if (is_preempted_.empty()) is_preempted_.resize(s_.running.size(), false);
       is_preempted_[v] = true;
-    } else {
-      victims.push(v);
+      if (release_ && release_->usable()) release_->preempted(v);
+    } else if (victims_) {
+      victims_->push(v);
     }
   }
-  return c;
 }
 
 }  // namespace zs

@@ -10,6 +10,7 @@
 #include "sched/placement_search.h"
 #include "sched/preemptive_policy.h"
 #include "sched/releasable.h"
+#include "sched/release_index.h"
 #include "sched/victim_queue.h"
 
 namespace zs {
@@ -38,9 +39,14 @@ class PreemptionPass {
   bool remembers_failures() const { return !memo_.full() && !preempt_memo_.full(); }
   // The worst class among the victims not preempted (minimum of int64 when there are none).
   std::int64_t worst_victim_cls() {
+    if (release_ && release_->usable()) return release_->worst_cls();
     if (!victims_) return running_.max_victim_cls;
     return victims_->empty() ? std::numeric_limits<std::int64_t>::min() : victims_->worst_cls();
   }
+  // A pass uses a ReleaseIndex when it has at least this many victims (default 1024), else
+  // releases them one by one. Tests set 0 (always) or SIZE_MAX (never: the reference).
+  static void release_index_from(std::size_t min_victims);
+  static constexpr std::size_t kDefaultReleaseIndexFrom = 1024;
 
  private:
   std::int64_t cls(std::uint32_t victim) const { return running_.cls[victim]; }
@@ -48,10 +54,23 @@ class PreemptionPass {
   bool may_fit_after_preempting(const Job& job, const std::vector<TypeId>& types, std::int64_t cls);
   // The devices of the victims of a class worse than `worse_than`.
   std::vector<Releasable::VictimSlot> victim_slots(std::int64_t worse_than) const;
+  // The placement by preempting victims of a class worse than `cls`, worst first, and the
+  // victims it needs (in preempted_ from the call's start), or nullopt.
   std::optional<Choice> preempt_for(const Job& job, const std::vector<TypeId>& types,
                                     std::int64_t cls);
+  // preempt_for() by releasing victims one by one, and by the ReleaseIndex: the same choice.
+  // The index knows one victim order per pass and a job's victims as a prefix of it (those of
+  // a worse class, of types it accepts); a rule that takes victims away per job in another way
+  // (e.g. tenants' shares) must filter in both, or use preempt_by_releasing() for such jobs.
+  std::optional<Choice> preempt_by_releasing(const Job& job, const std::vector<TypeId>& types,
+                                             std::int64_t cls);
+  std::optional<Choice> preempt_by_index(const Job& job, const std::vector<TypeId>& types,
+                                         std::int64_t cls);
+  // Keeps of `released` (worst first) the victims the placement needs; the others go back.
+  void keep_needed(const Job& job, const Choice& c, const std::vector<std::uint32_t>& released);
   void record_preempt_failure(const Job& job, const std::vector<TypeId>& types);
-  void start(const Job& job, Choice c);
+  // `first_victim`: the victims preempted for it are preempted_[first_victim...].
+  void start(const Job& job, Choice c, std::size_t first_victim);
 
   const PreemptivePolicy& policy_;
   const Snapshot& s_;
@@ -59,10 +78,13 @@ class PreemptionPass {
   Decisions& d_;
   FreePool pool_;
   RequestCache requests_;
-  // Victims, worst first. A job pops victims while they rank strictly below it; those it does
-  // not end up using are pushed back for the next job. Made on the first preemption attempt:
-  // most passes never need it. `live_` counts, per type, the devices of victims not yet
-  // preempted, for a quick "could preempting every victim make room at all?" check.
+  // Victims, worst first, and what releasing each prefix of them would free (ReleaseIndex);
+  // made on the first preemption attempt: most passes never need it. Where the index is not
+  // usable, a VictimQueue: a job pops victims while they rank strictly below it; those it
+  // does not end up using are pushed back for the next job. `live_` counts, per type, the
+  // devices of victims not yet preempted, for a quick "could preempting every victim make room
+  // at all?" check.
+  std::optional<ReleaseIndex> release_;
   std::optional<VictimQueue> victims_;
   std::vector<int> live_;
   std::vector<std::uint32_t> preempted_;           // running indices preempted this pass

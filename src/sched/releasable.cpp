@@ -1,5 +1,7 @@
 #include "sched/releasable.h"
 
+#include <algorithm>
+
 namespace zs {
 
 namespace {
@@ -8,15 +10,25 @@ bool gone(const std::vector<bool>& preempted, std::uint32_t victim) {
 }
 }  // namespace
 
+Releasable::Releasable(const Cluster& cluster, std::vector<VictimSlot> slots,
+                       std::int64_t lowest_cls)
+    : cluster_(&cluster), slots_(std::move(slots)), lowest_cls_(lowest_cls) {
+  std::stable_sort(slots_.begin(), slots_.end(),
+                   [](const VictimSlot& a, const VictimSlot& b) { return a.cls < b.cls; });
+}
+
 void Releasable::track(const FreePool& pool, std::int64_t cls, const std::vector<bool>& preempted) {
   if (counted_ && cls == cls_) return;
   if (!counted_ || cls < cls_) {
     count_all(pool, cls, preempted);
     return;
   }
-  // Only victims leave: those of classes up to `cls` are no longer worse than the job.
-  for (const VictimSlot& sl : slots_)
-    if (sl.cls > cls_ && sl.cls <= cls && !gone(preempted, sl.victim)) remove(sl.node, sl.devices);
+  // Only victims leave: those of classes up to `cls` are no longer worse than the job. With
+  // the slots by class, they are the next ones (srtf has a class per job: one pass over all).
+  for (; first_counted_ < slots_.size() && slots_[first_counted_].cls <= cls; ++first_counted_) {
+    const VictimSlot& sl = slots_[first_counted_];
+    if (!gone(preempted, sl.victim)) remove(sl.node, sl.devices);
+  }
   cls_ = cls;
 }
 
@@ -39,6 +51,10 @@ void Releasable::count_all(const FreePool& pool, std::int64_t cls,
   for (NodeId n = 0; n < masks_.size(); ++n) masks_[n] = pool.free_mask(n);
   for (const VictimSlot& sl : slots_)
     if (sl.cls > cls && !gone(preempted, sl.victim)) masks_[sl.node] |= sl.devices;
+  first_counted_ = static_cast<std::size_t>(
+      std::partition_point(slots_.begin(), slots_.end(),
+                           [&](const VictimSlot& sl) { return sl.cls <= cls; }) -
+      slots_.begin());
   first_.assign(c.accels_of_type.size() + 1, 0);
   for (TypeId t = 0; t < c.accels_of_type.size(); ++t)
     first_[t + 1] = first_[t] + (c.nodes_of_type[t] > 0 ? c.max_per_node_of_type[t] + 1 : 0);

@@ -22,8 +22,7 @@ class Releasable {
   };
 
   // `slots`: those of every victim of a class worse than `lowest_cls`.
-  Releasable(const Cluster& cluster, std::vector<VictimSlot> slots, std::int64_t lowest_cls)
-      : cluster_(&cluster), slots_(std::move(slots)), lowest_cls_(lowest_cls) {}
+  Releasable(const Cluster& cluster, std::vector<VictimSlot> slots, std::int64_t lowest_cls);
 
   std::int64_t lowest_cls() const { return lowest_cls_; }
   // Makes it describe jobs of class `cls` >= lowest_cls(). `preempted[v]`: victim v was
@@ -42,7 +41,8 @@ class Releasable {
   void remove(NodeId n, std::uint64_t devices);
 
   const Cluster* cluster_;
-  std::vector<VictimSlot> slots_;
+  std::vector<VictimSlot> slots_;  // by class, ascending
+  std::size_t first_counted_ = 0;  // the first slot of a class worse than cls_
   std::int64_t lowest_cls_;
   bool counted_ = false;
   std::int64_t cls_ = 0;

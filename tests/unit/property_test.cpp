@@ -8,6 +8,7 @@
 #include <bit>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -17,6 +18,7 @@
 #include "sched/decision_check.h"
 #include "sched/las_index.h"
 #include "sched/policy.h"
+#include "sched/preemption_pass.h"
 #include "sched/preemptive_policy.h"
 #include "sched/shape.h"
 #include "sim/simulator.h"
@@ -670,6 +672,73 @@ TEST_P(SimProperty, RandomWorkloadsRunValidDeterministicAndComplete) {
 
 INSTANTIATE_TEST_SUITE_P(Property, SimProperty,
                          testing::Values("fifo", "easy", "las", "srtf", "hetero"));
+
+// The preemptive passes choose victims through a ReleaseIndex (sched/release_index.h) instead of
+// releasing them one by one: the decisions, and whole simulations, must be the same.
+TEST(Property, PreemptionByReleaseIndexDecidesAsReleasingOneByOne) {
+  struct Always {  // every pass uses the index (by default only passes with many victims do)
+    Always() { PreemptionPass::release_index_from(0); }
+    ~Always() { PreemptionPass::release_index_from(PreemptionPass::kDefaultReleaseIndexFrom); }
+  } always;
+  struct Reference {  // releases victims one by one while alive
+    Reference() { PreemptionPass::release_index_from(std::numeric_limits<std::size_t>::max()); }
+    ~Reference() { PreemptionPass::release_index_from(0); }
+  };
+  int preemptions = 0;
+  for (const char* name : {"las", "srtf"}) {
+    auto policy = make_policy(name);
+    for (std::uint64_t seed = 1; seed <= kSnapshotSeeds; ++seed) {
+      RandomSnapshot rs = random_snapshot(seed * 6007 + 5);
+      const Snapshot s = rs.snapshot();
+      const Decisions fast = policy->decide(s, rs.now);
+      Decisions slow;
+      {
+        Reference ref;
+        slow = policy->decide(s, rs.now);
+      }
+      preemptions += static_cast<int>(fast.preemptions.size());
+      ASSERT_TRUE(same(fast, slow)) << name << " snapshot seed " << seed * 6007 + 5 << "\nindex:\n"
+                                    << dump(fast) << "one by one:\n"
+                                    << dump(slow);
+    }
+    // Larger and fuller: thousands of victims, gangs of up to 512 that need whole nodes.
+    for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+      SyntheticSpec spec;
+      spec.nodes = 150 + 40 * static_cast<int>(seed);
+      spec.per_node = seed % 3 == 0 ? 4 : 8;
+      spec.pending_jobs = 1500;
+      spec.busy_fraction = 0.8 + 0.03 * static_cast<double>(seed);
+      spec.seed = seed;
+      spec.type = "V100";
+      const auto syn = make_synthetic_snapshot(spec, catalog());
+      const Snapshot s = syn.snapshot();
+      const Decisions fast = policy->decide(s, syn.now);
+      Decisions slow;
+      {
+        Reference ref;
+        slow = policy->decide(s, syn.now);
+      }
+      preemptions += static_cast<int>(fast.preemptions.size());
+      ASSERT_TRUE(same(fast, slow)) << name << " synthetic seed " << seed;
+    }
+    WorldSpec spec;
+    for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+      spec.exact_walltime = seed % 3 != 0;
+      spec.min_jobs = 30;
+      spec.max_jobs = 80;
+      const World w = random_world(seed * 7727 + 1, spec);
+      const SimResult fast = run(w, *policy);
+      SimResult slow;
+      {
+        Reference ref;
+        slow = run(w, *policy);
+      }
+      expect_same(fast, slow, std::string(name) + " world seed " + std::to_string(seed * 7727 + 1));
+      if (HasFailure()) return;
+    }
+  }
+  EXPECT_GT(preemptions, 1000);
+}
 
 // Extra scheduling passes at arbitrary times (arrivals of jobs that are rejected at once) must
 // not change any real job's outcome: a policy asks for every pass it needs through wake_at, and
