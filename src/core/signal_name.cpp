@@ -27,8 +27,6 @@ constexpr std::array<std::pair<std::string_view, int>, 31> kSignals = {{
     {"SYS", SIGSYS},       {"IOT", SIGABRT},  {"CLD", SIGCHLD},
 }};
 
-constexpr int kMaxSignal = 64;
-
 }  // namespace
 
 std::optional<int> parse_signal(std::string_view text) {
@@ -36,7 +34,7 @@ std::optional<int> parse_signal(std::string_view text) {
   if (text.empty() || text.size() > 16) return std::nullopt;
   if (text.front() >= '0' && text.front() <= '9') {
     const auto n = parse_int(text);
-    if (!n || *n < 1 || *n > kMaxSignal) return std::nullopt;
+    if (!n || *n < 1 || *n > kMaxSignalNumber) return std::nullopt;
     return static_cast<int>(*n);
   }
   std::string upper;

@@ -38,7 +38,8 @@ ARRAYS = ["0-3", "1,2,5", "0-7%2", "0-10:3", "5-1", "-1", "0-", "a", "0-3%0", "3
 JOB_FIELDS = ["name", "user", "tenant", "partition", "argv", "script", "work_dir", "env", "accel_type",
               "accel_count", "nodes", "accel_per_node", "tasks_per_node", "ntasks", "cpus_per_task",
               "mem_mib", "walltime", "stdout_path", "stderr_path", "array", "after_ok", "max_retries",
-              "priority", "begin_ms", "hold", "nodelist", "exclude"]
+              "priority", "begin_ms", "hold", "nodelist", "exclude", "signal", "signal_time",
+              "signal_batch"]
 REPORT_FIELDS = ["boot_id", "address", "accel_type", "accel_count", "unhealthy", "device_problems",
                  "cpus", "mem_mib", "discovery", "running", "exits", "wait_ms"]
 GOOD_NAMES = ["fz0", "fz1", "fz2", "fz-3.x_y"]
@@ -110,7 +111,9 @@ class Fuzzer:
             return r.choice(pool)
         if name == "accel_type":
             return r.choice(TYPES)
-        if name == "hold":
+        if name == "signal":
+            return r.choice([0, 9, 10, 12, 19, 34, 64, 65, -1, "USR1", None, 1.5])
+        if name in ("hold", "signal_batch"):
             return r.choice([True, False, 0, 1, "yes", None])
         if name in ("nodelist", "exclude"):
             return r.choice([[], ["fz0"], ["fz0", "fz1"], [r.choice(BAD_NAMES)], "fz0", [1],
