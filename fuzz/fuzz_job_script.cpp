@@ -11,6 +11,7 @@
 
 #include "core/input_error.h"
 #include "core/job_script.h"
+#include "core/signal_name.h"
 #include "core/slurm_values.h"
 #include "fuzz_common.h"
 
@@ -120,5 +121,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ZS_FUZZ_CHECK(!ids.empty() && ids.front() > 0);
   });
   expect_input_error_or_ok([&] { zs::parse_export(line, "--export"); });
+  expect_input_error_or_ok([&] {
+    const zs::SignalRequest s = zs::parse_slurm_signal(line);
+    ZS_FUZZ_CHECK(s.signal >= 1 && s.signal <= zs::kMaxSignalNumber &&
+                  zs::catchable_signal(s.signal));
+    ZS_FUZZ_CHECK(s.time_s >= 0 && s.time_s <= zs::kMaxSignalTimeS);
+  });
   return 0;
 }

@@ -432,7 +432,7 @@ void Agent::obey(const AgentOrders& orders) {
   for (const auto& kill : orders.kills) {
     auto it = attempts_.find(kill.key);
     if (it != attempts_.end()) {
-      stop_attempt(it->second, "killed", now);
+      stop_attempt(it->second, "killed", now, kill.checkpoint);
     } else if (!done_.count(kill.key)) {
       NodeExit e{kill.key, 0, "killed before it started", now};
       remember_done(e);

@@ -102,8 +102,13 @@ class Agent {
     std::vector<Task> tasks;
     std::int64_t deadline_ms = 0;   // walltime; 0 = none
     std::int64_t term_sent_ms = 0;  // SIGTERM sent; SIGKILL after the grace period
-    std::string stop_reason;        // "timeout", "killed", ... ("" = not stopped for a reason)
-    bool draining = false;          // every task ended; waiting for its cgroup to empty
+    // The job's checkpoint signal (--signal; 0 = none) and when it is due before the walltime
+    // (0 = not due: no walltime, or already sent). Sent once; a preemption sends it again.
+    int signal = 0;
+    bool signal_batch = false;
+    std::int64_t signal_at_ms = 0;
+    std::string stop_reason;  // "timeout", "killed", ... ("" = not stopped for a reason)
+    bool draining = false;    // every task ended; waiting for its cgroup to empty
     std::int64_t drain_logged_ms = 0;
     std::optional<TaskCgroup> limits;  // CPU/memory limits, removed after the tasks end
     std::string record;                // its record file ("" = none could be written)
@@ -118,9 +123,14 @@ class Agent {
   // Starts one task under a shim; "" or why it could not be started.
   std::string start_task(Attempt& a, const NodeLaunch& launch, const TaskLaunch& t,
                          const std::vector<std::string>& argv, int record_fd, Task& task);
-  void stop_attempt(Attempt& a, const std::string& reason, std::int64_t now);
-  void kill_attempt(Attempt& a);  // SIGKILL now: its cgroup, and each shim's task group
-  void signal_task(const AttemptKey& key, const Task& t, int sig);  // sig 0: SIGKILL the group
+  // SIGTERM to every task's group, or with `checkpoint` (a preemption) the job's own signal
+  // when it has one; SIGKILL after the grace period.
+  void stop_attempt(Attempt& a, const std::string& reason, std::int64_t now,
+                    bool checkpoint = false);
+  void send_checkpoint_signal(Attempt& a);  // the job's --signal, as it asked (B: or not)
+  void kill_attempt(Attempt& a);            // SIGKILL now: its cgroup, and each shim's task group
+  // sig 0: SIGKILL the group; -N: signal N to the task's own process only, not its group.
+  void signal_task(const AttemptKey& key, const Task& t, int sig);
   // A rank ended with `outcome`: the gang rule, then the attempt's end if it was the last.
   void task_ended(const AttemptKey& key, Attempt& a, Task& t, RankOutcome outcome,
                   std::int64_t now);

@@ -55,6 +55,11 @@ void Agent::adopt_attempts() {
     a.header = h;
     a.record = path;
     a.deadline_ms = h.deadline_ms;
+    a.signal = h.signal;
+    a.signal_batch = h.signal_batch;
+    // Due and not past: the last agent may have sent it already, and a second checkpoint
+    // request is not what the job asked for (at most once, as sbatch).
+    if (h.signal && h.signal_ms > now) a.signal_at_ms = h.signal_ms;
     if (!h.limit_dirs.empty()) {
       TaskCgroup limits;
       limits.dirs = h.limit_dirs;

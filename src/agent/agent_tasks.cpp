@@ -104,6 +104,14 @@ void Agent::start_attempt(const NodeLaunch& launch) {
     h.devices.insert(h.devices.end(), t.devices.begin(), t.devices.end());
   }
   if (launch.walltime_ms > 0) a.deadline_ms = h.deadline_ms = now + launch.walltime_ms;
+  if (launch.signal > 0) {
+    a.signal = h.signal = launch.signal;
+    a.signal_batch = h.signal_batch = launch.signal_batch;
+    // TIME seconds before the limit; a TIME longer than the walltime means at once, as Slurm.
+    if (a.deadline_ms)
+      a.signal_at_ms = h.signal_ms =
+          std::max(now, a.deadline_ms - std::int64_t{launch.signal_time_s} * 1000);
+  }
   h.kernel_boot = kernel_boot_;
   h.cwd = launch.work_dir;
   if (!launch.argv.empty()) h.program = launch.argv.front();
@@ -283,18 +291,32 @@ void Agent::signal_task(const AttemptKey& key, const Task& t, int sig) {
   } else if (!still_running(t.pid, t.start)) {
     return;
   }
-  ::kill(-t.pid, sig == kKillGroup ? SIGKILL : sig);
+  if (sig < 0)
+    ::kill(t.pid, -sig);  // the task's own process only (shim.h)
+  else
+    ::kill(-t.pid, sig == kKillGroup ? SIGKILL : sig);
+}
+
+// As sbatch --signal: to every task's process group (the program and what it started), or with
+// B: to each task's own process only: a script's shell, which traps it and tells its programs
+// what it wants. Zhisuan runs the script in every task, so every task's shell gets it.
+void Agent::send_checkpoint_signal(Attempt& a) {
+  if (!a.signal) return;
+  for (const auto& t : a.tasks) signal_task(a.header.key, t, a.signal_batch ? -a.signal : a.signal);
 }
 
 // SIGTERM now to every task's process group, SIGKILL to the whole cgroup after the grace
-// period (supervisor).
-void Agent::stop_attempt(Attempt& a, const std::string& reason, std::int64_t now) {
+// period (supervisor). A preempted job that named a checkpoint signal gets that instead of
+// SIGTERM (the "preemption with grace"): it was asked for to save the job's state.
+void Agent::stop_attempt(Attempt& a, const std::string& reason, std::int64_t now, bool checkpoint) {
   if (a.stop_reason.empty() && !reason.empty()) {
     a.stop_reason = reason;
     append_record(a, record_stop_line(reason, now));  // a restarted agent keeps the reason
   }
   if (a.term_sent_ms) return;
   a.term_sent_ms = now;
+  a.signal_at_ms = 0;  // stopping now: the walltime's checkpoint signal is moot
+  if (checkpoint && a.signal) return send_checkpoint_signal(a);
   for (const auto& t : a.tasks) signal_task(a.header.key, t, SIGTERM);
 }
 
@@ -514,6 +536,10 @@ void Agent::supervise_loop() {
           finish_if_done(key, a, now);
           continue;
         }
+        if (a.signal_at_ms && now >= a.signal_at_ms && !a.term_sent_ms) {
+          a.signal_at_ms = 0;  // once
+          send_checkpoint_signal(a);
+        }
         if (a.deadline_ms && now >= a.deadline_ms && !a.term_sent_ms)
           stop_attempt(a, "timeout", now);
         if (lease_out && !a.term_sent_ms)
@@ -569,6 +595,7 @@ int Agent::supervisor_timeout_ms(std::int64_t now) const {
     if (a.draining) consider(now + kDrainRetryMs);
     if (to_lease_end >= 0 && !a.term_sent_ms) consider(now + to_lease_end);
     if (a.deadline_ms && !a.term_sent_ms) consider(a.deadline_ms);
+    if (a.signal_at_ms && !a.term_sent_ms) consider(a.signal_at_ms);
     if (a.term_sent_ms)
       for (const auto& t : a.tasks) {
         if (!t.running) continue;

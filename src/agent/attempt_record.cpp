@@ -97,6 +97,12 @@ std::optional<AttemptHeader> header_from(std::string_view text) {
   h.script = string_at(j, "script");
   h.program = string_at(j, "program");
   h.cwd = string_at(j, "cwd");
+  // Records written before --signal have none of these: no signal.
+  h.signal = integer<int>(j, "signal", 0);
+  if (h.signal < 0 || h.signal > 64) h.signal = 0;
+  if (auto b = j.find("signal_batch"); b != j.end() && b->is_boolean())
+    h.signal_batch = b->get<bool>();
+  h.signal_ms = std::max<TimeMs>(0, integer<TimeMs>(j, "signal_ms", 0));
   for (int r : h.ranks)
     if (r < 0) return std::nullopt;
   if (h.ranks.empty()) return std::nullopt;
@@ -138,7 +144,10 @@ std::string record_header_line(const AttemptHeader& h) {
          {"stderr_ino", h.stderr_id.ino},
          {"script", h.script},
          {"program", h.program},
-         {"cwd", h.cwd}};
+         {"cwd", h.cwd},
+         {"signal", h.signal},
+         {"signal_batch", h.signal_batch},
+         {"signal_ms", h.signal_ms}};
   return "R " + dump(j) + "\n";
 }
 

@@ -51,6 +51,11 @@ struct AttemptHeader {
   FileIdentity stdout_id, stderr_id;      // the files it opened there: the only ones served
   std::string script;                     // the script cache file it uses ("" = none)
   std::string program, cwd;               // for messages about failed starts
+  // The job's checkpoint signal (0 = none), B: or not, and when it is due (wall clock; 0 = only
+  // at a preemption): a restarted agent still sends it.
+  int signal = 0;
+  bool signal_batch = false;
+  TimeMs signal_ms = 0;
   bool operator==(const AttemptHeader&) const = default;
 };
 

@@ -288,7 +288,12 @@ void ShimProcess::handle(const Request& r, std::string_view payload, std::vector
   const AttemptKey key{r.job, r.attempt};
   if (r.type == kSignal) {
     for (const auto& [pid, t] : tasks_)
-      if (t.key == key && t.rank == r.rank) ::kill(-pid, r.sig == kKillGroup ? SIGKILL : r.sig);
+      if (t.key == key && t.rank == r.rank) {
+        if (r.sig < 0)
+          ::kill(pid, -r.sig);  // the task's own process only
+        else
+          ::kill(-pid, r.sig == kKillGroup ? SIGKILL : r.sig);
+      }
     return;
   }
   // A launch read after the agent died is dropped: the next agent accounts for it as lost.

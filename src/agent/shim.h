@@ -38,6 +38,8 @@
 namespace zs {
 
 inline constexpr int kKillGroup = 0;  // Shim::signal: SIGKILL the task's whole process group
+// Shim::signal with -N: signal N for the task's own process only, not its process group (a
+// job's --signal=B:: its script's shell, which decides what to tell the programs it started).
 
 // The steps of starting a task that can fail in the shim (the E line's step).
 enum ShimStep : int {

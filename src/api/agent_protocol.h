@@ -45,12 +45,21 @@ struct NodeLaunch {
   TimeMs walltime_ms = 0;                // 0 = no limit
   double cpus = 0;                       // this node's share, for cgroup limits; 0 = none
   std::int64_t mem_mib = 0;
+  // The job's checkpoint signal (JobSpec::signal): sent signal_time_s before the walltime ends
+  // and first at a preemption. 0 = none. Sent only when set; an older agent ignores it.
+  int signal = 0;
+  int signal_time_s = 0;
+  bool signal_batch = false;  // only each task's own process (the script's shell), not its group
   bool operator==(const NodeLaunch&) const = default;
 };
 
 struct KillOrder {
   AttemptKey key;
   std::string reason;
+  // The job was preempted: its own checkpoint signal (NodeLaunch::signal) goes first instead of
+  // SIGTERM, SIGKILL after the grace period as always. A cancel or a node's loss keeps SIGTERM
+  // (scancel's default). Sent only when set; an older agent ignores it and sends SIGTERM.
+  bool checkpoint = false;
 };
 
 // The end of one node's part of an attempt (all its tasks have ended).

@@ -9,6 +9,7 @@
 #include "api/json_fields.h"
 #include "api/json_limits.h"
 #include "core/input_error.h"
+#include "core/signal_name.h"
 
 namespace zs {
 namespace {
@@ -195,6 +196,18 @@ TaskLaunch task_from(const json& j, const std::string& where) {
   return t;
 }
 
+bool flag(const json& j, const std::string& where) {
+  if (!j.is_boolean()) throw InputError(where, "expected true or false");
+  return j.get<bool>();
+}
+
+// A signal the job can catch: SIGKILL or SIGSTOP instead of SIGTERM would skip the grace.
+int checkpoint_signal(const json& j, const std::string& where) {
+  const int sig = number<int>(j, where, 0, kMaxSignalNumber);
+  if (sig != 0 && !catchable_signal(sig)) throw InputError(where, "not a catchable signal");
+  return sig;
+}
+
 NodeLaunch launch_from(const json& j, const std::string& where) {
   object_at(j, where);
   NodeLaunch l;
@@ -227,6 +240,12 @@ NodeLaunch launch_from(const json& j, const std::string& where) {
       l.cpus = number<double>(v, w, 0, 1e6);
     else if (name == "mem_mib")
       l.mem_mib = number<std::int64_t>(v, w, 0, std::int64_t{1} << 40);
+    else if (name == "signal")
+      l.signal = checkpoint_signal(v, w);
+    else if (name == "signal_time")
+      l.signal_time_s = number<int>(v, w, 0, kMaxSignalTimeS);
+    else if (name == "signal_batch")
+      l.signal_batch = flag(v, w);
   }
   return l;
 }
@@ -328,11 +347,17 @@ json to_json(const AgentOrders& o) {
                   {"walltime_ms", l.walltime_ms},
                   {"cpus", l.cpus},
                   {"mem_mib", l.mem_mib}});
+    if (l.signal) {
+      x["signal"] = l.signal;
+      x["signal_time"] = l.signal_time_s;
+      x["signal_batch"] = l.signal_batch;
+    }
     launches.push_back(std::move(x));
   }
   for (const auto& k : o.kills) {
     json x = key_json(k.key);
     x["reason"] = k.reason;
+    if (k.checkpoint) x["checkpoint"] = true;
     kills.push_back(std::move(x));
   }
   for (const auto& k : o.acked) acked.push_back(key_json(k));
@@ -353,8 +378,9 @@ AgentOrders agent_orders_from_json(const json& j) {
       o.launches = list_of<NodeLaunch>(v, w, launch_from);
     else if (name == "kills")
       o.kills = list_of<KillOrder>(v, w, [](const json& x, const std::string& wk) {
-        KillOrder k{key_from(x, wk), {}};
+        KillOrder k{key_from(x, wk), {}, false};
         if (x.contains("reason")) k.reason = text(x["reason"], wk + ".reason");
+        if (x.contains("checkpoint")) k.checkpoint = flag(x["checkpoint"], wk + ".checkpoint");
         return k;
       });
     else if (name == "acked")

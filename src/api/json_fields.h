@@ -13,6 +13,7 @@
 #include "api/json_limits.h"
 #include "core/identity_record.h"
 #include "core/job_record.h"
+#include "core/signal_name.h"
 
 namespace zs::json_fields {
 
@@ -49,7 +50,7 @@ consteval std::size_t field_count() {
 }
 // A member added to a record but not to its list below would silently vanish from the API and
 // the store; these make it a compile error. Update the list, then the count.
-static_assert(field_count<JobSpec>() == 28, "JobSpec changed: update visit(JobSpec) below");
+static_assert(field_count<JobSpec>() == 31, "JobSpec changed: update visit(JobSpec) below");
 static_assert(field_count<NodeAssignment>() == 2, "NodeAssignment changed: update visit below");
 static_assert(field_count<JobRecord>() == 13, "JobRecord changed: update visit(JobRecord) below");
 static_assert(field_count<NodeRecord>() == 15, "NodeRecord changed: update visit(NodeRecord)");
@@ -93,6 +94,9 @@ void visit(S& s, V& v) {
   v.flag("hold", s.hold);
   v.strings("nodelist", s.nodelist);
   v.strings("exclude", s.exclude);
+  v.integer("signal", s.signal, IntBounds{0, kMaxSignalNumber});
+  v.integer("signal_time", s.signal_time_s, IntBounds{0, kMaxSignalTimeS});
+  v.flag("signal_batch", s.signal_batch);
 }
 
 template <class S, class V>

@@ -23,6 +23,7 @@
 #include "core/hostlist.h"
 #include "core/input_error.h"
 #include "core/job_script.h"
+#include "core/signal_name.h"
 #include "core/state_filter.h"
 #include "core/text.h"
 
@@ -135,7 +136,8 @@ const char* const kSubmitHelp =
     "--mem, -t/--time, -p, -A, -o, -e, -D, --array, --dependency=afterok:ID, --gres=gpu:N,\n"
     "--gpus, --gpus-per-node, --gpus-per-task, --requeue, --export, -H/--hold,\n"
     "-b/--begin (now+1hour, 16:00, 2025-03-01T08:00), -w/--nodelist and -x/--exclude\n"
-    "(hostlists such as node[1-3,5]), ... (docs/job-scripts.md), plus\n"
+    "(hostlists such as node[1-3,5]), --signal=[B:]SIG[@TIME] (a checkpoint signal TIME s\n"
+    "before the time limit and at preemption), ... (docs/job-scripts.md), plus\n"
     "  --accel TYPE:N      accelerators for the whole job (TYPE from `zs catalog`, may be "
     "omitted)\n"
     "  --retries N         requeues after a failed rank or a lost node\n"
@@ -436,6 +438,10 @@ void register_job(CLI::App& app, int& exit_code) {
     if (!r.spec.nodelist.empty()) line("ReqNodeList", format_hostlist(r.spec.nodelist));
     if (!r.spec.exclude.empty()) line("ExcNodeList", format_hostlist(r.spec.exclude));
     line("TimeLimit", r.spec.walltime ? elapsed(r.spec.walltime) : "none");
+    if (r.spec.signal)
+      line("Signal", signal_name(r.spec.signal) + " " + std::to_string(r.spec.signal_time_s) +
+                         " s before the time limit and at preemption" +
+                         (r.spec.signal_batch ? ", to the batch shell only" : ""));
     const std::int64_t now = now_ms();
     if (r.start_ms) line("RunTime", elapsed((r.end_ms ? r.end_ms : now) - r.start_ms));
     line("WorkDir", r.spec.work_dir);

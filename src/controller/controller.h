@@ -165,8 +165,9 @@ class Controller : public ClusterApi {
   // Orders the agent to kill an attempt it runs (or may run) there; the hold stays until the
   // agent confirms. Repeated when a kill seems lost (the order went out in an answer that never
   // arrived), never more often than once per kill grace period plus two heartbeats.
+  // `checkpoint`: a preemption, where the job's own --signal goes first (KillOrder::checkpoint).
   void order_kill(LiveNode& node, const AttemptKey& key, NodeHold& hold, const std::string& reason,
-                  TimeMs now);
+                  TimeMs now, bool checkpoint = false);
   bool schedulable(const LiveNode& node) const {
     return node.synced && node.rec.state == NodeStatus::up;
   }

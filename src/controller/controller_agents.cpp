@@ -319,9 +319,9 @@ void Controller::reconcile(LiveNode& node, const AgentReport& report, bool agent
 }
 
 void Controller::order_kill(LiveNode& node, const AttemptKey& key, NodeHold& hold,
-                            const std::string& reason, TimeMs now) {
+                            const std::string& reason, TimeMs now, bool checkpoint) {
   hold.kill_sent_ms = now;
-  kills_to_dispatch_[node.rec.name].push_back({key, reason});
+  kills_to_dispatch_[node.rec.name].push_back({key, reason, checkpoint});
 }
 
 }  // namespace zs

@@ -560,6 +560,9 @@ void Controller::dispatch_launch(LiveJob& job) {
 void Controller::end_attempt(LiveJob& job, JobState state, int exit_code, const std::string& reason,
                              TimeMs now) {
   const AttemptKey key{job.rec.id, job.rec.attempt};
+  // Only a preemption ends an attempt as pending: its tasks get the job's own checkpoint signal
+  // first (sbatch --signal), where a cancel, a timeout or a failure keeps SIGTERM.
+  const bool preempted = state == JobState::pending;
   for (const auto& a : job.rec.assignment) {
     auto nit = nodes_.find(a.node);
     if (nit == nodes_.end()) continue;
@@ -573,7 +576,8 @@ void Controller::end_attempt(LiveJob& job, JobState state, int exit_code, const 
       node.launches.erase(queued);
       release_hold(node, key);
     } else if (hold->second.launch_sent) {
-      if (hold->second.kill_sent_ms == 0) order_kill(node, key, hold->second, reason, now);
+      if (hold->second.kill_sent_ms == 0)
+        order_kill(node, key, hold->second, reason, now, preempted);
     } else {
       release_hold(node, key);
     }

@@ -177,6 +177,9 @@ std::vector<NodeLaunch> plan_launch(const JobRecord& job, const LaunchContext& c
     l.stderr_path =
         spec.stderr_path.empty() ? l.stdout_path : expand_job_pattern(spec.stderr_path, job);
     l.walltime_ms = spec.walltime;
+    l.signal = spec.signal;
+    l.signal_time_s = spec.signal_time_s;
+    l.signal_batch = spec.signal_batch;
     l.cpus = spec.cpus_per_task * tasks_here;
     l.mem_mib = spec.mem_mib;
     out.push_back(std::move(l));

@@ -9,6 +9,7 @@
 #include "core/identity_record.h"
 #include "core/input_error.h"
 #include "core/job_script.h"
+#include "core/signal_name.h"
 #include "core/slurm_values.h"
 
 namespace zs {
@@ -100,6 +101,15 @@ void validate_spec(JobSpec& spec, const Catalog& catalog) {
   require(spec.walltime >= 0, "walltime", "must not be negative");
   require(spec.max_retries >= 0 && spec.max_retries <= kMaxSpecRetries, "max_retries",
           "must be between 0 and " + std::to_string(kMaxSpecRetries));
+  // The checkpoint signal (--signal): one the job can catch, else it could not checkpoint.
+  require(spec.signal >= 0 && spec.signal <= kMaxSignalNumber, "signal",
+          "must be 0 (none) or a signal number from 1 to " + std::to_string(kMaxSignalNumber));
+  require(spec.signal == 0 || catchable_signal(spec.signal), "signal",
+          signal_name(spec.signal) + " cannot be caught; use one the job traps, such as SIGUSR1");
+  require(spec.signal_time_s >= 0 && spec.signal_time_s <= kMaxSignalTimeS, "signal_time",
+          "must be between 0 and " + std::to_string(kMaxSignalTimeS) + " seconds");
+  require(spec.signal != 0 || (spec.signal_time_s == 0 && !spec.signal_batch), "signal",
+          "signal_time and signal_batch need a signal");
   if (!spec.unix_user.empty()) {
     const std::string problem = unix_user_problem(spec.unix_user);
     require(problem.empty(), "unix_user", problem);

@@ -51,6 +51,7 @@ enum class Kind : std::uint8_t {
   kHold,
   kNodelist,
   kExclude,
+  kSignal,
   kIgnored,     // accepted, a warning says it has no effect
   kUnsupported  // matters but cannot be honoured: an error with a hint
 };
@@ -101,6 +102,7 @@ constexpr OptionInfo kOptions[] = {
     {"hold", 'H', F, Kind::kHold},
     {"nodelist", 'w', R, Kind::kNodelist},
     {"exclude", 'x', R, Kind::kExclude},
+    {"signal", 0, R, Kind::kSignal},
 
     {"mail-type", 0, R, I, "no mail is sent"},
     {"mail-user", 0, R, I, "no mail is sent"},
@@ -112,7 +114,6 @@ constexpr OptionInfo kOptions[] = {
     {"nice", 0, O, I, "use --priority"},
     {"comment", 0, R, I},
     {"open-mode", 0, R, I},
-    {"signal", 0, R, I},
     {"wait-all-nodes", 0, R, I},
     {"hint", 0, R, I},
     {"distribution", 'm', R, I},
@@ -485,6 +486,15 @@ void apply_known(JobOptions& o, const OptionInfo& info, const Directive& d) {
     case Kind::kExclude:
       s.exclude = parse_hostlist(v, d.where);
       break;
+    case Kind::kSignal: {
+      const SignalRequest r = parse_slurm_signal(v, d.where);
+      s.signal = r.signal;
+      s.signal_time_s = r.time_s;
+      s.signal_batch = r.batch_only;
+      if (r.reservation)
+        o.warnings.push_back({d.where, d.option + ": R: (reservations) is ignored by Zhisuan"});
+      break;
+    }
     case Kind::kIgnored:
       o.warnings.push_back(
           {d.where, d.option + " is ignored by Zhisuan" +

@@ -33,6 +33,8 @@
 //                   node count to its length (Slurm: the job spans every listed node). More
 //                   names than -N asks for, or a name also in --exclude, is an error.
 //   exclude         -x/--exclude, expanded.
+//   signal          --signal=[{R|B}:]SIG[@TIME]: signal, signal_time_s (60 when omitted) and
+//                   signal_batch (B:); R: is ignored with a warning.
 #pragma once
 #include <cstddef>
 #include <cstdint>

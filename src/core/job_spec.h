@@ -56,6 +56,13 @@ struct JobSpec {
   // these.
   std::vector<std::string> nodelist;
   std::vector<std::string> exclude;
+
+  // The job's own checkpoint signal, sbatch's --signal=[B:]SIG[@TIME]: SIG is sent signal_time_s
+  // seconds before the walltime limit, and instead of SIGTERM when the job is preempted, so it
+  // can save its state before it is stopped. 0 = none (SIGTERM at the limit and at preemption).
+  int signal = 0;
+  int signal_time_s = 0;      // seconds before the limit (sbatch's default: 60)
+  bool signal_batch = false;  // B: only the script's shell of each task, not what it started
   bool operator==(const JobSpec&) const = default;
 };
 

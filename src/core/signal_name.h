@@ -7,6 +7,12 @@
 
 namespace zs {
 
+inline constexpr int kMaxSignalNumber = 64;  // real-time signals included (SIGRTMAX on Linux)
+// sbatch --signal=SIG@TIME: TIME is seconds before the time limit, at most 65535 (Slurm's own
+// bound: a 16-bit field), 60 when omitted.
+inline constexpr int kMaxSignalTimeS = 65535;
+inline constexpr int kDefaultSignalTimeS = 60;
+
 // The signal number, or nullopt when `text` is neither a known name (with or without the
 // "SIG" prefix, any case) nor a number 1..64.
 std::optional<int> parse_signal(std::string_view text);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/input_error.h"
+#include "core/signal_name.h"
 #include "core/text.h"
 
 namespace zs {
@@ -312,6 +313,59 @@ ExportRequest parse_export(std::string_view s, const std::string& where) {
     }
   }
   if (r.all && none) throw InputError(where, "--export lists both ALL and NONE");
+  return r;
+}
+
+SignalRequest parse_slurm_signal(std::string_view s, const std::string& where) {
+  const std::string usage = " (use [B:]SIG[@TIME], e.g. USR1, B:USR1@90 or 10@120)";
+  std::string_view t = trim(s);
+  if (t.empty()) throw InputError(where, "empty --signal" + usage);
+  SignalRequest r;
+  // The flags before ':' ("B", "R", "RB"): a signal name or number never holds a ':'.
+  if (const auto colon = t.find(':'); colon != std::string_view::npos) {
+    const std::string_view flags = t.substr(0, colon);
+    if (flags.empty())
+      throw InputError(where, "--signal " + quote_value(s) + ": nothing before ':'" + usage);
+    for (char c : flags) {
+      if (c == 'B' || c == 'b') {
+        r.batch_only = true;
+      } else if (c == 'R' || c == 'r') {
+        r.reservation = true;
+      } else {
+        throw InputError(where, "--signal " + quote_value(s) + ": unknown flag " +
+                                    quote_value(flags) +
+                                    " before ':' (B: signals only the batch shell; R: is "
+                                    "accepted and ignored)");
+      }
+    }
+    t.remove_prefix(colon + 1);
+  }
+  std::string_view name = t, time;
+  const auto at = t.find('@');
+  if (at != std::string_view::npos) {
+    name = t.substr(0, at);
+    time = t.substr(at + 1);
+  }
+  const auto sig = parse_signal(name);
+  if (!sig)
+    throw InputError(where, "--signal " + quote_value(s) + ": " + quote_value(name) +
+                                " is not a signal name or a number from 1 to " +
+                                std::to_string(kMaxSignalNumber) + usage);
+  if (!catchable_signal(*sig))
+    throw InputError(where, "--signal " + quote_value(s) + ": " + signal_name(*sig) +
+                                " cannot be caught, so it cannot ask the job to checkpoint; use "
+                                "one the job traps, such as USR1");
+  r.signal = *sig;
+  r.time_s = kDefaultSignalTimeS;
+  if (at != std::string_view::npos) {
+    const auto v = parse_digits(time);
+    if (!v || *v > kMaxSignalTimeS)
+      throw InputError(where, "--signal " + quote_value(s) +
+                                  ": the time after '@' must be whole "
+                                  "seconds from 0 to " +
+                                  std::to_string(kMaxSignalTimeS) + ", not " + quote_value(time));
+    r.time_s = static_cast<int>(*v);
+  }
   return r;
 }
 

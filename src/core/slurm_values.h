@@ -77,6 +77,20 @@ struct ExportRequest {
 };
 ExportRequest parse_export(std::string_view s, const std::string& where);
 
+// --signal: "[{R|B}:]SIG[@TIME]". SIG is a name (USR1, SIGUSR1, any case) or a number 1..64 that
+// a process can catch (not KILL or STOP); TIME is whole seconds before the time limit, 0..65535,
+// kDefaultSignalTimeS when omitted. B: signals only the batch script's shell; R: (Slurm: about
+// reservations) has no meaning in Zhisuan and is accepted and ignored: `reservation` says it was
+// given, for a warning. "RB:" and "BR:" combine both.
+struct SignalRequest {
+  int signal = 0;
+  int time_s = 0;
+  bool batch_only = false;
+  bool reservation = false;
+  bool operator==(const SignalRequest&) const = default;
+};
+SignalRequest parse_slurm_signal(std::string_view s, const std::string& where = "--signal");
+
 // A value for an error message: single-quoted, control bytes escaped, long values cut short.
 std::string quote_value(std::string_view s);
 

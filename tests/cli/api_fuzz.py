@@ -39,6 +39,9 @@ JOB_FIELDS = ["name", "user", "tenant", "partition", "argv", "script", "work_dir
               "accel_count", "nodes", "accel_per_node", "tasks_per_node", "ntasks", "cpus_per_task",
               "mem_mib", "walltime", "stdout_path", "stderr_path", "array", "after_ok", "max_retries",
               "priority", "begin_ms", "hold", "nodelist", "exclude"]
+# Fields added after the seed's sequence was fixed: drawn from their own generator, so that the
+# main sequence (and what a seed reproduces) stays the same.
+LATE_JOB_FIELDS = ["signal", "signal_time", "signal_batch"]
 REPORT_FIELDS = ["boot_id", "address", "accel_type", "accel_count", "unhealthy", "device_problems",
                  "cpus", "mem_mib", "discovery", "running", "exits", "wait_ms"]
 GOOD_NAMES = ["fz0", "fz1", "fz2", "fz-3.x_y"]
@@ -50,6 +53,7 @@ class Fuzzer:
         u = urllib.parse.urlparse(url)
         self.host, self.port = u.hostname, u.port
         self.rng = random.Random(seed)
+        self.late_rng = random.Random(seed + 1)  # LATE_JOB_FIELDS
         # {"admin": T, "intruder": T, "revoked": T, "nodes": {name: T}} or None (no auth).
         self.tokens = tokens
         self.token = None  # the credential of the request being sent
@@ -135,7 +139,18 @@ class Fuzzer:
             j["accel_type"] = "A100-SXM4-80GB"
         for f in r.sample(JOB_FIELDS, r.randint(0, 4)):
             j[f] = self.field_value(f)
+        late = self.late_rng
+        for f in late.sample(LATE_JOB_FIELDS, late.randint(0, 3) if late.random() < 0.3 else 0):
+            j[f] = self.late_value(f)
         return j
+
+    def late_value(self, name):
+        r = self.late_rng
+        if name == "signal":
+            return r.choice([0, 9, 10, 12, 19, 34, 64, 65, -1, "USR1", None, 1.5])
+        if name == "signal_batch":
+            return r.choice([True, False, 0, 1, "yes", None])
+        return r.choice(INT_EDGES)
 
     def mutate_obj(self, obj, fields):
         r = self.rng

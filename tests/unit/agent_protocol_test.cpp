@@ -60,7 +60,7 @@ TEST(AgentProtocol, OrdersRoundTrip) {
   l.visible_devices_env = "CUDA_VISIBLE_DEVICES";
   l.walltime_ms = 60'000;
   o.launches.push_back(l);
-  o.kills.push_back({{4, 1}, "cancelled"});
+  o.kills.push_back({{4, 1}, "cancelled", false});
   o.acked.push_back({5, 1});
   o.lease_ms = 90'000;
   AgentOrders back = agent_orders_from_json(to_json(o));
@@ -69,6 +69,50 @@ TEST(AgentProtocol, OrdersRoundTrip) {
   EXPECT_EQ(back.launches[0], l);
   EXPECT_EQ(back.kills[0].reason, "cancelled");
   EXPECT_EQ(back.acked[0], (AttemptKey{5, 1}));
+  EXPECT_FALSE(back.kills[0].checkpoint);
+  EXPECT_EQ(back.launches[0].signal, 0);
+  // Without a signal, the launch says nothing of one (as it was before --signal).
+  EXPECT_FALSE(to_json(o)["launches"][0].contains("signal"));
+  EXPECT_FALSE(to_json(o)["kills"][0].contains("checkpoint"));
+}
+
+TEST(AgentProtocol, CheckpointSignalTravelsInLaunchesAndKills) {
+  AgentOrders o;
+  NodeLaunch l;
+  l.key = {3, 1};
+  l.tasks = {{0, 0, {}}};
+  l.argv = {"sleep", "9"};
+  l.walltime_ms = 60'000;
+  l.signal = 10;
+  l.signal_time_s = 55;
+  l.signal_batch = true;
+  o.launches.push_back(l);
+  o.kills.push_back({{4, 1}, "preempted for job 9", true});
+  const json j = to_json(o);
+  EXPECT_EQ(j["launches"][0]["signal"], 10);
+  EXPECT_EQ(j["launches"][0]["signal_time"], 55);
+  EXPECT_EQ(j["kills"][0]["checkpoint"], true);
+  AgentOrders back = agent_orders_from_json(j);
+  EXPECT_EQ(back.launches[0], l);
+  EXPECT_TRUE(back.kills[0].checkpoint);
+  // Orders from a controller older than --signal: no signal, a plain kill.
+  json old = j;
+  old["launches"][0].erase("signal");
+  old["launches"][0].erase("signal_time");
+  old["launches"][0].erase("signal_batch");
+  old["kills"][0].erase("checkpoint");
+  back = agent_orders_from_json(old);
+  EXPECT_EQ(back.launches[0].signal, 0);
+  EXPECT_FALSE(back.kills[0].checkpoint);
+  // SIGKILL or SIGSTOP would skip the grace period: refused like any bad order.
+  for (int bad : {9, 19, 65, -1}) {
+    json b = j;
+    b["launches"][0]["signal"] = bad;
+    EXPECT_THROW(agent_orders_from_json(b), InputError) << bad;
+  }
+  json b = j;
+  b["kills"][0]["checkpoint"] = 1;
+  EXPECT_THROW(agent_orders_from_json(b), InputError);
 }
 
 TEST(AgentProtocol, BadReportsNameTheField) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <limits>
 #include <string>
 
@@ -32,6 +34,9 @@ AttemptHeader header() {
   h.script = "/w/scripts/00ff-12.sh";
   h.program = "/w/scripts/00ff-12.sh";
   h.cwd = "/jobs";
+  h.signal = 10;  // --signal=B:USR1@60 (a restarted agent still sends it)
+  h.signal_batch = true;
+  h.signal_ms = 1'700'000'063'456;
   return h;
 }
 
@@ -47,6 +52,20 @@ TEST(AttemptRecord, HeaderRoundTrips) {
   ASSERT_EQ(rec.ranks.size(), 2u);
   EXPECT_FALSE(rec.ranks.at(4).started);
   EXPECT_FALSE(rec.stopped);
+}
+
+TEST(AttemptRecord, HeaderWithoutASignalIsOneWithout) {
+  // Records of agents older than --signal: no signal, nothing due.
+  AttemptHeader h = header();
+  const std::string line = record_header_line(h);
+  nlohmann::json j = nlohmann::json::parse(line.substr(2));
+  for (const char* key : {"signal", "signal_batch", "signal_ms"}) ASSERT_EQ(j.erase(key), 1u);
+  AttemptRecord rec = parse_attempt_record("R " + j.dump() + "\n");
+  ASSERT_TRUE(rec.header);
+  h.signal = 0;
+  h.signal_batch = false;
+  h.signal_ms = 0;
+  EXPECT_EQ(*rec.header, h);
 }
 
 TEST(AttemptRecord, ShimAndAgentLines) {

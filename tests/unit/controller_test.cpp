@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <map>
 #include <set>
 #include <thread>
@@ -362,6 +363,7 @@ TEST_F(ControllerTest, CancelPendingAndRunning) {
   auto kills = kills_for(a);
   ASSERT_EQ(kills.size(), 1u);
   EXPECT_EQ(kills[0].key.job, run);
+  EXPECT_FALSE(kills[0].checkpoint) << "a cancel is SIGTERM, as scancel's default";
   finish(a, {run, 1}, 143, "killed");
   EXPECT_EQ(state_of(run), JobState::cancelled);  // a kill's exit does not change the end
   EXPECT_EQ(controller->nodes()[0].allocated, 0);
@@ -862,6 +864,53 @@ class CarelessPolicy : public Policy {
     return d;
   }
 };
+
+// A policy that preempts every running job for the first waiting one, and starts a waiting job
+// on node 0's first devices when nothing runs.
+class EvictingPolicy : public Policy {
+ public:
+  std::string_view name() const override { return "evicting"; }
+  bool preemptive() const override { return true; }
+  Decisions decide(const Snapshot& snapshot, TimeMs) const override {
+    Decisions d;
+    if (snapshot.pending.empty()) return d;
+    const JobId first = snapshot.pending.front().job->id;
+    for (const auto& r : snapshot.running) d.preemptions.push_back({r.job->id, first});
+    if (snapshot.running.empty()) {
+      StartDecision s;
+      s.job = first;
+      s.placement.push_back(
+          {0, (std::uint64_t{1} << snapshot.pending.front().job->accel_count) - 1});
+      d.starts.push_back(s);
+    }
+    return d;
+  }
+};
+
+TEST_F(ControllerTest, APreemptionAsksForTheJobsCheckpointSignal) {
+  ControllerOptions options;
+  options.policy_override = std::make_shared<EvictingPolicy>();
+  open(options);
+  FakeAgent a("a", 8);
+  controller->agent_sync(a.name, a.report);
+  JobSpec spec = gpu_job(8);
+  spec.signal = SIGUSR1;
+  spec.signal_time_s = 55;
+  spec.signal_batch = true;
+  const JobId victim = controller->submit({spec}).front();
+  auto got = launches_for(a);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].signal, SIGUSR1);  // the agent sends it 55 s before the walltime ends
+  EXPECT_EQ(got[0].signal_time_s, 55);
+  EXPECT_TRUE(got[0].signal_batch);
+  const JobId winner = controller->submit({gpu_job(8)}).front();
+  auto kills = kills_for(a);
+  ASSERT_EQ(kills.size(), 1u);
+  EXPECT_EQ(kills[0].key, (AttemptKey{victim, 1}));
+  EXPECT_TRUE(kills[0].checkpoint) << "a preempted job gets its own signal, not SIGTERM";
+  EXPECT_EQ(kills[0].reason, "preempted for job " + std::to_string(winner));
+  EXPECT_EQ(state_of(victim), JobState::pending);
+}
 
 TEST_F(ControllerTest, DecisionsThatBreakInvariantsAreRefused) {
   ControllerOptions options;

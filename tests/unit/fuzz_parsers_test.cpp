@@ -1101,6 +1101,12 @@ TEST(FuzzParsers, SlurmValuesSucceedOrThrowInputError) {
     survives("parse_dependency", input, "--dependency", t,
              [&] { parse_dependency(input, "--dependency"); });
     survives("parse_export", input, "--export", t, [&] { parse_export(input, "--export"); });
+    survives("parse_slurm_signal", input, "--signal", t, [&] {
+      const SignalRequest s = parse_slurm_signal(input);
+      ASSERT_TRUE(s.signal >= 1 && s.signal <= kMaxSignalNumber && catchable_signal(s.signal))
+          << show(input);
+      ASSERT_TRUE(s.time_s >= 0 && s.time_s <= kMaxSignalTimeS) << show(input);
+    });
     if (HasFailure()) break;
   }
   EXPECT_GT(t.ok, kInputs / 10);

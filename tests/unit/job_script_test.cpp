@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include <string>
 #include <vector>
 
@@ -167,6 +169,40 @@ TEST(JobScriptValues, Export) {
     EXPECT_TRUE(contains(error_of([&] { parse_export(bad, "w"); }), "w: ")) << bad;
 }
 
+TEST(JobScriptValues, Signal) {
+  // [{R|B}:]SIG[@TIME]: names with or without SIG, any case, or numbers; 60 s by default.
+  EXPECT_EQ(parse_slurm_signal("USR1"), (SignalRequest{SIGUSR1, 60, false, false}));
+  EXPECT_EQ(parse_slurm_signal("SIGUSR1@30"), (SignalRequest{SIGUSR1, 30, false, false}));
+  EXPECT_EQ(parse_slurm_signal("B:USR2@90"), (SignalRequest{SIGUSR2, 90, true, false}));
+  EXPECT_EQ(parse_slurm_signal("10"), (SignalRequest{10, 60, false, false}));
+  EXPECT_EQ(parse_slurm_signal("sigterm@0"), (SignalRequest{SIGTERM, 0, false, false}));
+  EXPECT_EQ(parse_slurm_signal("USR1@65535"), (SignalRequest{SIGUSR1, 65535, false, false}));
+  EXPECT_EQ(parse_slurm_signal("R:USR1"), (SignalRequest{SIGUSR1, 60, false, true}));
+  EXPECT_EQ(parse_slurm_signal("RB:34@5"), (SignalRequest{34, 5, true, true}));
+  EXPECT_EQ(parse_slurm_signal("BR:HUP"), (SignalRequest{SIGHUP, 60, true, true}));
+  // Errors name where the value came from and say what is wrong.
+  EXPECT_EQ(error_of([] { parse_slurm_signal("KILL", "job.sh:3"); }),
+            "job.sh:3: --signal 'KILL': SIGKILL cannot be caught, so it cannot ask the job to "
+            "checkpoint; use one the job traps, such as USR1");
+  EXPECT_TRUE(
+      contains(error_of([] { parse_slurm_signal("SIGSTOP"); }), "SIGSTOP cannot be caught"));
+  EXPECT_TRUE(contains(error_of([] { parse_slurm_signal("9@10"); }), "SIGKILL cannot be caught"));
+  EXPECT_EQ(error_of([] { parse_slurm_signal("USR1@-1"); }),
+            "--signal: --signal 'USR1@-1': the time after '@' must be whole seconds from 0 to "
+            "65535, not '-1'");
+  EXPECT_TRUE(contains(error_of([] { parse_slurm_signal("USR1@70000"); }), "not '70000'"));
+  EXPECT_TRUE(contains(error_of([] { parse_slurm_signal("USR1@"); }), "from 0 to 65535"));
+  EXPECT_TRUE(contains(error_of([] { parse_slurm_signal("USR1@1.5"); }), "from 0 to 65535"));
+  EXPECT_EQ(error_of([] { parse_slurm_signal("X:USR1"); }),
+            "--signal: --signal 'X:USR1': unknown flag 'X' before ':' (B: signals only the batch "
+            "shell; R: is accepted and ignored)");
+  EXPECT_TRUE(contains(error_of([] { parse_slurm_signal(":USR1"); }), "nothing before ':'"));
+  EXPECT_TRUE(contains(error_of([] { parse_slurm_signal(""); }), "--signal: empty --signal"));
+  EXPECT_TRUE(contains(error_of([] { parse_slurm_signal("  "); }), "empty --signal"));
+  for (const char* bad : {"USR3", "0", "65", "B:", "@30", "SIG", "USR1@30@1", "B:B:USR1"})
+    EXPECT_TRUE(contains(error_of([&] { parse_slurm_signal(bad, "w"); }), "w: ")) << bad;
+}
+
 TEST(JobScriptValues, QuoteValueEscapesAndShortens) {
   EXPECT_EQ(quote_value("ab"), "'ab'");
   EXPECT_EQ(quote_value(std::string("a\0b\n", 4)), "'a\\x00b\\n'");
@@ -309,7 +345,7 @@ TEST(JobScriptDirectives, IgnoredOptionsWarnWithTheirLine) {
   JobScript r = parse_job_script(
       script({"#SBATCH --mail-type=END --mail-user=a@b.c", "#SBATCH --qos=high --exclusive",
               "#SBATCH -C volta --nice=5 --comment 'x y' --open-mode=append",
-              "#SBATCH --signal=B:USR1@60 --wait-all-nodes=1 --hint=nomultithread -m block"}),
+              "#SBATCH --time-min=5 --wait-all-nodes=1 --hint=nomultithread -m block"}),
       "job.sh");
   ASSERT_EQ(r.warnings.size(), 12u);
   EXPECT_EQ(r.warnings[0].where, "job.sh:2");
@@ -449,6 +485,39 @@ TEST(JobScriptOptions, Export) {
   // A later --export replaces an earlier one.
   r = parse_job_script(script({"#SBATCH --export=A=1", "#SBATCH --export=B=2"}), "job.sh");
   EXPECT_EQ(r.spec.env, (std::vector<std::string>{"B=2"}));
+}
+
+TEST(JobScriptOptions, Signal) {
+  JobSpec s = spec_of({"#SBATCH --signal=B:USR2@90"});
+  EXPECT_EQ(s.signal, SIGUSR2);
+  EXPECT_EQ(s.signal_time_s, 90);
+  EXPECT_TRUE(s.signal_batch);
+  s = spec_of({"#SBATCH --signal USR1"});
+  EXPECT_EQ(s.signal, SIGUSR1);
+  EXPECT_EQ(s.signal_time_s, 60);  // sbatch's default
+  EXPECT_FALSE(s.signal_batch);
+  EXPECT_EQ(spec_of({}).signal, 0);
+  // The command line replaces the script's, as for every option.
+  JobScript r = parse_job_script(script({"#SBATCH --signal=B:USR2@90"}), "job.sh",
+                                 read_option_args({"--signal=SIGTERM@5"}));
+  EXPECT_EQ(r.spec.signal, SIGTERM);
+  EXPECT_EQ(r.spec.signal_time_s, 5);
+  EXPECT_FALSE(r.spec.signal_batch);
+  EXPECT_TRUE(r.warnings.empty());
+  // R: is accepted (scripts for Slurm run unchanged) and said to be ignored.
+  r = parse_job_script(script({"#SBATCH --signal=R:USR1@30"}), "job.sh");
+  EXPECT_EQ(r.spec.signal, SIGUSR1);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].where, "job.sh:2");
+  EXPECT_TRUE(contains(r.warnings[0].message, "R: (reservations) is ignored"));
+  // Errors name the line or the flag.
+  EXPECT_TRUE(contains(script_error({"#SBATCH -N 1", "#SBATCH --signal=KILL@10"}),
+                       "job.sh:3: --signal 'KILL@10': SIGKILL cannot be caught"));
+  EXPECT_EQ(script_error({"#SBATCH --signal"}), "job.sh:2: --signal needs a value");
+  JobOptions o;
+  for (const auto& d : read_option_args({"--signal=USR1@70000"}))
+    EXPECT_TRUE(contains(error_of([&] { apply_option(o, d); }), "--signal: --signal 'USR1@70000'"));
+  EXPECT_FALSE(is_ignored_option("--signal"));
 }
 
 TEST(JobScriptOptions, NodeRangeUsesTheMinimum) {

@@ -52,6 +52,9 @@ JobRecord full_record() {
   s.hold = true;
   s.nodelist = {"node1", "node3"};
   s.exclude = {"gpu07"};
+  s.signal = 10;
+  s.signal_time_s = 90;
+  s.signal_batch = true;
   r.state = JobState::node_fail;
   r.submit_ms = 1'700'000'000'000;
   r.start_ms = 1'700'000'001'000;
@@ -177,7 +180,10 @@ TEST(JsonCodec, FieldNamesAreTheCxxNames) {
   EXPECT_EQ(j["spec"]["nodelist"], json::array({"node1", "node3"}));
   EXPECT_EQ(j["spec"]["exclude"][0], "gpu07");
   EXPECT_EQ(j["spec"]["unix_user"], "ada");
-  EXPECT_EQ(j["spec"].size(), 28u);  // every JobSpec field
+  EXPECT_EQ(j["spec"]["signal"], 10);
+  EXPECT_EQ(j["spec"]["signal_time"], 90);
+  EXPECT_EQ(j["spec"]["signal_batch"], true);
+  EXPECT_EQ(j["spec"].size(), 31u);  // every JobSpec field
   EXPECT_EQ(j.size(), 13u);          // every JobRecord field
   json n = to_json(full_node());
   EXPECT_EQ(n["state"], "drained");
@@ -194,6 +200,10 @@ TEST(JsonCodec, MissingFieldsKeepDefaults) {
   EXPECT_EQ(s.argv, (std::vector<std::string>{"sleep", "1"}));
   EXPECT_EQ(s.accel_count, 4);
   EXPECT_EQ(s.nodes, 0);
+  // A record stored before --signal existed: no checkpoint signal.
+  EXPECT_EQ(s.signal, 0);
+  EXPECT_EQ(s.signal_time_s, 0);
+  EXPECT_FALSE(s.signal_batch);
 }
 
 TEST(JsonCodec, IntegralFloatsAreIntegers) {
@@ -297,6 +307,10 @@ TEST(JsonCodec, NegativeAndAbsurdNumbersNameTheField) {
   EXPECT_FAILS_AT(spec_error(R"({"accel_count":18446744073709551615})"), "accel_count",
                   "must be at most 1000000");
   EXPECT_FAILS_AT(spec_error(R"({"nodes":-3})"), "nodes", "must not be negative");
+  EXPECT_FAILS_AT(spec_error(R"({"signal":65})"), "signal", "must be at most 64, got 65");
+  EXPECT_FAILS_AT(spec_error(R"({"signal_time":65536})"), "signal_time",
+                  "must be at most 65535, got 65536");
+  EXPECT_FAILS_AT(spec_error(R"({"signal_time":-1})"), "signal_time", "must not be negative");
   EXPECT_FAILS_AT(spec_error(R"({"tasks_per_node":-1})"), "tasks_per_node", "must not be negative");
   EXPECT_FAILS_AT(spec_error(R"({"ntasks":2000000})"), "ntasks", "must be at most");
   EXPECT_FAILS_AT(spec_error(R"({"mem_mib":-1})"), "mem_mib", "must not be negative");

@@ -219,6 +219,18 @@ TEST_F(ShimTest, SignalsGoToTheTasksGroup) {
   EXPECT_TRUE(shim().signal(AttemptKey{99, 9}, 0, SIGKILL));
 }
 
+TEST_F(ShimTest, ANegativeSignalIsForTheTaskAloneNotItsGroup) {
+  // A job's --signal=B:USR1: the script's shell gets it, the programs it started do not.
+  launch(
+      sh("sleep 30 & c=$!; trap 'if kill -0 $c; then echo alive; else echo gone; fi > got; "
+         "kill $c; exit 0' USR1; echo $$ > pid; wait"));
+  next(Shim::Event::started);
+  ASSERT_TRUE(eventually([&] { return pid_in(dir / "pid") > 0; }));
+  ASSERT_TRUE(shim().signal(key, 0, -SIGUSR1));
+  EXPECT_EQ(next(Shim::Event::ended).exit_code, 0) << "the shell's trap ran and exited 0";
+  EXPECT_EQ(read_text(dir / "got"), "alive\n") << "the shell's child got the signal too";
+}
+
 TEST_F(ShimTest, KillGroupEndsATaskThatIgnoresSigterm) {
   launch(sh("trap '' TERM; echo $$ > pid; while :; do sleep 1; done"));
   next(Shim::Event::started);

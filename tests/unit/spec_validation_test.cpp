@@ -81,6 +81,31 @@ TEST(SpecValidation, NodeLists) {
   EXPECT_NE(field_of(s).find("exclude:"), std::string::npos);
 }
 
+TEST(SpecValidation, CheckpointSignal) {
+  JobSpec s = command();
+  s.signal = 10;
+  s.signal_time_s = 60;
+  EXPECT_EQ(field_of(s), "");
+  s.signal_batch = true;
+  s.signal_time_s = 65535;
+  EXPECT_EQ(field_of(s), "");
+  s.signal = 9;
+  EXPECT_EQ(field_of(s),
+            "signal: SIGKILL cannot be caught; use one the job traps, such as SIGUSR1");
+  s.signal = 19;
+  EXPECT_NE(field_of(s).find("SIGSTOP cannot be caught"), std::string::npos);
+  s.signal = 65;
+  EXPECT_NE(field_of(s).find("signal: must be 0 (none)"), std::string::npos);
+  s.signal = 10;
+  s.signal_time_s = 65536;
+  EXPECT_NE(field_of(s).find("signal_time: must be between 0 and 65535"), std::string::npos);
+  s.signal_time_s = -1;
+  EXPECT_NE(field_of(s).find("signal_time:"), std::string::npos);
+  s = command();
+  s.signal_time_s = 30;  // a time without a signal: an API client's mistake, said so
+  EXPECT_EQ(field_of(s), "signal: signal_time and signal_batch need a signal");
+}
+
 TEST(SpecValidation, HoldAndBeginBlockTheStart) {
   JobSpec s = command();
   EXPECT_EQ(start_blocker(s, 1000), nullptr);
