@@ -215,6 +215,8 @@ Job scheduler_job(JobId id, const JobSpec& spec, TimeMs submit_ms, const Catalog
         static_cast<double>(spec.mem_mib) * nodes_guess / 1024.0 / spec.accel_count;
   }
   j.walltime = spec.walltime;
+  // A job that names a signal (sbatch --signal) gets it at preemption and checkpoints.
+  j.checkpoint = spec.signal > 0 ? 1 : 0;
   return j;
 }
 
