@@ -35,9 +35,13 @@ std::vector<bool> apply_holds(const Snapshot& s, FreePool& pool, ShareGate& gate
     if (it == of_job.end()) continue;
     const Hold& h = *it->second;
     if (!on_usable_devices(pool, h) || !job.accepted.contains(h.type)) continue;
+    const bool free = all_free(pool, h);
+    // Its devices are free but another job took the CPU or memory it needs there: the hold
+    // cannot be kept (it would lock the devices); the job competes like any other.
+    if (free && !pool.has_resources(h.placement, job)) continue;
     holder[i] = true;
     gate.started(job, h.type);  // its tenant's share counts it from now on
-    if (all_free(pool, h) && pool.has_resources(h.placement, job)) {
+    if (free) {
       pool.take(h.placement, job);
       d.starts.push_back({job.id, h.type, h.placement, false});
       continue;

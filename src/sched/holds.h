@@ -14,8 +14,8 @@ namespace zs {
 
 // Applies s.holds to `pool` and `gate`, adding the starts of holders that can start to `d`.
 // Returns, by index in s.pending, the holders (the rest of the pass skips them); empty when
-// there are no holds. A hold on a device that is down or unhealthy is void: its job competes
-// like any other.
+// there are no holds. A hold on a device that is down or unhealthy, or whose devices are free
+// but whose nodes' CPU or memory went to other jobs, is void: its job competes like any other.
 std::vector<bool> apply_holds(const Snapshot& s, FreePool& pool, ShareGate& gate, Decisions& d);
 
 }  // namespace zs
