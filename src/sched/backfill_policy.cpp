@@ -139,9 +139,16 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     const std::vector<TypeId>* types = &info.types;
     if (shares) {
       using St = ShareGate::Standing;
-      gate.filter(job, info.types, borrowing ? St::kBorrowing : St::kWithin, allowed);
+      // Only types the job can ever fit on: standing within a guarantee on one it cannot fit
+      // must neither block the queue nor keep devices back for it.
+      gate.filter(job, info.fit_types, borrowing ? St::kBorrowing : St::kWithin, allowed);
+      if (allowed.empty() && gate.best(job, info.fit_types) == St::kOver) {
+        d.wait_reasons.push_back(gate.over_reason(job, info.fit_types));
+        d.waits.push_back({job.id, static_cast<std::uint32_t>(d.wait_reasons.size() - 1)});
+        return Next::kGoOn;
+      }
       if (!borrowing && allowed.empty()) {
-        if (gate.best(job, info.types) == St::kBorrowing) deferred.push_back(idx);
+        if (gate.best(job, info.fit_types) == St::kBorrowing) deferred.push_back(idx);
         return Next::kGoOn;
       }
       if (borrowing) {
