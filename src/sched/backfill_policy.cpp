@@ -176,9 +176,20 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     if (pool.free_total() == 0 && (!shares || borrowing)) return Next::kStop;
     if (!blocked) {
       auto c = place_now(pool, job, *types, &memo);
+      // Hetero: the job fits now, on a type it chose not to start on (it waits for a faster
+      // one); it may then reclaim only on the faster types, where it did not fit.
+      const std::vector<TypeId>* reclaim_types = types;
+      std::vector<TypeId> faster;
       if (c && by_speed && hetero_waits_left > 0) {
         --hetero_waits_left;
-        if (better_to_wait(s, pool, job, *types, *c, now, started)) c.reset();
+        if (better_to_wait(s, pool, job, *types, *c, now, started)) {
+          for (TypeId t : *types) {
+            if (t == c->type) break;
+            faster.push_back(t);
+          }
+          reclaim_types = &faster;
+          c.reset();
+        }
       }
       if (c) {
         start(job, std::move(*c), false);
@@ -189,7 +200,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
         return Next::kGoOn;
       }
       if (shares && !borrowing) {
-        if (reclaim(job, *types, pool)) return Next::kGoOn;
+        if (reclaim(job, *reclaim_types, pool)) return Next::kGoOn;
         gate.needs(job, *types);
       }
       blocked = true;
