@@ -415,11 +415,13 @@ class TenantAudit : public Policy {
   // 2. Every preemption is a reclaim: of a running job that is borrowing by the rule, that ran
   // at least min_run_ms, of another tenant than the job it is for, on the type that job starts
   // or is held on, sharing a node with that job's devices; and that job stood within its
-  // guarantee on the type when it reclaimed. Without a grace period the pass's order is known
-  // (each reclaim starts its job at once), so the standing is checked exactly; with one, against
-  // the least the tenant can have held then (running jobs less its preempted ones, plus holds).
+  // guarantee on the type when it reclaimed, and did not fit without a victim. Without a grace
+  // period the pass's order is known (each reclaim starts its job at once), so the standing is
+  // checked exactly; with one, against the least the tenant can have held then (running jobs
+  // less its preempted ones, plus holds).
   void check_victims(const Pass& p, TimeMs now) const {
     const bool grace = p.s.params.preempt_grace_ms > 0;
+    std::set<JobId> checked_need;
     for (const auto& pr : p.d.preemptions) {
       const std::string who = "job " + std::to_string(pr.job) + " preempted for job " +
                               std::to_string(pr.for_job) + ": ";
@@ -453,6 +455,30 @@ class TenantAudit : public Policy {
         fail(kVictim, now,
              who + "the job's devices" + text(*p.placed_on(f.id)) +
                  " share no node with the victim's" + text(v.placement));
+      // It needed a victim: it does not fit on the devices free when it reclaimed (at least:
+      // free in the snapshot, less held and reserved devices, less the pass's starts before it
+      // and plus the victims of its earlier reclaims; with a grace period, less every start and
+      // every other hold).
+      if (!checked_need.count(f.id)) {
+        checked_need.insert(f.id);
+        FreePool pool(*p.s.cluster, p.s.nodes);
+        for (const auto& [id, h] : p.old_hold) pool.remove_devices(h->placement);
+        const auto it = p.start_of.find(f.id);
+        const std::size_t upto = grace || it == p.start_of.end() ? p.d.starts.size() : it->second;
+        if (!grace)
+          for (const auto& other : p.d.preemptions)
+            if (p.start_of.count(other.for_job) && p.start_of.at(other.for_job) < upto)
+              pool.give(p.running.at(other.job)->placement, *p.running.at(other.job)->job);
+        for (std::size_t i = 0; i < upto; ++i)
+          pool.take(p.d.starts[i].placement, p.job(p.d.starts[i].job));
+        for (const auto& h : p.d.holds)
+          if (h.for_job != f.id) pool.remove_devices(h.placement);
+        for (const auto& r : p.d.reservations) pool.remove_devices(r.placement);
+        if (pool.free_of_type(type) >= f.accel_count && pool.find(f, type))
+          fail(
+              kVictim, now,
+              who + "the job fits on free " + catalog().name(type) + " devices without any victim");
+      }
       // The reclaiming job's standing on `type` when it reclaimed.
       auto index = [&](JobId id) {
         auto it = p.start_of.find(id);
