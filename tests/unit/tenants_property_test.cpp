@@ -13,7 +13,8 @@
 //     decisions, with the utilization integral, and with compute_metrics' per-tenant rows;
 //  6. no eviction cycle: a job that reclaimed devices is reclaimed itself only after its
 //     tenant started another job on the type (see TenantAudit::check_cycle);
-//  7. two runs give identical outcomes and identical decisions;
+//  7. two runs, and a run with the jobs given in reverse order, give identical outcomes and
+//     identical decisions;
 // and after each run: nothing waits forever unless it is over its quota everywhere it fits.
 // The simulator also runs find_violations (sched/decision_check.h) on every pass and throws on
 // any violation. Fixed seeds: every failure reproduces.
@@ -874,20 +875,17 @@ RunOutcome run_audited(const TenantWorld& w, std::unique_ptr<Policy> policy, con
   const SimOptions opt = options_for(w);
   EXPECT_NO_THROW(out.result = simulate(w.cluster, catalog(), &speeds(), w.jobs, audit, opt))
       << ctx;
-  if (!outcome_checks) {
-    for (int k = 0; k < kProps; ++k) out.counts[k] = audit.count(static_cast<Prop>(k));
-    return out;
-  }
-  check_accounting(w, audit, out.result, ctx);
-  check_outcomes(w, out.result, ctx);
-  for (const auto& [id, h] : audit.open_holds())
-    ADD_FAILURE() << ctx << ": job " << id << " held" << text(h.placement) << " and never started";
   out.problems = audit.problems();
   out.log = audit.log();
   out.reclaims = audit.reclaims();
   out.borrowing_starts = audit.borrowing_starts();
   out.hold_starts = audit.hold_starts();
   for (int k = 0; k < kProps; ++k) out.counts[k] = audit.count(static_cast<Prop>(k));
+  if (!outcome_checks) return out;
+  check_accounting(w, audit, out.result, ctx);
+  check_outcomes(w, out.result, ctx);
+  for (const auto& [id, h] : audit.open_holds())
+    ADD_FAILURE() << ctx << ": job " << id << " held" << text(h.placement) << " and never started";
   return out;
 }
 
@@ -930,6 +928,15 @@ TEST_P(TenantSimProperty, SharesHoldOnEveryPass) {
     const RunOutcome b = run_audited(w, make_policy(GetParam()), ctx + " (second run)");
     expect_same(a.result, b.result, ctx);
     EXPECT_TRUE(a.log == b.log) << ctx << ": the decisions differ between two runs";
+    // ... and the order of the jobs in the input does not matter (the simulator replays them in
+    // (submit, id) order; ties between tenants must not depend on which one the input names
+    // first).
+    TenantWorld reversed = w;
+    std::reverse(reversed.jobs.begin(), reversed.jobs.end());
+    RunOutcome c = run_audited(reversed, make_policy(GetParam()), ctx + " (jobs reversed)");
+    std::reverse(c.result.jobs.begin(), c.result.jobs.end());
+    expect_same(a.result, c.result, ctx + " (jobs given in reverse order)");
+    EXPECT_TRUE(a.log == c.log) << ctx << ": the decisions depend on the order of the input";
     reclaims += a.reclaims;
     borrowing += a.borrowing_starts;
     hold_starts += a.hold_starts;
