@@ -142,6 +142,12 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
       // Only types the job can ever fit on: standing within a guarantee on one it cannot fit
       // must neither block the queue nor keep devices back for it.
       gate.filter(job, info.fit_types, borrowing ? St::kBorrowing : St::kWithin, allowed);
+      if (borrowing && allowed.empty() && gate.best(job, info.fit_types) == St::kWithin) {
+        // Borrowing when the pass began, within guarantee now (this pass reclaimed devices its
+        // tenant had borrowed): offered as within guarantee, or it would wait for no reason.
+        borrowing = false;
+        gate.filter(job, info.fit_types, St::kWithin, allowed);
+      }
       if (allowed.empty() && gate.best(job, info.fit_types) == St::kOver) {
         d.wait_reasons.push_back(gate.over_reason(job, info.fit_types));
         d.waits.push_back({job.id, static_cast<std::uint32_t>(d.wait_reasons.size() - 1)});
