@@ -6,7 +6,8 @@
 //  2. reclaim preempts only borrowing jobs, of another tenant, old enough, on the reclaiming
 //     job's type, for a job within its guarantee, and only jobs whose nodes the job uses;
 //  3. a borrowing start never leaves a job within guarantee waiting that could have run, nor
-//     takes devices the waiting jobs within guarantee need (by count);
+//     takes devices the waiting jobs within guarantee need (by count); and under easy and
+//     hetero no job within guarantee that fits on the devices left free waits at all;
 //  4. holds: a holder starts on its held devices, nobody else starts on held devices, a hold is
 //     made of free devices and its victims' devices, and every hold ends in its job's start;
 //  5. accounting: per-job accelerator-ms, run time and cost reconcile with the runs seen in the
@@ -293,6 +294,7 @@ class TenantAudit : public Policy {
     check_limits(p, now);
     check_victims(p, now);
     check_borrowing(p, now);
+    check_within_left(p, now);
     check_holds(p, now);
     check_cycle(p, now);
     record(p, now);
@@ -616,6 +618,51 @@ class TenantAudit : public Policy {
                    std::to_string(j.id) + " (tenant '" + j.tenant + "', " +
                    std::to_string(j.accel_count) +
                    " devices) is within guarantee and fits on the devices left free");
+      }
+    }
+  }
+
+  // 3 (c). EASY and hetero (fifo stops at its first blocked job by design): no waiting job
+  // within guarantee on a type, before and after the pass, fits on the devices of the type left
+  // free after it (less held and reserved devices), unless it holds a reservation on another
+  // type (hetero waits for a faster one).
+  void check_within_left(const Pass& p, TimeMs now) const {
+    if (inner_->name() == "fifo") return;
+    FreePool pool(*p.s.cluster, p.s.nodes);
+    if (p.s.params.preempt_grace_ms == 0)
+      for (const auto& pr : p.d.preemptions) {
+        const RunningJob& r = *p.running.at(pr.job);
+        pool.give(r.placement, *r.job);
+      }
+    for (const auto& st : p.d.starts) pool.take(st.placement, p.job(st.job));
+    for (const auto& [id, h] : p.old_hold) pool.remove_devices(h->placement);
+    for (const auto& h : p.d.holds) pool.remove_devices(h.placement);
+    for (const auto& r : p.d.reservations) pool.remove_devices(r.placement);
+    std::set<JobId> decided;
+    for (const auto& st : p.d.starts) decided.insert(st.job);
+    for (const auto& h : p.d.holds) decided.insert(h.for_job);
+    for (const auto& r : p.d.rejections) decided.insert(r.job);
+    for (const auto& [id, h] : p.old_hold) decided.insert(id);
+    for (const auto& w : p.s.pending) {
+      const Job& j = *w.job;
+      if (decided.count(j.id)) continue;
+      for (TypeId type : present_types(*p.s.cluster)) {
+        if (!j.accepted.contains(type)) continue;
+        const int g = shares_.share_of(j.tenant).of(type).guaranteed;
+        if (Pass::get(p.running_use, j.tenant, type) + Pass::get(p.held_use, j.tenant, type) +
+                    j.accel_count >
+                g ||
+            Pass::get(p.end_use, j.tenant, type) + j.accel_count > g)
+          continue;
+        bool waits_elsewhere = false;
+        for (const auto& r : p.d.reservations)
+          waits_elsewhere = waits_elsewhere || (r.job == j.id && r.type != type);
+        if (waits_elsewhere) continue;
+        if (pool.free_of_type(type) >= j.accel_count && pool.find(j, type))
+          fail(kBorrowAhead, now,
+               "job " + std::to_string(j.id) + " (tenant '" + j.tenant +
+                   "') is within guarantee on " + catalog().name(type) +
+                   " and fits on the devices left free, but waits");
       }
     }
   }
