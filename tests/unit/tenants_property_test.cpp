@@ -245,7 +245,7 @@ std::string describe(const TenantWorld& w) {
 
 enum Prop { kLimit, kVictim, kBorrowAhead, kHolds, kCycle, kProps };
 const char* const kPropNames[] = {"usage over guaranteed + borrow", "reclaim victim",
-                                  "borrowing ahead of a guarantee", "holds", "eviction cycle"};
+                                  "a job within guarantee left waiting", "holds", "eviction cycle"};
 
 bool overlaps(const Placement& a, const Placement& b) {
   for (const Slot& x : a)
@@ -327,7 +327,6 @@ class TenantAudit : public Policy {
     std::map<JobId, std::size_t> start_of;                // index in d.starts
     std::map<JobId, const Hold*> old_hold;                // Snapshot::holds, of jobs still pending
     std::map<JobId, const Hold*> new_hold;                // Decisions::holds
-    std::map<JobId, JobId> victim_for;                    // victim -> the job it was reclaimed for
     std::map<std::string, std::vector<int>> running_use;  // tenant -> devices by type
     std::map<std::string, std::vector<int>> held_use;     // old holds' jobs (counted first)
     std::map<std::string, std::vector<int>> end_use;      // after the pass
@@ -340,7 +339,6 @@ class TenantAudit : public Policy {
       for (const auto& h : s.holds)
         if (pending.count(h.for_job)) old_hold[h.for_job] = &h;
       for (const auto& h : d.holds) new_hold[h.for_job] = &h;
-      for (const auto& pr : d.preemptions) victim_for[pr.job] = pr.for_job;
       // The rule of share_gate.h: by (started, id), a running job is borrowing when what its
       // tenant started on the type before it, plus its own devices, exceed the guarantee.
       std::vector<const RunningJob*> by_start;
