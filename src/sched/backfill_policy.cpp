@@ -139,9 +139,22 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     const std::vector<TypeId>* types = &info.types;
     if (shares) {
       using St = ShareGate::Standing;
-      gate.filter(job, info.types, borrowing ? St::kBorrowing : St::kWithin, allowed);
+      // Only types the job can ever fit on: standing within a guarantee on one it cannot fit
+      // must neither block the queue nor keep devices back for it.
+      gate.filter(job, info.fit_types, borrowing ? St::kBorrowing : St::kWithin, allowed);
+      if (borrowing && allowed.empty() && gate.best(job, info.fit_types) == St::kWithin) {
+        // Borrowing when the pass began, within guarantee now (this pass reclaimed devices its
+        // tenant had borrowed): offered as within guarantee, or it would wait for no reason.
+        borrowing = false;
+        gate.filter(job, info.fit_types, St::kWithin, allowed);
+      }
+      if (allowed.empty() && gate.best(job, info.fit_types) == St::kOver) {
+        d.wait_reasons.push_back(gate.over_reason(job, info.fit_types));
+        d.waits.push_back({job.id, static_cast<std::uint32_t>(d.wait_reasons.size() - 1)});
+        return Next::kGoOn;
+      }
       if (!borrowing && allowed.empty()) {
-        if (gate.best(job, info.types) == St::kBorrowing) deferred.push_back(idx);
+        if (gate.best(job, info.fit_types) == St::kBorrowing) deferred.push_back(idx);
         return Next::kGoOn;
       }
       if (borrowing) {
@@ -167,9 +180,20 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     }
     if (!blocked) {
       auto c = place_now(pool, job, *types, &memo);
+      // Hetero: the job fits now, on a type it chose not to start on (it waits for a faster
+      // one); it may then reclaim only on the faster types, where it did not fit.
+      const std::vector<TypeId>* reclaim_types = types;
+      std::vector<TypeId> faster;
       if (c && by_speed && hetero_waits_left > 0) {
         --hetero_waits_left;
-        if (better_to_wait(s, pool, job, *types, *c, now, started)) c.reset();
+        if (better_to_wait(s, pool, job, *types, *c, now, started)) {
+          for (TypeId t : *types) {
+            if (t == c->type) break;
+            faster.push_back(t);
+          }
+          reclaim_types = &faster;
+          c.reset();
+        }
       }
       if (c) {
         start(job, std::move(*c), false);
@@ -180,7 +204,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
         return Next::kGoOn;
       }
       if (shares && !borrowing) {
-        if (reclaim(job, *types, pool)) return Next::kGoOn;
+        if (reclaim(job, *reclaim_types, pool)) return Next::kGoOn;
         gate.needs(job, *types);
       }
       blocked = true;

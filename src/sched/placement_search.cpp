@@ -74,10 +74,19 @@ const RequestCache::Info& RequestCache::of(const Job& job) {
   for (std::size_t i = 0; i < cache_.size(); ++i)
     if (same(cache_[i])) return cache_[last_ = i].info;
   if (cache_.size() >= 256) cache_.clear();  // bounded, for a pathological variety of requests
-  cache_.push_back(
-      {job.accepted, model, job.accel_count, job.nodes, job.per_node, job.cpu_per_accel,
-       job.mem_gib_per_accel, job.required_nodes, job.excluded_nodes,
-       Info{candidate_types(s_, job, by_speed_), never_fits(job, *s_.cluster, *s_.catalog)}});
+  Info info{candidate_types(s_, job, by_speed_), never_fits(job, *s_.cluster, *s_.catalog), {}};
+  if (s_.shares && !info.never_fits && info.types.size() > 1) {
+    Job one = job;
+    for (TypeId t : info.types) {
+      one.accepted = TypeSet::of(t);
+      if (!never_fits(one, *s_.cluster, *s_.catalog)) info.fit_types.push_back(t);
+    }
+  } else {
+    info.fit_types = info.types;
+  }
+  cache_.push_back({job.accepted, model, job.accel_count, job.nodes, job.per_node,
+                    job.cpu_per_accel, job.mem_gib_per_accel, job.required_nodes,
+                    job.excluded_nodes, std::move(info)});
   last_ = cache_.size() - 1;
   return cache_.back().info;
 }

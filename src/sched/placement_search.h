@@ -50,6 +50,11 @@ class RequestCache {
   struct Info {
     std::vector<TypeId> types;  // candidate_types()
     std::optional<std::string> never_fits;
+    // With tenants' shares: `types` less those the job can never fit on (an idle cluster's
+    // nodes of the type are too few or too small for its shape), so that standing within a
+    // guarantee on such a type does not make it wait (and hold devices back) forever. Without
+    // shares: the same as `types`.
+    std::vector<TypeId> fit_types;
   };
   const Info& of(const Job& job);
 

@@ -62,14 +62,7 @@ class Simulation {
         fair_(opt.shares ? opt.shares->half_life_ms : 1) {
     order_.resize(jobs.size());
     if (opt.shares) {
-      // The scheduler finds a job's tenant by index: give every job one (on a copy).
       own_.assign(jobs.begin(), jobs.end());
-      std::unordered_map<std::string, std::int32_t> index;
-      for (Job& j : own_) {
-        auto [it, added] = index.emplace(j.tenant, static_cast<std::int32_t>(tenants_.size()));
-        if (added) tenants_.push_back({&opt.shares->share_of(j.tenant), 0.0});
-        j.tenant_index = it->second;
-      }
       base_ = own_.data();
       for (std::size_t i = 0; i < jobs.size(); ++i) order_[i] = &own_[i];
     } else {
@@ -78,6 +71,18 @@ class Simulation {
     std::sort(order_.begin(), order_.end(), [](const Job* a, const Job* b) {
       return a->submit != b->submit ? a->submit < b->submit : a->id < b->id;
     });
+    if (opt.shares) {
+      // The scheduler finds a job's tenant by index: give every job one (on the copy). Tenants
+      // are numbered in (submit, id) order, not input order: the index breaks fair-share ties,
+      // and the same jobs given in another order must be scheduled the same.
+      std::unordered_map<std::string, std::int32_t> index;
+      for (std::size_t i = 0; i < order_.size(); ++i) {
+        Job& j = own_[static_cast<std::size_t>(order_[i] - own_.data())];
+        auto [it, added] = index.emplace(j.tenant, static_cast<std::int32_t>(tenants_.size()));
+        if (added) tenants_.push_back({&opt.shares->share_of(j.tenant), 0.0});
+        j.tenant_index = it->second;
+      }
+    }
     sim_.resize(order_.size());
     index_.reserve(order_.size());
     for (std::uint32_t i = 0; i < order_.size(); ++i) {
