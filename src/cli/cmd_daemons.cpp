@@ -19,6 +19,7 @@
 #include "cli/signals.h"
 #include "controller/controller.h"
 #include "core/input_error.h"
+#include "sim/tenants_file.h"
 #include "store/store.h"
 
 namespace zs::cli {
@@ -72,7 +73,8 @@ void register_controller(CLI::App& app, int& exit_code) {
     bool keep_unfit_jobs = false;
     bool insecure_no_auth = false;
     bool reissue_admin_token = false;
-    std::string tls_cert, tls_key, agents_ca_file;
+    std::string tls_cert, tls_key, agents_ca_file, tenants;
+    bool kill_grace_given = false;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("controller", "Run the controller: state, API and scheduler");
@@ -94,9 +96,15 @@ void register_controller(CLI::App& app, int& exit_code) {
                   "grace after it fell silent; its agent stops them by then (0 = the larger of "
                   "10 s and 2 x node-lost)")
       ->check(CLI::Range(0, 36'000'000));
-  cmd->add_option("--kill-grace-ms", flags->kill_grace_ms, "SIGTERM to SIGKILL when stopping tasks")
+  cmd->add_option("--kill-grace-ms", flags->kill_grace_ms,
+                  "SIGTERM (or a preempted job's --signal) to SIGKILL when stopping tasks "
+                  "(default: the tenants file's preemption.grace, else 10000)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 3'600'000));
+      ->check(CLI::Range(0, 3'600'000))
+      ->each([flags](const std::string&) { flags->kill_grace_given = true; });
+  cmd->add_option("--tenants", flags->tenants,
+                  "Tenants file (docs/tenants.md): guaranteed quotas per accelerator type, "
+                  "borrowing and reclaim, fair share, prices, preemption grace and minimum run");
   cmd->add_option("--threads", flags->threads,
                   "HTTP threads for requests, started as needed (a connection holds one only "
                   "while a whole request is served)")
@@ -169,6 +177,14 @@ void register_controller(CLI::App& app, int& exit_code) {
     options.node_lost_ms = flags->node_lost_ms;
     options.node_lease_ms = flags->node_lease_ms;
     options.kill_grace_ms = flags->kill_grace_ms;
+    if (!flags->tenants.empty()) {
+      // Checked against the cluster as nodes join (the controller reports any shortfall).
+      auto shares =
+          std::make_shared<TenantShares>(load_tenants_file(flags->tenants, Catalog::builtin()));
+      if (!flags->kill_grace_given && shares->preemption.grace_set)
+        options.kill_grace_ms = std::min<TimeMs>(shares->preemption.grace_ms, 3'600'000);
+      options.shares = std::move(shares);
+    }
     options.keep_finished_ms = static_cast<TimeMs>(flags->keep_finished_s * 1000);
     options.keep_unfit_jobs = flags->keep_unfit_jobs;
     auto store = open_sqlite_store(flags->state_dir + "/state.db");

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,7 +27,9 @@
 #include "controller/order_waiter.h"
 #include "core/accelerator.h"
 #include "core/cluster.h"
+#include "core/fair_share.h"
 #include "core/job_record.h"
+#include "core/tenant_shares.h"
 #include "sched/policy.h"
 #include "store/store.h"
 
@@ -56,6 +59,8 @@ struct ControllerOptions {
   // Used instead of `policy` when set: tests give the controller a wrong policy to prove that
   // its decisions are checked before they are acted on.
   std::shared_ptr<const Policy> policy_override;
+  // Tenants' shares (--tenants FILE, docs/tenants.md): quotas, reclaim, fair share. Null: none.
+  std::shared_ptr<const TenantShares> shares;
 };
 
 class Controller : public ClusterApi {
@@ -158,6 +163,14 @@ class Controller : public ClusterApi {
   void end_attempt(LiveJob& job, JobState state, int exit_code, const std::string& reason,
                    TimeMs now);
   void release_hold(LiveNode& node, const AttemptKey& key);
+  // Tenants' shares (controller_shares.cpp): the pass's tenant table, fair-share usage and
+  // holds; the decisions that only shares make (holds, wait reasons); usage billed at the end
+  // of an attempt; the guarantees the nodes up cannot hold yet, logged when that changes.
+  void prepare_shares(Snapshot& snapshot, std::span<const RunningJob> running,
+                      const std::map<std::string, NodeId>& id_of, TimeMs now);
+  void apply_share_decisions(const Decisions& d);
+  void charge_usage(const LiveJob& job, TimeMs end);
+  void report_shortfall();
   void handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now);
   void lose_node_attempts(LiveNode& node, const std::string& reason, TimeMs now);
   void check_lost_nodes(TimeMs now);
@@ -233,6 +246,20 @@ class Controller : public ClusterApi {
   std::shared_ptr<const Capacity> capacity_ = std::make_shared<Capacity>();
   std::atomic<bool> capacity_stale_{true};
   std::shared_ptr<const Capacity> current_capacity();
+
+  // Tenants' shares: the tenant table of the last pass (Job::tenant_index), decayed usage, and
+  // reclaims in progress (devices by node name: node ids change when the cluster is rebuilt).
+  std::vector<TenantView> tenant_views_;
+  std::map<std::string, std::int32_t> tenant_ids_;
+  FairShareLedger fair_{7LL * 24 * 3600 * 1000};
+  struct ReclaimHold {
+    JobId for_job = 0;
+    TypeId type = 0;
+    std::vector<NodeAssignment> devices;
+  };
+  std::vector<ReclaimHold> reclaim_holds_;
+  std::vector<Hold> pass_holds_;  // the snapshot's view of reclaim_holds_
+  std::string last_shortfall_;
 
   WriteBatch unwritten_;              // changes made in memory, not yet durable
   std::set<AttemptKey> to_dispatch_;  // started attempts whose launches wait for durability

@@ -199,6 +199,7 @@ void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
                                       return n != nodes_.end() && n->second.holds.count(key);
                                     });
     if (!others) {
+      charge_usage(job, ended);
       running_.erase(job.rec.id);
       job.rec.state = JobState::completed;
       job.rec.end_ms = ended;

@@ -90,6 +90,7 @@ void Controller::rebuild_cluster() {
   }
   cluster_.finalize(catalog_.size());
   cluster_dirty_ = false;
+  report_shortfall();
   // Nodes that never registered (named only by a drain, say) have no size: they hold nothing.
   auto capacity = std::make_shared<Capacity>();
   capacity->accelerators = cluster_;
@@ -212,8 +213,9 @@ void Controller::run_pass(TimeMs now) {
   ports_in_pass_.clear();
   if (cluster_dirty_) rebuild_cluster();
   // A full (or empty) cluster cannot start anything: skip the walk over the queue. Preemptive
-  // policies still need their passes (a waiting job may displace a running one).
-  if (!policy_->preemptive() && !anything_free()) {
+  // policies still need their passes (a waiting job may displace a running one), and so do
+  // tenants' shares (a job within guarantee may reclaim lent devices).
+  if (!policy_->preemptive() && !options_.shares && !anything_free()) {
     if (deps_dirty_) cancel_broken_dependents(now);
     // Nothing starts before something frees (which asks for a pass): no timed wake until then,
     // or a begin time or reservation already past would spin this loop.
@@ -330,6 +332,7 @@ void Controller::run_pass(TimeMs now) {
   snapshot.nodes = states;
   snapshot.running = running;
   snapshot.pending = pending;
+  if (options_.shares) prepare_shares(snapshot, running, id_of, now);
   Decisions decisions =
       cluster_.nodes.empty() || pending.empty() ? Decisions{} : policy_->decide(snapshot, now);
   policy_wake_at_ = std::min(decisions.wake_at, begin_wake);
@@ -338,8 +341,9 @@ void Controller::run_pass(TimeMs now) {
     auto it = jobs_.find(p.job);
     if (it == jobs_.end() || it->second->rec.state != JobState::running) continue;
     LiveJob& victim = *it->second;
-    end_attempt(victim, JobState::pending, 0, "preempted for job " + std::to_string(p.for_job),
-                now);
+    end_attempt(
+        victim, JobState::pending, 0,
+        (p.reclaim ? "reclaimed for job " : "preempted for job ") + std::to_string(p.for_job), now);
   }
   for (const auto& s : decisions.starts) {
     LiveJob& job = *jobs_.at(s.job);
@@ -355,6 +359,7 @@ void Controller::run_pass(TimeMs now) {
     start_job(job, assignment, now);
   }
   for (const auto& r : decisions.rejections) jobs_.at(r.job)->rec.reason = r.reason;
+  if (options_.shares) apply_share_decisions(decisions);
 
   if (!cpu_jobs.empty()) {
     std::vector<std::string> names;
@@ -582,6 +587,7 @@ void Controller::end_attempt(LiveJob& job, JobState state, int exit_code, const 
       release_hold(node, key);
     }
   }
+  charge_usage(job, now);
   running_.erase(job.rec.id);
   // Preemption (state pending) requeues without spending one of the job's retries.
   const bool retryable = state == JobState::failed || state == JobState::node_fail;

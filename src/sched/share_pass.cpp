@@ -37,9 +37,15 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
     if (!holder.empty() && holder[idx]) return true;
     const Job& job = *s.pending[idx].job;
     const auto& info = requests.of(job);
-    gate.filter(job, info.types, borrowing ? St::kBorrowing : St::kWithin, allowed);
+    // As in backfill_policy.cpp: only types the job can ever fit on; a job borrowing when the
+    // pass began may be within guarantee after this pass's reclaims.
+    gate.filter(job, info.fit_types, borrowing ? St::kBorrowing : St::kWithin, allowed);
+    if (borrowing && allowed.empty() && gate.best(job, info.fit_types) == St::kWithin) {
+      borrowing = false;
+      gate.filter(job, info.fit_types, St::kWithin, allowed);
+    }
     if (!borrowing && allowed.empty()) {
-      if (gate.best(job, info.types) == St::kBorrowing) deferred.push_back(idx);
+      if (gate.best(job, info.fit_types) == St::kBorrowing) deferred.push_back(idx);
       return true;
     }
     if (borrowing)

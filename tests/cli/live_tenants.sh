@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Tenants' shares on a live cluster (zs controller --tenants FILE, docs/tenants.md): a tenant
+# without a guarantee borrows an idle node; a tenant within its guarantee takes it back: the
+# borrower gets its own checkpoint signal (--signal), SIGKILL after the grace period, and is
+# requeued; the reclaiming job starts once the borrower's processes are gone and the borrower
+# runs again after it. A tenant the file gives nothing waits with a reason; the controller
+# reports guarantees the nodes up cannot hold.
+# Usage: live_tenants.sh path/to/zs   (CTest runs it from the project root)
+set -u
+source "$(dirname "$0")/live_common.bash"
+cd "$W" || exit 1
+
+cat >tenants.yaml <<EOF2
+tenants:
+  - name: owner
+    quota: {$T: {guaranteed: 8}}
+  - name: guest
+    quota: {$T: {guaranteed: 0, borrow: 8}}
+preemption: {grace: 3s, min_runtime: 0s}
+EOF2
+CTL_ARGS=(--heartbeat-ms 200 --tenants "$W/tenants.yaml")
+if ! start_controller; then fail "controller did not start"; finish; fi
+grep -q "tenants' guarantees exceed the nodes up.*guarantees add up to 8, the cluster has 0" "$W/controller.1.log" &&
+  ok "before any agent joined, the controller reports the shortfall" ||
+  fail "no shortfall line: $(tail -3 "$W/controller.1.log")"
+start_agent a
+if ! wait_until 30 nodes_up 1; then fail "agent a did not come up: $(tail -3 "$W/agent.a.log")"; finish; fi
+wait_until 10 grep -q "the nodes up now hold every tenant's guarantee" "$W/controller.1.log" &&
+  ok "once the node is up: every guarantee fits" || fail "no 'every guarantee fits' line"
+"$ZS" admin tenant create owner >/dev/null && "$ZS" admin tenant create guest >/dev/null &&
+  "$ZS" admin tenant create nobody >/dev/null || fail "tenant create"
+
+section "a borrower is reclaimed with its own signal, then runs again"
+cat >borrow.sh <<EOF2
+#!/bin/bash
+#SBATCH --gpus=8
+#SBATCH --signal=USR1
+trap "date +%s%3N >> $W/borrow.signalled; exit 0" USR1
+echo started >> $W/borrow.starts
+while :; do sleep 0.1; done
+EOF2
+guest=$("$ZS" submit --parsable -A guest borrow.sh)
+wait_until 20 job_is "$guest" running && ok "guest job $guest borrows the idle node" ||
+  fail "guest job $guest: $(job_state "$guest") ($(job_field "$guest" reason))"
+owner=$("$ZS" submit --parsable -A owner --gpus=8 --wrap "date +%s%3N > $W/owner.started; sleep 1")
+wait_until 30 job_ended "$owner" && [ "$(job_state "$owner")" = completed ] &&
+  ok "owner job $owner (within its guarantee) ran and completed" ||
+  fail "owner job $owner: $(job_state "$owner") ($(job_field "$owner" reason))"
+[ -s borrow.signalled ] && ok "the borrower got its checkpoint signal (USR1)" ||
+  fail "the borrower got no USR1"
+[ -s owner.started ] && [ "$(cat owner.started)" -ge "$(head -1 borrow.signalled)" ] &&
+  ok "the owner's job started after the borrower was signalled and gone ($(($(cat owner.started) - $(head -1 borrow.signalled))) ms later)" ||
+  fail "owner started at $(cat owner.started 2>/dev/null), borrower signalled at $(head -1 borrow.signalled 2>/dev/null)"
+wait_until 20 job_is "$guest" running &&
+  [ "$(job_field "$guest" attempt)" -ge 2 ] &&
+  ok "guest job $guest runs again (attempt $(job_field "$guest" attempt)) after the owner's job" ||
+  fail "guest job $guest: $(job_state "$guest"), attempt $(job_field "$guest" attempt)"
+[ "$(wc -l <borrow.starts)" -ge 2 ] && ok "its script started twice" || fail "starts: $(cat borrow.starts)"
+"$ZS" cancel "$guest" >/dev/null
+
+section "a tenant without a quota waits with a reason"
+none=$("$ZS" submit --parsable -A nobody --gpus=1 --wrap true)
+wait_until 10 sh -c "'$ZS' job $none | grep -q 'has no quota of $T'" &&
+  ok "job $none waits: $(job_field "$none" reason)" ||
+  fail "job $none: $(job_state "$none") ($(job_field "$none" reason))"
+[ "$(job_state "$none")" = pending ] && ok "and does not start on the idle node" ||
+  fail "job $none: $(job_state "$none")"
+"$ZS" cancel "$none" >/dev/null
+finish
