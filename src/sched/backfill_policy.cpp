@@ -71,9 +71,13 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     reclaim_next = outlook.next;
     // Nothing free and nothing to take back: nothing can start until something changes (and
     // a borrowing job coming of age is such a change).
-    if (reclaimable == 0 && usable_free_total(s) == 0) {
-      if (outlook.next < kNever && gate.any_within()) d.wake_at = outlook.next;
-      return d;
+    if (usable_free_total(s) == 0) {
+      // Nothing free: only a job within guarantee can start (by reclaiming).
+      if (!gate.may_have_within()) return d;
+      if (reclaimable == 0) {
+        if (outlook.next < kNever && gate.any_within()) d.wake_at = outlook.next;
+        return d;
+      }
     }
   }
   FreePool pool(*s.cluster, s.nodes);

@@ -285,6 +285,18 @@ ShareGate::ReclaimOutlook ShareGate::reclaim_outlook(TimeMs now, TimeMs min_run)
   return o;
 }
 
+bool ShareGate::may_have_within() const {
+  if (!active_) return true;
+  for (std::size_t t = 0; t + 1 < tenants_; ++t) {
+    const TenantView& v = s_.tenants[t];
+    if (v.waiting == 0 || !v.share) continue;
+    for (std::size_t k = 0; k < types_; ++k)
+      if (used(t, static_cast<int>(k)) < v.share->of(type_of_slot_[k]).guaranteed) return true;
+  }
+  // Jobs whose tenant index is unknown stand with no share at all: never within a guarantee.
+  return false;
+}
+
 bool ShareGate::any_within() const {
   for (const PendingJob& p : s_.pending)
     for (std::size_t k = 0; k < types_; ++k)

@@ -70,6 +70,9 @@ class ShareGate {
   ReclaimOutlook reclaim_outlook(TimeMs now, TimeMs min_run) const;
   // Whether some waiting job stands within guarantee on a type it accepts.
   bool any_within() const;
+  // False when no waiting job can stand within a guarantee: no tenant with waiting jobs (or
+  // uncounted ones, TenantView::waiting -1) has guaranteed devices it does not use. O(tenants).
+  bool may_have_within() const;
   // The fair-share factor of a tenant (1 when inactive).
   double factor(const Job& job) const;
   // Why a job that is over its limit on every accepted type waits.

@@ -16,9 +16,13 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
   ShareGate gate(s);
   const auto outlook = gate.reclaim_outlook(now, s.params.min_run_ms);
   long reclaimable = outlook.devices;
-  if (reclaimable == 0 && usable_free_total(s) == 0) {
-    if (outlook.next < kNever && gate.any_within()) d.wake_at = outlook.next;
-    return d;
+  if (usable_free_total(s) == 0) {
+    // Nothing free: only a job within guarantee can start (by reclaiming).
+    if (!gate.may_have_within()) return d;
+    if (reclaimable == 0) {
+      if (outlook.next < kNever && gate.any_within()) d.wake_at = outlook.next;
+      return d;
+    }
   }
   FreePool pool(*s.cluster, s.nodes);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);

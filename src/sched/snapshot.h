@@ -51,6 +51,9 @@ struct RunningJob {
 struct TenantView {
   const TenantShare* share = nullptr;  // TenantShares::share_of(name): never null
   double usage = 0;                    // billed usage, decayed to now (fair share)
+  // Its jobs in Snapshot::pending, -1 when the driver does not count them. Lets a pass with
+  // nothing free see at once that no waiting job can stand within a guarantee (and reclaim).
+  std::int64_t waiting = -1;
 };
 
 // Devices held for a job that reclaimed them: its victims' devices (busy until they stop) and

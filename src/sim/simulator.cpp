@@ -79,7 +79,7 @@ class Simulation {
       for (std::size_t i = 0; i < order_.size(); ++i) {
         Job& j = own_[static_cast<std::size_t>(order_[i] - own_.data())];
         auto [it, added] = index.emplace(j.tenant, static_cast<std::int32_t>(tenants_.size()));
-        if (added) tenants_.push_back({&opt.shares->share_of(j.tenant), 0.0});
+        if (added) tenants_.push_back({&opt.shares->share_of(j.tenant), 0.0, 0});
         j.tenant_index = it->second;
       }
     }
@@ -228,11 +228,13 @@ class Simulation {
   // A job's index in sim_ is its rank in (submit, id) order.
   void add_pending(std::uint32_t i) {
     const PendingJob p = pending_entry(i);
+    if (opt_.shares) ++tenants_[static_cast<std::size_t>(p.job->tenant_index)].waiting;
     if (las_index_) las_index_->insert(i, p);
     pending_.add(i, p);
   }
 
   void drop_pending(std::uint32_t i) {
+    if (opt_.shares) --tenants_[static_cast<std::size_t>(sim_[i].job->tenant_index)].waiting;
     if (las_index_) las_index_->erase(i);
     pending_.drop(i);
   }
