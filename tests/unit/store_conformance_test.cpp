@@ -14,8 +14,16 @@
 #include <random>
 #include <set>
 
+#include "api/json_codec.h"
 #include "api/json_limits.h"
 #include "core/accounting.h"
+
+namespace zs {
+// Readable failures: a record as its JSON.
+static void PrintTo(const UsageRecord& u, std::ostream* os) {
+  *os << to_json(u).dump();
+}
+}  // namespace zs
 
 namespace zs::test {
 namespace {
