@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <utility>
 
@@ -82,6 +83,13 @@ std::string usage_record_problem(const UsageRecord& r) {
   TimeMs duration = r.end_ms - r.start_ms;
   if (r.accel_count > 0 && duration > kMaxUsageAccelMs / r.accel_count)
     return "holds more than 2^53 accelerator-ms";
+  if (std::find(std::begin(kUsageStates), std::end(kUsageStates), r.state) ==
+      std::end(kUsageStates)) {
+    std::string choices;
+    for (std::string_view s : kUsageStates)
+      choices += (choices.empty() ? "" : ", ") + std::string(s);
+    return "has an unknown state \"" + r.state + "\" (expected one of: " + choices + ")";
+  }
   return "";
 }
 

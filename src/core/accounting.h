@@ -50,8 +50,13 @@ inline constexpr TimeMs kMsPerDay = 86'400'000;
 inline constexpr std::int64_t kMaxUsageAccelMs = std::int64_t{1} << 53;
 inline constexpr double kMaxUsagePrice = 1e6;
 
+// How an attempt can end: UsageRecord::state is one of these.
+inline constexpr std::string_view kUsageStates[] = {"completed", "failed",  "preempted",
+                                                    "cancelled", "timeout", "node_fail"};
+
 // What makes a record unusable for billing (end before start, a negative count, a price that is
-// negative, not finite or above kMaxUsagePrice, count x duration above kMaxUsageAccelMs), or "".
+// negative, not finite or above kMaxUsagePrice, count x duration above kMaxUsageAccelMs, a state
+// not in kUsageStates), or "".
 std::string usage_record_problem(const UsageRecord& r);
 
 struct UsageWindow {

@@ -228,6 +228,15 @@ TEST(Accounting, ProblemsOfRecords) {
   EXPECT_NE(usage_record_problem(bad), "");
   bad.end_ms -= 1;
   EXPECT_EQ(usage_record_problem(bad), "");
+  bad = r;
+  bad.state = "running";
+  EXPECT_EQ(usage_record_problem(bad),
+            "has an unknown state \"running\" (expected one of: completed, failed, preempted, "
+            "cancelled, timeout, node_fail)");
+  for (std::string_view s : kUsageStates) {
+    bad.state = s;
+    EXPECT_EQ(usage_record_problem(bad), "");
+  }
   EXPECT_EQ(usage_group_from_string("day"), UsageGroup::day);
   EXPECT_EQ(usage_group_from_string("account"), std::nullopt);
 }

@@ -412,6 +412,7 @@ TEST(SqliteStore, UnreadableUsageIsAStoreErrorNamingTheAttempt) {
   u.job = 4;
   u.attempt = 2;
   u.end_ms = 10;
+  u.state = "cancelled";
   WriteBatch b;
   b.usage = {u};
   open_sqlite_store(path)->write(b);

@@ -499,7 +499,9 @@ TEST_P(StoreConformance, BadUsageFailsTheBatch) {
   bad_text.tenant = "\xff";
   UsageRecord negative = usage(5, 0, 10, 50);
   negative.accel_count = -1;
-  for (const UsageRecord& bad : {backwards, nan, bad_text, negative}) {
+  UsageRecord no_state = usage(6, 0, 10, 50);
+  no_state.state = "";
+  for (const UsageRecord& bad : {backwards, nan, bad_text, negative, no_state}) {
     SCOPED_TRACE("job " + std::to_string(bad.job));
     try {
       store->write(usage_batch({usage(1, 0, 10, 70), bad}, {plain_job(9)}));
