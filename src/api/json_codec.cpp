@@ -323,4 +323,11 @@ TokenRecord token_record_from_json(const nlohmann::json& j) {
   return decode_top<TokenRecord>(j);
 }
 
+nlohmann::json to_json(const UsageRecord& usage) {
+  return Encoder::encode(usage);
+}
+UsageRecord usage_record_from_json(const nlohmann::json& j) {
+  return decode_top<UsageRecord>(j);
+}
+
 }  // namespace zs

@@ -5,6 +5,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include "core/accounting.h"
 #include "core/identity_record.h"
 #include "core/job_record.h"
 
@@ -27,5 +28,9 @@ nlohmann::json to_json(const UserRecord& user);
 UserRecord user_record_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const TokenRecord& token);
 TokenRecord token_record_from_json(const nlohmann::json& j);
+
+// Accounting (issue 16): one record per attempt of a job.
+nlohmann::json to_json(const UsageRecord& usage);
+UsageRecord usage_record_from_json(const nlohmann::json& j);
 
 }  // namespace zs

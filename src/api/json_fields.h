@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "api/json_limits.h"
+#include "core/accounting.h"
 #include "core/identity_record.h"
 #include "core/job_record.h"
 #include "core/signal_name.h"
@@ -57,6 +58,7 @@ static_assert(field_count<NodeRecord>() == 15, "NodeRecord changed: update visit
 static_assert(field_count<TenantRecord>() == 2, "TenantRecord changed: update visit below");
 static_assert(field_count<UserRecord>() == 5, "UserRecord changed: update visit below");
 static_assert(field_count<TokenRecord>() == 7, "TokenRecord changed: update visit below");
+static_assert(field_count<UsageRecord>() == 11, "UsageRecord changed: update visit below");
 
 // A visitor provides, for S possibly const:
 //   text(name, std::string&, max_bytes)   strings(name, std::vector<std::string>&)
@@ -171,6 +173,22 @@ void visit(S& t, V& v) {
   v.integer("created_ms", t.created_ms, kTime);
   v.integer("expires_ms", t.expires_ms, kTime);
   v.integer("revoked_ms", t.revoked_ms, kTime);
+}
+
+template <class S, class V>
+requires Is<S, UsageRecord>
+void visit(S& u, V& v) {
+  v.text("tenant", u.tenant, kText);
+  v.text("user", u.user, kText);
+  v.integer("job", u.job, kId);
+  v.integer("attempt", u.attempt, IntBounds{0, std::numeric_limits<int>::max()});
+  v.text("accel_type", u.accel_type, kText);
+  v.integer("accel_count", u.accel_count, kCount);
+  v.integer("start_ms", u.start_ms, kTime);
+  v.integer("end_ms", u.end_ms, kTime);
+  v.integer("exit_code", u.exit_code, full_range<int>());
+  v.text("state", u.state, kText);
+  v.number("price_per_hour", u.price_per_hour, 0.0, kMaxUsagePrice);
 }
 
 // The enums' names, for "expected one of" messages.

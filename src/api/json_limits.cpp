@@ -232,5 +232,8 @@ void check_codec_limits(const JobRecord& job) {
 void check_codec_limits(const NodeRecord& node) {
   json_fields::check_all(node);
 }
+void check_codec_limits(const UsageRecord& usage) {
+  json_fields::check_all(usage);
+}
 
 }  // namespace zs

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/accounting.h"
 #include "core/job_record.h"
 
 namespace zs {
@@ -25,5 +26,6 @@ inline constexpr JobId kMaxJobId = static_cast<JobId>(std::numeric_limits<std::i
 void check_codec_limits(const JobSpec& spec);
 void check_codec_limits(const JobRecord& job);
 void check_codec_limits(const NodeRecord& node);
+void check_codec_limits(const UsageRecord& usage);
 
 }  // namespace zs

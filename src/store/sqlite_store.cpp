@@ -12,6 +12,7 @@
 // the same thread), so a single connection opened without SQLite's mutexes serves everything.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <memory>
 
 #include "api/json_codec.h"
@@ -27,7 +28,7 @@ namespace {
 using sqlite::Db;
 using sqlite::Statement;
 
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // Version 2. A one-job commit writes one page, the jobs leaf holding the row: jobs has no index
 // (version 1's jobs_by_state cost a second page per commit and only purges used it), and writes
@@ -65,6 +66,25 @@ CREATE TABLE tenants (name TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE users (name TEXT PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE tokens (id TEXT PRIMARY KEY, record TEXT NOT NULL);
 PRAGMA user_version = 3;
+)sql";
+
+// Version 4: accounting records (issue 16), one per attempt, never purged. The key (job,
+// attempt) makes a replayed write replace instead of billing twice; WITHOUT ROWID, the key is
+// the table and costs no index. usage_by_end serves reports over recent windows without reading
+// the whole history; only commits that end an attempt pay its page.
+constexpr const char* kUsageSchema = R"sql(
+CREATE TABLE usage (
+  job INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  tenant TEXT NOT NULL,
+  user TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (job, attempt)
+) WITHOUT ROWID;
+CREATE INDEX usage_by_end ON usage (end_ms);
+PRAGMA user_version = 4;
 )sql";
 
 constexpr const char* kFromVersion1 = R"sql(
@@ -106,6 +126,7 @@ void upgrade_schema(Db& db) {
       db.exec(kFromVersion1);
     }
     if (version < 3) db.exec(kIdentitySchema);
+    if (version < 4) db.exec(kUsageSchema);
     db.exec("COMMIT");
   } catch (...) {
     db.rollback_quietly();
@@ -160,6 +181,7 @@ class SqliteStore final : public Store {
       for (const TokenRecord& t : batch.tokens) put_named(st_.put_token, t.id, t);
       for (const std::string& name : batch.removed_tenants) st_.remove_tenant.bind(1, name).run();
       for (const std::string& name : batch.removed_users) st_.remove_user.bind(1, name).run();
+      for (const UsageRecord& u : batch.usage) put_usage(u);
       st_.commit.run();
     } catch (...) {
       db_.rollback_quietly();  // all or nothing
@@ -198,6 +220,23 @@ class SqliteStore final : public Store {
     Statement& s = st_.max_id;
     ResetOnExit r{s};
     return s.step() ? static_cast<JobId>(s.int_column(0)) : 0;
+  }
+
+  std::vector<UsageRecord> load_usage(const UsageQuery& q) override {
+    std::vector<UsageRecord> out;
+    if (q.from >= q.to) return out;
+    Statement& s = st_.load_usage;
+    ResetOnExit r{s};
+    s.bind(1, q.from).bind(2, q.to);
+    while (s.step()) {
+      if (!q.tenants.empty() &&
+          std::find(q.tenants.begin(), q.tenants.end(), s.text_column(2)) == q.tenants.end())
+        continue;
+      out.push_back(decoded(
+          s.text_column(3), usage_record_from_json,
+          usage_name(static_cast<JobId>(s.int_column(0)), static_cast<int>(s.int_column(1)))));
+    }
+    return out;
   }
 
   std::size_t purge_jobs_ended_before(TimeMs before_ms) override {
@@ -253,6 +292,25 @@ class SqliteStore final : public Store {
     record_.clear();
     append_compact_json(record_, node);
     st_.put_node.bind(1, node.name).bind(2, to_string(node.state)).bind(3, record_).run();
+  }
+
+  static std::string usage_name(JobId job, int attempt) {
+    return "usage of job " + std::to_string(job) + " attempt " + std::to_string(attempt);
+  }
+
+  void put_usage(const UsageRecord& u) {
+    check(u, usage_name(u.job, u.attempt));
+    if (std::string problem = usage_record_problem(u); !problem.empty())
+      db_.fail(usage_name(u.job, u.attempt) + " cannot be stored", "it " + problem);
+    st_.put_named_json = to_json(u).dump();
+    st_.put_usage.bind(1, static_cast<std::int64_t>(u.job))
+        .bind(2, u.attempt)
+        .bind(3, u.tenant)
+        .bind(4, u.user)
+        .bind(5, u.start_ms)
+        .bind(6, u.end_ms)
+        .bind(7, st_.put_named_json)
+        .run();
   }
 
   // Identity records: small, strict codecs that refuse what they cannot read back.
@@ -319,12 +377,20 @@ class SqliteStore final : public Store {
           remove_user(db, "removing a user", "DELETE FROM users WHERE name = ?1"),
           load_tenants(db, "loading tenants", "SELECT name, record FROM tenants ORDER BY name"),
           load_users(db, "loading users", "SELECT name, record FROM users ORDER BY name"),
-          load_tokens(db, "loading tokens", "SELECT id, record FROM tokens ORDER BY id") {}
+          load_tokens(db, "loading tokens", "SELECT id, record FROM tokens ORDER BY id"),
+          put_usage(db, "writing a usage record",
+                    "INSERT OR REPLACE INTO usage (job, attempt, tenant, user, start_ms, end_ms, "
+                    "record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+          // in_window() in SQL, for from < to: overlapping, or instant and starting inside.
+          load_usage(db, "loading usage records",
+                     "SELECT job, attempt, tenant, record FROM usage WHERE end_ms >= ?1 AND "
+                     "start_ms < ?2 AND (end_ms > ?1 OR start_ms = end_ms) ORDER BY job, attempt") {
+    }
     Statement begin, commit, put_job, keep_max_id, put_node, remove_node, load_jobs, load_nodes,
         max_id;
     std::string purge_sql;
     Statement purge, put_tenant, put_user, put_token, remove_tenant, remove_user, load_tenants,
-        load_users, load_tokens;
+        load_users, load_tokens, put_usage, load_usage;
     std::string put_named_json;
   };
 

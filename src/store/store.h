@@ -6,8 +6,10 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/accounting.h"
 #include "core/identity_record.h"
 #include "core/job_record.h"
 
@@ -20,8 +22,11 @@ class StoreError : public std::runtime_error {
 };
 
 // Everything one transaction writes. Jobs are inserted or replaced by id, nodes, tenants and
-// users by name, tokens by id; the removed_* lists are applied last. Tokens are never removed:
-// a revoked one stays, with its revocation time, so its id is never valid again.
+// users by name, tokens by id, accounting records by (job, attempt); the removed_* lists are
+// applied last. Tokens are never removed: a revoked one stays, with its revocation time, so its
+// id is never valid again. Accounting records are never removed either (purges keep them): a
+// record written again for the same (job, attempt), as a replay after a crash does, replaces
+// the first, so an attempt is billed once.
 struct WriteBatch {
   std::vector<JobRecord> jobs;
   std::vector<NodeRecord> nodes;
@@ -30,10 +35,24 @@ struct WriteBatch {
   std::vector<UserRecord> users;
   std::vector<TokenRecord> tokens;
   std::vector<std::string> removed_tenants, removed_users;
+  std::vector<UsageRecord> usage;
   bool empty() const {
     return jobs.empty() && nodes.empty() && removed_nodes.empty() && tenants.empty() &&
-           users.empty() && tokens.empty() && removed_tenants.empty() && removed_users.empty();
+           users.empty() && tokens.empty() && removed_tenants.empty() && removed_users.empty() &&
+           usage.empty();
   }
+};
+
+// Which accounting records load_usage returns: those that belong to [from, to) by in_window()
+// (core/accounting.h: they overlap it, or lasted no time and started in it), of the listed
+// tenants (every tenant when the list is empty).
+struct UsageQuery {
+  UsageQuery() = default;
+  UsageQuery(TimeMs from_ms, TimeMs to_ms, std::vector<std::string> of_tenants = {})
+      : from(from_ms), to(to_ms), tenants(std::move(of_tenants)) {}
+  TimeMs from = 0;
+  TimeMs to = kNever;
+  std::vector<std::string> tenants;
 };
 
 // A Store is used from one thread at a time (the controller serializes its calls).
@@ -41,7 +60,8 @@ class Store {
  public:
   virtual ~Store() = default;
   // All or nothing; durable (fsynced) when it returns. Throws StoreError, also for a record the
-  // JSON codec could not read back (see api/json_limits.h); a failed write changes nothing.
+  // JSON codec could not read back (see api/json_limits.h) and for an accounting record with a
+  // usage_record_problem(); a failed write changes nothing.
   virtual void write(const WriteBatch& batch) = 0;
   virtual std::vector<JobRecord> load_jobs() = 0;        // every job, in id order
   virtual std::vector<NodeRecord> load_nodes() = 0;      // every node, in name order
@@ -49,7 +69,10 @@ class Store {
   virtual std::vector<UserRecord> load_users() = 0;      // in name order
   virtual std::vector<TokenRecord> load_tokens() = 0;    // in id order, revoked ones included
   virtual JobId max_job_id() = 0;                        // 0 when no job was ever written
-  // Deletes terminal jobs that ended before `before_ms`; returns how many.
+  // Accounting records, in (job, attempt) order, whole (not pro-rated: core/accounting.h does).
+  virtual std::vector<UsageRecord> load_usage(const UsageQuery& query) = 0;
+  // Deletes terminal jobs that ended before `before_ms`; returns how many. Their accounting
+  // records stay.
   virtual std::size_t purge_jobs_ended_before(TimeMs before_ms) = 0;
   virtual std::string describe() const = 0;  // e.g. "sqlite /var/lib/zs/state.db (WAL)"
 };

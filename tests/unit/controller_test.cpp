@@ -791,6 +791,9 @@ class FlakyStore : public Store {
   std::vector<UserRecord> load_users() override { return inner_->load_users(); }
   std::vector<TokenRecord> load_tokens() override { return inner_->load_tokens(); }
   JobId max_job_id() override { return inner_->max_job_id(); }
+  std::vector<UsageRecord> load_usage(const UsageQuery& q) override {
+    return inner_->load_usage(q);
+  }
   std::size_t purge_jobs_ended_before(TimeMs before_ms) override {
     return inner_->purge_jobs_ended_before(before_ms);
   }

@@ -158,6 +158,36 @@ TEST(JsonCodec, NodeRecordRoundTrips) {
   }
 }
 
+TEST(JsonCodec, UsageRecordRoundTripsWithItsFieldNames) {
+  UsageRecord u;
+  u.tenant = "lab-λ";
+  u.user = "ådä";
+  u.job = kMaxJobId;
+  u.attempt = 3;
+  u.accel_type = "A100-SXM4-80GB";
+  u.accel_count = 16;
+  u.start_ms = 1'700'000'000'000;
+  u.end_ms = 1'700'000'360'000;
+  u.exit_code = -9;
+  u.state = "preempted";
+  u.price_per_hour = 8.123456789012345;
+  EXPECT_EQ(usage_record_from_json(json::parse(to_json(u).dump())), u);
+  json j = to_json(u);
+  EXPECT_EQ(j["job"], kMaxJobId);
+  EXPECT_EQ(j["accel_type"], "A100-SXM4-80GB");
+  EXPECT_EQ(j["price_per_hour"], 8.123456789012345);
+  EXPECT_EQ(j.size(), 11u);  // every UsageRecord field
+  EXPECT_EQ(usage_record_from_json(json::object()), UsageRecord{});
+  try {
+    usage_record_from_json(json::parse(R"({"price_per_hour":-1})"));
+    ADD_FAILURE() << "decoded a negative price";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), "price_per_hour");
+  }
+  u.accel_count = -1;
+  EXPECT_THROW(check_codec_limits(u), InputError);
+}
+
 TEST(JsonCodec, SpecRoundTripsAlone) {
   JobSpec s = full_record().spec;
   EXPECT_EQ(job_spec_from_json(json::parse(to_json(s).dump())), s);

@@ -132,7 +132,7 @@ TEST(SqliteStore, MissingDirectoryIsExplained) {
   EXPECT_NE(open_error(dir.path()).find("it is a directory"), std::string::npos);
 }
 
-TEST(SqliteStore, UsesWalModeAndSchemaVersionThree) {
+TEST(SqliteStore, UsesWalModeAndSchemaVersionFour) {
   ScratchDir dir;
   std::string path = dir / "state.db";
   {
@@ -145,7 +145,7 @@ TEST(SqliteStore, UsesWalModeAndSchemaVersionThree) {
   }
   Raw raw(path);
   EXPECT_EQ(raw.column("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
-  EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"3"});
+  EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"4"});
 }
 
 // A second store on the same file, in another process or in this one, is refused while the
@@ -241,11 +241,12 @@ TEST(SqliteStore, QueryableColumnsAndNoIndexOnJobs) {
             std::vector<std::string>{"running ada lab n5 gpu 1005 2000 0 1 0 4 1"});
   EXPECT_EQ(raw.column("SELECT id FROM jobs WHERE state = 'running' ORDER BY id"),
             (std::vector<std::string>{"5", "9"}));
-  // Every index would cost a page write per commit; only the primary keys of nodes and meta.
+  // Every index would cost a page write per commit; only the primary keys of nodes and meta, and
+  // usage records by end (written only by commits that end an attempt).
   EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"),
             (std::vector<std::string>{"sqlite_autoindex_meta_1", "sqlite_autoindex_nodes_1",
                                       "sqlite_autoindex_tenants_1", "sqlite_autoindex_tokens_1",
-                                      "sqlite_autoindex_users_1"}));
+                                      "sqlite_autoindex_users_1", "usage_by_end"}));
 }
 
 // The schema zs wrote before version 2, verbatim.
@@ -312,7 +313,7 @@ TEST(SqliteStore, VersionOneDatabaseIsMigratedKeepingItsJobs) {
   }
   {
     Raw raw(path);
-    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"3"});
+    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"4"});
     EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE name = 'jobs_by_state'"),
               std::vector<std::string>{});
     EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE name = 'tokens'"),
@@ -323,6 +324,107 @@ TEST(SqliteStore, VersionOneDatabaseIsMigratedKeepingItsJobs) {
   EXPECT_EQ(store->load_jobs(),
             (std::vector<JobRecord>{job(3, JobState::running), job(10, JobState::pending)}));
   EXPECT_EQ(store->max_job_id(), 10u);
+}
+
+// The schema of version 3 (before accounting), verbatim.
+constexpr const char* kSchemaVersion3 = R"sql(
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  state TEXT NOT NULL,
+  user TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  name TEXT NOT NULL,
+  "partition" TEXT NOT NULL,
+  submit_ms INTEGER NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  exit_code INTEGER NOT NULL,
+  array_job_id INTEGER NOT NULL,
+  array_task_id INTEGER NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE TABLE nodes (
+  name TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta VALUES ('max_job_id', 0);
+CREATE TABLE tenants (name TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE users (name TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE tokens (id TEXT PRIMARY KEY, record TEXT NOT NULL);
+PRAGMA user_version = 3;
+)sql";
+
+TEST(SqliteStore, VersionThreeDatabaseIsMigratedKeepingItsData) {
+  ScratchDir dir;
+  std::string path = dir / "state.db";
+  JobRecord done = job(5, JobState::completed);
+  done.end_ms = 3000;
+  {
+    Raw raw(path);
+    raw.exec("PRAGMA journal_mode=WAL");
+    raw.exec(kSchemaVersion3);
+    raw.exec(insert_v1(job(3, JobState::running)));
+    raw.exec(insert_v1(done));
+    raw.exec("INSERT INTO tenants VALUES ('lab', '{\"name\":\"lab\",\"created_ms\":7}')");
+    raw.exec("UPDATE meta SET value = 9 WHERE key = 'max_job_id'");
+  }
+  UsageRecord u;
+  u.tenant = "lab";
+  u.user = "ada";
+  u.job = 5;
+  u.accel_type = "MLU590";
+  u.accel_count = 8;
+  u.start_ms = 1000;
+  u.end_ms = 3000;
+  u.state = "completed";
+  u.price_per_hour = 8.5;
+  {
+    auto store = open_sqlite_store(path);
+    EXPECT_EQ(store->load_jobs(), (std::vector<JobRecord>{job(3, JobState::running), done}));
+    EXPECT_EQ(store->load_tenants(), (std::vector<TenantRecord>{TenantRecord{"lab", 7}}));
+    EXPECT_EQ(store->max_job_id(), 9u);
+    EXPECT_TRUE(store->load_usage({}).empty());
+    WriteBatch b;
+    b.usage = {u};
+    store->write(b);
+    EXPECT_EQ(store->purge_jobs_ended_before(4000), 1u);
+  }
+  {
+    Raw raw(path);
+    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"4"});
+    EXPECT_EQ(raw.column("SELECT job || ' ' || attempt || ' ' || tenant || ' ' || user || ' ' || "
+                         "start_ms || ' ' || end_ms FROM usage"),
+              std::vector<std::string>{"5 0 lab ada 1000 3000"});
+    EXPECT_EQ(raw.column("PRAGMA integrity_check"), std::vector<std::string>{"ok"});
+  }
+  auto store = open_sqlite_store(path);
+  EXPECT_EQ(store->load_usage({}), std::vector<UsageRecord>{u});
+  EXPECT_EQ(store->load_jobs(), std::vector<JobRecord>{job(3, JobState::running)});
+}
+
+TEST(SqliteStore, UnreadableUsageIsAStoreErrorNamingTheAttempt) {
+  ScratchDir dir;
+  std::string path = dir / "state.db";
+  UsageRecord u;
+  u.job = 4;
+  u.attempt = 2;
+  u.end_ms = 10;
+  u.state = "cancelled";
+  WriteBatch b;
+  b.usage = {u};
+  open_sqlite_store(path)->write(b);
+  Raw(path).exec("UPDATE usage SET record = '{\"job\":4,\"accel_count\":-1}'");
+  try {
+    open_sqlite_store(path)->load_usage({});
+    ADD_FAILURE() << "loaded a corrupt record";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("usage of job 4 attempt 2 is unreadable: accel_count"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(SqliteStore, UnreadableRecordIsAStoreErrorNamingTheJob) {

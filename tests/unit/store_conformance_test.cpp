@@ -14,7 +14,16 @@
 #include <random>
 #include <set>
 
+#include "api/json_codec.h"
 #include "api/json_limits.h"
+#include "core/accounting.h"
+
+namespace zs {
+// Readable failures: a record as its JSON.
+static void PrintTo(const UsageRecord& u, std::ostream* os) {
+  *os << to_json(u).dump();
+}
+}  // namespace zs
 
 namespace zs::test {
 namespace {
@@ -368,6 +377,144 @@ TEST_P(StoreConformance, FailedBatchWritesNothing) {
   EXPECT_EQ(ids_of(store->load_jobs()), (std::vector<JobId>{1, 2}));
   store.reset();
   EXPECT_EQ(ids_of(open()->load_jobs()), (std::vector<JobId>{1, 2}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounting records (issue 16): one per attempt, keyed by (job, attempt), kept after purges.
+
+UsageRecord usage(JobId job, int attempt, TimeMs start, TimeMs end, std::string tenant = "lab") {
+  UsageRecord u;
+  u.tenant = std::move(tenant);
+  u.user = "ada";
+  u.job = job;
+  u.attempt = attempt;
+  u.accel_type = "MLU590";
+  u.accel_count = 8;
+  u.start_ms = start;
+  u.end_ms = end;
+  u.exit_code = attempt == 0 ? -15 : 0;
+  u.state = attempt == 0 ? "preempted" : "completed";
+  u.price_per_hour = 8.123456789;
+  return u;
+}
+
+WriteBatch usage_batch(std::vector<UsageRecord> records, std::vector<JobRecord> jobs = {}) {
+  WriteBatch b;
+  b.usage = std::move(records);
+  b.jobs = std::move(jobs);
+  return b;
+}
+
+TEST_P(StoreConformance, UsageIsAddedAndLoadedInJobAttemptOrder) {
+  auto store = open();
+  EXPECT_TRUE(store->load_usage({}).empty());
+  UsageRecord odd = usage(3, 0, 1000, 1000, "lab-λ");
+  odd.user = "ådä";
+  odd.state = "node_fail";
+  odd.exit_code = std::numeric_limits<int>::min();
+  odd.price_per_hour = 0;
+  UsageRecord extreme = usage(kMaxJobId, std::numeric_limits<int>::max(), 0, kMaxJsonTimeMs);
+  extreme.accel_count = 1;
+  extreme.price_per_hour = kMaxUsagePrice;
+  ASSERT_EQ(usage_record_problem(extreme), "holds more than 2^53 accelerator-ms");
+  extreme.end_ms = kMaxUsageAccelMs;
+  store->write(usage_batch({usage(7, 1, 5000, 9000), odd, extreme, usage(7, 0, 2000, 4000)}));
+  EXPECT_TRUE(store->load_jobs().empty());  // usage is not jobs
+  EXPECT_EQ(store->load_usage({}), (std::vector<UsageRecord>{odd, usage(7, 0, 2000, 4000),
+                                                             usage(7, 1, 5000, 9000), extreme}));
+}
+
+// load_usage selects what in_window() (core/accounting.h) accepts, and whole records.
+TEST_P(StoreConformance, UsageIsSelectedByOverlapWithTheWindow) {
+  auto store = open();
+  std::vector<UsageRecord> all = {
+      usage(1, 0, 100, 200),    // ends where the window starts
+      usage(2, 0, 150, 250),    // crosses the start
+      usage(3, 0, 300, 400),    // inside
+      usage(4, 0, 900, 1100),   // crosses the end
+      usage(5, 0, 1000, 1200),  // starts where the window ends
+      usage(6, 0, 100, 2000),   // covers it
+      usage(7, 0, 200, 200),    // lasted no time, at the start
+      usage(8, 0, 1000, 1000),  // lasted no time, at the end
+      usage(9, 0, 500, 500, "other"),
+  };
+  store->write(usage_batch(all));
+  auto jobs = [](const std::vector<UsageRecord>& records) {
+    std::vector<JobId> out;
+    for (const UsageRecord& u : records) out.push_back(u.job);
+    return out;
+  };
+  EXPECT_EQ(jobs(store->load_usage({200, 1000})), (std::vector<JobId>{2, 3, 4, 6, 7, 9}));
+  EXPECT_EQ(jobs(store->load_usage({200, 1000, {"lab"}})), (std::vector<JobId>{2, 3, 4, 6, 7}));
+  EXPECT_EQ(jobs(store->load_usage({0, kNever, {"other", "nobody"}})), std::vector<JobId>{9});
+  EXPECT_TRUE(store->load_usage({1000, 1000}).empty());
+  EXPECT_TRUE(store->load_usage({5000, 1000}).empty());
+  EXPECT_EQ(store->load_usage({300, 301}).at(0), all[2]);  // whole, not pro-rated
+  // Against the core's rule, for many windows.
+  std::mt19937 rng(16);
+  for (int i = 0; i < 200; ++i) {
+    TimeMs a = static_cast<TimeMs>(rng() % 2200), b = a + static_cast<TimeMs>(rng() % 1200);
+    std::vector<UsageRecord> expect;
+    for (const UsageRecord& u : all)
+      if (in_window(u, {a, b})) expect.push_back(u);
+    EXPECT_EQ(store->load_usage({a, b}), expect) << "[" << a << ", " << b << ")";
+  }
+}
+
+// A replay after a crash writes the same attempt again: it replaces, so it is billed once.
+TEST_P(StoreConformance, UsageOfTheSameAttemptIsReplacedNotAdded) {
+  auto store = open();
+  store->write(usage_batch({usage(1, 0, 100, 200), usage(1, 1, 300, 400)}));
+  store->write(usage_batch({usage(1, 0, 100, 200)}));
+  UsageRecord later = usage(1, 1, 300, 450);
+  store->write(usage_batch({usage(1, 1, 300, 420), later}));  // twice in one batch: the last
+  EXPECT_EQ(store->load_usage({}), (std::vector<UsageRecord>{usage(1, 0, 100, 200), later}));
+}
+
+TEST_P(StoreConformance, PurgingJobsKeepsTheirUsageAndReopenKeepsIt) {
+  std::vector<UsageRecord> records = {usage(1, 0, 10, 50), usage(1, 1, 60, 90),
+                                      usage(2, 0, 20, 80)};
+  {
+    auto store = open();
+    store->write(usage_batch({records[0]}, {plain_job(1, JobState::running)}));
+    store->write(usage_batch({records[1], records[2]}, {plain_job(1, JobState::completed, 90),
+                                                        plain_job(2, JobState::failed, 80)}));
+    EXPECT_EQ(store->purge_jobs_ended_before(1000), 2u);
+    EXPECT_TRUE(store->load_jobs().empty());
+    EXPECT_EQ(store->load_usage({}), records);
+  }
+  auto store = open();
+  EXPECT_EQ(store->load_usage({}), records);
+  EXPECT_EQ(store->max_job_id(), 2u);
+}
+
+// A record that could not be read back, or could not be billed, fails the whole batch.
+TEST_P(StoreConformance, BadUsageFailsTheBatch) {
+  auto store = open();
+  store->write(usage_batch({usage(1, 0, 10, 50)}));
+  UsageRecord backwards = usage(2, 0, 50, 10);
+  UsageRecord nan = usage(3, 0, 10, 50);
+  nan.price_per_hour = std::numeric_limits<double>::quiet_NaN();
+  UsageRecord bad_text = usage(4, 0, 10, 50);
+  bad_text.tenant = "\xff";
+  UsageRecord negative = usage(5, 0, 10, 50);
+  negative.accel_count = -1;
+  UsageRecord no_state = usage(6, 0, 10, 50);
+  no_state.state = "";
+  for (const UsageRecord& bad : {backwards, nan, bad_text, negative, no_state}) {
+    SCOPED_TRACE("job " + std::to_string(bad.job));
+    try {
+      store->write(usage_batch({usage(1, 0, 10, 70), bad}, {plain_job(9)}));
+      ADD_FAILURE() << "written";
+    } catch (const StoreError& e) {
+      EXPECT_NE(std::string(e.what()).find("usage of job " + std::to_string(bad.job) +
+                                           " attempt 0 cannot be stored"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_EQ(store->load_usage({}), std::vector<UsageRecord>{usage(1, 0, 10, 50)});
+    EXPECT_TRUE(store->load_jobs().empty());
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
