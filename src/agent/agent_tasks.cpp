@@ -464,7 +464,7 @@ void Agent::finish_if_done(const AttemptKey& key, Attempt& a, std::int64_t now) 
   std::map<int, RankOutcome> outcomes;
   for (const auto& t : a.tasks)
     if (t.outcome) outcomes.emplace(t.rank, *t.outcome);
-  NodeExit e = node_exit_of(key, outcomes, a.stop_reason);
+  NodeExit e = node_exit_of(key, outcomes, a.stop_reason, a.term_sent_ms);
   if (e.end_ms <= 0) e.end_ms = now;
   remember_done(e);
   unacked_[key] = e;

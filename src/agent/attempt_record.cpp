@@ -256,10 +256,11 @@ std::optional<RankOutcome> outcome_of(const RankRecord& r, const AttemptHeader& 
 }
 
 NodeExit node_exit_of(const AttemptKey& key, const std::map<int, RankOutcome>& outcomes,
-                      const std::string& stop_reason) {
+                      const std::string& stop_reason, std::int64_t stopped_ms) {
   NodeExit e;
   e.key = key;
   const RankOutcome* first_failure = nullptr;
+  const RankOutcome* first_stopped = nullptr;  // ended by the signal of our own stop
   const RankOutcome* first_launch = nullptr;
   const RankOutcome* first_lost = nullptr;
   auto earlier = [](const RankOutcome* a, const RankOutcome& b) {
@@ -269,8 +270,11 @@ NodeExit node_exit_of(const AttemptKey& key, const std::map<int, RankOutcome>& o
     e.end_ms = std::max(e.end_ms, o.end_ms);
     if (o.kind == RankOutcome::launch_failed && earlier(first_launch, o)) first_launch = &o;
     if (o.kind == RankOutcome::lost && earlier(first_lost, o)) first_lost = &o;
-    if (o.exit_code != 0 && earlier(first_failure, o)) first_failure = &o;
+    const bool by_our_stop = stopped_ms > 0 && o.exit_code > 128 && o.end_ms >= stopped_ms;
+    if (o.exit_code != 0 && by_our_stop && earlier(first_stopped, o)) first_stopped = &o;
+    if (o.exit_code != 0 && !by_our_stop && earlier(first_failure, o)) first_failure = &o;
   }
+  if (!first_failure) first_failure = first_stopped;
   if (first_failure) e.exit_code = first_failure->exit_code;
   if (!stop_reason.empty())
     e.reason = stop_reason;

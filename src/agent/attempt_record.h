@@ -104,7 +104,10 @@ std::optional<RankOutcome> outcome_of(const RankRecord& r, const AttemptHeader& 
 // the code of the rank that failed first (by end time, then rank; 0 if none failed), the stop
 // reason, else the first failed start ("launch failed: ..."), else the first lost rank
 // ("lost: ..."); the end time is the last rank's. Reasons are bounded (bounded_text).
+// `stopped_ms` (0: never): when the agent stopped the remaining ranks (a rank failed, a kill).
+// A rank that died of a signal at or after it died of that stop: its code is reported only
+// when no rank failed on its own (the failing rank's code wins, whatever the clocks say).
 NodeExit node_exit_of(const AttemptKey& key, const std::map<int, RankOutcome>& outcomes,
-                      const std::string& stop_reason);
+                      const std::string& stop_reason, std::int64_t stopped_ms = 0);
 
 }  // namespace zs

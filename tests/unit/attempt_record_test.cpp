@@ -216,6 +216,13 @@ TEST(AttemptRecord, NodeExit) {
   EXPECT_EQ(e.reason, "");
   EXPECT_EQ(e.end_ms, 300);
   // A stop reason wins over everything else.
+  // Rank 1 failed (7); the agent stopped rank 0 at 200, which died of SIGTERM at 210 - but its
+  // end was recorded before rank 1's (rank 1's end came from a later poll): 7 wins all the same.
+  e = node_exit_of(key, {{0, {K::exited, 143, 210, ""}}, {1, {K::exited, 7, 220, ""}}}, "", 200);
+  EXPECT_EQ(e.exit_code, 7);
+  // Only stopped ranks failed (a kill of the whole attempt): their code.
+  e = node_exit_of(key, {{0, {K::exited, 143, 210, ""}}, {1, {K::exited, 0, 150, ""}}}, "", 200);
+  EXPECT_EQ(e.exit_code, 143);
   e = node_exit_of(key, {{0, {K::exited, 143, 300, ""}}}, "timeout");
   EXPECT_EQ(e.exit_code, 143);
   EXPECT_EQ(e.reason, "timeout");
