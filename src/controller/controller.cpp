@@ -64,6 +64,7 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
                   ? options_.policy_override
                   : std::shared_ptr<const Policy>(make_policy(options_.policy))),
       catalog_(Catalog::builtin()) {
+  if (options_.shares) fair_ = FairShareLedger(options_.shares->half_life_ms);
   if (options_.node_lease_ms > 0 && options_.node_lease_ms < node_lost_ms() + options_.heartbeat_ms)
     throw InputError("--node-lease-ms",
                      "the node lease must be at least the node-lost time plus a heartbeat (" +

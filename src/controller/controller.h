@@ -251,7 +251,7 @@ class Controller : public ClusterApi {
   // reclaims in progress (devices by node name: node ids change when the cluster is rebuilt).
   std::vector<TenantView> tenant_views_;
   std::map<std::string, std::int32_t> tenant_ids_;
-  FairShareLedger fair_{7LL * 24 * 3600 * 1000};
+  FairShareLedger fair_{7LL * 24 * 3600 * 1000};  // the file's half-life (constructor)
   struct ReclaimHold {
     JobId for_job = 0;
     TypeId type = 0;

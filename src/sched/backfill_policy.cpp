@@ -66,19 +66,10 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   long reclaimable = 0;  // devices reclaim could take back in this pass
   TimeMs reclaim_next = kNever;
   if (shares) {
-    const auto outlook = gate.reclaim_outlook(now, s.params.min_run_ms);
-    reclaimable = outlook.devices;
-    reclaim_next = outlook.next;
-    // Nothing free and nothing to take back: nothing can start until something changes (and
-    // a borrowing job coming of age is such a change).
-    if (usable_free_total(s) == 0) {
-      // Nothing free: only a job within guarantee can start (by reclaiming).
-      if (!gate.may_have_within()) return d;
-      if (reclaimable == 0) {
-        if (outlook.next < kNever && gate.any_within()) d.wake_at = outlook.next;
-        return d;
-      }
-    }
+    const ShareGate::PassStart start = gate.pass_start(now, d);
+    if (!start.can_start) return d;
+    reclaimable = start.reclaimable;
+    reclaim_next = start.next_of_age;
   }
   FreePool pool(*s.cluster, s.nodes);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);

@@ -285,6 +285,21 @@ ShareGate::ReclaimOutlook ShareGate::reclaim_outlook(TimeMs now, TimeMs min_run)
   return o;
 }
 
+ShareGate::PassStart ShareGate::pass_start(TimeMs now, Decisions& d) const {
+  const auto outlook = reclaim_outlook(now, s_.params.min_run_ms);
+  PassStart p{true, outlook.devices, outlook.next};
+  if (usable_free_total(s_) > 0) return p;
+  p.can_start = false;
+  if (!may_have_within()) return p;
+  if (p.reclaimable > 0) {
+    p.can_start = true;
+    return p;
+  }
+  // Nothing to take back yet: a borrowing job coming of age is the next chance.
+  if (p.next_of_age < kNever && any_within()) d.wake_at = std::min(d.wake_at, p.next_of_age);
+  return p;
+}
+
 bool ShareGate::may_have_within() const {
   if (!active_) return true;
   for (std::size_t t = 0; t + 1 < tenants_; ++t) {

@@ -68,6 +68,15 @@ class ShareGate {
     TimeMs next = kNever;
   };
   ReclaimOutlook reclaim_outlook(TimeMs now, TimeMs min_run) const;
+  // The start of a pass under shares: what reclaim could take now, when the next borrowing job
+  // comes of age, and whether anything can start at all (with nothing free, only a job within
+  // guarantee can, by reclaiming). When nothing can, `d.wake_at` says when a pass is due.
+  struct PassStart {
+    bool can_start = true;
+    long reclaimable = 0;
+    TimeMs next_of_age = kNever;
+  };
+  PassStart pass_start(TimeMs now, Decisions& d) const;
   // Whether some waiting job stands within guarantee on a type it accepts.
   bool any_within() const;
   // False when no waiting job can stand within a guarantee: no tenant with waiting jobs (or

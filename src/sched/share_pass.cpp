@@ -14,20 +14,13 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
   Decisions d;
   if (s.pending.empty()) return d;
   ShareGate gate(s);
-  const auto outlook = gate.reclaim_outlook(now, s.params.min_run_ms);
-  long reclaimable = outlook.devices;
-  if (usable_free_total(s) == 0) {
-    // Nothing free: only a job within guarantee can start (by reclaiming).
-    if (!gate.may_have_within()) return d;
-    if (reclaimable == 0) {
-      if (outlook.next < kNever && gate.any_within()) d.wake_at = outlook.next;
-      return d;
-    }
-  }
+  const ShareGate::PassStart start = gate.pass_start(now, d);
+  if (!start.can_start) return d;
+  long reclaimable = start.reclaimable;
   FreePool pool(*s.cluster, s.nodes);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);
   const ShareGate::Order order = gate.order(rank, d, pool.free_total() == 0);
-  if (!order.within.empty()) d.wake_at = std::min(d.wake_at, outlook.next);
+  if (!order.within.empty()) d.wake_at = std::min(d.wake_at, start.next_of_age);
   RequestCache requests(s, false);
   FailMemo memo;
   std::optional<Reclaimer> reclaimer;

@@ -413,6 +413,9 @@ TenantShares load_tenants_file(const std::string& path, const Catalog& catalog) 
   namespace fs = std::filesystem;
   std::error_code ec;
   if (fs::is_directory(path, ec)) throw InputError(path, "is a directory, not a tenants file");
+  // A FIFO or a device would block the read (or never end): only regular files are read.
+  if (const auto st = fs::status(path, ec); !ec && !fs::is_regular_file(st))
+    throw InputError(path, "is not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "cannot open the tenants file");
   std::string text;

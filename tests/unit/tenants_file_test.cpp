@@ -2,6 +2,7 @@
 // mistake is an InputError at the offending node's line and column, and the checks against a
 // cluster name short types and unpriced types.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -439,6 +440,16 @@ TEST(TenantsFile, LoadReadsAFileAndNamesAMissingOne) {
   } catch (const InputError& e) {
     EXPECT_EQ(e.where(), dir.string());
     EXPECT_NE(e.message().find("directory"), std::string::npos);
+  }
+  // A FIFO would block the read forever (nobody writes it): refused before it is opened.
+  const std::string fifo = (dir / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  try {
+    load_tenants_file(fifo, cat());
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.where(), fifo);
+    EXPECT_NE(e.message().find("not a regular file"), std::string::npos) << e.message();
   }
   fs::remove_all(dir);
 }
