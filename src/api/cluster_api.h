@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/agent_protocol.h"
+#include "core/accounting.h"
 #include "core/job_record.h"
 
 namespace zs {
@@ -56,6 +57,14 @@ struct LogLocation {
   int attempt = 0;
 };
 
+// Accounting (core/accounting.h): the records of the attempts that belong to a window, those
+// still running or in their kill grace period included, as if they ended now.
+struct UsageAnswer {
+  std::vector<UsageRecord> records;    // whole, in (job, attempt) order: the caller pro-rates
+  std::vector<std::string> shortfall;  // tenants' guarantees the nodes up cannot hold now
+  TimeMs now = 0;
+};
+
 // An agent's sync, answered now or later (a long poll that holds no thread while it waits).
 struct SyncAnswer {
   std::optional<AgentOrders> orders;  // set: the answer, now
@@ -96,6 +105,10 @@ class ClusterApi {
   virtual AgentOrders agent_exits(const std::string& node, const std::vector<NodeExit>& exits) = 0;
   virtual LogLocation log_location(JobId id, bool stderr_stream) const = 0;
   virtual ClusterStats stats() const = 0;
+  // The controller's clock (ms since the epoch): what "now" means in a request.
+  virtual TimeMs clock_ms() const = 0;
+  // Records of the listed tenants (every tenant when empty) that belong to `window`.
+  virtual UsageAnswer usage(UsageWindow window, const std::vector<std::string>& tenants) = 0;
 };
 
 }  // namespace zs

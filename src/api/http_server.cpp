@@ -173,6 +173,8 @@ std::string_view action_words(Action a) {
       return "drain or resume nodes";
     case Action::read_metrics:
       return "read the metrics";
+    case Action::read_usage:
+      return "read usage reports";
     case Action::read_identities:
       return "read tenants, users and tokens";
     case Action::manage_identities:
@@ -305,6 +307,7 @@ HttpServer::HttpServer(ClusterApi& api, IdentityApi* identities, HttpServerOptio
   lo.limits.max_body_bytes = options_.max_body_bytes;
   add_routes();
   add_identity_routes();
+  add_usage_routes();
   listener_ = std::make_unique<http::Listener>(
       lo, [this](http::Request& req, http::Response& res) { handle(req, res); },
       send_protocol_error);

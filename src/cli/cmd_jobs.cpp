@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/local_zone.h"
 #include "cli/table.h"
+#include "cli/url_encode.h"
 #include "core/hostlist.h"
 #include "core/input_error.h"
 #include "core/job_script.h"
@@ -278,23 +279,6 @@ void register_submit(CLI::App& app, int&) {
 }
 
 namespace {
-
-// A query parameter's value, percent-encoded (a user name may hold '&' or '#').
-std::string url_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 // A comma list ("alice,bob") as squeue's -u and -n take it; "" = no constraint.
 std::vector<std::string> comma_list(const std::string& text) {

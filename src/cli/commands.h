@@ -28,6 +28,7 @@ void register_cancel(CLI::App& app, int& exit_code);
 void register_hold(CLI::App& app, int& exit_code);  // zs hold, zs release
 void register_logs(CLI::App& app, int& exit_code);
 void register_nodes(CLI::App& app, int& exit_code);
+void register_usage(CLI::App& app, int& exit_code);  // zs usage (accounting)
 void register_up(CLI::App& app, int& exit_code);
 void register_admin(CLI::App& app, int& exit_code);  // zs admin tenant|user|token|node-token
 void register_login(CLI::App& app, int& exit_code);

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   zs::cli::register_hold(app, exit_code);
   zs::cli::register_logs(app, exit_code);
   zs::cli::register_nodes(app, exit_code);
+  zs::cli::register_usage(app, exit_code);
   zs::cli::register_up(app, exit_code);
   zs::cli::register_admin(app, exit_code);
   zs::cli::register_login(app, exit_code);

@@ -81,6 +81,7 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
   identities_->load(store_->load_tenants(), store_->load_users(), store_->load_tokens());
   std::lock_guard lk(mu_);
   load_state();
+  load_fair_share_history(wall_clock_ms());
 }
 
 Controller::~Controller() {
@@ -190,6 +191,8 @@ void Controller::flush(std::unique_lock<std::mutex>& lk) {
   WriteBatch batch;
   batch.jobs.swap(unwritten_.jobs);
   batch.nodes.swap(unwritten_.nodes);
+  batch.usage.swap(unwritten_.usage);
+  std::vector<UsageRecord> usage = batch.usage;  // queued again if the write fails
   std::vector<JobId> job_ids;
   std::vector<std::string> node_names;
   job_ids.reserve(batch.jobs.size());
@@ -213,6 +216,9 @@ void Controller::flush(std::unique_lock<std::mutex>& lk) {
       if (auto it = jobs_.find(id); it != jobs_.end()) touch(*it->second);
     for (const auto& name : node_names)
       if (auto it = nodes_.find(name); it != nodes_.end()) touch(it->second);
+    // Older than anything billed since: first, so a later rewrite of a record still wins.
+    usage.insert(usage.end(), unwritten_.usage.begin(), unwritten_.usage.end());
+    unwritten_.usage.swap(usage);
     to_dispatch_.merge(launches);
     for (auto& [name, orders] : kills) {
       auto& later = kills_to_dispatch_[name];

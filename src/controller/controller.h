@@ -22,6 +22,7 @@
 
 #include "api/agent_protocol.h"
 #include "api/cluster_api.h"
+#include "controller/clock.h"
 #include "controller/fit_check.h"
 #include "controller/identity_registry.h"
 #include "controller/order_waiter.h"
@@ -95,6 +96,8 @@ class Controller : public ClusterApi {
 
   LogLocation log_location(JobId id, bool stderr_stream) const override;
   ClusterStats stats() const override;
+  UsageAnswer usage(UsageWindow window, const std::vector<std::string>& tenants) override;
+  TimeMs clock_ms() const override { return wall_clock_ms(); }
   const ControllerOptions& options() const { return options_; }
   // Tenants, users and tokens (persisted with the jobs, in the same store).
   IdentityRegistry& identities() { return *identities_; }
@@ -162,15 +165,25 @@ class Controller : public ClusterApi {
   void dispatch_launch(LiveJob& job);
   void end_attempt(LiveJob& job, JobState state, int exit_code, const std::string& reason,
                    TimeMs now);
-  void release_hold(LiveNode& node, const AttemptKey& key);
+  // `when`: the moment the node's part was confirmed gone (the end of a bill in its grace).
+  void release_hold(LiveNode& node, const AttemptKey& key, TimeMs when);
   // Tenants' shares (controller_shares.cpp): the pass's tenant table, fair-share usage and
   // holds; the decisions that only shares make (holds, wait reasons); usage billed at the end
   // of an attempt; the guarantees the nodes up cannot hold yet, logged when that changes.
   void prepare_shares(Snapshot& snapshot, std::span<const RunningJob> running,
                       const std::map<std::string, NodeId>& id_of, TimeMs now);
   void apply_share_decisions(const Decisions& d);
-  void charge_usage(const LiveJob& job, TimeMs end);
   void report_shortfall();
+  // Accounting (controller_usage.cpp): an attempt's usage record, written when it ends and
+  // again when its last devices are released (the kill grace period is billed); fair share is
+  // charged the same run. At start-up, fair share is rebuilt from the stored records.
+  UsageRecord usage_record_of(const LiveJob& job, JobState how, int exit_code, TimeMs end) const;
+  void bill_attempt(const LiveJob& job, JobState how, int exit_code, TimeMs end);
+  void attempt_released(const AttemptKey& key, TimeMs when);
+  void bill(const UsageRecord& rec, TimeMs charged_until);
+  bool held_anywhere(const AttemptKey& key) const;
+  void load_fair_share_history(TimeMs now);
+  std::int32_t tenant_index(const std::string& tenant);
   void handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now);
   void lose_node_attempts(LiveNode& node, const std::string& reason, TimeMs now);
   void check_lost_nodes(TimeMs now);
@@ -260,6 +273,10 @@ class Controller : public ClusterApi {
   std::vector<ReclaimHold> reclaim_holds_;
   std::vector<Hold> pass_holds_;  // the snapshot's view of reclaim_holds_
   std::string last_shortfall_;
+  // Attempts that ended while some of their devices are still held (a kill in its grace
+  // period): their records, rewritten with the real end once the last node confirms.
+  std::map<AttemptKey, UsageRecord> unreleased_usage_;
+  std::uint64_t unbillable_ = 0;  // records refused by usage_record_problem (logged)
 
   WriteBatch unwritten_;              // changes made in memory, not yet durable
   std::set<AttemptKey> to_dispatch_;  // started attempts whose launches wait for durability

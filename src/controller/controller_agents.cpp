@@ -164,8 +164,14 @@ AgentOrders Controller::agent_exits(const std::string& name, const std::vector<N
 // killed); the attempt completes when every part has ended well.
 void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
   const bool held = node.holds.count(exit.key) > 0;
-  release_hold(node, exit.key);
+  // When the part ended, by the agent's clock: an exit reported late (after a controller
+  // restart, or a long partition) keeps its real time, within what the controller knows.
   auto it = jobs_.find(exit.key.job);
+  TimeMs started = it == jobs_.end() ? 0 : it->second->rec.start_ms;
+  if (auto u = unreleased_usage_.find(exit.key); u != unreleased_usage_.end())
+    started = u->second.start_ms;  // an attempt in its grace period (the job may run again)
+  const TimeMs ended = exit.end_ms >= started && exit.end_ms <= now ? exit.end_ms : now;
+  release_hold(node, exit.key, ended);
   if (!held || it == jobs_.end()) return;  // a repeat, or an attempt already ended
   LiveJob& job = *it->second;
   if (job.rec.state != JobState::running || job.rec.attempt != exit.key.attempt) return;
@@ -175,9 +181,6 @@ void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
   if (std::none_of(job.rec.assignment.begin(), job.rec.assignment.end(),
                    [&](const NodeAssignment& a) { return a.node == where; }))
     return;
-  // When the part ended, by the agent's clock: an exit reported late (after a controller
-  // restart, or a long partition) keeps its real time, within what the controller knows.
-  const TimeMs ended = exit.end_ms >= job.rec.start_ms && exit.end_ms <= now ? exit.end_ms : now;
   if (exit.reason == "timeout") {
     end_attempt(job, JobState::timeout, exit.exit_code, "walltime limit reached", ended);
   } else if (exit.reason.rfind("lost", 0) == 0) {
@@ -199,7 +202,7 @@ void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
                                       return n != nodes_.end() && n->second.holds.count(key);
                                     });
     if (!others) {
-      charge_usage(job, ended);
+      bill_attempt(job, JobState::completed, 0, ended);
       running_.erase(job.rec.id);
       job.rec.state = JobState::completed;
       job.rec.end_ms = ended;
@@ -311,7 +314,7 @@ void Controller::reconcile(LiveNode& node, const AgentReport& report, bool agent
     }
   }
   for (const auto& key : gone) {
-    release_hold(node, key);
+    release_hold(node, key, now);
     auto it = jobs_.find(key.job);
     if (it != jobs_.end() && owned(key))
       end_attempt(*it->second, JobState::node_fail, -1,

@@ -579,15 +579,15 @@ void Controller::end_attempt(LiveJob& job, JobState state, int exit_code, const 
                                      [&](const NodeLaunch& l) { return l.key == key; });
     if (queued != node.launches.end()) {
       node.launches.erase(queued);
-      release_hold(node, key);
+      release_hold(node, key, now);
     } else if (hold->second.launch_sent) {
       if (hold->second.kill_sent_ms == 0)
         order_kill(node, key, hold->second, reason, now, preempted);
     } else {
-      release_hold(node, key);
+      release_hold(node, key, now);
     }
   }
-  charge_usage(job, now);
+  bill_attempt(job, state, exit_code, now);
   running_.erase(job.rec.id);
   // Preemption (state pending) requeues without spending one of the job's retries.
   const bool retryable = state == JobState::failed || state == JobState::node_fail;
@@ -608,10 +608,11 @@ void Controller::end_attempt(LiveJob& job, JobState state, int exit_code, const 
   wake_.notify_one();
 }
 
-void Controller::release_hold(LiveNode& node, const AttemptKey& key) {
+void Controller::release_hold(LiveNode& node, const AttemptKey& key, TimeMs when) {
   if (node.holds.erase(key)) {
     pass_needed_ = true;
     wake_.notify_one();
+    if (unreleased_usage_.count(key)) attempt_released(key, when);
   }
 }
 

@@ -22,14 +22,8 @@ double rate_per_ms(const TenantShares& shares, TypeId type, int count) {
 void Controller::prepare_shares(Snapshot& snapshot, std::span<const RunningJob> running,
                                 const std::map<std::string, NodeId>& id_of, TimeMs now) {
   const TenantShares& shares = *options_.shares;
-  // Tenants known so far keep their index (the ledger is indexed the same way).
-  auto index_of = [&](const std::string& tenant) {
-    auto [it, added] = tenant_ids_.emplace(tenant, static_cast<std::int32_t>(tenant_views_.size()));
-    if (added) tenant_views_.push_back({&shares.share_of(tenant), 0.0});
-    return it->second;
-  };
-  for (auto& [id, job] : pending_) job->sched.tenant_index = index_of(job->sched.tenant);
-  for (auto& [id, job] : running_) job->sched.tenant_index = index_of(job->sched.tenant);
+  for (auto& [id, job] : pending_) job->sched.tenant_index = tenant_index(job->sched.tenant);
+  for (auto& [id, job] : running_) job->sched.tenant_index = tenant_index(job->sched.tenant);
   for (std::size_t t = 0; t < tenant_views_.size(); ++t)
     tenant_views_[t].usage = fair_.usage(t, now);
   for (const RunningJob& r : running)
@@ -62,6 +56,13 @@ void Controller::prepare_shares(Snapshot& snapshot, std::span<const RunningJob> 
   snapshot.params.preempt_grace_ms = std::max<TimeMs>(options_.kill_grace_ms, 1);
 }
 
+// Tenants known so far keep their index (the fair-share ledger is indexed the same way).
+std::int32_t Controller::tenant_index(const std::string& tenant) {
+  auto [it, added] = tenant_ids_.emplace(tenant, static_cast<std::int32_t>(tenant_views_.size()));
+  if (added) tenant_views_.push_back({&options_.shares->share_of(tenant), 0.0});
+  return it->second;
+}
+
 void Controller::apply_share_decisions(const Decisions& d) {
   for (const Hold& h : d.holds) {
     ReclaimHold held{h.for_job, h.type, {}};
@@ -80,18 +81,6 @@ void Controller::apply_share_decisions(const Decisions& d) {
     const std::string& why = d.wait_reasons[w.reason];
     if (it->second->rec.reason != why) it->second->rec.reason = why;
   }
-}
-
-void Controller::charge_usage(const LiveJob& job, TimeMs end) {
-  if (!options_.shares || job.rec.assignment.empty() || job.rec.start_ms <= 0) return;
-  auto node = nodes_.find(job.rec.assignment.front().node);
-  if (node == nodes_.end()) return;
-  const auto type = catalog_.find(node->second.rec.accel_type);
-  auto tenant = tenant_ids_.find(job.sched.tenant);
-  if (!type || tenant == tenant_ids_.end()) return;
-  fair_.charge(static_cast<std::size_t>(tenant->second),
-               rate_per_ms(*options_.shares, *type, job.rec.spec.accel_count), job.rec.start_ms,
-               end);
 }
 
 void Controller::report_shortfall() {

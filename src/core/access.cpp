@@ -57,6 +57,10 @@ bool sees_job(const Principal& who, const JobOwner& job) {
          (cluster_wide(who.role) || in_tenant(who, job.tenant));
 }
 
+bool sees_every_tenant(const Principal& who) {
+  return who.kind == Principal::Kind::user && cluster_wide(who.role);
+}
+
 Verdict authorize(const Principal& who, Action action, const JobOwner* job, std::string_view node) {
   // Nodes speak only for themselves, and only on the agents' routes; users never there.
   if (who.kind == Principal::Kind::node)
@@ -67,6 +71,7 @@ Verdict authorize(const Principal& who, Action action, const JobOwner* job, std:
   switch (action) {
     case Action::list_jobs:
     case Action::read_nodes:
+    case Action::read_usage:
       return Verdict::allow;
     case Action::submit_job:
       return allow_if(

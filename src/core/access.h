@@ -48,6 +48,9 @@ enum class Action {
   read_nodes,
   drain_node,  // drain and resume
   read_metrics,
+  // Accounting (zs usage): every user; the report shows only its tenants' usage unless the
+  // role is cluster-wide (see sees_every_tenant).
+  read_usage,
   // Identities: tenants, users, tokens, node credentials.
   read_identities,
   manage_identities,
@@ -74,6 +77,9 @@ Verdict authorize(const Principal& who, Action action, const JobOwner* job = nul
 // Does `who` see this job at all (listings, reads)? Cluster-wide roles see every job; the
 // others, their tenants' jobs.
 bool sees_job(const Principal& who, const JobOwner& job);
+
+// Operators and cluster admins see every tenant's jobs and usage; the others, their tenants'.
+bool sees_every_tenant(const Principal& who);
 
 // The tenant a submit is charged to: `requested` (sbatch's -A/--account) when `who` belongs to
 // it, its first tenant when none is requested. A cluster admin may name any tenant (whether it

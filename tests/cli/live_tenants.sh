@@ -66,4 +66,29 @@ wait_until 10 sh -c "'$ZS' job $none | grep -q 'has no quota of $T'" &&
 [ "$(job_state "$none")" = pending ] && ok "and does not start on the idle node" ||
   fail "job $none: $(job_state "$none")"
 "$ZS" cancel "$none" >/dev/null
+
+section "zs usage: one record per attempt, totals that reconcile"
+wait_until 20 job_ended "$guest" || fail "guest job $guest did not end"
+usage_json() { "$ZS" usage -S today -E now+1hour "$@" --json; }
+rows=$(usage_json --by job | python3 -c 'import json,sys
+for r in json.load(sys.stdin)["rows"]: print(r["job"], r["tenant"], r["attempts"], r["accel_ms"] > 0)')
+echo "$rows" | grep -qx "$guest guest 2 True" && ok "the borrower is billed for its 2 attempts" ||
+  fail "borrower's rows: $rows"
+echo "$rows" | grep -qx "$owner owner 1 True" && ok "the owner's job for its one attempt" ||
+  fail "owner's rows: $rows"
+echo "$rows" | grep -q "^$none " && fail "job $none never ran but is billed: $rows" ||
+  ok "the job that never ran is not billed"
+sums=$(for by in tenant user type day job; do usage_json --by "$by" | python3 -c 'import json,sys
+a = json.load(sys.stdin)
+print(sum(r["accel_ms"] for r in a["rows"]), sum(r["cost_milli"] for r in a["rows"]),
+      a["total"]["accel_ms"], a["total"]["cost_milli"])'; done | sort -u)
+[ "$(echo "$sums" | wc -l)" = 1 ] && ok "totals by tenant, user, type, day and job reconcile ($sums)" ||
+  fail "totals differ: $sums"
+"$ZS" usage -S today -E now+1hour --csv | head -1 | grep -qx "tenant,jobs,attempts,accel_ms,accel_hours,cost_milli,cost" &&
+  ok "--csv has a header pandas reads" || fail "csv: $("$ZS" usage --csv 2>&1 | head -2)"
+"$ZS" usage -A owner | grep -q "^owner " && ok "the table shows the owner's tenant" ||
+  fail "table: $("$ZS" usage -A owner 2>&1)"
+out=$("$ZS" usage -S 12/25 2>&1); rc=$?
+[ "$rc" = 2 ] && echo "$out" | grep -q -- "-S/--starttime" && ok "a bad -S is refused naming the flag" ||
+  fail "bad -S: rc $rc: $out"
 finish

@@ -69,6 +69,7 @@ const Row kTable[] = {
     {"POST /api/v1/agents/*/sync",           "F" "F" "F" "F" "F" "F" "F" "Y" "F" "U" "U" "U" "U"},
     {"POST /api/v1/agents/*/exits",          "F" "F" "F" "F" "F" "F" "F" "Y" "F" "U" "U" "U" "U"},
     {"GET /metrics",                         "Y" "Y" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
+    {"GET /api/v1/usage",                    "Y" "Y" "Y" "Y" "Y" "Y" "Y" "F" "F" "U" "U" "U" "U"},
     {"GET /api/v1/tenants",                  "Y" "Y" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"POST /api/v1/tenants",                 "Y" "F" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"DELETE /api/v1/tenants/*",             "Y" "F" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},

@@ -52,6 +52,7 @@ const std::map<Action, std::vector<Verdict>> kTable = {
     {Action::read_nodes, {A, A, A, A, A, A, A, A, A, F}},
     {Action::drain_node, {F, F, F, F, F, F, F, A, A, F}},
     {Action::read_metrics, {F, F, F, F, F, F, F, A, A, F}},
+    {Action::read_usage, {A, A, A, A, A, A, A, A, A, F}},
     {Action::read_identities, {F, F, F, F, F, F, F, A, A, F}},
     {Action::manage_identities, {F, F, F, F, F, F, F, F, A, F}},
     // As node n1 (the node column's own name): only the node itself.
