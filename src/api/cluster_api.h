@@ -43,6 +43,13 @@ struct ClusterStats {
   std::uint64_t refused_starts = 0;  // scheduler decisions the controller's check refused
   int nodes_up = 0, nodes_down = 0, nodes_drained = 0;
   int accels_total = 0, accels_allocated = 0;
+  // Tenants' guarantees per accelerator type (--tenants) against the nodes up.
+  struct Guarantee {
+    std::string type;
+    std::int64_t guaranteed = 0, available = 0;
+  };
+  std::vector<Guarantee> guarantees;
+  std::uint64_t unbilled_attempts = 0;  // usage records refused as unusable (logged)
 };
 
 // Where a job's output file is: the pattern expanded for its first node and task.

@@ -119,6 +119,31 @@ std::string metrics_text(const ClusterStats& s, const http::ListenerStats& h) {
       "# HELP zs_jobs_purged_total Finished jobs forgotten after --keep-finished-s.\n# TYPE "
       "zs_jobs_purged_total counter\nzs_jobs_purged_total {}\n",
       s.purged);
+  // Prometheus label values escape backslash, quote and newline.
+  auto label = [](const std::string& v) {
+    std::string out;
+    for (char c : v)
+      out += c == '\\' ? "\\\\" : c == '"' ? "\\\"" : c == '\n' ? "\\n" : std::string(1, c);
+    return out;
+  };
+  if (!s.guarantees.empty()) {
+    out +=
+        "# HELP zs_tenant_guarantees Accelerators tenants are guaranteed, summed per type "
+        "(--tenants).\n# TYPE zs_tenant_guarantees gauge\n";
+    for (const auto& g : s.guarantees)
+      out += fmt::format("zs_tenant_guarantees{{type=\"{}\"}} {}\n", label(g.type), g.guaranteed);
+    out +=
+        "# HELP zs_tenant_guarantee_shortfall Guaranteed accelerators the nodes up cannot hold, "
+        "per type (0 when they fit).\n# TYPE zs_tenant_guarantee_shortfall gauge\n";
+    for (const auto& g : s.guarantees)
+      out += fmt::format("zs_tenant_guarantee_shortfall{{type=\"{}\"}} {}\n", label(g.type),
+                         g.guaranteed > g.available ? g.guaranteed - g.available : 0);
+  }
+  out += fmt::format(
+      "# HELP zs_usage_unbilled_attempts_total Attempts whose usage record was unusable and not "
+      "written (see the controller's log).\n# TYPE zs_usage_unbilled_attempts_total "
+      "counter\nzs_usage_unbilled_attempts_total {}\n",
+      s.unbilled_attempts);
   gauge("zs_http_connections", "Open HTTP connections.", h.connections);
   gauge("zs_http_connections_waiting",
         "Connections without a thread: idle, partly received, or being written.", h.parked);

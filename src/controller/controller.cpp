@@ -567,6 +567,10 @@ ClusterStats Controller::stats() const {
     s.accels_total += node.rec.accel_count;
     s.accels_allocated += std::popcount(node.allocated());
   }
+  if (options_.shares)
+    for (const auto& g : options_.shares->guarantee_totals(cluster_, catalog_))
+      s.guarantees.push_back({catalog_.name(g.type), g.guaranteed, g.available});
+  s.unbilled_attempts = unbillable_;
   return s;
 }
 

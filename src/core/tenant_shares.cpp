@@ -25,18 +25,25 @@ void TenantShares::index() {
     by_name_.emplace(tenants[i].name, static_cast<int>(i));
 }
 
+std::vector<TenantShares::GuaranteeTotal> TenantShares::guarantee_totals(
+    const Cluster& cluster, const Catalog& catalog) const {
+  std::vector<GuaranteeTotal> out;
+  for (TypeId t = 0; t < catalog.size(); ++t) {
+    GuaranteeTotal g{t, 0, t < cluster.accels_of_type.size() ? cluster.accels_of_type[t] : 0};
+    for (const TenantShare& s : tenants) g.guaranteed += s.of(t).guaranteed;
+    if (g.guaranteed > 0) out.push_back(g);
+  }
+  return out;
+}
+
 std::vector<std::string> TenantShares::shortfalls(const Cluster& cluster,
                                                   const Catalog& catalog) const {
   std::vector<std::string> out;
-  for (TypeId t = 0; t < catalog.size(); ++t) {
-    std::int64_t sum = 0;
-    for (const TenantShare& s : tenants) sum += s.of(t).guaranteed;
-    const std::int64_t has = t < cluster.accels_of_type.size() ? cluster.accels_of_type[t] : 0;
-    if (sum > has)
-      out.push_back(catalog.name(t) + ": guarantees add up to " + std::to_string(sum) +
-                    ", the cluster has " + std::to_string(has) + " (" +
-                    std::to_string(sum - has) + " short)");
-  }
+  for (const GuaranteeTotal& g : guarantee_totals(cluster, catalog))
+    if (g.short_by() > 0)
+      out.push_back(catalog.name(g.type) + ": guarantees add up to " +
+                    std::to_string(g.guaranteed) + ", the cluster has " +
+                    std::to_string(g.available) + " (" + std::to_string(g.short_by()) + " short)");
   return out;
 }
 

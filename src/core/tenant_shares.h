@@ -80,6 +80,15 @@ struct TenantShares {
   // Builds the name index; call after changing `tenants`.
   void index();
 
+  // Per type that some tenant is guaranteed: what the guarantees add up to, and what the
+  // cluster has (its accelerators of that type; 0 when it has none), in TypeId order.
+  struct GuaranteeTotal {
+    TypeId type = 0;
+    std::int64_t guaranteed = 0, available = 0;
+    std::int64_t short_by() const { return guaranteed > available ? guaranteed - available : 0; }
+  };
+  std::vector<GuaranteeTotal> guarantee_totals(const Cluster& cluster,
+                                               const Catalog& catalog) const;
   // Per type: what the guarantees add up to, and what the cluster has. Empty when every
   // type's guarantees fit; otherwise one message per type, "MLU590: guarantees add up to 160,
   // the cluster has 128 (32 short)". Types in `cluster` only are counted.

@@ -23,10 +23,17 @@ if ! start_controller; then fail "controller did not start"; finish; fi
 grep -q "tenants' guarantees exceed the nodes up.*guarantees add up to 8, the cluster has 0" "$W/controller.1.log" &&
   ok "before any agent joined, the controller reports the shortfall" ||
   fail "no shortfall line: $(tail -3 "$W/controller.1.log")"
+shortfall_metric() { curl -s --max-time 10 "$URL/metrics" | awk -v t="zs_tenant_guarantee_shortfall{type=\"$T\"}" '$1 == t {print $2}'; }
+[ "$(shortfall_metric)" = 8 ] && ok "/metrics: zs_tenant_guarantee_shortfall{type=\"$T\"} 8" ||
+  fail "/metrics shortfall: '$(shortfall_metric)'"
+"$ZS" usage | grep -q "^shortfall: $T: guarantees add up to 8, the cluster has 0 (8 short)" &&
+  ok "zs usage shows the shortfall" || fail "zs usage: $("$ZS" usage 2>&1)"
 start_agent a
 if ! wait_until 30 nodes_up 1; then fail "agent a did not come up: $(tail -3 "$W/agent.a.log")"; finish; fi
 wait_until 10 grep -q "the nodes up now hold every tenant's guarantee" "$W/controller.1.log" &&
   ok "once the node is up: every guarantee fits" || fail "no 'every guarantee fits' line"
+[ "$(shortfall_metric)" = 0 ] && ok "/metrics: the shortfall is 0" ||
+  fail "/metrics shortfall: '$(shortfall_metric)'"
 "$ZS" admin tenant create owner >/dev/null && "$ZS" admin tenant create guest >/dev/null &&
   "$ZS" admin tenant create nobody >/dev/null || fail "tenant create"
 
