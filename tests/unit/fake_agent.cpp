@@ -6,7 +6,7 @@
 namespace zs::test {
 
 TimeMs FakeJobs::started(const AttemptKey& key, TimeMs now) {
-  Job& j = jobs_[key.job];
+  Entry& j = jobs_[key.job];
   if (j.attempt == key.attempt) return j.ends_at;  // another node of the same attempt
   j.attempt = key.attempt;
   j.start = now;
@@ -29,7 +29,7 @@ TimeMs FakeJobs::overhead(const AttemptKey& key) const {
 }
 
 void FakeJobs::preempted(const AttemptKey& key, TimeMs now, bool checkpoint_signal) {
-  Job& j = jobs_[key.job];
+  Entry& j = jobs_[key.job];
   if (j.attempt != key.attempt || j.stop_ordered) return;
   j.stop_ordered = j.was_preempted = true;
   ++j.history.preemptions;
@@ -42,7 +42,7 @@ void FakeJobs::preempted(const AttemptKey& key, TimeMs now, bool checkpoint_sign
 }
 
 void FakeJobs::ended(const AttemptKey& key, TimeMs now) {
-  Job& j = jobs_[key.job];
+  Entry& j = jobs_[key.job];
   if (j.attempt != key.attempt || j.ended) return;
   j.ended = true;
   j.history.held_ms += now - j.start;

@@ -34,8 +34,8 @@ class FakeJobs {
     jobs_[id].work = work;
     jobs_[id].described = true;
   }
-  // An attempt's tasks start at `now` (once per attempt, whatever its node count): when they
-  // finish their work. A job without Work never finishes by itself.
+  // An attempt's tasks start at `now` (each node of a gang says so; the first call counts):
+  // when they finish their work. A job without Work never finishes by itself.
   TimeMs started(const AttemptKey& key, TimeMs now);
   // The restart cost the current attempt pays first (0 for a first attempt).
   TimeMs overhead(const AttemptKey& key) const;
@@ -46,7 +46,7 @@ class FakeJobs {
   const History& history(JobId id) const;
 
  private:
-  struct Job {
+  struct Entry {
     Work work;
     bool described = false;
     double remaining = 1.0;  // fraction of the work still to do
@@ -55,7 +55,7 @@ class FakeJobs {
     bool stop_ordered = false, was_preempted = false, ended = false;
     History history;
   };
-  std::map<JobId, Job> jobs_;
+  std::map<JobId, Entry> jobs_;
 };
 
 class FakeAgent {
