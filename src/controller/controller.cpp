@@ -77,7 +77,7 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
           throw ApiError(503, "unavailable", std::string("cannot persist the change: ") + e.what());
         }
       },
-      [] { return wall_clock_ms(); });
+      [this] { return now_ms(); });
   identities_->load(store_->load_tenants(), store_->load_users(), store_->load_tokens());
   std::lock_guard lk(mu_);
   load_state();
@@ -121,7 +121,7 @@ TimeMs Controller::give_up_after_ms() const {
 // After a restart: every acknowledged job is back; attempts that were running still hold their
 // devices, and each agent's first sync tells which of them are really alive (reconcile).
 void Controller::load_state() {
-  const TimeMs now = wall_clock_ms();
+  const TimeMs now = now_ms();
   for (auto& rec : store_->load_nodes()) {
     LiveNode node;
     node.rec = std::move(rec);
@@ -226,7 +226,7 @@ void Controller::flush(std::unique_lock<std::mutex>& lk) {
       later.swap(orders);
     }
     if (store_failing_since_ == 0) {
-      store_failing_since_ = wall_clock_ms();
+      store_failing_since_ = now_ms();
       std::fprintf(stderr, "zs controller: cannot persist state (retrying; requests get 503): %s\n",
                    error.c_str());
     }
@@ -234,7 +234,7 @@ void Controller::flush(std::unique_lock<std::mutex>& lk) {
   }
   if (store_failing_since_ != 0) {
     std::fprintf(stderr, "zs controller: persisting again after %.1f s\n",
-                 static_cast<double>(wall_clock_ms() - store_failing_since_) / 1000.0);
+                 static_cast<double>(now_ms() - store_failing_since_) / 1000.0);
     store_failing_since_ = 0;
   }
   for (const auto& key : launches) {
@@ -302,7 +302,7 @@ std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
   TimeMs now = 0;
   {
     std::lock_guard ids(id_mu_);
-    now = std::max(wall_clock_ms(), last_submit_ms_);
+    now = std::max(now_ms(), last_submit_ms_);
     last_submit_ms_ = now;
     first_id = next_id_;
     next_id_ += total;
@@ -450,7 +450,7 @@ JobRecord Controller::cancel(JobId id, bool whole_array) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) throw ApiError::not_found("no job " + std::to_string(id));
   LiveJob& job = *it->second;
-  const TimeMs now = wall_clock_ms();
+  const TimeMs now = now_ms();
   if (whole_array && job.rec.array_task_id >= 0 && job.rec.array_job_id == id) {
     for (auto t = it; t != jobs_.end() && t->second->rec.array_job_id == id; ++t)
       cancel_one(*t->second, now);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,6 +63,9 @@ struct ControllerOptions {
   std::shared_ptr<const Policy> policy_override;
   // Tenants' shares (--tenants FILE, docs/tenants.md): quotas, reclaim, fair share. Null: none.
   std::shared_ptr<const TenantShares> shares;
+  // Every time the controller reads (ms since the epoch); empty = the wall clock. Tests give a
+  // fake clock to replay a schedule deterministically (tests/unit/live_scenario_test.cpp).
+  std::function<TimeMs()> clock;
 };
 
 class Controller : public ClusterApi {
@@ -73,6 +77,10 @@ class Controller : public ClusterApi {
 
   void start();  // starts the scheduler thread
   void stop();
+  // Tests on a fake clock, without start(): what one round of the scheduler thread does (lost
+  // nodes, a pass when one is needed or due, the commit that dispatches its orders). Returns
+  // when the next pass is due (kNever: only an event will ask for one).
+  TimeMs run_pass_for_test();
 
   // Validates every spec (InputError naming "jobs[i].field"), expands arrays, and returns once
   // all are durable: the ids in order (an array's tasks get consecutive ids).
@@ -146,6 +154,7 @@ class Controller : public ClusterApi {
     int array_limit = 0;  // %N of its array
   };
 
+  TimeMs now_ms() const { return options_.clock ? options_.clock() : wall_clock_ms(); }
   // All private methods expect mu_ held.
   void load_state();
   void scheduler_loop();

@@ -73,7 +73,7 @@ SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentRepo
     type_name = catalog_.name(catalog_.resolve(report.accel_type, "accel_type"));
   }
   std::unique_lock lk(mu_);
-  const TimeMs now = wall_clock_ms();
+  const TimeMs now = now_ms();
   const bool new_node = nodes_.find(name) == nodes_.end();
   LiveNode& node = node_named(name);
   node.last_contact = now;
@@ -130,7 +130,7 @@ SyncAnswer Controller::begin_agent_sync(const std::string& name, const AgentRepo
     wake_.notify_one();
   }
   flush(lk);  // exits and node changes are durable before they are acknowledged
-  node.last_contact = wall_clock_ms();
+  node.last_contact = now_ms();
 
   AgentOrders orders;
   for (const auto& e : report.exits) orders.acked.push_back(e.key);
@@ -145,13 +145,13 @@ AgentOrders Controller::agent_exits(const std::string& name, const std::vector<N
   std::unique_lock lk(mu_);
   auto it = nodes_.find(name);
   if (it == nodes_.end()) throw ApiError::not_found("node " + name + " has not registered");
-  const TimeMs now = wall_clock_ms();
+  const TimeMs now = now_ms();
   it->second.last_contact = now;
   it->second.given_up = false;
   BusyNode busy(it->second.busy);
   for (const auto& exit : exits) handle_exit(it->second, exit, now);
   flush(lk);
-  it->second.last_contact = wall_clock_ms();
+  it->second.last_contact = now_ms();
   AgentOrders orders;
   for (const auto& e : exits) orders.acked.push_back(e.key);
   orders.heartbeat_ms = options_.heartbeat_ms;

@@ -19,7 +19,7 @@ void Controller::scheduler_loop() {
   std::unique_lock lk(mu_);
   const TimeMs check_every = lost_check_interval_ms();
   while (!stopping_) {
-    const TimeMs now = wall_clock_ms();
+    const TimeMs now = now_ms();
     check_lost_nodes(now);
     if (pass_needed_ || now >= policy_wake_at_) {
       pass_needed_ = false;
@@ -46,6 +46,19 @@ void Controller::scheduler_loop() {
     const TimeMs next = std::min(policy_wake_at_, now + check_every);
     wake_.wait_until(lk, time_point_of(next), [&] { return stopping_ || pass_needed_; });
   }
+}
+
+TimeMs Controller::run_pass_for_test() {
+  std::unique_lock lk(mu_);
+  const TimeMs now = now_ms();
+  check_lost_nodes(now);
+  if (pass_needed_ || now >= policy_wake_at_) {
+    pass_needed_ = false;
+    run_pass(now);
+  }
+  flush(lk);
+  if (options_.keep_finished_ms > 0 && now >= next_purge_ms_) purge_finished(lk, now);
+  return pass_needed_ ? now : policy_wake_at_;
 }
 
 // The topology agents report (--leaf/--spine) becomes the core's: nodes of one leaf contiguous,

@@ -1,5 +1,6 @@
 // The controller's state machine, driven in-process: agents are simulated by calling
-// agent_sync/agent_exits directly, so every step is explicit and no process is started.
+// agent_sync/agent_exits directly (FakeAgent's report), so every step is explicit and no
+// process is started.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include "controller/clock.h"
 #include "controller/controller.h"
 #include "core/input_error.h"
+#include "fake_agent.h"
 #include "scratch_dir.h"
 
 namespace zs {
@@ -20,19 +22,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct FakeAgent {
-  std::string name;
-  AgentReport report;
-  FakeAgent(std::string n, int devices, std::string boot = "boot-1") : name(std::move(n)) {
-    report.boot_id = std::move(boot);
-    report.address = "127.0.0.1";
-    report.accel_type = "A100-SXM4-80GB";
-    report.accel_count = devices;
-    report.cpus = 64;
-    report.mem_mib = 512 * 1024;
-    report.wait_ms = 0;
-  }
-};
+using test::FakeAgent;
 
 class ControllerTest : public ::testing::Test {
  protected:
