@@ -72,6 +72,21 @@ struct UsageAnswer {
   TimeMs now = 0;
 };
 
+// Tenants' shares (docs/tenants.md): what the controller enforces, in the tenants file's form.
+struct SharesView {
+  bool enabled = false;  // false: no tenants file was ever given or applied
+  std::string yaml;      // the effective shares (sections never given are left out)
+  std::vector<std::string> shortfall;
+};
+// What `zs admin apply FILE` did (or, with dry_run, would do).
+struct ApplyResult {
+  std::vector<std::string> added, changed, unchanged;  // the file's tenants
+  std::vector<std::string> created_tenants;            // new in the identity registry too
+  bool settings_changed = false;                       // default, prices, fair share, preemption
+  std::vector<std::string> warnings;                   // e.g. types without a price
+  bool dry_run = false;
+};
+
 // An agent's sync, answered now or later (a long poll that holds no thread while it waits).
 struct SyncAnswer {
   std::optional<AgentOrders> orders;  // set: the answer, now
@@ -112,6 +127,12 @@ class ClusterApi {
   virtual AgentOrders agent_exits(const std::string& node, const std::vector<NodeExit>& exits) = 0;
   virtual LogLocation log_location(JobId id, bool stderr_stream) const = 0;
   virtual ClusterStats stats() const = 0;
+  virtual SharesView shares() const = 0;
+  // Applies a tenants file (its text; `source` names it in errors), declaratively: InputError
+  // naming source:line:column for a bad file, or the types whose guarantees exceed the nodes
+  // the controller knows. Durable when it returns (unless dry_run).
+  virtual ApplyResult apply_shares(const std::string& yaml, const std::string& source,
+                                   bool dry_run) = 0;
   // The controller's clock (ms since the epoch): what "now" means in a request.
   virtual TimeMs clock_ms() const = 0;
   // Records of the listed tenants (every tenant when empty) that belong to `window`.

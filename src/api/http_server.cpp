@@ -333,6 +333,7 @@ HttpServer::HttpServer(ClusterApi& api, IdentityApi* identities, HttpServerOptio
   add_routes();
   add_identity_routes();
   add_usage_routes();
+  add_shares_routes();
   listener_ = std::make_unique<http::Listener>(
       lo, [this](http::Request& req, http::Response& res) { handle(req, res); },
       send_protocol_error);

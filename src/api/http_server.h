@@ -67,6 +67,7 @@ class HttpServer {
   void add_routes();
   void add_identity_routes();  // identity_routes.cpp
   void add_usage_routes();     // usage_routes.cpp
+  void add_shares_routes();    // shares_routes.cpp
   void route(std::string method, const std::string& pattern, RouteAccess access,
              AuthedHandler handler);
   // The caller, or an answer (401, 403, 429) already written to `res`.

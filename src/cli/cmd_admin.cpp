@@ -273,6 +273,7 @@ void register_admin(CLI::App& app, int& exit_code) {
   register_tenant(admin, exit_code);
   register_user(admin, exit_code);
   register_token(admin, exit_code);
+  register_admin_shares(admin, exit_code);
 }
 
 void register_whoami(CLI::App& app, int& exit_code) {

@@ -176,15 +176,15 @@ void register_controller(CLI::App& app, int& exit_code) {
     options.heartbeat_ms = flags->heartbeat_ms;
     options.node_lost_ms = flags->node_lost_ms;
     options.node_lease_ms = flags->node_lease_ms;
-    options.kill_grace_ms = flags->kill_grace_ms;
     if (!flags->tenants.empty()) {
       // Checked against the cluster as nodes join (the controller reports any shortfall).
       auto shares =
           std::make_shared<TenantShares>(load_tenants_file(flags->tenants, Catalog::builtin()));
-      if (!flags->kill_grace_given && shares->preemption.grace_set)
-        options.kill_grace_ms = std::min<TimeMs>(shares->preemption.grace_ms, 3'600'000);
       options.shares = std::move(shares);
     }
+    // Else the shares' grace (the file's, or those applied before), set by the controller.
+    options.kill_grace_ms = flags->kill_grace_ms;
+    options.kill_grace_given = flags->kill_grace_given;
     options.keep_finished_ms = static_cast<TimeMs>(flags->keep_finished_s * 1000);
     options.keep_unfit_jobs = flags->keep_unfit_jobs;
     auto store = open_sqlite_store(flags->state_dir + "/state.db");

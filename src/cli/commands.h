@@ -31,6 +31,7 @@ void register_nodes(CLI::App& app, int& exit_code);
 void register_usage(CLI::App& app, int& exit_code);  // zs usage (accounting)
 void register_up(CLI::App& app, int& exit_code);
 void register_admin(CLI::App& app, int& exit_code);  // zs admin tenant|user|token|node-token
+void register_admin_shares(CLI::App* admin, int& exit_code);  // zs admin apply|shares
 void register_login(CLI::App& app, int& exit_code);
 void register_whoami(CLI::App& app, int& exit_code);
 

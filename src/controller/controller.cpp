@@ -64,7 +64,6 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
                   ? options_.policy_override
                   : std::shared_ptr<const Policy>(make_policy(options_.policy))),
       catalog_(Catalog::builtin()) {
-  if (options_.shares) fair_ = FairShareLedger(options_.shares->half_life_ms);
   if (options_.node_lease_ms > 0 && options_.node_lease_ms < node_lost_ms() + options_.heartbeat_ms)
     throw InputError("--node-lease-ms",
                      "the node lease must be at least the node-lost time plus a heartbeat (" +
@@ -81,7 +80,7 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
   identities_->load(store_->load_tenants(), store_->load_users(), store_->load_tokens());
   std::lock_guard lk(mu_);
   load_state();
-  load_fair_share_history(wall_clock_ms());
+  load_stored_shares();
 }
 
 Controller::~Controller() {

@@ -62,11 +62,20 @@ struct ControllerOptions {
   // its decisions are checked before they are acted on.
   std::shared_ptr<const Policy> policy_override;
   // Tenants' shares (--tenants FILE, docs/tenants.md): quotas, reclaim, fair share. Null: none.
+  // Applied over those stored by an earlier `zs admin apply` (or --tenants), as apply does.
   std::shared_ptr<const TenantShares> shares;
+  // kill_grace_ms was given (--kill-grace-ms): else the shares' preemption.grace sets it, now
+  // and whenever shares are applied (effective_kill_grace_ms).
+  bool kill_grace_given = true;
   // Every time the controller reads (ms since the epoch); empty = the wall clock. Tests give a
   // fake clock to replay a schedule deterministically (tests/unit/live_scenario_test.cpp).
   std::function<TimeMs()> clock;
 };
+
+// The kill grace period (SIGTERM or the job's signal to SIGKILL), one setting for every kill:
+// --kill-grace-ms when given; else, with a tenants file, its preemption.grace (the file's
+// default, 120 s, when it names none: the simulator uses the same); else 10 s. At most 1 h.
+TimeMs effective_kill_grace_ms(std::optional<TimeMs> flag, const TenantShares* shares);
 
 class Controller : public ClusterApi {
  public:
@@ -105,7 +114,10 @@ class Controller : public ClusterApi {
   LogLocation log_location(JobId id, bool stderr_stream) const override;
   ClusterStats stats() const override;
   UsageAnswer usage(UsageWindow window, const std::vector<std::string>& tenants) override;
-  TimeMs clock_ms() const override { return wall_clock_ms(); }
+  TimeMs clock_ms() const override { return now_ms(); }
+  SharesView shares() const override;
+  ApplyResult apply_shares(const std::string& yaml, const std::string& source,
+                           bool dry_run) override;
   const ControllerOptions& options() const { return options_; }
   // Tenants, users and tokens (persisted with the jobs, in the same store).
   IdentityRegistry& identities() { return *identities_; }
@@ -183,6 +195,11 @@ class Controller : public ClusterApi {
                       const std::map<std::string, NodeId>& id_of, TimeMs now);
   void apply_share_decisions(const Decisions& d);
   void report_shortfall();
+  // Makes `shares` the ones enforced from the next pass on (tenant table, fair-share ledger,
+  // kill grace); `persist` also queues them for the store.
+  void use_shares(std::shared_ptr<const TenantShares> shares);
+  void load_stored_shares();
+  Cluster known_capacity() const;  // accelerators of every node that ever registered, by type
   // Accounting (controller_usage.cpp): an attempt's usage record, written when it ends and
   // again when its last devices are released (the kill grace period is billed); fair share is
   // charged the same run. At start-up, fair share is rebuilt from the stored records.
@@ -282,6 +299,7 @@ class Controller : public ClusterApi {
   std::vector<ReclaimHold> reclaim_holds_;
   std::vector<Hold> pass_holds_;  // the snapshot's view of reclaim_holds_
   std::string last_shortfall_;
+  std::mutex apply_mu_;  // one zs admin apply at a time (taken before mu_)
   // Attempts that ended while some of their devices are still held (a kill in its grace
   // period): their records, rewritten with the real end once the last node confirms.
   std::map<AttemptKey, UsageRecord> unreleased_usage_;

@@ -134,7 +134,7 @@ UsageAnswer Controller::usage(UsageWindow window, const std::vector<std::string>
   std::map<AttemptKey, UsageRecord> live;  // what memory knows better than the store
   {
     std::lock_guard lk(mu_);
-    answer.now = wall_clock_ms();
+    answer.now = now_ms();
     auto wanted = [&](const UsageRecord& r) {
       return (tenants.empty() ||
               std::find(tenants.begin(), tenants.end(), r.tenant) != tenants.end()) &&

@@ -158,6 +158,24 @@ TenantRecord IdentityRegistry::create_tenant(const std::string& name) {
   return t;
 }
 
+std::vector<std::string> IdentityRegistry::ensure_tenants(const std::vector<std::string>& names) {
+  for (const auto& name : names) check_name(name, "name");
+  std::lock_guard change(change_mu_);
+  auto index = current();
+  auto next = std::make_shared<Index>(*index);
+  WriteBatch batch;
+  std::vector<std::string> created;
+  for (const auto& name : names) {
+    if (next->tenants.count(name)) continue;
+    TenantRecord t{name, now_()};
+    next->tenants.emplace(name, t);
+    batch.tenants.push_back(t);
+    created.push_back(name);
+  }
+  if (!created.empty()) commit(std::move(batch), std::move(next));
+  return created;
+}
+
 void IdentityRegistry::delete_tenant(const std::string& name) {
   std::lock_guard change(change_mu_);
   auto index = current();

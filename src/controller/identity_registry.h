@@ -38,6 +38,9 @@ class IdentityRegistry final : public IdentityApi {
   void reissue_admin_token(const std::string& name,
                            const std::function<void(const std::string& token)>& keep_token);
   bool tenant_exists(const std::string& name) const override;
+  // Creates those of `names` that do not exist, in one durable batch (zs admin apply, a
+  // tenants file); returns them. InputError naming the first invalid name; nothing is created.
+  std::vector<std::string> ensure_tenants(const std::vector<std::string>& names);
 
   std::optional<Principal> authenticate(std::string_view token) const override;
   std::vector<TenantRecord> tenants() const override;

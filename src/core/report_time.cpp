@@ -1,7 +1,5 @@
 #include "core/report_time.h"
 
-#include <cstdio>
-
 #include "core/begin_time.h"
 #include "core/input_error.h"
 #include "core/slurm_values.h"
@@ -27,10 +25,12 @@ TimeMs utc_month_start(TimeMs t) {
 
 std::string utc_time_text(TimeMs t) {
   const CivilTime c = FixedOffsetZone().civil(t / 1000 - (t % 1000 < 0 ? 1 : 0));
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", c.year, c.month, c.day, c.hour,
-                c.minute, c.second);
-  return buf;
+  auto pad = [](int v, std::size_t width) {
+    std::string s = std::to_string(v);
+    return std::string(s.size() < width ? width - s.size() : 0, '0') + s;
+  };
+  return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2) + "T" + pad(c.hour, 2) + ":" +
+         pad(c.minute, 2) + ":" + pad(c.second, 2) + "Z";
 }
 
 TimeMs parse_report_time(std::string_view text, TimeMs now_ms, const std::string& where) {

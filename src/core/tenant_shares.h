@@ -54,8 +54,9 @@ struct PreemptionSettings {
   // Simulation: whether jobs whose trace does not say (Job::checkpoint -1) checkpoint on the
   // signal (`checkpoint: all`) or not (`none`, the default: a reclaimed job restarts from zero).
   bool checkpoint_all = false;
-  // Whether the file said so: a controller flag given explicitly still wins over a default.
-  bool grace_set = false, min_runtime_set = false, signal_set = false;
+  // Whether the file said so: a controller flag given explicitly still wins over a default, and
+  // `zs admin apply` changes only what the file names.
+  bool grace_set = false, min_runtime_set = false, signal_set = false, checkpoint_set = false;
   bool operator==(const PreemptionSettings&) const = default;
 };
 
@@ -67,6 +68,7 @@ struct TenantShares {
   // costs 0 (the checks against a cluster name such types).
   std::vector<double> price_per_hour;
   TimeMs half_life_ms = 7LL * 24 * 3600 * 1000;  // fair_share.half_life
+  bool half_life_set = false;                    // the file gave it
   PreemptionSettings preemption;
 
   // Index in `tenants`, -1 when not listed. O(1) once index() was called (the parser does).
@@ -96,6 +98,13 @@ struct TenantShares {
   // Types the cluster has that a priced file gives no price (bills would say 0).
   std::vector<std::string> unpriced_types(const Cluster& cluster, const Catalog& catalog) const;
 
+  // `zs admin apply FILE` (declarative, like kubectl apply without --prune): the tenants the
+  // file lists get exactly its weight and quotas (a tenant not yet here is added); the others
+  // keep theirs. The sections the file gives (default, prices, fair_share, each preemption
+  // key) replace those here; those it leaves out stay. Returns the result, indexed.
+  struct Applied;
+  Applied apply(const TenantShares& file) const;
+
   bool operator==(const TenantShares& o) const {
     return tenants == o.tenants && default_share == o.default_share &&
            price_per_hour == o.price_per_hour && half_life_ms == o.half_life_ms &&
@@ -104,6 +113,12 @@ struct TenantShares {
 
  private:
   std::unordered_map<std::string, int> by_name_;
+};
+
+struct TenantShares::Applied {
+  TenantShares shares;
+  std::vector<std::string> added, changed, unchanged;  // the file's tenants, by what happened
+  bool settings_changed = false;                       // default, prices, fair share or preemption
 };
 
 }  // namespace zs

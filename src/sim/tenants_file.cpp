@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
@@ -309,6 +310,7 @@ class Reader {
     for_each_key(n, {"half_life"}, "fair_share",
                  [&](const std::string&, const YAML::Node&, const YAML::Node& value) {
                    out.half_life_ms = get_duration(value, "half_life", 1, kMaxHalfLifeMs);
+                   out.half_life_set = true;
                  });
   }
 
@@ -340,6 +342,7 @@ class Reader {
                                "checkpoint: expected 'all' (jobs checkpoint on the signal and "
                                "resume) or 'none' (a reclaimed job restarts from zero)");
             p.checkpoint_all = v == "all";
+            p.checkpoint_set = true;
           } else if (key == "grace") {
             p.grace_ms = get_duration(value, "grace", 0, kMaxGraceMs);
             p.grace_set = true;
@@ -387,6 +390,80 @@ std::string mark_text(const std::string& source, const YAML::Mark& m) {
 }
 
 }  // namespace
+
+namespace {
+
+// A double that reads back as the same double.
+std::string exact_number(double x) {
+  if (std::floor(x) == x && std::fabs(x) < 1e15) return std::to_string(static_cast<long long>(x));
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
+}
+
+// A YAML double-quoted scalar.
+std::string yaml_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string quota_text(const TenantShare& s, const Catalog& catalog) {
+  std::string out;
+  for (TypeId t = 0; t < s.quota.size() && t < catalog.size(); ++t) {
+    const TypeQuota& q = s.quota[t];
+    if (q == TypeQuota{}) continue;
+    out +=
+        (out.empty() ? "" : ", ") + yaml_quoted(catalog.name(t)) +
+        ": {guaranteed: " + std::to_string(q.guaranteed) + ", borrow: " +
+        (q.borrow == TypeQuota::kUnlimited ? std::string("unlimited") : std::to_string(q.borrow)) +
+        "}";
+  }
+  return "{" + out + "}";
+}
+
+}  // namespace
+
+std::string tenants_yaml(const TenantShares& shares, const Catalog& catalog) {
+  std::string out = "tenants:\n";
+  if (shares.tenants.empty()) out = "tenants: []\n";
+  for (const TenantShare& s : shares.tenants)
+    out += "  - name: " + yaml_quoted(s.name) + "\n    weight: " + exact_number(s.weight) +
+           "\n    quota: " + quota_text(s, catalog) + "\n";
+  if (shares.default_share)
+    out += "default: {weight: " + exact_number(shares.default_share->weight) +
+           ", quota: " + quota_text(*shares.default_share, catalog) + "}\n";
+  if (!shares.price_per_hour.empty()) {
+    std::string prices;
+    for (TypeId t = 0; t < shares.price_per_hour.size() && t < catalog.size(); ++t)
+      if (shares.price_per_hour[t] >= 0)
+        prices += (prices.empty() ? "" : ", ") + yaml_quoted(catalog.name(t)) + ": " +
+                  exact_number(shares.price_per_hour[t]);
+    out += "prices: {" + prices + "}\n";
+  }
+  if (shares.half_life_set)
+    out += "fair_share: {half_life: " + duration_text(shares.half_life_ms) + "}\n";
+  const PreemptionSettings& p = shares.preemption;
+  std::string pre;
+  auto add = [&](const std::string& kv) { pre += (pre.empty() ? "" : ", ") + kv; };
+  if (p.signal_set) add("signal: " + p.signal_name);
+  if (p.grace_set) add("grace: " + duration_text(p.grace_ms));
+  if (p.min_runtime_set) add("min_runtime: " + duration_text(p.min_runtime_ms));
+  if (p.checkpoint_set) add(std::string("checkpoint: ") + (p.checkpoint_all ? "all" : "none"));
+  if (!pre.empty()) out += "preemption: {" + pre + "}\n";
+  return out;
+}
 
 TenantShares parse_tenants_yaml(std::string_view text, const std::string& source,
                                 const Catalog& catalog) {

@@ -20,6 +20,12 @@ inline constexpr std::size_t kMaxTenants = 100'000;
 TenantShares parse_tenants_yaml(std::string_view text, const std::string& source,
                                 const Catalog& catalog);
 
+// The YAML form of `shares` that parse_tenants_yaml reads back equal (weights and prices
+// exactly): what `zs admin apply` stores and `zs admin shares` prints. Sections the file did not
+// give (the *_set flags, no prices, no default) are left out, so that applying it again changes
+// nothing else.
+std::string tenants_yaml(const TenantShares& shares, const Catalog& catalog);
+
 // Reads and parses the file at `path` (at most kMaxTenantsFileBytes). A missing or unreadable
 // file is an InputError naming the path.
 TenantShares load_tenants_file(const std::string& path, const Catalog& catalog);

@@ -28,7 +28,7 @@ namespace {
 using sqlite::Db;
 using sqlite::Statement;
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // Version 2. A one-job commit writes one page, the jobs leaf holding the row: jobs has no index
 // (version 1's jobs_by_state cost a second page per commit and only purges used it), and writes
@@ -87,6 +87,12 @@ CREATE INDEX usage_by_end ON usage (end_ms);
 PRAGMA user_version = 4;
 )sql";
 
+// Version 5: cluster settings (issue 16: the tenants' shares that `zs admin apply` set).
+constexpr const char* kSettingsSchema = R"sql(
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+PRAGMA user_version = 5;
+)sql";
+
 constexpr const char* kFromVersion1 = R"sql(
 DROP INDEX IF EXISTS jobs_by_state;
 )sql";
@@ -127,6 +133,7 @@ void upgrade_schema(Db& db) {
     }
     if (version < 3) db.exec(kIdentitySchema);
     if (version < 4) db.exec(kUsageSchema);
+    if (version < 5) db.exec(kSettingsSchema);
     db.exec("COMMIT");
   } catch (...) {
     db.rollback_quietly();
@@ -182,6 +189,8 @@ class SqliteStore final : public Store {
       for (const std::string& name : batch.removed_tenants) st_.remove_tenant.bind(1, name).run();
       for (const std::string& name : batch.removed_users) st_.remove_user.bind(1, name).run();
       for (const UsageRecord& u : batch.usage) put_usage(u);
+      for (const auto& [key, value] : batch.settings)
+        st_.put_setting.bind(1, key).bind(2, value).run();
       st_.commit.run();
     } catch (...) {
       db_.rollback_quietly();  // all or nothing
@@ -237,6 +246,14 @@ class SqliteStore final : public Store {
           usage_name(static_cast<JobId>(s.int_column(0)), static_cast<int>(s.int_column(1)))));
     }
     return out;
+  }
+
+  std::optional<std::string> load_setting(const std::string& key) override {
+    Statement& s = st_.load_setting;
+    ResetOnExit r{s};
+    s.bind(1, key);
+    if (!s.step()) return std::nullopt;
+    return std::string(s.text_column(0));
   }
 
   std::size_t purge_jobs_ended_before(TimeMs before_ms) override {
@@ -384,13 +401,15 @@ class SqliteStore final : public Store {
           // in_window() in SQL, for from < to: overlapping, or instant and starting inside.
           load_usage(db, "loading usage records",
                      "SELECT job, attempt, tenant, record FROM usage WHERE end_ms >= ?1 AND "
-                     "start_ms < ?2 AND (end_ms > ?1 OR start_ms = end_ms) ORDER BY job, attempt") {
-    }
+                     "start_ms < ?2 AND (end_ms > ?1 OR start_ms = end_ms) ORDER BY job, attempt"),
+          put_setting(db, "writing a setting",
+                      "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)"),
+          load_setting(db, "reading a setting", "SELECT value FROM settings WHERE key = ?1") {}
     Statement begin, commit, put_job, keep_max_id, put_node, remove_node, load_jobs, load_nodes,
         max_id;
     std::string purge_sql;
     Statement purge, put_tenant, put_user, put_token, remove_tenant, remove_user, load_tenants,
-        load_users, load_tokens, put_usage, load_usage;
+        load_users, load_tokens, put_usage, load_usage, put_setting, load_setting;
     std::string put_named_json;
   };
 

@@ -4,6 +4,7 @@
 // same interface and passes the same conformance suite (tests/unit/store_conformance_test.cpp).
 #pragma once
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -36,10 +37,13 @@ struct WriteBatch {
   std::vector<TokenRecord> tokens;
   std::vector<std::string> removed_tenants, removed_users;
   std::vector<UsageRecord> usage;
+  // Cluster settings by key, each a text document replaced whole (e.g. "tenants": the shares
+  // `zs admin apply` set, in the tenants file's YAML form).
+  std::vector<std::pair<std::string, std::string>> settings;
   bool empty() const {
     return jobs.empty() && nodes.empty() && removed_nodes.empty() && tenants.empty() &&
            users.empty() && tokens.empty() && removed_tenants.empty() && removed_users.empty() &&
-           usage.empty();
+           usage.empty() && settings.empty();
   }
 };
 
@@ -71,6 +75,8 @@ class Store {
   virtual JobId max_job_id() = 0;                        // 0 when no job was ever written
   // Accounting records, in (job, attempt) order, whole (not pro-rated: core/accounting.h does).
   virtual std::vector<UsageRecord> load_usage(const UsageQuery& query) = 0;
+  // A setting written by WriteBatch::settings; nullopt when it never was.
+  virtual std::optional<std::string> load_setting(const std::string& key) = 0;
   // Deletes terminal jobs that ended before `before_ms`; returns how many. Their accounting
   // records stay.
   virtual std::size_t purge_jobs_ended_before(TimeMs before_ms) = 0;

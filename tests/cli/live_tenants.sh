@@ -34,8 +34,10 @@ wait_until 10 grep -q "the nodes up now hold every tenant's guarantee" "$W/contr
   ok "once the node is up: every guarantee fits" || fail "no 'every guarantee fits' line"
 [ "$(shortfall_metric)" = 0 ] && ok "/metrics: the shortfall is 0" ||
   fail "/metrics shortfall: '$(shortfall_metric)'"
-"$ZS" admin tenant create owner >/dev/null && "$ZS" admin tenant create guest >/dev/null &&
-  "$ZS" admin tenant create nobody >/dev/null || fail "tenant create"
+# The file's tenants were created with it; zs admin tenant create gives one no guarantee.
+"$ZS" admin tenant list | grep -q "^guest " && "$ZS" admin tenant list | grep -q "^owner " &&
+  ok "the tenants file created its tenants" || fail "tenants: $("$ZS" admin tenant list 2>&1)"
+"$ZS" admin tenant create nobody >/dev/null || fail "tenant create"
 
 section "a borrower is reclaimed with its own signal, then runs again"
 cat >borrow.sh <<EOF2
@@ -73,6 +75,39 @@ wait_until 10 sh -c "'$ZS' job $none | grep -q 'has no quota of $T'" &&
 [ "$(job_state "$none")" = pending ] && ok "and does not start on the idle node" ||
   fail "job $none: $(job_state "$none")"
 "$ZS" cancel "$none" >/dev/null
+
+section "zs admin apply: declarative, checked, durable"
+cat >more.yaml <<EOF2
+tenants:
+  - name: nobody
+    quota: {$T: {borrow: 4}}
+  - name: lab2
+    quota: {$T: {guaranteed: 0, borrow: 2}}
+EOF2
+out=$("$ZS" admin apply --dry-run more.yaml 2>&1)
+echo "$out" | grep -q "tenants to add: nobody, lab2" && ! "$ZS" admin shares | grep -q nobody &&
+  ok "--dry-run says what would change and changes nothing" || fail "dry run: $out"
+out=$("$ZS" admin apply more.yaml 2>&1)
+echo "$out" | grep -q "tenants created: lab2" && ok "apply adds nobody and creates lab2" || fail "apply: $out"
+"$ZS" admin shares | grep -q 'name: "nobody"' && "$ZS" admin shares | grep -q 'name: "owner"' &&
+  ok "zs admin shares lists the applied tenant and keeps the others" ||
+  fail "shares: $("$ZS" admin shares 2>&1)"
+late=$("$ZS" submit --parsable -A nobody --gpus=4 --wrap true)
+wait_until 20 job_ended "$late" && [ "$(job_state "$late")" = completed ] &&
+  ok "job $late of nobody runs now that it may borrow" ||
+  fail "job $late: $(job_state "$late") ($(job_field "$late" reason))"
+sed "s/borrow: 4}/guaranteed: 12}/" more.yaml >greedy.yaml
+out=$("$ZS" admin apply greedy.yaml 2>&1); rc=$?
+[ "$rc" = 2 ] && echo "$out" | grep -q "greedy.yaml.*guarantees add up to 20, the cluster has 8 (12 short)" &&
+  ok "guarantees beyond the nodes are refused: $out" || fail "greedy: rc $rc: $out"
+printf 'tenants:\n  - name: x\n    qouta: {}\n' >typo.yaml
+out=$("$ZS" admin apply typo.yaml 2>&1); rc=$?
+[ "$rc" = 2 ] && echo "$out" | grep -q "typo.yaml:3:5" && ok "a typo is refused at file:line:column" ||
+  fail "typo: rc $rc: $out"
+kill "$CTL"; wait_until 10 sh -c "! kill -0 $CTL 2>/dev/null"
+if ! start_controller; then fail "controller did not restart"; finish; fi
+"$ZS" admin shares | grep -q 'name: "nobody"' && ok "after a restart the applied shares hold" ||
+  fail "after restart: $("$ZS" admin shares 2>&1)"
 
 section "zs usage: one record per attempt, totals that reconcile"
 wait_until 20 job_ended "$guest" || fail "guest job $guest did not end"

@@ -70,6 +70,8 @@ const Row kTable[] = {
     {"POST /api/v1/agents/*/exits",          "F" "F" "F" "F" "F" "F" "F" "Y" "F" "U" "U" "U" "U"},
     {"GET /metrics",                         "Y" "Y" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"GET /api/v1/usage",                    "Y" "Y" "Y" "Y" "Y" "Y" "Y" "F" "F" "U" "U" "U" "U"},
+    {"GET /api/v1/shares",                   "Y" "Y" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
+    {"POST /api/v1/shares",                  "Y" "F" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"GET /api/v1/tenants",                  "Y" "Y" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"POST /api/v1/tenants",                 "Y" "F" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
     {"DELETE /api/v1/tenants/*",             "Y" "F" "F" "F" "F" "F" "F" "F" "F" "U" "U" "U" "U"},
@@ -169,6 +171,8 @@ class AccessMatrix : public ::testing::Test {
         body = R"({"name":"new)" + k + R"("})";
       else if (p == "/api/v1/users")
         body = R"({"name":"new)" + k + R"(","role":"member","tenants":["A"]})";
+      else if (p == "/api/v1/shares")  // a tenant without a guarantee: the node offers none
+        body = R"({"yaml":"tenants:\n  - name: applied)" + k + R"(\n","dry_run":false})";
       else if (p == "/api/v1/tokens")
         body = R"({"user":"peer"})";
       else if (p.find("/sync") != std::string::npos)
@@ -196,6 +200,7 @@ class AccessMatrix : public ::testing::Test {
     for (const auto& t : ids.tenants()) j.push_back(to_json(t));
     for (const auto& u : ids.users()) j.push_back(to_json(u));
     for (const auto& t : ids.tokens()) j.push_back(to_json(t));
+    j.push_back(controller->shares().yaml);
     return j.dump();
   }
 

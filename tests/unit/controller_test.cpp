@@ -784,6 +784,9 @@ class FlakyStore : public Store {
   std::vector<UsageRecord> load_usage(const UsageQuery& q) override {
     return inner_->load_usage(q);
   }
+  std::optional<std::string> load_setting(const std::string& key) override {
+    return inner_->load_setting(key);
+  }
   std::size_t purge_jobs_ended_before(TimeMs before_ms) override {
     return inner_->purge_jobs_ended_before(before_ms);
   }

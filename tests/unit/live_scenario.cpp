@@ -73,10 +73,8 @@ std::vector<Outcome> run_live(const Scenario& sc, const ScenarioInputs& in,
   ControllerOptions opt;
   opt.policy = sc.policy;
   opt.shares = in.shares;
-  // As `zs controller --tenants FILE` does (cmd_daemons.cpp; change both together): the file's
-  // grace, when it gives one, is the kill grace period, else the controller's own default.
-  if (in.shares && in.shares->preemption.grace_set)
-    opt.kill_grace_ms = std::min<TimeMs>(in.shares->preemption.grace_ms, 3'600'000);
+  // As `zs controller --tenants FILE` does.
+  opt.kill_grace_ms = effective_kill_grace_ms(std::nullopt, in.shares.get());
   // The agents sync whenever something happens, and only then: a heartbeat longer than any
   // scenario keeps their nodes up in between.
   opt.heartbeat_ms = 30LL * 24 * 3600 * 1000;

@@ -145,7 +145,7 @@ TEST(SqliteStore, UsesWalModeAndSchemaVersionFour) {
   }
   Raw raw(path);
   EXPECT_EQ(raw.column("PRAGMA journal_mode"), std::vector<std::string>{"wal"});
-  EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"4"});
+  EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"5"});
 }
 
 // A second store on the same file, in another process or in this one, is refused while the
@@ -241,12 +241,14 @@ TEST(SqliteStore, QueryableColumnsAndNoIndexOnJobs) {
             std::vector<std::string>{"running ada lab n5 gpu 1005 2000 0 1 0 4 1"});
   EXPECT_EQ(raw.column("SELECT id FROM jobs WHERE state = 'running' ORDER BY id"),
             (std::vector<std::string>{"5", "9"}));
-  // Every index would cost a page write per commit; only the primary keys of nodes and meta, and
-  // usage records by end (written only by commits that end an attempt).
+  // Every index would cost a page write per commit; only the primary keys of nodes, meta and the
+  // identity and settings tables, and usage records by end (written only by commits that end an
+  // attempt).
   EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name"),
             (std::vector<std::string>{"sqlite_autoindex_meta_1", "sqlite_autoindex_nodes_1",
-                                      "sqlite_autoindex_tenants_1", "sqlite_autoindex_tokens_1",
-                                      "sqlite_autoindex_users_1", "usage_by_end"}));
+                                      "sqlite_autoindex_settings_1", "sqlite_autoindex_tenants_1",
+                                      "sqlite_autoindex_tokens_1", "sqlite_autoindex_users_1",
+                                      "usage_by_end"}));
 }
 
 // The schema zs wrote before version 2, verbatim.
@@ -313,7 +315,7 @@ TEST(SqliteStore, VersionOneDatabaseIsMigratedKeepingItsJobs) {
   }
   {
     Raw raw(path);
-    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"4"});
+    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"5"});
     EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE name = 'jobs_by_state'"),
               std::vector<std::string>{});
     EXPECT_EQ(raw.column("SELECT name FROM sqlite_master WHERE name = 'tokens'"),
@@ -394,7 +396,7 @@ TEST(SqliteStore, VersionThreeDatabaseIsMigratedKeepingItsData) {
   }
   {
     Raw raw(path);
-    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"4"});
+    EXPECT_EQ(raw.column("PRAGMA user_version"), std::vector<std::string>{"5"});
     EXPECT_EQ(raw.column("SELECT job || ' ' || attempt || ' ' || tenant || ' ' || user || ' ' || "
                          "start_ms || ' ' || end_ms FROM usage"),
               std::vector<std::string>{"5 0 lab ada 1000 3000"});

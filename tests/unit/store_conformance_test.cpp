@@ -488,6 +488,22 @@ TEST_P(StoreConformance, PurgingJobsKeepsTheirUsageAndReopenKeepsIt) {
   EXPECT_EQ(store->max_job_id(), 2u);
 }
 
+TEST_P(StoreConformance, SettingsAreReplacedWholeAndKept) {
+  {
+    auto store = open();
+    EXPECT_EQ(store->load_setting("tenants"), std::nullopt);
+    WriteBatch b;
+    b.settings = {{"tenants", "first"}, {"other", ""}};
+    store->write(b);
+    b.settings = {{"tenants", std::string("line 1\nline \"2\" \xe6\x99\xba")}};
+    store->write(b);
+  }
+  auto store = open();
+  EXPECT_EQ(store->load_setting("tenants"), std::string("line 1\nline \"2\" \xe6\x99\xba"));
+  EXPECT_EQ(store->load_setting("other"), std::string());
+  EXPECT_EQ(store->load_setting("missing"), std::nullopt);
+}
+
 // A record that could not be read back, or could not be billed, fails the whole batch.
 TEST_P(StoreConformance, BadUsageFailsTheBatch) {
   auto store = open();
