@@ -9,6 +9,7 @@
 #include "api/api_error.h"
 #include "controller/controller.h"
 #include "core/input_error.h"
+#include "fake_agent.h"
 #include "scratch_dir.h"
 #include "sim/tenants_file.h"
 
@@ -29,17 +30,7 @@ class ControllerApply : public ::testing::Test {
     controller.reset();
     open();
   }
-  void join() {
-    AgentReport r;
-    r.boot_id = "boot-1";
-    r.address = "127.0.0.1";
-    r.accel_type = "A100-SXM4-80GB";
-    r.accel_count = 8;
-    r.cpus = 64;
-    r.mem_mib = 512 * 1024;
-    r.wait_ms = 0;
-    controller->agent_sync("a", r);
-  }
+  void join() { controller->agent_sync("a", test::FakeAgent("a", 8).report); }
   JobId submit(const std::string& tenant, int gpus) {
     JobSpec s;
     s.argv = {"true"};

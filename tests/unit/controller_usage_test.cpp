@@ -12,6 +12,7 @@
 #include "controller/controller.h"
 #include "core/accelerator.h"
 #include "core/input_error.h"
+#include "fake_agent.h"
 #include "scratch_dir.h"
 #include "sim/tenants_file.h"
 
@@ -32,17 +33,6 @@ class ControllerUsage : public ::testing::Test {
   void reopen() {
     controller.reset();
     open();
-  }
-  AgentReport node_report() {
-    AgentReport r;
-    r.boot_id = "boot-1";
-    r.address = "127.0.0.1";
-    r.accel_type = "A100-SXM4-80GB";
-    r.accel_count = 8;
-    r.cpus = 64;
-    r.mem_mib = 512 * 1024;
-    r.wait_ms = 0;
-    return r;
   }
   // Syncs until the node gets a launch; the attempt then runs there.
   AttemptKey launched() {
@@ -82,7 +72,7 @@ class ControllerUsage : public ::testing::Test {
   ControllerOptions options;
   test::ScratchDir dir;
   std::unique_ptr<Controller> controller;
-  AgentReport report = node_report();
+  AgentReport report = test::FakeAgent("a", 8).report;
 };
 
 TEST_F(ControllerUsage, ACompletedAttemptIsBilledUntilItsEnd) {
