@@ -164,7 +164,8 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
   Order o;
   const auto& pending = s_.pending;
   if (!active_) {
-    o.within = priority_order(pending);
+    o.within = s_.pending_in_priority_order ? IndexList::identity(pending.size())
+                                            : IndexList(priority_order(pending));
     return o;
   }
   // Tenants by fair-share factor, best first: an integer rank per tenant keeps the sort cheap.
@@ -219,8 +220,12 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
       d.waits.push_back({job.id, it->second});
     }
   }
-  sort_keyed(within, o.within, static_cast<std::uint32_t>(tenants_));
-  sort_keyed(borrowing, o.borrowing, static_cast<std::uint32_t>(tenants_));
+  std::vector<std::uint32_t> out;
+  sort_keyed(within, out, static_cast<std::uint32_t>(tenants_));
+  o.within = IndexList(std::move(out));
+  out = {};
+  sort_keyed(borrowing, out, static_cast<std::uint32_t>(tenants_));
+  o.borrowing = IndexList(std::move(out));
   return o;
 }
 

@@ -17,6 +17,7 @@
 
 #include "sched/decision.h"
 #include "sched/free_pool.h"
+#include "sched/index_list.h"
 #include "sched/snapshot.h"
 
 namespace zs {
@@ -43,7 +44,7 @@ class ShareGate {
   // a wait reason in `d`. Inactive: priority order, as before. `within_only`: the borrowing
   // jobs are not needed (nothing is free: only reclaim can start a job) and left out.
   struct Order {
-    std::vector<std::uint32_t> within, borrowing;
+    IndexList within, borrowing;
   };
   Order order(const std::vector<std::int64_t>& rank, Decisions& d, bool within_only = false);
 

@@ -396,6 +396,7 @@ class Simulation {
     snap.nodes = nodes_;
     snap.running = running_;
     snap.pending = pending_.jobs();
+    snap.pending_in_priority_order = pending_.in_priority_order();
     snap.params = opt_.sched;
     if (las_index_) {
       las_index_->advance(t);
