@@ -64,8 +64,9 @@ std::vector<TypeId> candidate_types(const Snapshot& s, const Job& job, bool by_s
 
 const RequestCache::Info& RequestCache::of(const Job& job) {
   const int model = by_speed_ ? job.model : -1;
+  // Cheapest and most telling fields first: this runs for every job a pass looks at.
   auto same = [&](const Entry& e) {
-    return e.accepted == job.accepted && e.model == model && e.accel_count == job.accel_count &&
+    return e.accel_count == job.accel_count && e.accepted == job.accepted && e.model == model &&
            e.nodes == job.nodes && e.per_node == job.per_node && e.cpu == job.cpu_per_accel &&
            e.mem == job.mem_gib_per_accel && job.unknown_type.empty() &&
            e.required == job.required_nodes && e.excluded == job.excluded_nodes;

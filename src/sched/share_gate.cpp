@@ -21,6 +21,15 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
   types_ = type_of_slot_.size();
   tenants_ = s.tenants.size() + 1;
   used_.assign(tenants_ * types_, 0);
+  guaranteed_.assign(tenants_ * types_, -1);
+  limit_.assign(tenants_ * types_, -1);
+  for (std::size_t t = 0; t < s.tenants.size(); ++t)
+    if (const TenantShare* share = s.tenants[t].share)
+      for (std::size_t k = 0; k < types_; ++k) {
+        const TypeQuota& q = share->of(type_of_slot_[k]);
+        guaranteed_[t * types_ + k] = q.guaranteed;
+        limit_[t * types_ + k] = q.limit();
+      }
   unmet_.assign(tenants_ * types_, 0);
   held_.assign(types_, 0);
 
@@ -39,15 +48,22 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
 
   // Devices held per tenant and type; a running job is borrowing when what its tenant started
   // on that type before it, plus its own devices, exceed the guarantee.
-  std::vector<std::uint32_t> by_start(s.running.size());
-  std::iota(by_start.begin(), by_start.end(), 0u);
-  std::sort(by_start.begin(), by_start.end(), [&](std::uint32_t a, std::uint32_t b) {
-    const RunningJob& x = s.running[a];
-    const RunningJob& y = s.running[b];
-    return x.started != y.started ? x.started < y.started : x.job->id < y.job->id;
-  });
+  // Sorted by value (started, id), not through pointers: this runs on every pass.
+  struct ByStart {
+    TimeMs started;
+    JobId id;
+    std::uint32_t index;
+    bool operator<(const ByStart& o) const {
+      return started != o.started ? started < o.started : id < o.id;
+    }
+  };
+  std::vector<ByStart> by_start(s.running.size());
+  for (std::uint32_t i = 0; i < s.running.size(); ++i)
+    by_start[i] = {s.running[i].started, s.running[i].job->id, i};
+  std::sort(by_start.begin(), by_start.end());
   running_borrowing_.assign(s.running.size(), false);
-  for (std::uint32_t i : by_start) {
+  for (const ByStart& b : by_start) {
+    const std::uint32_t i = b.index;
     const RunningJob& r = s.running[i];
     const int slot = type_slot(r.type);
     if (slot < 0) continue;
@@ -70,13 +86,11 @@ ShareGate::Standing ShareGate::standing(const Job& job, TypeId t) const {
   if (!active_) return Standing::kWithin;
   const int slot = type_slot(t);
   if (slot < 0) return Standing::kOver;
-  const std::size_t ti = tenant(job);
-  const TenantShare* share = ti < s_.tenants.size() ? s_.tenants[ti].share : nullptr;
-  if (!share) return Standing::kOver;
-  const TypeQuota& q = share->of(t);
-  const std::int64_t after = std::int64_t{used(ti, slot)} + job.accel_count;
-  if (after <= q.guaranteed) return Standing::kWithin;
-  if (after <= q.limit()) return Standing::kBorrowing;
+  const std::size_t at = tenant(job) * types_ + static_cast<std::size_t>(slot);
+  if (limit_[at] < 0) return Standing::kOver;  // no share
+  const std::int64_t after = std::int64_t{used_[at]} + job.accel_count;
+  if (after <= guaranteed_[at]) return Standing::kWithin;
+  if (after <= limit_[at]) return Standing::kBorrowing;
   return Standing::kOver;
 }
 
@@ -115,6 +129,8 @@ std::vector<std::int64_t> few_distinct(const std::vector<Keyed>& v, Get get, std
   std::vector<std::int64_t> out;
   for (const Keyed& k : v) {
     const std::int64_t x = get(k);
+    // Mostly the same value as the last new one (often a single value): skip the search.
+    if (!out.empty() && x == out.back()) continue;
     if (std::find(out.begin(), out.end(), x) != out.end()) continue;
     if (out.size() == cap) return {};
     out.push_back(x);
@@ -136,20 +152,25 @@ void sort_keyed(std::vector<Keyed>& keys, std::vector<std::uint32_t>& out, std::
   const auto ranks = few_distinct(
       keys, [](const Keyed& k) { return k.rank; }, kCap);
   const std::size_t buckets = prios.size() * tenants * ranks.size();
+  const bool by_tenant_only = prios.size() == 1 && ranks.size() == 1;  // the usual case
   if (keys.empty() || prios.empty() || ranks.empty() || buckets > 4 * keys.size() + 4096) {
     std::sort(keys.begin(), keys.end());
     for (const Keyed& k : keys) out.push_back(k.index);
     return;
   }
   auto pos = [](const std::vector<std::int64_t>& v, std::int64_t x) {
+    if (v.size() == 1) return std::size_t{0};
     return static_cast<std::size_t>(std::lower_bound(v.begin(), v.end(), x) - v.begin());
   };
   std::vector<std::uint32_t> bucket(keys.size());
   std::vector<std::uint32_t> start(buckets + 1, 0);
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const Keyed& k = keys[i];
-    bucket[i] = static_cast<std::uint32_t>(
-        (pos(prios, k.neg_priority) * tenants + k.tenant_rank) * ranks.size() + pos(ranks, k.rank));
+    bucket[i] = by_tenant_only
+                    ? k.tenant_rank
+                    : static_cast<std::uint32_t>(
+                          (pos(prios, k.neg_priority) * tenants + k.tenant_rank) * ranks.size() +
+                          pos(ranks, k.rank));
     ++start[bucket[i] + 1];
   }
   for (std::size_t b = 1; b <= buckets; ++b) start[b] += start[b - 1];
@@ -185,7 +206,8 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
     return x.submit != y.submit ? x.submit < y.submit : x.id < y.id;
   };
   std::vector<std::uint32_t> by_submit;
-  for (std::uint32_t i = 1; i < pending.size() && by_submit.empty(); ++i)
+  for (std::uint32_t i = 1;
+       i < pending.size() && by_submit.empty() && !s_.pending_in_priority_order; ++i)
     if (submit_less(i, i - 1)) {
       by_submit.resize(pending.size());
       std::iota(by_submit.begin(), by_submit.end(), 0u);

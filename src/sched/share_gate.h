@@ -102,7 +102,10 @@ class ShareGate {
   std::size_t types_ = 0;          // types present in the cluster
   std::vector<int> slot_of_type_;  // TypeId -> slot, -1 when absent
   std::vector<TypeId> type_of_slot_;
-  std::vector<int> used_;             // tenant x slot: devices held
+  std::vector<int> used_;  // tenant x slot: devices held
+  // tenant x slot: the quota's guaranteed devices and limit, -1 for a tenant without a share
+  // (standing() runs for every waiting job on every pass: no pointer chasing).
+  std::vector<int> guaranteed_, limit_;
   std::vector<int> unmet_;            // tenant x slot: devices waiting jobs within guarantee need
   std::vector<int> held_;             // by slot: sum over tenants of held_back
   std::vector<std::uint32_t> needy_;  // tenants with some unmet demand
