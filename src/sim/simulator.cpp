@@ -58,10 +58,15 @@ class Simulation {
         opt_(opt),
         base_(jobs.data()),
         // Under tenants' shares a policy orders the queue by share standing and does not read
-        // the index: keeping one would only cost its upkeep, and leave pending_ unsorted.
+        // the index: keeping one would only cost its upkeep, and leave pending_ unsorted (the
+        // share order then sorted it on every pass).
         las_index_(policy.uses_las_index() && !opt.shares ? std::optional<LasIndex>(opt.sched)
                                                           : std::nullopt),
         pending_(!las_index_, jobs.size()),
+        // ... but such a policy saw every change to an unsorted list at once, where a sorted
+        // one shows a job that rejoins between passes (end of a grace period) only after the
+        // next pass: settling after each instant's events keeps what it sees the same.
+        settle_events_(policy.uses_las_index() && opt.shares),
         fair_(opt.shares ? opt.shares->half_life_ms : 1) {
     order_.resize(jobs.size());
     if (opt.shares) {
@@ -163,6 +168,7 @@ class Simulation {
         arrive(static_cast<std::uint32_t>(next_arrival++), t);
         changed = true;
       }
+      if (settle_events_) pending_.settle();
       if (!changed && t < wake) continue;
       if (pending_.empty()) {
         wake = kNever;
@@ -515,6 +521,7 @@ class Simulation {
   // pending_). Declared first: pending_ is made knowing whether there is one.
   std::optional<LasIndex> las_index_;
   PendingList pending_;
+  bool settle_events_;
   std::vector<RunningJob> running_;
   // Parallel to running_: what updating its service needs, without touching sim_ or the jobs.
   struct RunningSim {
