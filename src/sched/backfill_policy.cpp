@@ -74,7 +74,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   FreePool pool(*s.cluster, s.nodes);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);
   RequestCache requests(s, mode_ == Mode::kHetero);
-  const ShareGate::Order order = gate.order({}, d, pool.free_total() == 0);
+  ShareGate::Order order = gate.order({}, d, pool.free_total() == 0);
   const bool by_speed = mode_ == Mode::kHetero;
 
   FailMemo memo, long_memo;
@@ -258,7 +258,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     if (offer(idx, false) == Next::kStop) return d;
   for (std::uint32_t idx : deferred)
     if (offer(idx, true) == Next::kStop) return d;
-  for (std::uint32_t idx : order.borrowing)
+  for (std::uint32_t idx : order.borrowing())
     if (offer(idx, true) == Next::kStop) return d;
   return d;
 }

@@ -1,6 +1,7 @@
 #include "sched/share_gate.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <unordered_map>
 
@@ -109,19 +110,7 @@ void ShareGate::filter(const Job& job, const std::vector<TypeId>& types, Standin
 
 namespace {
 
-struct Keyed {
-  std::int64_t neg_priority;
-  std::uint32_t tenant_rank;
-  std::int64_t rank;
-  std::uint32_t index;  // in Snapshot::pending
-  std::uint32_t seq;    // in (submit, id) order
-  bool operator<(const Keyed& o) const {
-    if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
-    if (tenant_rank != o.tenant_rank) return tenant_rank < o.tenant_rank;
-    if (rank != o.rank) return rank < o.rank;
-    return seq < o.seq;
-  }
-};
+using Keyed = ShareGate::OrderKey;
 
 // Distinct values in ascending order, or nothing when there are more than `cap`.
 template <class Get>
@@ -198,6 +187,7 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
   for (std::uint32_t r = 0; r < tenants_; ++r) tenant_rank[tenants[r]] = r;
 
   std::vector<Keyed> within, borrowing;
+  int min_count = std::numeric_limits<int>::max();
   std::unordered_map<std::uint64_t, std::uint32_t> reason_of;  // tenant x slot -> wait reason
   // Pending jobs are in (submit, id) order, except with a driver's LAS index (any order).
   auto submit_less = [&](std::uint32_t a, std::uint32_t b) {
@@ -215,6 +205,8 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
     }
   for (std::uint32_t seq = 0; seq < pending.size(); ++seq) {
     const std::uint32_t i = by_submit.empty() ? seq : by_submit[seq];
+    // The jobs are scattered in memory and each is read once per pass: fetch ahead.
+    if (by_submit.empty() && seq + 8 < pending.size()) __builtin_prefetch(pending[seq + 8].job);
     const Job& job = *pending[i].job;
     Standing b = Standing::kOver;
     int first_slot = -1;
@@ -225,6 +217,7 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
     }
     const Keyed key{-std::int64_t{job.priority}, tenant_rank[tenant(job)],
                     rank.empty() ? 0 : rank[i], i, seq};
+    if (b != Standing::kOver) min_count = std::min(min_count, job.accel_count);
     if (b == Standing::kWithin) {
       within.push_back(key);
     } else if (b == Standing::kBorrowing) {
@@ -242,13 +235,25 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
       d.waits.push_back({job.id, it->second});
     }
   }
+  o.min_count = min_count;
   std::vector<std::uint32_t> out;
   sort_keyed(within, out, static_cast<std::uint32_t>(tenants_));
   o.within = IndexList(std::move(out));
-  out = {};
-  sort_keyed(borrowing, out, static_cast<std::uint32_t>(tenants_));
-  o.borrowing = IndexList(std::move(out));
+  o.borrowing_keys_ = std::move(borrowing);
+  o.tenants_ = static_cast<std::uint32_t>(tenants_);
+  o.sorted_ = false;
   return o;
+}
+
+const IndexList& ShareGate::Order::borrowing() {
+  if (!sorted_) {
+    std::vector<std::uint32_t> out;
+    sort_keyed(borrowing_keys_, out, tenants_);
+    borrowing_ = IndexList(std::move(out));
+    borrowing_keys_ = {};
+    sorted_ = true;
+  }
+  return borrowing_;
 }
 
 int ShareGate::held_back(std::size_t t, int slot) const {
@@ -274,6 +279,7 @@ void ShareGate::released(const RunningJob& r) {
   const int slot = type_slot(r.type);
   if (slot < 0) return;
   const std::size_t t = tenant(*r.job);
+  released_ = true;
   const int before = held_back(t, slot);
   used(t, slot) -= r.job->accel_count;
   held_[static_cast<std::size_t>(slot)] += held_back(t, slot) - before;
@@ -296,6 +302,13 @@ bool ShareGate::may_borrow(const FreePool& pool, TypeId t, int n) {
   const int slot = type_slot(t);
   if (slot < 0) return false;
   return pool.free_of_type(t) - n >= held_[static_cast<std::size_t>(slot)];
+}
+
+bool ShareGate::some_may_borrow(const FreePool& pool, int min_count) const {
+  if (!active_ || released_) return true;
+  for (std::size_t k = 0; k < types_; ++k)
+    if (pool.free_of_type(type_of_slot_[k]) - min_count >= held_[k]) return true;
+  return false;
 }
 
 ShareGate::ReclaimOutlook ShareGate::reclaim_outlook(TimeMs now, TimeMs min_run) const {

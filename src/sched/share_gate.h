@@ -43,8 +43,33 @@ class ShareGate {
   // (e.g. las's class); empty: none. Jobs over their limit on every type are left out and get
   // a wait reason in `d`. Inactive: priority order, as before. `within_only`: the borrowing
   // jobs are not needed (nothing is free: only reclaim can start a job) and left out.
-  struct Order {
-    IndexList within, borrowing;
+  // A waiting job's place in the order.
+  struct OrderKey {
+    std::int64_t neg_priority;
+    std::uint32_t tenant_rank;
+    std::int64_t rank;
+    std::uint32_t index;  // in Snapshot::pending
+    std::uint32_t seq;    // in (submit, id) order
+    bool operator<(const OrderKey& o) const {
+      if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
+      if (tenant_rank != o.tenant_rank) return tenant_rank < o.tenant_rank;
+      if (rank != o.rank) return rank < o.rank;
+      return seq < o.seq;
+    }
+  };
+  class Order {
+   public:
+    IndexList within;
+    int min_count = 0;  // the fewest devices a job in either list asks for
+    // Sorted when first asked for: a pass often ends before it gets to the borrowing jobs.
+    const IndexList& borrowing();
+
+   private:
+    friend class ShareGate;
+    std::vector<OrderKey> borrowing_keys_;
+    std::uint32_t tenants_ = 0;
+    bool sorted_ = true;
+    IndexList borrowing_;
   };
   Order order(const std::vector<std::int64_t>& rank, Decisions& d, bool within_only = false);
 
@@ -57,6 +82,11 @@ class ShareGate {
   void needs(const Job& job, const std::vector<TypeId>& types);
   // Whether a borrowing job of n devices of type t may start with `pool`'s free devices.
   bool may_borrow(const FreePool& pool, TypeId t, int n);
+  // False when no job asking for at least `min_count` devices may borrow on any type, and none
+  // borrowing at the start of the pass can stand within guarantee now (nothing was released).
+  // Stays false as the pass goes on: starts shrink the free devices at least as much as what
+  // is held back for guarantees. O(types).
+  bool some_may_borrow(const FreePool& pool, int min_count) const;
 
   // Running job i (Snapshot::running) is borrowing: reclaim may take it back.
   bool running_borrowing(std::uint32_t i) const {
@@ -111,6 +141,7 @@ class ShareGate {
   std::vector<std::uint32_t> needy_;  // tenants with some unmet demand
   std::vector<double> factor_;        // by tenant
   std::vector<bool> running_borrowing_;
+  bool released_ = false;  // released() was called: a tenant's standing may have improved
 };
 
 }  // namespace zs
