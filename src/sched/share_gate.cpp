@@ -95,6 +95,16 @@ ShareGate::Standing ShareGate::standing(const Job& job, TypeId t) const {
   return Standing::kOver;
 }
 
+std::optional<ShareGate::Standing> ShareGate::sole_standing(const Job& job) const {
+  std::optional<Standing> out;
+  for (std::size_t k = 0; k < types_; ++k) {
+    if (!job.accepted.contains(type_of_slot_[k])) continue;
+    if (out) return std::nullopt;
+    out = standing(job, type_of_slot_[k]);
+  }
+  return out;
+}
+
 ShareGate::Standing ShareGate::best(const Job& job, const std::vector<TypeId>& types) const {
   Standing b = Standing::kOver;
   for (TypeId t : types) b = std::min(b, standing(job, t));
@@ -205,8 +215,6 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
     }
   for (std::uint32_t seq = 0; seq < pending.size(); ++seq) {
     const std::uint32_t i = by_submit.empty() ? seq : by_submit[seq];
-    // The jobs are scattered in memory and each is read once per pass: fetch ahead.
-    if (by_submit.empty() && seq + 8 < pending.size()) __builtin_prefetch(pending[seq + 8].job);
     const Job& job = *pending[i].job;
     Standing b = Standing::kOver;
     int first_slot = -1;

@@ -12,6 +12,7 @@
 // counted: the policies behave exactly as before.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ class ShareGate {
 
   // Where `job` would stand on type t if it started now (counting this pass's starts).
   Standing standing(const Job& job, TypeId t) const;
+  // The job's standing on the only type of the cluster it accepts; nullopt when it accepts
+  // several or none (then its request decides which it can ever fit on).
+  std::optional<Standing> sole_standing(const Job& job) const;
   // The best standing over `types` (kOver when empty).
   Standing best(const Job& job, const std::vector<TypeId>& types) const;
   // `types` narrowed to those where the job stands exactly `want`.
