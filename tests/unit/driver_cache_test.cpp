@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "sched/policy.h"
@@ -65,6 +66,12 @@ class FreshCheck : public Policy {
     Snapshot fresh = s;
     fresh.las_index = nullptr;
     fresh.pending_in_priority_order = false;
+    // With an index the waiting jobs may come in any order; without one, in (submit, id) order.
+    std::vector<PendingJob> sorted(s.pending.begin(), s.pending.end());
+    std::sort(sorted.begin(), sorted.end(), [](const PendingJob& a, const PendingJob& b) {
+      return a.job->submit != b.job->submit ? a.job->submit < b.job->submit : a.job->id < b.job->id;
+    });
+    fresh.pending = sorted;
     const std::string a = describe(d), b = describe(inner_->decide(fresh, now));
     ++passes;
     if (s.pending_in_priority_order) {
@@ -208,6 +215,9 @@ TEST(PendingListProperty, MatchesAPlainModel) {
     std::map<std::uint32_t, bool> model;  // settled: rank -> in the list
     std::map<std::uint32_t, bool> now;    // after the changes not yet settled
     std::uint32_t next = 0;               // arrivals come in rank order
+    // As in the simulator, a job that leaves (starts) does not come back before the list is
+    // settled (a pass's starts are settled at its end, before any of them can be preempted).
+    std::set<std::uint32_t> left;
     for (int step = 0; step < 2000; ++step) {
       const auto op = rng.below(10);
       if (op < 3 && next < ranks) {
@@ -219,17 +229,19 @@ TEST(PendingListProperty, MatchesAPlainModel) {
         std::advance(it, rng.below(4) ? rng.below(std::min<std::size_t>(now.size(), 4))
                                       : rng.below(now.size()));
         list.drop(it->first);
+        left.insert(it->first);
         now.erase(it);
       } else if (op < 8 && next > 0) {
         // A job that left earlier comes back (preempted): any rank not waiting.
         const auto r = static_cast<std::uint32_t>(rng.below(next));
-        if (!now.count(r)) {
+        if (!now.count(r) && !left.count(r)) {
           list.add(r, PendingJob{&jobs[r]});
           now[r] = true;
         }
       } else {
         list.settle();
         model = now;
+        left.clear();
       }
       // Between settles the list may be behind, but only on ranks that came back or left.
       if (op >= 8) {
