@@ -17,6 +17,7 @@ int las_queue(TimeMs attained_accel_ms, const std::vector<double>& thresholds_ac
 
 std::int64_t PreemptivePolicy::pending_class(const Snapshot& s, const PendingJob& p,
                                              TimeMs now) const {
+  if (mode_ == Mode::kSrtf) return pending_class(s, p, now, {});  // no thresholds to work out
   return pending_class(s, p, now, las_threshold_ms(s.params.las_thresholds_accel_s));
 }
 
