@@ -41,12 +41,6 @@ class ShareGate {
   void filter(const Job& job, const std::vector<TypeId>& types, Standing want,
               std::vector<TypeId>& out) const;
 
-  // The waiting jobs in the order to offer them (indices into Snapshot::pending): first those
-  // within guarantee on some type, then the borrowing ones, each group by (priority desc, fair
-  // share desc, `rank`, position in `pending`). `rank` is the policy's own order inside that
-  // (e.g. las's class); empty: none. Jobs over their limit on every type are left out and get
-  // a wait reason in `d`. Inactive: priority order, as before. `within_only`: the borrowing
-  // jobs are not needed (nothing is free: only reclaim can start a job) and left out.
   // A waiting job's place in the order.
   struct OrderKey {
     std::int64_t neg_priority;
@@ -75,6 +69,12 @@ class ShareGate {
     bool sorted_ = true;
     IndexList borrowing_;
   };
+  // The waiting jobs in the order to offer them (indices into Snapshot::pending): first those
+  // within guarantee on some type, then the borrowing ones, each group by (priority desc, fair
+  // share desc, `rank`, position in `pending`). `rank` is the policy's own order inside that
+  // (e.g. las's class); empty: none. Jobs over their limit on every type are left out and get
+  // a wait reason in `d`. Inactive: priority order, as before. `within_only`: the borrowing
+  // jobs are not needed (nothing is free: only reclaim can start a job) and left out.
   Order order(const std::vector<std::int64_t>& rank, Decisions& d, bool within_only = false);
 
   // A job started on type t in this pass / a running job was preempted in this pass.
