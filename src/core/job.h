@@ -41,10 +41,10 @@ class TypeSet {
 };
 
 struct Job {
+  // The fields a scheduling pass reads for every waiting job come first, together: a replay
+  // looks at ~1,000 jobs on each of ~160,000 passes, and each cache line of a job costs. The
+  // names come last.
   JobId id = 0;
-  std::string name;
-  std::string tenant;
-  std::string user;
   // With tenants' shares: the tenant's index in the snapshot's tenant table (Snapshot::tenants),
   // set by the driver; -1 otherwise.
   std::int32_t tenant_index = -1;
@@ -77,6 +77,10 @@ struct Job {
   TimeMs duration = 0;     // real run time on `recorded_type` (or on any type if unknown)
   int model = -1;          // index into the throughput table, -1 = unknown
   int recorded_type = -1;  // catalog type the duration was measured on, -1 = unknown
+
+  std::string name;
+  std::string tenant;
+  std::string user;
 
   bool has_node_constraints() const { return !required_nodes.empty() || !excluded_nodes.empty(); }
   // Binary search: an exclude list may name thousands of nodes.

@@ -64,8 +64,9 @@ std::vector<TypeId> candidate_types(const Snapshot& s, const Job& job, bool by_s
 
 const RequestCache::Info& RequestCache::of(const Job& job) {
   const int model = by_speed_ ? job.model : -1;
+  // Cheapest and most telling fields first: this runs for every job a pass looks at.
   auto same = [&](const Entry& e) {
-    return e.accepted == job.accepted && e.model == model && e.accel_count == job.accel_count &&
+    return e.accel_count == job.accel_count && e.accepted == job.accepted && e.model == model &&
            e.nodes == job.nodes && e.per_node == job.per_node && e.cpu == job.cpu_per_accel &&
            e.mem == job.mem_gib_per_accel && job.unknown_type.empty() &&
            e.required == job.required_nodes && e.excluded == job.excluded_nodes;
@@ -113,23 +114,28 @@ std::optional<Choice> place_now(const FreePool& pool, const Job& job,
 std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& pool, const Job& job,
                                           const std::vector<TypeId>& types, TimeMs now,
                                           std::span<const RunningJob> started) {
-  std::vector<const RunningJob*> ending;
+  // Sorted by value (end, id): a pass runs this for its blocked head job, over every running job.
+  struct Ending {
+    TimeMs at;
+    JobId id;
+    const RunningJob* r;
+    bool operator<(const Ending& o) const { return at != o.at ? at < o.at : id < o.id; }
+  };
+  std::vector<Ending> ending;
+  ending.reserve(s.running.size() + started.size());
   auto consider = [&](const RunningJob& r) {
     if (r.expected_end < kNever && std::find(types.begin(), types.end(), r.type) != types.end())
-      ending.push_back(&r);
+      ending.push_back({r.expected_end, r.job->id, &r});
   };
   for (const RunningJob& r : s.running) consider(r);
   for (const RunningJob& r : started) consider(r);
-  std::sort(ending.begin(), ending.end(), [](const RunningJob* a, const RunningJob* b) {
-    return a->expected_end != b->expected_end ? a->expected_end < b->expected_end
-                                              : a->job->id < b->job->id;
-  });
+  std::sort(ending.begin(), ending.end());
   FreePool future = pool;
   std::size_t i = 0;
   while (i < ending.size()) {
-    const TimeMs t = ending[i]->expected_end;
-    for (; i < ending.size() && ending[i]->expected_end == t; ++i)
-      future.give(ending[i]->placement, *ending[i]->job);
+    const TimeMs t = ending[i].at;
+    for (; i < ending.size() && ending[i].at == t; ++i)
+      future.give(ending[i].r->placement, *ending[i].r->job);
     if (auto c = place_now(future, job, types, nullptr))
       return Reservation{job.id, c->type, std::max(t, now), std::move(c->placement)};
   }

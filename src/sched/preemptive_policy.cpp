@@ -17,9 +17,15 @@ int las_queue(TimeMs attained_accel_ms, const std::vector<double>& thresholds_ac
 
 std::int64_t PreemptivePolicy::pending_class(const Snapshot& s, const PendingJob& p,
                                              TimeMs now) const {
+  if (mode_ == Mode::kSrtf) return pending_class(s, p, now, {});  // no thresholds to work out
+  return pending_class(s, p, now, las_threshold_ms(s.params.las_thresholds_accel_s));
+}
+
+std::int64_t PreemptivePolicy::pending_class(const Snapshot& s, const PendingJob& p, TimeMs now,
+                                             std::span<const TimeMs> threshold_ms) const {
   if (mode_ == Mode::kSrtf) return p.remaining_ms >= 0 ? p.remaining_ms : kNever;
   if (p.waiting_since <= now - s.params.starvation_ms) return -1;
-  int q = las_queue(p.attained_accel_ms, s.params.las_thresholds_accel_s);
+  int q = las_queue_ms(p.attained_accel_ms, threshold_ms);
   if (q > 0 && p.last_run_ms > 0 &&
       now >= p.waiting_since + static_cast<TimeMs>(std::ceil(s.params.las_promote_factor *
                                                              static_cast<double>(p.last_run_ms))))
@@ -304,8 +310,9 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
     // Tenants' shares: the policy's class orders jobs inside the share order; preemption is
     // reclaim only (sched/share_pass.h).
     std::vector<std::int64_t> rank(s.pending.size());
+    const auto th = las_threshold_ms(s.params.las_thresholds_accel_s);
     for (std::size_t i = 0; i < s.pending.size(); ++i)
-      rank[i] = pending_class(s, s.pending[i], now);
+      rank[i] = pending_class(s, s.pending[i], now, th);
     return greedy_pass_with_shares(s, now, rank);
   }
   if (mode_ == Mode::kSrtf) return decide_srtf(s, now);
@@ -337,7 +344,7 @@ Decisions PreemptivePolicy::decide_srtf(const Snapshot& s, TimeMs now) const {
   std::vector<std::int64_t> pcls(s.pending.size());
   std::int64_t min_pcls = kNoClass;
   for (std::size_t i = 0; i < s.pending.size(); ++i) {
-    pcls[i] = pending_class(s, s.pending[i], now);
+    pcls[i] = pending_class(s, s.pending[i], now, {});
     min_pcls = std::min(min_pcls, pcls[i]);
   }
   const RunningView running = view_running(s, now, {}, min_pcls);

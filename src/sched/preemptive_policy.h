@@ -36,6 +36,9 @@ class PreemptivePolicy : public Policy {
     auto operator<=>(const Key&) const = default;
   };
   std::int64_t pending_class(const Snapshot& s, const PendingJob& p, TimeMs now) const;
+  // The same with the LAS thresholds in ms (las_threshold_ms) worked out once for a whole queue.
+  std::int64_t pending_class(const Snapshot& s, const PendingJob& p, TimeMs now,
+                             std::span<const TimeMs> threshold_ms) const;
   Key pending_key(const Snapshot& s, const PendingJob& p, TimeMs now) const;
   Key running_key(const Snapshot& s, const RunningJob& r, TimeMs now) const;
 

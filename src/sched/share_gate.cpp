@@ -1,6 +1,7 @@
 #include "sched/share_gate.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <unordered_map>
 
@@ -21,6 +22,15 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
   types_ = type_of_slot_.size();
   tenants_ = s.tenants.size() + 1;
   used_.assign(tenants_ * types_, 0);
+  guaranteed_.assign(tenants_ * types_, -1);
+  limit_.assign(tenants_ * types_, -1);
+  for (std::size_t t = 0; t < s.tenants.size(); ++t)
+    if (const TenantShare* share = s.tenants[t].share)
+      for (std::size_t k = 0; k < types_; ++k) {
+        const TypeQuota& q = share->of(type_of_slot_[k]);
+        guaranteed_[t * types_ + k] = q.guaranteed;
+        limit_[t * types_ + k] = q.limit();
+      }
   unmet_.assign(tenants_ * types_, 0);
   held_.assign(types_, 0);
 
@@ -39,15 +49,22 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
 
   // Devices held per tenant and type; a running job is borrowing when what its tenant started
   // on that type before it, plus its own devices, exceed the guarantee.
-  std::vector<std::uint32_t> by_start(s.running.size());
-  std::iota(by_start.begin(), by_start.end(), 0u);
-  std::sort(by_start.begin(), by_start.end(), [&](std::uint32_t a, std::uint32_t b) {
-    const RunningJob& x = s.running[a];
-    const RunningJob& y = s.running[b];
-    return x.started != y.started ? x.started < y.started : x.job->id < y.job->id;
-  });
+  // Sorted by value (started, id), not through pointers: this runs on every pass.
+  struct ByStart {
+    TimeMs started;
+    JobId id;
+    std::uint32_t index;
+    bool operator<(const ByStart& o) const {
+      return started != o.started ? started < o.started : id < o.id;
+    }
+  };
+  std::vector<ByStart> by_start(s.running.size());
+  for (std::uint32_t i = 0; i < s.running.size(); ++i)
+    by_start[i] = {s.running[i].started, s.running[i].job->id, i};
+  std::sort(by_start.begin(), by_start.end());
   running_borrowing_.assign(s.running.size(), false);
-  for (std::uint32_t i : by_start) {
+  for (const ByStart& b : by_start) {
+    const std::uint32_t i = b.index;
     const RunningJob& r = s.running[i];
     const int slot = type_slot(r.type);
     if (slot < 0) continue;
@@ -70,14 +87,22 @@ ShareGate::Standing ShareGate::standing(const Job& job, TypeId t) const {
   if (!active_) return Standing::kWithin;
   const int slot = type_slot(t);
   if (slot < 0) return Standing::kOver;
-  const std::size_t ti = tenant(job);
-  const TenantShare* share = ti < s_.tenants.size() ? s_.tenants[ti].share : nullptr;
-  if (!share) return Standing::kOver;
-  const TypeQuota& q = share->of(t);
-  const std::int64_t after = std::int64_t{used(ti, slot)} + job.accel_count;
-  if (after <= q.guaranteed) return Standing::kWithin;
-  if (after <= q.limit()) return Standing::kBorrowing;
+  const std::size_t at = tenant(job) * types_ + static_cast<std::size_t>(slot);
+  if (limit_[at] < 0) return Standing::kOver;  // no share
+  const std::int64_t after = std::int64_t{used_[at]} + job.accel_count;
+  if (after <= guaranteed_[at]) return Standing::kWithin;
+  if (after <= limit_[at]) return Standing::kBorrowing;
   return Standing::kOver;
+}
+
+std::optional<ShareGate::Standing> ShareGate::sole_standing(const Job& job) const {
+  std::optional<Standing> out;
+  for (std::size_t k = 0; k < types_; ++k) {
+    if (!job.accepted.contains(type_of_slot_[k])) continue;
+    if (out) return std::nullopt;
+    out = standing(job, type_of_slot_[k]);
+  }
+  return out;
 }
 
 ShareGate::Standing ShareGate::best(const Job& job, const std::vector<TypeId>& types) const {
@@ -95,19 +120,7 @@ void ShareGate::filter(const Job& job, const std::vector<TypeId>& types, Standin
 
 namespace {
 
-struct Keyed {
-  std::int64_t neg_priority;
-  std::uint32_t tenant_rank;
-  std::int64_t rank;
-  std::uint32_t index;  // in Snapshot::pending
-  std::uint32_t seq;    // in (submit, id) order
-  bool operator<(const Keyed& o) const {
-    if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
-    if (tenant_rank != o.tenant_rank) return tenant_rank < o.tenant_rank;
-    if (rank != o.rank) return rank < o.rank;
-    return seq < o.seq;
-  }
-};
+using Keyed = ShareGate::OrderKey;
 
 // Distinct values in ascending order, or nothing when there are more than `cap`.
 template <class Get>
@@ -115,6 +128,8 @@ std::vector<std::int64_t> few_distinct(const std::vector<Keyed>& v, Get get, std
   std::vector<std::int64_t> out;
   for (const Keyed& k : v) {
     const std::int64_t x = get(k);
+    // Mostly the same value as the last new one (often a single value): skip the search.
+    if (!out.empty() && x == out.back()) continue;
     if (std::find(out.begin(), out.end(), x) != out.end()) continue;
     if (out.size() == cap) return {};
     out.push_back(x);
@@ -136,20 +151,25 @@ void sort_keyed(std::vector<Keyed>& keys, std::vector<std::uint32_t>& out, std::
   const auto ranks = few_distinct(
       keys, [](const Keyed& k) { return k.rank; }, kCap);
   const std::size_t buckets = prios.size() * tenants * ranks.size();
+  const bool by_tenant_only = prios.size() == 1 && ranks.size() == 1;  // the usual case
   if (keys.empty() || prios.empty() || ranks.empty() || buckets > 4 * keys.size() + 4096) {
     std::sort(keys.begin(), keys.end());
     for (const Keyed& k : keys) out.push_back(k.index);
     return;
   }
   auto pos = [](const std::vector<std::int64_t>& v, std::int64_t x) {
+    if (v.size() == 1) return std::size_t{0};
     return static_cast<std::size_t>(std::lower_bound(v.begin(), v.end(), x) - v.begin());
   };
   std::vector<std::uint32_t> bucket(keys.size());
   std::vector<std::uint32_t> start(buckets + 1, 0);
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const Keyed& k = keys[i];
-    bucket[i] = static_cast<std::uint32_t>(
-        (pos(prios, k.neg_priority) * tenants + k.tenant_rank) * ranks.size() + pos(ranks, k.rank));
+    bucket[i] = by_tenant_only
+                    ? k.tenant_rank
+                    : static_cast<std::uint32_t>(
+                          (pos(prios, k.neg_priority) * tenants + k.tenant_rank) * ranks.size() +
+                          pos(ranks, k.rank));
     ++start[bucket[i] + 1];
   }
   for (std::size_t b = 1; b <= buckets; ++b) start[b] += start[b - 1];
@@ -164,7 +184,8 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
   Order o;
   const auto& pending = s_.pending;
   if (!active_) {
-    o.within = priority_order(pending);
+    o.within = s_.pending_in_priority_order ? IndexList::identity(pending.size())
+                                            : IndexList(priority_order(pending));
     return o;
   }
   // Tenants by fair-share factor, best first: an integer rank per tenant keeps the sort cheap.
@@ -176,6 +197,7 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
   for (std::uint32_t r = 0; r < tenants_; ++r) tenant_rank[tenants[r]] = r;
 
   std::vector<Keyed> within, borrowing;
+  int min_count = std::numeric_limits<int>::max();
   std::unordered_map<std::uint64_t, std::uint32_t> reason_of;  // tenant x slot -> wait reason
   // Pending jobs are in (submit, id) order, except with a driver's LAS index (any order).
   auto submit_less = [&](std::uint32_t a, std::uint32_t b) {
@@ -184,7 +206,8 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
     return x.submit != y.submit ? x.submit < y.submit : x.id < y.id;
   };
   std::vector<std::uint32_t> by_submit;
-  for (std::uint32_t i = 1; i < pending.size() && by_submit.empty(); ++i)
+  for (std::uint32_t i = 1;
+       i < pending.size() && by_submit.empty() && !s_.pending_in_priority_order; ++i)
     if (submit_less(i, i - 1)) {
       by_submit.resize(pending.size());
       std::iota(by_submit.begin(), by_submit.end(), 0u);
@@ -202,6 +225,7 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
     }
     const Keyed key{-std::int64_t{job.priority}, tenant_rank[tenant(job)],
                     rank.empty() ? 0 : rank[i], i, seq};
+    if (b != Standing::kOver) min_count = std::min(min_count, job.accel_count);
     if (b == Standing::kWithin) {
       within.push_back(key);
     } else if (b == Standing::kBorrowing) {
@@ -219,9 +243,25 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
       d.waits.push_back({job.id, it->second});
     }
   }
-  sort_keyed(within, o.within, static_cast<std::uint32_t>(tenants_));
-  sort_keyed(borrowing, o.borrowing, static_cast<std::uint32_t>(tenants_));
+  o.min_count = min_count;
+  std::vector<std::uint32_t> out;
+  sort_keyed(within, out, static_cast<std::uint32_t>(tenants_));
+  o.within = IndexList(std::move(out));
+  o.borrowing_keys_ = std::move(borrowing);
+  o.tenants_ = static_cast<std::uint32_t>(tenants_);
+  o.sorted_ = false;
   return o;
+}
+
+const IndexList& ShareGate::Order::borrowing() {
+  if (!sorted_) {
+    std::vector<std::uint32_t> out;
+    sort_keyed(borrowing_keys_, out, tenants_);
+    borrowing_ = IndexList(std::move(out));
+    borrowing_keys_ = {};
+    sorted_ = true;
+  }
+  return borrowing_;
 }
 
 int ShareGate::held_back(std::size_t t, int slot) const {
@@ -247,6 +287,7 @@ void ShareGate::released(const RunningJob& r) {
   const int slot = type_slot(r.type);
   if (slot < 0) return;
   const std::size_t t = tenant(*r.job);
+  released_ = true;
   const int before = held_back(t, slot);
   used(t, slot) -= r.job->accel_count;
   held_[static_cast<std::size_t>(slot)] += held_back(t, slot) - before;
@@ -269,6 +310,13 @@ bool ShareGate::may_borrow(const FreePool& pool, TypeId t, int n) {
   const int slot = type_slot(t);
   if (slot < 0) return false;
   return pool.free_of_type(t) - n >= held_[static_cast<std::size_t>(slot)];
+}
+
+bool ShareGate::some_may_borrow(const FreePool& pool, int min_count) const {
+  if (!active_ || released_) return true;
+  for (std::size_t k = 0; k < types_; ++k)
+    if (pool.free_of_type(type_of_slot_[k]) - min_count >= held_[k]) return true;
+  return false;
 }
 
 ShareGate::ReclaimOutlook ShareGate::reclaim_outlook(TimeMs now, TimeMs min_run) const {

@@ -12,11 +12,13 @@
 // counted: the policies behave exactly as before.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sched/decision.h"
 #include "sched/free_pool.h"
+#include "sched/index_list.h"
 #include "sched/snapshot.h"
 
 namespace zs {
@@ -30,21 +32,49 @@ class ShareGate {
 
   // Where `job` would stand on type t if it started now (counting this pass's starts).
   Standing standing(const Job& job, TypeId t) const;
+  // The job's standing on the only type of the cluster it accepts; nullopt when it accepts
+  // several or none (then its request decides which it can ever fit on).
+  std::optional<Standing> sole_standing(const Job& job) const;
   // The best standing over `types` (kOver when empty).
   Standing best(const Job& job, const std::vector<TypeId>& types) const;
   // `types` narrowed to those where the job stands exactly `want`.
   void filter(const Job& job, const std::vector<TypeId>& types, Standing want,
               std::vector<TypeId>& out) const;
 
+  // A waiting job's place in the order.
+  struct OrderKey {
+    std::int64_t neg_priority;
+    std::uint32_t tenant_rank;
+    std::int64_t rank;
+    std::uint32_t index;  // in Snapshot::pending
+    std::uint32_t seq;    // in (submit, id) order
+    bool operator<(const OrderKey& o) const {
+      if (neg_priority != o.neg_priority) return neg_priority < o.neg_priority;
+      if (tenant_rank != o.tenant_rank) return tenant_rank < o.tenant_rank;
+      if (rank != o.rank) return rank < o.rank;
+      return seq < o.seq;
+    }
+  };
+  class Order {
+   public:
+    IndexList within;
+    int min_count = 0;  // the fewest devices a job in either list asks for
+    // Sorted when first asked for: a pass often ends before it gets to the borrowing jobs.
+    const IndexList& borrowing();
+
+   private:
+    friend class ShareGate;
+    std::vector<OrderKey> borrowing_keys_;
+    std::uint32_t tenants_ = 0;
+    bool sorted_ = true;
+    IndexList borrowing_;
+  };
   // The waiting jobs in the order to offer them (indices into Snapshot::pending): first those
   // within guarantee on some type, then the borrowing ones, each group by (priority desc, fair
   // share desc, `rank`, position in `pending`). `rank` is the policy's own order inside that
   // (e.g. las's class); empty: none. Jobs over their limit on every type are left out and get
   // a wait reason in `d`. Inactive: priority order, as before. `within_only`: the borrowing
   // jobs are not needed (nothing is free: only reclaim can start a job) and left out.
-  struct Order {
-    std::vector<std::uint32_t> within, borrowing;
-  };
   Order order(const std::vector<std::int64_t>& rank, Decisions& d, bool within_only = false);
 
   // A job started on type t in this pass / a running job was preempted in this pass.
@@ -56,6 +86,11 @@ class ShareGate {
   void needs(const Job& job, const std::vector<TypeId>& types);
   // Whether a borrowing job of n devices of type t may start with `pool`'s free devices.
   bool may_borrow(const FreePool& pool, TypeId t, int n);
+  // False when no job asking for at least `min_count` devices may borrow on any type, and none
+  // borrowing at the start of the pass can stand within guarantee now (nothing was released).
+  // Stays false as the pass goes on: starts shrink the free devices at least as much as what
+  // is held back for guarantees. O(types).
+  bool some_may_borrow(const FreePool& pool, int min_count) const;
 
   // Running job i (Snapshot::running) is borrowing: reclaim may take it back.
   bool running_borrowing(std::uint32_t i) const {
@@ -101,12 +136,16 @@ class ShareGate {
   std::size_t types_ = 0;          // types present in the cluster
   std::vector<int> slot_of_type_;  // TypeId -> slot, -1 when absent
   std::vector<TypeId> type_of_slot_;
-  std::vector<int> used_;             // tenant x slot: devices held
+  std::vector<int> used_;  // tenant x slot: devices held
+  // tenant x slot: the quota's guaranteed devices and limit, -1 for a tenant without a share
+  // (standing() runs for every waiting job on every pass: no pointer chasing).
+  std::vector<int> guaranteed_, limit_;
   std::vector<int> unmet_;            // tenant x slot: devices waiting jobs within guarantee need
   std::vector<int> held_;             // by slot: sum over tenants of held_back
   std::vector<std::uint32_t> needy_;  // tenants with some unmet demand
   std::vector<double> factor_;        // by tenant
   std::vector<bool> running_borrowing_;
+  bool released_ = false;  // released() was called: a tenant's standing may have improved
 };
 
 }  // namespace zs

@@ -19,7 +19,7 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
   long reclaimable = start.reclaimable;
   FreePool pool(*s.cluster, s.nodes);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);
-  const ShareGate::Order order = gate.order(rank, d, pool.free_total() == 0);
+  ShareGate::Order order = gate.order(rank, d, pool.free_total() == 0);
   if (!order.within.empty()) d.wake_at = std::min(d.wake_at, start.next_of_age);
   RequestCache requests(s, false);
   FailMemo memo;
@@ -78,10 +78,13 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
   };
   for (std::uint32_t idx : order.within)
     if (!offer(idx, false)) return d;
+  // A borrowing job that may not borrow is passed over without a word: once none may, the rest
+  // of the queue need not be looked at (in a replay that is most of it, on most passes).
   for (std::uint32_t idx : deferred)
-    if (!offer(idx, true)) return d;
-  for (std::uint32_t idx : order.borrowing)
-    if (!offer(idx, true)) return d;
+    if (!gate.some_may_borrow(pool, order.min_count) || !offer(idx, true)) return d;
+  if (!gate.some_may_borrow(pool, order.min_count)) return d;  // before sorting them
+  for (std::uint32_t idx : order.borrowing())
+    if (!gate.some_may_borrow(pool, order.min_count) || !offer(idx, true)) return d;
   return d;
 }
 

@@ -101,6 +101,11 @@ struct Snapshot {
   // rely on it to avoid sorting thousands of jobs on every pass. Exception: with a las_index
   // that describes them, they may be in any order (the index has the order).
   std::span<const PendingJob> pending;
+  // Optional, a driver's promise: `pending` is in (submit, id) order and every job in it has the
+  // same priority, so it is in (priority desc, submit, id) order too. A policy then need not
+  // check either on every pass - checks that cost O(waiting jobs) on every event of a long
+  // replay. False: policies check.
+  bool pending_in_priority_order = false;
   SchedParams params;
   // Optional: the same waiting jobs by LAS class, kept by the driver from pass to pass (see
   // sched/las_index.h) for a policy whose uses_las_index() is true. `las` builds one from

@@ -57,8 +57,16 @@ class Simulation {
         policy_(policy),
         opt_(opt),
         base_(jobs.data()),
-        las_index_(policy.uses_las_index() ? std::optional<LasIndex>(opt.sched) : std::nullopt),
+        // Under tenants' shares a policy orders the queue by share standing and does not read
+        // the index: keeping one would only cost its upkeep, and leave pending_ unsorted (the
+        // share order then sorted it on every pass).
+        las_index_(policy.uses_las_index() && !opt.shares ? std::optional<LasIndex>(opt.sched)
+                                                          : std::nullopt),
         pending_(!las_index_, jobs.size()),
+        // ... but such a policy saw every change to an unsorted list at once, where a sorted
+        // one shows a job that rejoins between passes (end of a grace period) only after the
+        // next pass: settling after each instant's events keeps what it sees the same.
+        settle_events_(policy.uses_las_index() && opt.shares),
         fair_(opt.shares ? opt.shares->half_life_ms : 1) {
     order_.resize(jobs.size());
     if (opt.shares) {
@@ -89,6 +97,20 @@ class Simulation {
       sim_[i].job = order_[i];
       if (!index_.emplace(order_[i]->id, i).second)
         throw std::invalid_argument("duplicate job id " + std::to_string(order_[i]->id));
+    }
+    // Ids of a trace are mostly dense: then a job is found by id without hashing (a pass under
+    // shares says why it waits for each of ~1,000 jobs).
+    if (!order_.empty()) {
+      const auto [lo, hi] = std::minmax_element(
+          order_.begin(), order_.end(), [](const Job* a, const Job* b) { return a->id < b->id; });
+      const auto span =
+          static_cast<std::uint64_t>((*hi)->id) - static_cast<std::uint64_t>((*lo)->id);
+      if (span < 4 * order_.size() + 1024) {
+        dense_base_ = (*lo)->id;
+        dense_.assign(span + 1, kNoIndex);
+        for (std::uint32_t i = 0; i < order_.size(); ++i)
+          dense_[static_cast<std::size_t>(order_[i]->id - dense_base_)] = i;
+      }
     }
     nodes_.resize(c.nodes.size());
     for (std::size_t n = 0; n < c.nodes.size(); ++n) {
@@ -146,6 +168,7 @@ class Simulation {
         arrive(static_cast<std::uint32_t>(next_arrival++), t);
         changed = true;
       }
+      if (settle_events_) pending_.settle();
       if (!changed && t < wake) continue;
       if (pending_.empty()) {
         wake = kNever;
@@ -171,6 +194,16 @@ class Simulation {
   }
 
  private:
+  // The index in sim_ of a job known to exist.
+  std::uint32_t index_at(JobId id) const {
+    if (!dense_.empty()) {
+      const auto k = static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(dense_base_);
+      if (k < dense_.size() && dense_[k] != kNoIndex) return dense_[k];
+      throw std::out_of_range("unknown job id " + std::to_string(id));
+    }
+    return index_.at(id);
+  }
+
   // Outcomes are in input order; a job's outcome is found from its address in the input.
   JobOutcome& out(const Job* j) { return result_.jobs[static_cast<std::size_t>(j - base_)]; }
 
@@ -396,6 +429,7 @@ class Simulation {
     snap.nodes = nodes_;
     snap.running = running_;
     snap.pending = pending_.jobs();
+    snap.pending_in_priority_order = pending_.in_priority_order();
     snap.params = opt_.sched;
     if (las_index_) {
       las_index_->advance(t);
@@ -451,7 +485,7 @@ class Simulation {
         ids[k] = it->second;
       }
       for (const auto& w : d.waits)
-        if (w.reason < ids.size()) sim_[index_.at(w.job)].wait_reason = ids[w.reason];
+        if (w.reason < ids.size()) sim_[index_at(w.job)].wait_reason = ids[w.reason];
     }
     for (const auto& r : d.rejections) {
       const std::uint32_t i = index_.at(r.job);
@@ -478,12 +512,16 @@ class Simulation {
   std::vector<const Job*> order_;
   std::vector<SimJob> sim_;
   std::unordered_map<JobId, std::uint32_t> index_;
+  static constexpr std::uint32_t kNoIndex = ~std::uint32_t{0};
+  std::vector<std::uint32_t> dense_;  // by id - dense_base_, when ids are dense; else empty
+  JobId dense_base_ = 0;
   const Job* base_ = nullptr;
   std::vector<NodeState> nodes_;
   // The waiting jobs by LAS class, for a policy that reads them (it then needs no order in
   // pending_). Declared first: pending_ is made knowing whether there is one.
   std::optional<LasIndex> las_index_;
   PendingList pending_;
+  bool settle_events_;
   std::vector<RunningJob> running_;
   // Parallel to running_: what updating its service needs, without touching sim_ or the jobs.
   struct RunningSim {

@@ -1,0 +1,264 @@
+// What the simulator keeps from pass to pass for the policies must never change a decision:
+// Snapshot::pending_in_priority_order (a promise that saves an O(queue) check on every pass)
+// and Snapshot::las_index. A wrapping policy (FreshCheck) decides every pass twice - on the
+// driver's snapshot and on the same snapshot without anything the driver kept - and the two
+// must be identical, on random worlds with and without tenants' shares, equal and mixed
+// priorities. It also checks the promise itself. And PendingList, which makes the promise,
+// against a plain model under random adds, drops and settles.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "sched/policy.h"
+#include "sim/pending_list.h"
+#include "sim/simulator.h"
+#include "sim/synthetic.h"
+
+namespace zs {
+namespace {
+
+const Catalog& catalog() {
+  return Catalog::builtin();
+}
+
+std::string describe(const Decisions& d) {
+  std::ostringstream s;
+  for (const auto& x : d.starts) {
+    s << "start " << x.job << " type " << x.type << (x.backfilled ? " backfilled" : "") << ":";
+    for (const Slot& slot : x.placement) s << " " << slot.node << "/" << slot.devices;
+    s << "\n";
+  }
+  for (const auto& x : d.preemptions)
+    s << "preempt " << x.job << " for " << x.for_job << (x.reclaim ? " reclaim" : "") << "\n";
+  for (const auto& x : d.rejections) s << "reject " << x.job << ": " << x.reason << "\n";
+  for (const auto& x : d.reservations) {
+    s << "reserve " << x.job << " type " << x.type << " at " << x.at << ":";
+    for (const Slot& slot : x.placement) s << " " << slot.node << "/" << slot.devices;
+    s << "\n";
+  }
+  for (const auto& x : d.holds) {
+    s << "hold for " << x.for_job << " type " << x.type << ":";
+    for (const Slot& slot : x.placement) s << " " << slot.node << "/" << slot.devices;
+    s << "\n";
+  }
+  for (const auto& x : d.waits) s << "wait " << x.job << " reason " << x.reason << "\n";
+  for (const auto& x : d.wait_reasons) s << "reason " << x << "\n";
+  s << "wake " << d.wake_at << "\n";
+  return s.str();
+}
+
+// Decides each pass on the driver's snapshot (the answer the simulator applies) and again on a
+// fresh copy without the driver's caches; counts the passes where they differ.
+class FreshCheck : public Policy {
+ public:
+  explicit FreshCheck(std::unique_ptr<Policy> inner) : inner_(std::move(inner)) {}
+  std::string_view name() const override { return inner_->name(); }
+  bool needs_oracle() const override { return inner_->needs_oracle(); }
+  bool preemptive() const override { return inner_->preemptive(); }
+  bool uses_las_index() const override { return inner_->uses_las_index(); }
+
+  Decisions decide(const Snapshot& s, TimeMs now) const override {
+    Decisions d = inner_->decide(s, now);
+    Snapshot fresh = s;
+    fresh.las_index = nullptr;
+    fresh.pending_in_priority_order = false;
+    // With an index the waiting jobs may come in any order; without one, in (submit, id) order.
+    std::vector<PendingJob> sorted(s.pending.begin(), s.pending.end());
+    std::sort(sorted.begin(), sorted.end(), [](const PendingJob& a, const PendingJob& b) {
+      return a.job->submit != b.job->submit ? a.job->submit < b.job->submit : a.job->id < b.job->id;
+    });
+    fresh.pending = sorted;
+    const std::string a = describe(d), b = describe(inner_->decide(fresh, now));
+    ++passes;
+    if (s.pending_in_priority_order) {
+      ++promised;
+      for (std::size_t i = 1; i < s.pending.size(); ++i) {
+        const Job& x = *s.pending[i - 1].job;
+        const Job& y = *s.pending[i].job;
+        if (x.priority != y.priority || x.submit > y.submit ||
+            (x.submit == y.submit && x.id > y.id))
+          ++broken_promises;
+      }
+    }
+    if (a != b && differing++ == 0)
+      first_difference = "t=" + std::to_string(now) + "\n" + a + "vs\n" + b;
+    return d;
+  }
+
+  mutable long passes = 0, promised = 0, broken_promises = 0, differing = 0;
+  mutable std::string first_difference;
+
+ private:
+  std::unique_ptr<Policy> inner_;
+};
+
+const char* const kTypes[] = {"V100", "K80", "P100"};
+
+struct World {
+  Cluster cluster;
+  TenantShares shares;
+  std::vector<Job> jobs;
+};
+
+World random_world(std::uint64_t seed) {
+  Rng rng(seed);
+  World w;
+  std::vector<NodeGroupSpec> groups;
+  const int n_groups = 1 + static_cast<int>(rng.below(2));
+  for (int g = 0; g < n_groups; ++g) {
+    NodeGroupSpec s;
+    s.accel_type = kTypes[g];
+    s.accel_count = rng.below(2) ? 4 : 8;
+    s.count = 1 + static_cast<int>(rng.below(3));
+    s.nodes_per_leaf = 1 + static_cast<int>(rng.below(2));
+    s.where = "group " + std::to_string(g);
+    groups.push_back(s);
+  }
+  w.cluster = build_cluster(groups, catalog(), "random");
+  // Tenants: guarantees that add up to at most each type, borrowing none, some or unlimited.
+  const int n_tenants = 2 + static_cast<int>(rng.below(3));
+  for (int i = 0; i < n_tenants; ++i) {
+    TenantShare t;
+    t.name = "t" + std::to_string(i);
+    t.weight = rng.below(2) ? 1.0 : 2.5;
+    t.quota.assign(catalog().size(), TypeQuota{});
+    w.shares.tenants.push_back(std::move(t));
+  }
+  for (TypeId type = 0; type < w.cluster.accels_of_type.size(); ++type) {
+    int left = w.cluster.accels_of_type[type];
+    if (left == 0) continue;
+    for (auto& t : w.shares.tenants) {
+      TypeQuota& q = t.quota[type];
+      q.guaranteed = static_cast<int>(rng.below(static_cast<std::uint64_t>(left) / 2 + 1));
+      left -= q.guaranteed;
+      const auto b = rng.below(3);
+      q.borrow = b == 0 ? 0 : b == 1 ? TypeQuota::kUnlimited : 1 + static_cast<int>(rng.below(8));
+    }
+  }
+  w.shares.half_life_ms = 3'600'000;
+  w.shares.preemption.grace_ms = rng.below(2) ? 0 : 30'000;
+  w.shares.preemption.min_runtime_ms = rng.below(2) ? 0 : 120'000;
+  w.shares.preemption.grace_set = w.shares.preemption.min_runtime_set = true;
+  w.shares.index();
+  // Priorities: all equal, a few jobs above the rest (the queue is in priority order only once
+  // they have left it), or mixed.
+  const auto priorities = rng.below(3);
+  const int n = 40 + static_cast<int>(rng.below(60));
+  for (int i = 0; i < n; ++i) {
+    Job j;
+    j.id = static_cast<JobId>(5000 - 3 * i);
+    j.submit = static_cast<TimeMs>(rng.below(900)) * 1000;
+    j.duration = static_cast<TimeMs>(1 + rng.below(900)) * 1000;
+    const TypeId main =
+        static_cast<TypeId>(w.cluster.nodes[rng.below(w.cluster.nodes.size())].type);
+    j.accel_count = 1 + static_cast<int>(rng.below(12));
+    j.accepted = rng.below(3) ? TypeSet::of(main) : TypeSet::any();
+    j.walltime = rng.below(4) ? j.duration : 0;
+    j.priority = priorities == 0   ? 0
+                 : priorities == 1 ? (rng.below(10) == 0 ? 5 : 0)
+                                   : static_cast<std::int32_t>(rng.below(3));
+    j.tenant = rng.below(8) ? w.shares.tenants[rng.below(w.shares.tenants.size())].name : "guest";
+    w.jobs.push_back(std::move(j));
+  }
+  return w;
+}
+
+class DriverCacheProperty : public testing::TestWithParam<std::string> {};
+
+TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
+  long passes = 0, promised = 0;
+  for (std::uint64_t k = 1; k <= 40; ++k) {
+    const World w = random_world(k * 7919 + 13);
+    for (bool shares : {false, true}) {
+      const std::string ctx = GetParam() + " world " + std::to_string(k) +
+                              (shares ? " with shares" : " without shares");
+      FreshCheck check(make_policy(GetParam()));
+      SimOptions opt;
+      opt.preempt_cost_ms = 5'000;
+      if (shares) opt.use_shares(w.shares, false);
+      simulate(w.cluster, catalog(), &ThroughputTable::builtin(), w.jobs, check, opt);
+      EXPECT_EQ(check.differing, 0) << ctx << ": first difference at " << check.first_difference;
+      EXPECT_EQ(check.broken_promises, 0) << ctx;
+      passes += check.passes;
+      promised += check.promised;
+      if (HasFailure()) return;
+    }
+  }
+  // Both kinds of pass must have been seen (las keeps no sorted list: it never promises).
+  EXPECT_GT(passes, 1000);
+  if (GetParam() != "las") {
+    EXPECT_GT(promised, passes / 10);
+    EXPECT_LT(promised, passes);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Property, DriverCacheProperty,
+                         testing::Values("fifo", "easy", "las", "srtf", "hetero"));
+
+// PendingList against a map from rank to job, under random adds, drops and settles.
+TEST(PendingListProperty, MatchesAPlainModel) {
+  for (std::uint64_t seed = 1; seed <= 200; ++seed) {
+    Rng rng(seed);
+    const std::uint32_t ranks = 50 + static_cast<std::uint32_t>(rng.below(400));
+    std::vector<Job> jobs(ranks);
+    const bool mixed = rng.below(2);
+    for (std::uint32_t r = 0; r < ranks; ++r) {
+      jobs[r].id = r;
+      jobs[r].submit = r;
+      jobs[r].priority = mixed && rng.below(20) == 0 ? 1 : 0;
+    }
+    PendingList list(true, ranks);
+    std::map<std::uint32_t, bool> model;  // settled: rank -> in the list
+    std::map<std::uint32_t, bool> now;    // after the changes not yet settled
+    std::uint32_t next = 0;               // arrivals come in rank order
+    // As in the simulator, a job that leaves (starts) does not come back before the list is
+    // settled (a pass's starts are settled at its end, before any of them can be preempted).
+    std::set<std::uint32_t> left;
+    for (int step = 0; step < 2000; ++step) {
+      const auto op = rng.below(10);
+      if (op < 3 && next < ranks) {
+        list.add(next, PendingJob{&jobs[next]});
+        now[next++] = true;
+      } else if (op < 7 && !now.empty()) {
+        // Leave (start) a random waiting job; the oldest ones most often.
+        auto it = now.begin();
+        std::advance(it, rng.below(4) ? rng.below(std::min<std::size_t>(now.size(), 4))
+                                      : rng.below(now.size()));
+        list.drop(it->first);
+        left.insert(it->first);
+        now.erase(it);
+      } else if (op < 8 && next > 0) {
+        // A job that left earlier comes back (preempted): any rank not waiting.
+        const auto r = static_cast<std::uint32_t>(rng.below(next));
+        if (!now.count(r) && !left.count(r)) {
+          list.add(r, PendingJob{&jobs[r]});
+          now[r] = true;
+        }
+      } else {
+        list.settle();
+        model = now;
+        left.clear();
+      }
+      // Between settles the list may be behind, but only on ranks that came back or left.
+      if (op >= 8) {
+        const auto got = list.jobs();
+        ASSERT_EQ(got.size(), model.size()) << "seed " << seed << " step " << step;
+        std::size_t i = 0;
+        bool one_priority = true;
+        for (const auto& [r, in] : model) {
+          ASSERT_EQ(got[i].job, &jobs[r]) << "seed " << seed << " step " << step;
+          one_priority = one_priority && jobs[r].priority == got[0].job->priority;
+          ++i;
+        }
+        EXPECT_EQ(list.in_priority_order(), one_priority) << "seed " << seed << " step " << step;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace zs
