@@ -31,7 +31,9 @@ code=$(curl -s -o "$W/r.json" -w '%{http_code}' -X POST "$URL/api/v1/jobs" \
   ok "the API refuses signal 19 (SIGSTOP): 400" || fail "API signal 19: HTTP $code: $(head -c 200 "$W/r.json")"
 
 # The script's shell traps USR1; a child shell traps it too, to show who got it. The walltime is
-# 8 s and the signal comes 5 s before it: about 3 s after the start.
+# 8 s and the signal comes 5 s before it: about 3 s after the start. The shell gives the child a
+# second to run its own trap (it may be in its sleep) before it stops it (with B: the child never
+# gets the signal).
 job_script() {  # job_script FILE SIGNAL-OPTION TAG
   cat >"$1" <<EOF
 #!/bin/bash
@@ -39,7 +41,7 @@ job_script() {  # job_script FILE SIGNAL-OPTION TAG
 #SBATCH --signal=$2
 sh -c 'trap "echo child > $W/$3.child; exit 0" USR1; while :; do sleep 0.1; done' &
 child=\$!
-trap 'echo "shell \$(( \$(date +%s) - start ))" > $W/$3.shell; kill \$child; exit 0' USR1
+trap 'echo "shell \$(( \$(date +%s) - start ))" > $W/$3.shell; sleep 1; kill \$child; exit 0' USR1
 start=\$(date +%s)
 wait
 EOF
