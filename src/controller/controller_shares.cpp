@@ -84,7 +84,7 @@ void Controller::use_shares(std::shared_ptr<const TenantShares> shares) {
   }
   if (!options_.kill_grace_given)
     options_.kill_grace_ms = effective_kill_grace_ms(std::nullopt, options_.shares.get());
-  last_shortfall_ = "?";  // said again for the new guarantees
+  last_shortfall_.assign(1, '\n');  // no report looks like this: said again for the new guarantees
   pass_needed_ = true;
   wake_.notify_one();
 }

@@ -39,6 +39,9 @@ std::string usage_state(JobState how) {
 // to less than 2^-30 of what it was.
 constexpr int kHalfLivesKept = 30;
 
+// Records read from the store at once by a usage report (a few ms of store time each).
+constexpr std::size_t kUsagePageRows = 5000;
+
 }  // namespace
 
 UsageRecord Controller::usage_record_of(const LiveJob& job, JobState how, int exit_code,
@@ -155,11 +158,16 @@ UsageAnswer Controller::usage(UsageWindow window, const std::vector<std::string>
     }
     if (options_.shares) answer.shortfall = options_.shares->shortfalls(cluster_, catalog_);
   }
-  std::vector<UsageRecord> stored;
-  writer_->run_alone([&](Store& store) {
-    stored = store.load_usage(UsageQuery(window.start, window.end, tenants));
-  });
-  for (UsageRecord& r : stored) live.try_emplace({r.job, r.attempt}, std::move(r));
+  // Page by page, each read alone on the store: commits go on between pages.
+  const UsageQuery query(window.start, window.end, tenants);
+  std::optional<UsageKey> after;
+  do {
+    UsagePage page;
+    writer_->run_alone(
+        [&](Store& store) { page = store.load_usage_page(query, after, kUsagePageRows); });
+    for (UsageRecord& r : page.records) live.try_emplace({r.job, r.attempt}, std::move(r));
+    after = page.next;
+  } while (after);
   answer.records.reserve(live.size());
   for (auto& [key, r] : live) answer.records.push_back(std::move(r));
   return answer;

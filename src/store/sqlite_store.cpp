@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "api/json_codec.h"
@@ -248,6 +249,32 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  UsagePage load_usage_page(const UsageQuery& q, std::optional<UsageKey> after,
+                            std::size_t limit) override {
+    UsagePage page;
+    if (q.from >= q.to || limit == 0) return page;
+    Statement& s = st_.load_usage_page;
+    ResetOnExit r{s};
+    s.bind(1, q.from)
+        .bind(2, q.to)
+        .bind(3, after ? static_cast<std::int64_t>(after->job) : std::int64_t{-1})
+        .bind(4, after ? after->attempt : -1)
+        .bind(5, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+    std::size_t looked = 0;
+    UsageKey last;
+    while (s.step()) {
+      ++looked;
+      last = {static_cast<JobId>(s.int_column(0)), static_cast<int>(s.int_column(1))};
+      if (!q.tenants.empty() &&
+          std::find(q.tenants.begin(), q.tenants.end(), s.text_column(2)) == q.tenants.end())
+        continue;
+      page.records.push_back(
+          decoded(s.text_column(3), usage_record_from_json, usage_name(last.job, last.attempt)));
+    }
+    if (looked == limit) page.next = last;
+    return page;
+  }
+
   std::optional<std::string> load_setting(const std::string& key) override {
     Statement& s = st_.load_setting;
     ResetOnExit r{s};
@@ -402,6 +429,10 @@ class SqliteStore final : public Store {
           load_usage(db, "loading usage records",
                      "SELECT job, attempt, tenant, record FROM usage WHERE end_ms >= ?1 AND "
                      "start_ms < ?2 AND (end_ms > ?1 OR start_ms = end_ms) ORDER BY job, attempt"),
+          load_usage_page(db, "loading usage records",
+                          "SELECT job, attempt, tenant, record FROM usage WHERE end_ms >= ?1 AND "
+                          "start_ms < ?2 AND (end_ms > ?1 OR start_ms = end_ms) AND (job > ?3 OR "
+                          "(job = ?3 AND attempt > ?4)) ORDER BY job, attempt LIMIT ?5"),
           put_setting(db, "writing a setting",
                       "INSERT OR REPLACE INTO settings (key, value) VALUES (?1, ?2)"),
           load_setting(db, "reading a setting", "SELECT value FROM settings WHERE key = ?1") {}
@@ -409,7 +440,7 @@ class SqliteStore final : public Store {
         max_id;
     std::string purge_sql;
     Statement purge, put_tenant, put_user, put_token, remove_tenant, remove_user, load_tenants,
-        load_users, load_tokens, put_usage, load_usage, put_setting, load_setting;
+        load_users, load_tokens, put_usage, load_usage, load_usage_page, put_setting, load_setting;
     std::string put_named_json;
   };
 

@@ -59,6 +59,19 @@ struct UsageQuery {
   std::vector<std::string> tenants;
 };
 
+// One page of load_usage's answer: at most `limit` rows looked at, in (job, attempt) order,
+// after the key `after` (exclusive; none = from the first). `next`: the last key looked at when
+// more may follow (pass it as `after`), none when the query is done. Reports read page by page
+// so that a month of records never holds the store for long.
+struct UsageKey {
+  JobId job = 0;
+  int attempt = 0;
+};
+struct UsagePage {
+  std::vector<UsageRecord> records;
+  std::optional<UsageKey> next;
+};
+
 // A Store is used from one thread at a time (the controller serializes its calls).
 class Store {
  public:
@@ -75,6 +88,8 @@ class Store {
   virtual JobId max_job_id() = 0;                        // 0 when no job was ever written
   // Accounting records, in (job, attempt) order, whole (not pro-rated: core/accounting.h does).
   virtual std::vector<UsageRecord> load_usage(const UsageQuery& query) = 0;
+  virtual UsagePage load_usage_page(const UsageQuery& query, std::optional<UsageKey> after,
+                                    std::size_t limit) = 0;
   // A setting written by WriteBatch::settings; nullopt when it never was.
   virtual std::optional<std::string> load_setting(const std::string& key) = 0;
   // Deletes terminal jobs that ended before `before_ms`; returns how many. Their accounting

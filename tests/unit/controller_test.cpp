@@ -784,6 +784,10 @@ class FlakyStore : public Store {
   std::vector<UsageRecord> load_usage(const UsageQuery& q) override {
     return inner_->load_usage(q);
   }
+  UsagePage load_usage_page(const UsageQuery& q, std::optional<UsageKey> after,
+                            std::size_t limit) override {
+    return inner_->load_usage_page(q, after, limit);
+  }
   std::optional<std::string> load_setting(const std::string& key) override {
     return inner_->load_setting(key);
   }

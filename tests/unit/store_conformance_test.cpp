@@ -488,6 +488,35 @@ TEST_P(StoreConformance, PurgingJobsKeepsTheirUsageAndReopenKeepsIt) {
   EXPECT_EQ(store->max_job_id(), 2u);
 }
 
+// Page after page, a query returns what it returns at once, for any page size and filter.
+TEST_P(StoreConformance, UsagePagesAddUpToTheWholeQuery) {
+  auto store = open();
+  std::vector<UsageRecord> all;
+  for (JobId job = 1; job <= 7; ++job)
+    for (int attempt = 1; attempt <= static_cast<int>(job % 3) + 1; ++attempt)
+      all.push_back(usage(job, attempt, static_cast<TimeMs>(job * 100 + attempt * 10),
+                          static_cast<TimeMs>(job * 100 + attempt * 10 + 50),
+                          job % 2 ? "lab" : "other"));
+  store->write(usage_batch(all));
+  for (const UsageQuery& q :
+       {UsageQuery(), UsageQuery(300, 600), UsageQuery(0, kNever, {"other"}), UsageQuery(5, 5)}) {
+    const std::vector<UsageRecord> whole = store->load_usage(q);
+    for (std::size_t limit : {1u, 2u, 3u, 5u, 100u}) {
+      std::vector<UsageRecord> paged;
+      std::optional<UsageKey> after;
+      int pages = 0;
+      do {
+        UsagePage page = store->load_usage_page(q, after, limit);
+        EXPECT_LE(page.records.size(), limit);
+        paged.insert(paged.end(), page.records.begin(), page.records.end());
+        after = page.next;
+        ASSERT_LT(++pages, 100);
+      } while (after);
+      EXPECT_EQ(paged, whole) << "limit " << limit << ", window [" << q.from << ", " << q.to << ")";
+    }
+  }
+}
+
 TEST_P(StoreConformance, SettingsAreReplacedWholeAndKept) {
   {
     auto store = open();
