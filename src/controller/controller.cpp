@@ -81,6 +81,7 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
   std::lock_guard lk(mu_);
   load_state();
   load_stored_shares();
+  load_reclaim_holds();
 }
 
 Controller::~Controller() {
@@ -191,6 +192,8 @@ void Controller::flush(std::unique_lock<std::mutex>& lk) {
   batch.jobs.swap(unwritten_.jobs);
   batch.nodes.swap(unwritten_.nodes);
   batch.usage.swap(unwritten_.usage);
+  batch.settings.swap(unwritten_.settings);
+  auto settings = batch.settings;  // queued again if the write fails (a later one first wins)
   std::vector<UsageRecord> usage = batch.usage;  // queued again if the write fails
   std::vector<JobId> job_ids;
   std::vector<std::string> node_names;
@@ -218,6 +221,8 @@ void Controller::flush(std::unique_lock<std::mutex>& lk) {
     // Older than anything billed since: first, so a later rewrite of a record still wins.
     usage.insert(usage.end(), unwritten_.usage.begin(), unwritten_.usage.end());
     unwritten_.usage.swap(usage);
+    settings.insert(settings.end(), unwritten_.settings.begin(), unwritten_.settings.end());
+    unwritten_.settings.swap(settings);
     to_dispatch_.merge(launches);
     for (auto& [name, orders] : kills) {
       auto& later = kills_to_dispatch_[name];

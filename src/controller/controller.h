@@ -200,6 +200,12 @@ class Controller : public ClusterApi {
   void use_shares(std::shared_ptr<const TenantShares> shares);
   void load_stored_shares();
   Cluster known_capacity() const;  // accelerators of every node that ever registered, by type
+  // Reclaims in progress survive a restart (controller_reclaim_holds.cpp): stored whenever they
+  // change, read back at start-up for the jobs still waiting.
+  void store_reclaim_holds();
+  void load_reclaim_holds();
+  // "" or why `assignment` takes a device held for another job's reclaim.
+  std::string reclaim_hold_problem(JobId job, const std::vector<NodeAssignment>& assignment) const;
   // Accounting (controller_usage.cpp): an attempt's usage record, written when it ends and
   // again when its last devices are released (the kill grace period is billed); fair share is
   // charged the same run. At start-up, fair share is rebuilt from the stored records.
@@ -297,7 +303,8 @@ class Controller : public ClusterApi {
     std::vector<NodeAssignment> devices;
   };
   std::vector<ReclaimHold> reclaim_holds_;
-  std::vector<Hold> pass_holds_;  // the snapshot's view of reclaim_holds_
+  std::vector<Hold> pass_holds_;      // the snapshot's view of reclaim_holds_
+  std::string stored_reclaim_holds_;  // as last queued for the store (controller_reclaim_holds.cpp)
   std::string last_shortfall_;
   std::mutex apply_mu_;  // one zs admin apply at a time (taken before mu_)
   // Attempts that ended while some of their devices are still held (a kill in its grace

@@ -491,7 +491,7 @@ std::string Controller::start_problem(const LiveJob& job,
   }
   if (devices != spec.accel_count)
     return std::to_string(devices) + " devices for a job of " + std::to_string(spec.accel_count);
-  return "";
+  return reclaim_hold_problem(job.rec.id, assignment);
 }
 
 bool Controller::checked_start(LiveJob& job, const std::vector<NodeAssignment>& assignment) {

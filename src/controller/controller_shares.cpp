@@ -175,7 +175,9 @@ void Controller::prepare_shares(Snapshot& snapshot, std::span<const RunningJob> 
         rate_per_ms(shares, r.type, r.job->accel_count), r.started, now, shares.half_life_ms);
 
   // Reclaims in progress: dropped once their job no longer waits, mapped to this pass's ids.
-  std::erase_if(reclaim_holds_, [&](const ReclaimHold& h) { return !pending_.count(h.for_job); });
+  if (std::erase_if(reclaim_holds_,
+                    [&](const ReclaimHold& h) { return !pending_.count(h.for_job); }))
+    store_reclaim_holds();
   pass_holds_.clear();
   for (const ReclaimHold& h : reclaim_holds_) {
     Hold hold{h.for_job, h.type, {}};
@@ -219,6 +221,7 @@ void Controller::apply_share_decisions(const Decisions& d) {
     }
     reclaim_holds_.push_back(std::move(held));
   }
+  if (!d.holds.empty()) store_reclaim_holds();
   for (const WaitDecision& w : d.waits) {
     auto it = pending_.find(w.job);
     if (it == pending_.end() || w.reason >= d.wait_reasons.size()) continue;
