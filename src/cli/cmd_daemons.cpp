@@ -75,6 +75,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     bool reissue_admin_token = false;
     std::string tls_cert, tls_key, agents_ca_file, tenants;
     bool kill_grace_given = false;
+    std::string las_thresholds;
   };
   auto flags = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("controller", "Run the controller: state, API and scheduler");
@@ -102,6 +103,9 @@ void register_controller(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(CLI::Range(0, 3'600'000))
       ->each([flags](const std::string&) { flags->kill_grace_given = true; });
+  cmd->add_option("--las-thresholds", flags->las_thresholds,
+                  "las/srtf queue thresholds in accelerator-seconds of attained service "
+                  "(default 3600,36000; docs/policies.md)");
   cmd->add_option("--tenants", flags->tenants,
                   "Tenants file (docs/tenants.md): guaranteed quotas per accelerator type, "
                   "borrowing and reclaim, fair share, prices, preemption grace and minimum run");
@@ -185,6 +189,9 @@ void register_controller(CLI::App& app, int& exit_code) {
     // Else the shares' grace (the file's, or those applied before), set by the controller.
     options.kill_grace_ms = flags->kill_grace_ms;
     options.kill_grace_given = flags->kill_grace_given;
+    if (!flags->las_thresholds.empty())
+      options.sched.las_thresholds_accel_s =
+          parse_las_thresholds(flags->las_thresholds, "--las-thresholds");
     options.keep_finished_ms = static_cast<TimeMs>(flags->keep_finished_s * 1000);
     options.keep_unfit_jobs = flags->keep_unfit_jobs;
     auto store = open_sqlite_store(flags->state_dir + "/state.db");

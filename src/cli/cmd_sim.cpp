@@ -130,20 +130,8 @@ int run_sim(const SimArgs& a) {
   if (a.las_promote <= 0) throw InputError("--las-promote", "must be > 0");
   opt.sched.starvation_ms = seconds_to_ms(a.starvation_h * 3600);
   opt.sched.min_run_ms = seconds_to_ms(a.min_run_s);
-  if (!a.las_thresholds.empty()) {
-    opt.sched.las_thresholds_accel_s.clear();
-    for (auto p : split(a.las_thresholds, ',')) {
-      auto v = parse_double(p);
-      if (!v || *v <= 0)
-        throw InputError(
-            "--las-thresholds",
-            "'" + std::string(p) + "' is not a positive number of accelerator-seconds");
-      if (!opt.sched.las_thresholds_accel_s.empty() &&
-          *v <= opt.sched.las_thresholds_accel_s.back())
-        throw InputError("--las-thresholds", "thresholds must increase: " + a.las_thresholds);
-      opt.sched.las_thresholds_accel_s.push_back(*v);
-    }
-  }
+  if (!a.las_thresholds.empty())
+    opt.sched.las_thresholds_accel_s = parse_las_thresholds(a.las_thresholds, "--las-thresholds");
 
   // Tenants' shares: checked against this cluster; the file's preemption settings are the
   // defaults of --min-run-s (one mechanism: the flag, when given, wins).

@@ -80,6 +80,7 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
   identities_->load(store_->load_tenants(), store_->load_users(), store_->load_tokens());
   std::lock_guard lk(mu_);
   load_state();
+  load_attained_service();
   load_stored_shares();
   load_reclaim_holds();
 }

@@ -58,6 +58,9 @@ struct ControllerOptions {
   // Accept jobs that can never fit the nodes known so far (nodes are expected to join); by
   // default they are refused at submit with the reason (fit_check.h).
   bool keep_unfit_jobs = false;
+  // Scheduler parameters (las thresholds and promotion, starvation, minimum run); with a
+  // tenants file, its preemption.min_runtime replaces min_run_ms.
+  SchedParams sched;
   // Used instead of `policy` when set: tests give the controller a wrong policy to prove that
   // its decisions are checked before they are acted on.
   std::shared_ptr<const Policy> policy_override;
@@ -164,6 +167,9 @@ class Controller : public ClusterApi {
     JobRecord rec;
     Job sched;            // the scheduler's view; stable address for Snapshot pointers
     int array_limit = 0;  // %N of its array
+    // Service for las/srtf (PendingJob/RunningJob): accelerator-ms of its ended attempts, when
+    // the last one ended (0: never ran) and how long it ran. Rebuilt from the usage records.
+    TimeMs attained_accel_ms = 0, last_end_ms = 0, last_run_ms = 0;
   };
 
   TimeMs now_ms() const { return options_.clock ? options_.clock() : wall_clock_ms(); }
@@ -215,6 +221,7 @@ class Controller : public ClusterApi {
   void bill(const UsageRecord& rec, TimeMs charged_until);
   bool held_anywhere(const AttemptKey& key) const;
   void load_fair_share_history(TimeMs now);
+  void load_attained_service();  // LiveJob's service, from the usage records
   std::int32_t tenant_index(const std::string& tenant);
   void handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now);
   void lose_node_attempts(LiveNode& node, const std::string& reason, TimeMs now);

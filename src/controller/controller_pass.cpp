@@ -260,6 +260,10 @@ void Controller::run_pass(TimeMs now) {
     r.job = &job.sched;
     r.started = job.rec.start_ms;
     r.expected_end = job.rec.spec.walltime > 0 ? job.rec.start_ms + job.rec.spec.walltime : kNever;
+    r.attained_accel_ms = job.attained_accel_ms +
+                          std::max<TimeMs>(0, now - job.rec.start_ms) * job.rec.spec.accel_count;
+    r.waited_ms = job.rec.start_ms - (job.last_end_ms > 0 ? job.last_end_ms : job.rec.submit_ms);
+    r.previous_run_ms = job.last_run_ms;
     bool known = true;
     for (const auto& a : job.rec.assignment) {
       auto it = id_of.find(a.node);
@@ -328,7 +332,9 @@ void Controller::run_pass(TimeMs now) {
     }
     PendingJob p;
     p.job = &job.sched;
-    p.waiting_since = job.rec.submit_ms;
+    p.waiting_since = job.last_end_ms > 0 ? job.last_end_ms : job.rec.submit_ms;
+    p.attained_accel_ms = job.attained_accel_ms;
+    p.last_run_ms = job.last_run_ms;
     pending.push_back(p);
   }
   for (LiveJob* job : broken) {
@@ -345,6 +351,7 @@ void Controller::run_pass(TimeMs now) {
   snapshot.nodes = states;
   snapshot.running = running;
   snapshot.pending = pending;
+  snapshot.params = options_.sched;
   if (options_.shares) prepare_shares(snapshot, running, id_of, now);
   Decisions decisions =
       cluster_.nodes.empty() || pending.empty() ? Decisions{} : policy_->decide(snapshot, now);
@@ -601,6 +608,11 @@ void Controller::end_attempt(LiveJob& job, JobState state, int exit_code, const 
     }
   }
   bill_attempt(job, state, exit_code, now);
+  if (job.rec.start_ms > 0) {  // the service las and srtf see when it waits again
+    job.last_run_ms = std::max<TimeMs>(0, now - job.rec.start_ms);
+    job.attained_accel_ms += job.last_run_ms * job.rec.spec.accel_count;
+    job.last_end_ms = now;
+  }
   running_.erase(job.rec.id);
   // Preemption (state pending) requeues without spending one of the job's retries.
   const bool retryable = state == JobState::failed || state == JobState::node_fail;

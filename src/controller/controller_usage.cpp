@@ -131,6 +131,26 @@ void Controller::load_fair_share_history(TimeMs now) {
                    r.accel_count * r.price_per_hour / 3.6e6, r.start_ms, r.end_ms);
 }
 
+// The service of the jobs that may run again (waiting or running), from their ended attempts'
+// records: what las and srtf order them by, as if the controller had never stopped.
+void Controller::load_attained_service() {
+  TimeMs since = kNever;
+  for (const auto& [id, job] : pending_) since = std::min(since, job->rec.submit_ms);
+  for (const auto& [id, job] : running_) since = std::min(since, job->rec.submit_ms);
+  if (since == kNever) return;
+  for (const UsageRecord& r : store_->load_usage(UsageQuery(since, kNever))) {
+    auto it = jobs_.find(r.job);
+    if (it == jobs_.end() || is_terminal(it->second->rec.state)) continue;
+    LiveJob& job = *it->second;
+    if (job.rec.state == JobState::running && r.attempt >= job.rec.attempt) continue;
+    job.attained_accel_ms += (r.end_ms - r.start_ms) * r.accel_count;
+    if (r.end_ms >= job.last_end_ms) {
+      job.last_end_ms = r.end_ms;
+      job.last_run_ms = r.end_ms - r.start_ms;
+    }
+  }
+}
+
 UsageAnswer Controller::usage(UsageWindow window, const std::vector<std::string>& tenants) {
   if (window.end <= window.start) throw InputError("end", "the window ends before it starts");
   UsageAnswer answer;

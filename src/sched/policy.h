@@ -29,6 +29,10 @@ class Policy {
 
 // fifo, easy, las, srtf, hetero. Throws InputError naming the known policies otherwise.
 std::unique_ptr<Policy> make_policy(std::string_view name);
+
+// "3600,36000" (--las-thresholds, for zs sim and zs controller): increasing positive numbers of
+// accelerator-seconds. InputError(where, ...) otherwise.
+std::vector<double> parse_las_thresholds(std::string_view text, const std::string& where);
 const std::vector<std::string>& policy_names();
 
 }  // namespace zs

@@ -55,10 +55,6 @@ JobSpec spec_of(const Job& j, const ScenarioInputs& in, const std::string& sourc
 
 std::vector<Outcome> run_live(const Scenario& sc, const ScenarioInputs& in,
                               const std::string& state_dir) {
-  if (!in.sched_options.empty() && sc.live_known_bug.empty())
-    throw InputError(sc.source, "option " + in.sched_options.front() +
-                                    " sets a scheduler parameter, which the controller has no "
-                                    "option for (mark the scenario live: skip)");
   const Catalog& catalog = Catalog::builtin();
   std::vector<const Job*> order;
   for (const Job& j : in.jobs) order.push_back(&j);
@@ -73,6 +69,7 @@ std::vector<Outcome> run_live(const Scenario& sc, const ScenarioInputs& in,
   ControllerOptions opt;
   opt.policy = sc.policy;
   opt.shares = in.shares;
+  opt.sched = in.sim.sched;  // las thresholds and the like, as zs controller's flags set them
   // As `zs controller --tenants FILE` does.
   opt.kill_grace_ms = effective_kill_grace_ms(std::nullopt, in.shares.get());
   // The agents sync whenever something happens, and only then: a heartbeat longer than any

@@ -104,17 +104,6 @@ expect:
 )";
   EXPECT_NE(error_of([&] { live_verdict(some_types); }).find("a live job names one type or any"),
             std::string::npos);
-  const std::string las_option = R"(cluster: 1x8xV100
-policy: las
-options: las-thresholds=100
-jobs:
-id,submit_s,duration_s,accel_count
-1,0,100,8
-expect:
-1 0 100
-)";
-  EXPECT_NE(error_of([&] { live_verdict(las_option); }).find("las-thresholds sets a scheduler"),
-            std::string::npos);
 }
 
 }  // namespace

@@ -47,20 +47,16 @@ ScenarioInputs load_scenario_inputs(const Scenario& sc) {
         if (!d || *d <= 0) throw InputError(where, "'" + std::string(p) + "' is not > 0");
         opt.sched.las_thresholds_accel_s.push_back(*d);
       }
-      in.sched_options.push_back(k);
     } else if (k == "las-promote") {
       opt.sched.las_promote_factor = number();
       if (opt.sched.las_promote_factor <= 0) throw InputError(where, "must be > 0");
-      in.sched_options.push_back(k);
     } else if (k == "starvation-h") {
       const double h = number();
       if (h <= 0) throw InputError(where, "must be > 0");
       opt.sched.starvation_ms = seconds_to_ms(h * 3600);
-      in.sched_options.push_back(k);
     } else if (k == "min-run-s") {
       opt.sched.min_run_ms = seconds_to_ms(number());
       min_run_given = true;
-      in.sched_options.push_back(k);
     } else if (k == "recorded-on") {
       topt.recorded_type = catalog.resolve(v, where);
     }

@@ -18,8 +18,6 @@ struct ScenarioInputs {
   std::vector<Job> jobs;                       // in the order of the scenario's rows
   std::shared_ptr<const TenantShares> shares;  // null without a `tenants:` block
   SimOptions sim;                              // tenants' shares applied (points into `shares`)
-  // The options given that set scheduler parameters (SchedParams: las-thresholds, ...).
-  std::vector<std::string> sched_options;
 };
 
 ScenarioInputs load_scenario_inputs(const Scenario& sc);
