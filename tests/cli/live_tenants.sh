@@ -104,6 +104,10 @@ printf 'tenants:\n  - name: x\n    qouta: {}\n' >typo.yaml
 out=$("$ZS" admin apply typo.yaml 2>&1); rc=$?
 [ "$rc" = 2 ] && echo "$out" | grep -q "typo.yaml:3:5" && ok "a typo is refused at file:line:column" ||
   fail "typo: rc $rc: $out"
+mkfifo pipe.yaml
+out=$(timeout 10 "$ZS" admin apply pipe.yaml 2>&1); rc=$?
+[ "$rc" = 2 ] && echo "$out" | grep -q "pipe.yaml: not a regular file" &&
+  ok "a FIFO is refused, not read forever" || fail "fifo: rc $rc: $out"
 kill "$CTL"; wait_until 10 sh -c "! kill -0 $CTL 2>/dev/null"
 if ! start_controller; then fail "controller did not restart"; finish; fi
 "$ZS" admin shares | grep -q 'name: "nobody"' && ok "after a restart the applied shares hold" ||
