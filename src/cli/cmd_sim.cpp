@@ -39,6 +39,11 @@ struct SimArgs {
   std::uint64_t seed = 1;
   bool skip_bad_rows = false, per_tenant = false, timing = false, no_progress = false;
   int threads = 0;
+  // SWF traces: processors per node, the type every job asks for, and whether a log from a
+  // machine larger than the cluster may be replayed on it.
+  int swf_per_node = 0;
+  std::string swf_type;
+  bool swf_ignore_maxprocs = false;
 };
 
 std::string read_file(const std::string& path) {
@@ -77,6 +82,41 @@ class Progress {
   std::mutex mu_;
 };
 
+// The one accelerator type of a cluster, if it has exactly one.
+std::optional<TypeId> single_type(const Cluster& c) {
+  std::optional<TypeId> only;
+  for (TypeId t = 0; t < c.accels_of_type.size(); ++t) {
+    if (c.accels_of_type[t] == 0) continue;
+    if (only) return std::nullopt;
+    only = t;
+  }
+  return only;
+}
+
+// An SWF log names the size of the machine it was recorded on ("; MaxProcs:"): replaying it on
+// a smaller cluster rejects every job larger than the cluster, so that needs saying.
+void check_swf_against(const Trace& trace, const Cluster& cluster, const Catalog& catalog,
+                       const TraceOptions& topt, const SimArgs& a) {
+  if (trace.not_run > 0)
+    fmt::print(stderr, "zs: skipped {} job(s) of {} that never ran (SWF run time <= 0 or -1)\n",
+               trace.not_run, a.trace);
+  if (trace.max_procs <= 0) return;
+  const long have = topt.swf_type >= 0
+                        ? cluster.accels_of_type[static_cast<std::size_t>(topt.swf_type)]
+                        : static_cast<long>(cluster.total_accels());
+  const std::string what =
+      topt.swf_type >= 0 ? catalog.name(static_cast<TypeId>(topt.swf_type)) : "accelerators";
+  if (trace.max_procs <= have) return;
+  const std::string msg = "the log's machine had " + std::to_string(trace.max_procs) +
+                          " processors (MaxProcs), the cluster has " + std::to_string(have) + " " +
+                          what;
+  if (!a.swf_ignore_maxprocs)
+    throw InputError(a.trace, msg +
+                                  "; jobs larger than the cluster would be rejected (replay it "
+                                  "anyway with --swf-ignore-maxprocs)");
+  fmt::print(stderr, "zs: {}: {}\n", a.trace, msg);
+}
+
 int run_sim(const SimArgs& a) {
   ReportFormat fmt_kind = ReportFormat::kTable;
   if (a.format == "json")
@@ -108,7 +148,19 @@ int run_sim(const SimArgs& a) {
   topt.format = a.trace_format;
   topt.skip_bad_rows = a.skip_bad_rows;
   if (!a.recorded_on.empty()) topt.recorded_type = catalog.resolve(a.recorded_on, "--recorded-on");
+  if (a.swf_per_node < 0 || a.swf_per_node > 1'000'000)
+    throw InputError("--swf-per-node", "must be 1..1000000 (0: the scheduler chooses)");
+  topt.swf_per_node = a.swf_per_node;
+  if (!a.swf_type.empty()) {
+    const TypeId t = catalog.resolve(a.swf_type, "--swf-type");
+    if (t >= cluster.accels_of_type.size() || cluster.accels_of_type[t] == 0)
+      throw InputError("--swf-type", "the cluster has no " + catalog.name(t));
+    topt.swf_type = static_cast<int>(t);
+  } else if (const auto only = single_type(cluster)) {
+    topt.swf_type = static_cast<int>(*only);  // the cluster file's type
+  }
   Trace trace = read_trace_file(a.trace, topt, catalog, *speeds);
+  if (trace.format == "swf") check_swf_against(trace, cluster, catalog, topt, a);
   if (trace.skipped_rows > 0) {
     fmt::print(stderr, "zs: skipped {} bad row(s) of {}:\n", trace.skipped_rows, a.trace);
     for (const auto& m : trace.skipped) fmt::print(stderr, "  {}\n", m);
@@ -214,7 +266,7 @@ void register_sim(CLI::App& app, int& exit_code) {
   cmd->add_option("--trace", args->trace, "Trace file (canonical CSV or a public trace format)")
       ->required();
   cmd->add_option("--trace-format", args->trace_format,
-                  "auto, canonical, philly, elasticflow, gavel, gavel-physical, pollux")
+                  "auto, canonical, philly, elasticflow, gavel, gavel-physical, pollux, swf")
       ->capture_default_str();
   cmd->add_option("--policy", args->policy, "Policy: fifo, easy, las, srtf, hetero")
       ->capture_default_str();
@@ -253,6 +305,13 @@ void register_sim(CLI::App& app, int& exit_code) {
       ->each([args](const std::string&) { args->min_run_given = true; });
   cmd->add_option("--threads", args->threads,
                   "Policies simulated in parallel (default: number of cores)");
+  cmd->add_option("--swf-per-node", args->swf_per_node,
+                  "SWF: group a job's processors into nodes of N devices (12 with N=8: 2 nodes)");
+  cmd->add_option("--swf-type", args->swf_type,
+                  "SWF: the accelerator type every job asks for (default: the cluster's type)");
+  cmd->add_flag(
+      "--swf-ignore-maxprocs", args->swf_ignore_maxprocs,
+      "SWF: replay a log whose MaxProcs exceeds the cluster (its large jobs are rejected)");
   cmd->add_flag("--skip-bad-rows", args->skip_bad_rows,
                 "Skip and count malformed trace rows instead of failing");
   cmd->add_option("--tenants", args->tenants_file,

@@ -81,6 +81,7 @@ struct Job {
   std::string name;
   std::string tenant;
   std::string user;
+  std::string partition;  // informational in simulation (SWF's queue, canonical `partition`)
 
   bool has_node_constraints() const { return !required_nodes.empty() || !excluded_nodes.empty(); }
   // Binary search: an exclude list may name thousands of nodes.

@@ -32,8 +32,15 @@ std::optional<Shape> shape_for(const Job& job, int max_per_node) {
     return Shape{n / job.per_node, job.per_node, 0};
   }
   if (job.nodes > 0) {
-    if (n % job.nodes != 0) return std::nullopt;
-    return Shape{job.nodes, n / job.nodes, 0};
+    if (n % job.nodes == 0) return Shape{job.nodes, n / job.nodes, 0};
+    // Spread as evenly as a Shape allows (Slurm: -N 2 -n 13 gives 7 + 6): nodes - 1 nodes of
+    // ceil(n / nodes) and the rest on the last one (13 on 2: 7 + 6; 9 on 4: 3 + 3 + 3 + 0 is
+    // no shape, such a job never fits).
+    if (n < job.nodes) return std::nullopt;
+    const int per = (n + job.nodes - 1) / job.nodes;
+    const int rest = n - (job.nodes - 1) * per;
+    if (rest <= 0) return std::nullopt;
+    return Shape{job.nodes - 1, per, rest};
   }
   if (max_per_node <= 0) return std::nullopt;
   if (job.required_nodes.empty()) {

@@ -42,13 +42,13 @@ void write_jobs_csv(std::ostream& out, const std::vector<SimResult>& results,
     const std::string policy = csv_field(r.policy);
     for (const auto& j : r.jobs) {
       const bool ran = j.type >= 0 && static_cast<std::size_t>(j.type) < catalog.size();
-      line = fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6f},{:.6f},{}\n", policy, j.id,
-                         csv_field(j.tenant), csv_field(j.user), seconds_text(j.submit),
-                         optional_seconds(j.first_start), optional_seconds(j.last_start),
-                         optional_seconds(j.end),
-                         ran ? csv_field(catalog.name(static_cast<TypeId>(j.type))) : "",
-                         j.accel_count, j.nodes, j.attempts, j.preemptions, j.accel_ms / 3.6e6,
-                         j.cost, j.rejected ? csv_field(j.reject_reason) : "");
+      line = fmt::format(
+          "{},{},{},{},{},{},{},{},{},{},{},{},{},{:.6f},{:.6f},{},{}\n", policy, j.id,
+          csv_field(j.tenant), csv_field(j.user), seconds_text(j.submit),
+          optional_seconds(j.first_start), optional_seconds(j.last_start), optional_seconds(j.end),
+          ran ? csv_field(catalog.name(static_cast<TypeId>(j.type))) : "", j.accel_count, j.nodes,
+          j.attempts, j.preemptions, j.accel_ms / 3.6e6, j.cost,
+          j.rejected ? csv_field(j.reject_reason) : "", csv_field(j.partition));
       out << line;
     }
   }

@@ -14,7 +14,7 @@ namespace zs {
 // The header line's columns, in order.
 inline constexpr std::string_view kJobsCsvHeader =
     "policy,id,tenant,user,submit_s,first_start_s,start_s,end_s,type,count,nodes,attempts,"
-    "preemptions,accel_hours,cost,reason";
+    "preemptions,accel_hours,cost,reason,partition";
 
 // One CSV field (RFC 4180): as is, or in double quotes (quotes doubled) when it holds a comma,
 // a quote, a line break or leading/trailing spaces.

@@ -129,6 +129,7 @@ class Simulation {
       o.id = jobs[i].id;
       o.tenant = jobs[i].tenant;
       o.user = jobs[i].user;
+      o.partition = jobs[i].partition;
       o.submit = jobs[i].submit;
       o.accel_count = jobs[i].accel_count;
     }

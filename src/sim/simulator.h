@@ -41,6 +41,7 @@ struct JobOutcome {
   JobId id = 0;
   std::string tenant;
   std::string user;
+  std::string partition;
   bool rejected = false;
   std::string reject_reason;
   TimeMs submit = 0;

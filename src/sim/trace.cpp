@@ -11,8 +11,8 @@
 namespace zs {
 
 const std::vector<std::string>& trace_formats() {
-  static const std::vector<std::string> f = {"canonical", "philly",         "elasticflow",
-                                             "gavel",     "gavel-physical", "pollux"};
+  static const std::vector<std::string> f = {"canonical",      "philly", "elasticflow", "gavel",
+                                             "gavel-physical", "pollux", "swf"};
   return f;
 }
 
@@ -39,6 +39,9 @@ std::string detect_trace_format(std::string_view text, const std::string& source
   if (has("timestamp") && has("num_gpus") && has("duration")) return "philly";
   if (has("job_id") && has("submit_time") && has("num_gpu")) return "elasticflow";
   if (has("name") && has("time") && has("application") && has("num_replicas")) return "pollux";
+  if (looks_like_swf(first) ||
+      (source.size() > 4 && to_lower(std::string_view(source).substr(source.size() - 4)) == ".swf"))
+    return "swf";
   const auto tabs = std::count(first.begin(), first.end(), '\t');
   if (tabs == 6) return "gavel";
   if (tabs == 9) return "gavel-physical";
@@ -70,6 +73,8 @@ Trace read_trace_text(std::string_view text, const std::string& source, const Tr
     read_gavel_physical_trace(ctx, t);
   else if (t.format == "pollux")
     read_pollux_workload(ctx, t);
+  else if (t.format == "swf")
+    read_swf(ctx, t);
   else {
     std::string known;
     for (const auto& f : trace_formats()) known += (known.empty() ? "" : ", ") + f;

@@ -15,6 +15,10 @@ struct TraceOptions {
   std::string format = "auto";  // or one of trace_formats()
   bool skip_bad_rows = false;
   int recorded_type = -1;  // --recorded-on: type the durations were measured on
+  // SWF only: processors grouped into nodes of this many devices (0: the scheduler chooses),
+  // and the one type every job asks for (-1: any type the cluster has).
+  int swf_per_node = 0;
+  int swf_type = -1;
 };
 
 struct Trace {
@@ -22,6 +26,10 @@ struct Trace {
   std::vector<Job> jobs;
   int skipped_rows = 0;
   std::vector<std::string> skipped;  // the first few skip messages
+  // SWF: jobs that never ran (run time <= 0 or unknown) are skipped and counted here, and the
+  // header's "; MaxProcs:" (0 when absent) is checked against the cluster by the caller.
+  int not_run = 0;
+  int max_procs = 0;
 };
 
 const std::vector<std::string>& trace_formats();

@@ -13,9 +13,9 @@ namespace zs {
 namespace {
 const std::vector<std::string> kRequired = {"id", "submit_s", "duration_s", "accel_count"};
 const std::vector<std::string> kOptional = {
-    "accel_types", "nodes", "per_node", "walltime_s",    "tenant",        "user",
-    "priority",    "model", "name",     "recorded_type", "cpu_per_accel", "mem_gib_per_accel",
-    "checkpoint"};
+    "accel_types", "nodes",    "per_node", "walltime_s",    "tenant",        "user",
+    "priority",    "model",    "name",     "recorded_type", "cpu_per_accel", "mem_gib_per_accel",
+    "checkpoint",  "partition"};
 constexpr std::int64_t kMaxAccels = 1'000'000;
 }  // namespace
 
@@ -85,6 +85,7 @@ void read_canonical_csv(const ReaderContext& ctx, Trace& out) {
       j.tenant = std::string(row.cell("tenant"));
       j.user = std::string(row.cell("user"));
       j.name = std::string(row.cell("name"));
+      j.partition = std::string(row.cell("partition"));
       j.accepted = parse_accel_types(row.cell("accel_types"), ctx.catalog, j.unknown_type);
       if (!row.cell("model").empty()) {
         if (auto m = ctx.speeds.find_model(row.cell("model"))) j.model = *m;

@@ -35,5 +35,8 @@ void read_elasticflow_csv(const ReaderContext& ctx, Trace& out);  // ElasticFlow
 void read_gavel_trace(const ReaderContext& ctx, Trace& out);      // Gavel msr *.trace (7 fields)
 void read_gavel_physical_trace(const ReaderContext& ctx, Trace& out);  // 10 fields
 void read_pollux_workload(const ReaderContext& ctx, Trace& out);       // Pollux workload-N.csv
+void read_swf(const ReaderContext& ctx, Trace& out);  // Standard Workload Format (PWA logs)
+// A header comment (';') or a line of 18 numbers.
+bool looks_like_swf(std::string_view first_line);
 
 }  // namespace zs

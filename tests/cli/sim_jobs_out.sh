@@ -16,7 +16,7 @@ rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 report = json.load(open(sys.argv[2]))["policies"]
 jobs = int(sys.argv[3])
 header = ("policy,id,tenant,user,submit_s,first_start_s,start_s,end_s,type,count,nodes,attempts,"
-          "preemptions,accel_hours,cost,reason").split(",")
+          "preemptions,accel_hours,cost,reason,partition").split(",")
 assert open(sys.argv[1]).readline().strip() == ",".join(header), "header"
 assert len(rows) == 2 * jobs, (len(rows), jobs)
 assert [p["policy"] for p in report] == ["fifo", "easy"]

@@ -544,7 +544,9 @@ TEST(Shape, ShapeForSplitsIntoWholeNodesPlusARemainder) {
   EXPECT_TRUE(eq(shape_for(job(12, 0, 4), 8), 3, 4, 0));  // explicit per_node
   EXPECT_TRUE(eq(shape_for(job(12, 3), 8), 3, 4, 0));     // explicit nodes
   EXPECT_TRUE(eq(shape_for(job(12, 3, 4), 8), 3, 4, 0));  // both, consistent
-  EXPECT_FALSE(shape_for(job(12, 5), 8));                 // 12 / 5 nodes
+  EXPECT_FALSE(shape_for(job(12, 5), 8));                 // 12 on 5 nodes: 3+3+3+3+0
+  EXPECT_TRUE(eq(shape_for(job(13, 2), 8), 1, 7, 6));     // as Slurm's -N 2 -n 13: 7 + 6
+  EXPECT_TRUE(eq(shape_for(job(8, 3), 8), 2, 3, 2));      // 3 + 3 + 2
   EXPECT_FALSE(shape_for(job(12, 0, 5), 8));              // 12 / 5 per node
   EXPECT_FALSE(shape_for(job(12, 2, 4), 8));              // 2 x 4 != 12
   EXPECT_FALSE(shape_for(job(0), 8));
@@ -560,7 +562,8 @@ TEST(Shape, NeverFitsNamesWhatIsMissing) {
   EXPECT_EQ(why(job(16, 0, 16)),
             "needs 16 x V100-SXM2-32GB per node but the largest such node has 8");
   EXPECT_EQ(why(job(3, 3)), "needs 3 nodes of V100-SXM2-32GB but the cluster has only 2");
-  EXPECT_EQ(why(job(8, 3)), "cannot split 8 accelerators evenly over the requested nodes");
+  EXPECT_EQ(why(job(8, 3)), "needs 3 nodes of V100-SXM2-32GB but the cluster has only 2");
+  EXPECT_EQ(why(job(9, 4)), "cannot split 9 accelerators evenly over the requested nodes");
   EXPECT_EQ(why(job(0)), "requests no accelerators (accel_count must be >= 1)");
   Job unknown = job(1);
   unknown.accepted = TypeSet{};

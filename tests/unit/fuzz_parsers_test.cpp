@@ -689,6 +689,9 @@ std::vector<std::string> trace_seeds(const std::string& format) {
     return {read_source_file("data/traces/gavel/physical_cluster/small_test.trace")};
   if (format == "pollux")
     return {head_lines(read_source_file("data/traces/pollux_workloads/workload-1.csv"), 25)};
+  if (format == "swf")
+    return {read_source_file("tests/data/swf/basic.swf"),
+            read_source_file("tests/data/swf/no_header.swf")};
   ADD_FAILURE() << "no seeds for " << format;
   return {};
 }
@@ -911,6 +914,8 @@ TEST_P(FuzzTrace, ReadTraceTextSucceedsOrThrowsInputError) {
     opt.format = rng.below(10) == 0 ? "auto" : format;
     opt.skip_bad_rows = rng.below(3) == 0;
     if (rng.below(4) == 0) opt.recorded_type = static_cast<int>(rng.below(cat.size()));
+    if (rng.below(3) == 0) opt.swf_per_node = static_cast<int>(rng.below(9));
+    if (rng.below(4) == 0) opt.swf_type = static_cast<int>(rng.below(cat.size()));
     survives("read_trace_text", input, "t.trace", t, [&] {
       Trace tr = read_trace_text(input, "t.trace", opt, cat, speeds);
       ASSERT_FALSE(tr.format.empty());
@@ -935,7 +940,7 @@ TEST_P(FuzzTrace, ReadTraceTextSucceedsOrThrowsInputError) {
 
 INSTANTIATE_TEST_SUITE_P(Formats, FuzzTrace,
                          ::testing::Values("canonical", "philly", "elasticflow", "gavel",
-                                           "gavel-physical", "pollux"),
+                                           "gavel-physical", "pollux", "swf"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string n = info.param;
                            std::replace(n.begin(), n.end(), '-', '_');
