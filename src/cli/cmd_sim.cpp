@@ -171,9 +171,10 @@ int run_sim(const SimArgs& a) {
   adj.load = a.load;
   adj.limit = a.limit;
   if (a.load <= 0) throw InputError("--load", "must be > 0");
-  adjust_workload(trace.jobs, adj);
+  const WorkloadAdjusted adjusted = adjust_workload(trace.jobs, adj);
 
   SimOptions opt;
+  opt.walltimes_reveal_durations = adjusted.walltimes_reveal_durations > 0;
   opt.preempt_cost_ms = seconds_to_ms(a.preempt_cost_s);
   if (a.preempt_cost_s < 0) throw InputError("--preempt-cost-s", "must be >= 0");
   opt.sched.las_promote_factor = a.las_promote;
@@ -268,7 +269,7 @@ void register_sim(CLI::App& app, int& exit_code) {
   cmd->add_option("--trace-format", args->trace_format,
                   "auto, canonical, philly, elasticflow, gavel, gavel-physical, pollux, swf")
       ->capture_default_str();
-  cmd->add_option("--policy", args->policy, "Policy: fifo, easy, las, srtf, hetero")
+  cmd->add_option("--policy", args->policy, "Policy: fifo, easy, las, srtf, hetero, easy-pred")
       ->capture_default_str();
   cmd->add_option(
       "--compare", args->compare,

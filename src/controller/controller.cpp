@@ -64,6 +64,11 @@ Controller::Controller(ControllerOptions options, std::unique_ptr<Store> store)
                   ? options_.policy_override
                   : std::shared_ptr<const Policy>(make_policy(options_.policy))),
       catalog_(Catalog::builtin()) {
+  // A policy that reads real run times would silently get none here: refused, not degraded.
+  if (policy_->needs_oracle())
+    throw InputError("--policy", std::string(policy_->name()) +
+                                     " knows every job's real run time: it exists in zs sim "
+                                     "only, as a yardstick (docs/policies.md)");
   if (options_.node_lease_ms > 0 && options_.node_lease_ms < node_lost_ms() + options_.heartbeat_ms)
     throw InputError("--node-lease-ms",
                      "the node lease must be at least the node-lost time plus a heartbeat (" +
@@ -156,8 +161,27 @@ void Controller::load_state() {
     }
     jobs_.emplace(id, std::move(job));
   }
+  // The predictor learns again from the finished jobs still stored, in the order they ended;
+  // jobs still waiting or running are predicted from all of it.
+  std::vector<const LiveJob*> ended;
+  for (const auto& [id, job] : jobs_)
+    if (teaches_predictor(job->rec)) ended.push_back(job.get());
+  std::sort(ended.begin(), ended.end(), [](const LiveJob* a, const LiveJob* b) {
+    return a->rec.end_ms != b->rec.end_ms ? a->rec.end_ms < b->rec.end_ms : a->rec.id < b->rec.id;
+  });
+  for (const LiveJob* job : ended)
+    predictor_.observe(job->sched, job->rec.end_ms - job->rec.start_ms);
+  for (auto& [id, job] : jobs_)
+    if (job->rec.state == JobState::pending || job->rec.state == JobState::running)
+      job->predicted_ms = predictor_.predict(job->sched).ms;
   mark_cluster_dirty();
   pass_needed_ = true;
+}
+
+bool Controller::teaches_predictor(const JobRecord& rec) {
+  const bool ended_itself = rec.state == JobState::completed || rec.state == JobState::failed ||
+                            rec.state == JobState::timeout;
+  return ended_itself && rec.start_ms > 0 && rec.end_ms >= rec.start_ms && rec.spec.accel_count > 0;
 }
 
 Controller::LiveNode& Controller::node_named(const std::string& name) {
@@ -350,6 +374,7 @@ std::vector<JobId> Controller::submit(std::vector<JobSpec> specs) {
   for (auto& job : fresh) {
     const JobId job_id = job->rec.id;
     ids.push_back(job_id);
+    job->predicted_ms = predictor_.predict(job->sched).ms;
     pending_.emplace_hint(pending_.end(), job_id, job.get());
     jobs_.emplace_hint(jobs_.end(), job_id, std::move(job));
   }

@@ -31,6 +31,7 @@
 #include "core/cluster.h"
 #include "core/fair_share.h"
 #include "core/job_record.h"
+#include "core/runtime_predictor.h"
 #include "core/tenant_shares.h"
 #include "sched/policy.h"
 #include "store/store.h"
@@ -170,6 +171,9 @@ class Controller : public ClusterApi {
     // Service for las/srtf (PendingJob/RunningJob): accelerator-ms of its ended attempts, when
     // the last one ended (0: never ran) and how long it ran. Rebuilt from the usage records.
     TimeMs attained_accel_ms = 0, last_end_ms = 0, last_run_ms = 0;
+    // Its run time as predicted when it was submitted (after a restart: when the controller
+    // started), from the jobs that had ended (docs/prediction.md).
+    TimeMs predicted_ms = 0;
   };
 
   TimeMs now_ms() const { return options_.clock ? options_.clock() : wall_clock_ms(); }
@@ -180,6 +184,9 @@ class Controller : public ClusterApi {
   // What one node of an attempt holds: its devices and its share of the job's CPUs and memory.
   // The same at a start and when a restart rebuilds running attempts from the store.
   static NodeHold hold_for(const JobRecord& rec, std::size_t node_index);
+  // A finished job whose run time the predictor learns: it ran and ended by itself (completed,
+  // failed, or killed at its walltime), not cancelled or lost with a node.
+  static bool teaches_predictor(const JobRecord& rec);
   void start_job(LiveJob& job, const std::vector<NodeAssignment>& assignment, TimeMs now);
   std::string start_problem(const LiveJob& job,
                             const std::vector<NodeAssignment>& assignment) const;
@@ -304,6 +311,9 @@ class Controller : public ClusterApi {
   std::vector<TenantView> tenant_views_;
   std::map<std::string, std::int32_t> tenant_ids_;
   FairShareLedger fair_{7LL * 24 * 3600 * 1000};  // the file's half-life (constructor)
+  // Run times learned from the jobs that ended (completed, failed or timed out), for easy-pred;
+  // rebuilt at start-up from the finished jobs the store still has.
+  RuntimePredictor predictor_;
   struct ReclaimHold {
     JobId for_job = 0;
     TypeId type = 0;

@@ -208,6 +208,7 @@ void Controller::handle_exit(LiveNode& node, const NodeExit& exit, TimeMs now) {
       job.rec.end_ms = ended;
       job.rec.exit_code = 0;
       job.rec.reason.clear();
+      if (teaches_predictor(job.rec)) predictor_.observe(job.sched, ended - job.rec.start_ms);
       touch(job);
     }
   }

@@ -264,6 +264,11 @@ void Controller::run_pass(TimeMs now) {
                           std::max<TimeMs>(0, now - job.rec.start_ms) * job.rec.spec.accel_count;
     r.waited_ms = job.rec.start_ms - (job.last_end_ms > 0 ? job.last_end_ms : job.rec.submit_ms);
     r.previous_run_ms = job.last_run_ms;
+    if (job.predicted_ms > 0) {  // doubled while it outlives it (RuntimePredictor::extended)
+      const TimeMs work = RuntimePredictor::extended(
+          job.predicted_ms, std::max<TimeMs>(0, now - job.rec.start_ms), job.rec.spec.walltime);
+      r.predicted_end = std::min(job.rec.start_ms + work, r.expected_end);
+    }
     bool known = true;
     for (const auto& a : job.rec.assignment) {
       auto it = id_of.find(a.node);
@@ -335,6 +340,7 @@ void Controller::run_pass(TimeMs now) {
     p.waiting_since = job.last_end_ms > 0 ? job.last_end_ms : job.rec.submit_ms;
     p.attained_accel_ms = job.attained_accel_ms;
     p.last_run_ms = job.last_run_ms;
+    p.predicted_ms = job.predicted_ms;
     pending.push_back(p);
   }
   for (LiveJob* job : broken) {
@@ -627,6 +633,7 @@ void Controller::end_attempt(LiveJob& job, JobState state, int exit_code, const 
     job.rec.exit_code = exit_code;
     job.rec.reason = reason;
     deps_dirty_ = true;
+    if (teaches_predictor(job.rec)) predictor_.observe(job.sched, now - job.rec.start_ms);
   }
   touch(job);
   pass_needed_ = true;

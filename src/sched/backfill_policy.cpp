@@ -17,6 +17,8 @@ std::string_view BackfillPolicy::name() const {
       return "easy";
     case Mode::kHetero:
       return "hetero";
+    case Mode::kEasyPred:
+      return "easy-pred";
   }
   return "?";
 }
@@ -30,14 +32,17 @@ double estimated_run(const Snapshot& s, const Job& job, TypeId type) {
   return base * speed_factor(s, job, type);
 }
 
-RunningJob as_running(const Snapshot& s, const Job& job, const StartDecision& start, TimeMs now) {
+RunningJob as_running(const Snapshot& s, const PendingJob& p, const StartDecision& start,
+                      TimeMs now, bool by_prediction) {
   RunningJob r;
-  r.job = &job;
+  r.job = p.job;
   r.type = start.type;
   r.placement = start.placement;
   r.started = now;
-  const TimeMs limit = walltime_on(s, job, start.type);
+  const TimeMs limit = walltime_on(s, *p.job, start.type);
   r.expected_end = limit > 0 ? now + limit : kNever;
+  const TimeMs planned = planned_run_on(s, p, start.type, by_prediction);
+  if (by_prediction && planned > 0) r.predicted_end = now + planned;
   return r;
 }
 
@@ -52,6 +57,19 @@ bool better_to_wait(const Snapshot& s, const FreePool& pool, const Job& job,
   if (!r) return false;
   const double wait_then_run = static_cast<double>(r->at - now) + estimated_run(s, job, fastest);
   return wait_then_run < estimated_run(s, job, now_choice.type);
+}
+
+// The earliest moment after `now` at which a running job's prediction runs out while its limit
+// has not (kNever if none).
+TimeMs next_prediction_change(const Snapshot& s, std::span<const RunningJob> started, TimeMs now) {
+  TimeMs next = kNever;
+  auto consider = [&](const RunningJob& r) {
+    if (r.predicted_end > now && r.predicted_end < r.expected_end)
+      next = std::min(next, r.predicted_end);
+  };
+  for (const RunningJob& r : s.running) consider(r);
+  for (const RunningJob& r : started) consider(r);
+  return next;
 }
 
 }  // namespace
@@ -76,6 +94,8 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   RequestCache requests(s, mode_ == Mode::kHetero);
   ShareGate::Order order = gate.order({}, d, pool.free_total() == 0);
   const bool by_speed = mode_ == Mode::kHetero;
+  const bool by_prediction = mode_ == Mode::kEasyPred;
+  const PendingJob* offered = nullptr;  // the waiting job being offered (what start() starts)
 
   FailMemo memo, long_memo;
   bool blocked = false;
@@ -89,7 +109,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     if (long_pool) long_pool->take(c.placement, job);
     gate.started(job, c.type);
     d.starts.push_back({job.id, c.type, std::move(c.placement), backfilled});
-    started.push_back(as_running(s, job, d.starts.back(), now));
+    started.push_back(as_running(s, *offered, d.starts.back(), now, by_prediction));
   };
 
   // Reclaim (tenants' shares): a job within guarantee that does not fit takes back devices
@@ -139,6 +159,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     // Nothing left to give anyone (a job within guarantee may still reclaim).
     if (pool.free_total() == 0 && (!shares || borrowing || reclaimable <= 0)) return Next::kStop;
     const Job& job = *s.pending[idx].job;
+    offered = &s.pending[idx];
     if (!holder.empty() && holder[idx]) return Next::kGoOn;
     // Once no borrowing job may borrow, nothing changes for the rest of the pass, and most of the
     // queue only waits: a job of one type that borrows there is told so without working out its
@@ -225,8 +246,11 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
           if (!r || finish < best) best = finish, r = std::move(rt);
         }
       } else {
-        r = earliest_start(s, pool, job, *types, now, started);
+        r = earliest_start(s, pool, job, *types, now, started, by_prediction);
       }
+      // easy-pred: when a running job outlives its prediction the driver gives it a longer one,
+      // which moves this reservation and what may backfill before it: a pass is due then.
+      if (by_prediction) d.wake_at = std::min(d.wake_at, next_prediction_change(s, started, now));
       long_pool = pool;
       if (r) {
         shadow = r->at;
@@ -244,7 +268,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     }
     // Whether it ends in time depends on the type it would run on (walltimes scale with speed).
     for (TypeId t : *types) {
-      const TimeMs limit = walltime_on(s, job, t);
+      const TimeMs limit = planned_run_on(s, *offered, t, by_prediction);
       const bool ends_in_time = limit > 0 && now + limit <= shadow;
       auto c =
           place_now(ends_in_time ? pool : *long_pool, job, {t}, ends_in_time ? &memo : &long_memo);

@@ -14,10 +14,14 @@ namespace zs {
 
 class BackfillPolicy : public Policy {
  public:
-  enum class Mode { kFifo, kEasy, kHetero };
+  // kEasyPred: easy whose reservations and backfill use predicted run times (docs/prediction.md).
+  enum class Mode { kFifo, kEasy, kHetero, kEasyPred };
   explicit BackfillPolicy(Mode mode) : mode_(mode) {}
   std::string_view name() const override;
   Decisions decide(const Snapshot& snapshot, TimeMs now) const override;
+  // fifo never looks past a blocked head; easy reserves by walltimes, hetero compares them,
+  // easy-pred caps its predictions at them.
+  bool reads_walltimes() const override { return mode_ != Mode::kFifo; }
 
  private:
   Mode mode_;

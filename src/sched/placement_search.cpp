@@ -113,7 +113,7 @@ std::optional<Choice> place_now(const FreePool& pool, const Job& job,
 
 std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& pool, const Job& job,
                                           const std::vector<TypeId>& types, TimeMs now,
-                                          std::span<const RunningJob> started) {
+                                          std::span<const RunningJob> started, bool by_prediction) {
   // Sorted by value (end, id): a pass runs this for its blocked head job, over every running job.
   struct Ending {
     TimeMs at;
@@ -124,8 +124,9 @@ std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& poo
   std::vector<Ending> ending;
   ending.reserve(s.running.size() + started.size());
   auto consider = [&](const RunningJob& r) {
-    if (r.expected_end < kNever && std::find(types.begin(), types.end(), r.type) != types.end())
-      ending.push_back({r.expected_end, r.job->id, &r});
+    const TimeMs end = by_prediction && r.predicted_end < kNever ? r.predicted_end : r.expected_end;
+    if (end < kNever && std::find(types.begin(), types.end(), r.type) != types.end())
+      ending.push_back({end, r.job->id, &r});
   };
   for (const RunningJob& r : s.running) consider(r);
   for (const RunningJob& r : started) consider(r);
@@ -146,6 +147,14 @@ TimeMs walltime_on(const Snapshot& s, const Job& job, TypeId type) {
   if (job.walltime <= 0) return 0;
   return static_cast<TimeMs>(
       std::ceil(static_cast<double>(job.walltime) * speed_factor(s, job, type)));
+}
+
+TimeMs planned_run_on(const Snapshot& s, const PendingJob& p, TypeId type, bool by_prediction) {
+  const TimeMs limit = walltime_on(s, *p.job, type);
+  if (!by_prediction || p.predicted_ms <= 0) return limit;
+  const auto predicted = static_cast<TimeMs>(
+      std::ceil(static_cast<double>(p.predicted_ms) * speed_factor(s, *p.job, type)));
+  return limit > 0 ? std::min(predicted, limit) : predicted;
 }
 
 std::vector<std::uint32_t> priority_order(std::span<const PendingJob> pending) {

@@ -82,15 +82,21 @@ std::optional<Choice> place_now(const FreePool& pool, const Job& job,
 // Earliest time (>= now) and devices at which `job` could start if running jobs end at their
 // expected_end, given the devices free in `pool` now. `started` are jobs this pass already
 // started (they hold devices in `pool` and end at their expected_end too). nullopt if it cannot
-// be bounded (jobs without a walltime hold what it needs).
+// be bounded (jobs without a walltime hold what it needs). `by_prediction`: running jobs end at
+// their predicted_end instead, where they have one (easy-pred).
 std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& pool, const Job& job,
                                           const std::vector<TypeId>& types, TimeMs now,
-                                          std::span<const RunningJob> started = {});
+                                          std::span<const RunningJob> started = {},
+                                          bool by_prediction = false);
 
 // A job's walltime limit when it runs on `type`. Limits are stated for the type the job was
 // measured on (its recorded_type) and scale with its speed elsewhere (factor 1 when unknown, as
 // for every live job). 0 when the job has no limit.
 TimeMs walltime_on(const Snapshot& s, const Job& job, TypeId type);
+// What a planner expects the job to run on `type`: with `by_prediction` its predicted run time
+// (scaled by speed like a walltime, never above the walltime), else - or without a prediction -
+// its walltime (0: none).
+TimeMs planned_run_on(const Snapshot& s, const PendingJob& p, TypeId type, bool by_prediction);
 
 // Pending indices in (priority desc, submit asc, id asc) order.
 std::vector<std::uint32_t> priority_order(std::span<const PendingJob> pending);

@@ -8,7 +8,8 @@
 namespace zs {
 
 const std::vector<std::string>& policy_names() {
-  static const std::vector<std::string> names = {"fifo", "easy", "las", "srtf", "hetero"};
+  static const std::vector<std::string> names = {"fifo", "easy",   "las",
+                                                 "srtf", "hetero", "easy-pred"};
   return names;
 }
 
@@ -31,6 +32,7 @@ std::unique_ptr<Policy> make_policy(std::string_view name) {
   if (name == "fifo") return std::make_unique<BackfillPolicy>(BackfillPolicy::Mode::kFifo);
   if (name == "easy") return std::make_unique<BackfillPolicy>(BackfillPolicy::Mode::kEasy);
   if (name == "hetero") return std::make_unique<BackfillPolicy>(BackfillPolicy::Mode::kHetero);
+  if (name == "easy-pred") return std::make_unique<BackfillPolicy>(BackfillPolicy::Mode::kEasyPred);
   if (name == "las") return std::make_unique<PreemptivePolicy>(PreemptivePolicy::Mode::kLas);
   if (name == "srtf") return std::make_unique<PreemptivePolicy>(PreemptivePolicy::Mode::kSrtf);
   std::string known;

@@ -20,6 +20,9 @@ class Policy {
   virtual Decisions decide(const Snapshot& snapshot, TimeMs now) const = 0;
   // True if the policy reads the oracle fields (remaining_ms): simulation only.
   virtual bool needs_oracle() const { return false; }
+  // True if the policy reads walltime limits to plan (reservations, estimated run times): with
+  // walltimes made from the real durations (zs sim --walltime exact) it is clairvoyant.
+  virtual bool reads_walltimes() const { return false; }
   // True if the policy may preempt running jobs.
   virtual bool preemptive() const { return false; }
   // True if the policy reads Snapshot::las_index when the driver keeps one (it then saves the

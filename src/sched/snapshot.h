@@ -45,6 +45,10 @@ struct RunningJob {
   TimeMs remaining_ms = -1;      // oracle only (simulation): true time left, -1 unknown
   TimeMs waited_ms = 0;          // how long it waited before this run started
   TimeMs previous_run_ms = 0;    // length of the run before that wait (0: first run)
+  // When the driver's run-time predictor expects it to end (docs/prediction.md): started plus
+  // the predicted run time, pushed later by the driver when the job outlives it, never past
+  // expected_end. kNever: no prediction.
+  TimeMs predicted_end = kNever;
 };
 
 // A tenant as a pass sees it (Snapshot::tenants, indexed by Job::tenant_index).
@@ -70,6 +74,9 @@ struct PendingJob {
   TimeMs waiting_since = 0;      // submit time, or the time it was last preempted
   TimeMs last_run_ms = 0;        // length of the last run (0 if it never ran)
   TimeMs remaining_ms = -1;      // oracle only: run time left on its recorded type
+  // Its predicted run time on its recorded type (what a predictor learned from the jobs that
+  // ended before it was submitted, capped at its walltime); 0: no prediction.
+  TimeMs predicted_ms = 0;
 };
 
 // Policy tuning; defaults are what `zs sim` uses unless flags say otherwise.

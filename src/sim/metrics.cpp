@@ -21,6 +21,11 @@ PolicyMetrics compute_metrics(const SimResult& r, const TenantShares* shares) {
   PolicyMetrics m;
   m.policy = r.policy;
   m.passes = r.passes;
+  m.clairvoyant = r.clairvoyant;
+  m.predictions = r.predictions;
+  m.prediction_mae_s = r.prediction_mae_s;
+  m.prediction_median_rel = r.prediction_median_rel;
+  m.prediction_under_share = r.prediction_under_share;
   m.preemptions = r.preemptions;
   std::vector<double> jcts;
   double queue_sum = 0, slowdown_sum = 0;

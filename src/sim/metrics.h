@@ -36,6 +36,10 @@ struct PolicyMetrics {
   long passes = 0;
   double accel_hours = 0;  // all jobs, all attempts
   double cost = 0;
+  bool clairvoyant = false;  // SimResult::clairvoyant
+  // The run-time predictor's error in this run (SimResult::prediction_*).
+  std::size_t predictions = 0;
+  double prediction_mae_s = 0, prediction_median_rel = 0, prediction_under_share = 0;
   // Sorted by tenant name: every tenant with a job in the trace, and every tenant the shares
   // list (a promise nobody used shows as guaranteed > 0, avg_used 0).
   std::vector<TenantMetrics> tenants;

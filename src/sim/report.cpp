@@ -22,28 +22,72 @@ std::string human_duration(double s) {
   return fmt::format("{:.2f}d", s / 86400);
 }
 
+// A clairvoyant policy's name carries a star in tables (srtf*).
+std::string shown_name(const PolicyMetrics& p) {
+  return p.clairvoyant ? p.policy + "*" : p.policy;
+}
+
+// The best average JCT among the policies of one kind (nullptr if none finished a job).
+const PolicyMetrics* best_of(const std::vector<PolicyMetrics>& ps, bool clairvoyant) {
+  const PolicyMetrics* best = nullptr;
+  for (const auto& p : ps)
+    if (p.clairvoyant == clairvoyant && p.jobs > 0 && (!best || p.avg_jct_s < best->avg_jct_s))
+      best = &p;
+  return best;
+}
+
 std::string table(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
   std::string out = fmt::format(
-      "{:<8} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>6} {:>6} {:>7}\n",
+      "{:<10} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>6} {:>6} {:>7}\n",
       "policy", "jobs", "rej", "avg JCT", "p50 JCT", "p95 JCT", "p99 JCT", "avg queue", "slowdown",
       "makespan", "util", "frag", "preempt");
   for (const auto& p : ps)
     out += fmt::format(
-        "{:<8} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9.2f} {:>9} {:>5.1f}% {:>5.1f}% "
+        "{:<10} {:>7} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9.2f} {:>9} {:>5.1f}% {:>5.1f}% "
         "{:>7}\n",
-        p.policy, p.jobs, p.rejected, human_duration(p.avg_jct_s), human_duration(p.p50_jct_s),
+        shown_name(p), p.jobs, p.rejected, human_duration(p.avg_jct_s), human_duration(p.p50_jct_s),
         human_duration(p.p95_jct_s), human_duration(p.p99_jct_s), human_duration(p.avg_queue_s),
         p.avg_bounded_slowdown, human_duration(p.makespan_s), 100 * p.utilization,
         100 * p.fragmentation, p.preemptions);
-  if (ps.size() > 1) {
-    const PolicyMetrics* best = &ps.front();
-    for (const auto& p : ps)
-      if (p.jobs > 0 && p.avg_jct_s < best->avg_jct_s) best = &p;
-    out += fmt::format("best average JCT: {}", best->policy);
-    for (const auto& p : ps)
-      if (p.policy == "fifo" && best->avg_jct_s > 0 && &p != best)
-        out += fmt::format(" ({:.2f}x better than fifo)", p.avg_jct_s / best->avg_jct_s);
+  // The best a cluster can run (no clairvoyance) and the best with it, named separately: an
+  // oracle is a yardstick, not a choice.
+  const PolicyMetrics* best = best_of(ps, false);
+  const PolicyMetrics* oracle = best_of(ps, true);
+  if (ps.size() > 1 && (best || oracle)) {
+    if (best) {
+      out += fmt::format("best average JCT: {}", best->policy);
+      for (const auto& p : ps)
+        if (p.policy == "fifo" && best->avg_jct_s > 0 && &p != best)
+          out += fmt::format(" ({:.2f}x better than fifo)", p.avg_jct_s / best->avg_jct_s);
+    }
+    if (oracle) {
+      out += fmt::format("{}best clairvoyant: {}",
+                         best ? "; "
+                              : "best average JCT: none without "
+                                "clairvoyance; ",
+                         shown_name(*oracle));
+      if (best && oracle->avg_jct_s > 0)
+        out += fmt::format(" ({} is {:.2f}x its average JCT)", best->policy,
+                           best->avg_jct_s / oracle->avg_jct_s);
+    }
     out += "\n";
+  }
+  bool any_clairvoyant = false;
+  for (const auto& p : ps) any_clairvoyant = any_clairvoyant || p.clairvoyant;
+  if (any_clairvoyant)
+    out +=
+        "* clairvoyant: knows the real run times (srtf reads them; easy and hetero read walltimes "
+        "made from them under --walltime exact or 2x)\n";
+  // The run-time predictor, learning online in each run (docs/prediction.md).
+  if (!ps.empty() && ps.front().predictions > 0) {
+    out += fmt::format(
+        "\nrun-time predictions (made at submit from the jobs ended before):\n"
+        "{:<10} {:>11} {:>13} {:>14} {:>7}\n",
+        "policy", "predictions", "mean abs err", "median rel err", "under");
+    for (const auto& p : ps)
+      out += fmt::format("{:<10} {:>11} {:>13} {:>13.1f}% {:>6.1f}%\n", shown_name(p),
+                         p.predictions, human_duration(p.prediction_mae_s),
+                         100 * p.prediction_median_rel, 100 * p.prediction_under_share);
   }
   if (with_tenants) {
     for (const auto& p : ps) {
@@ -85,6 +129,11 @@ std::string json(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
     j["killed_at_walltime"] = p.killed_at_walltime;
     j["accel_hours"] = r6(p.accel_hours);
     j["cost"] = r6(p.cost);
+    j["clairvoyant"] = p.clairvoyant;
+    j["predictor"] = {{"predictions", p.predictions},
+                      {"mean_abs_error_s", r6(p.prediction_mae_s)},
+                      {"median_relative_error", r6(p.prediction_median_rel)},
+                      {"under_predicted_share", r6(p.prediction_under_share)}};
     if (with_tenants) {
       j["tenants"] = nlohmann::ordered_json::array();
       for (const auto& t : p.tenants)
@@ -108,14 +157,16 @@ std::string csv(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
       "policy,jobs,rejected,avg_jct_s,p50_jct_s,p95_jct_s,p99_jct_s,avg_queue_s,avg_bounded_"
       "slowdown,"
       "makespan_s,utilization,fragmentation,preemptions,backfilled,killed_at_walltime,accel_"
-      "hours,cost\n";
+      "hours,cost,clairvoyant,pred_mae_s,pred_median_rel_error,pred_under_share\n";
   for (const auto& p : ps)
     out += fmt::format(
         "{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f},{:.6f},{:.6f},{},{},{},{:.6f},"
-        "{:.6f}\n",
+        "{:.6f},{},{:.3f},{:.6f},{:.6f}\n",
         p.policy, p.jobs, p.rejected, p.avg_jct_s, p.p50_jct_s, p.p95_jct_s, p.p99_jct_s,
         p.avg_queue_s, p.avg_bounded_slowdown, p.makespan_s, p.utilization, p.fragmentation,
-        p.preemptions, p.backfilled, p.killed_at_walltime, p.accel_hours, p.cost);
+        p.preemptions, p.backfilled, p.killed_at_walltime, p.accel_hours, p.cost,
+        p.clairvoyant ? "true" : "false", p.prediction_mae_s, p.prediction_median_rel,
+        p.prediction_under_share);
   if (with_tenants) {
     out +=
         "\npolicy,tenant,jobs,avg_jct_s,avg_queue_s,accel_hours,cost,preemptions,guaranteed,avg_"

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "core/fair_share.h"
+#include "core/runtime_predictor.h"
 #include "sched/decision_check.h"
 #include "sched/free_pool.h"
 #include "sched/las_index.h"
@@ -37,6 +38,7 @@ struct SimJob {
   std::uint32_t running_slot = 0;  // index in the running vector
   Placement stopping;              // kStopping: the devices it still holds
   std::int32_t wait_reason = -1;   // last reason it waited for (tenants' shares), -1: none
+  TimeMs predicted = 0;            // run time predicted at its submit, from jobs ended before
 };
 
 struct Finish {
@@ -191,6 +193,12 @@ class Simulation {
       sim_[index_.at(p.job->id)].state = State::kRejected;
     }
     if (opt_.progress) opt_.progress(1.0);
+    result_.clairvoyant =
+        policy_.needs_oracle() || (policy_.reads_walltimes() && opt_.walltimes_reveal_durations);
+    result_.predictions = prediction_errors_.count();
+    result_.prediction_mae_s = prediction_errors_.mean_absolute_s();
+    result_.prediction_median_rel = prediction_errors_.median_relative();
+    result_.prediction_under_share = prediction_errors_.under_share();
     return std::move(result_);
   }
 
@@ -242,6 +250,7 @@ class Simulation {
     }
     s.state = State::kPending;
     s.waiting_since = t;
+    s.predicted = predictor_.predict(*s.job).ms;
     add_pending(i);
   }
 
@@ -252,6 +261,7 @@ class Simulation {
     p.attained_accel_ms = s.attained;
     p.waiting_since = s.waiting_since;
     p.last_run_ms = s.last_run;
+    p.predicted_ms = s.predicted;
     if (policy_.needs_oracle()) {
       const double dur = static_cast<double>(s.job->duration);
       p.remaining_ms = static_cast<TimeMs>(std::ceil(s.remaining * dur));
@@ -318,6 +328,13 @@ class Simulation {
 
   void finish(std::uint32_t i, TimeMs t) {
     SimJob& s = sim_[i];
+    // What it ran, as anyone could see once it ended: the work before this run plus this run
+    // (without the restart cost). The predictor learns it now, not before.
+    const double before = (1.0 - s.remaining) * s.full_run_ms;
+    const TimeMs ran =
+        static_cast<TimeMs>(std::llround(before)) + std::max<TimeMs>(0, t - s.start - s.overhead);
+    prediction_errors_.add(s.predicted, ran);
+    predictor_.observe(*s.job, ran);
     release(s, t);
     s.state = State::kDone;
     auto& o = out(s.job);
@@ -412,16 +429,35 @@ class Simulation {
     r.expected_end = limit < kNever ? t + limit : kNever;
     r.waited_ms = t - s.waiting_since;
     r.previous_run_ms = s.last_run;
+    // Predicted end: the predicted work on this type (scaled like the duration) still to do; a
+    // job resumed past its prediction gets a longer one at once.
+    const TimeMs done = static_cast<TimeMs>(std::llround((1.0 - s.remaining) * s.full_run_ms));
+    const TimeMs wall = limit < kNever ? limit - s.overhead : 0;
+    TimeMs work = static_cast<TimeMs>(std::ceil(static_cast<double>(s.predicted) * factor));
+    if (wall > 0) work = std::min(work, wall);
+    if (work <= done) work = RuntimePredictor::extended(work, done, wall);
+    r.predicted_end = std::min(t + s.overhead + std::max<TimeMs>(work - done, 0), r.expected_end);
     s.running_slot = static_cast<std::uint32_t>(running_.size());
     running_.push_back(std::move(r));
-    running_sim_.push_back({it->second, j.accel_count, s.attained, s.end});
+    running_sim_.push_back(
+        {it->second, j.accel_count, s.attained, s.end, work, done, s.overhead, wall});
   }
 
   TimeMs schedule(TimeMs t) {
     for (std::size_t k = 0; k < running_.size(); ++k) {
-      const RunningSim& s = running_sim_[k];
-      running_[k].attained_accel_ms = s.attained + (t - running_[k].started) * s.accel_count;
-      running_[k].remaining_ms = s.end - t;
+      RunningSim& s = running_sim_[k];
+      RunningJob& r = running_[k];
+      r.attained_accel_ms = s.attained + (t - r.started) * s.accel_count;
+      r.remaining_ms = s.end - t;
+      // Still running at its predicted end: it gets a longer prediction (never past its limit),
+      // as a live driver would do - it sees the job running, not when it will end.
+      if (r.predicted_end <= t && r.predicted_end < r.expected_end) {
+        const TimeMs elapsed = s.done_before + std::max<TimeMs>(0, t - r.started - s.overhead);
+        s.predicted_work = RuntimePredictor::extended(s.predicted_work, elapsed, s.walltime);
+        r.predicted_end =
+            std::min(r.started + s.overhead + std::max<TimeMs>(s.predicted_work - s.done_before, 0),
+                     r.expected_end);
+      }
     }
     Snapshot snap;
     snap.cluster = &cluster_;
@@ -510,6 +546,8 @@ class Simulation {
   const Policy& policy_;
   const SimOptions& opt_;
   std::vector<Job> own_;  // copies with tenant indices (tenants' shares only)
+  RuntimePredictor predictor_;
+  PredictionErrors prediction_errors_;
   std::vector<const Job*> order_;
   std::vector<SimJob> sim_;
   std::unordered_map<JobId, std::uint32_t> index_;
@@ -530,6 +568,9 @@ class Simulation {
     int accel_count;
     TimeMs attained;  // before this run
     TimeMs end;
+    // The run-time prediction on this run's type: the whole job's predicted work, the work done
+    // before this run, the restart cost paid first, and the limit (RunningJob::predicted_end).
+    TimeMs predicted_work, done_before, overhead, walltime;
   };
   std::vector<RunningSim> running_sim_;
   std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishes_;

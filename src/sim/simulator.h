@@ -24,6 +24,9 @@ struct SimOptions {
   // Called now and then with the fraction of jobs finished (for a progress bar); may be empty.
   std::function<void(double)> progress;
   bool record_reservations = false;  // keep EASY reservations for property tests
+  // The jobs' walltimes were made from their real durations (--walltime exact or 2x): a
+  // policy that reads walltimes is then clairvoyant (SimResult::clairvoyant).
+  bool walltimes_reveal_durations = false;
   // Tenants' shares (quotas, fair share, prices, preemption with grace); null: no tenant rules,
   // and bills count accelerator-hours at price 1.
   const TenantShares* shares = nullptr;
@@ -78,6 +81,14 @@ struct SimResult {
   long passes = 0;              // scheduling passes run
   long preemptions = 0;
   std::vector<ReservationRecord> reservations;
+  // The policy knew the real durations: it reads them (srtf), or reads walltimes made from them.
+  bool clairvoyant = false;
+  // The run-time predictor (core/runtime_predictor.h), learning from the jobs that ended in this
+  // run: each job's prediction made at its submit against the run time that followed.
+  std::size_t predictions = 0;
+  double prediction_mae_s = 0;        // mean absolute error, seconds
+  double prediction_median_rel = 0;   // median of |predicted - actual| / max(actual, 1 s)
+  double prediction_under_share = 0;  // share predicted below the actual run time
 };
 
 // `jobs` must have unique ids; they are replayed in (submit, id) order. A job that can never

@@ -59,7 +59,8 @@ std::uint64_t splitmix64(std::uint64_t x) {
 }
 }  // namespace
 
-void adjust_workload(std::vector<Job>& jobs, const WorkloadAdjust& adj) {
+WorkloadAdjusted adjust_workload(std::vector<Job>& jobs, const WorkloadAdjust& adj) {
+  WorkloadAdjusted out;
   if (adj.limit > 0 && static_cast<std::size_t>(adj.limit) < jobs.size()) {
     std::stable_sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) {
       return a.submit != b.submit ? a.submit < b.submit : a.id < b.id;
@@ -80,9 +81,11 @@ void adjust_workload(std::vector<Job>& jobs, const WorkloadAdjust& adj) {
     switch (w.kind) {
       case WalltimeRule::Kind::kExact:
         j.walltime = std::max<TimeMs>(j.duration, 1);
+        ++out.walltimes_reveal_durations;
         break;
       case WalltimeRule::Kind::kFactor:
         j.walltime = static_cast<TimeMs>(std::ceil(d * w.lo));
+        ++out.walltimes_reveal_durations;
         break;
       case WalltimeRule::Kind::kUniform: {
         const double u =
@@ -97,6 +100,7 @@ void adjust_workload(std::vector<Job>& jobs, const WorkloadAdjust& adj) {
         break;
     }
   }
+  return out;
 }
 
 }  // namespace zs

@@ -28,6 +28,11 @@ struct WorkloadAdjust {
   double load = 1.0;       // arrival times divided by this (2.0 = twice the arrival rate)
   std::int64_t limit = 0;  // keep only the first N jobs by submit time (0 = all)
 };
-void adjust_workload(std::vector<Job>& jobs, const WorkloadAdjust& adj);
+struct WorkloadAdjusted {
+  // Jobs whose new walltime is the real duration times a known factor (`exact`, `2x`): a
+  // policy that reads those walltimes knows the durations - it is clairvoyant.
+  std::size_t walltimes_reveal_durations = 0;
+};
+WorkloadAdjusted adjust_workload(std::vector<Job>& jobs, const WorkloadAdjust& adj);
 
 }  // namespace zs

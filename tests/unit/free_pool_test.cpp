@@ -265,8 +265,13 @@ TEST(FreePool, ExplicitShapeIsRespected) {
   ASSERT_TRUE(p);
   ASSERT_EQ(p->size(), 3u);
   for (const Slot& sl : *p) EXPECT_EQ(std::popcount(sl.devices), 2);
-  // A shape that does not divide the count has no placement.
-  EXPECT_EQ(pool.find(job(7, 2), v100()), std::nullopt);
+  // nodes 2 with 7 devices: 4 + 3, as Slurm spreads -N 2 -n 7.
+  p = pool.find(job(7, 2), v100());
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->size(), 2u);
+  EXPECT_EQ(std::popcount((*p)[0].devices) + std::popcount((*p)[1].devices), 7);
+  // A node count the devices cannot be spread over (9 on 4: 3 + 3 + 3 + 0) has no placement.
+  EXPECT_EQ(pool.find(job(9, 4), v100()), std::nullopt);
 }
 
 TEST(FreePool, GangNeverMixesTypes) {

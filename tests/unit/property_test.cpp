@@ -146,6 +146,10 @@ Job random_job(Rng& rng, const Cluster& c, const WorldSpec& spec, JobId id, Time
     j.walltime = w == 0 ? 0 : w == 1 ? j.duration / 2 + 1 : j.duration * static_cast<TimeMs>(w);
   }
   j.priority = spec.equal_priority ? 0 : static_cast<std::int32_t>(rng.below(3));
+  // Users and job names repeat, as on a real cluster (what the run-time predictor groups by).
+  // From the id, not the generator: the worlds of every other property stay what they were.
+  j.user = "user" + std::to_string(id % 3);
+  j.name = "job" + std::to_string((id / 3) % 4);
   return j;
 }
 
@@ -525,7 +529,7 @@ TEST_P(DecideProperty, SyntheticSnapshotsGiveValidDeterministicDecisions) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Property, DecideProperty,
-                         testing::Values("fifo", "easy", "las", "srtf", "hetero"));
+                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred"));
 
 // --- Whole simulations ---
 
@@ -609,7 +613,7 @@ void check_outcomes(const World& w, const Policy& p, const SimResult& r, const s
     if (!p.preemptive()) {
       EXPECT_EQ(o.preemptions, 0) << ctx;
     }
-    if (p.name() != "easy" && p.name() != "hetero") {
+    if (p.name() != "easy" && p.name() != "hetero" && p.name() != "easy-pred") {
       EXPECT_FALSE(o.backfilled) << ctx;
     }
     if (o.preemptions == 0) {
@@ -671,7 +675,7 @@ TEST_P(SimProperty, RandomWorkloadsRunValidDeterministicAndComplete) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Property, SimProperty,
-                         testing::Values("fifo", "easy", "las", "srtf", "hetero"));
+                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred"));
 
 // The preemptive passes choose victims through a ReleaseIndex (sched/release_index.h) instead of
 // releasing them one by one: the decisions, and whole simulations, must be the same.
@@ -784,6 +788,82 @@ std::string extra_passes_difference(const std::string& policy_name, std::uint64_
   return "";
 }
 
+// No peeking: a policy that does not know run times decides the same, up to the first moment a
+// changed duration could be known, whatever the durations are. Changes a few jobs' durations
+// (their walltimes, the users' requests, stay) and compares both runs: every start and end
+// before the first end of a changed job (in either run) must be the same. Empty, or the first
+// difference.
+std::string peeking_difference(const std::string& policy_name, std::uint64_t worlds) {
+  auto policy = make_policy(policy_name);
+  for (std::uint64_t seed = 1; seed <= worlds; ++seed) {
+    const std::uint64_t world_seed = seed * 2654435761u + 17;
+    WorldSpec spec;
+    spec.exact_walltime = seed % 2 == 0;
+    spec.min_jobs = 20;
+    spec.max_jobs = 50;
+    const World a = random_world(world_seed, spec);
+    World b = a;
+    Rng rng(world_seed ^ 0x5eed);
+    std::set<std::size_t> changed;
+    for (int k = 0; k < 3; ++k) {
+      const std::size_t i = rng.below(b.jobs.size());
+      changed.insert(i);
+      b.jobs[i].duration = b.jobs[i].duration * static_cast<TimeMs>(1 + rng.below(4)) / 2 + 1000;
+    }
+    const SimResult ra = run(a, *policy, false, 0);
+    const SimResult rb = run(b, *policy, false, 0);
+    TimeMs known = kNever;  // the first moment a changed duration shows: its end in either run
+    for (std::size_t i : changed)
+      for (const SimResult* r : {&ra, &rb})
+        if (r->jobs[i].end >= 0) known = std::min(known, r->jobs[i].end);
+    for (std::size_t i = 0; i < a.jobs.size(); ++i) {
+      const JobOutcome &x = ra.jobs[i], &y = rb.jobs[i];
+      // A first start or an end before `known` in either run is a decision made before: it
+      // must be the same in the other. The last start is one only when both runs have it
+      // before (a restart after `known` in one run hides the earlier one).
+      auto differs = [&](TimeMs p, TimeMs q) {
+        return ((p >= 0 && p < known) || (q >= 0 && q < known)) && p != q;
+      };
+      const bool restarts_differ = x.last_start >= 0 && x.last_start < known && y.last_start >= 0 &&
+                                   y.last_start < known && x.last_start != y.last_start;
+      if (differs(x.first_start, y.first_start) || restarts_differ ||
+          (!changed.count(i) && differs(x.end, y.end))) {
+        std::ostringstream m;
+        m << policy_name << " world seed " << world_seed << ": job " << x.id << " ran "
+          << x.first_start << ".." << x.last_start << ".." << x.end << " and " << y.first_start
+          << ".." << y.last_start << ".." << y.end
+          << " with other durations of jobs it could not know yet (first known at " << known
+          << ")\n"
+          << describe(a);
+        return m.str();
+      }
+    }
+  }
+  return "";
+}
+
+class NoPeekingProperty : public testing::TestWithParam<std::string> {};
+
+TEST_P(NoPeekingProperty, DecisionsBeforeAChangedDurationShowsAreTheSame) {
+  const std::string diff = peeking_difference(GetParam(), 200);
+  EXPECT_TRUE(diff.empty()) << diff;
+}
+
+// Every policy that does not read real run times (easy and hetero read only the walltimes the
+// trace gives here, never the durations): a new policy is covered as soon as it exists.
+std::vector<std::string> policies_without_oracle() {
+  std::vector<std::string> out;
+  for (const auto& n : policy_names())
+    if (!make_policy(n)->needs_oracle()) out.push_back(n);
+  return out;
+}
+INSTANTIATE_TEST_SUITE_P(Property, NoPeekingProperty, testing::ValuesIn(policies_without_oracle()));
+
+// The test can fail: srtf reads the real remaining time, and is caught.
+TEST(NoPeekingProperty, CatchesTheOracle) {
+  EXPECT_FALSE(peeking_difference("srtf", 200).empty());
+}
+
 class QueuePolicyProperty : public testing::TestWithParam<std::string> {};
 
 TEST_P(QueuePolicyProperty, ExtraPassesChangeNothing) {
@@ -791,7 +871,8 @@ TEST_P(QueuePolicyProperty, ExtraPassesChangeNothing) {
   EXPECT_TRUE(diff.empty()) << diff;
 }
 
-INSTANTIATE_TEST_SUITE_P(Property, QueuePolicyProperty, testing::Values("fifo", "easy", "hetero"));
+INSTANTIATE_TEST_SUITE_P(Property, QueuePolicyProperty,
+                         testing::Values("fifo", "easy", "hetero", "easy-pred"));
 
 // (b) With exact walltimes and equal priorities, EASY never lets a backfilled job delay the head
 // job: every reserved job starts no later than the time it was promised.

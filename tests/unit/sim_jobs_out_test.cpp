@@ -150,7 +150,9 @@ TEST(SimTenantMetrics, Renderings) {
       << csv;
   EXPECT_NE(csv.find("\neasy,a,2,20700.000,"), std::string::npos) << csv;
   EXPECT_NE(csv.find(",27.000000,229.500000,1,80,2.700000\n"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("killed_at_walltime,accel_hours,cost\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("killed_at_walltime,accel_hours,cost,clairvoyant,pred_mae_s,"),
+            std::string::npos)
+      << csv;
 
   const std::string table = render_report(ms, ReportFormat::kTable, true);
   EXPECT_NE(table.find("accel-h"), std::string::npos) << table;
@@ -217,6 +219,7 @@ TEST(SimJobsCsv, RowsPerPolicyQuotingAndEmptyCells) {
   rejected.rejected = true;
   rejected.reject_reason = "needs 9999 accelerators, \"the cluster\" has 16\nat most";
   rejected.accel_count = 9999;
+  rejected.partition = "batch";
   fifo.jobs.push_back(rejected);
   SimResult easy = fifo;
   easy.policy = "easy";
@@ -226,17 +229,19 @@ TEST(SimJobsCsv, RowsPerPolicyQuotingAndEmptyCells) {
   const auto rows = read_csv(out.str());
   ASSERT_EQ(rows.size(), 5u) << out.str();
   const std::vector<std::string> header = {
-      "policy", "id",    "tenant", "user",     "submit_s",    "first_start_s", "start_s", "end_s",
-      "type",   "count", "nodes",  "attempts", "preemptions", "accel_hours",   "cost",    "reason"};
+      "policy",      "id",          "tenant", "user",   "submit_s", "first_start_s",
+      "start_s",     "end_s",       "type",   "count",  "nodes",    "attempts",
+      "preemptions", "accel_hours", "cost",   "reason", "partition"};
   EXPECT_EQ(rows[0], header);
   const std::vector<std::string> r1 = {
       "fifo",  "7",        "vision, research", "o\"brien", "1.500", "2.000",
       "5.000", "9.001",    catalog.name(mlu),  "8",        "2",     "2",
-      "1",     "2.000000", "17.000000",        ""};
+      "1",     "2.000000", "17.000000",        "",         ""};
   EXPECT_EQ(rows[1], r1);
   const std::vector<std::string> r2 = {
       "fifo", "3",    "speech", "bob", "12345.678", "",         "",         "",
-      "",     "9999", "0",      "0",   "0",         "0.000000", "0.000000", rejected.reject_reason};
+      "",     "9999", "0",      "0",   "0",         "0.000000", "0.000000", rejected.reject_reason,
+      "batch"};
   EXPECT_EQ(rows[2], r2);
   EXPECT_EQ(rows[3][0], "easy");
   EXPECT_EQ(rows[3][1], "7");

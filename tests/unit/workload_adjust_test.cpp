@@ -204,3 +204,31 @@ TEST(WorkloadAdjust, LimitThenLoadThenWalltime) {
 
 }  // namespace
 }  // namespace zs
+
+namespace zs {
+namespace {
+
+// Walltimes made from the real durations by a known factor reveal them (the clairvoyance label
+// of zs sim); a random factor, a fixed limit, none, or the trace's own walltimes do not.
+TEST(WorkloadAdjust, CountsWalltimesThatRevealDurations) {
+  auto count = [](const std::string& rule, TimeMs given) {
+    std::vector<Job> jobs(3);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      jobs[i].id = i + 1;
+      jobs[i].duration = 60'000;
+    }
+    jobs[0].walltime = given;
+    WorkloadAdjust adj;
+    adj.walltime = parse_walltime_rule(rule);
+    return adjust_workload(jobs, adj).walltimes_reveal_durations;
+  };
+  EXPECT_EQ(count("exact", 0), 3u);
+  EXPECT_EQ(count("exact", 120'000), 2u);  // the trace gave one
+  EXPECT_EQ(count("2x", 0), 3u);
+  EXPECT_EQ(count("uniform:1-4", 0), 0u);
+  EXPECT_EQ(count("4h", 0), 0u);
+  EXPECT_EQ(count("none", 0), 0u);
+}
+
+}  // namespace
+}  // namespace zs

@@ -1,0 +1,105 @@
+// The live controller's run-time predictor (easy-pred): it learns from the jobs that ended and,
+// after a restart, from the finished jobs the store still has. Driven on a fake clock.
+#include <gtest/gtest.h>
+
+#include "controller/controller.h"
+#include "core/input_error.h"
+#include "fake_agent.h"
+#include "scratch_dir.h"
+
+namespace zs {
+namespace {
+
+constexpr TimeMs kStart = 1'800'000'000'000;
+
+class ControllerPredictor : public ::testing::Test {
+ protected:
+  std::unique_ptr<Controller> open() {
+    ControllerOptions o;
+    o.policy = "easy-pred";
+    o.heartbeat_ms = 30LL * 24 * 3600 * 1000;  // no node is lost while the clock jumps
+    o.min_pass_interval_ms = 0;
+    o.clock = [this] { return now; };
+    return std::make_unique<Controller>(o, open_sqlite_store(dir / "state.db"));
+  }
+  JobId submit(Controller& c, const std::string& user, int count, TimeMs walltime, TimeMs runs) {
+    JobSpec s;
+    s.argv = {"true"};
+    s.accel_type = "A100-SXM4-80GB";
+    s.accel_count = count;
+    s.work_dir = "/tmp";
+    s.user = user;
+    s.walltime = walltime;
+    const JobId id = c.submit({s}).front();
+    work.add(id, {runs, 0});
+    return id;
+  }
+  // Passes and syncs at `now` until nothing more happens.
+  void settle(Controller& c) {
+    for (int i = 0; i < 20; ++i) {
+      c.run_pass_for_test();
+      if (!agent.sync(c, now, work)) return;
+    }
+  }
+  // Runs until the agent has nothing left to run.
+  void drain(Controller& c) {
+    settle(c);
+    while (agent.next_event() < kNever) {
+      now = agent.next_event();
+      settle(c);
+    }
+  }
+
+  TimeMs now = kStart;
+  test::ScratchDir dir;
+  test::FakeAgent agent{"a", 8};
+  test::FakeJobs work;
+};
+
+TEST_F(ControllerPredictor, ARestartedControllerStillPredictsFromTheFinishedJobs) {
+  {
+    auto c = open();
+    settle(*c);
+    // History: user a's 4-GPU jobs run 20 s, user d's 2-GPU jobs 2 s (all ask for much more).
+    for (int i = 0; i < 2; ++i) submit(*c, "a", 4, 1'000'000, 20'000);
+    for (int i = 0; i < 2; ++i) submit(*c, "d", 2, 1'000'000, 2'000);
+    drain(*c);
+  }
+  now += 1'000;
+  auto c = open();
+  settle(*c);
+  // Job 3 (user b, nothing known of b) is predicted from the 4-GPU jobs: 20 s, not its 100 s.
+  const JobId j3 = submit(*c, "b", 4, 100'000, 60'000);
+  settle(*c);
+  ASSERT_EQ(work.history(j3).first_start, now);
+  const TimeMs t3 = now;
+  // Job 4 needs the whole node: the blocked head, reserved at job 3's predicted end (t3 + 20 s).
+  now += 1'000;
+  const JobId j4 = submit(*c, "c", 8, 50'000, 50'000);
+  settle(*c);
+  // Job 5 (user d, 2 GPUs, asks for 1,000 s) is predicted at 2 s: it ends before the
+  // reservation and is backfilled at once. Without the restored history it would be predicted
+  // at its 1,000 s, job 3 at its 100 s, and job 5 would wait for job 4.
+  now += 1'000;
+  const JobId j5 = submit(*c, "d", 2, 1'000'000, 2'000);
+  settle(*c);
+  EXPECT_EQ(work.history(j5).first_start, t3 + 2'000);
+  drain(*c);
+  EXPECT_EQ(c->get_job(j4).state, JobState::completed);
+  EXPECT_EQ(work.history(j4).first_start, t3 + 60'000);  // when job 3 really ended
+}
+
+// srtf reads real run times, which a live controller never has: refused, not run without them.
+TEST_F(ControllerPredictor, TheOracleIsRefusedLive) {
+  ControllerOptions o;
+  o.policy = "srtf";
+  try {
+    Controller c(o, open_sqlite_store(dir / "oracle.db"));
+    ADD_FAILURE() << "srtf accepted live";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("zs sim only"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace zs
