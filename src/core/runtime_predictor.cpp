@@ -109,9 +109,16 @@ RuntimePredictor::Prediction RuntimePredictor::predict(const Job& job) const {
 void RuntimePredictor::observe(const Job& job, TimeMs ran_ms) {
   ran_ms = std::max<TimeMs>(ran_ms, 0);
   const Keys keys = keys_of(job);
-  for (std::uint64_t k : keys) {
+  for (std::size_t l = 0; l < kLevels; ++l) {
+    const std::uint64_t k = keys[l];
     if (k == 0) continue;
-    Group& g = groups_[k];
+    auto it = groups_.find(k);
+    if (it == groups_.end()) {
+      const bool broad = static_cast<Level>(l) >= Level::kTenantCount;
+      if (groups_.size() >= opt_.max_groups && !broad) continue;
+      it = groups_.emplace(k, Group{}).first;
+    }
+    Group& g = it->second;
     g.previous = g.last;
     g.last = ran_ms;
     if (g.n < ~std::uint32_t{0}) ++g.n;

@@ -45,6 +45,10 @@ class RuntimePredictor {
   struct Options {
     int min_history = 2;               // jobs a group needs before it predicts
     TimeMs no_history_ms = 3'600'000;  // a job without walltime when nothing has ended yet
+    // Groups kept at most (~48 bytes each): names come from users, and a controller runs for
+    // months. Past the cap no new group is made; existing ones and the levels without a name
+    // or user (at most tenants x sizes) still learn.
+    std::size_t max_groups = 1u << 20;
   };
 
   struct Prediction {
@@ -62,6 +66,7 @@ class RuntimePredictor {
   // long as far as anyone can know).
   void observe(const Job& job, TimeMs ran_ms);
   std::size_t observed() const { return observed_; }
+  std::size_t groups() const { return groups_.size(); }
 
   // The prediction of a job that has run `elapsed` so far against `predicted`: while a job
   // outlives its prediction, the prediction doubles (at least one more minute each time), up to

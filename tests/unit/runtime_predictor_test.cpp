@@ -64,6 +64,21 @@ TEST(RuntimePredictor, JobsWithoutUserOrNameUseTenantAndSize) {
   EXPECT_EQ(p.predict(job("", "", "vc1", 2)).ms, 80'000);  // the tenant's last two
 }
 
+// Hostile or merely many names cannot grow the predictor without bound: past the cap only
+// existing groups and the broad levels (tenant x size, tenant, size, all) learn.
+TEST(RuntimePredictor, GroupsAreBounded) {
+  RuntimePredictor::Options o;
+  o.max_groups = 100;
+  RuntimePredictor p(o);
+  for (int i = 0; i < 10'000; ++i)
+    p.observe(job("user" + std::to_string(i), "name" + std::to_string(i), "t", 1 + i % 4), 1000);
+  // The cap, plus the broad groups: tenant t x 4 sizes, tenant t, 4 sizes, all.
+  EXPECT_LE(p.groups(), 100u + 4 + 1 + 4 + 1);
+  EXPECT_EQ(p.observed(), 10'000u);
+  // The broad levels still learn and predict.
+  EXPECT_EQ(p.predict(job("new", "new", "t", 2)).level, Level::kTenantCount);
+}
+
 TEST(RuntimePredictor, CappedAtTheWalltime) {
   RuntimePredictor p;
   p.observe(job("u", "n", "t", 1), 900'000);
