@@ -35,6 +35,7 @@ struct SimArgs {
   std::string tenants_file;
   bool min_run_given = false;
   double preempt_cost_s = 30, load = 1.0, las_promote = 2.0, starvation_h = 48, min_run_s = 300;
+  double spf_size_weight = SchedParams{}.spf_size_weight;
   std::int64_t limit = 0;
   std::uint64_t seed = 1;
   bool skip_bad_rows = false, per_tenant = false, timing = false, no_progress = false;
@@ -178,6 +179,9 @@ int run_sim(const SimArgs& a) {
   opt.preempt_cost_ms = seconds_to_ms(a.preempt_cost_s);
   if (a.preempt_cost_s < 0) throw InputError("--preempt-cost-s", "must be >= 0");
   opt.sched.las_promote_factor = a.las_promote;
+  if (!(a.spf_size_weight > 0 && a.spf_size_weight <= 1e6))
+    throw InputError("--spf-size-weight", "must be in (0, 1000000]");
+  opt.sched.spf_size_weight = a.spf_size_weight;
   if (a.starvation_h <= 0) throw InputError("--starvation-h", "must be > 0");
   if (a.min_run_s < 0) throw InputError("--min-run-s", "must be >= 0");
   if (a.las_promote <= 0) throw InputError("--las-promote", "must be > 0");
@@ -269,7 +273,7 @@ void register_sim(CLI::App& app, int& exit_code) {
   cmd->add_option("--trace-format", args->trace_format,
                   "auto, canonical, philly, elasticflow, gavel, gavel-physical, pollux, swf")
       ->capture_default_str();
-  cmd->add_option("--policy", args->policy, "Policy: fifo, easy, las, srtf, hetero, easy-pred")
+  cmd->add_option("--policy", args->policy, "Policy: fifo, easy, las, srtf, hetero, easy-pred, spf")
       ->capture_default_str();
   cmd->add_option(
       "--compare", args->compare,
@@ -295,6 +299,10 @@ void register_sim(CLI::App& app, int& exit_code) {
                   "LAS queue thresholds in accelerator-seconds, e.g. 3600,36000");
   cmd->add_option("--las-promote", args->las_promote,
                   "LAS: promote a job waiting longer than this x its last run")
+      ->capture_default_str();
+  cmd->add_option("--spf-size-weight", args->spf_size_weight,
+                  "spf: a job's key is when it started waiting plus this x its predicted time "
+                  "left (larger: closer to shortest-first)")
       ->capture_default_str();
   cmd->add_option("--starvation-h", args->starvation_h,
                   "Hours of waiting after which a job outranks all others (las)")

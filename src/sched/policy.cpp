@@ -8,8 +8,8 @@
 namespace zs {
 
 const std::vector<std::string>& policy_names() {
-  static const std::vector<std::string> names = {"fifo", "easy",   "las",
-                                                 "srtf", "hetero", "easy-pred"};
+  static const std::vector<std::string> names = {"fifo",   "easy",      "las", "srtf",
+                                                 "hetero", "easy-pred", "spf"};
   return names;
 }
 
@@ -35,6 +35,7 @@ std::unique_ptr<Policy> make_policy(std::string_view name) {
   if (name == "easy-pred") return std::make_unique<BackfillPolicy>(BackfillPolicy::Mode::kEasyPred);
   if (name == "las") return std::make_unique<PreemptivePolicy>(PreemptivePolicy::Mode::kLas);
   if (name == "srtf") return std::make_unique<PreemptivePolicy>(PreemptivePolicy::Mode::kSrtf);
+  if (name == "spf") return std::make_unique<PreemptivePolicy>(PreemptivePolicy::Mode::kSpf);
   std::string known;
   for (const auto& n : policy_names()) known += (known.empty() ? "" : ", ") + n;
   throw InputError("--policy", "unknown policy '" + std::string(name) + "' (known: " + known + ")");

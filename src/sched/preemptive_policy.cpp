@@ -1,9 +1,11 @@
 #include "sched/preemptive_policy.h"
 
 #include <algorithm>
+
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include "core/runtime_predictor.h"
 
 #include "sched/placement_search.h"
 #include "sched/preemption_pass.h"
@@ -15,15 +17,38 @@ int las_queue(TimeMs attained_accel_ms, const std::vector<double>& thresholds_ac
   return las_queue_ms(attained_accel_ms, las_threshold_ms(thresholds_accel_s));
 }
 
+namespace {
+// spf: what is predicted to be left of a waiting job's work: its prediction (else its walltime,
+// else an hour) doubled while the work it has done outlives it, minus that work.
+TimeMs predicted_left(const PendingJob& p) {
+  const Job& j = *p.job;
+  const TimeMs predicted =
+      p.predicted_ms > 0 ? p.predicted_ms : (j.walltime > 0 ? j.walltime : 3'600'000);
+  const TimeMs done = p.attained_accel_ms / std::max(j.accel_count, 1);
+  return std::max<TimeMs>(RuntimePredictor::extended(predicted, done, j.walltime) - done, 1);
+}
+// spf: a predicted time left as it counts in a key (SchedParams::spf_size_weight).
+TimeMs weighted(const Snapshot& s, TimeMs left) {
+  return static_cast<TimeMs>(std::llround(static_cast<double>(left) * s.params.spf_size_weight));
+}
+// spf: what is predicted to be left of a running job at `now`.
+TimeMs predicted_left(const RunningJob& r, TimeMs now) {
+  const TimeMs end = r.predicted_end < kNever ? r.predicted_end : r.expected_end;
+  if (end >= kNever) return 3'600'000;
+  return std::max<TimeMs>(end - now, 0);
+}
+}  // namespace
+
 std::int64_t PreemptivePolicy::pending_class(const Snapshot& s, const PendingJob& p,
                                              TimeMs now) const {
-  if (mode_ == Mode::kSrtf) return pending_class(s, p, now, {});  // no thresholds to work out
+  if (mode_ != Mode::kLas) return pending_class(s, p, now, {});  // no thresholds to work out
   return pending_class(s, p, now, las_threshold_ms(s.params.las_thresholds_accel_s));
 }
 
 std::int64_t PreemptivePolicy::pending_class(const Snapshot& s, const PendingJob& p, TimeMs now,
                                              std::span<const TimeMs> threshold_ms) const {
   if (mode_ == Mode::kSrtf) return p.remaining_ms >= 0 ? p.remaining_ms : kNever;
+  if (mode_ == Mode::kSpf) return p.waiting_since + weighted(s, predicted_left(p));
   if (p.waiting_since <= now - s.params.starvation_ms) return -1;
   int q = las_queue_ms(p.attained_accel_ms, threshold_ms);
   if (q > 0 && p.last_run_ms > 0 &&
@@ -69,6 +94,10 @@ PreemptivePolicy::Rank PreemptivePolicy::running_rank(const Snapshot& s, const R
                                                       TimeMs now,
                                                       std::span<const TimeMs> th) const {
   if (mode_ == Mode::kSrtf) return {r.remaining_ms >= 0 ? r.remaining_ms : kNever, 0};
+  // spf: the same key as while it waited (when it started waiting plus what is left), which
+  // shrinks as it runs and grows when it outlives its prediction.
+  if (mode_ == Mode::kSpf)
+    return {r.started - r.waited_ms + weighted(s, predicted_left(r, now)), 0};
   // A job started by the starvation guard keeps that rank for its whole run, and one started
   // by promotion counts service from the promotion: otherwise the next starving or promoted job
   // would take its devices back at once.
@@ -122,14 +151,22 @@ TimeMs PreemptivePolicy::running_wake(const Snapshot& s, const RunningJob& r, Ra
   const std::int64_t cls = rank.cls;
   const TimeMs lease_end = r.started + s.params.min_run_ms;
   const int n = std::max(r.job->accel_count, 1);
+  // spf: a running job that outlives its prediction gets a longer one (its key grows): a
+  // waiting job may outrank it then.
+  TimeMs outlived = kNever;
+  if (mode_ == Mode::kSpf && r.predicted_end > now && r.predicted_end < r.expected_end)
+    outlived = r.predicted_end;
   if (lease_end > now) {
     std::int64_t cls_then = cls;
     if (mode_ == Mode::kSrtf)
       cls_then = cls - (lease_end - now);
+    else if (mode_ == Mode::kSpf)
+      cls_then = cls - weighted(s, lease_end - now);
     else if (cls >= 0)
       cls_then = las_queue_ms(rank.service + (lease_end - now) * n, th);
-    return cls_then > min_pending_cls ? lease_end : kNever;
+    return std::min(cls_then > min_pending_cls ? lease_end : kNever, outlived);
   }
+  if (mode_ == Mode::kSpf) return outlived;
   if (mode_ != Mode::kLas || cls < 0 || cls > min_pending_cls || min_pending_cls < 0 ||
       static_cast<std::size_t>(min_pending_cls) >= th.size())
     return kNever;
@@ -156,6 +193,15 @@ TimeMs PreemptivePolicy::wake_after_pass(const Snapshot& s, TimeMs now, std::spa
       // Its remaining time shrinks; it can be preempted once a waiting job is shorter.
       if (p->remaining_ms >= 0 && p->remaining_ms - (lease_end - now) > min_left)
         wake = std::min(wake, lease_end);
+      continue;
+    }
+    if (mode_ == Mode::kSpf) {
+      // Its key (when it started waiting plus what is left) shrinks as it runs, and grows when
+      // it outlives its prediction.
+      const TimeMs left = predicted_left(*p);
+      if (p->waiting_since + weighted(s, left - (lease_end - now)) > min_left)
+        wake = std::min(wake, lease_end);
+      if (p->job->walltime <= 0 || left < p->job->walltime) wake = std::min(wake, now + left);
       continue;
     }
     // LAS: it ranks below the best waiting job once its queue exceeds that job's queue.
@@ -315,7 +361,7 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
       rank[i] = pending_class(s, s.pending[i], now, th);
     return greedy_pass_with_shares(s, now, rank);
   }
-  if (mode_ == Mode::kSrtf) return decide_srtf(s, now);
+  if (mode_ != Mode::kLas) return decide_srtf(s, now);
   // The driver's index if it describes this snapshot, else one built from it.
   if (s.las_index && s.las_index->describes(s, now)) return decide_las(s, now, *s.las_index);
   return decide_las(s, now, LasIndex(s.params, s.pending, now));

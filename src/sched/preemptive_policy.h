@@ -7,6 +7,9 @@
 //          starvation limit outranks every queue.
 //  - srtf: shortest remaining time first using the real remaining time (an oracle: for
 //          comparison in simulation only).
+//  - spf:  shortest predicted remaining time first, with aging: a job's key is the moment it
+//          started waiting plus its predicted remaining time (docs/policies.md), so a job that
+//          waits is overtaken only by jobs that arrived before its key - its wait is bounded.
 #pragma once
 #include <limits>
 #include <span>
@@ -19,10 +22,14 @@ namespace zs {
 
 class PreemptivePolicy : public Policy {
  public:
-  enum class Mode { kLas, kSrtf };
+  enum class Mode { kLas, kSrtf, kSpf };
   explicit PreemptivePolicy(Mode mode) : mode_(mode) {}
-  std::string_view name() const override { return mode_ == Mode::kLas ? "las" : "srtf"; }
+  std::string_view name() const override {
+    return mode_ == Mode::kLas ? "las" : mode_ == Mode::kSrtf ? "srtf" : "spf";
+  }
   bool needs_oracle() const override { return mode_ == Mode::kSrtf; }
+  // spf caps its predictions at the walltimes (and falls back to them).
+  bool reads_walltimes() const override { return mode_ == Mode::kSpf; }
   bool preemptive() const override { return true; }
   bool uses_las_index() const override { return mode_ == Mode::kLas; }
   Decisions decide(const Snapshot& snapshot, TimeMs now) const override;

@@ -86,6 +86,10 @@ struct SchedParams {
   std::vector<double> las_thresholds_accel_s = {3600.0, 36000.0};
   // A demoted job waiting longer than promote_factor x its last run is promoted to queue 0.
   double las_promote_factor = 2.0;
+  // spf: a job's key is when it started waiting plus this many times its predicted remaining
+  // time. Larger: closer to shortest-first; smaller: closer to first-come. A job waits at most
+  // about this many times its own predicted run behind jobs that arrived before it.
+  double spf_size_weight = 16.0;
   // Starvation guard: a job waiting this long may preempt any job of a lower class.
   TimeMs starvation_ms = 48LL * 3600 * 1000;
   // Preemptive policies never preempt a job that has run less than this in its current run:

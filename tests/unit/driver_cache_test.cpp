@@ -197,7 +197,8 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Property, DriverCacheProperty,
-                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred"));
+                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred",
+                                         "spf"));
 
 // PendingList against a map from rank to job, under random adds, drops and settles.
 TEST(PendingListProperty, MatchesAPlainModel) {

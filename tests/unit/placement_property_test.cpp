@@ -381,7 +381,8 @@ TEST_P(PolicyOnMixedTopology, DecisionsPassTheChecker) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Property, PolicyOnMixedTopology,
-                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred"));
+                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred",
+                                         "spf"));
 
 // Whole simulations on mixed topologies with constrained jobs: the simulator checks every pass
 // with find_violations (and throws), and a job is rejected only if never_fits says so: nothing
@@ -426,7 +427,8 @@ TEST_P(SimOnMixedTopology, EveryJobThatFitsRuns) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Property, SimOnMixedTopology,
-                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred"));
+                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred",
+                                         "spf"));
 
 }  // namespace
 }  // namespace zs

@@ -529,7 +529,8 @@ TEST_P(DecideProperty, SyntheticSnapshotsGiveValidDeterministicDecisions) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Property, DecideProperty,
-                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred"));
+                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred",
+                                         "spf"));
 
 // --- Whole simulations ---
 
@@ -675,7 +676,8 @@ TEST_P(SimProperty, RandomWorkloadsRunValidDeterministicAndComplete) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Property, SimProperty,
-                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred"));
+                         testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred",
+                                         "spf"));
 
 // The preemptive passes choose victims through a ReleaseIndex (sched/release_index.h) instead of
 // releasing them one by one: the decisions, and whole simulations, must be the same.
@@ -689,7 +691,7 @@ TEST(Property, PreemptionByReleaseIndexDecidesAsReleasingOneByOne) {
     ~Reference() { PreemptionPass::release_index_from(0); }
   };
   int preemptions = 0;
-  for (const char* name : {"las", "srtf"}) {
+  for (const char* name : {"las", "srtf", "spf"}) {
     auto policy = make_policy(name);
     for (std::uint64_t seed = 1; seed <= kSnapshotSeeds; ++seed) {
       RandomSnapshot rs = random_snapshot(seed * 6007 + 5);

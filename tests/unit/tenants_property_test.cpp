@@ -1059,7 +1059,8 @@ TEST(TenantProperty, AuditCatchesPoliciesThatIgnoreTheRules) {
 // Every policy: under a tenants file las and srtf keep their class order and preempt only to
 // reclaim (sched/share_pass.h).
 INSTANTIATE_TEST_SUITE_P(TenantProperty, TenantSimProperty,
-                         testing::Values("fifo", "easy", "hetero", "las", "srtf", "easy-pred"));
+                         testing::Values("fifo", "easy", "hetero", "las", "srtf", "easy-pred",
+                                         "spf"));
 
 }  // namespace
 }  // namespace zs
