@@ -24,6 +24,9 @@ struct SimOptions {
   // Called now and then with the fraction of jobs finished (for a progress bar); may be empty.
   std::function<void(double)> progress;
   bool record_reservations = false;  // keep EASY reservations for property tests
+  // Tests: after every pass, check each waiting job's last wait reason, kept lazily for group
+  // waits (Decisions::group_waits), against one written down job by job (throws on a mismatch).
+  bool check_wait_reasons = false;
   // Tenants' shares (quotas, fair share, prices, preemption with grace); null: no tenant rules,
   // and bills count accelerator-hours at price 1.
   const TenantShares* shares = nullptr;
