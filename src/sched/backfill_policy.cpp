@@ -199,11 +199,11 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   };
   auto say_held = [&](const Job& job) { d.waits.push_back({job.id, held_reason()}); };
   enum class Next { kGoOn, kStop };
-  auto offer = [&](std::uint32_t idx, bool borrowing) -> Next {
+  // `idx`: the job's index in s.pending (its rank with the share index), for `deferred`.
+  auto offer_job = [&](const Job& job, bool is_holder, std::uint32_t idx, bool borrowing) -> Next {
     // Nothing left to give anyone (a job within guarantee may still reclaim).
     if (pool.free_total() == 0 && (!shares || borrowing || reclaimable <= 0)) return Next::kStop;
-    const Job& job = *s.pending[idx].job;
-    if (!holder.empty() && holder[idx]) return Next::kGoOn;
+    if (is_holder) return Next::kGoOn;
     // Once no borrowing job may borrow, nothing changes for the rest of the pass, and most of the
     // queue only waits: a job of one type that borrows there is told so without working out its
     // request (what the full path below concludes for it, in a fraction of the time).
@@ -324,6 +324,10 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     return Next::kGoOn;
   };
 
+  auto offer = [&](std::uint32_t idx, bool borrowing) {
+    return offer_job(*s.pending[idx].job, !holder.empty() && holder[idx], idx, borrowing);
+  };
+
   if (index) {
     // The same offers, in the same order, walking each tenant's groups in (submit, id) order
     // (sched/share_index.h). Two shortcuts, each giving what offering the jobs one by one gives:
@@ -333,17 +337,20 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     // - borrowing: once no job may borrow, nothing changes any more, and each group of one
     //   type that borrows there is told at once that it waits.
     if (groups.any_within) d.wake_at = std::min(d.wake_at, reclaim_next);
-    auto position = [&](std::uint32_t rank) {
-      return static_cast<std::uint32_t>(
-          std::lower_bound(s.pending_ranks.begin(), s.pending_ranks.end(), rank) -
-          s.pending_ranks.begin());
-    };
     std::vector<std::uint32_t> holder_ranks;  // ascending
     for (const Hold& h : s.holds) {
       const std::uint32_t r = index->rank_of(h.for_job);
-      if (r != ShareIndex::kEnd && holder[position(r)]) holder_ranks.push_back(r);
+      if (r == ShareIndex::kEnd) continue;
+      const auto at = std::lower_bound(s.pending_ranks.begin(), s.pending_ranks.end(), r);
+      if (holder[static_cast<std::size_t>(at - s.pending_ranks.begin())]) holder_ranks.push_back(r);
     }
     std::sort(holder_ranks.begin(), holder_ranks.end());
+    holder_ranks.erase(std::unique(holder_ranks.begin(), holder_ranks.end()), holder_ranks.end());
+    auto offer_at = [&](std::uint32_t rank, bool borrowing) {
+      const bool is_holder = !holder_ranks.empty() &&
+                             std::binary_search(holder_ranks.begin(), holder_ranks.end(), rank);
+      return offer_job(index->job(rank), is_holder, rank, borrowing);
+    };
     // Whether every job of group g (single type, shape known) is treated alike.
     auto alike = [&](std::uint32_t g) {
       const ShareIndex::Group& grp = index->group(g);
@@ -356,9 +363,8 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
       TenantStream later(*index, {});
       for (std::uint32_t r = within.next(); r != ShareIndex::kEnd; r = within.next()) {
         const std::uint32_t g = within.source_group();
-        const std::uint32_t idx = position(r);
         const std::size_t before = deferred.size();
-        if (offer(idx, false) == Next::kStop) return d;
+        if (offer_at(r, false) == Next::kStop) return d;
         if (deferred.size() == before) continue;
         deferred.pop_back();
         const Job& like = *index->group(g).like;
@@ -381,7 +387,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
         if (still) break;
         const std::uint32_t r = stream.next();
         if (r == ShareIndex::kEnd) return Next::kGoOn;
-        if (offer(position(r), true) == Next::kStop) return Next::kStop;
+        if (offer_at(r, true) == Next::kStop) return Next::kStop;
       }
       // Still: whole groups that borrow on their one type wait; other jobs one by one.
       for (const auto& src : stream.sources()) {
@@ -390,7 +396,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
             gate.sole_standing(*grp.like) != ShareGate::Standing::kBorrowing) {
           for (std::uint32_t r = src.at; r != ShareIndex::kEnd && r <= src.last;
                r = src.single ? ShareIndex::kEnd : index->first(src.group, r + 1))
-            if (offer(position(r), true) == Next::kStop) return Next::kStop;
+            if (offer_at(r, true) == Next::kStop) return Next::kStop;
           continue;
         }
         const std::uint32_t reason = held_reason();

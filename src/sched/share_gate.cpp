@@ -59,13 +59,20 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
       return started != o.started ? started < o.started : id < o.id;
     }
   };
-  std::vector<ByStart> by_start(s.running.size());
-  for (std::uint32_t i = 0; i < s.running.size(); ++i)
-    by_start[i] = {s.running[i].started, s.running[i].job->id, i};
-  std::sort(by_start.begin(), by_start.end());
+  // The driver may keep them in that order (Snapshot::running_by_start).
+  std::vector<std::uint32_t> by_start;
+  if (s.running_by_start.size() != s.running.size()) {
+    std::vector<ByStart> keyed(s.running.size());
+    for (std::uint32_t i = 0; i < s.running.size(); ++i)
+      keyed[i] = {s.running[i].started, s.running[i].job->id, i};
+    std::sort(keyed.begin(), keyed.end());
+    by_start.resize(keyed.size());
+    for (std::size_t k = 0; k < keyed.size(); ++k) by_start[k] = keyed[k].index;
+  }
+  const std::span<const std::uint32_t> in_order =
+      by_start.empty() ? s.running_by_start : std::span<const std::uint32_t>(by_start);
   running_borrowing_.assign(s.running.size(), false);
-  for (const ByStart& b : by_start) {
-    const std::uint32_t i = b.index;
+  for (const std::uint32_t i : in_order) {
     const RunningJob& r = s.running[i];
     const int slot = type_slot(r.type);
     if (slot < 0) continue;

@@ -23,7 +23,8 @@ std::size_t ShareIndex::KeyHash::operator()(const Key& k) const {
   return h;
 }
 
-void ShareIndex::insert(std::uint32_t rank, const Job& job) {
+void ShareIndex::insert(std::uint32_t rank, const PendingJob& p) {
+  const Job& job = *p.job;
   const bool one_by_one = job.has_node_constraints() || !job.unknown_type.empty();
   const Key key{job.tenant_index,
                 job.priority,
@@ -45,12 +46,12 @@ void ShareIndex::insert(std::uint32_t rank, const Job& job) {
   if (rank >= group_of_.size()) {
     const std::size_t n = std::max<std::size_t>(rank + 1, 2 * group_of_.size());
     group_of_.resize(n, kNoGroup);
-    job_of_.resize(n, nullptr);
+    job_of_.resize(n);
   }
   if (group_of_[rank] != kNoGroup)
     throw std::logic_error("share index: rank " + std::to_string(rank) + " is in it already");
   group_of_[rank] = g;
-  job_of_[rank] = &job;
+  job_of_[rank] = p;
   members_[g].insert(rank);
   ++groups_[g].size;
   rank_of_[job.id] = rank;
@@ -64,8 +65,8 @@ void ShareIndex::erase(std::uint32_t rank) {
   group_of_[rank] = kNoGroup;
   members_[g].erase(rank);
   --groups_[g].size;
-  rank_of_.erase(job_of_[rank]->id);
-  job_of_[rank] = nullptr;
+  rank_of_.erase(job_of_[rank].job->id);
+  job_of_[rank] = PendingJob{};
   --size_;
 }
 
@@ -74,8 +75,8 @@ bool ShareIndex::describes(const Snapshot& s) const {
   if (s.pending.empty()) return true;
   // The ends only (O(1)): the driver keeps the rest.
   const std::uint32_t lo = s.pending_ranks.front(), hi = s.pending_ranks.back();
-  return lo < job_of_.size() && hi < job_of_.size() && job_of_[lo] == s.pending.front().job &&
-         job_of_[hi] == s.pending.back().job;
+  return lo < job_of_.size() && hi < job_of_.size() && job_of_[lo].job == s.pending.front().job &&
+         job_of_[hi].job == s.pending.back().job;
 }
 
 }  // namespace zs

@@ -38,7 +38,7 @@ class ShareIndex {
     bool one_by_one = false;
   };
 
-  void insert(std::uint32_t rank, const Job& job);
+  void insert(std::uint32_t rank, const PendingJob& job);
   void erase(std::uint32_t rank);
 
   std::size_t size() const { return size_; }
@@ -53,7 +53,9 @@ class ShareIndex {
   }
   // The group's ranks in order: first(g, 0), then first(g, rank + 1) until kEnd.
   std::uint32_t first(std::uint32_t g, std::uint32_t from) const { return members_[g].next(from); }
-  const Job& job(std::uint32_t rank) const { return *job_of_[rank]; }
+  const Job& job(std::uint32_t rank) const { return *job_of_[rank].job; }
+  // The waiting job of that rank as Snapshot::pending lists it.
+  const PendingJob& pending(std::uint32_t rank) const { return job_of_[rank]; }
   // The rank of a waiting job, kEnd if it is not in the index.
   std::uint32_t rank_of(JobId id) const {
     auto it = rank_of_.find(id);
@@ -78,7 +80,7 @@ class ShareIndex {
   std::vector<RankSet> members_;  // by group
   std::unordered_map<Key, std::uint32_t, KeyHash> group_id_;
   std::vector<std::uint32_t> group_of_;  // by rank
-  std::vector<const Job*> job_of_;       // by rank
+  std::vector<PendingJob> job_of_;       // by rank
   std::unordered_map<JobId, std::uint32_t> rank_of_;
   std::size_t size_ = 0;
 };

@@ -203,7 +203,7 @@ class Simulation final : private PendingListener {
  private:
   // A job appears in / leaves the pending list the policy sees (the share index follows it).
   void joined(std::uint32_t rank, const PendingJob& p) override {
-    share_index_->insert(rank, *p.job);
+    share_index_->insert(rank, p);
     sim_[rank].joined_pass = static_cast<std::uint32_t>(result_.passes + 1);
   }
   void left(std::uint32_t rank) override {
@@ -381,6 +381,10 @@ class Simulation final : private PendingListener {
 
   // Removes a job from the running vector (swap with last).
   void drop_running(SimJob& s) {
+    if (opt_.shares) {
+      const auto i = static_cast<std::uint32_t>(&s - sim_.data());
+      start_order_.erase(std::find(start_order_.begin(), start_order_.end(), i));
+    }
     const std::uint32_t slot = s.running_slot;
     if (slot + 1 != running_.size()) {
       running_[slot] = std::move(running_.back());
@@ -496,6 +500,14 @@ class Simulation final : private PendingListener {
     s.running_slot = static_cast<std::uint32_t>(running_.size());
     running_.push_back(std::move(r));
     running_sim_.push_back({it->second, j.accel_count, s.attained, s.end});
+    if (opt_.shares) {
+      // In (start, id) order: it started last, with the others started now ordered by id.
+      auto at = start_order_.end();
+      while (at != start_order_.begin() && sim_[*(at - 1)].start == t &&
+             sim_[*(at - 1)].job->id > j.id)
+        --at;
+      start_order_.insert(at, it->second);
+    }
   }
 
   TimeMs schedule(TimeMs t) {
@@ -515,6 +527,9 @@ class Simulation final : private PendingListener {
     if (share_index_) {
       snap.share_index = &*share_index_;
       snap.pending_ranks = pending_.ranks();
+      running_by_start_.clear();
+      for (std::uint32_t i : start_order_) running_by_start_.push_back(sim_[i].running_slot);
+      snap.running_by_start = running_by_start_;
     }
     snap.params = opt_.sched;
     if (las_index_) {
@@ -638,6 +653,9 @@ class Simulation final : private PendingListener {
   // wait of each group.
   std::optional<ShareIndex> share_index_;
   std::vector<Stamp> stamps_;
+  // With shares: running jobs (sim_ indices) by (start, id), and their running_ slots for a pass
+  // (Snapshot::running_by_start).
+  std::vector<std::uint32_t> start_order_, running_by_start_;
   std::vector<std::int32_t> eager_reason_;  // SimOptions::check_wait_reasons
   bool settle_events_;
   std::vector<RunningJob> running_;

@@ -79,6 +79,7 @@ class FreshCheck : public Policy {
     fresh.pending_in_priority_order = false;
     fresh.share_index = nullptr;
     fresh.pending_ranks = {};
+    fresh.running_by_start = {};
     // With an index the waiting jobs may come in any order; without one, in (submit, id) order.
     std::vector<PendingJob> sorted(s.pending.begin(), s.pending.end());
     std::sort(sorted.begin(), sorted.end(), [](const PendingJob& a, const PendingJob& b) {
@@ -87,11 +88,35 @@ class FreshCheck : public Policy {
     fresh.pending = sorted;
     const std::string a = describe(d, s.share_index),
                       b = describe(inner_->decide(fresh, now), nullptr);
+    if (!s.running_by_start.empty()) {
+      // A permutation of the running jobs in (started, id) order.
+      if (s.running_by_start.size() != s.running.size()) ++broken_promises;
+      std::vector<bool> seen(s.running.size());
+      for (std::size_t k = 0; k < s.running_by_start.size(); ++k) {
+        const std::uint32_t i = s.running_by_start[k];
+        if (i >= s.running.size() || seen[i]) {
+          ++broken_promises;
+          break;
+        }
+        seen[i] = true;
+        if (k > 0) {
+          const RunningJob& a = s.running[s.running_by_start[k - 1]];
+          const RunningJob& b = s.running[i];
+          if (a.started > b.started || (a.started == b.started && a.job->id > b.job->id))
+            ++broken_promises;
+        }
+      }
+    }
     if (s.share_index) {
       ++indexed;
       if (!s.share_index->describes(s)) ++broken_promises;
       for (std::size_t i = 0; i < s.pending.size(); ++i)
-        if (&s.share_index->job(s.pending_ranks[i]) != s.pending[i].job) ++broken_promises;
+        if (const PendingJob& p = s.share_index->pending(s.pending_ranks[i]);
+            p.job != s.pending[i].job || p.attained_accel_ms != s.pending[i].attained_accel_ms ||
+            p.waiting_since != s.pending[i].waiting_since ||
+            p.last_run_ms != s.pending[i].last_run_ms ||
+            p.remaining_ms != s.pending[i].remaining_ms)
+          ++broken_promises;
     }
     ++passes;
     if (s.pending_in_priority_order) {

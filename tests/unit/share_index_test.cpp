@@ -24,7 +24,7 @@ TEST(ShareIndex, GroupsJobsByTenantAndRequest) {
   }
   jobs[5].required_nodes = {3};  // a job with node constraints is a group of its own
   ShareIndex index;
-  for (std::uint32_t r = 0; r < jobs.size(); ++r) index.insert(r, jobs[r]);
+  for (std::uint32_t r = 0; r < jobs.size(); ++r) index.insert(r, PendingJob{&jobs[r]});
   EXPECT_EQ(index.size(), 6u);
   // (tenant 0, 1 device): ranks 0, 2; (tenant 1, 1): 1, 3; (tenant 0, 8): 4; rank 5 alone.
   EXPECT_EQ(index.group_count(), 4u);
@@ -46,8 +46,8 @@ TEST(ShareIndex, GroupsJobsByTenantAndRequest) {
   EXPECT_EQ(index.group_of(0), ShareIndex::kNoGroup);
   EXPECT_EQ(index.rank_of(100), ShareIndex::kEnd);
   EXPECT_THROW(index.erase(0), std::logic_error);
-  EXPECT_THROW(index.insert(2, jobs[2]), std::logic_error);
-  index.insert(0, jobs[0]);  // back, in the same group
+  EXPECT_THROW(index.insert(2, PendingJob{&jobs[2]}), std::logic_error);
+  index.insert(0, PendingJob{&jobs[0]});  // back, in the same group
   EXPECT_EQ(index.group_of(0), g);
   EXPECT_EQ(index.group_count(), 4u);
 
@@ -89,7 +89,7 @@ TEST(ShareIndex, MatchesAPlainModel) {
         index.erase(r);
         model.erase(r);
       } else {
-        index.insert(r, jobs[r]);
+        index.insert(r, PendingJob{&jobs[r]});
         model[r] = &jobs[r];
       }
     }
