@@ -111,25 +111,82 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
       return offer_job(index->job(r), is_holder, r, borrowing);
     };
     // One tenant's jobs of these groups by (rank, submit): its part of order()'s lists.
-    std::vector<std::pair<std::int64_t, std::uint32_t>> keyed;
-    auto jobs_of = [&](const std::vector<std::uint32_t>& of_groups) -> const auto& {
-      keyed.clear();
+    using Keyed = std::pair<std::int64_t, std::uint32_t>;
+    auto keyed_jobs = [&](const std::vector<std::uint32_t>& of_groups, std::vector<Keyed>& out) {
+      out.clear();
       for (std::uint32_t g : of_groups)
         for (std::uint32_t r = index->first(g, 0); r != ShareIndex::kEnd;
              r = index->first(g, r + 1))
-          keyed.emplace_back(rank(index->pending(r)), r);
-      std::sort(keyed.begin(), keyed.end());
-      return keyed;
+          out.emplace_back(rank(index->pending(r)), r);
     };
-    for (const auto& within : groups.within)
-      for (const auto& [cls, r] : jobs_of(within))
+    // Within guarantee: each tenant's jobs come off a heap in order. Once a job of a group of one
+    // type, whose tenant may borrow without limit, is deferred (the tenant's guarantee is used
+    // up), so is every later job of the group (what the tenant holds only grows until then):
+    // they are deferred without being offered, and once every group of the tenant is, the rest
+    // of its jobs are put in order only if the deferred jobs are offered at all.
+    struct Deferred {
+      std::vector<std::uint32_t> in_order;  // ranks, in order
+      std::vector<Keyed> rest;              // after those, a min-heap (std::greater)
+    };
+    std::vector<Deferred> later;
+    std::vector<Keyed> heap;
+    std::vector<bool> group_deferred;
+    for (const auto& within : groups.within) {
+      keyed_jobs(within, heap);
+      std::make_heap(heap.begin(), heap.end(), std::greater<>{});
+      group_deferred.assign(within.size(), false);
+      std::size_t open = within.size();  // groups not known to be deferred
+      Deferred def;
+      auto at_group = [&](std::uint32_t r) {
+        return static_cast<std::size_t>(
+            std::find(within.begin(), within.end(), index->group_of(r)) - within.begin());
+      };
+      while (!heap.empty() && open > 0) {
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
+        const std::uint32_t r = heap.back().second;
+        heap.pop_back();
+        const std::size_t k = at_group(r);
+        if (group_deferred[k]) {
+          def.in_order.push_back(r);
+          continue;
+        }
+        const std::size_t before = deferred.size();
         if (!offer_at(r, false)) return d;
-    for (std::uint32_t r : deferred)
-      if (!gate.some_may_borrow(pool, min_count) || !offer_at(r, true)) return d;
+        if (deferred.size() == before) continue;
+        deferred.pop_back();
+        def.in_order.push_back(r);
+        const ShareIndex::Group& grp = index->group(within[k]);
+        const auto type = gate.sole_type(*grp.like);
+        if (!grp.one_by_one && type && gate.unlimited(*grp.like, *type)) {
+          group_deferred[k] = true;
+          --open;
+        }
+      }
+      def.rest = std::move(heap);
+      heap = {};
+      if (!def.in_order.empty() || !def.rest.empty()) later.push_back(std::move(def));
+    }
+    // The rest of a heap in order, as far as the pass goes (it stops once none may borrow).
+    auto offer_heap = [&](std::vector<Keyed>& h) {
+      while (!h.empty()) {
+        if (!gate.some_may_borrow(pool, min_count)) return false;
+        std::pop_heap(h.begin(), h.end(), std::greater<>{});
+        const std::uint32_t r = h.back().second;
+        h.pop_back();
+        if (!offer_at(r, true)) return false;
+      }
+      return true;
+    };
+    for (Deferred& def : later) {
+      for (std::uint32_t r : def.in_order)
+        if (!gate.some_may_borrow(pool, min_count) || !offer_at(r, true)) return d;
+      if (!offer_heap(def.rest)) return d;
+    }
     for (const auto& borrowing : groups.borrowing) {
       if (!gate.some_may_borrow(pool, min_count)) return d;
-      for (const auto& [cls, r] : jobs_of(borrowing))
-        if (!gate.some_may_borrow(pool, min_count) || !offer_at(r, true)) return d;
+      keyed_jobs(borrowing, heap);
+      std::make_heap(heap.begin(), heap.end(), std::greater<>{});
+      if (!offer_heap(heap)) return d;
     }
     return d;
   }
