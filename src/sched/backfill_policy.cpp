@@ -389,17 +389,27 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
         if (r == ShareIndex::kEnd) return Next::kGoOn;
         if (offer_at(r, true) == Next::kStop) return Next::kStop;
       }
-      // Still: whole groups that borrow on their one type wait; other jobs one by one.
+      // Still: whole groups that borrow on their one type wait, and so do those now over their
+      // limit there (with the same text for each job: the group's request and its tenant's
+      // holdings are the same for all); other jobs one by one.
       for (const auto& src : stream.sources()) {
         const ShareIndex::Group& grp = index->group(src.group);
-        if (src.single || !alike(src.group) ||
-            gate.sole_standing(*grp.like) != ShareGate::Standing::kBorrowing) {
+        const auto sole =
+            src.single || !alike(src.group) ? std::nullopt : gate.sole_standing(*grp.like);
+        if (sole != ShareGate::Standing::kBorrowing && sole != ShareGate::Standing::kOver) {
           for (std::uint32_t r = src.at; r != ShareIndex::kEnd && r <= src.last;
                r = src.single ? ShareIndex::kEnd : index->first(src.group, r + 1))
             if (offer_at(r, true) == Next::kStop) return Next::kStop;
           continue;
         }
-        const std::uint32_t reason = held_reason();
+        std::uint32_t reason;
+        if (sole == ShareGate::Standing::kBorrowing) {
+          reason = held_reason();
+        } else {
+          const Job& job = index->job(src.at);
+          reason = static_cast<std::uint32_t>(d.wait_reasons.size());
+          d.wait_reasons.push_back(gate.over_reason(job, requests.of(job).fit_types));
+        }
         std::uint32_t from = src.at;
         for (auto h = std::lower_bound(holder_ranks.begin(), holder_ranks.end(), from);
              h != holder_ranks.end(); ++h)

@@ -266,11 +266,21 @@ class Simulation final : private PendingListener {
       }
       Stamp& old = stamps_[g];
       if (old.reason >= 0 && old.ranges != next.ranges) {
-        // Jobs the old stamp covered and the new one does not keep the old reason.
-        for (const auto& [from, to] : old.ranges)
-          for (std::uint32_t r = share_index_->first(g, from); r != ShareIndex::kEnd && r < to;
-               r = share_index_->first(g, r + 1))
-            if (!next.covers(r)) settle_stamp(r, old);
+        // Jobs the old stamp covered and the new one does not keep the old reason: those in the
+        // old ranges less the new ones (both sorted, disjoint).
+        std::size_t n = 0;
+        for (auto [from, to] : old.ranges) {
+          while (from < to) {
+            while (n < next.ranges.size() && next.ranges[n].second <= from) ++n;
+            const std::uint32_t upto =
+                n < next.ranges.size() ? std::min(to, next.ranges[n].first) : to;
+            for (std::uint32_t r = share_index_->first(g, from); r != ShareIndex::kEnd && r < upto;
+                 r = share_index_->first(g, r + 1))
+              settle_stamp(r, old);
+            if (n == next.ranges.size() || upto == to) break;
+            from = next.ranges[n].second;  // skip what the new stamp covers
+          }
+        }
       }
       old = std::move(next);
     }
