@@ -120,9 +120,10 @@ struct Snapshot {
   std::span<const Hold> holds;
   // Optional, with shares: the waiting jobs by tenant and request, kept by the driver from pass
   // to pass (sched/share_index.h), and the index rank of each entry of `pending` (ascending).
-  // `fifo`, `easy` and `hetero` then classify groups instead of jobs, and may tell whole groups
-  // that they wait (Decisions::group_waits) - a driver that gives an index must read those. Null
-  // (the controller, tests): every job is classified and waits are said one by one.
+  // Used when every waiting job has the same priority (pending_in_priority_order): policies then
+  // classify groups instead of jobs, and may tell whole groups that they wait
+  // (Decisions::group_waits) - a driver that gives an index must read those. Null (the
+  // controller, tests): every job is classified and waits are said one by one.
   const ShareIndex* share_index = nullptr;
   std::span<const std::uint32_t> pending_ranks;
   // Optional, a driver's promise: the indices of `running` in (started, job id) order (a
