@@ -6,6 +6,7 @@
 #include "sched/placement_search.h"
 #include "sched/reclaim.h"
 #include "sched/share_gate.h"
+#include "sched/share_index.h"
 
 namespace zs {
 
@@ -72,6 +73,56 @@ TimeMs next_prediction_change(const Snapshot& s, std::span<const RunningJob> sta
   return next;
 }
 
+// One tenant's jobs from a driver's ShareIndex in rank ((submit, id)) order: a merge of some of
+// its groups (each from a rank on) and of single jobs.
+class TenantStream {
+ public:
+  struct Source {
+    std::uint32_t group;
+    std::uint32_t at;                       // its next rank, kEnd when done
+    bool single;                            // one job (rank `at`), not a group
+    std::uint32_t last = ShareIndex::kEnd;  // single: its rank
+  };
+  TenantStream(const ShareIndex& index, const std::vector<std::uint32_t>& groups) : index_(index) {
+    for (std::uint32_t g : groups) add_group(g, 0);
+  }
+  void add_group(std::uint32_t g, std::uint32_t from) {
+    const std::uint32_t at = index_.first(g, from);
+    if (at != ShareIndex::kEnd) src_.push_back({g, at, false});
+  }
+  void add_single(std::uint32_t rank) { src_.push_back({index_.group_of(rank), rank, true, rank}); }
+  bool empty() const { return src_.empty(); }
+  // The next rank (kEnd when none is left); source_group() is then its group.
+  std::uint32_t next() {
+    if (cur_ < src_.size()) advance(src_[cur_]);
+    cur_ = src_.size();
+    std::uint32_t best = ShareIndex::kEnd;
+    for (std::size_t i = 0; i < src_.size(); ++i)
+      if (src_[i].at < best) best = src_[i].at, cur_ = i;
+    if (cur_ == src_.size()) src_.clear();
+    return best;
+  }
+  std::uint32_t source_group() const { return src_[cur_].group; }
+  // Leaves out the rest of the source of the last rank returned.
+  void drop_source() {
+    src_.erase(src_.begin() + static_cast<std::ptrdiff_t>(cur_));
+    cur_ = src_.size();
+  }
+  // What is left (after the last rank returned), in no particular order.
+  const std::vector<Source>& sources() {
+    if (cur_ < src_.size()) advance(src_[cur_]);
+    cur_ = src_.size();
+    std::erase_if(src_, [](const Source& s) { return s.at == ShareIndex::kEnd; });
+    return src_;
+  }
+
+ private:
+  void advance(Source& s) { s.at = s.single ? ShareIndex::kEnd : index_.first(s.group, s.at + 1); }
+  const ShareIndex& index_;
+  std::vector<Source> src_;
+  std::size_t cur_ = ~std::size_t{0};
+};
+
 }  // namespace
 
 Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
@@ -92,7 +143,19 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   FreePool pool(*s.cluster, s.nodes);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);
   RequestCache requests(s, mode_ == Mode::kHetero);
-  ShareGate::Order order = gate.order({}, d, pool.free_total() == 0);
+  // With the driver's share index (one priority: the order is by tenant, then submit), groups
+  // are classified instead of jobs; otherwise every waiting job is.
+  const ShareIndex* index =
+      shares && s.share_index && s.pending_in_priority_order && s.share_index->describes(s)
+          ? s.share_index
+          : nullptr;
+  ShareGate::Order order;
+  ShareGate::GroupOrder groups;
+  if (index)
+    groups = gate.group_order(*index, d, pool.free_total() == 0);
+  else
+    order = gate.order({}, d, pool.free_total() == 0);
+  const int min_count = index ? groups.min_count : order.min_count;
   const bool by_speed = mode_ == Mode::kHetero;
   const bool by_prediction = mode_ == Mode::kEasyPred;
   const PendingJob* offered = nullptr;  // the waiting job being offered (what start() starts)
@@ -145,26 +208,29 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   std::uint32_t held_for_guarantees = 0;
   bool said_held = false;
   // A borrowing job that may not borrow waits with this reason.
-  auto say_held = [&](const Job& job) {
+  auto held_reason = [&] {
     if (!said_held) {
       said_held = true;
       held_for_guarantees = static_cast<std::uint32_t>(d.wait_reasons.size());
       d.wait_reasons.push_back(
           "borrowing: the free devices are kept for jobs within their tenants' guarantees");
     }
-    d.waits.push_back({job.id, held_for_guarantees});
+    return held_for_guarantees;
   };
+  auto say_held = [&](const Job& job) { d.waits.push_back({job.id, held_reason()}); };
   enum class Next { kGoOn, kStop };
-  auto offer = [&](std::uint32_t idx, bool borrowing) -> Next {
+  // `idx`: the job's index in s.pending (its rank with the share index), for `deferred`.
+  auto offer_job = [&](const PendingJob& p, bool is_holder, std::uint32_t idx,
+                       bool borrowing) -> Next {
+    const Job& job = *p.job;
     // Nothing left to give anyone (a job within guarantee may still reclaim).
     if (pool.free_total() == 0 && (!shares || borrowing || reclaimable <= 0)) return Next::kStop;
-    const Job& job = *s.pending[idx].job;
-    offered = &s.pending[idx];
-    if (!holder.empty() && holder[idx]) return Next::kGoOn;
+    offered = &p;
+    if (is_holder) return Next::kGoOn;
     // Once no borrowing job may borrow, nothing changes for the rest of the pass, and most of the
     // queue only waits: a job of one type that borrows there is told so without working out its
     // request (what the full path below concludes for it, in a fraction of the time).
-    if (shares && borrowing && !gate.some_may_borrow(pool, order.min_count) &&
+    if (shares && borrowing && !gate.some_may_borrow(pool, min_count) &&
         gate.sole_standing(job) == ShareGate::Standing::kBorrowing) {
       say_held(job);
       return Next::kGoOn;
@@ -283,6 +349,112 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     }
     return Next::kGoOn;
   };
+
+  auto offer = [&](std::uint32_t idx, bool borrowing) {
+    return offer_job(s.pending[idx], !holder.empty() && holder[idx], idx, borrowing);
+  };
+
+  if (index) {
+    // The same offers, in the same order, walking each tenant's groups in (submit, id) order
+    // (sched/share_index.h). Two shortcuts, each giving what offering the jobs one by one gives:
+    // - within guarantee: once a job of a group of one type, whose tenant may borrow without
+    //   limit, is deferred (its tenant's guarantee is used up), so is every later job of that
+    //   group (what its tenant holds only grows until the deferred jobs are offered);
+    // - borrowing: once no job may borrow, nothing changes any more, and each group of one
+    //   type that borrows there is told at once that it waits.
+    if (groups.any_within) d.wake_at = std::min(d.wake_at, reclaim_next);
+    std::vector<std::uint32_t> holder_ranks;  // ascending
+    for (const Hold& h : s.holds) {
+      const std::uint32_t r = index->rank_of(h.for_job);
+      if (r == ShareIndex::kEnd) continue;
+      const auto at = std::lower_bound(s.pending_ranks.begin(), s.pending_ranks.end(), r);
+      if (holder[static_cast<std::size_t>(at - s.pending_ranks.begin())]) holder_ranks.push_back(r);
+    }
+    std::sort(holder_ranks.begin(), holder_ranks.end());
+    holder_ranks.erase(std::unique(holder_ranks.begin(), holder_ranks.end()), holder_ranks.end());
+    auto offer_at = [&](std::uint32_t rank, bool borrowing) {
+      const bool is_holder = !holder_ranks.empty() &&
+                             std::binary_search(holder_ranks.begin(), holder_ranks.end(), rank);
+      return offer_job(index->pending(rank), is_holder, rank, borrowing);
+    };
+    // Whether every job of group g (single type, shape known) is treated alike.
+    auto alike = [&](std::uint32_t g) {
+      const ShareIndex::Group& grp = index->group(g);
+      return !grp.one_by_one && gate.sole_type(*grp.like).has_value();
+    };
+    using Streams = std::vector<TenantStream>;
+    Streams deferred_streams;
+    for (std::size_t k = 0; k < groups.tenants.size(); ++k) {
+      TenantStream within(*index, groups.within[k]);
+      TenantStream later(*index, {});
+      for (std::uint32_t r = within.next(); r != ShareIndex::kEnd; r = within.next()) {
+        const std::uint32_t g = within.source_group();
+        const std::size_t before = deferred.size();
+        if (offer_at(r, false) == Next::kStop) return d;
+        if (deferred.size() == before) continue;
+        deferred.pop_back();
+        const Job& like = *index->group(g).like;
+        if (alike(g) && gate.unlimited(like, *gate.sole_type(like))) {
+          later.add_group(g, r);  // this job and every later one of its group
+          within.drop_source();
+        } else {
+          later.add_single(r);
+        }
+      }
+      if (!later.empty()) deferred_streams.push_back(std::move(later));
+    }
+    bool still = false;  // no borrowing job may borrow any more: nothing changes
+    auto offer_borrowing = [&](TenantStream& stream) {
+      for (;;) {
+        if (!still) {
+          if (pool.free_total() == 0) return Next::kStop;
+          still = !gate.some_may_borrow(pool, min_count);
+        }
+        if (still) break;
+        const std::uint32_t r = stream.next();
+        if (r == ShareIndex::kEnd) return Next::kGoOn;
+        if (offer_at(r, true) == Next::kStop) return Next::kStop;
+      }
+      // Still: whole groups that borrow on their one type wait, and so do those now over their
+      // limit there (with the same text for each job: the group's request and its tenant's
+      // holdings are the same for all); other jobs one by one.
+      for (const auto& src : stream.sources()) {
+        const ShareIndex::Group& grp = index->group(src.group);
+        const auto sole =
+            src.single || !alike(src.group) ? std::nullopt : gate.sole_standing(*grp.like);
+        if (sole != ShareGate::Standing::kBorrowing && sole != ShareGate::Standing::kOver) {
+          for (std::uint32_t r = src.at; r != ShareIndex::kEnd && r <= src.last;
+               r = src.single ? ShareIndex::kEnd : index->first(src.group, r + 1))
+            if (offer_at(r, true) == Next::kStop) return Next::kStop;
+          continue;
+        }
+        std::uint32_t reason;
+        if (sole == ShareGate::Standing::kBorrowing) {
+          reason = held_reason();
+        } else {
+          const Job& job = index->job(src.at);
+          reason = static_cast<std::uint32_t>(d.wait_reasons.size());
+          d.wait_reasons.push_back(gate.over_reason(job, requests.of(job).fit_types));
+        }
+        std::uint32_t from = src.at;
+        for (auto h = std::lower_bound(holder_ranks.begin(), holder_ranks.end(), from);
+             h != holder_ranks.end(); ++h)
+          if (index->group_of(*h) == src.group) {
+            if (from < *h) d.group_waits.push_back({src.group, from, *h, reason});
+            from = *h + 1;
+          }
+        d.group_waits.push_back({src.group, from, ShareIndex::kEnd, reason});
+      }
+      return Next::kGoOn;
+    };
+    for (TenantStream& stream : deferred_streams)
+      if (offer_borrowing(stream) == Next::kStop) return d;
+    for (std::size_t k = 0; k < groups.tenants.size(); ++k) {
+      TenantStream borrowing(*index, groups.borrowing[k]);
+      if (offer_borrowing(borrowing) == Next::kStop) return d;
+    }
+    return d;
+  }
 
   // A job within guarantee that waits may reclaim from a borrowing job once that one has run
   // its minimum: a pass is due then.

@@ -42,6 +42,14 @@ struct WaitDecision {
   std::uint32_t reason = 0;
 };
 
+// Every waiting job of a ShareIndex group with a rank in [from, to) waits for `reason` (only
+// with Snapshot::share_index: a pass says so once instead of once per job).
+struct GroupWait {
+  std::uint32_t group = 0;
+  std::uint32_t from = 0, to = 0;
+  std::uint32_t reason = 0;  // index into Decisions::wait_reasons
+};
+
 struct Decisions {
   std::vector<PreemptDecision> preemptions;
   std::vector<StartDecision> starts;
@@ -51,6 +59,7 @@ struct Decisions {
   // pass, on these devices (the driver keeps them and passes them back as Snapshot::holds).
   std::vector<Hold> holds;
   std::vector<WaitDecision> waits;
+  std::vector<GroupWait> group_waits;  // with Snapshot::share_index only
   std::vector<std::string> wait_reasons;
   // Call decide again at this time even if nothing else happens (e.g. a running job crosses a
   // LAS threshold). kNever when events alone suffice.

@@ -1,6 +1,9 @@
 #include "sched/holds.h"
 
+#include <algorithm>
 #include <unordered_map>
+
+#include "sched/share_index.h"
 
 namespace zs {
 
@@ -26,14 +29,35 @@ bool all_free(const FreePool& pool, const Hold& h) {
 
 std::vector<bool> apply_holds(const Snapshot& s, FreePool& pool, ShareGate& gate, Decisions& d) {
   if (s.holds.empty()) return {};
-  std::unordered_map<JobId, const Hold*> of_job;
-  for (const Hold& h : s.holds) of_job.emplace(h.for_job, &h);
+  // The waiting jobs with a hold (the first hold of each), in s.pending order: found through the
+  // driver's share index when there is one, else in one scan.
+  std::vector<std::pair<std::size_t, const Hold*>> held;
+  if (s.share_index && s.share_index->describes(s)) {
+    for (const Hold& h : s.holds) {
+      const std::uint32_t r = s.share_index->rank_of(h.for_job);
+      if (r == ShareIndex::kEnd) continue;
+      const auto at = std::lower_bound(s.pending_ranks.begin(), s.pending_ranks.end(), r);
+      if (at == s.pending_ranks.end() || *at != r) continue;
+      held.emplace_back(static_cast<std::size_t>(at - s.pending_ranks.begin()), &h);
+    }
+    // Stable: for a job with two holds, the first one.
+    std::stable_sort(held.begin(), held.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    held.erase(std::unique(held.begin(), held.end(),
+                           [](const auto& a, const auto& b) { return a.first == b.first; }),
+               held.end());
+  } else {
+    std::unordered_map<JobId, const Hold*> of_job;
+    for (const Hold& h : s.holds) of_job.emplace(h.for_job, &h);
+    for (std::size_t i = 0; i < s.pending.size(); ++i) {
+      auto it = of_job.find(s.pending[i].job->id);
+      if (it != of_job.end()) held.emplace_back(i, it->second);
+    }
+  }
   std::vector<bool> holder(s.pending.size(), false);
-  for (std::size_t i = 0; i < s.pending.size(); ++i) {
+  for (const auto& [i, hold] : held) {
     const Job& job = *s.pending[i].job;
-    auto it = of_job.find(job.id);
-    if (it == of_job.end()) continue;
-    const Hold& h = *it->second;
+    const Hold& h = *hold;
     if (!on_usable_devices(pool, h) || !job.accepted.contains(h.type)) continue;
     const bool free = all_free(pool, h);
     // Its devices are free but another job took the CPU or memory it needs there: the hold

@@ -355,11 +355,9 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
   if (s.shares) {
     // Tenants' shares: the policy's class orders jobs inside the share order; preemption is
     // reclaim only (sched/share_pass.h).
-    std::vector<std::int64_t> rank(s.pending.size());
     const auto th = las_threshold_ms(s.params.las_thresholds_accel_s);
-    for (std::size_t i = 0; i < s.pending.size(); ++i)
-      rank[i] = pending_class(s, s.pending[i], now, th);
-    return greedy_pass_with_shares(s, now, rank);
+    return greedy_pass_with_shares(
+        s, now, [&](const PendingJob& p) { return pending_class(s, p, now, th); });
   }
   if (mode_ != Mode::kLas) return decide_srtf(s, now);
   // The driver's index if it describes this snapshot, else one built from it.

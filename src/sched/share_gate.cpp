@@ -7,6 +7,7 @@
 
 #include "core/fair_share.h"
 #include "sched/placement_search.h"
+#include "sched/share_index.h"
 
 namespace zs {
 
@@ -58,13 +59,20 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
       return started != o.started ? started < o.started : id < o.id;
     }
   };
-  std::vector<ByStart> by_start(s.running.size());
-  for (std::uint32_t i = 0; i < s.running.size(); ++i)
-    by_start[i] = {s.running[i].started, s.running[i].job->id, i};
-  std::sort(by_start.begin(), by_start.end());
+  // The driver may keep them in that order (Snapshot::running_by_start).
+  std::vector<std::uint32_t> by_start;
+  if (s.running_by_start.size() != s.running.size()) {
+    std::vector<ByStart> keyed(s.running.size());
+    for (std::uint32_t i = 0; i < s.running.size(); ++i)
+      keyed[i] = {s.running[i].started, s.running[i].job->id, i};
+    std::sort(keyed.begin(), keyed.end());
+    by_start.resize(keyed.size());
+    for (std::size_t k = 0; k < keyed.size(); ++k) by_start[k] = keyed[k].index;
+  }
+  const std::span<const std::uint32_t> in_order =
+      by_start.empty() ? s.running_by_start : std::span<const std::uint32_t>(by_start);
   running_borrowing_.assign(s.running.size(), false);
-  for (const ByStart& b : by_start) {
-    const std::uint32_t i = b.index;
+  for (const std::uint32_t i : in_order) {
     const RunningJob& r = s.running[i];
     const int slot = type_slot(r.type);
     if (slot < 0) continue;
@@ -189,12 +197,7 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
     return o;
   }
   // Tenants by fair-share factor, best first: an integer rank per tenant keeps the sort cheap.
-  std::vector<std::uint32_t> tenants(tenants_);
-  std::iota(tenants.begin(), tenants.end(), 0u);
-  std::stable_sort(tenants.begin(), tenants.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return factor_[a] > factor_[b]; });
-  std::vector<std::uint32_t> tenant_rank(tenants_);
-  for (std::uint32_t r = 0; r < tenants_; ++r) tenant_rank[tenants[r]] = r;
+  const std::vector<std::uint32_t> tenant_rank = tenant_ranks();
 
   std::vector<Keyed> within, borrowing;
   int min_count = std::numeric_limits<int>::max();
@@ -251,6 +254,112 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
   o.tenants_ = static_cast<std::uint32_t>(tenants_);
   o.sorted_ = false;
   return o;
+}
+
+std::vector<std::uint32_t> ShareGate::tenant_ranks() const {
+  std::vector<std::uint32_t> tenants(tenants_);
+  std::iota(tenants.begin(), tenants.end(), 0u);
+  std::stable_sort(tenants.begin(), tenants.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return factor_[a] > factor_[b]; });
+  std::vector<std::uint32_t> tenant_rank(tenants_);
+  for (std::uint32_t r = 0; r < tenants_; ++r) tenant_rank[tenants[r]] = r;
+  return tenant_rank;
+}
+
+ShareGate::GroupOrder ShareGate::group_order(const ShareIndex& index, Decisions& d,
+                                             bool within_only) const {
+  GroupOrder o;
+  const std::vector<std::uint32_t> tenant_rank = tenant_ranks();
+  std::vector<std::uint32_t> at_rank(tenants_, ~std::uint32_t{0});  // tenant rank -> position
+  auto slot_of = [&](std::size_t t) {
+    const std::uint32_t r = tenant_rank[t];
+    if (at_rank[r] == ~std::uint32_t{0}) at_rank[r] = 1;  // marked; positions assigned below
+    return r;
+  };
+  // Over everywhere: one reason per (tenant, first accepted slot), worded for the first such job
+  // in (submit, id) order, as order() does.
+  struct Over {
+    std::uint64_t key;
+    std::uint32_t group, first;
+  };
+  std::vector<Over> over;
+  std::vector<std::uint8_t> kind(index.group_count(), 3);  // 0 within, 1 borrowing, 3 none
+  for (std::uint32_t g = 0; g < index.group_count(); ++g) {
+    const ShareIndex::Group& grp = index.group(g);
+    if (grp.size == 0) continue;
+    const Job& job = *grp.like;
+    Standing b = Standing::kOver;
+    int first_slot = -1;
+    for (std::size_t k = 0; k < types_ && b != Standing::kWithin; ++k) {
+      if (!job.accepted.contains(type_of_slot_[k])) continue;
+      if (first_slot < 0) first_slot = static_cast<int>(k);
+      b = std::min(b, standing(job, type_of_slot_[k]));
+    }
+    if (b != Standing::kOver) o.min_count = std::min(o.min_count, job.accel_count);
+    if (b == Standing::kWithin) {
+      kind[g] = 0;
+      o.any_within = true;
+      slot_of(tenant(job));
+    } else if (b == Standing::kBorrowing) {
+      if (!within_only) {
+        kind[g] = 1;
+        slot_of(tenant(job));
+      }
+    } else if (first_slot >= 0 && !within_only) {
+      over.push_back(
+          {tenant(job) * types_ + static_cast<std::uint64_t>(first_slot), g, index.first(g, 0)});
+    }
+  }
+  // Positions of the tenants that have groups, in rank order.
+  for (std::uint32_t r = 0; r < tenants_; ++r)
+    if (at_rank[r] != ~std::uint32_t{0}) {
+      at_rank[r] = static_cast<std::uint32_t>(o.tenants.size());
+      o.tenants.push_back(r);  // the rank for now; the tenant below
+    }
+  std::vector<std::uint32_t> tenant_at_rank(tenants_);
+  for (std::uint32_t t = 0; t < tenants_; ++t) tenant_at_rank[tenant_rank[t]] = t;
+  for (std::uint32_t& t : o.tenants) t = tenant_at_rank[t];
+  o.within.resize(o.tenants.size());
+  o.borrowing.resize(o.tenants.size());
+  for (std::uint32_t g = 0; g < index.group_count(); ++g) {
+    if (kind[g] > 1) continue;
+    const std::uint32_t at = at_rank[tenant_rank[tenant(*index.group(g).like)]];
+    (kind[g] == 0 ? o.within : o.borrowing)[at].push_back(g);
+  }
+  if (!over.empty()) {
+    std::sort(over.begin(), over.end(), [](const Over& a, const Over& b) {
+      return a.key != b.key ? a.key < b.key : a.first < b.first;
+    });
+    std::uint32_t reason = 0;
+    for (std::size_t i = 0; i < over.size(); ++i) {
+      if (i == 0 || over[i].key != over[i - 1].key) {
+        const Job& job = index.job(over[i].first);
+        std::vector<TypeId> types;
+        for (std::size_t s = 0; s < types_; ++s)
+          if (job.accepted.contains(type_of_slot_[s])) types.push_back(type_of_slot_[s]);
+        reason = static_cast<std::uint32_t>(d.wait_reasons.size());
+        d.wait_reasons.push_back(over_reason(job, types));
+      }
+      d.group_waits.push_back({over[i].group, 0, ShareIndex::kEnd, reason});
+    }
+  }
+  return o;
+}
+
+std::optional<TypeId> ShareGate::sole_type(const Job& job) const {
+  std::optional<TypeId> out;
+  for (std::size_t k = 0; k < types_; ++k) {
+    if (!job.accepted.contains(type_of_slot_[k])) continue;
+    if (out) return std::nullopt;
+    out = type_of_slot_[k];
+  }
+  return out;
+}
+
+bool ShareGate::unlimited(const Job& job, TypeId t) const {
+  const int slot = type_slot(t);
+  return active_ && slot >= 0 &&
+         limit_[tenant(job) * types_ + static_cast<std::size_t>(slot)] == TypeQuota::kUnlimited;
 }
 
 const IndexList& ShareGate::Order::borrowing() {

@@ -12,6 +12,7 @@
 // counted: the policies behave exactly as before.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@
 #include "sched/snapshot.h"
 
 namespace zs {
+
+class ShareIndex;
 
 class ShareGate {
  public:
@@ -77,6 +80,24 @@ class ShareGate {
   // jobs are not needed (nothing is free: only reclaim can start a job) and left out.
   Order order(const std::vector<std::int64_t>& rank, Decisions& d, bool within_only = false);
 
+  // With a driver's ShareIndex (Snapshot::share_index): the same classification by group. Every
+  // job of a group stands the same, so each group is classified once; groups over their limit
+  // everywhere get their wait (Decisions::group_waits) as order() gives it to each of their jobs.
+  struct GroupOrder {
+    // Gate tenants in order (fair share), and for each its groups within guarantee / borrowing.
+    std::vector<std::uint32_t> tenants;
+    std::vector<std::vector<std::uint32_t>> within, borrowing;
+    int min_count = std::numeric_limits<int>::max();
+    bool any_within = false;  // some waiting job stands within guarantee (order().within non-empty)
+  };
+  GroupOrder group_order(const ShareIndex& index, Decisions& d, bool within_only) const;
+  // The tenant table's index of a job (the last entry for jobs of unknown tenants).
+  std::size_t tenant_of(const Job& job) const { return tenant(job); }
+  // The only type of the cluster `job` accepts, nullopt when it accepts several or none.
+  std::optional<TypeId> sole_type(const Job& job) const;
+  // Whether the tenant of `job` may hold any number of devices of type t.
+  bool unlimited(const Job& job, TypeId t) const;
+
   // A job started on type t in this pass / a running job was preempted in this pass.
   void started(const Job& job, TypeId t);
   void released(const RunningJob& r);
@@ -124,6 +145,8 @@ class ShareGate {
 
  private:
   std::size_t tenant(const Job& job) const;
+  // Rank of each tenant by fair-share factor, best first (ties: tenant index).
+  std::vector<std::uint32_t> tenant_ranks() const;
   int type_slot(TypeId t) const { return t < slot_of_type_.size() ? slot_of_type_[t] : -1; }
   int& used(std::size_t tenant, int slot) { return used_[tenant * types_ + slot]; }
   int used(std::size_t tenant, int slot) const { return used_[tenant * types_ + slot]; }

@@ -1,16 +1,18 @@
 #include "sched/share_pass.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "sched/holds.h"
 #include "sched/placement_search.h"
 #include "sched/reclaim.h"
 #include "sched/share_gate.h"
+#include "sched/share_index.h"
 
 namespace zs {
 
 Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
-                                  const std::vector<std::int64_t>& rank) {
+                                  const std::function<std::int64_t(const PendingJob&)>& rank) {
   Decisions d;
   if (s.pending.empty()) return d;
   ShareGate gate(s);
@@ -19,8 +21,23 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
   long reclaimable = start.reclaimable;
   FreePool pool(*s.cluster, s.nodes);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);
-  ShareGate::Order order = gate.order(rank, d, pool.free_total() == 0);
-  if (!order.within.empty()) d.wake_at = std::min(d.wake_at, start.next_of_age);
+  // With the driver's share index (one priority), groups are classified instead of jobs, and
+  // only the jobs of the groups the pass gets to are ranked (as in backfill_policy.cpp).
+  const ShareIndex* index =
+      s.share_index && s.pending_in_priority_order && s.share_index->describes(s) ? s.share_index
+                                                                                  : nullptr;
+  ShareGate::Order order;
+  ShareGate::GroupOrder groups;
+  if (index) {
+    groups = gate.group_order(*index, d, pool.free_total() == 0);
+  } else {
+    std::vector<std::int64_t> ranks(s.pending.size());
+    for (std::size_t i = 0; i < s.pending.size(); ++i) ranks[i] = rank(s.pending[i]);
+    order = gate.order(ranks, d, pool.free_total() == 0);
+  }
+  const int min_count = index ? groups.min_count : order.min_count;
+  if (index ? groups.any_within : !order.within.empty())
+    d.wake_at = std::min(d.wake_at, start.next_of_age);
   RequestCache requests(s, false);
   FailMemo memo;
   std::optional<Reclaimer> reclaimer;
@@ -28,11 +45,11 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
   std::vector<std::uint32_t> deferred;
   using St = ShareGate::Standing;
 
-  // False when nothing more can start in this pass.
-  auto offer = [&](std::uint32_t idx, bool borrowing) {
+  // False when nothing more can start in this pass. `idx`: the job's index in s.pending (its
+  // rank with the share index), for `deferred`.
+  auto offer_job = [&](const Job& job, bool is_holder, std::uint32_t idx, bool borrowing) {
     if (pool.free_total() == 0 && (borrowing || reclaimable <= 0)) return false;
-    if (!holder.empty() && holder[idx]) return true;
-    const Job& job = *s.pending[idx].job;
+    if (is_holder) return true;
     const auto& info = requests.of(job);
     // As in backfill_policy.cpp: only types the job can ever fit on; a job borrowing when the
     // pass began may be within guarantee after this pass's reclaims.
@@ -76,15 +93,112 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
     }
     return true;
   };
+  auto offer = [&](std::uint32_t idx, bool borrowing) {
+    return offer_job(*s.pending[idx].job, !holder.empty() && holder[idx], idx, borrowing);
+  };
+  if (index) {
+    std::vector<std::uint32_t> holder_ranks;  // ascending
+    for (const Hold& h : s.holds) {
+      const std::uint32_t r = index->rank_of(h.for_job);
+      if (r == ShareIndex::kEnd) continue;
+      const auto at = std::lower_bound(s.pending_ranks.begin(), s.pending_ranks.end(), r);
+      if (holder[static_cast<std::size_t>(at - s.pending_ranks.begin())]) holder_ranks.push_back(r);
+    }
+    std::sort(holder_ranks.begin(), holder_ranks.end());
+    auto offer_at = [&](std::uint32_t r, bool borrowing) {
+      const bool is_holder =
+          !holder_ranks.empty() && std::binary_search(holder_ranks.begin(), holder_ranks.end(), r);
+      return offer_job(index->job(r), is_holder, r, borrowing);
+    };
+    // One tenant's jobs of these groups by (rank, submit): its part of order()'s lists.
+    using Keyed = std::pair<std::int64_t, std::uint32_t>;
+    auto keyed_jobs = [&](const std::vector<std::uint32_t>& of_groups, std::vector<Keyed>& out) {
+      out.clear();
+      for (std::uint32_t g : of_groups)
+        for (std::uint32_t r = index->first(g, 0); r != ShareIndex::kEnd;
+             r = index->first(g, r + 1))
+          out.emplace_back(rank(index->pending(r)), r);
+    };
+    // Within guarantee: each tenant's jobs come off a heap in order. Once a job of a group of one
+    // type, whose tenant may borrow without limit, is deferred (the tenant's guarantee is used
+    // up), so is every later job of the group (what the tenant holds only grows until then):
+    // they are deferred without being offered, and once every group of the tenant is, the rest
+    // of its jobs are put in order only if the deferred jobs are offered at all.
+    struct Deferred {
+      std::vector<std::uint32_t> in_order;  // ranks, in order
+      std::vector<Keyed> rest;              // after those, a min-heap (std::greater)
+    };
+    std::vector<Deferred> later;
+    std::vector<Keyed> heap;
+    std::vector<bool> group_deferred;
+    for (const auto& within : groups.within) {
+      keyed_jobs(within, heap);
+      std::make_heap(heap.begin(), heap.end(), std::greater<>{});
+      group_deferred.assign(within.size(), false);
+      std::size_t open = within.size();  // groups not known to be deferred
+      Deferred def;
+      auto at_group = [&](std::uint32_t r) {
+        return static_cast<std::size_t>(
+            std::find(within.begin(), within.end(), index->group_of(r)) - within.begin());
+      };
+      while (!heap.empty() && open > 0) {
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
+        const std::uint32_t r = heap.back().second;
+        heap.pop_back();
+        const std::size_t k = at_group(r);
+        if (group_deferred[k]) {
+          def.in_order.push_back(r);
+          continue;
+        }
+        const std::size_t before = deferred.size();
+        if (!offer_at(r, false)) return d;
+        if (deferred.size() == before) continue;
+        deferred.pop_back();
+        def.in_order.push_back(r);
+        const ShareIndex::Group& grp = index->group(within[k]);
+        const auto type = gate.sole_type(*grp.like);
+        if (!grp.one_by_one && type && gate.unlimited(*grp.like, *type)) {
+          group_deferred[k] = true;
+          --open;
+        }
+      }
+      def.rest = std::move(heap);
+      heap = {};
+      if (!def.in_order.empty() || !def.rest.empty()) later.push_back(std::move(def));
+    }
+    // The rest of a heap in order, as far as the pass goes (it stops once none may borrow).
+    auto offer_heap = [&](std::vector<Keyed>& h) {
+      while (!h.empty()) {
+        if (!gate.some_may_borrow(pool, min_count)) return false;
+        std::pop_heap(h.begin(), h.end(), std::greater<>{});
+        const std::uint32_t r = h.back().second;
+        h.pop_back();
+        if (!offer_at(r, true)) return false;
+      }
+      return true;
+    };
+    for (Deferred& def : later) {
+      for (std::uint32_t r : def.in_order)
+        if (!gate.some_may_borrow(pool, min_count) || !offer_at(r, true)) return d;
+      if (!offer_heap(def.rest)) return d;
+    }
+    for (const auto& borrowing : groups.borrowing) {
+      if (!gate.some_may_borrow(pool, min_count)) return d;
+      keyed_jobs(borrowing, heap);
+      std::make_heap(heap.begin(), heap.end(), std::greater<>{});
+      if (!offer_heap(heap)) return d;
+    }
+    return d;
+  }
   for (std::uint32_t idx : order.within)
     if (!offer(idx, false)) return d;
   // A borrowing job that may not borrow is passed over without a word: once none may, the rest
   // of the queue need not be looked at (in a replay that is most of it, on most passes).
   for (std::uint32_t idx : deferred)
-    if (!gate.some_may_borrow(pool, order.min_count) || !offer(idx, true)) return d;
-  if (!gate.some_may_borrow(pool, order.min_count)) return d;  // before sorting them
+    if (!gate.some_may_borrow(pool, min_count) || !offer(idx, true)) return d;
+  if (!gate.some_may_borrow(pool, min_count)) return d;  // before sorting them
   for (std::uint32_t idx : order.borrowing())
-    if (!gate.some_may_borrow(pool, order.min_count) || !offer(idx, true)) return d;
+    if (!gate.some_may_borrow(pool, min_count) || !offer(idx, true)) return d;
   return d;
 }
 

@@ -7,6 +7,7 @@
 // preempted, and the only preemption is reclaim.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "sched/decision.h"
@@ -14,8 +15,10 @@
 
 namespace zs {
 
-// `rank`: the policy's class of each job of s.pending (smaller first).
+// `rank`: the policy's class of a waiting job (smaller first). Asked for every job of
+// s.pending, or with the driver's share index (Snapshot::share_index) only for the jobs of the
+// groups the pass gets to.
 Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
-                                  const std::vector<std::int64_t>& rank);
+                                  const std::function<std::int64_t(const PendingJob&)>& rank);
 
 }  // namespace zs

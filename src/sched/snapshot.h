@@ -16,6 +16,7 @@
 namespace zs {
 
 class LasIndex;
+class ShareIndex;
 
 // One node's devices now. Usable = free & healthy, and nothing at all when the node is down.
 struct NodeState {
@@ -128,6 +129,17 @@ struct Snapshot {
   const TenantShares* shares = nullptr;
   std::span<const TenantView> tenants;
   std::span<const Hold> holds;
+  // Optional, with shares: the waiting jobs by tenant and request, kept by the driver from pass
+  // to pass (sched/share_index.h), and the index rank of each entry of `pending` (ascending).
+  // Used when every waiting job has the same priority (pending_in_priority_order): policies then
+  // classify groups instead of jobs, and may tell whole groups that they wait
+  // (Decisions::group_waits) - a driver that gives an index must read those. Null (the
+  // controller, tests): every job is classified and waits are said one by one.
+  const ShareIndex* share_index = nullptr;
+  std::span<const std::uint32_t> pending_ranks;
+  // Optional, a driver's promise: the indices of `running` in (started, job id) order (a
+  // permutation). Saves sorting the running jobs on every pass under shares. Empty: sorted.
+  std::span<const std::uint32_t> running_by_start;
 };
 
 }  // namespace zs

@@ -17,6 +17,7 @@ void PendingList::add(std::uint32_t rank, const PendingJob& job) {
   count(job.job->priority, +1);
   jobs_.push_back(job);
   ranks_.push_back(rank);
+  if (listener_) listener_->joined(rank, job);
 }
 
 void PendingList::drop(std::uint32_t rank) {
@@ -28,6 +29,7 @@ void PendingList::drop(std::uint32_t rank) {
   if (at == kNone)
     throw std::logic_error("job of rank " + std::to_string(rank) + " is not pending");
   count(jobs_[at].job->priority, -1);
+  if (listener_) listener_->left(rank);
   jobs_[at] = jobs_.back();
   ranks_[at] = ranks_.back();
   at_[ranks_[at]] = at;
@@ -76,6 +78,7 @@ void PendingList::remove_leaving() {
     if (from == ranks_.size() || ranks_[from] != leaving_[l])
       throw std::logic_error("job of rank " + std::to_string(leaving_[l]) + " is not pending");
     count(jobs_[from].job->priority, -1);
+    if (listener_) listener_->left(leaving_[l]);
     at[l] = from;
   }
   auto move_stretch = [&](std::size_t lo, std::size_t hi, std::size_t to, bool left) {
@@ -138,6 +141,7 @@ void PendingList::insert_joining() {
     jobs_[to] = joining_[k].second;
     count(jobs_[to].job->priority, +1);
     ranks_[to] = joining_[k].first;
+    if (listener_) listener_->joined(ranks_[to], jobs_[to]);
   }
   joining_.clear();
 }

@@ -13,6 +13,16 @@
 
 namespace zs {
 
+// Told when a job appears in jobs() and when it leaves it (after settle(), or at once).
+class PendingListener {
+ public:
+  virtual void joined(std::uint32_t rank, const PendingJob& job) = 0;
+  virtual void left(std::uint32_t rank) = 0;
+
+ protected:
+  ~PendingListener() = default;
+};
+
 class PendingList {
  public:
   PendingList(bool sorted, std::size_t ranks) : sorted_(sorted), at_(sorted ? 0 : ranks, kNone) {}
@@ -27,6 +37,11 @@ class PendingList {
     return std::span<const PendingJob>(jobs_).subspan(head_);
   }
   bool empty() const { return jobs_.size() == head_; }
+  // The rank of each entry of jobs() (ascending when sorted).
+  std::span<const std::uint32_t> ranks() const {
+    return std::span<const std::uint32_t>(ranks_).subspan(head_);
+  }
+  void listen(PendingListener* l) { listener_ = l; }
   // True when jobs() is in (priority desc, submit, id) order too: sorted, and all its jobs have
   // the same priority (Snapshot::pending_in_priority_order).
   bool in_priority_order() const { return sorted_ && priorities_.size() <= 1; }
@@ -40,6 +55,7 @@ class PendingList {
   void count(std::int32_t priority, int delta);
 
   bool sorted_;
+  PendingListener* listener_ = nullptr;
   // The list is jobs_[head_, end): a sorted list removes the jobs that leave by moving the
   // shorter side - usually the few jobs before them (the oldest jobs start first), not the
   // whole queue behind them.

@@ -14,6 +14,7 @@
 #include "sched/free_pool.h"
 #include "sched/las_index.h"
 #include "sched/shape.h"
+#include "sched/share_index.h"
 #include "sim/pending_list.h"
 
 namespace zs {
@@ -39,6 +40,8 @@ struct SimJob {
   Placement stopping;              // kStopping: the devices it still holds
   std::int32_t wait_reason = -1;   // last reason it waited for (tenants' shares), -1: none
   TimeMs predicted = 0;            // run time predicted at its submit, from jobs ended before
+  std::uint32_t wait_pass = 0;     // the pass that gave it (group waits: see Stamp)
+  std::uint32_t joined_pass = 0;   // the first pass that saw it waiting, this time
 };
 
 struct Finish {
@@ -49,7 +52,7 @@ struct Finish {
   bool operator>(const Finish& o) const { return at != o.at ? at > o.at : id > o.id; }
 };
 
-class Simulation {
+class Simulation final : private PendingListener {
  public:
   Simulation(const Cluster& c, const Catalog& cat, const ThroughputTable* speeds,
              std::span<const Job> jobs, const Policy& policy, const SimOptions& opt)
@@ -92,6 +95,10 @@ class Simulation {
         if (added) tenants_.push_back({&opt.shares->share_of(j.tenant), 0.0, 0});
         j.tenant_index = it->second;
       }
+    }
+    if (opt.shares) {
+      share_index_.emplace();
+      pending_.listen(this);
     }
     sim_.resize(order_.size());
     index_.reserve(order_.size());
@@ -187,7 +194,7 @@ class Simulation {
     for (const PendingJob& p : pending_.jobs()) {
       auto& o = out(p.job);
       o.rejected = true;
-      const std::int32_t why = sim_[index_.at(p.job->id)].wait_reason;
+      const std::int32_t why = last_wait_reason(index_.at(p.job->id));
       o.reject_reason = why >= 0 ? "never started: " + wait_texts_[static_cast<std::size_t>(why)]
                                  : "could not be placed even when the cluster was idle";
       sim_[index_.at(p.job->id)].state = State::kRejected;
@@ -203,6 +210,91 @@ class Simulation {
   }
 
  private:
+  // A job appears in / leaves the pending list the policy sees (the share index follows it).
+  void joined(std::uint32_t rank, const PendingJob& p) override {
+    share_index_->insert(rank, p);
+    sim_[rank].joined_pass = static_cast<std::uint32_t>(result_.passes + 1);
+  }
+  void left(std::uint32_t rank) override {
+    const std::uint32_t g = share_index_->group_of(rank);
+    if (g < stamps_.size()) settle_stamp(rank, stamps_[g]);
+    share_index_->erase(rank);
+  }
+
+  // Group waits (Decisions::group_waits): the last one given to each group stands for all the
+  // jobs it covered, until a later one for the group (or the job's leaving) writes it down for
+  // those the later one does not cover. A job's last reason is the later of its own and that.
+  struct Stamp {
+    std::uint32_t pass = 0;
+    std::int32_t reason = -1;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> ranges;  // [from, to) of ranks
+    bool covers(std::uint32_t rank) const {
+      for (const auto& [from, to] : ranges)
+        if (rank >= from && rank < to) return true;
+      return false;
+    }
+  };
+  // Writes stamp `st`'s reason down for job `rank` if the stamp covers it and is newer.
+  void settle_stamp(std::uint32_t rank, const Stamp& st) {
+    SimJob& j = sim_[rank];
+    if (st.reason < 0 || st.pass <= j.wait_pass || j.joined_pass > st.pass || !st.covers(rank))
+      return;
+    j.wait_reason = st.reason;
+    j.wait_pass = st.pass;
+  }
+  std::int32_t last_wait_reason(std::uint32_t rank) const {
+    const SimJob& j = sim_[rank];
+    if (share_index_) {
+      const std::uint32_t g = share_index_->group_of(rank);
+      if (g < stamps_.size()) {
+        const Stamp& st = stamps_[g];
+        if (st.reason >= 0 && st.pass > j.wait_pass && j.joined_pass <= st.pass && st.covers(rank))
+          return st.reason;
+      }
+    }
+    return j.wait_reason;
+  }
+  // This pass's group waits (ids: interned reasons), grouped by group.
+  void apply_group_waits(const Decisions& d, const std::vector<std::int32_t>& ids) {
+    const auto pass = static_cast<std::uint32_t>(result_.passes);
+    std::vector<GroupWait> gw = d.group_waits;
+    std::sort(gw.begin(), gw.end(), [](const GroupWait& a, const GroupWait& b) {
+      return a.group != b.group ? a.group < b.group : a.from < b.from;
+    });
+    for (std::size_t k = 0; k < gw.size();) {
+      const std::uint32_t g = gw[k].group;
+      if (g >= share_index_->group_count()) throw std::logic_error("group wait: no such group");
+      if (stamps_.size() <= g) stamps_.resize(share_index_->group_count());
+      Stamp next;
+      next.pass = pass;
+      next.reason = gw[k].reason < ids.size() ? ids[gw[k].reason] : -1;
+      for (; k < gw.size() && gw[k].group == g; ++k) {
+        if (gw[k].reason < ids.size() && ids[gw[k].reason] != next.reason)
+          throw std::logic_error("group wait: one group, two reasons in a pass");
+        next.ranges.emplace_back(gw[k].from, gw[k].to);
+      }
+      Stamp& old = stamps_[g];
+      if (old.reason >= 0 && old.ranges != next.ranges) {
+        // Jobs the old stamp covered and the new one does not keep the old reason: those in the
+        // old ranges less the new ones (both sorted, disjoint).
+        std::size_t n = 0;
+        for (auto [from, to] : old.ranges) {
+          while (from < to) {
+            while (n < next.ranges.size() && next.ranges[n].second <= from) ++n;
+            const std::uint32_t upto =
+                n < next.ranges.size() ? std::min(to, next.ranges[n].first) : to;
+            for (std::uint32_t r = share_index_->first(g, from); r != ShareIndex::kEnd && r < upto;
+                 r = share_index_->first(g, r + 1))
+              settle_stamp(r, old);
+            if (n == next.ranges.size() || upto == to) break;
+            from = next.ranges[n].second;  // skip what the new stamp covers
+          }
+        }
+      }
+      old = std::move(next);
+    }
+  }
+
   // The index in sim_ of a job known to exist.
   std::uint32_t index_at(JobId id) const {
     if (!dense_.empty()) {
@@ -310,6 +402,10 @@ class Simulation {
 
   // Removes a job from the running vector (swap with last).
   void drop_running(SimJob& s) {
+    if (opt_.shares) {
+      const auto i = static_cast<std::uint32_t>(&s - sim_.data());
+      start_order_.erase(std::find(start_order_.begin(), start_order_.end(), i));
+    }
     const std::uint32_t slot = s.running_slot;
     if (slot + 1 != running_.size()) {
       running_[slot] = std::move(running_.back());
@@ -441,6 +537,14 @@ class Simulation {
     running_.push_back(std::move(r));
     running_sim_.push_back(
         {it->second, j.accel_count, s.attained, s.end, work, done, s.overhead, wall});
+    if (opt_.shares) {
+      // In (start, id) order: it started last, with the others started now ordered by id.
+      auto at = start_order_.end();
+      while (at != start_order_.begin() && sim_[*(at - 1)].start == t &&
+             sim_[*(at - 1)].job->id > j.id)
+        --at;
+      start_order_.insert(at, it->second);
+    }
   }
 
   TimeMs schedule(TimeMs t) {
@@ -467,6 +571,13 @@ class Simulation {
     snap.running = running_;
     snap.pending = pending_.jobs();
     snap.pending_in_priority_order = pending_.in_priority_order();
+    if (share_index_) {
+      snap.share_index = &*share_index_;
+      snap.pending_ranks = pending_.ranks();
+      running_by_start_.clear();
+      for (std::uint32_t i : start_order_) running_by_start_.push_back(sim_[i].running_slot);
+      snap.running_by_start = running_by_start_;
+    }
     snap.params = opt_.sched;
     if (las_index_) {
       las_index_->advance(t);
@@ -512,7 +623,7 @@ class Simulation {
         auto it = index_.find(h.for_job);
         return it == index_.end() || sim_[it->second].state != State::kPending;
       });
-    if (!d.waits.empty()) {
+    if (!d.waits.empty() || !d.group_waits.empty()) {
       // Interned: many passes give the same few reasons to many jobs.
       std::vector<std::int32_t> ids(d.wait_reasons.size());
       for (std::size_t k = 0; k < d.wait_reasons.size(); ++k) {
@@ -521,8 +632,26 @@ class Simulation {
         if (added) wait_texts_.push_back(d.wait_reasons[k]);
         ids[k] = it->second;
       }
+      const auto pass = static_cast<std::uint32_t>(result_.passes);
       for (const auto& w : d.waits)
-        if (w.reason < ids.size()) sim_[index_at(w.job)].wait_reason = ids[w.reason];
+        if (w.reason < ids.size()) {
+          SimJob& j = sim_[index_at(w.job)];
+          j.wait_reason = ids[w.reason];
+          j.wait_pass = pass;
+        }
+      if (!d.group_waits.empty()) {
+        if (!share_index_) throw std::logic_error("group waits without a share index");
+        apply_group_waits(d, ids);
+      }
+      if (opt_.check_wait_reasons) {
+        eager_reason_.resize(sim_.size(), -1);
+        for (const auto& w : d.waits)
+          if (w.reason < ids.size()) eager_reason_[index_at(w.job)] = ids[w.reason];
+        for (const auto& w : d.group_waits)
+          for (std::uint32_t r = share_index_->first(w.group, w.from);
+               r != ShareIndex::kEnd && r < w.to; r = share_index_->first(w.group, r + 1))
+            eager_reason_[r] = w.reason < ids.size() ? ids[w.reason] : -1;
+      }
     }
     for (const auto& r : d.rejections) {
       const std::uint32_t i = index_.at(r.job);
@@ -533,6 +662,15 @@ class Simulation {
       o.reject_reason = r.reason;
     }
     pending_.settle();
+    if (opt_.check_wait_reasons && share_index_) {
+      eager_reason_.resize(sim_.size(), -1);
+      for (std::uint32_t r : pending_.ranks())
+        if (last_wait_reason(r) != eager_reason_[r])
+          throw std::logic_error("pass " + std::to_string(result_.passes) + ": job " +
+                                 std::to_string(sim_[r].job->id) + " waits for reason " +
+                                 std::to_string(last_wait_reason(r)) + ", told " +
+                                 std::to_string(eager_reason_[r]));
+    }
     if (opt_.record_reservations)
       for (const auto& r : d.reservations) result_.reservations.push_back({r.job, t, r.at});
     if (d.wake_at <= t || d.wake_at >= kNever) return kNever;
@@ -560,6 +698,14 @@ class Simulation {
   // pending_). Declared first: pending_ is made knowing whether there is one.
   std::optional<LasIndex> las_index_;
   PendingList pending_;
+  // With shares: the waiting jobs by tenant and request (pending_ keeps it), and the last group
+  // wait of each group.
+  std::optional<ShareIndex> share_index_;
+  std::vector<Stamp> stamps_;
+  // With shares: running jobs (sim_ indices) by (start, id), and their running_ slots for a pass
+  // (Snapshot::running_by_start).
+  std::vector<std::uint32_t> start_order_, running_by_start_;
+  std::vector<std::int32_t> eager_reason_;  // SimOptions::check_wait_reasons
   bool settle_events_;
   std::vector<RunningJob> running_;
   // Parallel to running_: what updating its service needs, without touching sim_ or the jobs.

@@ -27,6 +27,9 @@ struct SimOptions {
   // The jobs' walltimes were made from their real durations (--walltime exact or 2x): a
   // policy that reads walltimes is then clairvoyant (SimResult::clairvoyant).
   bool walltimes_reveal_durations = false;
+  // Tests: after every pass, check each waiting job's last wait reason, kept lazily for group
+  // waits (Decisions::group_waits), against one written down job by job (throws on a mismatch).
+  bool check_wait_reasons = false;
   // Tenants' shares (quotas, fair share, prices, preemption with grace); null: no tenant rules,
   // and bills count accelerator-hours at price 1.
   const TenantShares* shares = nullptr;

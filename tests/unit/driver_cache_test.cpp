@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "sched/policy.h"
+#include "sched/share_index.h"
 #include "sim/pending_list.h"
 #include "sim/simulator.h"
 #include "sim/synthetic.h"
@@ -25,7 +26,7 @@ const Catalog& catalog() {
   return Catalog::builtin();
 }
 
-std::string describe(const Decisions& d) {
+std::string describe(const Decisions& d, const ShareIndex* index) {
   std::ostringstream s;
   for (const auto& x : d.starts) {
     s << "start " << x.job << " type " << x.type << (x.backfilled ? " backfilled" : "") << ":";
@@ -45,8 +46,18 @@ std::string describe(const Decisions& d) {
     for (const Slot& slot : x.placement) s << " " << slot.node << "/" << slot.devices;
     s << "\n";
   }
-  for (const auto& x : d.waits) s << "wait " << x.job << " reason " << x.reason << "\n";
-  for (const auto& x : d.wait_reasons) s << "reason " << x << "\n";
+  // Waits by job, with their text: a pass with the share index may tell a group at once, and
+  // number its reasons differently.
+  std::map<JobId, std::string> waits;
+  for (const auto& x : d.waits) waits[x.job] = d.wait_reasons.at(x.reason);
+  for (const auto& x : d.group_waits) {
+    EXPECT_NE(index, nullptr) << "group waits without a share index";
+    if (!index) break;
+    for (std::uint32_t r = index->first(x.group, x.from); r != ShareIndex::kEnd && r < x.to;
+         r = index->first(x.group, r + 1))
+      waits[index->job(r).id] = d.wait_reasons.at(x.reason);
+  }
+  for (const auto& [job, why] : waits) s << "wait " << job << ": " << why << "\n";
   s << "wake " << d.wake_at << "\n";
   return s.str();
 }
@@ -66,13 +77,47 @@ class FreshCheck : public Policy {
     Snapshot fresh = s;
     fresh.las_index = nullptr;
     fresh.pending_in_priority_order = false;
+    fresh.share_index = nullptr;
+    fresh.pending_ranks = {};
+    fresh.running_by_start = {};
     // With an index the waiting jobs may come in any order; without one, in (submit, id) order.
     std::vector<PendingJob> sorted(s.pending.begin(), s.pending.end());
     std::sort(sorted.begin(), sorted.end(), [](const PendingJob& a, const PendingJob& b) {
       return a.job->submit != b.job->submit ? a.job->submit < b.job->submit : a.job->id < b.job->id;
     });
     fresh.pending = sorted;
-    const std::string a = describe(d), b = describe(inner_->decide(fresh, now));
+    const std::string a = describe(d, s.share_index),
+                      b = describe(inner_->decide(fresh, now), nullptr);
+    if (!s.running_by_start.empty()) {
+      // A permutation of the running jobs in (started, id) order.
+      if (s.running_by_start.size() != s.running.size()) ++broken_promises;
+      std::vector<bool> seen(s.running.size());
+      for (std::size_t k = 0; k < s.running_by_start.size(); ++k) {
+        const std::uint32_t i = s.running_by_start[k];
+        if (i >= s.running.size() || seen[i]) {
+          ++broken_promises;
+          break;
+        }
+        seen[i] = true;
+        if (k > 0) {
+          const RunningJob& a = s.running[s.running_by_start[k - 1]];
+          const RunningJob& b = s.running[i];
+          if (a.started > b.started || (a.started == b.started && a.job->id > b.job->id))
+            ++broken_promises;
+        }
+      }
+    }
+    if (s.share_index) {
+      ++indexed;
+      if (!s.share_index->describes(s)) ++broken_promises;
+      for (std::size_t i = 0; i < s.pending.size(); ++i)
+        if (const PendingJob& p = s.share_index->pending(s.pending_ranks[i]);
+            p.job != s.pending[i].job || p.attained_accel_ms != s.pending[i].attained_accel_ms ||
+            p.waiting_since != s.pending[i].waiting_since ||
+            p.last_run_ms != s.pending[i].last_run_ms ||
+            p.remaining_ms != s.pending[i].remaining_ms)
+          ++broken_promises;
+    }
     ++passes;
     if (s.pending_in_priority_order) {
       ++promised;
@@ -89,7 +134,7 @@ class FreshCheck : public Policy {
     return d;
   }
 
-  mutable long passes = 0, promised = 0, broken_promises = 0, differing = 0;
+  mutable long passes = 0, promised = 0, indexed = 0, broken_promises = 0, differing = 0;
   mutable std::string first_difference;
 
  private:
@@ -170,7 +215,7 @@ World random_world(std::uint64_t seed) {
 class DriverCacheProperty : public testing::TestWithParam<std::string> {};
 
 TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
-  long passes = 0, promised = 0;
+  long passes = 0, promised = 0, indexed = 0;
   for (std::uint64_t k = 1; k <= 40; ++k) {
     const World w = random_world(k * 7919 + 13);
     for (bool shares : {false, true}) {
@@ -185,9 +230,11 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
       EXPECT_EQ(check.broken_promises, 0) << ctx;
       passes += check.passes;
       promised += check.promised;
+      indexed += check.indexed;
       if (HasFailure()) return;
     }
   }
+  EXPECT_GT(indexed, passes / 4);  // the simulator keeps a share index under shares
   // Both kinds of pass must have been seen (las keeps no sorted list: it never promises).
   EXPECT_GT(passes, 1000);
   if (GetParam() != "las") {
@@ -199,6 +246,64 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
 INSTANTIATE_TEST_SUITE_P(Property, DriverCacheProperty,
                          testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred",
                                          "spf"));
+
+// Decides without the driver's share index: every wait is said job by job.
+class WithoutShareIndex : public Policy {
+ public:
+  explicit WithoutShareIndex(std::unique_ptr<Policy> inner) : inner_(std::move(inner)) {}
+  std::string_view name() const override { return inner_->name(); }
+  bool needs_oracle() const override { return inner_->needs_oracle(); }
+  bool preemptive() const override { return inner_->preemptive(); }
+  bool uses_las_index() const override { return inner_->uses_las_index(); }
+  Decisions decide(const Snapshot& s, TimeMs now) const override {
+    Snapshot plain = s;
+    plain.share_index = nullptr;
+    plain.pending_ranks = {};
+    return inner_->decide(plain, now);
+  }
+
+ private:
+  std::unique_ptr<Policy> inner_;
+};
+
+// The simulator keeps each job's last wait reason from group waits (Decisions::group_waits)
+// lazily: after every pass each waiting job's must be the one it was last told
+// (SimOptions::check_wait_reasons), and a whole replay must end the same as one told every wait
+// job by job - the reasons of the jobs that never started included.
+TEST_P(DriverCacheProperty, GroupWaitsLeaveTheSameReasons) {
+  long never_started = 0;
+  for (std::uint64_t k = 1; k <= 400; ++k) {
+    World w = random_world(k * 104729 + 7);
+    // Tight limits (some jobs never fit their tenant's), and often a grace period.
+    for (auto& t : w.shares.tenants)
+      for (auto& q : t.quota)
+        if (q.borrow != TypeQuota::kUnlimited && k % 2 == 0) q.borrow = 0;
+    w.shares.index();
+    SimOptions opt;
+    opt.preempt_cost_ms = 5'000;
+    opt.use_shares(w.shares, false);
+    opt.check_wait_reasons = true;  // throws if a job's last reason is ever wrong
+    const SimResult a = simulate(w.cluster, catalog(), &ThroughputTable::builtin(), w.jobs,
+                                 *make_policy(GetParam()), opt);
+    WithoutShareIndex plain(make_policy(GetParam()));
+    const SimResult b =
+        simulate(w.cluster, catalog(), &ThroughputTable::builtin(), w.jobs, plain, opt);
+    ASSERT_EQ(a.jobs.size(), b.jobs.size());
+    EXPECT_EQ(a.passes, b.passes) << "world " << k;
+    for (std::size_t i = 0; i < a.jobs.size(); ++i) {
+      const JobOutcome &x = a.jobs[i], &y = b.jobs[i];
+      EXPECT_EQ(x.reject_reason, y.reject_reason)
+          << GetParam() << " world " << k << " job " << x.id;
+      EXPECT_EQ(x.first_start, y.first_start) << "world " << k << " job " << x.id;
+      EXPECT_EQ(x.end, y.end) << "world " << k << " job " << x.id;
+      EXPECT_EQ(x.attempts, y.attempts) << "world " << k << " job " << x.id;
+      EXPECT_EQ(x.type, y.type) << "world " << k << " job " << x.id;
+      never_started += x.reject_reason.starts_with("never started");
+    }
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(never_started, 20);
+}
 
 // PendingList against a map from rank to job, under random adds, drops and settles.
 TEST(PendingListProperty, MatchesAPlainModel) {
