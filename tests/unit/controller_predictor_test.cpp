@@ -14,9 +14,10 @@ constexpr TimeMs kStart = 1'800'000'000'000;
 
 class ControllerPredictor : public ::testing::Test {
  protected:
-  std::unique_ptr<Controller> open() {
+  std::unique_ptr<Controller> open(const std::string& policy = "easy-pred") {
     ControllerOptions o;
-    o.policy = "easy-pred";
+    o.policy = policy;
+    o.sched.min_run_ms = 0;                    // spf may preempt at once
     o.heartbeat_ms = 30LL * 24 * 3600 * 1000;  // no node is lost while the clock jumps
     o.min_pass_interval_ms = 0;
     o.clock = [this] { return now; };
@@ -87,6 +88,29 @@ TEST_F(ControllerPredictor, ARestartedControllerStillPredictsFromTheFinishedJobs
   drain(*c);
   EXPECT_EQ(c->get_job(j4).state, JobState::completed);
   EXPECT_EQ(work.history(j4).first_start, t3 + 60'000);  // when job 3 really ended
+}
+
+// Live spf: a job predicted short (its user's jobs ran 10 s) takes the devices of one predicted
+// long (100 s) that started first; the victim is signalled, stops after the kill grace, is
+// requeued, and finishes after the short one.
+TEST_F(ControllerPredictor, SpfPreemptsForAShorterPredictedJob) {
+  auto c = open("spf");
+  settle(*c);
+  for (int i = 0; i < 2; ++i) submit(*c, "a", 8, 1'000'000, 10'000);
+  for (int i = 0; i < 2; ++i) submit(*c, "b", 8, 1'000'000, 100'000);
+  drain(*c);
+  const JobId longer = submit(*c, "b", 8, 2'000'000, 300'000);
+  settle(*c);
+  ASSERT_EQ(work.history(longer).first_start, now);
+  now += 10'000;
+  const JobId shorter = submit(*c, "a", 8, 1'000'000, 10'000);
+  settle(*c);
+  drain(*c);
+  EXPECT_EQ(work.history(longer).preemptions, 1);
+  EXPECT_LT(work.history(shorter).first_start, work.history(longer).last_start);
+  EXPECT_EQ(c->get_job(shorter).state, JobState::completed);
+  EXPECT_EQ(c->get_job(longer).state, JobState::completed);
+  EXPECT_GT(c->get_job(longer).end_ms, c->get_job(shorter).end_ms);
 }
 
 // srtf reads real run times, which a live controller never has: refused, not run without them.
