@@ -363,18 +363,9 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     // - borrowing: once no job may borrow, nothing changes any more, and each group of one
     //   type that borrows there is told at once that it waits.
     if (groups.any_within) d.wake_at = std::min(d.wake_at, reclaim_next);
-    std::vector<std::uint32_t> holder_ranks;  // ascending
-    for (const Hold& h : s.holds) {
-      const std::uint32_t r = index->rank_of(h.for_job);
-      if (r == ShareIndex::kEnd) continue;
-      const auto at = std::lower_bound(s.pending_ranks.begin(), s.pending_ranks.end(), r);
-      if (holder[static_cast<std::size_t>(at - s.pending_ranks.begin())]) holder_ranks.push_back(r);
-    }
-    std::sort(holder_ranks.begin(), holder_ranks.end());
-    holder_ranks.erase(std::unique(holder_ranks.begin(), holder_ranks.end()), holder_ranks.end());
+    const std::vector<std::uint32_t> holders = holder_ranks(s, holder);
     auto offer_at = [&](std::uint32_t rank, bool borrowing) {
-      const bool is_holder = !holder_ranks.empty() &&
-                             std::binary_search(holder_ranks.begin(), holder_ranks.end(), rank);
+      const bool is_holder = std::binary_search(holders.begin(), holders.end(), rank);
       return offer_job(index->pending(rank), is_holder, rank, borrowing);
     };
     // Whether every job of group g (single type, shape known) is treated alike.
@@ -437,8 +428,8 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
           d.wait_reasons.push_back(gate.over_reason(job, requests.of(job).fit_types));
         }
         std::uint32_t from = src.at;
-        for (auto h = std::lower_bound(holder_ranks.begin(), holder_ranks.end(), from);
-             h != holder_ranks.end(); ++h)
+        for (auto h = std::lower_bound(holders.begin(), holders.end(), from); h != holders.end();
+             ++h)
           if (index->group_of(*h) == src.group) {
             if (from < *h) d.group_waits.push_back({src.group, from, *h, reason});
             from = *h + 1;

@@ -79,4 +79,18 @@ std::vector<bool> apply_holds(const Snapshot& s, FreePool& pool, ShareGate& gate
   return holder;
 }
 
+std::vector<std::uint32_t> holder_ranks(const Snapshot& s, const std::vector<bool>& holder) {
+  std::vector<std::uint32_t> ranks;
+  if (!s.share_index || holder.empty()) return ranks;
+  for (const Hold& h : s.holds) {
+    const std::uint32_t r = s.share_index->rank_of(h.for_job);
+    if (r == ShareIndex::kEnd) continue;
+    const auto at = std::lower_bound(s.pending_ranks.begin(), s.pending_ranks.end(), r);
+    if (holder[static_cast<std::size_t>(at - s.pending_ranks.begin())]) ranks.push_back(r);
+  }
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  return ranks;
+}
+
 }  // namespace zs

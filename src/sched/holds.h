@@ -4,6 +4,7 @@
 // no other job takes what was reclaimed (without that, the reclaiming job could find its
 // devices gone once the victims stop, and reclaim again: an eviction cycle).
 #pragma once
+#include <cstdint>
 #include <vector>
 
 #include "sched/decision.h"
@@ -17,5 +18,9 @@ namespace zs {
 // there are no holds. A hold on a device that is down or unhealthy, or whose devices are free
 // but whose nodes' CPU or memory went to other jobs, is void: its job competes like any other.
 std::vector<bool> apply_holds(const Snapshot& s, FreePool& pool, ShareGate& gate, Decisions& d);
+
+// With a driver's share index: the index ranks of the holders that apply_holds returned
+// (`holder`, by index in s.pending), ascending and without repeats, for binary search.
+std::vector<std::uint32_t> holder_ranks(const Snapshot& s, const std::vector<bool>& holder);
 
 }  // namespace zs

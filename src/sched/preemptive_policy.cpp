@@ -22,8 +22,9 @@ namespace {
 // else an hour) doubled while the work it has done outlives it, minus that work.
 TimeMs predicted_left(const PendingJob& p) {
   const Job& j = *p.job;
-  const TimeMs predicted =
-      p.predicted_ms > 0 ? p.predicted_ms : (j.walltime > 0 ? j.walltime : 3'600'000);
+  const TimeMs predicted = p.predicted_ms > 0 ? p.predicted_ms
+                           : j.walltime > 0   ? j.walltime
+                                              : RuntimePredictor::Options{}.no_history_ms;
   const TimeMs done = p.attained_accel_ms / std::max(j.accel_count, 1);
   return std::max<TimeMs>(RuntimePredictor::extended(predicted, done, j.walltime) - done, 1);
 }
@@ -34,7 +35,7 @@ TimeMs weighted(const Snapshot& s, TimeMs left) {
 // spf: what is predicted to be left of a running job at `now`.
 TimeMs predicted_left(const RunningJob& r, TimeMs now) {
   const TimeMs end = r.predicted_end < kNever ? r.predicted_end : r.expected_end;
-  if (end >= kNever) return 3'600'000;
+  if (end >= kNever) return RuntimePredictor::Options{}.no_history_ms;
   return std::max<TimeMs>(end - now, 0);
 }
 }  // namespace

@@ -103,6 +103,17 @@ ShareGate::Standing ShareGate::standing(const Job& job, TypeId t) const {
   return Standing::kOver;
 }
 
+ShareGate::Standing ShareGate::best_accepted(const Job& job, int& first_slot) const {
+  Standing b = Standing::kOver;
+  first_slot = -1;
+  for (std::size_t k = 0; k < types_ && b != Standing::kWithin; ++k) {
+    if (!job.accepted.contains(type_of_slot_[k])) continue;
+    if (first_slot < 0) first_slot = static_cast<int>(k);
+    b = std::min(b, standing(job, type_of_slot_[k]));
+  }
+  return b;
+}
+
 std::optional<ShareGate::Standing> ShareGate::sole_standing(const Job& job) const {
   std::optional<Standing> out;
   for (std::size_t k = 0; k < types_; ++k) {
@@ -219,13 +230,8 @@ ShareGate::Order ShareGate::order(const std::vector<std::int64_t>& rank, Decisio
   for (std::uint32_t seq = 0; seq < pending.size(); ++seq) {
     const std::uint32_t i = by_submit.empty() ? seq : by_submit[seq];
     const Job& job = *pending[i].job;
-    Standing b = Standing::kOver;
     int first_slot = -1;
-    for (std::size_t k = 0; k < types_ && b != Standing::kWithin; ++k) {
-      if (!job.accepted.contains(type_of_slot_[k])) continue;
-      if (first_slot < 0) first_slot = static_cast<int>(k);
-      b = std::min(b, standing(job, type_of_slot_[k]));
-    }
+    const Standing b = best_accepted(job, first_slot);
     const Keyed key{-std::int64_t{job.priority}, tenant_rank[tenant(job)],
                     rank.empty() ? 0 : rank[i], i, seq};
     if (b != Standing::kOver) min_count = std::min(min_count, job.accel_count);
@@ -288,13 +294,8 @@ ShareGate::GroupOrder ShareGate::group_order(const ShareIndex& index, Decisions&
     const ShareIndex::Group& grp = index.group(g);
     if (grp.size == 0) continue;
     const Job& job = *grp.like;
-    Standing b = Standing::kOver;
     int first_slot = -1;
-    for (std::size_t k = 0; k < types_ && b != Standing::kWithin; ++k) {
-      if (!job.accepted.contains(type_of_slot_[k])) continue;
-      if (first_slot < 0) first_slot = static_cast<int>(k);
-      b = std::min(b, standing(job, type_of_slot_[k]));
-    }
+    const Standing b = best_accepted(job, first_slot);
     if (b != Standing::kOver) o.min_count = std::min(o.min_count, job.accel_count);
     if (b == Standing::kWithin) {
       kind[g] = 0;

@@ -145,6 +145,9 @@ class ShareGate {
 
  private:
   std::size_t tenant(const Job& job) const;
+  // The job's best standing over the types of the cluster it accepts (kOver if none), and the
+  // slot of the first of those types (-1 if none): what order() and group_order() classify by.
+  Standing best_accepted(const Job& job, int& first_slot) const;
   // Rank of each tenant by fair-share factor, best first (ties: tenant index).
   std::vector<std::uint32_t> tenant_ranks() const;
   int type_slot(TypeId t) const { return t < slot_of_type_.size() ? slot_of_type_[t] : -1; }

@@ -97,17 +97,9 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
     return offer_job(*s.pending[idx].job, !holder.empty() && holder[idx], idx, borrowing);
   };
   if (index) {
-    std::vector<std::uint32_t> holder_ranks;  // ascending
-    for (const Hold& h : s.holds) {
-      const std::uint32_t r = index->rank_of(h.for_job);
-      if (r == ShareIndex::kEnd) continue;
-      const auto at = std::lower_bound(s.pending_ranks.begin(), s.pending_ranks.end(), r);
-      if (holder[static_cast<std::size_t>(at - s.pending_ranks.begin())]) holder_ranks.push_back(r);
-    }
-    std::sort(holder_ranks.begin(), holder_ranks.end());
+    const std::vector<std::uint32_t> holders = holder_ranks(s, holder);
     auto offer_at = [&](std::uint32_t r, bool borrowing) {
-      const bool is_holder =
-          !holder_ranks.empty() && std::binary_search(holder_ranks.begin(), holder_ranks.end(), r);
+      const bool is_holder = std::binary_search(holders.begin(), holders.end(), r);
       return offer_job(index->job(r), is_holder, r, borrowing);
     };
     // One tenant's jobs of these groups by (rank, submit): its part of order()'s lists.

@@ -535,8 +535,7 @@ class Simulation final : private PendingListener {
     r.predicted_end = std::min(t + s.overhead + std::max<TimeMs>(work - done, 0), r.expected_end);
     s.running_slot = static_cast<std::uint32_t>(running_.size());
     running_.push_back(std::move(r));
-    running_sim_.push_back(
-        {it->second, j.accel_count, s.attained, s.end, work, done, s.overhead, wall});
+    running_sim_.push_back({it->second, j.accel_count, s.attained, s.end, work, done});
     if (opt_.shares) {
       // In (start, id) order: it started last, with the others started now ordered by id.
       auto at = start_order_.end();
@@ -556,11 +555,13 @@ class Simulation final : private PendingListener {
       // Still running at its predicted end: it gets a longer prediction (never past its limit),
       // as a live driver would do - it sees the job running, not when it will end.
       if (r.predicted_end <= t && r.predicted_end < r.expected_end) {
-        const TimeMs elapsed = s.done_before + std::max<TimeMs>(0, t - r.started - s.overhead);
-        s.predicted_work = RuntimePredictor::extended(s.predicted_work, elapsed, s.walltime);
-        r.predicted_end =
-            std::min(r.started + s.overhead + std::max<TimeMs>(s.predicted_work - s.done_before, 0),
-                     r.expected_end);
+        const SimJob& job = sim_[s.index];
+        const TimeMs wall = job.limit < kNever ? job.limit - job.overhead : 0;
+        const TimeMs elapsed = s.done_before + std::max<TimeMs>(0, t - r.started - job.overhead);
+        s.predicted_work = RuntimePredictor::extended(s.predicted_work, elapsed, wall);
+        r.predicted_end = std::min(
+            r.started + job.overhead + std::max<TimeMs>(s.predicted_work - s.done_before, 0),
+            r.expected_end);
       }
     }
     Snapshot snap;
@@ -714,9 +715,9 @@ class Simulation final : private PendingListener {
     int accel_count;
     TimeMs attained;  // before this run
     TimeMs end;
-    // The run-time prediction on this run's type: the whole job's predicted work, the work done
-    // before this run, the restart cost paid first, and the limit (RunningJob::predicted_end).
-    TimeMs predicted_work, done_before, overhead, walltime;
+    // The run-time prediction on this run's type: the whole job's predicted work and the work
+    // done before this run (RunningJob::predicted_end).
+    TimeMs predicted_work, done_before;
   };
   std::vector<RunningSim> running_sim_;
   std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishes_;

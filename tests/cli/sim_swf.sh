@@ -70,4 +70,14 @@ rc=$?
 if [ $rc -ne 0 ] && grep -q "bad_number.swf:3: field 5" "$d/err"; then ok "bad row names file:line and field"
 else bad "bad_number.swf (exit $rc): $(cat "$d/err")"; fi
 
+# Bad flags: named, non-zero exit.
+for args in "--swf-per-node -1" "--spf-size-weight 0" "--spf-size-weight nan"; do
+  # shellcheck disable=SC2086
+  "$ZS" sim --cluster 2x8xV100 --trace $swf/basic.swf --policy spf $args --no-progress >"$d/out" 2>"$d/err"
+  rc=$?
+  flag=${args%% *}
+  if [ $rc -ne 0 ] && grep -q -- "$flag" "$d/err"; then ok "$args refused"
+  else bad "$args (exit $rc): $(cat "$d/err")"; fi
+done
+
 exit $fail

@@ -74,3 +74,24 @@ TEST(Text, TerminalSafeOutputHasNoControlBytes) {
 }
 
 }  // namespace zs
+
+#include "core/input_error.h"
+
+namespace zs {
+namespace {
+
+// Errors quote hostile cells: cut long ones on a UTF-8 boundary, saying how much is left out.
+TEST(InputErrorClip, LongPartsAreCutOnACharacterBoundary) {
+  EXPECT_EQ(clip_for_message("short"), "short");
+  std::string s = "a";
+  for (int i = 0; i < 2000; ++i) s += "\xE7\xAE\x97";  // 算, 3 bytes each
+  const std::string c = clip_for_message(s);
+  EXPECT_EQ(c.substr(0, 1999), s.substr(0, 1999));  // "a" and 666 whole characters
+  EXPECT_EQ(c.substr(1999), "... (4002 more bytes)");
+  const InputError e(std::string(100'000, 'w'), std::string(1 << 20, 'x'));
+  EXPECT_LT(std::string(e.what()).size(), 2'600u);
+  EXPECT_LT(e.where().size(), 600u);
+}
+
+}  // namespace
+}  // namespace zs

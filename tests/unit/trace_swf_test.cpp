@@ -143,6 +143,32 @@ TEST(TraceSwf, BadRowsNameFileLineAndField) {
   EXPECT_NE(neg.find(":1: field 2 (submit time): negative time -5"), std::string::npos) << neg;
 }
 
+TEST(TraceSwf, HostileInputIsAnErrorNamingThePlace) {
+  const std::string bad = error_reading("bad_maxprocs.swf");
+  EXPECT_NE(bad.find("bad_maxprocs.swf:1: MaxProcs: 0 is not 1..1000000"), std::string::npos)
+      << bad;
+  const Catalog& cat = Catalog::builtin();
+  const ThroughputTable& speeds = ThroughputTable::builtin();
+  TraceOptions opt;
+  opt.format = "swf";
+  // A NUL byte inside a number, and a 1 MiB field.
+  std::string nul = "1 0 0 100 2 -1 -1 2 200 -1 1 1 1 1 1 -1 -1 -1\n";
+  nul[6] = '\0';
+  const std::string e1 = error_of([&] { read_trace_text(nul, "nul.swf", opt, cat, speeds); });
+  EXPECT_NE(e1.find("nul.swf:1: field 4 (run time)"), std::string::npos) << e1;
+  const std::string huge =
+      "1 0 0 " + std::string(1 << 20, '9') + " 2 -1 -1 2 200 -1 1 1 1 1 1 -1 -1 -1\n";
+  const std::string e2 = error_of([&] { read_trace_text(huge, "huge.swf", opt, cat, speeds); });
+  EXPECT_NE(e2.find("huge.swf:1: field 4 (run time)"), std::string::npos) << e2.substr(0, 200);
+  EXPECT_LT(e2.size(), 2'600u);  // the cell is cut, and says by how much
+  EXPECT_NE(e2.find("more bytes)"), std::string::npos);
+  // A --swf-type outside the catalog is refused, not shifted into a 64-bit mask.
+  opt.swf_type = 1000;
+  EXPECT_THROW(
+      read_trace_text("1 0 0 100 2 -1 -1 2 200 -1 1 1 1 1 1 -1 -1 -1\n", "t.swf", opt, cat, speeds),
+      InputError);
+}
+
 TEST(TraceSwf, SkipBadRowsCountsThem) {
   TraceOptions opt;
   opt.skip_bad_rows = true;
