@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "core/input_error.h"
 #include "sched/policy.h"
+#include "sim/forecast.h"
 #include "sim/synthetic.h"
 
 namespace zs::cli {
@@ -59,6 +60,61 @@ int run_bench(const BenchArgs& a) {
   fmt::print("median pass ms: {:.3f}\n", ms[ms.size() / 2]);
   return 0;
 }
+
+// zs bench forecast: times a start-time forecast of every waiting job (the snapshot's copy, as
+// a controller takes it under its lock, and the replay) on the same synthetic snapshot.
+int run_bench_forecast(const BenchArgs& a) {
+  if (a.jobs < 0 || a.nodes <= 0 || a.per_node <= 0 || a.per_node > 64 || a.passes <= 0)
+    throw InputError("zs bench forecast",
+                     "--jobs >= 0, --nodes >= 1, --per-node 1..64 and --runs >= 1 are required");
+  if (a.busy < 0 || a.busy > 1) throw InputError("--busy", "must be between 0 and 1");
+  const Catalog& catalog = Catalog::builtin();
+  auto policy = make_policy(a.policy);
+  if (policy->needs_oracle())
+    throw InputError("--policy", a.policy + " needs the real run times: it cannot forecast");
+  SyntheticSpec spec;
+  spec.nodes = a.nodes;
+  spec.per_node = a.per_node;
+  spec.type = a.type;
+  spec.pending_jobs = a.jobs;
+  spec.busy_fraction = a.busy;
+  spec.seed = a.seed;
+  if (a.tenants < 0 || a.tenants > 100'000) throw InputError("--tenants", "must be 0..100000");
+  spec.tenants = a.tenants;
+  SyntheticSnapshot syn = make_synthetic_snapshot(spec, catalog);
+  const Snapshot snap = syn.snapshot();
+  std::vector<double> copy_ms, run_ms;
+  std::size_t estimated = 0;
+  TimeMs last = 0;
+  using Clock = std::chrono::steady_clock;
+  for (int i = 0; i < a.passes; ++i) {
+    const auto t0 = Clock::now();
+    const ForecastInput in = capture_forecast(snap, syn.now);
+    const auto t1 = Clock::now();
+    const auto starts = forecast_starts(in, *policy);
+    const auto t2 = Clock::now();
+    copy_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    run_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    estimated = 0;
+    last = 0;
+    for (const auto& s : starts)
+      if (s.start >= 0) {
+        ++estimated;
+        last = std::max(last, s.start - syn.now);
+      }
+  }
+  std::sort(copy_ms.begin(), copy_ms.end());
+  std::sort(run_ms.begin(), run_ms.end());
+  fmt::print("policy {}: {} pending jobs, {} running, {} nodes x {} {}\n", a.policy, a.jobs,
+             syn.running.size(), a.nodes, a.per_node, a.type);
+  fmt::print("estimates: {} of {} jobs, the last start {:.1f} h ahead\n", estimated, a.jobs,
+             static_cast<double>(last) / 3.6e6);
+  fmt::print("runs {}: replay min {:.1f} ms, max {:.1f} ms\n", a.passes, run_ms.front(),
+             run_ms.back());
+  fmt::print("median copy ms: {:.3f}\n", copy_ms[copy_ms.size() / 2]);
+  fmt::print("median forecast ms: {:.3f}\n", run_ms[run_ms.size() / 2]);
+  return 0;
+}
 }  // namespace
 
 void register_bench(CLI::App& app, int& exit_code) {
@@ -83,6 +139,25 @@ void register_bench(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   sched->add_option("--seed", args->seed, "Seed of the synthetic workload")->capture_default_str();
   sched->callback([args, &exit_code] { exit_code = run_bench(*args); });
+  auto fargs = std::make_shared<BenchArgs>();
+  fargs->jobs = 10000;
+  fargs->passes = 5;
+  auto* forecast = bench->add_subcommand(
+      "forecast", "Median time of a start-time forecast of every waiting job (synthetic snapshot)");
+  forecast->add_option("--jobs", fargs->jobs, "Pending jobs (sizes 1-512 accelerators)")
+      ->capture_default_str();
+  forecast->add_option("--nodes", fargs->nodes, "Nodes")->capture_default_str();
+  forecast->add_option("--per-node", fargs->per_node, "Accelerators per node")
+      ->capture_default_str();
+  forecast->add_option("--policy", fargs->policy, "Policy")->capture_default_str();
+  forecast->add_option("--type", fargs->type, "Accelerator type")->capture_default_str();
+  forecast->add_option("--busy", fargs->busy, "Fraction of accelerators held by running jobs")
+      ->capture_default_str();
+  forecast->add_option("--runs", fargs->passes, "Forecasts to time")->capture_default_str();
+  forecast->add_option("--tenants", fargs->tenants, "As for zs bench sched")->capture_default_str();
+  forecast->add_option("--seed", fargs->seed, "Seed of the synthetic workload")
+      ->capture_default_str();
+  forecast->callback([fargs, &exit_code] { exit_code = run_bench_forecast(*fargs); });
   register_bench_submit(*bench, exit_code);
 }
 

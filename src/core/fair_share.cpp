@@ -36,6 +36,11 @@ void FairShareLedger::charge(std::size_t tenant, double rate_per_ms, TimeMs from
   }
 }
 
+void FairShareLedger::seed(std::size_t tenant, double value, TimeMs as_of) {
+  if (tenant >= entries_.size()) entries_.resize(tenant + 1);
+  entries_[tenant] = {value, as_of};
+}
+
 double FairShareLedger::usage(std::size_t tenant, TimeMs now) const {
   if (tenant >= entries_.size()) return 0;
   const Entry& e = entries_[tenant];

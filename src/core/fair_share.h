@@ -27,6 +27,8 @@ class FairShareLedger {
   TimeMs half_life() const { return half_life_; }
   // A charge of `rate` cost units per ms over [from, to] (a run, or the part of it so far).
   void charge(std::size_t tenant, double rate_per_ms, TimeMs from, TimeMs to);
+  // Sets the tenant's usage to `value` as of `as_of` (a forecast starts from a known state).
+  void seed(std::size_t tenant, double value, TimeMs as_of);
   // The tenant's settled usage, decayed to `now`.
   double usage(std::size_t tenant, TimeMs now) const;
 

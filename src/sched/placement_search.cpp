@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <functional>
 #include <numeric>
 
 namespace zs {
@@ -130,13 +131,19 @@ std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& poo
   };
   for (const RunningJob& r : s.running) consider(r);
   for (const RunningJob& r : started) consider(r);
-  std::sort(ending.begin(), ending.end());
+  // A heap, not a sort: the job usually fits long before the last end (O(R + k log R) for the
+  // k ends it needs, where a sort of thousands of running jobs on every pass dominated).
+  auto later = [](const Ending& a, const Ending& b) { return b < a; };
+  std::make_heap(ending.begin(), ending.end(), later);
   FreePool future = pool;
-  std::size_t i = 0;
-  while (i < ending.size()) {
-    const TimeMs t = ending[i].at;
-    for (; i < ending.size() && ending[i].at == t; ++i)
-      future.give(ending[i].r->placement, *ending[i].r->job);
+  auto left = ending.end();
+  while (left != ending.begin()) {
+    const TimeMs t = ending.front().at;
+    while (left != ending.begin() && ending.front().at == t) {
+      std::pop_heap(ending.begin(), left, later);
+      --left;
+      future.give(left->r->placement, *left->r->job);
+    }
     if (auto c = place_now(future, job, types, nullptr))
       return Reservation{job.id, c->type, std::max(t, now), std::move(c->placement)};
   }
@@ -167,8 +174,34 @@ std::vector<std::uint32_t> priority_order(std::span<const PendingJob> pending) {
     if (x.submit != y.submit) return x.submit < y.submit;
     return x.id < y.id;
   };
-  if (!std::is_sorted(order.begin(), order.end(), before))
+  if (std::is_sorted(order.begin(), order.end(), before)) return order;
+  // Drivers give the jobs in (submit, id) order (Snapshot::pending) with a few priorities: a
+  // stable bucketing by priority then orders them in O(n), where a sort on every pass of a
+  // long forecast costs O(n log n) each time.
+  auto by_submit = [&](std::uint32_t a, std::uint32_t b) {
+    const Job& x = *pending[a].job;
+    const Job& y = *pending[b].job;
+    return x.submit != y.submit ? x.submit < y.submit : x.id < y.id;
+  };
+  constexpr std::size_t kFewPriorities = 8;
+  std::vector<std::int32_t> levels;
+  bool few = std::is_sorted(order.begin(), order.end(), by_submit);
+  for (std::size_t i = 0; few && i < pending.size(); ++i) {
+    const std::int32_t p = pending[i].job->priority;
+    if (std::find(levels.begin(), levels.end(), p) == levels.end()) {
+      levels.push_back(p);
+      few = levels.size() <= kFewPriorities;
+    }
+  }
+  if (!few) {
     std::sort(order.begin(), order.end(), before);
+    return order;
+  }
+  std::sort(levels.begin(), levels.end(), std::greater<>());
+  std::size_t at = 0;
+  for (std::int32_t level : levels)
+    for (std::uint32_t i = 0; i < pending.size(); ++i)
+      if (pending[i].job->priority == level) order[at++] = i;
   return order;
 }
 

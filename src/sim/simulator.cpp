@@ -55,8 +55,10 @@ struct Finish {
 class Simulation final : private PendingListener {
  public:
   Simulation(const Cluster& c, const Catalog& cat, const ThroughputTable* speeds,
-             std::span<const Job> jobs, const Policy& policy, const SimOptions& opt)
-      : cluster_(c),
+             std::span<const Job> jobs, const Policy& policy, const SimOptions& opt,
+             const SimSeed* seed = nullptr)
+      : seed_(seed),
+        cluster_(c),
         catalog_(cat),
         speeds_(speeds),
         policy_(policy),
@@ -152,12 +154,20 @@ class Simulation final : private PendingListener {
     std::size_t next_arrival = 0;
     TimeMs wake = kNever;
     std::size_t finished = 0, reported = 0;
+    if (seed_) {
+      // Everything has arrived; the first pass is at seed_->now.
+      seed_state();
+      next_arrival = order_.size();
+      wake = seed_->now;
+      last_time_ = seed_->now;
+    }
     while (true) {
+      if (seed_ && waiting_left_ == 0) break;
       TimeMs t = kNever;
       if (next_arrival < order_.size()) t = order_[next_arrival]->submit;
       if (!finishes_.empty()) t = std::min(t, finishes_.top().at);
       if (wake < kNever && (!pending_.empty())) t = std::min(t, wake);
-      if (t == kNever) break;
+      if (t == kNever || (seed_ && t > seed_->horizon)) break;
       advance_to(t);
       bool changed = false;
       while (!finishes_.empty() && finishes_.top().at == t) {
@@ -190,8 +200,9 @@ class Simulation final : private PendingListener {
         opt_.progress(static_cast<double>(finished) / static_cast<double>(order_.size()));
       }
     }
-    // Anything still waiting could not be placed even on an idle cluster.
-    for (const PendingJob& p : pending_.jobs()) {
+    // Anything still waiting could not be placed even on an idle cluster (a forecast stopped
+    // at its horizon or its last start: they have no start, and that is all it says).
+    for (const PendingJob& p : seed_ ? std::span<const PendingJob>() : pending_.jobs()) {
       auto& o = out(p.job);
       o.rejected = true;
       const std::int32_t why = last_wait_reason(index_.at(p.job->id));
@@ -507,11 +518,14 @@ class Simulation final : private PendingListener {
             : kNever;
     s.limit = limit;
     need = std::min(need, limit);
-    s.end = t + std::max<TimeMs>(need, 0);
+    s.end = on_tick(t + std::max<TimeMs>(need, 0));
     ++s.epoch;
     finishes_.push({s.end, j.id, it->second, s.epoch});
     auto& o = out(&j);
-    if (o.first_start < 0) o.first_start = t;
+    if (o.first_start < 0) {
+      o.first_start = t;
+      if (seed_ && tracked_[it->second]) --waiting_left_;
+    }
     o.last_start = t;
     ++o.attempts;
     o.nodes = static_cast<int>(d.placement.size());
@@ -544,6 +558,117 @@ class Simulation final : private PendingListener {
         --at;
       start_order_.insert(at, it->second);
     }
+  }
+
+  // SimOptions::finish_granularity_ms: the end of a run moved to the next tick.
+  TimeMs on_tick(TimeMs end) const {
+    TimeMs g = opt_.finish_granularity_ms;
+    if (g <= 0 || end >= kNever / 2) return end;
+    if (opt_.ticks_per_doubling <= 0) return ((end + g - 1) / g) * g;
+    // Ticks of g from the origin, then of 2g, 4g, ...: each length for ticks_per_doubling
+    // ticks (the grids nest, so a later end never lands before an earlier one).
+    const TimeMs origin = opt_.tick_origin_ms;
+    if (end <= origin) return end;
+    TimeMs from = origin;
+    while (end - from > opt_.ticks_per_doubling * g && g < kNever / 4 / opt_.ticks_per_doubling) {
+      from += opt_.ticks_per_doubling * g;
+      g *= 2;
+    }
+    return from + ((end - from + g - 1) / g) * g;
+  }
+
+  // simulate_from: puts the seed's running jobs on their devices and its waiting jobs in the
+  // queue, as they are at seed_->now.
+  void seed_state() {
+    const SimSeed& seed = *seed_;
+    if (seed.nodes.size() != nodes_.size())
+      throw std::invalid_argument("seed: node states do not match the cluster");
+    for (std::size_t n = 0; n < nodes_.size(); ++n) {
+      nodes_[n].healthy = seed.nodes[n].healthy;
+      nodes_[n].up = seed.nodes[n].up;
+    }
+    auto rank_of = [&](std::size_t job) {
+      if (job >= result_.jobs.size()) throw std::invalid_argument("seed: no such job");
+      return index_at(result_.jobs[job].id);
+    };
+    std::vector<const SimSeed::Running*> running;
+    for (const auto& r : seed.running) running.push_back(&r);
+    // In (start, id) order, as start_order_ keeps them.
+    std::sort(running.begin(), running.end(), [&](const auto* a, const auto* b) {
+      return a->started != b->started ? a->started < b->started
+                                      : result_.jobs[a->job].id < result_.jobs[b->job].id;
+    });
+    for (const SimSeed::Running* r : running) {
+      const std::uint32_t i = rank_of(r->job);
+      SimJob& s = sim_[i];
+      if (s.state != State::kFuture) throw std::invalid_argument("seed: a job given twice");
+      const Job& j = *s.job;
+      for (const Slot& slot : r->placement) {
+        if (slot.node >= nodes_.size() || (slot.devices & ~nodes_[slot.node].free))
+          throw std::invalid_argument("seed: job " + std::to_string(j.id) +
+                                      " on a busy or unknown device");
+        set_free(slot.node, nodes_[slot.node].free & ~slot.devices);
+        const int n = device_count(slot.devices);
+        nodes_[slot.node].free_cpu -= n * j.cpu_per_accel;
+        nodes_[slot.node].free_mem_gib -= n * j.mem_gib_per_accel;
+      }
+      s.state = State::kRunning;
+      s.type = r->type;
+      s.start = r->started;
+      s.attained = r->attained_before_ms;
+      s.end = on_tick(std::max(r->end, seed.now));
+      s.full_run_ms = static_cast<double>(s.end - r->started);
+      s.overhead = 0;
+      s.limit = r->expected_end < kNever ? r->expected_end - r->started : kNever;
+      s.predicted = j.duration;
+      ++s.epoch;
+      finishes_.push({s.end, j.id, i, s.epoch});
+      auto& o = out(&j);
+      o.first_start = o.last_start = r->started;
+      o.attempts = 1;
+      o.type = r->type;
+      o.nodes = static_cast<int>(r->placement.size());
+      RunningJob rj;
+      rj.job = &j;
+      rj.type = r->type;
+      rj.placement = r->placement;
+      rj.started = r->started;
+      rj.expected_end = r->expected_end;
+      rj.waited_ms = r->waited_ms;
+      rj.previous_run_ms = r->previous_run_ms;
+      rj.predicted_end = s.end;
+      s.running_slot = static_cast<std::uint32_t>(running_.size());
+      running_.push_back(std::move(rj));
+      const TimeMs work = s.end - r->started;
+      running_sim_.push_back({i, j.accel_count, s.attained, s.end, work, 0});
+      if (opt_.shares) start_order_.push_back(i);
+    }
+    tracked_.assign(sim_.size(), false);
+    auto wait = [&](const SimSeed::Waiting& w, bool tracked) {
+      const std::uint32_t i = rank_of(w.job);
+      SimJob& s = sim_[i];
+      if (s.state != State::kFuture) throw std::invalid_argument("seed: a job given twice");
+      s.state = State::kPending;
+      s.waiting_since = w.waiting_since;
+      s.attained = w.attained_ms;
+      s.last_run = w.last_run_ms;
+      s.predicted = w.predicted_ms;
+      add_pending(i);
+      tracked_[i] = tracked;
+      waiting_left_ += tracked;
+    };
+    for (const SimSeed::Waiting& w : seed.waiting) wait(w, true);
+    for (const SimSeed::Waiting& w : seed.waiting_untracked) wait(w, false);
+    if (opt_.shares) {
+      std::unordered_map<std::string_view, std::size_t> tenant_of;
+      for (const Job* j : order_)
+        tenant_of.emplace(j->tenant, static_cast<std::size_t>(j->tenant_index));
+      for (const auto& [name, usage] : seed.tenant_usage) {
+        auto it = tenant_of.find(name);
+        if (it != tenant_of.end()) fair_.seed(it->second, usage, seed.now);
+      }
+    }
+    pending_.settle();
   }
 
   TimeMs schedule(TimeMs t) {
@@ -659,6 +784,7 @@ class Simulation final : private PendingListener {
       drop_pending(i);
       sim_[i].state = State::kRejected;
       auto& o = out(sim_[i].job);
+      if (seed_ && o.first_start < 0 && tracked_[i]) --waiting_left_;
       o.rejected = true;
       o.reject_reason = r.reason;
     }
@@ -675,10 +801,15 @@ class Simulation final : private PendingListener {
     if (opt_.record_reservations)
       for (const auto& r : d.reservations) result_.reservations.push_back({r.job, t, r.at});
     if (d.wake_at <= t || d.wake_at >= kNever) return kNever;
+    if (opt_.finish_granularity_ms > 0) return on_tick(d.wake_at);
     const TimeMs g = opt_.wake_granularity_ms;
     return g > 0 ? ((d.wake_at + g - 1) / g) * g : d.wake_at;
   }
 
+  // simulate_from: the state at seed_->now, and how many of its waiting jobs have not started.
+  const SimSeed* seed_;
+  std::size_t waiting_left_ = 0;
+  std::vector<bool> tracked_;  // by index in sim_: a waiting job of SimSeed::waiting
   const Cluster& cluster_;
   const Catalog& catalog_;
   const ThroughputTable* speeds_;
@@ -738,6 +869,13 @@ class Simulation final : private PendingListener {
 SimResult simulate(const Cluster& cluster, const Catalog& catalog, const ThroughputTable* speeds,
                    std::span<const Job> jobs, const Policy& policy, const SimOptions& options) {
   Simulation sim(cluster, catalog, speeds, jobs, policy, options);
+  return sim.run();
+}
+
+SimResult simulate_from(const Cluster& cluster, const Catalog& catalog,
+                        const ThroughputTable* speeds, std::span<const Job> jobs,
+                        const SimSeed& seed, const Policy& policy, const SimOptions& options) {
+  Simulation sim(cluster, catalog, speeds, jobs, policy, options, &seed);
   return sim.run();
 }
 

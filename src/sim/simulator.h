@@ -21,6 +21,14 @@ struct SimOptions {
   // A policy's requested wake-up is rounded up to a multiple of this (a scheduling tick), so
   // that many jobs' lease ends and threshold crossings share one pass. 0 = exact.
   TimeMs wake_granularity_ms = 60'000;
+  // Runs end at the next multiple of this (0: exact). Forecasts use it so that ends share
+  // passes: a forecast of 10,000 jobs then needs a pass per tick, not per end.
+  TimeMs finish_granularity_ms = 0;
+  // With finish_granularity_ms: ticks double in length every this many ticks after
+  // `tick_origin_ms` (0: fixed ticks), so that a forecast a day ahead is as precise relative to
+  // its distance as one an hour ahead. Wake-ups then fall on the same ticks.
+  int ticks_per_doubling = 0;
+  TimeMs tick_origin_ms = 0;
   // Called now and then with the fraction of jobs finished (for a progress bar); may be empty.
   std::function<void(double)> progress;
   bool record_reservations = false;  // keep EASY reservations for property tests
@@ -94,10 +102,50 @@ struct SimResult {
   double prediction_under_share = 0;  // share predicted below the actual run time
 };
 
+// A state to start a simulation from instead of an empty cluster (sim/forecast.h): at `now`,
+// some of the jobs run and the others wait; no job arrives later. Jobs are indices into the
+// `jobs` given to simulate_from. Their durations are what the forecast believes (predictions),
+// never what the simulation must not know.
+struct SimSeed {
+  struct Running {
+    std::size_t job = 0;
+    TypeId type = 0;
+    Placement placement;
+    TimeMs started = 0;
+    TimeMs attained_before_ms = 0;  // accelerator-ms of its earlier runs
+    TimeMs end = 0;                 // when it is expected to end (>= now)
+    TimeMs expected_end = kNever;   // its walltime limit
+    TimeMs waited_ms = 0, previous_run_ms = 0;
+  };
+  struct Waiting {
+    std::size_t job = 0;
+    TimeMs waiting_since = 0;
+    TimeMs attained_ms = 0;
+    TimeMs last_run_ms = 0;
+    TimeMs predicted_ms = 0;
+  };
+  TimeMs now = 0;
+  // Nodes' health and whether they are up (free devices follow from the running jobs).
+  std::vector<NodeState> nodes;
+  std::vector<Running> running;
+  std::vector<Waiting> waiting;
+  // Waiting too, but no one waits for their start: the replay may stop before it.
+  std::vector<Waiting> waiting_untracked;
+  // Tenants' decayed fair-share usage at `now`, by tenant name (with SimOptions::shares).
+  std::vector<std::pair<std::string, double>> tenant_usage;
+  // Stop once every job of `waiting` has started, or at this time (kNever: when nothing is left).
+  TimeMs horizon = kNever;
+};
+
 // `jobs` must have unique ids; they are replayed in (submit, id) order. A job that can never
 // fit is rejected at its arrival. Throws std::logic_error if a policy returns an invalid decision
 // (double-booked device, unknown job) - that is a bug, not bad input.
 SimResult simulate(const Cluster& cluster, const Catalog& catalog, const ThroughputTable* speeds,
                    std::span<const Job> jobs, const Policy& policy, const SimOptions& options);
+// The same from `seed`: every job is in it, running or waiting. Outcomes: first_start is a
+// waiting job's first start (-1: none before the horizon, or never placed).
+SimResult simulate_from(const Cluster& cluster, const Catalog& catalog,
+                        const ThroughputTable* speeds, std::span<const Job> jobs,
+                        const SimSeed& seed, const Policy& policy, const SimOptions& options);
 
 }  // namespace zs
