@@ -135,6 +135,9 @@ class ClusterApi {
                                    bool dry_run) = 0;
   // The controller's clock (ms since the epoch): what "now" means in a request.
   virtual TimeMs clock_ms() const = 0;
+  // When the last start-time forecast expects waiting job `id` to start (docs/prediction.md);
+  // nullopt when there is none (not waiting, held, blocked, or not before the horizon).
+  virtual std::optional<TimeMs> estimated_start(JobId id) const = 0;
   // Records of the listed tenants (every tenant when empty) that belong to `window`.
   virtual UsageAnswer usage(UsageWindow window, const std::vector<std::string>& tenants) = 0;
 };

@@ -240,6 +240,13 @@ json job_json(JobRecord rec, const Principal& who, bool auth) {
   return to_json(rec);
 }
 
+// A job as GET shows it: with its estimated start from the last forecast (null when none).
+json with_estimate(json job, const ClusterApi& api, JobId id) {
+  const std::optional<TimeMs> at = api.estimated_start(id);
+  job["estimated_start_ms"] = at ? json(*at) : json(nullptr);
+  return job;
+}
+
 // The job a path names, when `who` may do `action` on it: another tenant's job is "not found"
 // exactly as a job that does not exist (no id reveals what others run).
 JobRecord job_for(const ClusterApi& api, const http::Request& req, const Principal& who,
@@ -514,7 +521,10 @@ void HttpServer::add_routes() {
           if (auth && !sees_every_job(who)) f.tenants_only = who.tenants;
           JobPage page = api.list_jobs(f);
           json jobs = json::array();
-          for (auto& j : page.jobs) jobs.push_back(job_json(std::move(j), who, auth));
+          for (auto& j : page.jobs) {
+            const JobId id = j.id;
+            jobs.push_back(with_estimate(job_json(std::move(j), who, auth), api, id));
+          }
           json out{{"jobs", std::move(jobs)}};
           if (page.next_after) out["next_after"] = page.next_after;
           send_json(res, 200, out);
@@ -523,7 +533,9 @@ void HttpServer::add_routes() {
   route("GET", "/api/v1/jobs/*", needs(Action::read_job),
         [&api, auth](http::Request& req, http::Response& res, const Principal& who) {
           JobRecord rec = job_for(api, req, who, Action::read_job, auth);
-          send_json(res, 200, json{{"job", job_json(std::move(rec), who, auth)}});
+          const JobId id = rec.id;
+          send_json(res, 200,
+                    json{{"job", with_estimate(job_json(std::move(rec), who, auth), api, id)}});
         });
 
   auto cancel = [&api, auth](http::Request& req, http::Response& res, const Principal& who) {

@@ -291,6 +291,11 @@ nlohmann::json to_json(const NodeAssignment& a) {
 nlohmann::json to_json(const JobRecord& job) {
   return Encoder::encode(job);
 }
+JobRecord job_record_from_api_json(nlohmann::json j) {
+  if (j.is_object()) j.erase("estimated_start_ms");
+  return job_record_from_json(j);
+}
+
 JobRecord job_record_from_json(const nlohmann::json& j) {
   return decode_top<JobRecord>(j);
 }

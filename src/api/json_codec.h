@@ -17,6 +17,9 @@ JobSpec job_spec_from_json(const nlohmann::json& j);  // missing fields keep the
 nlohmann::json to_json(const NodeAssignment& a);
 nlohmann::json to_json(const JobRecord& job);
 JobRecord job_record_from_json(const nlohmann::json& j);
+// A job as GET /api/v1/jobs[/ID] shows it: the record plus what only the API adds (its
+// estimated start, estimated_start_ms), which is not part of the record.
+JobRecord job_record_from_api_json(nlohmann::json j);
 
 nlohmann::json to_json(const NodeRecord& node);
 NodeRecord node_record_from_json(const nlohmann::json& j);

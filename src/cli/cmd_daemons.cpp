@@ -70,6 +70,7 @@ void register_controller(CLI::App& app, int& exit_code) {
     int max_conns = 0, max_conns_per_peer = 512, request_timeout_s = 10;
     double max_request_mib = 48;
     double keep_finished_s = 86'400;
+    double forecast_interval_s = 5;
     bool keep_unfit_jobs = false;
     bool insecure_no_auth = false;
     bool reissue_admin_token = false;
@@ -139,6 +140,11 @@ void register_controller(CLI::App& app, int& exit_code) {
                   "Forget finished jobs this long after they end (0 = never), like MinJobAge")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0 * 365 * 86'400));
+  cmd->add_option("--forecast-interval-s", flags->forecast_interval_s,
+                  "Forecast the waiting jobs' start times at most this often (zs queue --start; "
+                  "0 = never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86'400.0));
   cmd->add_flag("--keep-unfit-jobs", flags->keep_unfit_jobs,
                 "Accept jobs that can never fit the nodes known so far (nodes are to join)");
   cmd->add_flag("--reissue-admin-token", flags->reissue_admin_token,
@@ -196,6 +202,7 @@ void register_controller(CLI::App& app, int& exit_code) {
           parse_las_thresholds(flags->las_thresholds, "--las-thresholds");
     options.keep_finished_ms = static_cast<TimeMs>(flags->keep_finished_s * 1000);
     options.keep_unfit_jobs = flags->keep_unfit_jobs;
+    options.forecast_interval_ms = static_cast<TimeMs>(flags->forecast_interval_s * 1000);
     auto store = open_sqlite_store(flags->state_dir + "/state.db");
     const std::string described = store->describe();
     Controller controller(options, std::move(store));

@@ -9,6 +9,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -101,12 +103,18 @@ std::string accel_label(const JobRecord& r) {
          std::to_string(r.spec.accel_count);
 }
 
-std::vector<JobRecord> fetch_jobs(ApiClient& client, const std::string& query) {
+// `estimates`, when given, gets each waiting job's estimated start (estimated_start_ms).
+std::vector<JobRecord> fetch_jobs(ApiClient& client, const std::string& query,
+                                  std::map<JobId, std::int64_t>* estimates = nullptr) {
   std::vector<JobRecord> out;
   JobId after = 0;
   for (;;) {
     json page = client.get("/api/v1/jobs?limit=10000&after=" + std::to_string(after) + query);
-    for (const auto& j : page.at("jobs")) out.push_back(job_record_from_json(j));
+    for (const auto& j : page.at("jobs")) {
+      out.push_back(job_record_from_api_json(j));
+      if (estimates && j.contains("estimated_start_ms") && j["estimated_start_ms"].is_number())
+        (*estimates)[out.back().id] = j["estimated_start_ms"].get<std::int64_t>();
+    }
     if (!page.contains("next_after")) break;
     after = page["next_after"].get<JobId>();
   }
@@ -313,9 +321,10 @@ struct JobSelection {
     return states.contains(r.state) && listed(users, r.spec.user) && listed(names, r.spec.name) &&
            listed(tenants, r.spec.tenant) && listed(partitions, r.spec.partition);
   }
-  std::vector<JobRecord> fetch(ApiClient& client) const {
+  std::vector<JobRecord> fetch(ApiClient& client,
+                               std::map<JobId, std::int64_t>* estimates = nullptr) const {
     if (states.empty()) return {};  // e.g. -t CG: a state no Zhisuan job is ever in
-    std::vector<JobRecord> jobs = fetch_jobs(client, query());
+    std::vector<JobRecord> jobs = fetch_jobs(client, query(), estimates);
     std::erase_if(jobs, [&](const JobRecord& r) { return !matches(r); });
     return jobs;
   }
@@ -326,7 +335,7 @@ struct JobSelection {
 void register_queue(CLI::App& app, int& exit_code) {
   struct Flags {
     std::string controller, state, user, tenant, name, partition;
-    bool all = false, json = false, me = false;
+    bool all = false, json = false, me = false, start = false;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("queue", "List pending and running jobs (like squeue)");
@@ -342,6 +351,9 @@ void register_queue(CLI::App& app, int& exit_code) {
   cmd->add_flag("--me", f->me, "Only my jobs");
   cmd->add_flag("-a,--all", f->all, "Include finished jobs (as -t all)");
   cmd->add_flag("--json", f->json, "JSON for scripts");
+  cmd->add_flag("--start", f->start,
+                "Pending jobs with their estimated start times (like squeue --start): the "
+                "controller's forecast of the queue on predicted run times");
   cmd->callback([f, &exit_code] {
     ApiClient client = controller_client(f->controller);
     JobSelection sel;
@@ -349,15 +361,48 @@ void register_queue(CLI::App& app, int& exit_code) {
       sel.states = parse_state_filter(f->state, "--state");
     else if (f->all)
       sel.states = StateFilter::all();
+    else if (f->start)
+      sel.states = parse_state_filter("PD", "--start");
     sel.users = comma_list(f->me ? current_user(client) : f->user);
     sel.tenants = comma_list(f->tenant);
     sel.names = comma_list(f->name);
     sel.partitions = comma_list(f->partition);
-    auto jobs = sel.fetch(client);
+    std::map<JobId, std::int64_t> estimates;
+    auto jobs = sel.fetch(client, &estimates);
+    auto estimate_of = [&](const JobRecord& r) -> std::optional<std::int64_t> {
+      auto it = estimates.find(r.id);
+      if (it == estimates.end()) return std::nullopt;
+      return it->second;
+    };
     if (f->json) {
       json list = json::array();
-      for (const auto& j : jobs) list.push_back(to_json(j));
+      for (const auto& j : jobs) {
+        json one = to_json(j);
+        const auto at = estimate_of(j);
+        one["estimated_start_ms"] = at ? json(*at) : json(nullptr);
+        list.push_back(std::move(one));
+      }
       std::printf("%s\n", json{{"jobs", list}}.dump(2).c_str());
+      exit_code = 0;
+      return;
+    }
+    if (f->start) {
+      // squeue --start: soonest first, then the jobs without an estimate (N/A).
+      std::stable_sort(jobs.begin(), jobs.end(), [&](const JobRecord& a, const JobRecord& b) {
+        const auto x = estimate_of(a), y = estimate_of(b);
+        if (x.has_value() != y.has_value()) return x.has_value();
+        return x && *x < *y;
+      });
+      Table t(
+          {"JOBID", "NAME", "USER", "STATE", "START_TIME", "NODES", "ACCEL", "NODELIST(REASON)"});
+      for (const auto& r : jobs) {
+        const auto at = estimate_of(r);
+        t.add({job_label(r), r.spec.name.substr(0, 24), r.spec.user,
+               std::string(to_string(r.state)), at ? local_time_text(*at) : "N/A",
+               std::to_string(std::max(1, r.spec.nodes)), accel_label(r),
+               r.reason.empty() ? node_list(r) : "(" + r.reason + ")"});
+      }
+      t.print();
       exit_code = 0;
       return;
     }
@@ -398,7 +443,7 @@ void register_job(CLI::App& app, int& exit_code) {
       exit_code = 0;
       return;
     }
-    JobRecord r = job_record_from_json(answer.at("job"));
+    JobRecord r = job_record_from_api_json(answer.at("job"));
     auto line = [](const char* k, const std::string& v) {
       std::printf("%-12s %s\n", k, terminal_safe(v).c_str());  // anyone's text: no raw ESC
     };
@@ -419,6 +464,11 @@ void register_job(CLI::App& app, int& exit_code) {
     }
     if (r.spec.hold) line("Hold", "yes (zs release " + job_label(r) + " lets it start)");
     if (r.spec.begin_ms) line("BeginTime", local_time_text(r.spec.begin_ms));
+    if (r.state == JobState::pending) {
+      const json& est = answer.at("job").value("estimated_start_ms", json(nullptr));
+      line("StartTime", est.is_number() ? local_time_text(est.get<std::int64_t>()) + " (estimated)"
+                                        : std::string("unknown (no forecast places it yet)"));
+    }
     if (!r.spec.nodelist.empty()) line("ReqNodeList", format_hostlist(r.spec.nodelist));
     if (!r.spec.exclude.empty()) line("ExcNodeList", format_hostlist(r.spec.exclude));
     line("TimeLimit", r.spec.walltime ? elapsed(r.spec.walltime) : "none");

@@ -36,6 +36,7 @@ struct SimArgs {
   bool min_run_given = false;
   double preempt_cost_s = 30, load = 1.0, las_promote = 2.0, starvation_h = 48, min_run_s = 300;
   double spf_size_weight = SchedParams{}.spf_size_weight;
+  long forecasts = 0;
   std::int64_t limit = 0;
   std::uint64_t seed = 1;
   bool skip_bad_rows = false, per_tenant = false, timing = false, no_progress = false;
@@ -182,6 +183,9 @@ int run_sim(const SimArgs& a) {
   if (!(a.spf_size_weight > 0 && a.spf_size_weight <= 1e6))
     throw InputError("--spf-size-weight", "must be in (0, 1000000]");
   opt.sched.spf_size_weight = a.spf_size_weight;
+  if (a.forecasts < 0 || a.forecasts > 1'000'000)
+    throw InputError("--forecasts", "must be 0..1000000");
+  opt.forecasts = static_cast<std::size_t>(a.forecasts);
   if (a.starvation_h <= 0) throw InputError("--starvation-h", "must be > 0");
   if (a.min_run_s < 0) throw InputError("--min-run-s", "must be >= 0");
   if (a.las_promote <= 0) throw InputError("--las-promote", "must be > 0");
@@ -303,6 +307,10 @@ void register_sim(CLI::App& app, int& exit_code) {
   cmd->add_option("--spf-size-weight", args->spf_size_weight,
                   "spf: a job's key is when it started waiting plus this x its predicted time "
                   "left (larger: closer to shortest-first)")
+      ->capture_default_str();
+  cmd->add_option("--forecasts", args->forecasts,
+                  "Measure start-time forecasts: at N submits spread over the trace, forecast "
+                  "the queue forward on predicted run times and compare with the real start")
       ->capture_default_str();
   cmd->add_option("--starvation-h", args->starvation_h,
                   "Hours of waiting after which a job outranks all others (las)")

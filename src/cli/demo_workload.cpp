@@ -111,7 +111,7 @@ int run_demo(ApiClient& client, const DemoCluster& c) {
     bool all_done = true;
     for (JobId id : ids) {
       records.push_back(
-          job_record_from_json(client.get("/api/v1/jobs/" + std::to_string(id)).at("job")));
+          job_record_from_api_json(client.get("/api/v1/jobs/" + std::to_string(id)).at("job")));
       all_done = all_done && is_terminal(records.back().state);
     }
     if (all_done || std::chrono::steady_clock::now() > deadline) break;
@@ -121,7 +121,8 @@ int run_demo(ApiClient& client, const DemoCluster& c) {
   Table t({"JOBID", "NAME", "STATE", "NODES", "RUNTIME"});
   bool ok = true;
   for (JobId id = ids.front(); id <= ids.back(); ++id) {
-    JobRecord r = job_record_from_json(client.get("/api/v1/jobs/" + std::to_string(id)).at("job"));
+    JobRecord r =
+        job_record_from_api_json(client.get("/api/v1/jobs/" + std::to_string(id)).at("job"));
     std::string nodes;
     for (const auto& a : r.assignment) nodes += (nodes.empty() ? "" : ",") + a.node;
     std::string label = r.array_task_id >= 0

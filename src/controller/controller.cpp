@@ -98,6 +98,7 @@ void Controller::start() {
   std::lock_guard lk(mu_);
   if (scheduler_.joinable()) return;
   scheduler_ = std::thread([this] { scheduler_loop(); });
+  forecaster_ = std::thread([this] { forecast_loop(); });
 }
 
 void Controller::stop() {
@@ -108,6 +109,12 @@ void Controller::stop() {
   }
   wake_.notify_all();
   if (scheduler_.joinable()) scheduler_.join();
+  {
+    std::lock_guard lk(forecast_mu_);
+    forecast_stopping_ = true;
+  }
+  forecast_wake_.notify_all();
+  if (forecaster_.joinable()) forecaster_.join();
 }
 
 TimeMs Controller::node_lost_ms() const {

@@ -34,6 +34,7 @@
 #include "core/runtime_predictor.h"
 #include "core/tenant_shares.h"
 #include "sched/policy.h"
+#include "sim/forecast.h"
 #include "store/store.h"
 
 namespace zs {
@@ -71,6 +72,9 @@ struct ControllerOptions {
   // kill_grace_ms was given (--kill-grace-ms): else the shares' preemption.grace sets it, now
   // and whenever shares are applied (effective_kill_grace_ms).
   bool kill_grace_given = true;
+  // Start-time forecasts (zs queue --start, estimated_start_ms; docs/prediction.md): while jobs
+  // wait, the queue is forecast forward at most this often, on a thread of its own. 0: never.
+  TimeMs forecast_interval_ms = 5'000;
   // Every time the controller reads (ms since the epoch); empty = the wall clock. Tests give a
   // fake clock to replay a schedule deterministically (tests/unit/live_scenario_test.cpp).
   std::function<TimeMs()> clock;
@@ -119,6 +123,10 @@ class Controller : public ClusterApi {
   ClusterStats stats() const override;
   UsageAnswer usage(UsageWindow window, const std::vector<std::string>& tenants) override;
   TimeMs clock_ms() const override { return now_ms(); }
+  std::optional<TimeMs> estimated_start(JobId id) const override;
+  // Tests on a fake clock, without start(): the forecast the thread would make of the queue the
+  // last pass captured (none if no pass captured one since the last forecast).
+  void run_forecast_for_test();
   SharesView shares() const override;
   ApplyResult apply_shares(const std::string& yaml, const std::string& source,
                            bool dry_run) override;
@@ -181,6 +189,16 @@ class Controller : public ClusterApi {
   void load_state();
   void scheduler_loop();
   void run_pass(TimeMs now);
+  // Start-time forecasts (controller_forecast.cpp). A pass captures its snapshot when a
+  // forecast is due; the forecast thread replays it without holding mu_.
+  bool forecast_due(TimeMs now) const;
+  void capture_for_forecast(const Snapshot& snapshot, TimeMs now);
+  void forecast_loop();
+  struct ForecastJob {
+    ForecastInput input;
+    std::shared_ptr<const TenantShares> shares;  // the input points into them
+  };
+  void forecast_and_publish(const ForecastJob& job);
   // What one node of an attempt holds: its devices and its share of the job's CPUs and memory.
   // The same at a start and when a restart rebuilds running attempts from the store.
   static NodeHold hold_for(const JobRecord& rec, std::size_t node_index);
@@ -344,6 +362,16 @@ class Controller : public ClusterApi {
   TimeMs next_purge_ms_ = 0;
   TimeMs last_lost_check_ms_ = 0;  // when check_lost_nodes last ran (a stall shows as a gap)
   std::thread scheduler_;
+
+  TimeMs next_forecast_ms_ = 0;  // (mu_) when a pass captures the queue for a forecast next
+  // The forecast thread's input and output, under forecast_mu_ (never held with mu_ taken
+  // after it): estimates of the waiting jobs' starts, and when they were made.
+  mutable std::mutex forecast_mu_;
+  std::condition_variable forecast_wake_;
+  std::unique_ptr<ForecastJob> forecast_input_;
+  bool forecast_stopping_ = false;
+  std::map<JobId, TimeMs> estimates_;
+  std::thread forecaster_;
 };
 
 }  // namespace zs

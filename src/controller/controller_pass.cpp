@@ -21,7 +21,7 @@ void Controller::scheduler_loop() {
   while (!stopping_) {
     const TimeMs now = now_ms();
     check_lost_nodes(now);
-    if (pass_needed_ || now >= policy_wake_at_) {
+    if (pass_needed_ || now >= policy_wake_at_ || forecast_due(now)) {
       pass_needed_ = false;
       run_pass(now);
     }
@@ -43,7 +43,9 @@ void Controller::scheduler_loop() {
       lk.lock();
     }
     if (stopping_ || pass_needed_) continue;
-    const TimeMs next = std::min(policy_wake_at_, now + check_every);
+    TimeMs next = std::min(policy_wake_at_, now + check_every);
+    if (options_.forecast_interval_ms > 0 && !pending_.empty())
+      next = std::min(next, std::max(next_forecast_ms_, now + 1));
     wake_.wait_until(lk, time_point_of(next), [&] { return stopping_ || pass_needed_; });
   }
 }
@@ -228,7 +230,7 @@ void Controller::run_pass(TimeMs now) {
   // A full (or empty) cluster cannot start anything: skip the walk over the queue. Preemptive
   // policies still need their passes (a waiting job may displace a running one), and so do
   // tenants' shares (a job within guarantee may reclaim lent devices).
-  if (!policy_->preemptive() && !options_.shares && !anything_free()) {
+  if (!policy_->preemptive() && !options_.shares && !anything_free() && !forecast_due(now)) {
     if (deps_dirty_) cancel_broken_dependents(now);
     // Nothing starts before something frees (which asks for a pass): no timed wake until then,
     // or a begin time or reservation already past would spin this loop.
@@ -359,6 +361,7 @@ void Controller::run_pass(TimeMs now) {
   snapshot.pending = pending;
   snapshot.params = options_.sched;
   if (options_.shares) prepare_shares(snapshot, running, id_of, now);
+  if (!pending.empty()) capture_for_forecast(snapshot, now);
   Decisions decisions =
       cluster_.nodes.empty() || pending.empty() ? Decisions{} : policy_->decide(snapshot, now);
   policy_wake_at_ = std::min(decisions.wake_at, begin_wake);

@@ -26,6 +26,11 @@ PolicyMetrics compute_metrics(const SimResult& r, const TenantShares* shares) {
   m.prediction_mae_s = r.prediction_mae_s;
   m.prediction_median_rel = r.prediction_median_rel;
   m.prediction_under_share = r.prediction_under_share;
+  m.forecasts = r.forecasts;
+  m.forecasts_without_estimate = r.forecasts_without_estimate;
+  m.forecast_median_abs_s = r.forecast_median_abs_s;
+  m.forecast_p90_abs_s = r.forecast_p90_abs_s;
+  m.forecast_early_share = r.forecast_early_share;
   m.preemptions = r.preemptions;
   std::vector<double> jcts;
   double queue_sum = 0, slowdown_sum = 0;

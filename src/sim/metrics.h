@@ -40,6 +40,9 @@ struct PolicyMetrics {
   // The run-time predictor's error in this run (SimResult::prediction_*).
   std::size_t predictions = 0;
   double prediction_mae_s = 0, prediction_median_rel = 0, prediction_under_share = 0;
+  // Start-time forecasts (SimResult::forecast*), when measured.
+  std::size_t forecasts = 0, forecasts_without_estimate = 0;
+  double forecast_median_abs_s = 0, forecast_p90_abs_s = 0, forecast_early_share = 0;
   // Sorted by tenant name: every tenant with a job in the trace, and every tenant the shares
   // list (a promise nobody used shows as guaranteed > 0, avg_used 0).
   std::vector<TenantMetrics> tenants;

@@ -89,6 +89,20 @@ std::string table(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
                          p.predictions, human_duration(p.prediction_mae_s),
                          100 * p.prediction_median_rel, 100 * p.prediction_under_share);
   }
+  // Start-time forecasts (zs sim --forecasts N, docs/prediction.md).
+  bool forecasts = false;
+  for (const auto& p : ps) forecasts = forecasts || p.forecasts + p.forecasts_without_estimate > 0;
+  if (forecasts) {
+    out += fmt::format(
+        "\nstart-time forecasts (made at submit for jobs that waited, against their start):\n"
+        "{:<10} {:>9} {:>11} {:>13} {:>13} {:>7}\n",
+        "policy", "forecasts", "no estimate", "median error", "p90 error", "early");
+    for (const auto& p : ps)
+      out +=
+          fmt::format("{:<10} {:>9} {:>11} {:>13} {:>13} {:>6.1f}%\n", shown_name(p), p.forecasts,
+                      p.forecasts_without_estimate, human_duration(p.forecast_median_abs_s),
+                      human_duration(p.forecast_p90_abs_s), 100 * p.forecast_early_share);
+  }
   if (with_tenants) {
     for (const auto& p : ps) {
       out += fmt::format(
@@ -134,6 +148,12 @@ std::string json(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
                       {"mean_abs_error_s", r6(p.prediction_mae_s)},
                       {"median_relative_error", r6(p.prediction_median_rel)},
                       {"under_predicted_share", r6(p.prediction_under_share)}};
+    if (p.forecasts + p.forecasts_without_estimate > 0)
+      j["forecast"] = {{"forecasts", p.forecasts},
+                       {"without_estimate", p.forecasts_without_estimate},
+                       {"median_abs_error_s", r6(p.forecast_median_abs_s)},
+                       {"p90_abs_error_s", r6(p.forecast_p90_abs_s)},
+                       {"early_share", r6(p.forecast_early_share)}};
     if (with_tenants) {
       j["tenants"] = nlohmann::ordered_json::array();
       for (const auto& t : p.tenants)
@@ -157,16 +177,17 @@ std::string csv(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
       "policy,jobs,rejected,avg_jct_s,p50_jct_s,p95_jct_s,p99_jct_s,avg_queue_s,avg_bounded_"
       "slowdown,"
       "makespan_s,utilization,fragmentation,preemptions,backfilled,killed_at_walltime,accel_"
-      "hours,cost,clairvoyant,pred_mae_s,pred_median_rel_error,pred_under_share\n";
+      "hours,cost,clairvoyant,pred_mae_s,pred_median_rel_error,pred_under_share,forecasts,"
+      "forecast_median_abs_s,forecast_p90_abs_s\n";
   for (const auto& p : ps)
     out += fmt::format(
         "{},{},{},{:.3f},{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{:.3f},{:.6f},{:.6f},{},{},{},{:.6f},"
-        "{:.6f},{},{:.3f},{:.6f},{:.6f}\n",
+        "{:.6f},{},{:.3f},{:.6f},{:.6f},{},{:.3f},{:.3f}\n",
         p.policy, p.jobs, p.rejected, p.avg_jct_s, p.p50_jct_s, p.p95_jct_s, p.p99_jct_s,
         p.avg_queue_s, p.avg_bounded_slowdown, p.makespan_s, p.utilization, p.fragmentation,
         p.preemptions, p.backfilled, p.killed_at_walltime, p.accel_hours, p.cost,
         p.clairvoyant ? "true" : "false", p.prediction_mae_s, p.prediction_median_rel,
-        p.prediction_under_share);
+        p.prediction_under_share, p.forecasts, p.forecast_median_abs_s, p.forecast_p90_abs_s);
   if (with_tenants) {
     out +=
         "\npolicy,tenant,jobs,avg_jct_s,avg_queue_s,accel_hours,cost,preemptions,guaranteed,avg_"

@@ -15,6 +15,7 @@
 #include "sched/las_index.h"
 #include "sched/shape.h"
 #include "sched/share_index.h"
+#include "sim/forecast.h"
 #include "sim/pending_list.h"
 
 namespace zs {
@@ -42,6 +43,7 @@ struct SimJob {
   TimeMs predicted = 0;            // run time predicted at its submit, from jobs ended before
   std::uint32_t wait_pass = 0;     // the pass that gave it (group waits: see Stamp)
   std::uint32_t joined_pass = 0;   // the first pass that saw it waiting, this time
+  TimeMs forecast = -2;            // SimOptions::forecasts: its estimate at submit (-1: none)
 };
 
 struct Finish {
@@ -184,6 +186,7 @@ class Simulation final : private PendingListener {
         ++finished;
         changed = true;
       }
+      const std::size_t arrived_from = next_arrival;
       while (next_arrival < order_.size() && order_[next_arrival]->submit == t) {
         arrive(static_cast<std::uint32_t>(next_arrival++), t);
         changed = true;
@@ -195,6 +198,7 @@ class Simulation final : private PendingListener {
         continue;
       }
       wake = schedule(t);
+      if (opt_.forecasts > 0) forecast_arrivals(arrived_from, next_arrival, t);
       if (opt_.progress && finished - reported > order_.size() / 200) {
         reported = finished;
         opt_.progress(static_cast<double>(finished) / static_cast<double>(order_.size()));
@@ -217,6 +221,7 @@ class Simulation final : private PendingListener {
     result_.prediction_mae_s = prediction_errors_.mean_absolute_s();
     result_.prediction_median_rel = prediction_errors_.median_relative();
     result_.prediction_under_share = prediction_errors_.under_share();
+    if (opt_.forecasts > 0) summarize_forecasts();
     return std::move(result_);
   }
 
@@ -577,6 +582,53 @@ class Simulation final : private PendingListener {
     return from + ((end - from + g - 1) / g) * g;
   }
 
+  // SimOptions::forecasts: the jobs that arrived at t (ranks [from, to)) and are sampled, if
+  // still waiting after the pass, get the forecast a controller would give them now.
+  void forecast_arrivals(std::size_t from, std::size_t to, TimeMs t) {
+    const std::size_t every =
+        std::max<std::size_t>(1, (order_.size() + opt_.forecasts - 1) / opt_.forecasts);
+    std::vector<JobId> asked;
+    for (std::size_t i = from; i < to; ++i)
+      if (i % every == 0 && sim_[i].state == State::kPending) asked.push_back(sim_[i].job->id);
+    if (asked.empty()) return;
+    const Snapshot snap = snapshot_at(t);
+    const ForecastInput in = capture_forecast(snap, t);
+    ForecastOptions fo;
+    fo.only = asked;
+    fo.preempt_cost_ms = opt_.preempt_cost_ms;
+    std::sort(asked.begin(), asked.end());
+    for (const StartForecast& f : forecast_starts(in, policy_, fo))
+      if (std::binary_search(asked.begin(), asked.end(), f.job))
+        sim_[index_at(f.job)].forecast = f.start;
+  }
+
+  void summarize_forecasts() {
+    std::vector<double> errors;
+    std::size_t early = 0;
+    for (const SimJob& s : sim_) {
+      if (s.forecast == -2) continue;
+      if (s.forecast < 0) {
+        ++result_.forecasts_without_estimate;
+        continue;
+      }
+      const TimeMs actual = out(s.job).first_start;
+      if (actual < 0) continue;  // never started: nothing to compare with
+      errors.push_back(static_cast<double>(std::llabs(s.forecast - actual)) / 1000.0);
+      early += s.forecast < actual;
+    }
+    result_.forecasts = errors.size();
+    if (errors.empty()) return;
+    auto at = [&](double q) {
+      const auto k = static_cast<std::size_t>(q * static_cast<double>(errors.size() - 1));
+      std::nth_element(errors.begin(), errors.begin() + static_cast<std::ptrdiff_t>(k),
+                       errors.end());
+      return errors[k];
+    };
+    result_.forecast_median_abs_s = at(0.5);
+    result_.forecast_p90_abs_s = at(0.9);
+    result_.forecast_early_share = static_cast<double>(early) / static_cast<double>(errors.size());
+  }
+
   // simulate_from: puts the seed's running jobs on their devices and its waiting jobs in the
   // queue, as they are at seed_->now.
   void seed_state() {
@@ -671,7 +723,8 @@ class Simulation final : private PendingListener {
     pending_.settle();
   }
 
-  TimeMs schedule(TimeMs t) {
+  // The snapshot a pass at t sees (running jobs' service and predictions brought to t).
+  Snapshot snapshot_at(TimeMs t) {
     for (std::size_t k = 0; k < running_.size(); ++k) {
       RunningSim& s = running_sim_[k];
       RunningJob& r = running_[k];
@@ -720,6 +773,11 @@ class Simulation final : private PendingListener {
       snap.tenants = tenants_;
       snap.holds = holds_;
     }
+    return snap;
+  }
+
+  TimeMs schedule(TimeMs t) {
+    const Snapshot snap = snapshot_at(t);
     Decisions d = policy_.decide(snap, t);
     ++result_.passes;
     // Every decision is checked against the state before any is applied: a policy that breaks

@@ -38,6 +38,10 @@ struct SimOptions {
   // Tests: after every pass, check each waiting job's last wait reason, kept lazily for group
   // waits (Decisions::group_waits), against one written down job by job (throws on a mismatch).
   bool check_wait_reasons = false;
+  // Start-time forecasts measured (sim/forecast.h): at the submit of this many jobs, spread
+  // evenly over the trace, the queue is forecast forward as a controller would (predicted run
+  // times, the same policy) and the estimate compared with the start that followed. 0: none.
+  std::size_t forecasts = 0;
   // Tenants' shares (quotas, fair share, prices, preemption with grace); null: no tenant rules,
   // and bills count accelerator-hours at price 1.
   const TenantShares* shares = nullptr;
@@ -100,6 +104,11 @@ struct SimResult {
   double prediction_mae_s = 0;        // mean absolute error, seconds
   double prediction_median_rel = 0;   // median of |predicted - actual| / max(actual, 1 s)
   double prediction_under_share = 0;  // share predicted below the actual run time
+  // SimOptions::forecasts: of the sampled jobs that did not start at their submit, how many got
+  // an estimate, how many none (not before the horizon), and the absolute error of the
+  // estimates against their real first start (median, p90, seconds) and the share too early.
+  std::size_t forecasts = 0, forecasts_without_estimate = 0;
+  double forecast_median_abs_s = 0, forecast_p90_abs_s = 0, forecast_early_share = 0;
 };
 
 // A state to start a simulation from instead of an empty cluster (sim/forecast.h): at `now`,
