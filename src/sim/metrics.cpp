@@ -31,6 +31,7 @@ PolicyMetrics compute_metrics(const SimResult& r, const TenantShares* shares) {
   m.forecast_median_abs_s = r.forecast_median_abs_s;
   m.forecast_p90_abs_s = r.forecast_p90_abs_s;
   m.forecast_early_share = r.forecast_early_share;
+  m.forecast_median_wait_s = r.forecast_median_wait_s;
   m.preemptions = r.preemptions;
   std::vector<double> jcts;
   double queue_sum = 0, slowdown_sum = 0;

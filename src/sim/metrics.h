@@ -43,6 +43,7 @@ struct PolicyMetrics {
   // Start-time forecasts (SimResult::forecast*), when measured.
   std::size_t forecasts = 0, forecasts_without_estimate = 0;
   double forecast_median_abs_s = 0, forecast_p90_abs_s = 0, forecast_early_share = 0;
+  double forecast_median_wait_s = 0;
   // Sorted by tenant name: every tenant with a job in the trace, and every tenant the shares
   // list (a promise nobody used shows as guaranteed > 0, avg_used 0).
   std::vector<TenantMetrics> tenants;

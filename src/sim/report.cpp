@@ -95,13 +95,14 @@ std::string table(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
   if (forecasts) {
     out += fmt::format(
         "\nstart-time forecasts (made at submit for jobs that waited, against their start):\n"
-        "{:<10} {:>9} {:>11} {:>13} {:>13} {:>7}\n",
-        "policy", "forecasts", "no estimate", "median error", "p90 error", "early");
+        "{:<10} {:>9} {:>11} {:>13} {:>13} {:>7} {:>12}\n",
+        "policy", "forecasts", "no estimate", "median error", "p90 error", "early", "median wait");
     for (const auto& p : ps)
       out +=
-          fmt::format("{:<10} {:>9} {:>11} {:>13} {:>13} {:>6.1f}%\n", shown_name(p), p.forecasts,
-                      p.forecasts_without_estimate, human_duration(p.forecast_median_abs_s),
-                      human_duration(p.forecast_p90_abs_s), 100 * p.forecast_early_share);
+          fmt::format("{:<10} {:>9} {:>11} {:>13} {:>13} {:>6.1f}% {:>12}\n", shown_name(p),
+                      p.forecasts, p.forecasts_without_estimate,
+                      human_duration(p.forecast_median_abs_s), human_duration(p.forecast_p90_abs_s),
+                      100 * p.forecast_early_share, human_duration(p.forecast_median_wait_s));
   }
   if (with_tenants) {
     for (const auto& p : ps) {
@@ -153,7 +154,8 @@ std::string json(const std::vector<PolicyMetrics>& ps, bool with_tenants) {
                        {"without_estimate", p.forecasts_without_estimate},
                        {"median_abs_error_s", r6(p.forecast_median_abs_s)},
                        {"p90_abs_error_s", r6(p.forecast_p90_abs_s)},
-                       {"early_share", r6(p.forecast_early_share)}};
+                       {"early_share", r6(p.forecast_early_share)},
+                       {"median_wait_s", r6(p.forecast_median_wait_s)}};
     if (with_tenants) {
       j["tenants"] = nlohmann::ordered_json::array();
       for (const auto& t : p.tenants)

@@ -603,7 +603,7 @@ class Simulation final : private PendingListener {
   }
 
   void summarize_forecasts() {
-    std::vector<double> errors;
+    std::vector<double> errors, waits;
     std::size_t early = 0;
     for (const SimJob& s : sim_) {
       if (s.forecast == -2) continue;
@@ -614,18 +614,19 @@ class Simulation final : private PendingListener {
       const TimeMs actual = out(s.job).first_start;
       if (actual < 0) continue;  // never started: nothing to compare with
       errors.push_back(static_cast<double>(std::llabs(s.forecast - actual)) / 1000.0);
+      waits.push_back(static_cast<double>(actual - s.job->submit) / 1000.0);
       early += s.forecast < actual;
     }
     result_.forecasts = errors.size();
     if (errors.empty()) return;
-    auto at = [&](double q) {
-      const auto k = static_cast<std::size_t>(q * static_cast<double>(errors.size() - 1));
-      std::nth_element(errors.begin(), errors.begin() + static_cast<std::ptrdiff_t>(k),
-                       errors.end());
-      return errors[k];
+    auto at = [](std::vector<double>& v, double q) {
+      const auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+      return v[k];
     };
-    result_.forecast_median_abs_s = at(0.5);
-    result_.forecast_p90_abs_s = at(0.9);
+    result_.forecast_median_abs_s = at(errors, 0.5);
+    result_.forecast_p90_abs_s = at(errors, 0.9);
+    result_.forecast_median_wait_s = at(waits, 0.5);
     result_.forecast_early_share = static_cast<double>(early) / static_cast<double>(errors.size());
   }
 

@@ -109,6 +109,7 @@ struct SimResult {
   // estimates against their real first start (median, p90, seconds) and the share too early.
   std::size_t forecasts = 0, forecasts_without_estimate = 0;
   double forecast_median_abs_s = 0, forecast_p90_abs_s = 0, forecast_early_share = 0;
+  double forecast_median_wait_s = 0;  // their real waits (submit to first start), for scale
 };
 
 // A state to start a simulation from instead of an empty cluster (sim/forecast.h): at `now`,
