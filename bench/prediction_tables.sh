@@ -28,3 +28,6 @@ run "Gavel physical-cluster trace (artifact_evaluation)" data/clusters/gavel-het
 for w in 1 4 8; do
   run "Pollux workload-$w (160 jobs, estimated durations)" data/clusters/pollux.yaml data/traces/pollux_workloads/workload-$w.csv
 done
+# A real HPC log with users and their own requested times (SWF; --walltime only fills walltimes
+# a log lacks, and this one has them all): one processor per node as one device.
+run "KTH-SP2-1996 (SWF, 28,467 jobs, 214 users, users' requested times) on 100 x 1" 100x1xV100 data/traces/swf/KTH-SP2-1996-2.1-cln.swf --swf-per-node 1

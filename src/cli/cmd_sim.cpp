@@ -102,6 +102,10 @@ void check_swf_against(const Trace& trace, const Cluster& cluster, const Catalog
   if (trace.not_run > 0)
     fmt::print(stderr, "zs: skipped {} job(s) of {} that never ran (SWF run time <= 0 or -1)\n",
                trace.not_run, a.trace);
+  if (trace.no_size > 0)
+    fmt::print(stderr,
+               "zs: skipped {} job(s) of {} whose size is unknown (SWF fields 5 and 8 are -1)\n",
+               trace.no_size, a.trace);
   if (trace.max_procs <= 0) return;
   const long have = topt.swf_type >= 0
                         ? cluster.accels_of_type[static_cast<std::size_t>(topt.swf_type)]

@@ -33,6 +33,10 @@ std::string_view RuntimePredictor::level_name(Level l) {
       return "user+name+count";
     case Level::kUserName:
       return "user+name";
+    case Level::kUserWalltimeCount:
+      return "user+walltime+count";
+    case Level::kUserWalltime:
+      return "user+walltime";
     case Level::kUserCount:
       return "user+count";
     case Level::kUser:
@@ -73,6 +77,10 @@ RuntimePredictor::Keys RuntimePredictor::keys_of(const Job& job) {
   auto at = [&](Level l) -> std::uint64_t& { return k[static_cast<std::size_t>(l)]; };
   if (user && name) at(Level::kUserNameCount) = key(Level::kUserNameCount, {u, n, c});
   if (user && name) at(Level::kUserName) = key(Level::kUserName, {u, n});
+  const auto w = static_cast<std::uint64_t>(job.walltime);
+  if (user && job.walltime > 0)
+    at(Level::kUserWalltimeCount) = key(Level::kUserWalltimeCount, {u, w, c});
+  if (user && job.walltime > 0) at(Level::kUserWalltime) = key(Level::kUserWalltime, {u, w});
   if (user) at(Level::kUserCount) = key(Level::kUserCount, {u, c});
   if (user) at(Level::kUser) = key(Level::kUser, {u});
   if (name) at(Level::kTenantNameCount) = key(Level::kTenantNameCount, {t, n, c});

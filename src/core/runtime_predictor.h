@@ -27,6 +27,8 @@ class RuntimePredictor {
   enum class Level : std::uint8_t {
     kUserNameCount,
     kUserName,
+    kUserWalltimeCount,
+    kUserWalltime,
     kUserCount,
     kUser,
     kTenantNameCount,

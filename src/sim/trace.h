@@ -29,6 +29,7 @@ struct Trace {
   // SWF: jobs that never ran (run time <= 0 or unknown) are skipped and counted here, and the
   // header's "; MaxProcs:" (0 when absent) is checked against the cluster by the caller.
   int not_run = 0;
+  int no_size = 0;  // SWF jobs that ran with neither processor count known (fields 5 and 8)
   int max_procs = 0;
 };
 

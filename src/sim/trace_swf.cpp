@@ -187,9 +187,11 @@ void read_swf(const ReaderContext& ctx, Trace& out) {
         ++out.not_run;
         return;
       }
-      if (procs <= 0)
-        throw row.bad(kAllocatedProcs,
-                      "neither allocated (field 5) nor requested (field 8) processors are known");
+      // It ran, but its size is unknown (KTH-SP2-1996 has one such job): nothing to place.
+      if (procs <= 0) {
+        ++out.no_size;
+        return;
+      }
       if (out.max_procs > 0 && procs > out.max_procs)
         throw row.bad(allocated > 0 ? kAllocatedProcs : kRequestedProcs,
                       std::to_string(procs) + " processors is more than the header's MaxProcs " +

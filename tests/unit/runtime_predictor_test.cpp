@@ -51,6 +51,26 @@ TEST(RuntimePredictor, MeanOfTheLastTwoInTheNarrowestGroupWithHistory) {
   EXPECT_EQ(p.predict(job("bob", "eval", "other", 2)).level, Level::kAll);
 }
 
+// SWF logs have users and requested times, seldom names: a user's jobs with the same limit
+// are predicted from each other before the user's jobs in general.
+TEST(RuntimePredictor, TheRequestedWalltimeGroupsAUsersJobs) {
+  RuntimePredictor p;
+  p.observe(job("carol", "", "", 4, 600'000), 100'000);
+  p.observe(job("carol", "", "", 4, 600'000), 120'000);
+  p.observe(job("carol", "", "", 4, 14'400'000), 9'000'000);
+  p.observe(job("carol", "", "", 4, 14'400'000), 11'000'000);
+  auto got = p.predict(job("carol", "", "", 4, 600'000));
+  EXPECT_EQ(got.level, Level::kUserWalltimeCount);
+  EXPECT_EQ(got.ms, 110'000);
+  got = p.predict(job("carol", "", "", 8, 14'400'000));  // another size, same limit
+  EXPECT_EQ(got.level, Level::kUserWalltime);
+  EXPECT_EQ(got.ms, 10'000'000);
+  got = p.predict(job("carol", "", "", 4, 3'600'000));  // a limit never seen: the user's size
+  EXPECT_EQ(got.level, Level::kUserCount);
+  EXPECT_EQ(got.ms, 3'600'000);  // the last two (9,000 and 11,000 s), capped at the walltime
+  EXPECT_EQ(p.predict(job("carol", "", "", 4)).level, Level::kUserCount);  // no walltime
+}
+
 TEST(RuntimePredictor, JobsWithoutUserOrNameUseTenantAndSize) {
   // Philly has neither: tenant (virtual cluster) and size only.
   RuntimePredictor p;
