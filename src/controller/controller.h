@@ -75,6 +75,9 @@ struct ControllerOptions {
   // Start-time forecasts (zs queue --start, estimated_start_ms; docs/prediction.md): while jobs
   // wait, the queue is forecast forward at most this often, on a thread of its own. 0: never.
   TimeMs forecast_interval_ms = 5'000;
+  // At most this many waiting jobs are forecast, the first in (priority, submit) order (Slurm's
+  // bf_max_job_test); the others have no estimate.
+  std::size_t forecast_max_jobs = 50'000;
   // Every time the controller reads (ms since the epoch); empty = the wall clock. Tests give a
   // fake clock to replay a schedule deterministically (tests/unit/live_scenario_test.cpp).
   std::function<TimeMs()> clock;

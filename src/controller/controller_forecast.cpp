@@ -21,7 +21,7 @@ void Controller::capture_for_forecast(const Snapshot& snapshot, TimeMs now) {
   if (forecast_input_) return;  // the thread has not taken the last one yet
   next_forecast_ms_ = now + options_.forecast_interval_ms;
   auto job = std::make_unique<ForecastJob>();
-  job->input = capture_forecast(snapshot, now);
+  job->input = capture_forecast(snapshot, now, options_.forecast_max_jobs);
   job->shares = options_.shares;
   forecast_input_ = std::move(job);
   forecast_wake_.notify_one();

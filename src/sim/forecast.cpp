@@ -1,10 +1,12 @@
 #include "sim/forecast.h"
 
 #include <algorithm>
+#include <numeric>
 #include <unordered_map>
 
 #include "core/fair_share.h"
 #include "core/runtime_predictor.h"
+#include "sched/placement_search.h"
 
 namespace zs {
 
@@ -27,7 +29,7 @@ Job believed(const Job& job, TimeMs duration) {
 
 }  // namespace
 
-ForecastInput capture_forecast(const Snapshot& snap, TimeMs now) {
+ForecastInput capture_forecast(const Snapshot& snap, TimeMs now, std::size_t max_waiting) {
   ForecastInput in;
   in.cluster = *snap.cluster;
   in.catalog = snap.catalog;
@@ -72,7 +74,17 @@ ForecastInput capture_forecast(const Snapshot& snap, TimeMs now) {
                                     r.started, now, snap.shares->half_life_ms);
     }
   }
-  for (const PendingJob& p : snap.pending) {
+  std::vector<std::uint32_t> waiting;
+  if (snap.pending.size() > max_waiting) {
+    waiting = priority_order(snap.pending);
+    waiting.resize(max_waiting);
+    std::sort(waiting.begin(), waiting.end());  // back in the snapshot's order
+  } else {
+    waiting.resize(snap.pending.size());
+    std::iota(waiting.begin(), waiting.end(), 0u);
+  }
+  for (std::uint32_t k : waiting) {
+    const PendingJob& p = snap.pending[k];
     SimSeed::Waiting w;
     w.job = in.jobs.size();
     w.waiting_since = p.waiting_since;

@@ -54,7 +54,11 @@ struct ForecastOptions {
 // predictor's own default, core/runtime_predictor.h).
 TimeMs forecast_run_ms(const PendingJob& p);
 
-ForecastInput capture_forecast(const Snapshot& snapshot, TimeMs now);
+// `max_waiting`: at most this many waiting jobs, the first in (priority, submit) order, as
+// Slurm's backfill looks at bf_max_job_test jobs; the others get no estimate. A queue of a
+// million jobs must not make a copy of a million jobs under the controller's lock.
+ForecastInput capture_forecast(const Snapshot& snapshot, TimeMs now,
+                               std::size_t max_waiting = static_cast<std::size_t>(-1));
 
 // One estimate per waiting job of the input, in its order. Deterministic.
 std::vector<StartForecast> forecast_starts(const ForecastInput& input, const Policy& policy,

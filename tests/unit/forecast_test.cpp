@@ -108,6 +108,18 @@ TEST(Forecast, AskingForOneJobGivesItsEstimateFromTheWholeQueue) {
   EXPECT_EQ(one[1].start, all[1].start);
 }
 
+TEST(Forecast, OnlyTheFirstJobsInPriorityOrderAreCapturedWhenAsked) {
+  World w;
+  w.jobs[2].priority = 5;  // job 3 goes first
+  auto fifo = make_policy("fifo");
+  const ForecastInput in = capture_forecast(w.snapshot(), kNow, 1);
+  ASSERT_EQ(in.seed.waiting.size(), 1u);
+  EXPECT_EQ(in.jobs[in.seed.waiting[0].job].id, 3u);
+  const auto starts = forecast_starts(in, *fifo, exact());
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].start, kNow + 2 * kHour);
+}
+
 TEST(Forecast, AJobBeyondTheHorizonHasNoEstimate) {
   World w;
   auto fifo = make_policy("fifo");
