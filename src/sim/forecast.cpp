@@ -125,7 +125,9 @@ std::vector<StartForecast> forecast_starts(const ForecastInput& in, const Policy
   sim.wake_granularity_ms = opt.tick_ms;
   sim.finish_granularity_ms = opt.tick_ms;
   sim.ticks_per_doubling = opt.ticks_per_doubling;
-  sim.tick_origin_ms = in.seed.now;
+  // Ticks on whole minutes (not counted from now): forecasts made a few seconds apart give the
+  // same estimates instead of ones that wobble by up to a tick.
+  sim.tick_origin_ms = opt.tick_ms > 0 ? in.seed.now / opt.tick_ms * opt.tick_ms : in.seed.now;
   if (in.shares) sim.use_shares(*in.shares, true);
   const SimResult r =
       simulate_from(in.cluster, *in.catalog, in.throughput, in.jobs, seed, policy, sim);
