@@ -180,32 +180,44 @@ class Checker {
   // after the pass within limits, reclaim victims borrowing, held devices to their job only.
   void shares() {
     const TenantShares& shares = *s_.shares;
-    auto key = [](const Job& j, TypeId t) { return std::pair<std::string, TypeId>{j.tenant, t}; };
-    std::map<std::pair<std::string, TypeId>, long> used;  // only the keys this pass touches
+    // Keyed by the tenant's index (Snapshot::tenants, set for every job under shares), not its
+    // name, in a small sorted vector of the keys this pass touches: this runs over every
+    // running job on every pass of a replay, where a map of names cost a string copy and
+    // compares per job.
+    using Key = std::pair<std::int32_t, TypeId>;
+    auto key = [](const Job& j, TypeId t) { return Key{j.tenant_index, t}; };
     std::vector<std::pair<const Job*, TypeId>> taking;
     for (const auto& st : d_.starts)
       if (const Job* j = pending_job(st.job)) taking.emplace_back(j, st.type);
     for (const auto& h : d_.holds)
       if (const Job* j = pending_job(h.for_job)) taking.emplace_back(j, h.type);
-    std::vector<JobId> preempted;
-    for (const auto& p : d_.preemptions) preempted.push_back(p.job);
-    std::sort(preempted.begin(), preempted.end());
     if (!taking.empty()) {
-      for (const auto& [j, t] : taking) used.emplace(key(*j, t), 0);
+      std::vector<Key> keys;
+      for (const auto& [j, t] : taking) keys.push_back(key(*j, t));
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      std::vector<long> used(keys.size(), 0);
+      auto slot = [&](const Job& j, TypeId t) -> long* {
+        auto it = std::lower_bound(keys.begin(), keys.end(), key(j, t));
+        return it != keys.end() && *it == key(j, t)
+                   ? &used[static_cast<std::size_t>(it - keys.begin())]
+                   : nullptr;
+      };
+      std::vector<JobId> preempted;
+      for (const auto& p : d_.preemptions) preempted.push_back(p.job);
+      std::sort(preempted.begin(), preempted.end());
       // Holds of earlier passes count for their jobs: they start on them.
       for (const Hold& h : s_.holds) {
         const Job* j = pending_job(h.for_job);
         if (!j || contains(started_, h.for_job)) continue;
-        auto it = used.find(key(*j, h.type));
-        if (it != used.end()) it->second += j->accel_count;
+        if (long* u = slot(*j, h.type)) *u += j->accel_count;
       }
       for (const RunningJob& r : s_.running) {
-        if (contains(preempted, r.job->id)) continue;
-        auto it = used.find(key(*r.job, r.type));
-        if (it != used.end()) it->second += r.job->accel_count;
+        long* u = slot(*r.job, r.type);
+        if (u && !contains(preempted, r.job->id)) *u += r.job->accel_count;
       }
       for (const auto& [j, t] : taking) {
-        long& u = used[key(*j, t)];
+        long& u = *slot(*j, t);
         u += j->accel_count;
         const TypeQuota& q = shares.share_of(j->tenant).of(t);
         if (u > q.limit())
