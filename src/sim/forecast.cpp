@@ -123,7 +123,7 @@ std::vector<StartForecast> forecast_starts(const ForecastInput& in, const Policy
   sim.sched = in.params;
   sim.preempt_cost_ms = opt.preempt_cost_ms;
   sim.wake_granularity_ms = opt.tick_ms;
-  sim.finish_granularity_ms = opt.tick_ms;
+  sim.pass_tick_ms = opt.tick_ms;
   sim.ticks_per_doubling = opt.ticks_per_doubling;
   // Ticks on whole minutes (not counted from now): forecasts made a few seconds apart give the
   // same estimates instead of ones that wobble by up to a tick.

@@ -44,10 +44,11 @@ struct ForecastOptions {
   TimeMs preempt_cost_ms = 30'000;
   // Estimates are this coarse: runs end, and passes happen, on ticks of this length (a
   // prediction is rarely closer than a minute; exact ends would cost a pass each). Ticks double
-  // every `ticks_per_doubling` ticks, so that an estimate d ahead is precise to about
-  // d / ticks_per_doubling (a day ahead: ~20 min), and a forecast of a day costs ~200 passes.
+  // every `ticks_per_doubling` ticks, so that an estimate d ahead is late by at most about
+  // d / ticks_per_doubling from the ticks (a day ahead: ~45 min, small beside the error of the
+  // predictions), and a forecast of a day costs ~200 passes.
   TimeMs tick_ms = 60'000;
-  int ticks_per_doubling = 64;
+  int ticks_per_doubling = 32;
 };
 
 // A run time for a job the predictor knows nothing about: its walltime, else one hour (the

@@ -126,6 +126,7 @@ class Simulation final : private PendingListener {
       }
     }
     nodes_.resize(c.nodes.size());
+    if (opt.pass_tick_ms > 0) node_freed_at_.assign(c.nodes.size(), -kNever);
     for (std::size_t n = 0; n < c.nodes.size(); ++n) {
       const Node& node = c.nodes[n];
       nodes_[n].free = node.accel_count >= 64 ? ~0ull : ((1ull << node.accel_count) - 1);
@@ -169,6 +170,7 @@ class Simulation final : private PendingListener {
       if (next_arrival < order_.size()) t = order_[next_arrival]->submit;
       if (!finishes_.empty()) t = std::min(t, finishes_.top().at);
       if (wake < kNever && (!pending_.empty())) t = std::min(t, wake);
+      if (pass_due_ < kNever) t = std::min(t, pass_due_);
       if (t == kNever || (seed_ && t > seed_->horizon)) break;
       advance_to(t);
       bool changed = false;
@@ -192,12 +194,22 @@ class Simulation final : private PendingListener {
         changed = true;
       }
       if (settle_events_) pending_.settle();
+      if (opt_.pass_tick_ms > 0) {
+        // Changes wait for the next tick's pass.
+        if (changed) {
+          first_change_ = std::min(first_change_, t);
+          pass_due_ = std::min(pass_due_, on_tick(t));
+        }
+        changed = pass_due_ <= t;
+      }
       if (!changed && t < wake) continue;
       if (pending_.empty()) {
         wake = kNever;
+        pass_due_ = first_change_ = kNever;
         continue;
       }
       wake = schedule(t);
+      pass_due_ = first_change_ = kNever;
       if (opt_.forecasts > 0) forecast_arrivals(arrived_from, next_arrival, t);
       if (opt_.progress && finished - reported > order_.size() / 200) {
         reported = finished;
@@ -393,6 +405,7 @@ class Simulation final : private PendingListener {
 
   void free_devices(const Placement& placement, const Job& j) {
     for (const Slot& slot : placement) {
+      if (!node_freed_at_.empty()) node_freed_at_[slot.node] = last_time_;
       set_free(slot.node, nodes_[slot.node].free | slot.devices);
       const int d = device_count(slot.devices);
       nodes_[slot.node].free_cpu += d * j.cpu_per_accel;
@@ -508,9 +521,17 @@ class Simulation final : private PendingListener {
       nodes_[slot.node].free_mem_gib -= n * j.mem_gib_per_accel;
     }
     drop_pending(it->second);
+    // Passes on ticks: it could have started when its devices were freed, not before the first
+    // change since the previous pass (SimOptions::pass_tick_ms).
+    TimeMs at = t;
+    if (opt_.pass_tick_ms > 0 && first_change_ < t) {
+      at = first_change_;
+      for (const Slot& slot : d.placement) at = std::max(at, node_freed_at_[slot.node]);
+      at = std::min(at, t);
+    }
     s.state = State::kRunning;
     s.type = d.type;
-    s.start = t;
+    s.start = at;
     const double factor =
         speeds_ ? speeds_->duration_factor(j.model, j.recorded_type, d.type, j.accel_count) : 1.0;
     s.full_run_ms = static_cast<double>(j.duration) * factor;
@@ -523,15 +544,15 @@ class Simulation final : private PendingListener {
             : kNever;
     s.limit = limit;
     need = std::min(need, limit);
-    s.end = on_tick(t + std::max<TimeMs>(need, 0));
+    s.end = std::max(at + std::max<TimeMs>(need, 0), t);
     ++s.epoch;
     finishes_.push({s.end, j.id, it->second, s.epoch});
     auto& o = out(&j);
     if (o.first_start < 0) {
-      o.first_start = t;
+      o.first_start = at;
       if (seed_ && tracked_[it->second]) --waiting_left_;
     }
-    o.last_start = t;
+    o.last_start = at;
     ++o.attempts;
     o.nodes = static_cast<int>(d.placement.size());
     o.type = d.type;
@@ -540,9 +561,9 @@ class Simulation final : private PendingListener {
     r.job = &j;
     r.type = d.type;
     r.placement = std::move(d.placement);
-    r.started = t;
-    r.expected_end = limit < kNever ? t + limit : kNever;
-    r.waited_ms = t - s.waiting_since;
+    r.started = at;
+    r.expected_end = limit < kNever ? at + limit : kNever;
+    r.waited_ms = std::max<TimeMs>(0, at - s.waiting_since);
     r.previous_run_ms = s.last_run;
     // Predicted end: the predicted work on this type (scaled like the duration) still to do; a
     // job resumed past its prediction gets a longer one at once.
@@ -551,7 +572,7 @@ class Simulation final : private PendingListener {
     TimeMs work = static_cast<TimeMs>(std::ceil(static_cast<double>(s.predicted) * factor));
     if (wall > 0) work = std::min(work, wall);
     if (work <= done) work = RuntimePredictor::extended(work, done, wall);
-    r.predicted_end = std::min(t + s.overhead + std::max<TimeMs>(work - done, 0), r.expected_end);
+    r.predicted_end = std::min(at + s.overhead + std::max<TimeMs>(work - done, 0), r.expected_end);
     s.running_slot = static_cast<std::uint32_t>(running_.size());
     running_.push_back(std::move(r));
     running_sim_.push_back({it->second, j.accel_count, s.attained, s.end, work, done});
@@ -565,9 +586,9 @@ class Simulation final : private PendingListener {
     }
   }
 
-  // SimOptions::finish_granularity_ms: the end of a run moved to the next tick.
+  // SimOptions::pass_tick_ms: the first tick at or after `end`.
   TimeMs on_tick(TimeMs end) const {
-    TimeMs g = opt_.finish_granularity_ms;
+    TimeMs g = opt_.pass_tick_ms;
     if (g <= 0 || end >= kNever / 2) return end;
     if (opt_.ticks_per_doubling <= 0) return ((end + g - 1) / g) * g;
     // Ticks of g from the origin, then of 2g, 4g, ...: each length for ticks_per_doubling
@@ -669,7 +690,7 @@ class Simulation final : private PendingListener {
       s.type = r->type;
       s.start = r->started;
       s.attained = r->attained_before_ms;
-      s.end = on_tick(std::max(r->end, seed.now));
+      s.end = std::max(r->end, seed.now);
       s.full_run_ms = static_cast<double>(s.end - r->started);
       s.overhead = 0;
       s.limit = r->expected_end < kNever ? r->expected_end - r->started : kNever;
@@ -860,7 +881,7 @@ class Simulation final : private PendingListener {
     if (opt_.record_reservations)
       for (const auto& r : d.reservations) result_.reservations.push_back({r.job, t, r.at});
     if (d.wake_at <= t || d.wake_at >= kNever) return kNever;
-    if (opt_.finish_granularity_ms > 0) return on_tick(d.wake_at);
+    if (opt_.pass_tick_ms > 0) return on_tick(d.wake_at);
     const TimeMs g = opt_.wake_granularity_ms;
     return g > 0 ? ((d.wake_at + g - 1) / g) * g : d.wake_at;
   }
@@ -869,6 +890,10 @@ class Simulation final : private PendingListener {
   const SimSeed* seed_;
   std::size_t waiting_left_ = 0;
   std::vector<bool> tracked_;  // by index in sim_: a waiting job of SimSeed::waiting
+  // SimOptions::pass_tick_ms: the next pass due, the first change since the last pass, and
+  // when each node last had devices freed.
+  TimeMs pass_due_ = kNever, first_change_ = kNever;
+  std::vector<TimeMs> node_freed_at_;
   const Cluster& cluster_;
   const Catalog& catalog_;
   const ThroughputTable* speeds_;

@@ -21,12 +21,15 @@ struct SimOptions {
   // A policy's requested wake-up is rounded up to a multiple of this (a scheduling tick), so
   // that many jobs' lease ends and threshold crossings share one pass. 0 = exact.
   TimeMs wake_granularity_ms = 60'000;
-  // Runs end at the next multiple of this (0: exact). Forecasts use it so that ends share
-  // passes: a forecast of 10,000 jobs then needs a pass per tick, not per end.
-  TimeMs finish_granularity_ms = 0;
-  // With finish_granularity_ms: ticks double in length every this many ticks after
-  // `tick_origin_ms` (0: fixed ticks), so that a forecast a day ahead is as precise relative to
-  // its distance as one an hour ahead. Wake-ups then fall on the same ticks.
+  // Passes happen only on ticks of this length (0: at every event). Forecasts use it so that
+  // job ends share passes: a forecast of 10,000 jobs needs a pass per tick, not per end. Runs
+  // still end at their exact times, and a job started at a tick is taken to have started when
+  // the devices it got were freed (not before the first change since the previous pass), so
+  // that the ticks do not pile up along a chain of jobs, each waiting for the one before.
+  TimeMs pass_tick_ms = 0;
+  // With pass_tick_ms: ticks double in length every this many ticks after `tick_origin_ms`
+  // (0: fixed ticks), so that a forecast a day ahead costs about as many passes as one an hour
+  // ahead. Wake-ups then fall on the same ticks.
   int ticks_per_doubling = 0;
   TimeMs tick_origin_ms = 0;
   // Called now and then with the fraction of jobs finished (for a progress bar); may be empty.

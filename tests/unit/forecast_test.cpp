@@ -136,11 +136,40 @@ TEST(Forecast, TicksAreCoarserFurtherAheadButNeverEarly) {
   auto fifo = make_policy("fifo");
   const ForecastInput in = capture_forecast(w.snapshot(), kNow);
   const auto fine = forecast_starts(in, *fifo, exact());
-  const auto coarse = forecast_starts(in, *fifo);  // 1 min ticks doubling every 64
+  const auto coarse = forecast_starts(in, *fifo);  // 1 min ticks doubling every 32
   for (std::size_t k = 0; k < fine.size(); ++k) {
     EXPECT_GE(coarse[k].start, fine[k].start);
     const TimeMs ahead = fine[k].start - kNow;
-    EXPECT_LE(coarse[k].start - fine[k].start, ahead / 32 + 2 * 60'000) << k;
+    EXPECT_LE(coarse[k].start - fine[k].start, ahead / 16 + 2 * 60'000) << k;
+  }
+}
+
+// Passes on coarse ticks must not make every job of a chain wait for a tick: each starts when
+// the one before it is predicted to end, however far ahead.
+TEST(Forecast, TicksDoNotPileUpAlongAChainOfJobs) {
+  World w;
+  w.running[0].predicted_end = kNow + 5 * kHour + 17'000;
+  std::vector<Job> chain;
+  chain.reserve(40);
+  for (JobId id = 10; id < 50; ++id)
+    chain.push_back(job(id, 8, kNow - kHour + static_cast<TimeMs>(id)));
+  w.pending.clear();
+  for (const Job& j : chain) {
+    PendingJob p;
+    p.job = &j;
+    p.waiting_since = j.submit;
+    p.predicted_ms = kHour + 3 * 60'000 + 7'000;
+    w.pending.push_back(p);
+  }
+  auto fifo = make_policy("fifo");
+  const ForecastInput in = capture_forecast(w.snapshot(), kNow);
+  const auto fine = forecast_starts(in, *fifo, exact());
+  const auto coarse = forecast_starts(in, *fifo);
+  ASSERT_EQ(coarse.size(), 40u);
+  for (std::size_t k = 0; k < coarse.size(); ++k) {
+    EXPECT_EQ(fine[k].start,
+              kNow + 5 * kHour + 17'000 + static_cast<TimeMs>(k) * (kHour + 187'000));
+    EXPECT_EQ(coarse[k].start, fine[k].start) << k;
   }
 }
 
