@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
 
 #include "sched/free_pool.h"
 #include "sched/shape.h"
@@ -180,12 +181,12 @@ class Checker {
   // after the pass within limits, reclaim victims borrowing, held devices to their job only.
   void shares() {
     const TenantShares& shares = *s_.shares;
-    // Keyed by the tenant's index (Snapshot::tenants, set for every job under shares), not its
-    // name, in a small sorted vector of the keys this pass touches: this runs over every
-    // running job on every pass of a replay, where a map of names cost a string copy and
-    // compares per job.
-    using Key = std::pair<std::int32_t, TypeId>;
-    auto key = [](const Job& j, TypeId t) { return Key{j.tenant_index, t}; };
+    // Keyed by the tenant's name as a view (no copy), in a small sorted vector of the keys
+    // this pass touches: this runs over every running job on every pass of a replay, where a
+    // map of (name, type) copied a string for every running job. Names, not the driver's
+    // tenant indices: the check must not trust what it checks.
+    using Key = std::pair<std::string_view, TypeId>;
+    auto key = [](const Job& j, TypeId t) { return Key{j.tenant, t}; };
     std::vector<std::pair<const Job*, TypeId>> taking;
     for (const auto& st : d_.starts)
       if (const Job* j = pending_job(st.job)) taking.emplace_back(j, st.type);
