@@ -40,8 +40,10 @@ struct SimJob {
   Placement stopping;              // kStopping: the devices it still holds
   std::int32_t wait_reason = -1;   // last reason it waited for (tenants' shares), -1: none
   TimeMs predicted = 0;            // run time predicted at its submit, from jobs ended before
-  std::uint32_t wait_pass = 0;     // the pass that gave it (group waits: see Stamp)
-  std::uint32_t joined_pass = 0;   // the first pass that saw it waiting, this time
+  // gittins: its group's learned service distribution, chosen when it last joined the queue
+  const ServiceDistribution::Ranks* service_ranks = nullptr;
+  std::uint32_t wait_pass = 0;    // the pass that gave it (group waits: see Stamp)
+  std::uint32_t joined_pass = 0;  // the first pass that saw it waiting, this time
 };
 
 struct Finish {
@@ -354,6 +356,7 @@ class Simulation final : private PendingListener {
     p.waiting_since = s.waiting_since;
     p.last_run_ms = s.last_run;
     p.predicted_ms = s.predicted;
+    p.service_ranks = s.service_ranks;
     if (policy_.needs_oracle()) {
       const double dur = static_cast<double>(s.job->duration);
       p.remaining_ms = static_cast<TimeMs>(std::ceil(s.remaining * dur));
@@ -363,6 +366,7 @@ class Simulation final : private PendingListener {
 
   // A job's index in sim_ is its rank in (submit, id) order.
   void add_pending(std::uint32_t i) {
+    sim_[i].service_ranks = predictor_.service().ranks_for(*sim_[i].job);
     const PendingJob p = pending_entry(i);
     if (opt_.shares) ++tenants_[static_cast<std::size_t>(p.job->tenant_index)].waiting;
     if (las_index_) las_index_->insert(i, p);
@@ -525,6 +529,7 @@ class Simulation final : private PendingListener {
     r.expected_end = limit < kNever ? t + limit : kNever;
     r.waited_ms = t - s.waiting_since;
     r.previous_run_ms = s.last_run;
+    r.service_ranks = s.service_ranks;
     // Predicted end: the predicted work on this type (scaled like the duration) still to do; a
     // job resumed past its prediction gets a longer one at once.
     const TimeMs done = static_cast<TimeMs>(std::llround((1.0 - s.remaining) * s.full_run_ms));
