@@ -37,7 +37,7 @@ class ServiceDistribution {
   struct Options {
     int min_samples = 16;               // ended jobs a group needs before its distribution is used
     std::uint32_t window = 4096;        // a group's counts halve when they reach this many
-    std::size_t max_groups = 1u << 18;  // groups with a user or name (~250 bytes each)
+    std::size_t max_groups = 1u << 18;  // groups with a user or name (~280 bytes each)
   };
 
   // A group's Gittins ranks by bin of attained service: 1 / index, in accelerator-ms (the

@@ -44,8 +44,8 @@ TimeMs predicted_left(const RunningJob& r, TimeMs now) {
 }
 // gittins: a job's rank in ms of run time: 1 / its Gittins index (the service it expects to
 // spend per completion, under its group's learned distribution) over its accelerators - the time
-// a job needs, as spf's prediction, not its area: on Philly that halves the p99 (docs/policies.md).
-// Without a distribution, by attained service alone.
+// a job needs, like spf's prediction, not its area (on Philly the area gave 7.05 h and a p99 of
+// 4.55 d, this 5.65 h and 3.71 d). Without a distribution, by attained service alone.
 TimeMs per_accelerator(TimeMs service_rank, const Job& job) {
   return std::max<TimeMs>(service_rank / std::max(job.accel_count, 1), 1);
 }
