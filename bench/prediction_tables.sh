@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ZS=${ZS:-build/release/zs}
-ALL=fifo,easy,las,hetero,easy-pred,spf,srtf
+ALL=fifo,easy,las,hetero,easy-pred,spf,gittins,srtf
 run() {  # title, cluster, trace, extra flags...
   local title=$1 cluster=$2 trace=$3; shift 3
   echo "### $title"

@@ -85,9 +85,9 @@ void register_controller(CLI::App& app, int& exit_code) {
   cmd->add_option("--state-dir", flags->state_dir,
                   "Directory of the SQLite state (created if missing)")
       ->required();
-  cmd->add_option(
-         "--policy", flags->policy,
-         "Scheduling policy (fifo, easy, las, hetero, easy-pred, spf; srtf in zs sim only)")
+  cmd->add_option("--policy", flags->policy,
+                  "Scheduling policy (fifo, easy, las, hetero, easy-pred, spf, gittins; srtf in zs "
+                  "sim only)")
       ->capture_default_str();
   cmd->add_option("--heartbeat-ms", flags->heartbeat_ms, "Agents sync at least this often")
       ->capture_default_str()

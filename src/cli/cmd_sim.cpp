@@ -34,7 +34,8 @@ struct SimArgs {
   // policy; per-tenant rows show whenever one is given.
   std::string tenants_file;
   bool min_run_given = false;
-  double preempt_cost_s = 30, load = 1.0, las_promote = 2.0, starvation_h = 48, min_run_s = 300;
+  double preempt_cost_s = 30, load = 1.0, las_promote = SchedParams{}.las_promote_factor,
+         starvation_h = 48, min_run_s = 300;
   double spf_size_weight = SchedParams{}.spf_size_weight;
   long forecasts = 0;
   std::int64_t limit = 0;
@@ -281,7 +282,8 @@ void register_sim(CLI::App& app, int& exit_code) {
   cmd->add_option("--trace-format", args->trace_format,
                   "auto, canonical, philly, elasticflow, gavel, gavel-physical, pollux, swf")
       ->capture_default_str();
-  cmd->add_option("--policy", args->policy, "Policy: fifo, easy, las, srtf, hetero, easy-pred, spf")
+  cmd->add_option("--policy", args->policy,
+                  "Policy: fifo, easy, las, srtf, hetero, easy-pred, spf, gittins")
       ->capture_default_str();
   cmd->add_option(
       "--compare", args->compare,
@@ -309,15 +311,16 @@ void register_sim(CLI::App& app, int& exit_code) {
                   "LAS: promote a job waiting longer than this x its last run")
       ->capture_default_str();
   cmd->add_option("--spf-size-weight", args->spf_size_weight,
-                  "spf: a job's key is when it started waiting plus this x its predicted time "
-                  "left (larger: closer to shortest-first)")
+                  "spf, gittins: a job's key is when it started waiting plus this x its predicted "
+                  "time left (gittins: its Gittins rank; larger: closer to shortest-first)")
       ->capture_default_str();
   cmd->add_option("--forecasts", args->forecasts,
                   "Measure start-time forecasts: at N submits spread over the trace, forecast "
                   "the queue forward on predicted run times and compare with the real start")
       ->capture_default_str();
-  cmd->add_option("--starvation-h", args->starvation_h,
-                  "Hours of waiting after which a job outranks all others (las)")
+  cmd->add_option(
+         "--starvation-h", args->starvation_h,
+         "Hours of waiting after which a job joins las' first queue, whatever its last run")
       ->capture_default_str();
   cmd->add_option("--min-run-s", args->min_run_s,
                   "Never preempt a job before it ran this long (default: the tenants file's "

@@ -266,6 +266,7 @@ void Controller::run_pass(TimeMs now) {
                           std::max<TimeMs>(0, now - job.rec.start_ms) * job.rec.spec.accel_count;
     r.waited_ms = job.rec.start_ms - (job.last_end_ms > 0 ? job.last_end_ms : job.rec.submit_ms);
     r.previous_run_ms = job.last_run_ms;
+    r.service_ranks = predictor_.service().ranks_for(job.sched);
     if (job.predicted_ms > 0) {  // doubled while it outlives it (RuntimePredictor::extended)
       const TimeMs work = RuntimePredictor::extended(
           job.predicted_ms, std::max<TimeMs>(0, now - job.rec.start_ms), job.rec.spec.walltime);
@@ -343,6 +344,7 @@ void Controller::run_pass(TimeMs now) {
     p.attained_accel_ms = job.attained_accel_ms;
     p.last_run_ms = job.last_run_ms;
     p.predicted_ms = job.predicted_ms;
+    p.service_ranks = predictor_.service().ranks_for(job.sched);
     pending.push_back(p);
   }
   for (LiveJob* job : broken) {

@@ -16,33 +16,18 @@
 #include <unordered_map>
 
 #include "core/job.h"
+#include "core/job_groups.h"
+#include "core/service_distribution.h"
 #include "core/time.h"
 
 namespace zs {
 
 class RuntimePredictor {
  public:
-  // The groups, narrowest first. A level is skipped for a job that lacks one of its features
-  // (an empty user or name).
-  enum class Level : std::uint8_t {
-    kUserNameCount,
-    kUserName,
-    kUserWalltimeCount,
-    kUserWalltime,
-    kUserCount,
-    kUser,
-    kTenantNameCount,
-    kTenantName,
-    kNameCount,
-    kName,
-    kTenantCount,
-    kTenant,
-    kCount,
-    kAll,
-    kNone,  // no history at all: the walltime, else the default
-  };
-  static constexpr std::size_t kLevels = static_cast<std::size_t>(Level::kNone);
-  static std::string_view level_name(Level l);
+  // The groups, narrowest first (core/job_groups.h).
+  using Level = JobGroupLevel;
+  static constexpr std::size_t kLevels = kJobGroupLevels;
+  static std::string_view level_name(Level l) { return job_group_level_name(l); }
 
   struct Options {
     int min_history = 2;               // jobs a group needs before it predicts
@@ -65,9 +50,12 @@ class RuntimePredictor {
   // walltime (when it has one).
   Prediction predict(const Job& job) const;
   // `job` ended after running `ran_ms` (its whole run; a job killed at its walltime ran that
-  // long as far as anyone can know).
+  // long as far as anyone can know). service() learns ran_ms x its accelerators.
   void observe(const Job& job, TimeMs ran_ms);
   std::size_t observed() const { return observed_; }
+  // The service (run time x accelerators) of the same ended jobs, as a distribution per group:
+  // what `gittins` ranks by (core/service_distribution.h).
+  const ServiceDistribution& service() const { return service_; }
   std::size_t groups() const { return groups_.size(); }
 
   // The prediction of a job that has run `elapsed` so far against `predicted`: while a job
@@ -81,11 +69,9 @@ class RuntimePredictor {
     std::uint32_t n = 0;
     TimeMs last = 0, previous = 0;
   };
-  using Keys = std::array<std::uint64_t, kLevels>;  // 0: level not applicable
-  static Keys keys_of(const Job& job);
-
   Options opt_;
   std::unordered_map<std::uint64_t, Group> groups_;
+  ServiceDistribution service_;
   std::size_t observed_ = 0;
 };
 

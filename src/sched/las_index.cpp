@@ -51,7 +51,7 @@ std::uint32_t RankSet::next(std::uint32_t from) const {
 LasIndex::LasIndex(const SchedParams& params)
     : params_(params),
       threshold_ms_(las_threshold_ms(params.las_thresholds_accel_s)),
-      classes_(threshold_ms_.size() + 2),
+      classes_(threshold_ms_.size() + 1),
       count_(classes_.size(), 0),
       by_request_(classes_.size()) {}
 
@@ -124,9 +124,10 @@ void LasIndex::insert(std::uint32_t rank, const PendingJob& job) {
   e.cls = q;
   add(rank, e);
   ++size_;
-  // The times its class changes (see PreemptivePolicy::pending_class).
+  // The times it moves to queue 0 (see PreemptivePolicy::pending_class).
+  if (q == 0) return;
   push({job.waiting_since + params_.starvation_ms, rank, e.generation, false});
-  if (q > 0 && job.last_run_ms > 0) {
+  if (job.last_run_ms > 0) {
     const TimeMs promote_at =
         job.waiting_since + static_cast<TimeMs>(std::ceil(params_.las_promote_factor *
                                                           static_cast<double>(job.last_run_ms)));
@@ -160,10 +161,10 @@ void LasIndex::remove(std::uint32_t rank, const Entry& e) {
   --by_request_[c][e.request];
 }
 
-// An event of a job that left (or left and came back), or a promotion of a starving job.
+// An event of a job that left (or left and came back), or of one in queue 0 already.
 bool LasIndex::stale(const Event& ev) const {
   const Entry& e = entries_[ev.rank];
-  return !e.present || e.generation != ev.generation || (ev.promote && e.cls == kStarving);
+  return !e.present || e.generation != ev.generation || e.cls == 0;
 }
 
 void LasIndex::drop_stale_events() {
@@ -209,7 +210,7 @@ void LasIndex::advance(TimeMs now) {
     pop_first_event();
     Entry& e = entries_[ev.rank];
     remove(ev.rank, e);
-    e.cls = ev.promote ? 0 : kStarving;
+    e.cls = 0;
     add(ev.rank, e);
     drop_stale_events();
   }

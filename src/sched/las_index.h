@@ -1,8 +1,9 @@
 // LasIndex: the waiting jobs of `las` grouped by class, so that a pass need not classify and
 // bucket every waiting job again.
 //
-// A waiting job's class (docs/policies.md) changes only at two known times: its promotion to
-// queue 0 and the start of its starvation. The index keeps each class as a set of ranks and a
+// A waiting job's class (docs/policies.md) changes only at two known times, both of which move
+// it to queue 0: its promotion (it waited promote-factor x its last run) and the starvation
+// guard (it waited the starvation limit). The index keeps each class as a set of ranks and a
 // queue of those times, so a pass costs what changed since the last one plus the jobs it looks
 // at. The driver may keep one from pass to pass (Snapshot::las_index); otherwise the policy
 // builds one from Snapshot::pending. Either way the policy decides the same.
@@ -43,7 +44,6 @@ class RankSet {
 class LasIndex {
  public:
   static constexpr std::uint32_t kEnd = RankSet::kEnd;
-  static constexpr int kStarving = -1;            // the class of a starving job
   static constexpr std::uint32_t kNoRequest = 0;  // see request()
 
   explicit LasIndex(const SchedParams& params);
@@ -55,7 +55,8 @@ class LasIndex {
   // (submit, id). The simulator uses the job's position in its (submit, id)-sorted input.
   void insert(std::uint32_t rank, const PendingJob& job);
   void erase(std::uint32_t rank);
-  // Applies every promotion and starvation due at or before `now`. Time never goes back.
+  // Moves to queue 0 every job whose promotion or starvation is due at or before `now`. Time never
+  // goes back.
   void advance(TimeMs now);
 
   // True if this index describes `s.pending` at `now` under `s.params`.
@@ -95,7 +96,7 @@ class LasIndex {
   struct Event {
     TimeMs at;
     std::uint32_t rank, generation;
-    bool promote;  // else: starts starving
+    bool promote;  // by its last run (a heap); else by the starvation guard (a sorted queue)
     // Function objects rather than functions, so that sorts and heaps inline them.
     struct Earlier {
       bool operator()(const Event& a, const Event& b) const { return a.at < b.at; }
@@ -116,7 +117,7 @@ class LasIndex {
     std::size_t operator()(const Request& r) const;
   };
   std::uint32_t request_id(const Job& job);
-  std::size_t slot(int cls) const { return static_cast<std::size_t>(cls + 1); }
+  std::size_t slot(int cls) const { return static_cast<std::size_t>(cls); }
   void add(std::uint32_t rank, const Entry& e);
   void remove(std::uint32_t rank, const Entry& e);
   void push(const Event& ev);

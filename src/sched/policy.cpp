@@ -9,7 +9,7 @@ namespace zs {
 
 const std::vector<std::string>& policy_names() {
   static const std::vector<std::string> names = {"fifo",   "easy",      "las", "srtf",
-                                                 "hetero", "easy-pred", "spf"};
+                                                 "hetero", "easy-pred", "spf", "gittins"};
   return names;
 }
 
@@ -36,6 +36,8 @@ std::unique_ptr<Policy> make_policy(std::string_view name) {
   if (name == "las") return std::make_unique<PreemptivePolicy>(PreemptivePolicy::Mode::kLas);
   if (name == "srtf") return std::make_unique<PreemptivePolicy>(PreemptivePolicy::Mode::kSrtf);
   if (name == "spf") return std::make_unique<PreemptivePolicy>(PreemptivePolicy::Mode::kSpf);
+  if (name == "gittins")
+    return std::make_unique<PreemptivePolicy>(PreemptivePolicy::Mode::kGittins);
   std::string known;
   for (const auto& n : policy_names()) known += (known.empty() ? "" : ", ") + n;
   throw InputError("--policy", "unknown policy '" + std::string(name) + "' (known: " + known + ")");

@@ -30,7 +30,7 @@ class Policy {
   virtual bool uses_las_index() const { return false; }
 };
 
-// fifo, easy, las, srtf, hetero. Throws InputError naming the known policies otherwise.
+// One of policy_names(). Throws InputError naming the known policies otherwise.
 std::unique_ptr<Policy> make_policy(std::string_view name);
 
 // "3600,36000" (--las-thresholds, for zs sim and zs controller): increasing positive numbers of

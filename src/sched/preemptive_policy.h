@@ -3,13 +3,18 @@
 //  - las:  Tiresias-style discretized two-dimensional least-attained-service. Attained service
 //          = accelerators x time run. Queue k holds jobs whose service is between threshold k-1
 //          and k; lower queues first, FIFO inside a queue; a job waiting longer than
-//          promote_factor x its last run goes back to queue 0; a job waiting longer than the
-//          starvation limit outranks every queue.
+//          promote_factor x its last run, or than the starvation limit, goes back to queue 0
+//          (where FIFO puts it among the first) and counts its service from that run on.
 //  - srtf: shortest remaining time first using the real remaining time (an oracle: for
 //          comparison in simulation only).
 //  - spf:  shortest predicted remaining time first, with aging: a job's key is the moment it
 //          started waiting plus its predicted remaining time (docs/policies.md), so a job that
 //          waits is overtaken only by jobs that arrived before its key - its wait is bounded.
+//  - gittins: Tiresias-G. A job's rank is 1 / the Gittins index of its attained service under
+//          the distribution of service learned from the jobs that ended (per group where the
+//          history suffices: PendingJob::service_ranks), in classes of sqrt(2), over its
+//          accelerators; its key is the moment it started waiting plus that rank, weighted like
+//          spf's, so waits are bounded the same way.
 #pragma once
 #include <limits>
 #include <span>
@@ -22,10 +27,20 @@ namespace zs {
 
 class PreemptivePolicy : public Policy {
  public:
-  enum class Mode { kLas, kSrtf, kSpf };
+  enum class Mode { kLas, kSrtf, kSpf, kGittins };
   explicit PreemptivePolicy(Mode mode) : mode_(mode) {}
   std::string_view name() const override {
-    return mode_ == Mode::kLas ? "las" : mode_ == Mode::kSrtf ? "srtf" : "spf";
+    switch (mode_) {
+      case Mode::kLas:
+        return "las";
+      case Mode::kSrtf:
+        return "srtf";
+      case Mode::kSpf:
+        return "spf";
+      case Mode::kGittins:
+        break;
+    }
+    return "gittins";
   }
   bool needs_oracle() const override { return mode_ == Mode::kSrtf; }
   // spf caps its predictions at the walltimes (and falls back to them).
@@ -67,7 +82,7 @@ class PreemptivePolicy : public Policy {
  private:
   RunningView view_running(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
                            std::int64_t min_pending_cls) const;
-  // A running job's class, and (las, outside the starvation guard) the service that ranks it.
+  // A running job's class, and (las) the service that ranks it.
   struct Rank {
     std::int64_t cls;
     TimeMs service;
@@ -78,6 +93,11 @@ class PreemptivePolicy : public Policy {
   // needed then; kNever if no such time follows from the running job alone.
   TimeMs running_wake(const Snapshot& s, const RunningJob& r, Rank rank, TimeMs now,
                       std::int64_t min_pending_cls, std::span<const TimeMs> th) const;
+  // gittins: the earliest time from `from` on at which a running job with `attained` service
+  // at `now` and key `base` + its rank gets a key worse than `min_pending_cls`; kNever if none.
+  TimeMs gittins_wake(const Snapshot& s, const Job& job, const ServiceDistribution::Ranks* ranks,
+                      TimeMs attained, TimeMs base, TimeMs now, TimeMs from,
+                      std::int64_t min_pending_cls) const;
   Decisions decide_las(const Snapshot& s, TimeMs now, const LasIndex& waiting) const;
   Decisions decide_srtf(const Snapshot& s, TimeMs now) const;
   // The earliest time a pass is needed for the jobs this pass started or preempted. `min_left`

@@ -9,6 +9,7 @@
 
 #include "core/cluster.h"
 #include "core/job.h"
+#include "core/service_distribution.h"
 #include "core/tenant_shares.h"
 #include "core/throughput.h"
 #include "core/time.h"
@@ -50,6 +51,8 @@ struct RunningJob {
   // the predicted run time, pushed later by the driver when the job outlives it, never past
   // expected_end. kNever: no prediction.
   TimeMs predicted_end = kNever;
+  // What `gittins` ranks it by: the learned distribution of service of its group (see PendingJob).
+  const ServiceDistribution::Ranks* service_ranks = nullptr;
 };
 
 // A tenant as a pass sees it (Snapshot::tenants, indexed by Job::tenant_index).
@@ -78,6 +81,11 @@ struct PendingJob {
   // Its predicted run time on its recorded type (what a predictor learned from the jobs that
   // ended before it was submitted, capped at its walltime); 0: no prediction.
   TimeMs predicted_ms = 0;
+  // What `gittins` ranks it by: the distribution of service of the jobs of its group that have
+  // ended, as the driver's predictor learns it (core/service_distribution.h), the group chosen
+  // when it was submitted or requeued; the ranks go on learning. Null: no group had enough
+  // history (gittins then ranks by attained service alone, as las).
+  const ServiceDistribution::Ranks* service_ranks = nullptr;
 };
 
 // Policy tuning; defaults are what `zs sim` uses unless flags say otherwise.
@@ -86,12 +94,16 @@ struct SchedParams {
   // queue 0 below the first, queue 1 below the second, ...
   std::vector<double> las_thresholds_accel_s = {3600.0, 36000.0};
   // A demoted job waiting longer than promote_factor x its last run is promoted to queue 0.
-  double las_promote_factor = 2.0;
+  // 4: the best of 2, 4 and 8 over the shipped traces (docs/benchmarks.md); 2 let long jobs
+  // back into queue 0 so often that they crowded out the short ones (Philly: 3x the JCT).
+  double las_promote_factor = 4.0;
   // spf: a job's key is when it started waiting plus this many times its predicted remaining
   // time. Larger: closer to shortest-first; smaller: closer to first-come. A job waits at most
-  // about this many times its own predicted run behind jobs that arrived before it.
+  // about this many times its own predicted run behind jobs that arrived before it. gittins
+  // weighs its Gittins rank (expected service per completion) the same way.
   double spf_size_weight = 16.0;
-  // Starvation guard: a job waiting this long may preempt any job of a lower class.
+  // Starvation guard (las): a job waiting this long joins queue 0 whatever its last run, and may
+  // then preempt the jobs of lower queues (not every job: it no longer outranks queue 0).
   TimeMs starvation_ms = 48LL * 3600 * 1000;
   // Preemptive policies never preempt a job that has run less than this in its current run:
   // without it, promotion and demotion can hand the same devices back and forth every few

@@ -42,6 +42,16 @@ ForecastInput capture_forecast(const Snapshot& snap, TimeMs now, std::size_t max
   // Fair share: the sim charges running jobs from their start again, so the usage it starts
   // from is the tenants' usage less what their running jobs accrued so far.
   std::unordered_map<std::string, double> usage;
+  // The ranks are copied first (a vector that never grows after: the seed points into it).
+  std::unordered_map<const ServiceDistribution::Ranks*, std::size_t> rank_index;
+  auto note_ranks = [&](const ServiceDistribution::Ranks* r) {
+    if (r && rank_index.emplace(r, in.ranks.size()).second) in.ranks.push_back(*r);
+  };
+  for (const RunningJob& r : snap.running) note_ranks(r.service_ranks);
+  for (const PendingJob& p : snap.pending) note_ranks(p.service_ranks);
+  auto ranks_of = [&](const ServiceDistribution::Ranks* r) -> const ServiceDistribution::Ranks* {
+    return r ? &in.ranks[rank_index.at(r)] : nullptr;
+  };
   if (snap.shares)
     for (const PendingJob& p : snap.pending)
       if (p.job->tenant_index >= 0 &&
@@ -64,6 +74,7 @@ ForecastInput capture_forecast(const Snapshot& snap, TimeMs now, std::size_t max
     s.expected_end = r.expected_end;
     s.waited_ms = r.waited_ms;
     s.previous_run_ms = r.previous_run_ms;
+    s.service_ranks = ranks_of(r.service_ranks);
     in.seed.running.push_back(std::move(s));
     in.jobs.push_back(believed(*r.job, end - r.started));
     if (snap.shares && r.job->tenant_index >= 0 &&
@@ -91,6 +102,7 @@ ForecastInput capture_forecast(const Snapshot& snap, TimeMs now, std::size_t max
     w.attained_ms = p.attained_accel_ms;
     w.last_run_ms = p.last_run_ms;
     w.predicted_ms = forecast_run_ms(p);
+    w.service_ranks = ranks_of(p.service_ranks);
     in.seed.waiting.push_back(w);
     in.jobs.push_back(believed(*p.job, w.predicted_ms));
   }

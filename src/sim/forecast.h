@@ -21,7 +21,13 @@
 
 namespace zs {
 
+// Moved, never copied: the seed points into `ranks`.
 struct ForecastInput {
+  ForecastInput() = default;
+  ForecastInput(ForecastInput&&) = default;
+  ForecastInput& operator=(ForecastInput&&) = default;
+  ForecastInput(const ForecastInput&) = delete;
+  ForecastInput& operator=(const ForecastInput&) = delete;
   Cluster cluster;
   const Catalog* catalog = nullptr;
   const ThroughputTable* throughput = nullptr;  // must outlive the input
@@ -29,6 +35,9 @@ struct ForecastInput {
   const TenantShares* shares = nullptr;  // must outlive the input
   std::vector<Job> jobs;                 // running first, then waiting; durations predicted
   SimSeed seed;
+  // gittins: copies of the learned service distributions the jobs had (the seed points here;
+  // the driver's own may change while the forecast runs on another thread).
+  std::vector<ServiceDistribution::Ranks> ranks;
 };
 
 struct StartForecast {

@@ -41,9 +41,11 @@ struct SimJob {
   Placement stopping;              // kStopping: the devices it still holds
   std::int32_t wait_reason = -1;   // last reason it waited for (tenants' shares), -1: none
   TimeMs predicted = 0;            // run time predicted at its submit, from jobs ended before
-  std::uint32_t wait_pass = 0;     // the pass that gave it (group waits: see Stamp)
-  std::uint32_t joined_pass = 0;   // the first pass that saw it waiting, this time
-  TimeMs forecast = -2;            // SimOptions::forecasts: its estimate at submit (-1: none)
+  // gittins: its group's learned service distribution, chosen when it last joined the queue
+  const ServiceDistribution::Ranks* service_ranks = nullptr;
+  std::uint32_t wait_pass = 0;    // the pass that gave it (group waits: see Stamp)
+  std::uint32_t joined_pass = 0;  // the first pass that saw it waiting, this time
+  TimeMs forecast = -2;           // SimOptions::forecasts: its estimate at submit (-1: none)
 };
 
 struct Finish {
@@ -382,6 +384,7 @@ class Simulation final : private PendingListener {
     p.waiting_since = s.waiting_since;
     p.last_run_ms = s.last_run;
     p.predicted_ms = s.predicted;
+    p.service_ranks = s.service_ranks;
     if (policy_.needs_oracle()) {
       const double dur = static_cast<double>(s.job->duration);
       p.remaining_ms = static_cast<TimeMs>(std::ceil(s.remaining * dur));
@@ -391,6 +394,8 @@ class Simulation final : private PendingListener {
 
   // A job's index in sim_ is its rank in (submit, id) order.
   void add_pending(std::uint32_t i) {
+    // A forecast's jobs keep the ranks they were captured with (its own predictor knows nothing).
+    if (!seed_) sim_[i].service_ranks = predictor_.service().ranks_for(*sim_[i].job);
     const PendingJob p = pending_entry(i);
     if (opt_.shares) ++tenants_[static_cast<std::size_t>(p.job->tenant_index)].waiting;
     if (las_index_) las_index_->insert(i, p);
@@ -565,6 +570,7 @@ class Simulation final : private PendingListener {
     r.expected_end = limit < kNever ? at + limit : kNever;
     r.waited_ms = std::max<TimeMs>(0, at - s.waiting_since);
     r.previous_run_ms = s.last_run;
+    r.service_ranks = s.service_ranks;
     // Predicted end: the predicted work on this type (scaled like the duration) still to do; a
     // job resumed past its prediction gets a longer one at once.
     const TimeMs done = static_cast<TimeMs>(std::llround((1.0 - s.remaining) * s.full_run_ms));
@@ -695,6 +701,7 @@ class Simulation final : private PendingListener {
       s.overhead = 0;
       s.limit = r->expected_end < kNever ? r->expected_end - r->started : kNever;
       s.predicted = j.duration;
+      s.service_ranks = r->service_ranks;
       ++s.epoch;
       finishes_.push({s.end, j.id, i, s.epoch});
       auto& o = out(&j);
@@ -711,6 +718,7 @@ class Simulation final : private PendingListener {
       rj.waited_ms = r->waited_ms;
       rj.previous_run_ms = r->previous_run_ms;
       rj.predicted_end = s.end;
+      rj.service_ranks = r->service_ranks;
       s.running_slot = static_cast<std::uint32_t>(running_.size());
       running_.push_back(std::move(rj));
       const TimeMs work = s.end - r->started;
@@ -727,6 +735,7 @@ class Simulation final : private PendingListener {
       s.attained = w.attained_ms;
       s.last_run = w.last_run_ms;
       s.predicted = w.predicted_ms;
+      s.service_ranks = w.service_ranks;
       add_pending(i);
       tracked_[i] = tracked;
       waiting_left_ += tracked;

@@ -129,6 +129,7 @@ struct SimSeed {
     TimeMs end = 0;                 // when it is expected to end (>= now)
     TimeMs expected_end = kNever;   // its walltime limit
     TimeMs waited_ms = 0, previous_run_ms = 0;
+    const ServiceDistribution::Ranks* service_ranks = nullptr;  // gittins (RunningJob)
   };
   struct Waiting {
     std::size_t job = 0;
@@ -136,6 +137,7 @@ struct SimSeed {
     TimeMs attained_ms = 0;
     TimeMs last_run_ms = 0;
     TimeMs predicted_ms = 0;
+    const ServiceDistribution::Ranks* service_ranks = nullptr;  // gittins (PendingJob)
   };
   TimeMs now = 0;
   // Nodes' health and whether they are up (free devices follow from the running jobs).

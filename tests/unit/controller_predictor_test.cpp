@@ -1,5 +1,5 @@
-// The live controller's run-time predictor (easy-pred): it learns from the jobs that ended and,
-// after a restart, from the finished jobs the store still has. Driven on a fake clock.
+// The live controller's run-time predictor (easy-pred, spf, gittins): it learns from the jobs that
+// ended and, after a restart, from the finished jobs the store still has. Driven on a fake clock.
 #include <gtest/gtest.h>
 
 #include "controller/controller.h"
@@ -98,6 +98,30 @@ TEST_F(ControllerPredictor, SpfPreemptsForAShorterPredictedJob) {
   settle(*c);
   for (int i = 0; i < 2; ++i) submit(*c, "a", 8, 1'000'000, 10'000);
   for (int i = 0; i < 2; ++i) submit(*c, "b", 8, 1'000'000, 100'000);
+  drain(*c);
+  const JobId longer = submit(*c, "b", 8, 2'000'000, 300'000);
+  settle(*c);
+  ASSERT_EQ(work.history(longer).first_start, now);
+  now += 10'000;
+  const JobId shorter = submit(*c, "a", 8, 1'000'000, 10'000);
+  settle(*c);
+  drain(*c);
+  EXPECT_EQ(work.history(longer).preemptions, 1);
+  EXPECT_LT(work.history(shorter).first_start, work.history(longer).last_start);
+  EXPECT_EQ(c->get_job(shorter).state, JobState::completed);
+  EXPECT_EQ(c->get_job(longer).state, JobState::completed);
+  EXPECT_GT(c->get_job(longer).end_ms, c->get_job(shorter).end_ms);
+}
+
+// Live gittins: the controller's predictor learns the service of the jobs that ended, per user;
+// a fresh job of a user whose jobs were short outranks a running job of one whose jobs were
+// long, which is preempted (signalled, requeued) and finishes after it.
+TEST_F(ControllerPredictor, GittinsPreemptsForAJobOfAShortUser) {
+  auto c = open("gittins");
+  settle(*c);
+  // 16 ended jobs a user: the least history a group needs (core/service_distribution.h).
+  for (int i = 0; i < 16; ++i) submit(*c, "a", 8, 1'000'000, 10'000);
+  for (int i = 0; i < 16; ++i) submit(*c, "b", 8, 1'000'000, 100'000);
   drain(*c);
   const JobId longer = submit(*c, "b", 8, 2'000'000, 300'000);
   settle(*c);

@@ -245,7 +245,7 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
 
 INSTANTIATE_TEST_SUITE_P(Property, DriverCacheProperty,
                          testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred",
-                                         "spf"));
+                                         "spf", "gittins"));
 
 // Decides without the driver's share index: every wait is said job by job.
 class WithoutShareIndex : public Policy {

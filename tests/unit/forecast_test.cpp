@@ -221,7 +221,7 @@ TEST(Forecast, SameInputSameEstimates) {
   spec.nodes = 200;
   spec.pending_jobs = 300;
   const SyntheticSnapshot syn = make_synthetic_snapshot(spec, test::cat());
-  for (const char* name : {"easy", "spf", "las"}) {
+  for (const char* name : {"easy", "spf", "las", "gittins"}) {
     auto policy = make_policy(name);
     const ForecastInput in = capture_forecast(syn.snapshot(), syn.now);
     const auto a = forecast_starts(in, *policy);

@@ -382,7 +382,7 @@ TEST_P(PolicyOnMixedTopology, DecisionsPassTheChecker) {
 
 INSTANTIATE_TEST_SUITE_P(Property, PolicyOnMixedTopology,
                          testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred",
-                                         "spf"));
+                                         "spf", "gittins"));
 
 // Whole simulations on mixed topologies with constrained jobs: the simulator checks every pass
 // with find_violations (and throws), and a job is rejected only if never_fits says so: nothing
@@ -428,7 +428,7 @@ TEST_P(SimOnMixedTopology, EveryJobThatFitsRuns) {
 
 INSTANTIATE_TEST_SUITE_P(Property, SimOnMixedTopology,
                          testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred",
-                                         "spf"));
+                                         "spf", "gittins"));
 
 }  // namespace
 }  // namespace zs

@@ -1060,7 +1060,7 @@ TEST(TenantProperty, AuditCatchesPoliciesThatIgnoreTheRules) {
 // reclaim (sched/share_pass.h).
 INSTANTIATE_TEST_SUITE_P(TenantProperty, TenantSimProperty,
                          testing::Values("fifo", "easy", "hetero", "las", "srtf", "easy-pred",
-                                         "spf"));
+                                         "spf", "gittins"));
 
 }  // namespace
 }  // namespace zs
