@@ -20,13 +20,14 @@ struct BenchArgs {
   std::uint64_t seed = 1;
 };
 
-int run_bench(const BenchArgs& a) {
+// The synthetic snapshot both benchmarks time; `repeat_flag` names their --passes / --runs.
+SyntheticSnapshot synthetic_for(const BenchArgs& a, const std::string& command,
+                                const char* repeat_flag) {
   if (a.jobs < 0 || a.nodes <= 0 || a.per_node <= 0 || a.per_node > 64 || a.passes <= 0)
-    throw InputError("zs bench sched",
-                     "--jobs >= 0, --nodes >= 1, --per-node 1..64 and --passes >= 1 are required");
+    throw InputError(command, std::string("--jobs >= 0, --nodes >= 1, --per-node 1..64 and ") +
+                                  repeat_flag + " >= 1 are required");
   if (a.busy < 0 || a.busy > 1) throw InputError("--busy", "must be between 0 and 1");
-  const Catalog& catalog = Catalog::builtin();
-  auto policy = make_policy(a.policy);
+  if (a.tenants < 0 || a.tenants > 100'000) throw InputError("--tenants", "must be 0..100000");
   SyntheticSpec spec;
   spec.nodes = a.nodes;
   spec.per_node = a.per_node;
@@ -34,9 +35,13 @@ int run_bench(const BenchArgs& a) {
   spec.pending_jobs = a.jobs;
   spec.busy_fraction = a.busy;
   spec.seed = a.seed;
-  if (a.tenants < 0 || a.tenants > 100'000) throw InputError("--tenants", "must be 0..100000");
   spec.tenants = a.tenants;
-  SyntheticSnapshot syn = make_synthetic_snapshot(spec, catalog);
+  return make_synthetic_snapshot(spec, Catalog::builtin());
+}
+
+int run_bench(const BenchArgs& a) {
+  auto policy = make_policy(a.policy);
+  SyntheticSnapshot syn = synthetic_for(a, "zs bench sched", "--passes");
   Snapshot snap = syn.snapshot();
   std::vector<double> ms;
   std::size_t starts = 0, reclaims = 0, holds = 0, waits = 0;
@@ -64,24 +69,10 @@ int run_bench(const BenchArgs& a) {
 // zs bench forecast: times a start-time forecast of every waiting job (the snapshot's copy, as
 // a controller takes it under its lock, and the replay) on the same synthetic snapshot.
 int run_bench_forecast(const BenchArgs& a) {
-  if (a.jobs < 0 || a.nodes <= 0 || a.per_node <= 0 || a.per_node > 64 || a.passes <= 0)
-    throw InputError("zs bench forecast",
-                     "--jobs >= 0, --nodes >= 1, --per-node 1..64 and --runs >= 1 are required");
-  if (a.busy < 0 || a.busy > 1) throw InputError("--busy", "must be between 0 and 1");
-  const Catalog& catalog = Catalog::builtin();
   auto policy = make_policy(a.policy);
   if (policy->needs_oracle())
     throw InputError("--policy", a.policy + " needs the real run times: it cannot forecast");
-  SyntheticSpec spec;
-  spec.nodes = a.nodes;
-  spec.per_node = a.per_node;
-  spec.type = a.type;
-  spec.pending_jobs = a.jobs;
-  spec.busy_fraction = a.busy;
-  spec.seed = a.seed;
-  if (a.tenants < 0 || a.tenants > 100'000) throw InputError("--tenants", "must be 0..100000");
-  spec.tenants = a.tenants;
-  SyntheticSnapshot syn = make_synthetic_snapshot(spec, catalog);
+  SyntheticSnapshot syn = synthetic_for(a, "zs bench forecast", "--runs");
   const Snapshot snap = syn.snapshot();
   std::vector<double> copy_ms, run_ms;
   std::size_t estimated = 0;
@@ -117,46 +108,41 @@ int run_bench_forecast(const BenchArgs& a) {
 }
 }  // namespace
 
+namespace {
+// The synthetic snapshot's options, the same for both benchmarks.
+void add_synthetic_options(CLI::App& cmd, BenchArgs& a) {
+  cmd.add_option("--jobs", a.jobs, "Pending jobs (sizes 1-512 accelerators)")
+      ->capture_default_str();
+  cmd.add_option("--nodes", a.nodes, "Nodes")->capture_default_str();
+  cmd.add_option("--per-node", a.per_node, "Accelerators per node")->capture_default_str();
+  cmd.add_option("--policy", a.policy, "Policy")->capture_default_str();
+  cmd.add_option("--type", a.type, "Accelerator type")->capture_default_str();
+  cmd.add_option("--busy", a.busy, "Fraction of accelerators held by running jobs")
+      ->capture_default_str();
+  cmd.add_option("--tenants", a.tenants,
+                 "Spread the jobs over N tenants with quotas (equal guarantees adding up to the "
+                 "cluster, borrowing none/some/unlimited) and fair-share usage")
+      ->capture_default_str();
+  cmd.add_option("--seed", a.seed, "Seed of the synthetic workload")->capture_default_str();
+}
+}  // namespace
+
 void register_bench(CLI::App& app, int& exit_code) {
   auto* bench = app.add_subcommand("bench", "Benchmarks for sizing Zhisuan");
   bench->require_subcommand(1);
   auto args = std::make_shared<BenchArgs>();
   auto* sched =
       bench->add_subcommand("sched", "Median time of one scheduling pass on a synthetic snapshot");
-  sched->add_option("--jobs", args->jobs, "Pending jobs (sizes 1-512 accelerators)")
-      ->capture_default_str();
-  sched->add_option("--nodes", args->nodes, "Nodes")->capture_default_str();
-  sched->add_option("--per-node", args->per_node, "Accelerators per node")->capture_default_str();
-  sched->add_option("--policy", args->policy, "Policy")->capture_default_str();
-  sched->add_option("--type", args->type, "Accelerator type")->capture_default_str();
-  sched->add_option("--busy", args->busy, "Fraction of accelerators held by running jobs")
-      ->capture_default_str();
+  add_synthetic_options(*sched, *args);
   sched->add_option("--passes", args->passes, "Passes to time")->capture_default_str();
-  sched
-      ->add_option("--tenants", args->tenants,
-                   "Spread the jobs over N tenants with quotas (equal guarantees adding up to "
-                   "the cluster, borrowing none/some/unlimited) and fair-share usage")
-      ->capture_default_str();
-  sched->add_option("--seed", args->seed, "Seed of the synthetic workload")->capture_default_str();
   sched->callback([args, &exit_code] { exit_code = run_bench(*args); });
   auto fargs = std::make_shared<BenchArgs>();
   fargs->jobs = 10000;
   fargs->passes = 5;
   auto* forecast = bench->add_subcommand(
       "forecast", "Median time of a start-time forecast of every waiting job (synthetic snapshot)");
-  forecast->add_option("--jobs", fargs->jobs, "Pending jobs (sizes 1-512 accelerators)")
-      ->capture_default_str();
-  forecast->add_option("--nodes", fargs->nodes, "Nodes")->capture_default_str();
-  forecast->add_option("--per-node", fargs->per_node, "Accelerators per node")
-      ->capture_default_str();
-  forecast->add_option("--policy", fargs->policy, "Policy")->capture_default_str();
-  forecast->add_option("--type", fargs->type, "Accelerator type")->capture_default_str();
-  forecast->add_option("--busy", fargs->busy, "Fraction of accelerators held by running jobs")
-      ->capture_default_str();
+  add_synthetic_options(*forecast, *fargs);
   forecast->add_option("--runs", fargs->passes, "Forecasts to time")->capture_default_str();
-  forecast->add_option("--tenants", fargs->tenants, "As for zs bench sched")->capture_default_str();
-  forecast->add_option("--seed", fargs->seed, "Seed of the synthetic workload")
-      ->capture_default_str();
   forecast->callback([fargs, &exit_code] { exit_code = run_bench_forecast(*fargs); });
   register_bench_submit(*bench, exit_code);
 }

@@ -17,12 +17,13 @@ bool Controller::forecast_due(TimeMs now) const {
 
 void Controller::capture_for_forecast(const Snapshot& snapshot, TimeMs now) {
   if (!forecast_due(now)) return;
-  std::lock_guard lk(forecast_mu_);
-  if (forecast_input_) return;  // the thread has not taken the last one yet
+  // The due time always moves on: a capture the thread has not taken yet is replaced by this
+  // newer one, never left to make every pass until then capture again.
   next_forecast_ms_ = now + options_.forecast_interval_ms;
   auto job = std::make_unique<ForecastJob>();
   job->input = capture_forecast(snapshot, now, options_.forecast_max_jobs);
   job->shares = options_.shares;
+  std::lock_guard lk(forecast_mu_);
   forecast_input_ = std::move(job);
   forecast_wake_.notify_one();
 }

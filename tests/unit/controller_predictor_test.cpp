@@ -51,6 +51,8 @@ class ControllerPredictor : public ::testing::Test {
     }
   }
 
+  void expect_short_user_preempts_long(const std::string& policy, int history);
+
   TimeMs now = kStart;
   test::ScratchDir dir;
   test::FakeAgent agent{"a", 8};
@@ -90,14 +92,15 @@ TEST_F(ControllerPredictor, ARestartedControllerStillPredictsFromTheFinishedJobs
   EXPECT_EQ(work.history(j4).first_start, t3 + 60'000);  // when job 3 really ended
 }
 
-// Live spf: a job predicted short (its user's jobs ran 10 s) takes the devices of one predicted
-// long (100 s) that started first; the victim is signalled, stops after the kill grace, is
-// requeued, and finishes after the short one.
-TEST_F(ControllerPredictor, SpfPreemptsForAShorterPredictedJob) {
-  auto c = open("spf");
+// A job of a user whose jobs ran 10 s takes the devices of a job of a user whose jobs ran 100 s
+// that started first: the victim is signalled, stops after the kill grace, is requeued, and
+// finishes after the short one. `history`: ended jobs per user the policy needs to tell them
+// apart.
+void ControllerPredictor::expect_short_user_preempts_long(const std::string& policy, int history) {
+  auto c = open(policy);
   settle(*c);
-  for (int i = 0; i < 2; ++i) submit(*c, "a", 8, 1'000'000, 10'000);
-  for (int i = 0; i < 2; ++i) submit(*c, "b", 8, 1'000'000, 100'000);
+  for (int i = 0; i < history; ++i) submit(*c, "a", 8, 1'000'000, 10'000);
+  for (int i = 0; i < history; ++i) submit(*c, "b", 8, 1'000'000, 100'000);
   drain(*c);
   const JobId longer = submit(*c, "b", 8, 2'000'000, 300'000);
   settle(*c);
@@ -113,28 +116,15 @@ TEST_F(ControllerPredictor, SpfPreemptsForAShorterPredictedJob) {
   EXPECT_GT(c->get_job(longer).end_ms, c->get_job(shorter).end_ms);
 }
 
-// Live gittins: the controller's predictor learns the service of the jobs that ended, per user;
-// a fresh job of a user whose jobs were short outranks a running job of one whose jobs were
-// long, which is preempted (signalled, requeued) and finishes after it.
+// Live spf: the job predicted short (the mean of its user's last two) goes first.
+TEST_F(ControllerPredictor, SpfPreemptsForAShorterPredictedJob) {
+  expect_short_user_preempts_long("spf", 2);
+}
+
+// Live gittins: the controller learns the service of the jobs that ended, per user; 16 ended
+// jobs a user are the least history a group needs (core/service_distribution.h).
 TEST_F(ControllerPredictor, GittinsPreemptsForAJobOfAShortUser) {
-  auto c = open("gittins");
-  settle(*c);
-  // 16 ended jobs a user: the least history a group needs (core/service_distribution.h).
-  for (int i = 0; i < 16; ++i) submit(*c, "a", 8, 1'000'000, 10'000);
-  for (int i = 0; i < 16; ++i) submit(*c, "b", 8, 1'000'000, 100'000);
-  drain(*c);
-  const JobId longer = submit(*c, "b", 8, 2'000'000, 300'000);
-  settle(*c);
-  ASSERT_EQ(work.history(longer).first_start, now);
-  now += 10'000;
-  const JobId shorter = submit(*c, "a", 8, 1'000'000, 10'000);
-  settle(*c);
-  drain(*c);
-  EXPECT_EQ(work.history(longer).preemptions, 1);
-  EXPECT_LT(work.history(shorter).first_start, work.history(longer).last_start);
-  EXPECT_EQ(c->get_job(shorter).state, JobState::completed);
-  EXPECT_EQ(c->get_job(longer).state, JobState::completed);
-  EXPECT_GT(c->get_job(longer).end_ms, c->get_job(shorter).end_ms);
+  expect_short_user_preempts_long("gittins", 16);
 }
 
 // srtf reads real run times, which a live controller never has: refused, not run without them.
