@@ -63,6 +63,14 @@ std::vector<TypeId> candidate_types(const Snapshot& s, const Job& job, bool by_s
   return types;
 }
 
+std::size_t RequestCache::slot_of(const Job& job, int model) {
+  std::uint64_t h = job.accepted.bits() ^ (job.accepted.is_any() ? 0x5bd1e995u : 0u);
+  h = h * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(job.accel_count);
+  h = h * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(job.nodes * 64 + job.per_node);
+  h = h * 0x9E3779B97F4A7C15ULL + static_cast<std::uint64_t>(model + 1);
+  return static_cast<std::size_t>(h >> 58);  // 64 slots
+}
+
 const RequestCache::Info& RequestCache::of(const Job& job) {
   const int model = by_speed_ ? job.model : -1;
   // Cheapest and most telling fields first: this runs for every job a pass looks at.
@@ -72,10 +80,17 @@ const RequestCache::Info& RequestCache::of(const Job& job) {
            e.mem == job.mem_gib_per_accel && job.unknown_type.empty() &&
            e.required == job.required_nodes && e.excluded == job.excluded_nodes;
   };
-  if (last_ < cache_.size() && same(cache_[last_])) return cache_[last_].info;
+  std::uint16_t& slot = slots_[slot_of(job, model)];
+  if (slot > 0 && same(cache_[slot - 1u])) return cache_[slot - 1u].info;
   for (std::size_t i = 0; i < cache_.size(); ++i)
-    if (same(cache_[i])) return cache_[last_ = i].info;
-  if (cache_.size() >= 256) cache_.clear();  // bounded, for a pathological variety of requests
+    if (same(cache_[i])) {
+      slot = static_cast<std::uint16_t>(i + 1);
+      return cache_[i].info;
+    }
+  if (cache_.size() >= 256) {  // bounded, for a pathological variety of requests
+    cache_.clear();
+    slots_.fill(0);
+  }
   Info info{candidate_types(s_, job, by_speed_), never_fits(job, *s_.cluster, *s_.catalog), {}};
   if (s_.shares && !info.never_fits && info.types.size() > 1) {
     Job one = job;
@@ -89,7 +104,7 @@ const RequestCache::Info& RequestCache::of(const Job& job) {
   cache_.push_back({job.accepted, model, job.accel_count, job.nodes, job.per_node,
                     job.cpu_per_accel, job.mem_gib_per_accel, job.required_nodes,
                     job.excluded_nodes, std::move(info)});
-  last_ = cache_.size() - 1;
+  slot = static_cast<std::uint16_t>(cache_.size());
   return cache_.back().info;
 }
 
@@ -100,7 +115,7 @@ int usable_free_total(const Snapshot& s) {
 }
 
 std::optional<Choice> place_now(const FreePool& pool, const Job& job,
-                                const std::vector<TypeId>& types, FailMemo* memo) {
+                                std::span<const TypeId> types, FailMemo* memo) {
   for (TypeId t : types) {
     if (pool.free_of_type(t) < job.accel_count) continue;
     auto shape = shape_for(job, pool.cluster().max_per_node_of_type[t]);
@@ -113,7 +128,7 @@ std::optional<Choice> place_now(const FreePool& pool, const Job& job,
 }
 
 std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& pool, const Job& job,
-                                          const std::vector<TypeId>& types, TimeMs now,
+                                          std::span<const TypeId> types, TimeMs now,
                                           std::span<const RunningJob> started, bool by_prediction) {
   // Sorted by value (end, id): a pass runs this for its blocked head job, over every running job.
   struct Ending {

@@ -1,7 +1,9 @@
 // Helpers shared by the policies: trying a job on its accepted types, remembering which gang
 // shapes already failed in this pass, and finding when a blocked job could start.
 #pragma once
+#include <array>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "sched/decision.h"
@@ -66,10 +68,13 @@ class RequestCache {
     std::vector<NodeId> required, excluded;  // node constraints change feasibility too
     Info info;
   };
+  // Cheap fingerprint of the fields `of` compares first; slots_ maps it to the entry last found
+  // for it (+1, 0: none), so that a queue of mixed requests does not scan the cache per job.
+  static std::size_t slot_of(const Job& job, int model);
   const Snapshot& s_;
   bool by_speed_;
   std::vector<Entry> cache_;
-  std::size_t last_ = 0;
+  std::array<std::uint16_t, 64> slots_{};
 };
 
 // Usable free devices in the whole cluster (cheap: no index is built).
@@ -77,7 +82,7 @@ int usable_free_total(const Snapshot& s);
 
 // First accepted type (in `types` order) where the job fits now.
 std::optional<Choice> place_now(const FreePool& pool, const Job& job,
-                                const std::vector<TypeId>& types, FailMemo* memo);
+                                std::span<const TypeId> types, FailMemo* memo);
 
 // Earliest time (>= now) and devices at which `job` could start if running jobs end at their
 // expected_end, given the devices free in `pool` now. `started` are jobs this pass already
@@ -85,7 +90,7 @@ std::optional<Choice> place_now(const FreePool& pool, const Job& job,
 // be bounded (jobs without a walltime hold what it needs). `by_prediction`: running jobs end at
 // their predicted_end instead, where they have one (easy-pred).
 std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& pool, const Job& job,
-                                          const std::vector<TypeId>& types, TimeMs now,
+                                          std::span<const TypeId> types, TimeMs now,
                                           std::span<const RunningJob> started = {},
                                           bool by_prediction = false);
 
