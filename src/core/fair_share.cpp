@@ -11,13 +11,20 @@ double decay(TimeMs elapsed, TimeMs half_life_ms) {
   return std::exp2(-static_cast<double>(elapsed) / static_cast<double>(half_life_ms));
 }
 
-double decayed_accrual(double rate_per_ms, TimeMs from, TimeMs to, TimeMs half_life_ms) {
-  if (to <= from || rate_per_ms == 0) return 0;
-  if (half_life_ms <= 0) return 0;
-  const double h = static_cast<double>(half_life_ms);
+double accrued_fraction(TimeMs from, TimeMs to, TimeMs half_life_ms) {
+  if (to <= from || half_life_ms <= 0) return 0;
   // -expm1(-x ln2) = 1 - 2^-x, exact for small x too.
-  const double x = static_cast<double>(to - from) / h;
-  return rate_per_ms * h / std::numbers::ln2 * -std::expm1(-x * std::numbers::ln2);
+  const double x = static_cast<double>(to - from) / static_cast<double>(half_life_ms);
+  return -std::expm1(-x * std::numbers::ln2);
+}
+
+double accrual_of(double rate_per_ms, TimeMs half_life_ms, double fraction) {
+  if (fraction == 0 || rate_per_ms == 0) return 0;
+  return rate_per_ms * static_cast<double>(half_life_ms) / std::numbers::ln2 * fraction;
+}
+
+double decayed_accrual(double rate_per_ms, TimeMs from, TimeMs to, TimeMs half_life_ms) {
+  return accrual_of(rate_per_ms, half_life_ms, accrued_fraction(from, to, half_life_ms));
 }
 
 void FairShareLedger::charge(std::size_t tenant, double rate_per_ms, TimeMs from, TimeMs to) {

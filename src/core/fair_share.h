@@ -19,6 +19,11 @@ double decay(TimeMs elapsed, TimeMs half_life_ms);
 // What a constant charge of `rate` cost units per ms over [from, to] amounts to at time `to`,
 // decayed: rate * H / ln 2 * (1 - 2^(-(to - from) / H)). 0 when to <= from.
 double decayed_accrual(double rate_per_ms, TimeMs from, TimeMs to, TimeMs half_life_ms);
+// The same in two steps, for many charges over the same span (jobs started together):
+// decayed_accrual(rate, from, to, H) == accrual_of(rate, H, accrued_fraction(from, to, H)),
+// to the bit.
+double accrued_fraction(TimeMs from, TimeMs to, TimeMs half_life_ms);
+double accrual_of(double rate_per_ms, TimeMs half_life_ms, double fraction);
 
 // Decayed usage per tenant (dense indices). Charges may arrive in any time order.
 class FairShareLedger {

@@ -113,7 +113,30 @@ class TenantStream {
   // Leaves out the rest of the source of the last rank returned.
   void drop_source() {
     src_.erase(src_.begin() + static_cast<std::ptrdiff_t>(cur_));
-    cur_ = src_.size();
+    cur_ = kNone;  // (not src_.size(): sources added later must not be taken for it)
+  }
+  // Sets aside the rest of the group of the last rank returned (not a single job's source): its
+  // later jobs are not returned until wake_parked(). `held`: each of them would have been told
+  // that it is held (wake_parked() and flush_parked() then say so for the ranks skipped).
+  void park_source(bool held) {
+    if (src_[cur_].single) return;
+    parked_.push_back({src_[cur_].group, src_[cur_].at + 1, held});
+    drop_source();
+  }
+  // Brings the parked groups back, from the rank after `last` (the last rank returned) on;
+  // `skipped(group, from, to)` for the ranks [from, to) of each held group that were skipped.
+  template <class Skipped>
+  void wake_parked(std::uint32_t last, Skipped skipped) {
+    flush_parked(last + 1, skipped);
+    for (const Parked& p : woken_) add_group(p.group, last + 1);
+  }
+  // The parked groups are done with: `skipped` for the ranks of held ones below `to`.
+  template <class Skipped>
+  void flush_parked(std::uint32_t to, Skipped skipped) {
+    for (const Parked& p : parked_)
+      if (p.held && p.from < to) skipped(p.group, p.from, to);
+    woken_.swap(parked_);
+    parked_.clear();
   }
   // What is left (after the last rank returned), in no particular order.
   const std::vector<Source>& sources() {
@@ -127,7 +150,13 @@ class TenantStream {
   void advance(Source& s) { s.at = s.single ? ShareIndex::kEnd : index_.first(s.group, s.at + 1); }
   const ShareIndex& index_;
   std::vector<Source> src_;
-  std::size_t cur_ = ~std::size_t{0};
+  struct Parked {
+    std::uint32_t group, from;
+    bool held;
+  };
+  std::vector<Parked> parked_, woken_;
+  static constexpr std::size_t kNone = ~std::size_t{0};
+  std::size_t cur_ = kNone;  // the source of the last rank returned
 };
 
 }  // namespace
@@ -174,7 +203,14 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   TimeMs shadow = kNever;
   int hetero_waits_left = 32;       // bounds the extra reservation searches per pass
   std::vector<RunningJob> started;  // this pass's starts, for reservations
+  // Counts what changes the pool or the tenants' standings (starts, reclaims, guarantees kept
+  // for waiting jobs): between two changes an offer's outcome depends only on the job.
+  std::uint64_t changes = 0;
+  // Set by an offer of a backfill candidate of one type that does not fit even in the whole
+  // pool, whatever its run time: no job with the same request fits until the next change.
+  bool request_fails = false;
   auto start = [&](const Job& job, Choice c, bool backfilled) {
+    ++changes;
     pool.take(c.placement, job);
     if (long_pool) long_pool->take(c.placement, job);
     gate.started(job, c.type);
@@ -189,6 +225,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   auto reclaim = [&](const Job& job, const std::vector<TypeId>& types, FreePool& from) {
     if (!reclaimer) reclaimer.emplace(s, gate, now);
     auto plan = reclaimer->plan(from, job, types);
+    ++changes;  // (a failed plan changes nothing, but gate.needs() follows it)
     if (!plan) {
       d.wake_at = std::min(d.wake_at, reclaimer->wake());
       return false;
@@ -224,7 +261,11 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     }
     return held_for_guarantees;
   };
-  auto say_held = [&](const Job& job) { d.waits.push_back({job.id, held_reason()}); };
+  bool said_held_now = false;  // the last offer told its job that it is held
+  auto say_held = [&](const Job& job) {
+    said_held_now = true;
+    d.waits.push_back({job.id, held_reason()});
+  };
   enum class Next { kGoOn, kStop };
   // `idx`: the job's index in s.pending (its rank with the share index), for `deferred`.
   auto offer_job = [&](const PendingJob& p, bool is_holder, std::uint32_t idx,
@@ -306,6 +347,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
         gate.needs(job, *types);
       }
       blocked = true;
+      ++changes;  // the head's reservation
       if (mode_ == Mode::kFifo) return Next::kStop;
       std::optional<Reservation> r;
       if (by_speed) {
@@ -343,10 +385,15 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     for (TypeId t : *types) {
       const TimeMs limit = planned_run_on(s, *offered, t, by_prediction);
       const bool ends_in_time = limit > 0 && now + limit <= shadow;
-      auto c =
-          place_now(ends_in_time ? pool : *long_pool, job, std::span(&t, 1),
-                    ends_in_time ? &memo : &long_memo);
-      if (!c) continue;
+      auto c = place_now(ends_in_time ? pool : *long_pool, job, std::span(&t, 1),
+                         ends_in_time ? &memo : &long_memo);
+      if (!c) {
+        // The reserved devices are part of the pool: a long job that does not fit beside them
+        // may still fit in the pool, and a shorter job of the same request could backfill.
+        if (borrowing && types->size() == 1)
+          request_fails = ends_in_time || !place_now(pool, job, std::span(&t, 1), &memo);
+        continue;
+      }
       start(job, std::move(*c), true);
       return Next::kGoOn;
     }
@@ -354,6 +401,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     if (shares && !borrowing) {
       if (reclaim(job, *types, *long_pool)) return Next::kGoOn;
       gate.needs(job, *types);
+      ++changes;
     }
     return Next::kGoOn;
   };
@@ -403,24 +451,67 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
       if (!later.empty()) deferred_streams.push_back(std::move(later));
     }
     bool still = false;  // no borrowing job may borrow any more: nothing changes
+    // Ranks [from, to) of group g wait with `reason`, except the holders among them.
+    auto group_wait = [&](std::uint32_t g, std::uint32_t from, std::uint32_t to,
+                          std::uint32_t reason) {
+      for (auto h = std::lower_bound(holders.begin(), holders.end(), from);
+           h != holders.end() && *h < to; ++h)
+        if (index->group_of(*h) == g) {
+          if (from < *h) d.group_waits.push_back({g, from, *h, reason});
+          from = *h + 1;
+        }
+      if (from < to) d.group_waits.push_back({g, from, to, reason});
+    };
+    // Groups told they are held by a group wait in this pass: a group waits for one reason per
+    // pass (Decisions::group_waits), so one now over its limit is then told job by job.
+    std::vector<std::uint32_t> held_groups;
+    auto held_skipped = [&](std::uint32_t g, std::uint32_t from, std::uint32_t to) {
+      group_wait(g, from, to, held_reason());
+      held_groups.push_back(g);
+    };
     auto offer_borrowing = [&](TenantStream& stream) {
+      std::uint32_t last = 0;  // the last rank offered
       for (;;) {
         if (!still) {
-          if (pool.free_total() == 0) return Next::kStop;
+          if (pool.free_total() == 0) {
+            stream.flush_parked(last + 1, held_skipped);
+            return Next::kStop;
+          }
           still = !gate.some_may_borrow(pool, min_count);
         }
-        if (still) break;
+        if (still) {
+          stream.wake_parked(last, held_skipped);  // (none: only a change makes it still)
+          break;
+        }
         const std::uint32_t r = stream.next();
-        if (r == ShareIndex::kEnd) return Next::kGoOn;
-        if (offer_at(r, true) == Next::kStop) return Next::kStop;
+        if (r == ShareIndex::kEnd) {
+          stream.flush_parked(ShareIndex::kEnd, held_skipped);
+          return Next::kGoOn;
+        }
+        last = r;
+        const std::uint64_t before = changes;
+        request_fails = said_held_now = false;
+        if (offer_at(r, true) == Next::kStop) {
+          stream.flush_parked(r, held_skipped);
+          return Next::kStop;
+        }
+        // Until something changes, the later jobs of the group of a job that was held, or of
+        // one type that fits nowhere, would each be offered for the same answer: the group is
+        // set aside until then (and told it is held for the jobs skipped meanwhile).
+        if (changes != before)
+          stream.wake_parked(r, held_skipped);
+        else if ((request_fails || said_held_now) && alike(stream.source_group()))
+          stream.park_source(said_held_now);
       }
       // Still: whole groups that borrow on their one type wait, and so do those now over their
       // limit there (with the same text for each job: the group's request and its tenant's
       // holdings are the same for all); other jobs one by one.
       for (const auto& src : stream.sources()) {
         const ShareIndex::Group& grp = index->group(src.group);
-        const auto sole =
-            src.single || !alike(src.group) ? std::nullopt : gate.sole_standing(*grp.like);
+        auto sole = src.single || !alike(src.group) ? std::nullopt : gate.sole_standing(*grp.like);
+        if (sole == ShareGate::Standing::kOver &&
+            std::find(held_groups.begin(), held_groups.end(), src.group) != held_groups.end())
+          sole.reset();
         if (sole != ShareGate::Standing::kBorrowing && sole != ShareGate::Standing::kOver) {
           for (std::uint32_t r = src.at; r != ShareIndex::kEnd && r <= src.last;
                r = src.single ? ShareIndex::kEnd : index->first(src.group, r + 1))
@@ -435,14 +526,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
           reason = static_cast<std::uint32_t>(d.wait_reasons.size());
           d.wait_reasons.push_back(gate.over_reason(job, requests.of(job).fit_types));
         }
-        std::uint32_t from = src.at;
-        for (auto h = std::lower_bound(holders.begin(), holders.end(), from); h != holders.end();
-             ++h)
-          if (index->group_of(*h) == src.group) {
-            if (from < *h) d.group_waits.push_back({src.group, from, *h, reason});
-            from = *h + 1;
-          }
-        d.group_waits.push_back({src.group, from, ShareIndex::kEnd, reason});
+        group_wait(src.group, src.at, ShareIndex::kEnd, reason);
       }
       return Next::kGoOn;
     };

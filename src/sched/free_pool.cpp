@@ -376,6 +376,18 @@ std::optional<Placement> FreePool::find(const Job& job, TypeId type) const {
   if (types_[type].free < job.accel_count) return std::nullopt;
   auto shape = shape_for(job, cluster_->max_per_node_of_type[type]);
   if (!shape || shape->per_node <= 0 || shape->per_node >= types_[type].rows) return std::nullopt;
+  // Too few nodes with room for the shape: fails before any search (most tries of a blocked
+  // gang's reservation, one per ending job, end here).
+  if (shape->node_count() > 1) {
+    int wide = 0, rest = 0;  // nodes with >= per_node / >= remainder free
+    for (int k = types_[type].rows - 1; k >= 1; --k) {
+      const int n = nodes_with_free(type, k);
+      if (k >= shape->per_node) wide += n;
+      if (shape->remainder > 0 && k >= shape->remainder) rest += n;
+    }
+    if (wide < shape->nodes || (shape->remainder > 0 && rest < shape->nodes + 1))
+      return std::nullopt;
+  }
 
   std::vector<NodeId> chosen;
   chosen.reserve(static_cast<std::size_t>(shape->node_count()));

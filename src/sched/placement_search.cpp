@@ -114,8 +114,8 @@ int usable_free_total(const Snapshot& s) {
   return total;
 }
 
-std::optional<Choice> place_now(const FreePool& pool, const Job& job,
-                                std::span<const TypeId> types, FailMemo* memo) {
+std::optional<Choice> place_now(const FreePool& pool, const Job& job, std::span<const TypeId> types,
+                                FailMemo* memo) {
   for (TypeId t : types) {
     if (pool.free_of_type(t) < job.accel_count) continue;
     auto shape = shape_for(job, pool.cluster().max_per_node_of_type[t]);
@@ -130,39 +130,70 @@ std::optional<Choice> place_now(const FreePool& pool, const Job& job,
 std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& pool, const Job& job,
                                           std::span<const TypeId> types, TimeMs now,
                                           std::span<const RunningJob> started, bool by_prediction) {
-  // Sorted by value (end, id): a pass runs this for its blocked head job, over every running job.
+  // Ends in (end, id) order: a pass runs this for its blocked head job, over every running job.
+  // The id breaks ties only: read through the job (a cache miss per running job) only then.
   struct Ending {
     TimeMs at;
-    JobId id;
     const RunningJob* r;
-    bool operator<(const Ending& o) const { return at != o.at ? at < o.at : id < o.id; }
+    bool operator<(const Ending& o) const {
+      return at != o.at ? at < o.at : r->job->id < o.r->job->id;
+    }
   };
+  auto end_of = [&](const RunningJob& r) {
+    return by_prediction && r.predicted_end < kNever ? r.predicted_end : r.expected_end;
+  };
+  auto counts = [&](const RunningJob& r) {
+    return end_of(r) < kNever && std::find(types.begin(), types.end(), r.type) != types.end();
+  };
+  FreePool future = pool;
+  // Releases the ends in order, trying the job after each distinct end time.
+  auto walk = [&](auto next_ending) -> std::optional<Reservation> {
+    for (const Ending* e = next_ending(); e;) {
+      const TimeMs t = e->at;
+      for (; e && e->at == t; e = next_ending()) future.give(e->r->placement, *e->r->job);
+      if (auto c = place_now(future, job, types, nullptr))
+        return Reservation{job.id, c->type, std::max(t, now), std::move(c->placement)};
+    }
+    return std::nullopt;
+  };
+  if (!by_prediction && s.running_by_end.size() == s.running.size()) {
+    // The driver keeps the running jobs in end order: merge this pass's starts into it.
+    std::vector<Ending> mine;
+    for (const RunningJob& r : started)
+      if (counts(r)) mine.push_back({end_of(r), &r});
+    std::sort(mine.begin(), mine.end());
+    std::size_t a = 0, b = 0;
+    Ending cur{};
+    return walk([&]() -> const Ending* {
+      while (a < s.running_by_end.size() && !counts(s.running[s.running_by_end[a]])) ++a;
+      const bool have_a = a < s.running_by_end.size();
+      if (have_a) {
+        const RunningJob& r = s.running[s.running_by_end[a]];
+        cur = {end_of(r), &r};
+      }
+      if (b < mine.size() && (!have_a || mine[b] < cur)) return &mine[b++];
+      if (!have_a) return nullptr;
+      ++a;
+      return &cur;
+    });
+  }
   std::vector<Ending> ending;
   ending.reserve(s.running.size() + started.size());
-  auto consider = [&](const RunningJob& r) {
-    const TimeMs end = by_prediction && r.predicted_end < kNever ? r.predicted_end : r.expected_end;
-    if (end < kNever && std::find(types.begin(), types.end(), r.type) != types.end())
-      ending.push_back({end, r.job->id, &r});
-  };
-  for (const RunningJob& r : s.running) consider(r);
-  for (const RunningJob& r : started) consider(r);
+  for (const RunningJob& r : s.running)
+    if (counts(r)) ending.push_back({end_of(r), &r});
+  for (const RunningJob& r : started)
+    if (counts(r)) ending.push_back({end_of(r), &r});
   // A heap, not a sort: the job usually fits long before the last end (O(R + k log R) for the
   // k ends it needs, where a sort of thousands of running jobs on every pass dominated).
-  auto later = [](const Ending& a, const Ending& b) { return b < a; };
+  auto later = [](const Ending& x, const Ending& y) { return y < x; };
   std::make_heap(ending.begin(), ending.end(), later);
-  FreePool future = pool;
   auto left = ending.end();
-  while (left != ending.begin()) {
-    const TimeMs t = ending.front().at;
-    while (left != ending.begin() && ending.front().at == t) {
-      std::pop_heap(ending.begin(), left, later);
-      --left;
-      future.give(left->r->placement, *left->r->job);
-    }
-    if (auto c = place_now(future, job, types, nullptr))
-      return Reservation{job.id, c->type, std::max(t, now), std::move(c->placement)};
-  }
-  return std::nullopt;
+  return walk([&]() -> const Ending* {
+    if (left == ending.begin()) return nullptr;
+    std::pop_heap(ending.begin(), left, later);
+    --left;
+    return &*left;
+  });
 }
 
 TimeMs walltime_on(const Snapshot& s, const Job& job, TypeId type) {

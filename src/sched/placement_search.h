@@ -81,8 +81,8 @@ class RequestCache {
 int usable_free_total(const Snapshot& s);
 
 // First accepted type (in `types` order) where the job fits now.
-std::optional<Choice> place_now(const FreePool& pool, const Job& job,
-                                std::span<const TypeId> types, FailMemo* memo);
+std::optional<Choice> place_now(const FreePool& pool, const Job& job, std::span<const TypeId> types,
+                                FailMemo* memo);
 
 // Earliest time (>= now) and devices at which `job` could start if running jobs end at their
 // expected_end, given the devices free in `pool` now. `started` are jobs this pass already

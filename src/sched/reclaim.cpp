@@ -58,6 +58,15 @@ bool Reclaimer::fits_with(FreePool& pool, const Job& job, TypeId t, std::uint32_
   return true;
 }
 
+bool Reclaimer::fits_with_all(FreePool& pool, const Job& job, TypeId t,
+                              const std::vector<std::uint32_t>& victims) const {
+  for (std::uint32_t i : victims) pool.give(s_.running[i].placement, *s_.running[i].job);
+  const bool fits = pool.free_of_type(t) >= job.accel_count && pool.find(job, t).has_value();
+  for (auto it = victims.rbegin(); it != victims.rend(); ++it)
+    pool.take(s_.running[*it].placement, *s_.running[*it].job);
+  return fits;
+}
+
 std::optional<ReclaimPlan> Reclaimer::plan(FreePool& pool, const Job& job,
                                            const std::vector<TypeId>& types) {
   for (TypeId t : types) {
@@ -66,6 +75,13 @@ std::optional<ReclaimPlan> Reclaimer::plan(FreePool& pool, const Job& job,
     if (list.empty() || pool.free_of_type(t) + devices_[t] < job.accel_count) continue;
     const auto shape = shape_for(job, s_.cluster->max_per_node_of_type[t]);
     if (!shape || memo_.known_to_fail(job, t, *shape)) continue;
+    // If taking back every candidate leaves no room, neither does taking back some of them:
+    // one search settles what would otherwise cost a search per candidate (most jobs within
+    // guarantee that wait find nothing to reclaim).
+    if (!fits_with_all(pool, job, t, list)) {
+      memo_.record(job, t, *shape);
+      continue;
+    }
 
     // One victim, if any single one makes room: the most recently started such one.
     ReclaimPlan plan;

@@ -55,6 +55,9 @@ class Reclaimer {
  private:
   // Borrowing jobs of type t that may be victims, most recently started first.
   const std::vector<std::uint32_t>& candidates(TypeId t);
+  // Whether the job fits on type t with every one of `victims` released.
+  bool fits_with_all(FreePool& pool, const Job& job, TypeId t,
+                     const std::vector<std::uint32_t>& victims) const;
   bool fits_with(FreePool& pool, const Job& job, TypeId t, std::uint32_t victim,
                  Placement& out) const;
 

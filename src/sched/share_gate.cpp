@@ -72,7 +72,10 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
   const std::span<const std::uint32_t> in_order =
       by_start.empty() ? s.running_by_start : std::span<const std::uint32_t>(by_start);
   running_borrowing_.assign(s.running.size(), false);
-  for (const std::uint32_t i : in_order) {
+  for (std::size_t k = 0; k < in_order.size(); ++k) {
+    // Each running job's record is a cache miss of its own: fetch a few ahead.
+    if (k + 8 < in_order.size()) __builtin_prefetch(s.running[in_order[k + 8]].job);
+    const std::uint32_t i = in_order[k];
     const RunningJob& r = s.running[i];
     const int slot = type_slot(r.type);
     if (slot < 0) continue;

@@ -152,6 +152,10 @@ struct Snapshot {
   // Optional, a driver's promise: the indices of `running` in (started, job id) order (a
   // permutation). Saves sorting the running jobs on every pass under shares. Empty: sorted.
   std::span<const std::uint32_t> running_by_start;
+  // Optional, a driver's promise: the indices of `running` in (expected_end, job id) order (a
+  // permutation). A blocked job's reservation then walks the ends in order instead of heaping
+  // every running job on every pass. Empty: they are ordered where needed.
+  std::span<const std::uint32_t> running_by_end;
 };
 
 }  // namespace zs

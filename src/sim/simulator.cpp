@@ -17,6 +17,7 @@
 #include "sched/share_index.h"
 #include "sim/forecast.h"
 #include "sim/pending_list.h"
+#include "sim/running_accrual.h"
 
 namespace zs {
 
@@ -78,7 +79,8 @@ class Simulation final : private PendingListener {
         // one shows a job that rejoins between passes (end of a grace period) only after the
         // next pass: settling after each instant's events keeps what it sees the same.
         settle_events_(policy.uses_las_index() && opt.shares),
-        fair_(opt.shares ? opt.shares->half_life_ms : 1) {
+        fair_(opt.shares ? opt.shares->half_life_ms : 1),
+        accrual_(opt.shares ? opt.shares->half_life_ms : 0) {
     order_.resize(jobs.size());
     if (opt.shares) {
       own_.assign(jobs.begin(), jobs.end());
@@ -434,6 +436,36 @@ class Simulation final : private PendingListener {
                    s.job->accel_count * price / 3.6e6, s.start, t);
   }
 
+  // Fair share: what a running job is billed per ms, and its entry in accrual_.
+  double accrual_rate(const RunningJob& r) const {
+    return r.job->accel_count * opt_.shares->price(r.type) / 3.6e6;
+  }
+  void accrue(const RunningJob& r) {
+    if (!opt_.shares) return;
+    if (accrual_.needs_rebase(r.started)) {
+      accrual_.rebase(r.started);
+      for (const RunningJob& other : running_)
+        if (&other != &r)
+          accrual_.add(static_cast<std::size_t>(other.job->tenant_index), accrual_rate(other),
+                       other.started);
+    }
+    accrual_.add(static_cast<std::size_t>(r.job->tenant_index), accrual_rate(r), r.started);
+  }
+
+  // end_order_: running slots in (expected_end, id) order (Snapshot::running_by_end).
+  bool ends_before(std::uint32_t a, std::uint32_t b) const {
+    const RunningJob& x = running_[a];
+    const RunningJob& y = running_[b];
+    return x.expected_end != y.expected_end ? x.expected_end < y.expected_end
+                                            : x.job->id < y.job->id;
+  }
+  void order_end(std::uint32_t slot) {
+    end_order_.insert(
+        std::upper_bound(end_order_.begin(), end_order_.end(), slot,
+                         [&](std::uint32_t a, std::uint32_t b) { return ends_before(a, b); }),
+        slot);
+  }
+
   // Removes a job from the running vector (swap with last).
   void drop_running(SimJob& s) {
     if (opt_.shares) {
@@ -441,7 +473,14 @@ class Simulation final : private PendingListener {
       start_order_.erase(std::find(start_order_.begin(), start_order_.end(), i));
     }
     const std::uint32_t slot = s.running_slot;
+    if (opt_.shares) {
+      const RunningJob& r = running_[slot];
+      accrual_.remove(static_cast<std::size_t>(r.job->tenant_index), accrual_rate(r), r.started);
+    }
+    end_order_.erase(std::find(end_order_.begin(), end_order_.end(), slot));
     if (slot + 1 != running_.size()) {
+      *std::find(end_order_.begin(), end_order_.end(),
+                 static_cast<std::uint32_t>(running_.size() - 1)) = slot;
       running_[slot] = std::move(running_.back());
       running_sim_[slot] = running_sim_.back();
       sim_[running_sim_[slot].index].running_slot = slot;
@@ -582,6 +621,8 @@ class Simulation final : private PendingListener {
     s.running_slot = static_cast<std::uint32_t>(running_.size());
     running_.push_back(std::move(r));
     running_sim_.push_back({it->second, j.accel_count, s.attained, s.end, work, done});
+    accrue(running_.back());
+    order_end(s.running_slot);
     if (opt_.shares) {
       // In (start, id) order: it started last, with the others started now ordered by id.
       auto at = start_order_.end();
@@ -721,6 +762,8 @@ class Simulation final : private PendingListener {
       rj.service_ranks = r->service_ranks;
       s.running_slot = static_cast<std::uint32_t>(running_.size());
       running_.push_back(std::move(rj));
+      accrue(running_.back());
+      order_end(s.running_slot);
       const TimeMs work = s.end - r->started;
       running_sim_.push_back({i, j.accel_count, s.attained, s.end, work, 0});
       if (opt_.shares) start_order_.push_back(i);
@@ -779,6 +822,7 @@ class Simulation final : private PendingListener {
     snap.throughput = speeds_;
     snap.nodes = nodes_;
     snap.running = running_;
+    snap.running_by_end = end_order_;
     snap.pending = pending_.jobs();
     snap.pending_in_priority_order = pending_.in_priority_order();
     if (share_index_) {
@@ -796,10 +840,7 @@ class Simulation final : private PendingListener {
     if (opt_.shares) {
       // Fair share: settled usage decayed to now, plus what running jobs accrued so far.
       for (std::size_t k = 0; k < tenants_.size(); ++k) tenants_[k].usage = fair_.usage(k, t);
-      for (const RunningJob& r : running_)
-        tenants_[static_cast<std::size_t>(r.job->tenant_index)].usage +=
-            decayed_accrual(r.job->accel_count * opt_.shares->price(r.type) / 3.6e6, r.started, t,
-                            opt_.shares->half_life_ms);
+      for (std::size_t k = 0; k < tenants_.size(); ++k) tenants_[k].usage += accrual_.of(k, t);
       snap.shares = opt_.shares;
       snap.tenants = tenants_;
       snap.holds = holds_;
@@ -930,6 +971,7 @@ class Simulation final : private PendingListener {
   // With shares: running jobs (sim_ indices) by (start, id), and their running_ slots for a pass
   // (Snapshot::running_by_start).
   std::vector<std::uint32_t> start_order_, running_by_start_;
+  std::vector<std::uint32_t> end_order_;    // running_ slots by (expected_end, id)
   std::vector<std::int32_t> eager_reason_;  // SimOptions::check_wait_reasons
   bool settle_events_;
   std::vector<RunningJob> running_;
@@ -951,6 +993,7 @@ class Simulation final : private PendingListener {
   // and the texts of wait reasons.
   std::vector<TenantView> tenants_;
   FairShareLedger fair_;
+  RunningAccrual accrual_;  // what running jobs have accrued so far
   std::vector<Hold> holds_;
   std::unordered_map<std::string, std::int32_t> wait_ids_;
   std::vector<std::string> wait_texts_;

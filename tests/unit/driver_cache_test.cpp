@@ -80,6 +80,7 @@ class FreshCheck : public Policy {
     fresh.share_index = nullptr;
     fresh.pending_ranks = {};
     fresh.running_by_start = {};
+    fresh.running_by_end = {};
     // With an index the waiting jobs may come in any order; without one, in (submit, id) order.
     std::vector<PendingJob> sorted(s.pending.begin(), s.pending.end());
     std::sort(sorted.begin(), sorted.end(), [](const PendingJob& a, const PendingJob& b) {
@@ -103,6 +104,27 @@ class FreshCheck : public Policy {
           const RunningJob& a = s.running[s.running_by_start[k - 1]];
           const RunningJob& b = s.running[i];
           if (a.started > b.started || (a.started == b.started && a.job->id > b.job->id))
+            ++broken_promises;
+        }
+      }
+    }
+    if (!s.running_by_end.empty()) {
+      // A permutation of the running jobs in (expected_end, id) order.
+      ++ends_promised;
+      if (s.running_by_end.size() != s.running.size()) ++broken_promises;
+      std::vector<bool> seen(s.running.size());
+      for (std::size_t k = 0; k < s.running_by_end.size(); ++k) {
+        const std::uint32_t i = s.running_by_end[k];
+        if (i >= s.running.size() || seen[i]) {
+          ++broken_promises;
+          break;
+        }
+        seen[i] = true;
+        if (k > 0) {
+          const RunningJob& a = s.running[s.running_by_end[k - 1]];
+          const RunningJob& b = s.running[i];
+          if (a.expected_end > b.expected_end ||
+              (a.expected_end == b.expected_end && a.job->id > b.job->id))
             ++broken_promises;
         }
       }
@@ -134,7 +156,8 @@ class FreshCheck : public Policy {
     return d;
   }
 
-  mutable long passes = 0, promised = 0, indexed = 0, broken_promises = 0, differing = 0;
+  mutable long passes = 0, promised = 0, indexed = 0, ends_promised = 0, broken_promises = 0,
+               differing = 0;
   mutable std::string first_difference;
 
  private:
@@ -215,7 +238,7 @@ World random_world(std::uint64_t seed) {
 class DriverCacheProperty : public testing::TestWithParam<std::string> {};
 
 TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
-  long passes = 0, promised = 0, indexed = 0;
+  long passes = 0, promised = 0, indexed = 0, ends_promised = 0;
   for (std::uint64_t k = 1; k <= 40; ++k) {
     const World w = random_world(k * 7919 + 13);
     for (bool shares : {false, true}) {
@@ -231,10 +254,12 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
       passes += check.passes;
       promised += check.promised;
       indexed += check.indexed;
+      ends_promised += check.ends_promised;
       if (HasFailure()) return;
     }
   }
-  EXPECT_GT(indexed, passes / 4);  // the simulator keeps a share index under shares
+  EXPECT_GT(indexed, passes / 4);        // the simulator keeps a share index under shares
+  EXPECT_GT(ends_promised, passes / 2);  // and its running jobs in end order, always
   // Both kinds of pass must have been seen (las keeps no sorted list: it never promises).
   EXPECT_GT(passes, 1000);
   if (GetParam() != "las") {
