@@ -1,6 +1,7 @@
 #include "sched/share_pass.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include "sched/holds.h"
@@ -44,6 +45,7 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
   std::vector<TypeId> allowed;
   std::vector<std::uint32_t> deferred;
   using St = ShareGate::Standing;
+  std::size_t carried_out = 0;  // reclaims: devices come back, standings improve
 
   // False when nothing more can start in this pass. `idx`: the job's index in s.pending (its
   // rank with the share index), for `deferred`.
@@ -84,6 +86,7 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
       return true;
     }
     for (std::uint32_t v : plan->victims) reclaimable -= s.running[v].job->accel_count;
+    ++carried_out;
     auto carried = reclaimer->carry_out(std::move(*plan), job, pool, gate, d);
     if (carried.start) {
       memo.clear();  // the victims' devices came back
@@ -158,14 +161,42 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
       heap = {};
       if (!def.in_order.empty() || !def.rest.empty()) later.push_back(std::move(def));
     }
+    // Borrowing: a job that does not start leaves no trace, and until a reclaim gives devices
+    // back what may start only shrinks (starts take devices and raise their tenant's holdings;
+    // jobs within guarantee that wait keep more back). A group of one type whose tenant is over
+    // its limit there, or may not borrow its jobs' devices, thus cannot start a job in the rest
+    // of the pass: its jobs are neither ranked nor offered - unless a reclaim comes first (they
+    // then join the heap behind the last job offered).
+    auto hopeless = [&](std::uint32_t g) {
+      const ShareIndex::Group& grp = index->group(g);
+      if (grp.one_by_one) return false;
+      const auto type = gate.sole_type(*grp.like);
+      if (!type) return false;
+      const St st = gate.standing(*grp.like, *type);
+      return st == St::kOver ||
+             (st == St::kBorrowing && !gate.may_borrow(pool, *type, grp.like->accel_count));
+    };
+    std::vector<std::uint32_t> set_aside;
     // The rest of a heap in order, as far as the pass goes (it stops once none may borrow).
     auto offer_heap = [&](std::vector<Keyed>& h) {
+      Keyed last{std::numeric_limits<std::int64_t>::min(), 0};
       while (!h.empty()) {
         if (!gate.some_may_borrow(pool, min_count)) return false;
         std::pop_heap(h.begin(), h.end(), std::greater<>{});
-        const std::uint32_t r = h.back().second;
+        last = h.back();
         h.pop_back();
-        if (!offer_at(r, true)) return false;
+        const std::size_t reclaims = carried_out;
+        if (!offer_at(last.second, true)) return false;
+        if (carried_out != reclaims && !set_aside.empty()) {
+          for (std::uint32_t g : set_aside)
+            for (std::uint32_t r = index->first(g, 0); r != ShareIndex::kEnd;
+                 r = index->first(g, r + 1))
+              if (const Keyed k{rank(index->pending(r)), r}; last < k) {
+                h.push_back(k);
+                std::push_heap(h.begin(), h.end(), std::greater<>{});
+              }
+          set_aside.clear();
+        }
       }
       return true;
     };
@@ -174,9 +205,13 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
         if (!gate.some_may_borrow(pool, min_count) || !offer_at(r, true)) return d;
       if (!offer_heap(def.rest)) return d;
     }
+    std::vector<std::uint32_t> hopeful;
     for (const auto& borrowing : groups.borrowing) {
       if (!gate.some_may_borrow(pool, min_count)) return d;
-      keyed_jobs(borrowing, heap);
+      hopeful.clear();
+      set_aside.clear();
+      for (std::uint32_t g : borrowing) (hopeless(g) ? set_aside : hopeful).push_back(g);
+      keyed_jobs(hopeful, heap);
       std::make_heap(heap.begin(), heap.end(), std::greater<>{});
       if (!offer_heap(heap)) return d;
     }
