@@ -7,34 +7,42 @@
 
 namespace zs {
 
+const std::array<TimeMs, ServiceDistribution::kBins + 1> ServiceDistribution::kBinStarts = [] {
+  std::array<TimeMs, kBins + 1> s{};
+  for (int k = 1; k < kBins; ++k)
+    s[static_cast<std::size_t>(k)] =
+        static_cast<TimeMs>(std::llround(10'000.0 * std::exp2((k - 1) / 2.0)));
+  s[kBins] = kNever;
+  return s;
+}();
+
+const std::array<std::uint8_t, 64> ServiceDistribution::kBinOfPower = [] {
+  std::array<std::uint8_t, 64> b{};
+  const auto& s = kBinStarts;
+  for (std::size_t m = 0; m < 63; ++m) {
+    const auto it = std::upper_bound(s.begin(), s.end() - 1, TimeMs{1} << m);
+    b[m] = static_cast<std::uint8_t>(std::max(static_cast<int>(it - s.begin()) - 1, 0));
+  }
+  return b;
+}();
+
+const std::array<TimeMs, ServiceDistribution::kMaxStep + 1> ServiceDistribution::kRankOfStep = [] {
+  std::array<TimeMs, kMaxStep + 1> r{};
+  for (int st = 0; st <= kMaxStep; ++st)
+    r[static_cast<std::size_t>(st)] =
+        static_cast<TimeMs>(std::llround(1000.0 * std::exp2(st / 2.0)));
+  return r;
+}();
+
 namespace {
 
-constexpr int kMaxStep = 96;  // ranks up to 1 s x 2^48: past any real job
-
-// bin_start() for every bin, and kNever past the last.
-const std::array<TimeMs, ServiceDistribution::kBins + 1>& bin_starts() {
-  static const auto starts = [] {
-    std::array<TimeMs, ServiceDistribution::kBins + 1> s{};
-    for (int k = 1; k < ServiceDistribution::kBins; ++k)
-      s[static_cast<std::size_t>(k)] =
-          static_cast<TimeMs>(std::llround(10'000.0 * std::exp2((k - 1) / 2.0)));
-    s[ServiceDistribution::kBins] = kNever;
-    return s;
-  }();
-  return starts;
-}
+constexpr int kMaxStep = ServiceDistribution::kMaxStep;
 
 // The width of a bin; the open last bin counts as wide as its start (up to twice it).
 double bin_width(int bin) {
-  const auto& s = bin_starts();
-  const auto b = static_cast<std::size_t>(bin);
-  return bin + 1 < ServiceDistribution::kBins ? static_cast<double>(s[b + 1] - s[b])
-                                              : static_cast<double>(s[b]);
-}
-
-TimeMs bin_end(int bin) {
-  return bin + 1 < ServiceDistribution::kBins ? ServiceDistribution::bin_start(bin + 1)
-                                              : 2 * ServiceDistribution::bin_start(bin);
+  using SD = ServiceDistribution;
+  return bin + 1 < SD::kBins ? static_cast<double>(SD::bin_start(bin + 1) - SD::bin_start(bin))
+                             : static_cast<double>(SD::bin_start(bin));
 }
 
 // The rank class of an index (per accelerator-ms): 1 / index rounded up to 1 s x sqrt(2)^step.
@@ -45,46 +53,6 @@ std::uint8_t step_of(double index) {
 }
 
 }  // namespace
-
-TimeMs ServiceDistribution::bin_start(int bin) {
-  return bin_starts()[static_cast<std::size_t>(std::clamp(bin, 0, kBins))];
-}
-
-int ServiceDistribution::bin_of(TimeMs service_accel_ms) {
-  // Asked for every job on every pass: start from the bin of the power of two below (two bins
-  // per power of two) rather than search the table.
-  static const auto bin_of_power = [] {
-    std::array<std::uint8_t, 64> b{};
-    const auto& s = bin_starts();
-    for (std::size_t m = 0; m < 63; ++m) {
-      const auto it = std::upper_bound(s.begin(), s.end() - 1, TimeMs{1} << m);
-      b[m] = static_cast<std::uint8_t>(std::max(static_cast<int>(it - s.begin()) - 1, 0));
-    }
-    return b;
-  }();
-  if (service_accel_ms <= 0) return 0;
-  const auto& s = bin_starts();
-  int b = bin_of_power[static_cast<std::size_t>(
-      std::bit_width(static_cast<std::uint64_t>(service_accel_ms)) - 1)];
-  while (b + 1 < kBins && s[static_cast<std::size_t>(b) + 1] <= service_accel_ms) ++b;
-  return b;
-}
-
-TimeMs ServiceDistribution::Ranks::rank_of_bin(int bin) const {
-  static const auto rank_of_step = [] {
-    std::array<TimeMs, kMaxStep + 1> r{};
-    for (int st = 0; st <= kMaxStep; ++st)
-      r[static_cast<std::size_t>(st)] =
-          static_cast<TimeMs>(std::llround(1000.0 * std::exp2(st / 2.0)));
-    return r;
-  }();
-  const std::uint8_t st = step[static_cast<std::size_t>(std::clamp(bin, 0, kBins - 1))];
-  return st == kOutlived ? 2 * bin_end(bin) : rank_of_step[st];
-}
-
-TimeMs ServiceDistribution::no_history_rank(TimeMs attained) {
-  return bin_end(bin_of(attained));
-}
 
 namespace {
 
@@ -140,6 +108,7 @@ void ServiceDistribution::refresh(Group& g) const {
         static_cast<std::uint8_t>(depth > 0 ? stack[depth - 1] : kBins);
     stack[depth++] = static_cast<std::uint8_t>(b);
   }
+  ++g.ranks.version;
 }
 
 void ServiceDistribution::observe(const Job& job, TimeMs service_accel_ms) {

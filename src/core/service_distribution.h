@@ -16,6 +16,7 @@
 #pragma once
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <span>
 #include <unordered_map>
@@ -31,8 +32,25 @@ class ServiceDistribution {
   // Bin 0 holds service below 10 accelerator-seconds; bin k >= 1 from 10 s x 2^((k-1)/2) up to
   // the next bin's start; the last bin (from ~42 accelerator-years) is open.
   static constexpr int kBins = 56;
-  static TimeMs bin_start(int bin);  // accelerator-ms; bin_start(kBins) is kNever
-  static int bin_of(TimeMs service_accel_ms);
+  // accelerator-ms; bin_start(kBins) is kNever
+  static TimeMs bin_start(int bin) {
+    return kBinStarts[static_cast<std::size_t>(std::clamp(bin, 0, kBins))];
+  }
+  // Asked for every job on every pass: inline, from tables made once (no guard per call),
+  // starting from the bin of the power of two below (two bins per power of two).
+  static int bin_of(TimeMs service_accel_ms) {
+    if (service_accel_ms <= 0) return 0;
+    int b = kBinOfPower[static_cast<std::size_t>(
+        std::bit_width(static_cast<std::uint64_t>(service_accel_ms)) - 1)];
+    while (b + 1 < kBins && kBinStarts[static_cast<std::size_t>(b) + 1] <= service_accel_ms) ++b;
+    return b;
+  }
+  // The end of a bin; the open last bin ends at twice its start.
+  static TimeMs bin_end(int bin) {
+    return bin + 1 < kBins ? bin_start(bin + 1) : 2 * bin_start(bin);
+  }
+
+  static constexpr int kMaxStep = 96;  // rank steps up to 1 s x 2^48: past any real job
 
   struct Options {
     int min_samples = 16;               // ended jobs a group needs before its distribution is used
@@ -49,7 +67,10 @@ class ServiceDistribution {
     // The rank of a job that has received `attained`: for a bin beyond every ended job of
     // the group, twice the bin's end (it may need as much again).
     TimeMs at(TimeMs attained) const { return rank_of_bin(bin_of(attained)); }
-    TimeMs rank_of_bin(int bin) const;
+    TimeMs rank_of_bin(int bin) const {
+      const std::uint8_t st = step[static_cast<std::size_t>(std::clamp(bin, 0, kBins - 1))];
+      return st == kOutlived ? 2 * bin_end(bin) : kRankOfStep[st];
+    }
     // The first bin from `from` on whose rank passes `high_enough` (a test that, true for a
     // rank, is true for every larger one), kBins if none: it follows next_higher, so it looks
     // only at the bins whose rank is above all before them.
@@ -61,9 +82,12 @@ class ServiceDistribution {
     }
     // The next bin with a higher rank than this one's, kBins if none.
     std::array<std::uint8_t, kBins> next_higher{};
+    // Grows each time the ranks are worked out again (a driver that keeps jobs ordered by
+    // their ranks re-keys them then: sched/keyed_index.h).
+    std::uint32_t version = 0;
   };
   // Without history: the end of the bin the attained service is in (least attained first).
-  static TimeMs no_history_rank(TimeMs attained);
+  static TimeMs no_history_rank(TimeMs attained) { return bin_end(bin_of(attained)); }
 
   ServiceDistribution() = default;
   explicit ServiceDistribution(Options o) : opt_(o) {}
@@ -87,6 +111,12 @@ class ServiceDistribution {
   static double gittins_index(std::span<const std::uint32_t> counts, int bin);
 
  private:
+  // bin_start() for every bin, and kNever past the last; the bin of each power of two; the
+  // rank of each step (1 s x sqrt(2)^step).
+  static const std::array<TimeMs, kBins + 1> kBinStarts;
+  static const std::array<std::uint8_t, 64> kBinOfPower;
+  static const std::array<TimeMs, kMaxStep + 1> kRankOfStep;
+
   struct Group {
     std::array<std::uint16_t, kBins> counts{};
     std::uint32_t n = 0, refresh_at = 0;

@@ -93,31 +93,12 @@ void LasIndex::push(const Event& ev) {
   }
 }
 
-std::size_t LasIndex::RequestHash::operator()(const Request& r) const {
-  std::size_t h = std::hash<std::uint64_t>()(r.types) ^ (r.any ? 0x9e3779b97f4a7c15ULL : 0);
-  for (std::int64_t v :
-       {std::int64_t{r.accel_count}, std::int64_t{r.nodes}, std::int64_t{r.per_node}})
-    h = h * 1000003 ^ std::hash<std::int64_t>()(v);
-  return h * 1000003 ^ std::hash<double>()(r.cpu) ^ (std::hash<double>()(r.mem) << 1);
-}
-
-// The same request as RequestCache compares (the preemptive policies do not rank types by speed,
-// so the model does not matter).
-std::uint32_t LasIndex::request_id(const Job& job) {
-  // Jobs with node constraints differ by their node sets: they are never skipped as a group.
-  if (!job.unknown_type.empty() || job.has_node_constraints()) return kNoRequest;
-  const Request r{job.accepted.bits(), job.accepted.is_any(), job.accel_count,      job.nodes,
-                  job.per_node,        job.cpu_per_accel,     job.mem_gib_per_accel};
-  if (auto it = requests_.find(r); it != requests_.end()) return it->second;
-  return requests_.emplace(r, static_cast<std::uint32_t>(requests_.size()) + 1).first->second;
-}
-
 void LasIndex::insert(std::uint32_t rank, const PendingJob& job) {
   if (rank >= entries_.size()) entries_.resize(rank + 1);
   Entry& e = entries_[rank];
   if (e.present) throw std::logic_error("LasIndex: rank inserted twice");
   e.job = job;
-  e.request = request_id(*job.job);
+  e.request = requests_.of(*job.job);
   e.present = true;
   ++e.generation;
   const int q = las_queue_ms(job.attained_accel_ms, threshold_ms_);

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sched/request_ids.h"
 #include "sched/snapshot.h"
 
 namespace zs {
@@ -44,7 +45,7 @@ class RankSet {
 class LasIndex {
  public:
   static constexpr std::uint32_t kEnd = RankSet::kEnd;
-  static constexpr std::uint32_t kNoRequest = 0;  // see request()
+  static constexpr std::uint32_t kNoRequest = RequestIds::kNoRequest;  // see request()
 
   explicit LasIndex(const SchedParams& params);
   // All of `pending`, advanced to `now`. Their positions are their ranks: Snapshot::pending
@@ -78,7 +79,7 @@ class LasIndex {
   // memory), below request_count(); kNoRequest for a job naming an unknown type or with node
   // constraints.
   std::uint32_t request(std::uint32_t rank) const { return entries_[rank].request; }
-  std::size_t request_count() const { return requests_.size() + 1; }
+  std::size_t request_count() const { return requests_.count(); }
   // How many jobs of class `cls` have each request (indexed by request(); may be shorter than
   // request_count(), the rest are 0).
   std::span<const std::uint32_t> jobs_per_request(int cls) const { return by_request_[slot(cls)]; }
@@ -106,17 +107,6 @@ class LasIndex {
     };
   };
   static constexpr TimeMs kNoTime = -kNever;  // before any advance()
-  struct Request {
-    std::uint64_t types;
-    bool any;
-    int accel_count, nodes, per_node;
-    double cpu, mem;
-    bool operator==(const Request&) const = default;
-  };
-  struct RequestHash {
-    std::size_t operator()(const Request& r) const;
-  };
-  std::uint32_t request_id(const Job& job);
   std::size_t slot(int cls) const { return static_cast<std::size_t>(cls); }
   void add(std::uint32_t rank, const Entry& e);
   void remove(std::uint32_t rank, const Entry& e);
@@ -139,7 +129,7 @@ class LasIndex {
   std::size_t starving_head_ = 0;
   std::vector<Event> promotions_;
   bool bulk_ = false;  // building from a snapshot: sort the queues once at the end
-  std::unordered_map<Request, std::uint32_t, RequestHash> requests_;
+  RequestIds requests_;
   std::size_t size_ = 0;
   TimeMs now_ = kNoTime;
 };

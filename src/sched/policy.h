@@ -4,6 +4,7 @@
 // bit for bit, in the simulator and in the live controller. Ties are broken by job id.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,9 @@ class Policy {
   // True if the policy reads Snapshot::las_index when the driver keeps one (it then saves the
   // policy work on every pass; decisions are the same without it).
   virtual bool uses_las_index() const { return false; }
+  // The key by which the policy orders the waiting jobs, if it reads Snapshot::keyed_index when
+  // the driver keeps one (again it saves work on every pass; decisions are the same without).
+  virtual std::optional<WaitKey> keyed_by() const { return std::nullopt; }
 };
 
 // One of policy_names(). Throws InputError naming the known policies otherwise.

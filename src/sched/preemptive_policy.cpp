@@ -7,9 +7,11 @@
 #include <numeric>
 #include "core/runtime_predictor.h"
 
+#include "sched/keyed_index.h"
 #include "sched/placement_search.h"
 #include "sched/preemption_pass.h"
 #include "sched/share_pass.h"
+#include "sched/wait_key.h"
 
 namespace zs {
 
@@ -18,46 +20,17 @@ int las_queue(TimeMs attained_accel_ms, const std::vector<double>& thresholds_ac
 }
 
 namespace {
-// spf: what is predicted to be left of a waiting job's work: its prediction (else its walltime,
-// else an hour) doubled while the work it has done outlives it, minus that work.
-TimeMs predicted_left(const PendingJob& p) {
-  const Job& j = *p.job;
-  const TimeMs predicted = p.predicted_ms > 0 ? p.predicted_ms
-                           : j.walltime > 0   ? j.walltime
-                                              : RuntimePredictor::Options{}.no_history_ms;
-  const TimeMs done = p.attained_accel_ms / std::max(j.accel_count, 1);
-  return std::max<TimeMs>(RuntimePredictor::extended(predicted, done, j.walltime) - done, 1);
-}
-// spf: a predicted time left as it counts in a key (SchedParams::spf_size_weight).
-TimeMs weighted(const Snapshot& s, TimeMs left) {
-  const double w = s.params.spf_size_weight, product = static_cast<double>(left) * w;
-  // A whole weight (the default) gives the same in integers, and spares a rounding call per job
-  // per pass.
-  if (w == std::floor(w) && std::abs(product) < 0x1p53) return left * static_cast<TimeMs>(w);
-  return static_cast<TimeMs>(std::llround(product));
-}
+using wait_key::gittins_rank;
+using wait_key::per_accelerator;
+using wait_key::predicted_left;
 // spf: what is predicted to be left of a running job at `now`.
 TimeMs predicted_left(const RunningJob& r, TimeMs now) {
   const TimeMs end = r.predicted_end < kNever ? r.predicted_end : r.expected_end;
   if (end >= kNever) return RuntimePredictor::Options{}.no_history_ms;
   return std::max<TimeMs>(end - now, 0);
 }
-// gittins: a job's rank in ms of run time: 1 / its Gittins index (the service it expects to
-// spend per completion, under its group's learned distribution) over its accelerators - the time
-// a job needs, like spf's prediction, not its area (on Philly the area gave 7.05 h and a p99 of
-// 4.55 d, this 5.65 h and 3.71 d). Without a distribution, by attained service alone.
-TimeMs per_accelerator(TimeMs service_rank, const Job& job) {
-  return std::max<TimeMs>(service_rank / std::max(job.accel_count, 1), 1);
-}
-TimeMs gittins_rank(const ServiceDistribution::Ranks* ranks, const Job& job, int bin) {
-  return per_accelerator(
-      ranks ? ranks->rank_of_bin(bin)
-            : ServiceDistribution::no_history_rank(ServiceDistribution::bin_start(bin)),
-      job);
-}
-template <class J>  // PendingJob or RunningJob
-TimeMs gittins_rank(const J& j) {
-  return gittins_rank(j.service_ranks, *j.job, ServiceDistribution::bin_of(j.attained_accel_ms));
+TimeMs weighted(const Snapshot& s, TimeMs left) {
+  return wait_key::weighted(s.params, left);
 }
 }  // namespace
 
@@ -69,9 +42,7 @@ std::int64_t PreemptivePolicy::pending_class(const Snapshot& s, const PendingJob
 
 std::int64_t PreemptivePolicy::pending_class(const Snapshot& s, const PendingJob& p, TimeMs now,
                                              std::span<const TimeMs> threshold_ms) const {
-  if (mode_ == Mode::kSrtf) return p.remaining_ms >= 0 ? p.remaining_ms : kNever;
-  if (mode_ == Mode::kSpf) return p.waiting_since + weighted(s, predicted_left(p));
-  if (mode_ == Mode::kGittins) return p.waiting_since + weighted(s, gittins_rank(p));
+  if (const auto key = keyed_by()) return wait_key::of(*key, s.params, p);
   // The starvation guard: a job that waited the starvation limit joins queue 0, where it is
   // among the oldest (FIFO) - it does not jump above every queue (docs/policies.md).
   if (p.waiting_since <= now - s.params.starvation_ms) return 0;
@@ -149,7 +120,15 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
   v.cls.resize(s.running.size());
   v.victims.reserve(s.running.size());
   v.victim_accels.assign(s.cluster->accels_of_type.size(), 0);
+  // Each running job's first look at its Job record (and its group's ranks) is a cache miss:
+  // ask for those of the job a few places ahead.
+  constexpr std::uint32_t kAhead = 8;
   for (std::uint32_t i = 0; i < s.running.size(); ++i) {
+    if (i + kAhead < s.running.size()) {
+      const RunningJob& ahead = s.running[i + kAhead];
+      __builtin_prefetch(ahead.job);
+      if (ahead.service_ranks) __builtin_prefetch(ahead.service_ranks);
+    }
     const RunningJob& r = s.running[i];
     const Rank rank = running_rank(s, r, now, th);
     v.cls[i] = rank.cls;
@@ -158,14 +137,14 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
       v.victims.push_back(i);
       v.victim_accels[r.type] += r.job->accel_count;
     }
-    v.wake = std::min(v.wake, running_wake(s, r, rank, now, min_pending_cls, th));
+    v.wake = std::min(v.wake, running_wake(s, r, rank, now, min_pending_cls, th, v.wake));
   }
   return v;
 }
 
 TimeMs PreemptivePolicy::running_wake(const Snapshot& s, const RunningJob& r, Rank rank, TimeMs now,
-                                      std::int64_t min_pending_cls,
-                                      std::span<const TimeMs> th) const {
+                                      std::int64_t min_pending_cls, std::span<const TimeMs> th,
+                                      TimeMs enough) const {
   // The time at which this job newly becomes preemptable by the best waiting job: its lease
   // ends, or (LAS) it crosses into a queue below that job's. Waiting jobs' classes only improve
   // at promotion or starvation times, and those get passes of their own, so comparing with the
@@ -176,7 +155,7 @@ TimeMs PreemptivePolicy::running_wake(const Snapshot& s, const RunningJob& r, Ra
   if (mode_ == Mode::kGittins) {
     if (lease_end <= now && cls > min_pending_cls) return kNever;  // a victim already
     return gittins_wake(s, *r.job, r.service_ranks, r.attained_accel_ms, r.started - r.waited_ms,
-                        now, std::max(lease_end, now), min_pending_cls);
+                        now, std::max(lease_end, now), min_pending_cls, enough);
   }
   // spf: a running job that outlives its prediction gets a longer one (its key grows): a
   // waiting job may outrank it then.
@@ -205,7 +184,7 @@ TimeMs PreemptivePolicy::running_wake(const Snapshot& s, const RunningJob& r, Ra
 TimeMs PreemptivePolicy::gittins_wake(const Snapshot& s, const Job& job,
                                       const ServiceDistribution::Ranks* ranks, TimeMs attained,
                                       TimeMs base, TimeMs now, TimeMs from,
-                                      std::int64_t min_pending_cls) const {
+                                      std::int64_t min_pending_cls, TimeMs enough) const {
   // Its rank changes only where its service enters another bin of the distribution; waiting
   // jobs' keys change only when a job ends (a pass of its own).
   const auto key_in_bin = [&](int bin) {
@@ -215,6 +194,14 @@ TimeMs PreemptivePolicy::gittins_wake(const Snapshot& s, const Job& job,
   const TimeMs at_from = attained + (from - now) * n;
   const int first = ServiceDistribution::bin_of(at_from);
   if (from > now && key_in_bin(first) > min_pending_cls) return from;
+  // It is in bin `first` until then: the answer is no earlier than its entering the next bin
+  // (the formula below for any later bin). The caller needs nothing at or after `enough`.
+  const auto entering = [&](int bin) {
+    // It enters the bin once it has run ceil(need / n) more (at least 1 ms from now).
+    const TimeMs need = ServiceDistribution::bin_start(bin) - attained;
+    return std::max(now + std::max<TimeMs>((need + n - 1) / n, 1), from);
+  };
+  if (first + 1 < ServiceDistribution::kBins && entering(first + 1) >= enough) return enough;
   // The key grows with the rank: the first later bin whose rank is high enough.
   int bin = first + 1;
   if (ranks) {
@@ -225,9 +212,7 @@ TimeMs PreemptivePolicy::gittins_wake(const Snapshot& s, const Job& job,
     while (bin < ServiceDistribution::kBins && key_in_bin(bin) <= min_pending_cls) ++bin;
   }
   if (bin >= ServiceDistribution::kBins) return kNever;
-  // It enters the bin once it has run ceil(need / n) more (at least 1 ms from now).
-  const TimeMs need = ServiceDistribution::bin_start(bin) - attained;
-  return std::max(now + std::max<TimeMs>((need + n - 1) / n, 1), from);
+  return entering(bin);
 }
 
 TimeMs PreemptivePolicy::wake_after_pass(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
@@ -413,7 +398,12 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
     return greedy_pass_with_shares(
         s, now, [&](const PendingJob& p) { return pending_class(s, p, now, th); });
   }
-  if (mode_ != Mode::kLas) return decide_srtf(s, now);
+  if (const auto key = keyed_by()) {
+    // The driver's index if it describes this snapshot, else every key worked out and sorted.
+    if (s.keyed_index && s.keyed_index->describes(s, *key))
+      return decide_keyed(s, now, *s.keyed_index);
+    return decide_srtf(s, now);
+  }
   // The driver's index if it describes this snapshot, else one built from it.
   if (s.las_index && s.las_index->describes(s, now)) return decide_las(s, now, *s.las_index);
   return decide_las(s, now, LasIndex(s.params, s.pending, now));
@@ -437,44 +427,92 @@ Decisions PreemptivePolicy::decide_las(const Snapshot& s, TimeMs now,
   return d;
 }
 
-Decisions PreemptivePolicy::decide_srtf(const Snapshot& s, TimeMs now) const {
+template <class InKeyOrder>
+Decisions PreemptivePolicy::keyed_pass(const Snapshot& s, TimeMs now, std::int64_t min_pcls,
+                                       InKeyOrder in_key_order) const {
   Decisions d;
+  const RunningView running = view_running(s, now, {}, min_pcls);
+  d.wake_at = running.wake;
+  // Nothing free and nobody worth preempting: nothing can change in this pass.
+  if (running.max_victim_cls <= min_pcls && usable_free_total(s) == 0) return d;
+
+  PreemptionPass pass(*this, s, running, d);
+  std::vector<const PendingJob*> started;
+  // The best class of the jobs left waiting (rejected ones included): that of the first job in
+  // key order that did not start.
+  std::int64_t min_left = kNoClass;
+  bool all_started = true;
+  in_key_order(pass, [&](const PendingJob& p, std::int64_t cls) {
+    const auto result = pass.offer(p, cls);
+    if (result == PreemptionPass::Result::kStarted)
+      started.push_back(&p);
+    else if (all_started)
+      min_left = cls, all_started = false;
+    return result;
+  });
+  d.wake_at = std::min(d.wake_at, wake_after_pass(s, now, {}, min_left, started, pass.preempted(),
+                                                  pass.worst_victim_cls(), running.cls));
+  return d;
+}
+
+Decisions PreemptivePolicy::decide_srtf(const Snapshot& s, TimeMs now) const {
   std::vector<std::int64_t> pcls(s.pending.size());
   std::int64_t min_pcls = kNoClass;
   for (std::size_t i = 0; i < s.pending.size(); ++i) {
     pcls[i] = pending_class(s, s.pending[i], now, {});
     min_pcls = std::min(min_pcls, pcls[i]);
   }
-  const RunningView running = view_running(s, now, {}, min_pcls);
-  d.wake_at = running.wake;
-  // Nothing free and nobody worth preempting: nothing can change in this pass.
-  if (running.max_victim_cls <= min_pcls && usable_free_total(s) == 0) return d;
+  // Sorted only if the pass gets as far as offering jobs.
+  return keyed_pass(s, now, min_pcls, [&](const PreemptionPass&, auto&& offer) {
+    const auto order = sorted_order(
+        pcls, [&](std::uint32_t i) { return pending_key(s, s.pending[i], now); },
+        [&](std::uint32_t a, std::uint32_t b) {
+          const PendingJob& x = s.pending[a];
+          const PendingJob& y = s.pending[b];
+          if (x.job->submit != y.job->submit) return x.job->submit < y.job->submit;
+          return x.job->id < y.job->id;
+        });
+    for (std::uint32_t idx : order)
+      if (offer(s.pending[idx], pcls[idx]) == PreemptionPass::Result::kStop) return;
+  });
+}
 
-  const auto order = sorted_order(
-      pcls, [&](std::uint32_t i) { return pending_key(s, s.pending[i], now); },
-      [&](std::uint32_t a, std::uint32_t b) {
-        const PendingJob& x = s.pending[a];
-        const PendingJob& y = s.pending[b];
-        if (x.job->submit != y.job->submit) return x.job->submit < y.job->submit;
-        return x.job->id < y.job->id;
-      });
-  PreemptionPass pass(*this, s, running, d);
-  std::vector<const PendingJob*> started;
-  std::vector<bool> started_now(s.pending.size(), false);
-  for (std::uint32_t idx : order) {
-    const auto result = pass.offer(s.pending[idx], pcls[idx]);
-    if (result == PreemptionPass::Result::kStop) break;
-    if (result == PreemptionPass::Result::kStarted) {
-      started.push_back(&s.pending[idx]);
-      started_now[idx] = true;
+Decisions PreemptivePolicy::decide_keyed(const Snapshot& s, TimeMs now,
+                                         const KeyedIndex& waiting) const {
+  const std::int64_t min_pcls = waiting.empty() ? kNoClass : waiting.begin()->key;
+  return keyed_pass(s, now, min_pcls, [&](const PreemptionPass& pass, auto&& offer) {
+    // The LAS scan's shortcut (Skipper): within an epoch a request that had to wait waits
+    // again - for a later job too, whose class is no better (it has no more victims) - so the
+    // walk skips later jobs with that request, and ends once every request with jobs left is
+    // known to wait. The same starts as offering every job, without its cost per job.
+    Skipper skip(waiting.request_count());
+    skip.enter(waiting.jobs_per_request());
+    // As the backfill walk does: ask for the Job record of the job a few places ahead (each
+    // offer's first look at one is a cache miss).
+    constexpr int kAhead = 8;
+    auto ahead = waiting.begin();
+    for (int k = 0; k < kAhead && ahead != waiting.end(); ++k) ++ahead;
+    for (const KeyedIndex::Item& item : waiting) {
+      if (skip.all_wait()) return;
+      if (ahead != waiting.end()) {
+        const char* at = reinterpret_cast<const char*>(waiting.job(ahead->rank).job);
+        __builtin_prefetch(at);
+        __builtin_prefetch(at + 64);
+        __builtin_prefetch(at + 128);
+        ++ahead;
+      }
+      const std::uint32_t request = waiting.request(item.rank);
+      skip.visit(request);
+      if (skip.waits(request)) continue;
+      const std::size_t epoch = pass.epoch();
+      const auto result = offer(waiting.job(item.rank), item.key);
+      if (result == PreemptionPass::Result::kStop) return;
+      if (pass.epoch() != epoch)
+        skip.new_epoch();
+      else if (result == PreemptionPass::Result::kWaits && pass.remembers_failures())
+        skip.waited(request);
     }
-  }
-  std::int64_t min_left = kNoClass;
-  for (std::size_t i = 0; i < s.pending.size(); ++i)
-    if (!started_now[i]) min_left = std::min(min_left, pcls[i]);
-  d.wake_at = std::min(d.wake_at, wake_after_pass(s, now, {}, min_left, started, pass.preempted(),
-                                                  pass.worst_victim_cls(), running.cls));
-  return d;
+  });
 }
 
 }  // namespace zs

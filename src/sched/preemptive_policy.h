@@ -20,6 +20,7 @@
 #include <span>
 #include <utility>
 
+#include "sched/keyed_index.h"
 #include "sched/las_index.h"
 #include "sched/policy.h"
 
@@ -47,6 +48,19 @@ class PreemptivePolicy : public Policy {
   bool reads_walltimes() const override { return mode_ == Mode::kSpf; }
   bool preemptive() const override { return true; }
   bool uses_las_index() const override { return mode_ == Mode::kLas; }
+  std::optional<WaitKey> keyed_by() const override {
+    switch (mode_) {
+      case Mode::kSrtf:
+        return WaitKey::kSrtf;
+      case Mode::kSpf:
+        return WaitKey::kSpf;
+      case Mode::kGittins:
+        return WaitKey::kGittins;
+      case Mode::kLas:
+        break;
+    }
+    return std::nullopt;
+  }
   Decisions decide(const Snapshot& snapshot, TimeMs now) const override;
 
   // Lexicographic priority key; smaller runs first. Preemption needs a strictly smaller cls.
@@ -90,16 +104,27 @@ class PreemptivePolicy : public Policy {
   Rank running_rank(const Snapshot& s, const RunningJob& r, TimeMs now,
                     std::span<const TimeMs> th) const;
   // When `r` may newly be preempted by a waiting job of `min_pending_cls`, so that a pass is
-  // needed then; kNever if no such time follows from the running job alone.
+  // needed then; kNever if no such time follows from the running job alone. A time at or after
+  // `enough` may be given as `enough` (the caller wants the earliest of several).
   TimeMs running_wake(const Snapshot& s, const RunningJob& r, Rank rank, TimeMs now,
-                      std::int64_t min_pending_cls, std::span<const TimeMs> th) const;
+                      std::int64_t min_pending_cls, std::span<const TimeMs> th,
+                      TimeMs enough = kNever) const;
   // gittins: the earliest time from `from` on at which a running job with `attained` service
   // at `now` and key `base` + its rank gets a key worse than `min_pending_cls`; kNever if none.
+  // A time at or after `enough` may be given as `enough`.
   TimeMs gittins_wake(const Snapshot& s, const Job& job, const ServiceDistribution::Ranks* ranks,
                       TimeMs attained, TimeMs base, TimeMs now, TimeMs from,
-                      std::int64_t min_pending_cls) const;
+                      std::int64_t min_pending_cls, TimeMs enough = kNever) const;
   Decisions decide_las(const Snapshot& s, TimeMs now, const LasIndex& waiting) const;
+  // srtf, spf, gittins: every waiting job's key worked out and sorted, or the driver's index.
   Decisions decide_srtf(const Snapshot& s, TimeMs now) const;
+  Decisions decide_keyed(const Snapshot& s, TimeMs now, const KeyedIndex& waiting) const;
+  // The pass of both: `in_key_order(pass, offer)` calls offer(job, class) for the waiting jobs
+  // in (class, submit, id) order until it returns PreemptionPass::Result::kStop (it may leave
+  // out jobs known to wait).
+  template <class InKeyOrder>
+  Decisions keyed_pass(const Snapshot& s, TimeMs now, std::int64_t min_pcls,
+                       InKeyOrder in_key_order) const;
   // The earliest time a pass is needed for the jobs this pass started or preempted. `min_left`
   // is the best class of the jobs still waiting, `worst_victim_left` the worst class of the
   // victims still running.

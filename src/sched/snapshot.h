@@ -16,8 +16,13 @@
 
 namespace zs {
 
+class KeyedIndex;
 class LasIndex;
 class ShareIndex;
+
+// What a keyed preemptive policy (srtf, spf, gittins) orders its waiting jobs by
+// (sched/wait_key.h), for a driver that keeps them in a KeyedIndex.
+enum class WaitKey : std::uint8_t { kSrtf, kSpf, kGittins };
 
 // One node's devices now. Usable = free & healthy, and nothing at all when the node is down.
 struct NodeState {
@@ -123,7 +128,7 @@ struct Snapshot {
   std::span<const RunningJob> running;
   // Waiting jobs in (submit, id) order: the caller keeps them so (cheap for it), and policies
   // rely on it to avoid sorting thousands of jobs on every pass. Exception: with a las_index
-  // that describes them, they may be in any order (the index has the order).
+  // or keyed_index that describes them, they may be in any order (the index has the order).
   std::span<const PendingJob> pending;
   // Optional, a driver's promise: `pending` is in (submit, id) order and every job in it has the
   // same priority, so it is in (priority desc, submit, id) order too. A policy then need not
@@ -135,6 +140,11 @@ struct Snapshot {
   // sched/las_index.h) for a policy whose uses_las_index() is true. `las` builds one from
   // `pending` when this is null or does not describe the snapshot.
   const LasIndex* las_index = nullptr;
+  // Optional: the same waiting jobs in key order, kept by the driver from pass to pass (see
+  // sched/keyed_index.h) for a policy whose keyed_by() names a key (srtf, spf, gittins). The
+  // policy computes and sorts every key itself when this is null or does not describe the
+  // snapshot. With one that describes them, `pending` may be in any order.
+  const KeyedIndex* keyed_index = nullptr;
   // Tenants' shares (sched/share_gate.h): null means no tenant rules. With shares, every job's
   // tenant_index indexes `tenants`; `holds` are the reclaims still in progress, and reclaim
   // victims stop after `shares->preemption.grace_ms` (the driver holds their devices meanwhile).

@@ -12,6 +12,7 @@
 #include "core/runtime_predictor.h"
 #include "sched/decision_check.h"
 #include "sched/free_pool.h"
+#include "sched/keyed_index.h"
 #include "sched/las_index.h"
 #include "sched/shape.h"
 #include "sched/share_index.h"
@@ -74,6 +75,9 @@ class Simulation final : private PendingListener {
         // share order then sorted it on every pass).
         las_index_(policy.uses_las_index() && !opt.shares ? std::optional<LasIndex>(opt.sched)
                                                           : std::nullopt),
+        keyed_index_(policy.keyed_by() && !opt.shares
+                         ? std::optional<KeyedIndex>(std::in_place, *policy.keyed_by(), opt.sched)
+                         : std::nullopt),
         pending_(!las_index_, jobs.size()),
         // ... but such a policy saw every change to an unsorted list at once, where a sorted
         // one shows a job that rejoins between passes (end of a grace period) only after the
@@ -401,12 +405,14 @@ class Simulation final : private PendingListener {
     const PendingJob p = pending_entry(i);
     if (opt_.shares) ++tenants_[static_cast<std::size_t>(p.job->tenant_index)].waiting;
     if (las_index_) las_index_->insert(i, p);
+    if (keyed_index_) keyed_index_->insert(i, p);
     pending_.add(i, p);
   }
 
   void drop_pending(std::uint32_t i) {
     if (opt_.shares) --tenants_[static_cast<std::size_t>(sim_[i].job->tenant_index)].waiting;
     if (las_index_) las_index_->erase(i);
+    if (keyed_index_) keyed_index_->erase(i);
     pending_.drop(i);
   }
 
@@ -837,6 +843,10 @@ class Simulation final : private PendingListener {
       las_index_->advance(t);
       snap.las_index = &*las_index_;
     }
+    if (keyed_index_) {
+      keyed_index_->refresh();  // gittins: groups that learned more since the last pass
+      snap.keyed_index = &*keyed_index_;
+    }
     if (opt_.shares) {
       // Fair share: settled usage decayed to now, plus what running jobs accrued so far.
       for (std::size_t k = 0; k < tenants_.size(); ++k) tenants_[k].usage = fair_.usage(k, t);
@@ -963,6 +973,8 @@ class Simulation final : private PendingListener {
   // The waiting jobs by LAS class, for a policy that reads them (it then needs no order in
   // pending_). Declared first: pending_ is made knowing whether there is one.
   std::optional<LasIndex> las_index_;
+  // The waiting jobs in key order, for a keyed policy (srtf, spf, gittins) that reads them.
+  std::optional<KeyedIndex> keyed_index_;
   PendingList pending_;
   // With shares: the waiting jobs by tenant and request (pending_ keeps it), and the last group
   // wait of each group.

@@ -1,8 +1,8 @@
 // What the simulator keeps from pass to pass for the policies must never change a decision:
 // Snapshot::pending_in_priority_order (a promise that saves an O(queue) check on every pass)
-// and Snapshot::las_index. A wrapping policy (FreshCheck) decides every pass twice - on the
-// driver's snapshot and on the same snapshot without anything the driver kept - and the two
-// must be identical, on random worlds with and without tenants' shares, equal and mixed
+// and Snapshot::las_index and keyed_index. A wrapping policy (FreshCheck) decides every pass twice
+// - on the driver's snapshot and on the same snapshot without anything the driver kept - and the
+// two must be identical, on random worlds with and without tenants' shares, equal and mixed
 // priorities. It also checks the promise itself. And PendingList, which makes the promise,
 // against a plain model under random adds, drops and settles.
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "sched/keyed_index.h"
 #include "sched/policy.h"
 #include "sched/share_index.h"
 #include "sim/pending_list.h"
@@ -71,11 +72,13 @@ class FreshCheck : public Policy {
   bool needs_oracle() const override { return inner_->needs_oracle(); }
   bool preemptive() const override { return inner_->preemptive(); }
   bool uses_las_index() const override { return inner_->uses_las_index(); }
+  std::optional<WaitKey> keyed_by() const override { return inner_->keyed_by(); }
 
   Decisions decide(const Snapshot& s, TimeMs now) const override {
     Decisions d = inner_->decide(s, now);
     Snapshot fresh = s;
     fresh.las_index = nullptr;
+    fresh.keyed_index = nullptr;
     fresh.pending_in_priority_order = false;
     fresh.share_index = nullptr;
     fresh.pending_ranks = {};
@@ -140,6 +143,10 @@ class FreshCheck : public Policy {
             p.remaining_ms != s.pending[i].remaining_ms)
           ++broken_promises;
     }
+    if (s.keyed_index) {
+      ++keyed;
+      if (!keyed_by() || !s.keyed_index->describes(s, *keyed_by())) ++broken_promises;
+    }
     ++passes;
     if (s.pending_in_priority_order) {
       ++promised;
@@ -156,8 +163,8 @@ class FreshCheck : public Policy {
     return d;
   }
 
-  mutable long passes = 0, promised = 0, indexed = 0, ends_promised = 0, broken_promises = 0,
-               differing = 0;
+  mutable long passes = 0, promised = 0, indexed = 0, keyed = 0, ends_promised = 0,
+               broken_promises = 0, differing = 0;
   mutable std::string first_difference;
 
  private:
@@ -238,7 +245,7 @@ World random_world(std::uint64_t seed) {
 class DriverCacheProperty : public testing::TestWithParam<std::string> {};
 
 TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
-  long passes = 0, promised = 0, indexed = 0, ends_promised = 0;
+  long passes = 0, promised = 0, indexed = 0, keyed = 0, ends_promised = 0;
   for (std::uint64_t k = 1; k <= 40; ++k) {
     const World w = random_world(k * 7919 + 13);
     for (bool shares : {false, true}) {
@@ -254,12 +261,17 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
       passes += check.passes;
       promised += check.promised;
       indexed += check.indexed;
+      keyed += check.keyed;
       ends_promised += check.ends_promised;
       if (HasFailure()) return;
     }
   }
   EXPECT_GT(indexed, passes / 4);        // the simulator keeps a share index under shares
   EXPECT_GT(ends_promised, passes / 2);  // and its running jobs in end order, always
+  // ... and a keyed index for srtf, spf and gittins without shares.
+  if (make_policy(GetParam())->keyed_by()) {
+    EXPECT_GT(keyed, passes / 4);
+  }
   // Both kinds of pass must have been seen (las keeps no sorted list: it never promises).
   EXPECT_GT(passes, 1000);
   if (GetParam() != "las") {
