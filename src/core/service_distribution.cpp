@@ -7,12 +7,12 @@
 
 namespace zs {
 
-const std::array<TimeMs, ServiceDistribution::kBins + 1> ServiceDistribution::kBinStarts = [] {
-  std::array<TimeMs, kBins + 1> s{};
+const std::array<TimeMs, ServiceDistribution::kBins + 2> ServiceDistribution::kBinStarts = [] {
+  std::array<TimeMs, kBins + 2> s{};
   for (int k = 1; k < kBins; ++k)
     s[static_cast<std::size_t>(k)] =
         static_cast<TimeMs>(std::llround(10'000.0 * std::exp2((k - 1) / 2.0)));
-  s[kBins] = kNever;
+  s[kBins] = s[kBins + 1] = kNever;
   return s;
 }();
 
@@ -20,7 +20,7 @@ const std::array<std::uint8_t, 64> ServiceDistribution::kBinOfPower = [] {
   std::array<std::uint8_t, 64> b{};
   const auto& s = kBinStarts;
   for (std::size_t m = 0; m < 63; ++m) {
-    const auto it = std::upper_bound(s.begin(), s.end() - 1, TimeMs{1} << m);
+    const auto it = std::upper_bound(s.begin(), s.begin() + kBins, TimeMs{1} << m);
     b[m] = static_cast<std::uint8_t>(std::max(static_cast<int>(it - s.begin()) - 1, 0));
   }
   return b;

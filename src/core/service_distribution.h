@@ -42,6 +42,11 @@ class ServiceDistribution {
     if (service_accel_ms <= 0) return 0;
     int b = kBinOfPower[static_cast<std::size_t>(
         std::bit_width(static_cast<std::uint64_t>(service_accel_ms)) - 1)];
+    // A power of two holds about two bin starts: two steps without branches (a branch that
+    // goes either way was most of the cost), then the rest (if any) one by one.
+    b += kBinStarts[static_cast<std::size_t>(b) + 1] <= service_accel_ms;
+    b += kBinStarts[static_cast<std::size_t>(b) + 1] <= service_accel_ms;
+    b = std::min(b, kBins - 1);
     while (b + 1 < kBins && kBinStarts[static_cast<std::size_t>(b) + 1] <= service_accel_ms) ++b;
     return b;
   }
@@ -113,7 +118,7 @@ class ServiceDistribution {
  private:
   // bin_start() for every bin, and kNever past the last; the bin of each power of two; the
   // rank of each step (1 s x sqrt(2)^step).
-  static const std::array<TimeMs, kBins + 1> kBinStarts;
+  static const std::array<TimeMs, kBins + 2> kBinStarts;  // kNever twice at the end
   static const std::array<std::uint8_t, 64> kBinOfPower;
   static const std::array<TimeMs, kMaxStep + 1> kRankOfStep;
 

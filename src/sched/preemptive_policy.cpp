@@ -118,6 +118,9 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
                                                              std::int64_t min_pending_cls) const {
   RunningView v;
   v.cls.resize(s.running.size());
+  // gittins: a lower bound of each job's wake, looked at after the loop.
+  const bool gittins = mode_ == Mode::kGittins;
+  std::vector<TimeMs> bound(gittins ? s.running.size() : 0);
   v.victims.reserve(s.running.size());
   v.victim_accels.assign(s.cluster->accels_of_type.size(), 0);
   // Each running job's first look at its Job record (and its group's ranks) is a cache miss:
@@ -130,16 +133,54 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
       if (ahead.service_ranks) __builtin_prefetch(ahead.service_ranks);
     }
     const RunningJob& r = s.running[i];
-    const Rank rank = running_rank(s, r, now, th);
+    // gittins: running_rank(), with the bin of its service kept for the bound below.
+    const int bin = gittins ? ServiceDistribution::bin_of(r.attained_accel_ms) : 0;
+    const Rank rank = gittins ? Rank{r.started - r.waited_ms +
+                                         weighted(s, gittins_rank(r.service_ranks, *r.job, bin)),
+                                     0}
+                              : running_rank(s, r, now, th);
     v.cls[i] = rank.cls;
     if (now - r.started >= s.params.min_run_ms) {
       v.max_victim_cls = std::max(v.max_victim_cls, rank.cls);
       v.victims.push_back(i);
       v.victim_accels[r.type] += r.job->accel_count;
     }
-    v.wake = std::min(v.wake, running_wake(s, r, rank, now, min_pending_cls, th, v.wake));
+    if (gittins)
+      bound[i] = gittins_wake_bound(s, r, rank.cls, bin, now, min_pending_cls);
+    else
+      v.wake = std::min(v.wake, running_wake(s, r, rank, now, min_pending_cls, th, v.wake));
+  }
+  if (gittins && !bound.empty()) {
+    // The earliest wake, looking for a job's only where its bound is below the earliest so far
+    // (most jobs' next bin is later), starting from the job with the lowest bound.
+    const auto exact = [&](std::size_t i, TimeMs enough) {
+      return running_wake(s, s.running[i], Rank{v.cls[i], 0}, now, min_pending_cls, th, enough);
+    };
+    const auto lowest =
+        static_cast<std::size_t>(std::min_element(bound.begin(), bound.end()) - bound.begin());
+    if (bound[lowest] < kNever) {
+      v.wake = exact(lowest, kNever);
+      for (std::size_t i = 0; i < bound.size(); ++i)
+        if (i != lowest && bound[i] < v.wake) v.wake = std::min(v.wake, exact(i, v.wake));
+    }
   }
   return v;
+}
+
+TimeMs PreemptivePolicy::gittins_wake_bound(const Snapshot& s, const RunningJob& r,
+                                            std::int64_t cls, int bin, TimeMs now,
+                                            std::int64_t min_pending_cls) const {
+  // What running_wake() gives is never earlier: kNever for a victim already; else no earlier
+  // than its lease end (`from`), and, once that is past, no earlier than its entering the next
+  // bin (it is kNever when there is none).
+  const TimeMs lease_end = r.started + s.params.min_run_ms;
+  if (lease_end <= now && cls > min_pending_cls) return kNever;
+  if (lease_end > now) return lease_end;
+  const int first = bin;  // of its service now
+  if (first + 1 >= ServiceDistribution::kBins) return kNever;
+  const int n = std::max(r.job->accel_count, 1);
+  const TimeMs need = ServiceDistribution::bin_start(first + 1) - r.attained_accel_ms;
+  return now + std::max<TimeMs>(wait_key::divide(need + n - 1, n), 1);
 }
 
 TimeMs PreemptivePolicy::running_wake(const Snapshot& s, const RunningJob& r, Rank rank, TimeMs now,
@@ -199,7 +240,7 @@ TimeMs PreemptivePolicy::gittins_wake(const Snapshot& s, const Job& job,
   const auto entering = [&](int bin) {
     // It enters the bin once it has run ceil(need / n) more (at least 1 ms from now).
     const TimeMs need = ServiceDistribution::bin_start(bin) - attained;
-    return std::max(now + std::max<TimeMs>((need + n - 1) / n, 1), from);
+    return std::max(now + std::max<TimeMs>(wait_key::divide(need + n - 1, n), 1), from);
   };
   if (first + 1 < ServiceDistribution::kBins && entering(first + 1) >= enough) return enough;
   // The key grows with the rank: the first later bin whose rank is high enough.

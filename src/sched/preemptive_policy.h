@@ -115,6 +115,10 @@ class PreemptivePolicy : public Policy {
   TimeMs gittins_wake(const Snapshot& s, const Job& job, const ServiceDistribution::Ranks* ranks,
                       TimeMs attained, TimeMs base, TimeMs now, TimeMs from,
                       std::int64_t min_pending_cls, TimeMs enough = kNever) const;
+  // gittins: no later than running_wake() of `r` (of class `cls`, its service in bin `bin`),
+  // without the walk along the bins; kNever only where that is kNever.
+  TimeMs gittins_wake_bound(const Snapshot& s, const RunningJob& r, std::int64_t cls, int bin,
+                            TimeMs now, std::int64_t min_pending_cls) const;
   Decisions decide_las(const Snapshot& s, TimeMs now, const LasIndex& waiting) const;
   // srtf, spf, gittins: every waiting job's key worked out and sorted, or the driver's index.
   Decisions decide_srtf(const Snapshot& s, TimeMs now) const;

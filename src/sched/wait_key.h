@@ -42,13 +42,15 @@ inline TimeMs weighted(const SchedParams& params, TimeMs left) {
 // spend per completion, under its group's learned distribution) over its accelerators - the time
 // a job needs, like spf's prediction, not its area (on Philly the area gave 7.05 h and a p99 of
 // 4.55 d, this 5.65 h and 3.71 d). Without a distribution, by attained service alone.
+// x / n (n >= 1), as C++ divides. A power of two (most jobs' accelerator count) divides a
+// value that is not negative by a shift: a division per running job per pass was a fifth of
+// PreemptivePolicy::view_running.
+inline TimeMs divide(TimeMs x, int n) {
+  if ((n & (n - 1)) == 0 && x >= 0) return x >> std::countr_zero(static_cast<unsigned>(n));
+  return x / n;
+}
 inline TimeMs per_accelerator(TimeMs service_rank, const Job& job) {
-  const int n = std::max(job.accel_count, 1);
-  // A power of two (most jobs) divides a rank (never negative) by a shift: a division per
-  // running job per pass was a fifth of view_running.
-  if ((n & (n - 1)) == 0 && service_rank >= 0)
-    return std::max<TimeMs>(service_rank >> std::countr_zero(static_cast<unsigned>(n)), 1);
-  return std::max<TimeMs>(service_rank / n, 1);
+  return std::max<TimeMs>(divide(service_rank, std::max(job.accel_count, 1)), 1);
 }
 inline TimeMs gittins_rank(const ServiceDistribution::Ranks* ranks, const Job& job, int bin) {
   return per_accelerator(
