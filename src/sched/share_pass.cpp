@@ -112,7 +112,13 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
       for (std::uint32_t g : of_groups)
         for (std::uint32_t r = index->first(g, 0); r != ShareIndex::kEnd;
              r = index->first(g, r + 1))
-          out.emplace_back(rank(index->pending(r)), r);
+          out.emplace_back(0, r);
+      // Ranking reads each job's record, a cache miss apiece: fetch a few ahead.
+      constexpr std::size_t kAhead = 8;
+      for (std::size_t k = 0; k < out.size(); ++k) {
+        if (k + kAhead < out.size()) __builtin_prefetch(index->pending(out[k + kAhead].second).job);
+        out[k].first = rank(index->pending(out[k].second));
+      }
     };
     // Within guarantee: each tenant's jobs come off a heap in order. Once a job of a group of one
     // type, whose tenant may borrow without limit, is deferred (the tenant's guarantee is used

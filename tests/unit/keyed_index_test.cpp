@@ -325,7 +325,9 @@ TEST_P(KeyedIndexProperty, EveryPassDecidesTheSameWithAndWithoutTheIndex) {
     if (HasFailure()) return;
   }
   EXPECT_GT(passes, 2000);
-  if (GetParam() == "gittins") EXPECT_GT(rekeyed, 100u);  // groups learned while jobs waited
+  if (GetParam() == "gittins") {
+    EXPECT_GT(rekeyed, 100u);  // groups learned while jobs waited
+  }
 }
 
 TEST_P(KeyedIndexProperty, WholeReplaysEndTheSameWithAndWithoutTheIndex) {
