@@ -4,6 +4,7 @@
 
 #include "sched/holds.h"
 #include "sched/placement_search.h"
+#include "sched/prefetch.h"
 #include "sched/reclaim.h"
 #include "sched/share_gate.h"
 #include "sched/share_index.h"
@@ -71,13 +72,6 @@ TimeMs next_prediction_change(const Snapshot& s, std::span<const RunningJob> sta
   for (const RunningJob& r : s.running) consider(r);
   for (const RunningJob& r : started) consider(r);
   return next;
-}
-
-void prefetch_job(const PendingJob& p) {
-  const char* at = reinterpret_cast<const char*>(p.job);
-  __builtin_prefetch(at);
-  __builtin_prefetch(at + 64);
-  __builtin_prefetch(at + 128);
 }
 
 // One tenant's jobs from a driver's ShareIndex in rank ((submit, id)) order: a merge of some of
@@ -225,11 +219,11 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   auto reclaim = [&](const Job& job, const std::vector<TypeId>& types, FreePool& from) {
     if (!reclaimer) reclaimer.emplace(s, gate, now);
     auto plan = reclaimer->plan(from, job, types);
-    ++changes;  // (a failed plan changes nothing, but gate.needs() follows it)
     if (!plan) {
       d.wake_at = std::min(d.wake_at, reclaimer->wake());
       return false;
     }
+    ++changes;
     for (std::uint32_t v : plan->victims) reclaimable -= s.running[v].job->accel_count;
     const std::vector<std::uint32_t> victims = plan->victims;
     auto carried = reclaimer->carry_out(std::move(*plan), job, pool, gate, d);
@@ -542,11 +536,9 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   // A job within guarantee that waits may reclaim from a borrowing job once that one has run
   // its minimum: a pass is due then.
   if (!order.within.empty()) d.wake_at = std::min(d.wake_at, reclaim_next);
-  // A pass touches each waiting job's record once, far apart in memory: fetch a few ahead
-  // (most of a long queue's offers cost a cache miss, not work).
-  constexpr std::size_t kAhead = 8;
   for (std::size_t k = 0; k < order.within.size(); ++k) {
-    if (k + kAhead < order.within.size()) prefetch_job(s.pending[order.within[k + kAhead]]);
+    if (k + kPrefetchAhead < order.within.size())
+      prefetch_job(s.pending[order.within[k + kPrefetchAhead]].job);
     if (offer(order.within[k], false) == Next::kStop) return d;
   }
   for (std::uint32_t idx : deferred)

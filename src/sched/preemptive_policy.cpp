@@ -10,6 +10,7 @@
 #include "sched/keyed_index.h"
 #include "sched/placement_search.h"
 #include "sched/preemption_pass.h"
+#include "sched/prefetch.h"
 #include "sched/share_pass.h"
 #include "sched/wait_key.h"
 
@@ -124,12 +125,11 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
   v.victims.reserve(s.running.size());
   v.victim_accels.assign(s.cluster->accels_of_type.size(), 0);
   // Each running job's first look at its Job record (and its group's ranks) is a cache miss:
-  // ask for those of the job a few places ahead.
-  constexpr std::uint32_t kAhead = 8;
+  // ask for those of the job a few places ahead (sched/prefetch.h).
   for (std::uint32_t i = 0; i < s.running.size(); ++i) {
-    if (i + kAhead < s.running.size()) {
-      const RunningJob& ahead = s.running[i + kAhead];
-      __builtin_prefetch(ahead.job);
+    if (i + kPrefetchAhead < s.running.size()) {
+      const RunningJob& ahead = s.running[i + kPrefetchAhead];
+      prefetch_job(ahead.job);
       if (ahead.service_ranks) __builtin_prefetch(ahead.service_ranks);
     }
     const RunningJob& r = s.running[i];
@@ -528,20 +528,12 @@ Decisions PreemptivePolicy::decide_keyed(const Snapshot& s, TimeMs now,
     // known to wait. The same starts as offering every job, without its cost per job.
     Skipper skip(waiting.request_count());
     skip.enter(waiting.jobs_per_request());
-    // As the backfill walk does: ask for the Job record of the job a few places ahead (each
-    // offer's first look at one is a cache miss).
-    constexpr int kAhead = 8;
+    // Ask for the Job record of the job a few places ahead (sched/prefetch.h).
     auto ahead = waiting.begin();
-    for (int k = 0; k < kAhead && ahead != waiting.end(); ++k) ++ahead;
+    for (std::size_t k = 0; k < kPrefetchAhead && ahead != waiting.end(); ++k) ++ahead;
     for (const KeyedIndex::Item& item : waiting) {
       if (skip.all_wait()) return;
-      if (ahead != waiting.end()) {
-        const char* at = reinterpret_cast<const char*>(waiting.job(ahead->rank).job);
-        __builtin_prefetch(at);
-        __builtin_prefetch(at + 64);
-        __builtin_prefetch(at + 128);
-        ++ahead;
-      }
+      if (ahead != waiting.end()) prefetch_job(waiting.job((ahead++)->rank).job);
       const std::uint32_t request = waiting.request(item.rank);
       skip.visit(request);
       if (skip.waits(request)) continue;

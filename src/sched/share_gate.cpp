@@ -7,6 +7,7 @@
 
 #include "core/fair_share.h"
 #include "sched/placement_search.h"
+#include "sched/prefetch.h"
 #include "sched/share_index.h"
 
 namespace zs {
@@ -73,8 +74,8 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
       by_start.empty() ? s.running_by_start : std::span<const std::uint32_t>(by_start);
   running_borrowing_.assign(s.running.size(), false);
   for (std::size_t k = 0; k < in_order.size(); ++k) {
-    // Each running job's record is a cache miss of its own: fetch a few ahead.
-    if (k + 8 < in_order.size()) __builtin_prefetch(s.running[in_order[k + 8]].job);
+    if (k + kPrefetchAhead < in_order.size())  // (sched/prefetch.h)
+      prefetch_job(s.running[in_order[k + kPrefetchAhead]].job);
     const std::uint32_t i = in_order[k];
     const RunningJob& r = s.running[i];
     const int slot = type_slot(r.type);

@@ -6,6 +6,7 @@
 
 #include "sched/holds.h"
 #include "sched/placement_search.h"
+#include "sched/prefetch.h"
 #include "sched/reclaim.h"
 #include "sched/share_gate.h"
 #include "sched/share_index.h"
@@ -113,10 +114,10 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
         for (std::uint32_t r = index->first(g, 0); r != ShareIndex::kEnd;
              r = index->first(g, r + 1))
           out.emplace_back(0, r);
-      // Ranking reads each job's record, a cache miss apiece: fetch a few ahead.
-      constexpr std::size_t kAhead = 8;
+      // Ranking reads each job's record (sched/prefetch.h).
       for (std::size_t k = 0; k < out.size(); ++k) {
-        if (k + kAhead < out.size()) __builtin_prefetch(index->pending(out[k + kAhead].second).job);
+        if (k + kPrefetchAhead < out.size())
+          prefetch_job(index->pending(out[k + kPrefetchAhead].second).job);
         out[k].first = rank(index->pending(out[k].second));
       }
     };

@@ -11,8 +11,8 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <sstream>
 
+#include "decision_text.h"
 #include "sched/keyed_index.h"
 #include "sched/policy.h"
 #include "sched/share_index.h"
@@ -27,40 +27,19 @@ const Catalog& catalog() {
   return Catalog::builtin();
 }
 
-std::string describe(const Decisions& d, const ShareIndex* index) {
-  std::ostringstream s;
-  for (const auto& x : d.starts) {
-    s << "start " << x.job << " type " << x.type << (x.backfilled ? " backfilled" : "") << ":";
-    for (const Slot& slot : x.placement) s << " " << slot.node << "/" << slot.devices;
-    s << "\n";
+// How far `order` breaks the promise of being a permutation of `running` in ascending key().
+template <class Key>
+long broken_order(std::span<const std::uint32_t> order, std::span<const RunningJob> running,
+                  Key key) {
+  long broken = order.size() != running.size();
+  std::vector<bool> seen(running.size());
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::uint32_t i = order[k];
+    if (i >= running.size() || seen[i]) return broken + 1;
+    seen[i] = true;
+    if (k > 0 && key(running[order[k - 1]]) > key(running[i])) ++broken;
   }
-  for (const auto& x : d.preemptions)
-    s << "preempt " << x.job << " for " << x.for_job << (x.reclaim ? " reclaim" : "") << "\n";
-  for (const auto& x : d.rejections) s << "reject " << x.job << ": " << x.reason << "\n";
-  for (const auto& x : d.reservations) {
-    s << "reserve " << x.job << " type " << x.type << " at " << x.at << ":";
-    for (const Slot& slot : x.placement) s << " " << slot.node << "/" << slot.devices;
-    s << "\n";
-  }
-  for (const auto& x : d.holds) {
-    s << "hold for " << x.for_job << " type " << x.type << ":";
-    for (const Slot& slot : x.placement) s << " " << slot.node << "/" << slot.devices;
-    s << "\n";
-  }
-  // Waits by job, with their text: a pass with the share index may tell a group at once, and
-  // number its reasons differently.
-  std::map<JobId, std::string> waits;
-  for (const auto& x : d.waits) waits[x.job] = d.wait_reasons.at(x.reason);
-  for (const auto& x : d.group_waits) {
-    EXPECT_NE(index, nullptr) << "group waits without a share index";
-    if (!index) break;
-    for (std::uint32_t r = index->first(x.group, x.from); r != ShareIndex::kEnd && r < x.to;
-         r = index->first(x.group, r + 1))
-      waits[index->job(r).id] = d.wait_reasons.at(x.reason);
-  }
-  for (const auto& [job, why] : waits) s << "wait " << job << ": " << why << "\n";
-  s << "wake " << d.wake_at << "\n";
-  return s.str();
+  return broken;
 }
 
 // Decides each pass on the driver's snapshot (the answer the simulator applies) and again on a
@@ -85,52 +64,19 @@ class FreshCheck : public Policy {
     fresh.running_by_start = {};
     fresh.running_by_end = {};
     // With an index the waiting jobs may come in any order; without one, in (submit, id) order.
-    std::vector<PendingJob> sorted(s.pending.begin(), s.pending.end());
-    std::sort(sorted.begin(), sorted.end(), [](const PendingJob& a, const PendingJob& b) {
-      return a.job->submit != b.job->submit ? a.job->submit < b.job->submit : a.job->id < b.job->id;
-    });
+    const std::vector<PendingJob> sorted = test::in_submit_order(s.pending);
     fresh.pending = sorted;
-    const std::string a = describe(d, s.share_index),
-                      b = describe(inner_->decide(fresh, now), nullptr);
-    if (!s.running_by_start.empty()) {
-      // A permutation of the running jobs in (started, id) order.
-      if (s.running_by_start.size() != s.running.size()) ++broken_promises;
-      std::vector<bool> seen(s.running.size());
-      for (std::size_t k = 0; k < s.running_by_start.size(); ++k) {
-        const std::uint32_t i = s.running_by_start[k];
-        if (i >= s.running.size() || seen[i]) {
-          ++broken_promises;
-          break;
-        }
-        seen[i] = true;
-        if (k > 0) {
-          const RunningJob& a = s.running[s.running_by_start[k - 1]];
-          const RunningJob& b = s.running[i];
-          if (a.started > b.started || (a.started == b.started && a.job->id > b.job->id))
-            ++broken_promises;
-        }
-      }
-    }
+    const std::string a = test::describe_decisions(d, s.share_index),
+                      b = test::describe_decisions(inner_->decide(fresh, now), nullptr);
+    if (!s.running_by_start.empty())
+      broken_promises += broken_order(s.running_by_start, s.running, [](const RunningJob& r) {
+        return std::pair{r.started, r.job->id};
+      });
     if (!s.running_by_end.empty()) {
-      // A permutation of the running jobs in (expected_end, id) order.
       ++ends_promised;
-      if (s.running_by_end.size() != s.running.size()) ++broken_promises;
-      std::vector<bool> seen(s.running.size());
-      for (std::size_t k = 0; k < s.running_by_end.size(); ++k) {
-        const std::uint32_t i = s.running_by_end[k];
-        if (i >= s.running.size() || seen[i]) {
-          ++broken_promises;
-          break;
-        }
-        seen[i] = true;
-        if (k > 0) {
-          const RunningJob& a = s.running[s.running_by_end[k - 1]];
-          const RunningJob& b = s.running[i];
-          if (a.expected_end > b.expected_end ||
-              (a.expected_end == b.expected_end && a.job->id > b.job->id))
-            ++broken_promises;
-        }
-      }
+      broken_promises += broken_order(s.running_by_end, s.running, [](const RunningJob& r) {
+        return std::pair{r.expected_end, r.job->id};
+      });
     }
     if (s.share_index) {
       ++indexed;

@@ -6,10 +6,10 @@
 
 #include <algorithm>
 #include <memory>
-#include <sstream>
 #include <vector>
 
 #include "core/service_distribution.h"
+#include "decision_text.h"
 #include "sched/keyed_index.h"
 #include "sched/policy.h"
 #include "sched/wait_key.h"
@@ -177,21 +177,6 @@ const Catalog& catalog() {
   return Catalog::builtin();
 }
 
-std::string describe(const Decisions& d) {
-  std::ostringstream s;
-  for (const auto& x : d.starts) {
-    s << "start " << x.job << " type " << x.type << ":";
-    for (const Slot& slot : x.placement) s << " " << slot.node << "/" << slot.devices;
-    s << "\n";
-  }
-  for (const auto& x : d.preemptions) s << "preempt " << x.job << " for " << x.for_job << "\n";
-  for (const auto& x : d.rejections) s << "reject " << x.job << ": " << x.reason << "\n";
-  for (const auto& x : d.waits)
-    s << "wait " << x.job << ": " << d.wait_reasons.at(x.reason) << "\n";
-  s << "wake " << d.wake_at << "\n";
-  return s.str();
-}
-
 // Decides each pass with the driver's index and again without it (on the same jobs in
 // (submit, id) order), and counts the passes where they differ, and the driver's gittins keys
 // that had to be re-keyed (a group learned while its jobs waited).
@@ -208,23 +193,20 @@ class WithAndWithout : public Policy {
     ++passes;
     if (!s.keyed_index || !s.keyed_index->describes(s, *keyed_by())) ++not_described;
     Decisions d = inner_->decide(s, now);
-    std::vector<PendingJob> sorted(s.pending.begin(), s.pending.end());
-    std::sort(sorted.begin(), sorted.end(), [](const PendingJob& a, const PendingJob& b) {
-      return a.job->submit != b.job->submit ? a.job->submit < b.job->submit : a.job->id < b.job->id;
-    });
+    const std::vector<PendingJob> sorted = test::in_submit_order(s.pending);
     Snapshot plain = s;
     plain.keyed_index = nullptr;
     plain.pending = sorted;
     // The index's order is the order the policy sorts into: keys and (submit, id) ties.
     if (s.keyed_index) {
-      std::vector<KeyedIndex::Item> want;
       for (const KeyedIndex::Item& item : *s.keyed_index) {
         const PendingJob& p = s.keyed_index->job(item.rank);
         if (item.key != wait_key::of(*keyed_by(), s.params, p)) ++wrong_keys;
       }
       rekeyed = s.keyed_index->rekeyed();
     }
-    const std::string a = describe(d), b = describe(inner_->decide(plain, now));
+    const std::string a = test::describe_decisions(d, nullptr),
+                      b = test::describe_decisions(inner_->decide(plain, now), nullptr);
     if (a != b && differing++ == 0)
       first_difference = "t=" + std::to_string(now) + "\n" + a + "vs\n" + b;
     return d;
