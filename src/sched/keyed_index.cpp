@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "sched/share_index.h"
 #include "sched/wait_key.h"
 
 namespace zs {
@@ -12,14 +13,17 @@ std::int64_t KeyedIndex::key_for(const PendingJob& job) const {
   return wait_key::of(key_, params_, job);
 }
 
-void KeyedIndex::insert(std::uint32_t rank, const PendingJob& job) {
+void KeyedIndex::insert(std::uint32_t rank, const PendingJob& job, std::uint32_t part) {
   if (rank >= entries_.size()) entries_.resize(rank + 1);
   Entry& e = entries_[rank];
   if (e.present) throw std::logic_error("KeyedIndex: rank inserted twice");
   e.job = job;
   e.present = true;
   e.key = key_for(job);
-  order_.insert({e.key, rank});
+  e.part = part;
+  if (part >= parts_.size()) parts_.resize(part + 1);
+  parts_[part].insert({e.key, rank});
+  ++size_;
   e.request = requests_.of(*job.job);
   if (e.request >= per_request_.size()) per_request_.resize(e.request + 1, 0);
   ++per_request_[e.request];
@@ -30,7 +34,8 @@ void KeyedIndex::erase(std::uint32_t rank) {
   if (rank >= entries_.size() || !entries_[rank].present)
     throw std::logic_error("KeyedIndex: erasing a rank that is not in the index");
   Entry& e = entries_[rank];
-  order_.erase({e.key, rank});
+  parts_[e.part].erase({e.key, rank});
+  --size_;
   --per_request_[e.request];
   if (e.group != kNoGroup) leave_group(e);
   e.present = false;
@@ -77,20 +82,31 @@ void KeyedIndex::refresh() {
       Entry& e = entries_[rank];
       const std::int64_t key = key_for(e.job);
       if (key == e.key) continue;
-      order_.erase({e.key, rank});
+      parts_[e.part].erase({e.key, rank});
       e.key = key;
-      order_.insert({key, rank});
+      parts_[e.part].insert({key, rank});
       ++rekeyed_;
     }
   }
 }
 
 bool KeyedIndex::describes(const Snapshot& s, WaitKey key) const {
-  if (key != key_ || order_.size() != s.pending.size() ||
+  if (key != key_ || size_ != s.pending.size() ||
       params_.spf_size_weight != s.params.spf_size_weight)
     return false;
   for (std::uint32_t slot : active_)
     if (groups_[slot].version != groups_[slot].ranks->version) return false;
+  return true;
+}
+
+}  // namespace zs
+
+namespace zs {
+
+bool KeyedIndex::describes_groups(const ShareIndex& index) const {
+  if (parts_.size() > index.group_count()) return false;
+  for (std::uint32_t g = 0; g < index.group_count(); ++g)
+    if (part(g).size() != index.group(g).size) return false;
   return true;
 }
 

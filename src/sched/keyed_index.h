@@ -15,6 +15,10 @@
 // Order: (key, rank), where the rank orders the waiting jobs like (submit, id) - the order
 // PreemptivePolicy sorts them in. The policy decides the same with or without an index.
 //
+// Under tenants' shares a pass takes each tenant's jobs group by group of the ShareIndex
+// (sched/share_pass.cpp): the driver files every job under its share group (its part), and the
+// index keeps one order per part, which the pass merges instead of ranking every job again.
+//
 // Pure data structure: no clock.
 #pragma once
 #include <cstdint>
@@ -26,6 +30,8 @@
 #include "sched/snapshot.h"
 
 namespace zs {
+
+class ShareIndex;
 
 class KeyedIndex {
  public:
@@ -40,7 +46,8 @@ class KeyedIndex {
 
   // `rank` orders the waiting jobs like (submit, id): unique among them, growing with
   // (submit, id). The simulator uses the job's position in its (submit, id)-sorted input.
-  void insert(std::uint32_t rank, const PendingJob& job);
+  // `part`: the job's ShareIndex group under tenants' shares, else 0.
+  void insert(std::uint32_t rank, const PendingJob& job, std::uint32_t part = 0);
   void erase(std::uint32_t rank);
   // gittins: re-keys the jobs whose group's ranks were refreshed since they were keyed. A
   // driver calls it before each pass (describes() is false until then).
@@ -51,11 +58,18 @@ class KeyedIndex {
   bool describes(const Snapshot& s, WaitKey key) const;
 
   WaitKey key() const { return key_; }
-  std::size_t size() const { return order_.size(); }
-  bool empty() const { return order_.empty(); }
-  // In key order.
-  const_iterator begin() const { return order_.begin(); }
-  const_iterator end() const { return order_.end(); }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // In key order (every job of part 0: all of them when the driver files none elsewhere).
+  const_iterator begin() const { return part(0).begin(); }
+  const_iterator end() const { return part(0).end(); }
+  // The jobs filed under a part, in key order (empty for a part never used).
+  const std::set<Item>& part(std::uint32_t p) const {
+    return p < parts_.size() ? parts_[p] : no_jobs_;
+  }
+  // True if the parts are the share index's groups: each holds as many jobs as its group
+  // (with describes(), every waiting job is then in the part of its group).
+  bool describes_groups(const ShareIndex& index) const;
   const PendingJob& job(std::uint32_t rank) const { return entries_[rank].job; }
   // The key a job has in the index (it must be in it).
   std::int64_t key_of(std::uint32_t rank) const { return entries_[rank].key; }
@@ -73,6 +87,7 @@ class KeyedIndex {
   struct Entry {
     PendingJob job;
     std::int64_t key = 0;
+    std::uint32_t part = 0;
     std::uint32_t group = kNoGroup;  // gittins: its slot in groups_
     std::uint32_t at = 0;            // its position in that group's members
     std::uint32_t request = RequestIds::kNoRequest;
@@ -91,7 +106,9 @@ class KeyedIndex {
 
   WaitKey key_;
   SchedParams params_;
-  std::set<Item> order_;
+  std::vector<std::set<Item>> parts_;
+  std::set<Item> no_jobs_;
+  std::size_t size_ = 0;
   std::vector<Entry> entries_;  // by rank
   std::vector<Group> groups_;
   std::unordered_map<const ServiceDistribution::Ranks*, std::uint32_t> group_of_;

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "sched/share_index.h"
+
 namespace zs {
 
 std::vector<TimeMs> las_threshold_ms(const std::vector<double>& thresholds_accel_s) {
@@ -93,7 +95,7 @@ void LasIndex::push(const Event& ev) {
   }
 }
 
-void LasIndex::insert(std::uint32_t rank, const PendingJob& job) {
+void LasIndex::insert(std::uint32_t rank, const PendingJob& job, std::uint32_t part) {
   if (rank >= entries_.size()) entries_.resize(rank + 1);
   Entry& e = entries_[rank];
   if (e.present) throw std::logic_error("LasIndex: rank inserted twice");
@@ -103,6 +105,12 @@ void LasIndex::insert(std::uint32_t rank, const PendingJob& job) {
   ++e.generation;
   const int q = las_queue_ms(job.attained_accel_ms, threshold_ms_);
   e.cls = q;
+  e.part = part;
+  if (part > 0 && part >= part_size_.size()) {
+    part_size_.resize(part + 1, 0);
+    parts_.resize(part_slot(part + 1, 0));
+  }
+  if (part > 0) ++part_size_[part];
   add(rank, e);
   ++size_;
   // The times it moves to queue 0 (see PreemptivePolicy::pending_class).
@@ -121,6 +129,7 @@ void LasIndex::erase(std::uint32_t rank) {
     throw std::logic_error("LasIndex: erasing a rank that is not in the index");
   Entry& e = entries_[rank];
   remove(rank, e);
+  if (e.part > 0) --part_size_[e.part];
   --size_;
   e.present = false;
   ++e.generation;
@@ -129,6 +138,7 @@ void LasIndex::erase(std::uint32_t rank) {
 void LasIndex::add(std::uint32_t rank, const Entry& e) {
   const std::size_t c = slot(e.cls);
   classes_[c].insert(rank);
+  if (e.part > 0) parts_[part_slot(e.part, e.cls)].insert(rank);
   ++count_[c];
   auto& per_request = by_request_[c];
   if (e.request >= per_request.size()) per_request.resize(e.request + 1, 0);
@@ -138,6 +148,7 @@ void LasIndex::add(std::uint32_t rank, const Entry& e) {
 void LasIndex::remove(std::uint32_t rank, const Entry& e) {
   const std::size_t c = slot(e.cls);
   classes_[c].erase(rank);
+  if (e.part > 0) parts_[part_slot(e.part, e.cls)].erase(rank);
   --count_[c];
   --by_request_[c][e.request];
 }
@@ -209,6 +220,20 @@ bool LasIndex::describes(const Snapshot& s, TimeMs now) const {
          params_.las_thresholds_accel_s == s.params.las_thresholds_accel_s &&
          params_.las_promote_factor == s.params.las_promote_factor &&
          params_.starvation_ms == s.params.starvation_ms;
+}
+
+}  // namespace zs
+
+namespace zs {
+
+bool LasIndex::describes_groups(const ShareIndex& index) const {
+  if (part_size_.size() > index.group_count() + 1) return false;
+  for (std::uint32_t g = 0; g < index.group_count(); ++g) {
+    const std::uint32_t part = part_of_group(g);
+    const std::size_t have = part < part_size_.size() ? part_size_[part] : 0;
+    if (have != index.group(g).size) return false;
+  }
+  return true;
 }
 
 }  // namespace zs

@@ -20,6 +20,8 @@
 
 namespace zs {
 
+class ShareIndex;
+
 // LAS queue thresholds in accelerator-ms, as queues compare them: ceil(seconds x 1000).
 std::vector<TimeMs> las_threshold_ms(const std::vector<double>& thresholds_accel_s);
 // The LAS queue of an attained service: how many thresholds it has reached.
@@ -54,7 +56,8 @@ class LasIndex {
 
   // `rank` orders the waiting jobs like (submit, id): unique among them, growing with
   // (submit, id). The simulator uses the job's position in its (submit, id)-sorted input.
-  void insert(std::uint32_t rank, const PendingJob& job);
+  // `part`: under tenants' shares, the job's ShareIndex group (see next_in()), else 0.
+  void insert(std::uint32_t rank, const PendingJob& job, std::uint32_t part = 0);
   void erase(std::uint32_t rank);
   // Moves to queue 0 every job whose promotion or starvation is due at or before `now`. Time never
   // goes back.
@@ -86,12 +89,27 @@ class LasIndex {
 
   std::span<const TimeMs> threshold_ms() const { return threshold_ms_; }
 
+  // Under tenants' shares a pass takes each tenant's jobs group by group of the ShareIndex
+  // (sched/share_pass.cpp): the driver files every job under its share group (its part), and
+  // the index keeps each part's classes too, which the pass merges instead of classifying
+  // every waiting job again. The smallest rank >= from of class `cls` in part `part`, or kEnd.
+  std::uint32_t next_in(std::uint32_t part, int cls, std::uint32_t from) const {
+    const std::size_t k = part_slot(part, cls);
+    return k < parts_.size() ? parts_[k].next(from) : kEnd;
+  }
+  // Part 0 (no parts) is not kept: share group g is part g + 1.
+  static std::uint32_t part_of_group(std::uint32_t g) { return g + 1; }
+  // True if the parts are the share index's groups: each holds as many jobs as its group
+  // (with describes(), every waiting job is then in the part of its group).
+  bool describes_groups(const ShareIndex& index) const;
+
  private:
   struct Entry {
     PendingJob job;
     std::uint32_t request = kNoRequest;
     std::uint32_t generation = 0;  // events of an earlier stay in the index are stale
     int cls = 0;
+    std::uint32_t part = 0;
     bool present = false;
   };
   struct Event {
@@ -108,6 +126,9 @@ class LasIndex {
   };
   static constexpr TimeMs kNoTime = -kNever;  // before any advance()
   std::size_t slot(int cls) const { return static_cast<std::size_t>(cls); }
+  std::size_t part_slot(std::uint32_t part, int cls) const {
+    return static_cast<std::size_t>(part) * classes_.size() + slot(cls);
+  }
   void add(std::uint32_t rank, const Entry& e);
   void remove(std::uint32_t rank, const Entry& e);
   void push(const Event& ev);
@@ -121,6 +142,10 @@ class LasIndex {
   std::vector<TimeMs> threshold_ms_;
   std::vector<Entry> entries_;  // by rank
   std::vector<RankSet> classes_;
+  // By part_slot(): the ranks of each part's classes, and how many jobs each part holds. Only
+  // parts other than 0 are kept (an index without parts pays nothing for them).
+  std::vector<RankSet> parts_;
+  std::vector<std::size_t> part_size_;
   std::vector<std::size_t> count_;
   std::vector<std::vector<std::uint32_t>> by_request_;  // per class: jobs per request
   // Starvation times come in time order when jobs start waiting at the driver's clock, so a

@@ -436,8 +436,15 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
     // Tenants' shares: the policy's class orders jobs inside the share order; preemption is
     // reclaim only (sched/share_pass.h).
     const auto th = las_threshold_ms(s.params.las_thresholds_accel_s);
+    // The class is the job's key (srtf, spf, gittins) or LAS class, which the driver's index
+    // may hold.
+    const KeyedIndex* keys = nullptr;
+    if (const auto key = keyed_by(); key && s.keyed_index && s.keyed_index->describes(s, *key))
+      keys = s.keyed_index;
+    const LasIndex* classes = nullptr;
+    if (mode_ == Mode::kLas && s.las_index && s.las_index->describes(s, now)) classes = s.las_index;
     return greedy_pass_with_shares(
-        s, now, [&](const PendingJob& p) { return pending_class(s, p, now, th); });
+        s, now, [&](const PendingJob& p) { return pending_class(s, p, now, th); }, keys, classes);
   }
   if (const auto key = keyed_by()) {
     // The driver's index if it describes this snapshot, else every key worked out and sorted.

@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <utility>
 
 #include "sched/holds.h"
+#include "sched/keyed_index.h"
+#include "sched/las_index.h"
 #include "sched/placement_search.h"
 #include "sched/prefetch.h"
 #include "sched/reclaim.h"
@@ -13,8 +16,126 @@
 
 namespace zs {
 
-Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
-                                  const std::function<std::int64_t(const PendingJob&)>& rank) {
+namespace {
+
+using RankFn = std::function<std::int64_t(const PendingJob&)>;
+using Keyed = std::pair<std::int64_t, std::uint32_t>;  // (the policy's rank, the job's rank)
+
+// A tenant's waiting jobs of some share groups in (policy's rank, job rank) order, as the pass
+// takes them. With a driver's index that files the jobs by share group in that order - the
+// keyed index (srtf, spf, gittins: the rank is the job's key) or the LAS index (las: the rank is
+// the class) - the queue merges the groups: a pass pays for the jobs it takes, not for every
+// waiting job of the tenant. Without one, every job is ranked and heaped.
+class KeyedQueue {
+ public:
+  KeyedQueue(const ShareIndex& index, const KeyedIndex* keys, const LasIndex* classes,
+             const RankFn& rank)
+      : index_(&index), keys_(keys), classes_(keys ? nullptr : classes), rank_(&rank) {}
+
+  // The jobs of these groups.
+  void assign(const std::vector<std::uint32_t>& groups) {
+    heap_.clear();
+    merge_.clear();
+    add(groups, std::nullopt);
+  }
+  // The jobs of these groups that come after `last`.
+  void add_after(const std::vector<std::uint32_t>& groups, Keyed last) { add(groups, last); }
+  bool empty() const { return merging() ? merge_.empty() : heap_.empty(); }
+  Keyed pop() {
+    if (!merging()) {
+      std::pop_heap(heap_.begin(), heap_.end(), std::greater<>{});
+      const Keyed k = heap_.back();
+      heap_.pop_back();
+      return k;
+    }
+    std::pop_heap(merge_.begin(), merge_.end(), later_);
+    Cursor& c = merge_.back();
+    const Keyed k = c.head;
+    if (advance(c))
+      std::push_heap(merge_.begin(), merge_.end(), later_);
+    else
+      merge_.pop_back();
+    return k;
+  }
+
+ private:
+  // A group's next job (head) and, with the keyed index, the ones after it.
+  struct Cursor {
+    Keyed head;
+    std::uint32_t group;
+    KeyedIndex::const_iterator next, end;
+  };
+  static bool later(const Cursor& a, const Cursor& b) { return a.head > b.head; }
+  bool merging() const { return keys_ || classes_; }
+
+  // The group's first job of class >= cls with rank >= from, into c.head; false if none.
+  bool seek_class(Cursor& c, std::int64_t cls, std::uint32_t from) const {
+    const std::uint32_t part = LasIndex::part_of_group(c.group);
+    for (int k = static_cast<int>(cls); k <= classes_->max_class(); ++k, from = 0)
+      if (const std::uint32_t r = classes_->next_in(part, k, from); r != LasIndex::kEnd) {
+        c.head = {k, r};
+        return true;
+      }
+    return false;
+  }
+  // Moves the cursor to the group's next job; false if there is none.
+  bool advance(Cursor& c) const {
+    if (classes_) return seek_class(c, c.head.first, c.head.second + 1);
+    if (c.next == c.end) return false;
+    c.head = {c.next->key, c.next->rank};
+    ++c.next;
+    return true;
+  }
+
+  void add(const std::vector<std::uint32_t>& groups, std::optional<Keyed> after) {
+    if (merging()) {
+      for (std::uint32_t g : groups) {
+        Cursor c{{}, g, {}, {}};
+        if (classes_) {
+          if (!(after ? seek_class(c, after->first, after->second + 1) : seek_class(c, 0, 0)))
+            continue;
+        } else {
+          const auto& jobs = keys_->part(g);
+          c.next = after ? jobs.upper_bound({after->first, after->second}) : jobs.begin();
+          c.end = jobs.end();
+          if (!advance(c)) continue;
+        }
+        merge_.push_back(c);
+        std::push_heap(merge_.begin(), merge_.end(), later_);
+      }
+      return;
+    }
+    const std::size_t from = heap_.size();
+    for (std::uint32_t g : groups)
+      for (std::uint32_t r = index_->first(g, 0); r != ShareIndex::kEnd;
+           r = index_->first(g, r + 1))
+        heap_.emplace_back(0, r);
+    // Ranking reads each job's record (sched/prefetch.h).
+    for (std::size_t k = from; k < heap_.size(); ++k) {
+      if (k + kPrefetchAhead < heap_.size())
+        prefetch_job(index_->pending(heap_[k + kPrefetchAhead].second).job);
+      heap_[k].first = (*rank_)(index_->pending(heap_[k].second));
+    }
+    if (after)
+      heap_.erase(std::remove_if(heap_.begin() + static_cast<std::ptrdiff_t>(from), heap_.end(),
+                                 [&](const Keyed& k) { return !(*after < k); }),
+                  heap_.end());
+    std::make_heap(heap_.begin(), heap_.end(), std::greater<>{});
+  }
+
+  const ShareIndex* index_;
+  const KeyedIndex* keys_;
+  const LasIndex* classes_;
+  const RankFn* rank_;
+  std::vector<Keyed> heap_;    // without an index: a min-heap
+  std::vector<Cursor> merge_;  // with one: a min-heap by head
+  bool (*later_)(const Cursor&, const Cursor&) = &later;
+};
+
+}  // namespace
+
+Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now, const RankFn& rank,
+                                  const KeyedIndex* keys, const LasIndex* classes) {
   Decisions d;
   if (s.pending.empty()) return d;
   ShareGate gate(s);
@@ -106,21 +227,10 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
       const bool is_holder = std::binary_search(holders.begin(), holders.end(), r);
       return offer_job(index->job(r), is_holder, r, borrowing);
     };
-    // One tenant's jobs of these groups by (rank, submit): its part of order()'s lists.
-    using Keyed = std::pair<std::int64_t, std::uint32_t>;
-    auto keyed_jobs = [&](const std::vector<std::uint32_t>& of_groups, std::vector<Keyed>& out) {
-      out.clear();
-      for (std::uint32_t g : of_groups)
-        for (std::uint32_t r = index->first(g, 0); r != ShareIndex::kEnd;
-             r = index->first(g, r + 1))
-          out.emplace_back(0, r);
-      // Ranking reads each job's record (sched/prefetch.h).
-      for (std::size_t k = 0; k < out.size(); ++k) {
-        if (k + kPrefetchAhead < out.size())
-          prefetch_job(index->pending(out[k + kPrefetchAhead].second).job);
-        out[k].first = rank(index->pending(out[k].second));
-      }
-    };
+    // The driver's keyed or LAS index if it files the jobs by these share groups.
+    const KeyedIndex* keys_by_group = keys && keys->describes_groups(*index) ? keys : nullptr;
+    const LasIndex* classes_by_group =
+        classes && classes->describes_groups(*index) ? classes : nullptr;
     // Within guarantee: each tenant's jobs come off a heap in order. Once a job of a group of one
     // type, whose tenant may borrow without limit, is deferred (the tenant's guarantee is used
     // up), so is every later job of the group (what the tenant holds only grows until then):
@@ -128,25 +238,22 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
     // of its jobs are put in order only if the deferred jobs are offered at all.
     struct Deferred {
       std::vector<std::uint32_t> in_order;  // ranks, in order
-      std::vector<Keyed> rest;              // after those, a min-heap (std::greater)
+      KeyedQueue rest;                      // after those
     };
     std::vector<Deferred> later;
-    std::vector<Keyed> heap;
+    KeyedQueue heap(*index, keys_by_group, classes_by_group, rank);
     std::vector<bool> group_deferred;
     for (const auto& within : groups.within) {
-      keyed_jobs(within, heap);
-      std::make_heap(heap.begin(), heap.end(), std::greater<>{});
+      heap.assign(within);
       group_deferred.assign(within.size(), false);
       std::size_t open = within.size();  // groups not known to be deferred
-      Deferred def;
+      Deferred def{{}, KeyedQueue(*index, keys_by_group, classes_by_group, rank)};
       auto at_group = [&](std::uint32_t r) {
         return static_cast<std::size_t>(
             std::find(within.begin(), within.end(), index->group_of(r)) - within.begin());
       };
       while (!heap.empty() && open > 0) {
-        std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
-        const std::uint32_t r = heap.back().second;
-        heap.pop_back();
+        const std::uint32_t r = heap.pop().second;
         const std::size_t k = at_group(r);
         if (group_deferred[k]) {
           def.in_order.push_back(r);
@@ -164,8 +271,7 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
           --open;
         }
       }
-      def.rest = std::move(heap);
-      heap = {};
+      std::swap(def.rest, heap);
       if (!def.in_order.empty() || !def.rest.empty()) later.push_back(std::move(def));
     }
     // Borrowing: a job that does not start leaves no trace, and until a reclaim gives devices
@@ -185,23 +291,14 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
     };
     std::vector<std::uint32_t> set_aside;
     // The rest of a heap in order, as far as the pass goes (it stops once none may borrow).
-    auto offer_heap = [&](std::vector<Keyed>& h) {
-      Keyed last{std::numeric_limits<std::int64_t>::min(), 0};
+    auto offer_heap = [&](KeyedQueue& h) {
       while (!h.empty()) {
         if (!gate.some_may_borrow(pool, min_count)) return false;
-        std::pop_heap(h.begin(), h.end(), std::greater<>{});
-        last = h.back();
-        h.pop_back();
+        const Keyed last = h.pop();
         const std::size_t reclaims = carried_out;
         if (!offer_at(last.second, true)) return false;
         if (carried_out != reclaims && !set_aside.empty()) {
-          for (std::uint32_t g : set_aside)
-            for (std::uint32_t r = index->first(g, 0); r != ShareIndex::kEnd;
-                 r = index->first(g, r + 1))
-              if (const Keyed k{rank(index->pending(r)), r}; last < k) {
-                h.push_back(k);
-                std::push_heap(h.begin(), h.end(), std::greater<>{});
-              }
+          h.add_after(set_aside, last);
           set_aside.clear();
         }
       }
@@ -218,8 +315,7 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
       hopeful.clear();
       set_aside.clear();
       for (std::uint32_t g : borrowing) (hopeless(g) ? set_aside : hopeful).push_back(g);
-      keyed_jobs(hopeful, heap);
-      std::make_heap(heap.begin(), heap.end(), std::greater<>{});
+      heap.assign(hopeful);
       if (!offer_heap(heap)) return d;
     }
     return d;

@@ -15,10 +15,18 @@
 
 namespace zs {
 
+class KeyedIndex;
+class LasIndex;
+
 // `rank`: the policy's class of a waiting job (smaller first). Asked for every job of
 // s.pending, or with the driver's share index (Snapshot::share_index) only for the jobs of the
 // groups the pass gets to.
+// `keys` / `classes`: the driver's keyed index (srtf, spf, gittins) or LAS index (las), when it
+// describes `s` and `rank` gives its keys / classes; the pass then merges the share groups' jobs
+// in its order instead of ranking them.
 Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now,
-                                  const std::function<std::int64_t(const PendingJob&)>& rank);
+                                  const std::function<std::int64_t(const PendingJob&)>& rank,
+                                  const KeyedIndex* keys = nullptr,
+                                  const LasIndex* classes = nullptr);
 
 }  // namespace zs

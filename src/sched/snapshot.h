@@ -144,6 +144,9 @@ struct Snapshot {
   // sched/keyed_index.h) for a policy whose keyed_by() names a key (srtf, spf, gittins). The
   // policy computes and sorts every key itself when this is null or does not describe the
   // snapshot. With one that describes them, `pending` may be in any order.
+  // Under shares, with a share_index, the driver files the jobs of both by share group
+  // (LasIndex::next_in, KeyedIndex::part) and keeps `pending` in (submit, id) order: the share
+  // pass merges each tenant's groups in the policy's order instead of ranking every job.
   const KeyedIndex* keyed_index = nullptr;
   // Tenants' shares (sched/share_gate.h): null means no tenant rules. With shares, every job's
   // tenant_index indexes `tenants`; `holds` are the reclaims still in progress, and reclaim

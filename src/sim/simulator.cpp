@@ -73,12 +73,13 @@ class Simulation final : private PendingListener {
         // Under tenants' shares a policy orders the queue by share standing and does not read
         // the index: keeping one would only cost its upkeep, and leave pending_ unsorted (the
         // share order then sorted it on every pass).
-        las_index_(policy.uses_las_index() && !opt.shares ? std::optional<LasIndex>(opt.sched)
-                                                          : std::nullopt),
-        keyed_index_(policy.keyed_by() && !opt.shares
+        // Under shares the LAS and keyed indexes follow the list the policy sees, filed by
+        // share group (joined(), left()), and that list stays sorted (the share order reads it).
+        las_index_(policy.uses_las_index() ? std::optional<LasIndex>(opt.sched) : std::nullopt),
+        keyed_index_(policy.keyed_by()
                          ? std::optional<KeyedIndex>(std::in_place, *policy.keyed_by(), opt.sched)
                          : std::nullopt),
-        pending_(!las_index_, jobs.size()),
+        pending_(!las_index_ || opt.shares, jobs.size()),
         // ... but such a policy saw every change to an unsorted list at once, where a sorted
         // one shows a job that rejoins between passes (end of a grace period) only after the
         // next pass: settling after each instant's events keeps what it sees the same.
@@ -249,12 +250,17 @@ class Simulation final : private PendingListener {
   // A job appears in / leaves the pending list the policy sees (the share index follows it).
   void joined(std::uint32_t rank, const PendingJob& p) override {
     share_index_->insert(rank, p);
+    const std::uint32_t g = share_index_->group_of(rank);
+    if (las_index_) las_index_->insert(rank, p, LasIndex::part_of_group(g));
+    if (keyed_index_) keyed_index_->insert(rank, p, g);
     sim_[rank].joined_pass = static_cast<std::uint32_t>(result_.passes + 1);
   }
   void left(std::uint32_t rank) override {
     const std::uint32_t g = share_index_->group_of(rank);
     if (g < stamps_.size()) settle_stamp(rank, stamps_[g]);
     share_index_->erase(rank);
+    if (las_index_) las_index_->erase(rank);
+    if (keyed_index_) keyed_index_->erase(rank);
   }
 
   // Group waits (Decisions::group_waits): the last one given to each group stands for all the
@@ -404,15 +410,15 @@ class Simulation final : private PendingListener {
     if (!seed_) sim_[i].service_ranks = predictor_.service().ranks_for(*sim_[i].job);
     const PendingJob p = pending_entry(i);
     if (opt_.shares) ++tenants_[static_cast<std::size_t>(p.job->tenant_index)].waiting;
-    if (las_index_) las_index_->insert(i, p);
-    if (keyed_index_) keyed_index_->insert(i, p);
+    if (las_index_ && !opt_.shares) las_index_->insert(i, p);
+    if (keyed_index_ && !opt_.shares) keyed_index_->insert(i, p);
     pending_.add(i, p);
   }
 
   void drop_pending(std::uint32_t i) {
     if (opt_.shares) --tenants_[static_cast<std::size_t>(sim_[i].job->tenant_index)].waiting;
-    if (las_index_) las_index_->erase(i);
-    if (keyed_index_) keyed_index_->erase(i);
+    if (las_index_ && !opt_.shares) las_index_->erase(i);
+    if (keyed_index_ && !opt_.shares) keyed_index_->erase(i);
     pending_.drop(i);
   }
 
@@ -971,7 +977,8 @@ class Simulation final : private PendingListener {
   const Job* base_ = nullptr;
   std::vector<NodeState> nodes_;
   // The waiting jobs by LAS class, for a policy that reads them (it then needs no order in
-  // pending_). Declared first: pending_ is made knowing whether there is one.
+  // pending_, except under shares). Declared first: pending_ is made knowing whether there is
+  // one. Under shares it and keyed_index_ file each job under its share group.
   std::optional<LasIndex> las_index_;
   // The waiting jobs in key order, for a keyed policy (srtf, spf, gittins) that reads them.
   std::optional<KeyedIndex> keyed_index_;

@@ -14,6 +14,7 @@
 
 #include "decision_text.h"
 #include "sched/keyed_index.h"
+#include "sched/las_index.h"
 #include "sched/policy.h"
 #include "sched/share_index.h"
 #include "sim/pending_list.h"
@@ -93,6 +94,19 @@ class FreshCheck : public Policy {
       ++keyed;
       if (!keyed_by() || !s.keyed_index->describes(s, *keyed_by())) ++broken_promises;
     }
+    // Under shares the LAS and keyed indexes file the jobs by share group (the pass merges the
+    // groups in their order instead of ranking every job).
+    if (s.share_index && s.share_index->describes(s)) {
+      if (s.keyed_index) {
+        ++grouped;
+        if (!s.keyed_index->describes_groups(*s.share_index)) ++broken_promises;
+      }
+      if (s.las_index) {
+        ++grouped;
+        if (!s.las_index->describes(s, now) || !s.las_index->describes_groups(*s.share_index))
+          ++broken_promises;
+      }
+    }
     ++passes;
     if (s.pending_in_priority_order) {
       ++promised;
@@ -109,7 +123,7 @@ class FreshCheck : public Policy {
     return d;
   }
 
-  mutable long passes = 0, promised = 0, indexed = 0, keyed = 0, ends_promised = 0,
+  mutable long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0,
                broken_promises = 0, differing = 0;
   mutable std::string first_difference;
 
@@ -191,7 +205,7 @@ World random_world(std::uint64_t seed) {
 class DriverCacheProperty : public testing::TestWithParam<std::string> {};
 
 TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
-  long passes = 0, promised = 0, indexed = 0, keyed = 0, ends_promised = 0;
+  long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0;
   for (std::uint64_t k = 1; k <= 40; ++k) {
     const World w = random_world(k * 7919 + 13);
     for (bool shares : {false, true}) {
@@ -208,15 +222,23 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
       promised += check.promised;
       indexed += check.indexed;
       keyed += check.keyed;
+      grouped += check.grouped;
       ends_promised += check.ends_promised;
       if (HasFailure()) return;
     }
   }
   EXPECT_GT(indexed, passes / 4);        // the simulator keeps a share index under shares
   EXPECT_GT(ends_promised, passes / 2);  // and its running jobs in end order, always
-  // ... and a keyed index for srtf, spf and gittins without shares.
-  if (make_policy(GetParam())->keyed_by()) {
+  // ... and a keyed index for srtf, spf and gittins, a LAS index for las, with and without
+  // shares (under shares filed by share group).
+  const auto policy = make_policy(GetParam());
+  if (policy->keyed_by()) {
     EXPECT_GT(keyed, passes / 4);
+  }
+  if (policy->keyed_by() || policy->uses_las_index()) {
+    EXPECT_GT(grouped, passes / 8);
+  } else {
+    EXPECT_EQ(grouped, 0);
   }
   // Both kinds of pass must have been seen (las keeps no sorted list: it never promises).
   EXPECT_GT(passes, 1000);

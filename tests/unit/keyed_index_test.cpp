@@ -12,6 +12,7 @@
 #include "decision_text.h"
 #include "sched/keyed_index.h"
 #include "sched/policy.h"
+#include "sched/share_index.h"
 #include "sched/wait_key.h"
 #include "sim/simulator.h"
 #include "sim/synthetic.h"
@@ -58,6 +59,45 @@ TEST(KeyedIndex, KeepsKeyThenRankOrderThroughInsertsAndErases) {
   EXPECT_EQ(index.size(), 5u);
   EXPECT_THROW(index.insert(2, pending[2]), std::logic_error);
   EXPECT_THROW(index.erase(1), std::logic_error);
+}
+
+// Under tenants' shares the simulator files each job under its share group: each part is in
+// key order on its own, and describes_groups() holds only while every group's size matches.
+TEST(KeyedIndex, PartsKeepTheirOwnOrderAndMatchTheShareGroups) {
+  std::vector<Job> jobs(6);
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].id = static_cast<JobId>(10 + i);
+    jobs[i].accel_count = i % 2 ? 1 : 4;  // two share groups: by device count
+  }
+  const TimeMs remaining[] = {500, 100, 300, 200, 50, 400};
+  SchedParams params;
+  KeyedIndex index(WaitKey::kSrtf, params);
+  ShareIndex groups;
+  std::vector<PendingJob> pending;
+  for (std::uint32_t r = 0; r < jobs.size(); ++r) {
+    PendingJob p{&jobs[r]};
+    p.remaining_ms = remaining[r];
+    pending.push_back(p);
+    groups.insert(r, p);
+    index.insert(r, p, groups.group_of(r));
+  }
+  using I = KeyedIndex::Item;
+  const std::uint32_t four = groups.group_of(0), one = groups.group_of(1);
+  ASSERT_NE(four, one);
+  EXPECT_EQ(std::vector<I>(index.part(four).begin(), index.part(four).end()),
+            (std::vector<I>{{50, 4}, {300, 2}, {500, 0}}));
+  EXPECT_EQ(std::vector<I>(index.part(one).begin(), index.part(one).end()),
+            (std::vector<I>{{100, 1}, {200, 3}, {400, 5}}));
+  EXPECT_TRUE(index.part(7).empty());
+  EXPECT_EQ(index.size(), 6u);
+  EXPECT_TRUE(index.describes_groups(groups));
+  // A job that leaves one but not the other breaks the promise.
+  groups.erase(3);
+  EXPECT_FALSE(index.describes_groups(groups));
+  index.erase(3);
+  EXPECT_TRUE(index.describes_groups(groups));
+  EXPECT_EQ(index.part(one).size(), 2u);
+  EXPECT_TRUE(index.describes(snapshot_of(std::span(pending).first(5), params), WaitKey::kSrtf));
 }
 
 TEST(KeyedIndex, KeysAreThePoliciesKeys) {

@@ -21,6 +21,7 @@
 #include "sched/preemption_pass.h"
 #include "sched/preemptive_policy.h"
 #include "sched/shape.h"
+#include "sched/share_index.h"
 #include "sim/simulator.h"
 #include "sim/synthetic.h"
 
@@ -1290,6 +1291,56 @@ TEST(Property, LasIndexKeptUpToDateEqualsOneBuiltFromScratch) {
 
 // Hides that the policy reads a LAS index: the simulator then keeps none and keeps
 // Snapshot::pending sorted, and `las` builds an index from it every pass.
+// Under tenants' shares the simulator files each job under its share group (a part): each
+// part's classes hold exactly the index's jobs of that class in that part, through inserts,
+// erases and promotions.
+TEST(Property, LasIndexPartsAreItsClassesSplitByShareGroup) {
+  SchedParams params;
+  params.las_thresholds_accel_s = {600, 6000};
+  params.starvation_ms = 50'000;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    Rng rng(seed);
+    std::vector<Job> jobs(120);
+    LasIndex index(params);
+    ShareIndex groups;
+    std::vector<bool> in(jobs.size(), false);
+    TimeMs now = 0;
+    for (int step = 0; step < 400; ++step) {
+      const auto r = static_cast<std::uint32_t>(rng.below(jobs.size()));
+      if (!in[r]) {
+        jobs[r].id = static_cast<JobId>(r);
+        jobs[r].accel_count = 1 + static_cast<int>(rng.below(3));  // three share groups
+        PendingJob p{&jobs[r]};
+        p.attained_accel_ms = static_cast<TimeMs>(rng.below(8'000'000));
+        p.waiting_since = now;
+        p.last_run_ms = static_cast<TimeMs>(rng.below(20'000));
+        groups.insert(r, p);
+        index.insert(r, p, LasIndex::part_of_group(groups.group_of(r)));
+      } else {
+        groups.erase(r);
+        index.erase(r);
+      }
+      in[r] = !in[r];
+      now += static_cast<TimeMs>(rng.below(3'000));
+      index.advance(now);
+      ASSERT_TRUE(index.describes_groups(groups)) << "seed " << seed << " step " << step;
+      for (int c = 0; c <= index.max_class(); ++c) {
+        std::vector<std::uint32_t> whole, split;
+        for (auto x = index.first(c); x != LasIndex::kEnd; x = index.next(c, x + 1))
+          whole.push_back(x);
+        for (std::uint32_t g = 0; g < groups.group_count(); ++g)
+          for (auto x = index.next_in(LasIndex::part_of_group(g), c, 0); x != LasIndex::kEnd;
+               x = index.next_in(LasIndex::part_of_group(g), c, x + 1)) {
+            EXPECT_EQ(groups.group_of(x), g);
+            split.push_back(x);
+          }
+        std::sort(split.begin(), split.end());
+        ASSERT_EQ(whole, split) << "seed " << seed << " step " << step << " class " << c;
+      }
+    }
+  }
+}
+
 class WithoutLasIndex : public Policy {
  public:
   explicit WithoutLasIndex(std::unique_ptr<Policy> inner) : inner_(std::move(inner)) {}
