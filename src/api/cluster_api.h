@@ -40,7 +40,8 @@ struct NodeView {
 struct ClusterStats {
   std::size_t pending = 0, running = 0, finished = 0;
   std::uint64_t passes = 0, started = 0, transactions = 0, purged = 0;
-  std::uint64_t refused_starts = 0;  // scheduler decisions the controller's check refused
+  std::uint64_t refused_starts = 0;       // scheduler decisions the controller's check refused
+  std::uint64_t refused_preemptions = 0;  // ... preemptions among them
   int nodes_up = 0, nodes_down = 0, nodes_drained = 0;
   int accels_total = 0, accels_allocated = 0;
   // Tenants' guarantees per accelerator type (--tenants) against the nodes up.

@@ -112,6 +112,12 @@ std::string metrics_text(const ClusterStats& s, const http::ListenerStats& h) {
       "counter\nzs_scheduler_refused_starts_total {}\n",
       s.refused_starts);
   out += fmt::format(
+      "# HELP zs_scheduler_refused_preemptions_total Preemptions (reclaims) refused by the "
+      "controller's check (a policy bug; see the controller's log).\n# TYPE "
+      "zs_scheduler_refused_preemptions_total counter\nzs_scheduler_refused_preemptions_total "
+      "{}\n",
+      s.refused_preemptions);
+  out += fmt::format(
       "# HELP zs_store_transactions_total Durable store transactions (group commits).\n# TYPE "
       "zs_store_transactions_total counter\nzs_store_transactions_total {}\n",
       s.transactions);

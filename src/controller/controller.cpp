@@ -595,6 +595,7 @@ ClusterStats Controller::stats() const {
   s.passes = passes_;
   s.started = started_;
   s.refused_starts = refused_starts_;
+  s.refused_preemptions = refused_preemptions_;
   s.purged = purged_;
   s.transactions = writer_->transactions();
   for (const auto& [name, node] : nodes_) {

@@ -212,6 +212,12 @@ class Controller : public ClusterApi {
   std::string start_problem(const LiveJob& job,
                             const std::vector<NodeAssignment>& assignment) const;
   bool checked_start(LiveJob& job, const std::vector<NodeAssignment>& assignment);
+  // Checks the pass's preemptions before acting on them (sched/decision_check.h): one that
+  // breaks the rules (a reclaim of a job within its tenant's guarantee, too young, or of the
+  // reclaiming job's own tenant; a job not running) is a policy bug. It is refused, logged and
+  // counted, and so is the rest of what the job it was for would have done with the devices
+  // (its other victims, its start or hold).
+  void refuse_bad_preemptions(const Snapshot& snapshot, Decisions& decisions, TimeMs now);
   // Sets job.sched's required/excluded node ids from the spec's -w/-x names for this pass's
   // cluster. False (with the reason) when a required node is not in it (down, gone, or a node
   // without the job's accelerators).
@@ -361,7 +367,9 @@ class Controller : public ClusterApi {
   std::map<std::string, int> next_port_;
   TimeMs store_failing_since_ = 0;  // the last flush failed (0 = the store is fine)
   std::uint64_t passes_ = 0, started_ = 0, purged_ = 0;
-  std::uint64_t refused_starts_ = 0;  // decisions checked_start refused (a policy bug)
+  std::uint64_t refused_starts_ = 0;       // decisions checked_start refused (a policy bug)
+  std::uint64_t refused_preemptions_ = 0;  // ... and refuse_bad_preemptions() refused
+  std::set<std::pair<JobId, std::string>> told_refused_;  // logged once per victim and problem
   TimeMs next_purge_ms_ = 0;
   TimeMs last_lost_check_ms_ = 0;  // when check_lost_nodes last ran (a stall shows as a gap)
   std::thread scheduler_;

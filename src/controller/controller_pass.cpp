@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -12,6 +13,7 @@
 #include "controller/launch_plan.h"
 #include "controller/spec_validation.h"
 #include "sched/cpu_placement.h"
+#include "sched/decision_check.h"
 
 namespace zs {
 
@@ -368,6 +370,7 @@ void Controller::run_pass(TimeMs now) {
       cluster_.nodes.empty() || pending.empty() ? Decisions{} : policy_->decide(snapshot, now);
   policy_wake_at_ = std::min(decisions.wake_at, begin_wake);
 
+  if (!decisions.preemptions.empty()) refuse_bad_preemptions(snapshot, decisions, now);
   for (const auto& p : decisions.preemptions) {
     auto it = jobs_.find(p.job);
     if (it == jobs_.end() || it->second->rec.state != JobState::running) continue;
@@ -510,6 +513,32 @@ std::string Controller::start_problem(const LiveJob& job,
   if (devices != spec.accel_count)
     return std::to_string(devices) + " devices for a job of " + std::to_string(spec.accel_count);
   return reclaim_hold_problem(job.rec.id, assignment);
+}
+
+void Controller::refuse_bad_preemptions(const Snapshot& snapshot, Decisions& d, TimeMs now) {
+  std::map<JobId, std::string> bad;  // victim -> what is wrong
+  for (const Violation& v : find_violations(snapshot, d, {}, now))
+    for (const PreemptDecision& p : d.preemptions)
+      if (p.job == v.job) bad.emplace(v.job, v.what);
+  if (bad.empty()) return;
+  // The jobs those preemptions were for: the rest of their plan goes too.
+  std::set<JobId> for_jobs;
+  for (const PreemptDecision& p : d.preemptions)
+    if (bad.count(p.job)) for_jobs.insert(p.for_job);
+  if (told_refused_.size() > 10'000) told_refused_.clear();  // bounded; a bug would log again
+  for (const auto& [victim, what] : bad) {
+    ++refused_preemptions_;
+    if (told_refused_.emplace(victim, what).second)  // once per victim and problem
+      std::fprintf(stderr, "zs controller: refused to preempt job %llu: %s\n",
+                   static_cast<unsigned long long>(victim), what.c_str());
+  }
+  std::erase_if(d.preemptions,
+                [&](const PreemptDecision& p) { return for_jobs.count(p.for_job) > 0; });
+  std::erase_if(d.starts, [&](const StartDecision& s) { return for_jobs.count(s.job) > 0; });
+  std::erase_if(d.holds, [&](const Hold& h) { return for_jobs.count(h.for_job) > 0; });
+  for (JobId id : for_jobs)
+    if (auto it = jobs_.find(id); it != jobs_.end())
+      it->second->rec.reason = "scheduler decision refused: a preemption for it broke the rules";
 }
 
 bool Controller::checked_start(LiveJob& job, const std::vector<NodeAssignment>& assignment) {

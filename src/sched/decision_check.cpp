@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string_view>
 
 #include "sched/free_pool.h"
@@ -237,32 +238,34 @@ class Checker {
   }
 
   // Reclaim victims: borrowing (what their tenant started on the type before them, plus their
-  // own, exceeds the guarantee), past the minimum run, of another tenant.
+  // own, exceeds the guarantee - not counting the victims reclaimed before them in this pass:
+  // a reclaimed gang may take its tenant below its guarantee), past the minimum run, of another
+  // tenant.
   void reclaims(const TenantShares& shares) {
     bool any = false;
     for (const auto& p : d_.preemptions) any = any || p.reclaim;
     if (!any) return;
     std::vector<const RunningJob*> by_start;
     for (const RunningJob& r : s_.running) by_start.push_back(&r);
-    std::sort(by_start.begin(), by_start.end(), [](const RunningJob* a, const RunningJob* b) {
+    const auto earlier = [](const RunningJob* a, const RunningJob* b) {
       return a->started != b->started ? a->started < b->started : a->job->id < b->job->id;
-    });
-    std::map<std::pair<std::string, TypeId>, long> cumulative;
-    std::map<JobId, std::pair<const RunningJob*, bool>> standing;  // victim -> borrowing?
-    for (const auto& p : d_.preemptions)
-      if (p.reclaim) standing[p.job] = {nullptr, false};
-    for (const RunningJob* r : by_start) {
-      long& c = cumulative[{r->job->tenant, r->type}];
-      c += r->job->accel_count;
-      auto it = standing.find(r->job->id);
-      if (it != standing.end())
-        it->second = {r, c > shares.share_of(r->job->tenant).of(r->type).guaranteed};
-    }
+    };
+    std::sort(by_start.begin(), by_start.end(), earlier);
+    std::set<JobId> reclaimed;  // victims before this one
     for (const auto& p : d_.preemptions) {
       if (!p.reclaim) continue;
-      const auto& [r, borrowing] = standing[p.job];
+      const RunningJob* r = nullptr;
+      for (const RunningJob* x : by_start)
+        if (x->job->id == p.job) r = x;
       if (!r) continue;  // not running: reported by preemptions()
-      if (!borrowing)
+      long held = 0;     // what its tenant started on the type up to it, victims before it gone
+      for (const RunningJob* x : by_start) {
+        if (earlier(r, x)) break;
+        if (x->type == r->type && x->job->tenant == r->job->tenant && !reclaimed.count(x->job->id))
+          held += x->job->accel_count;
+      }
+      reclaimed.insert(p.job);
+      if (held <= shares.share_of(r->job->tenant).of(r->type).guaranteed)
         add(ViolationKind::kProtectedVictim, p.job,
             "reclaimed but within tenant '" + r->job->tenant + "''s guarantee of " +
                 type_name(r->type));

@@ -23,7 +23,12 @@ Reclaimer::Reclaimer(const Snapshot& s, const ShareGate& gate, TimeMs now)
 const std::vector<std::uint32_t>& Reclaimer::candidates(TypeId t) {
   auto& list = by_type_[t];
   if (built_[t]) {
-    if (dirty_[t]) std::erase_if(list, [&](std::uint32_t i) { return gone_[i]; });
+    if (dirty_[t]) {
+      // Victims left, and jobs their tenant started after them may no longer borrow.
+      std::erase_if(list, [&](std::uint32_t i) { return gone_[i] || !gate_.running_borrowing(i); });
+      devices_[t] = 0;
+      for (std::uint32_t i : list) devices_[t] += s_.running[i].job->accel_count;
+    }
     dirty_[t] = false;
     return list;
   }
@@ -71,15 +76,31 @@ std::optional<ReclaimPlan> Reclaimer::plan(FreePool& pool, const Job& job,
                                            const std::vector<TypeId>& types) {
   for (TypeId t : types) {
     if (t >= by_type_.size()) continue;
-    const auto& list = candidates(t);
+    const std::vector<std::uint32_t>* of_type = &candidates(t);
+    // Never the job's own tenant's: a tenant within its guarantee has no borrowing jobs on the
+    // type (they are recounted as victims leave), so this only guards that rule.
+    const std::size_t own = gate_.tenant_of(job);
+    std::vector<std::uint32_t> others;
+    if (std::any_of(of_type->begin(), of_type->end(),
+                    [&](std::uint32_t i) { return gate_.tenant_of(*s_.running[i].job) == own; })) {
+      for (std::uint32_t i : *of_type)
+        if (gate_.tenant_of(*s_.running[i].job) != own) others.push_back(i);
+      of_type = &others;
+    }
+    const auto& list = *of_type;
     if (list.empty() || pool.free_of_type(t) + devices_[t] < job.accel_count) continue;
     const auto shape = shape_for(job, s_.cluster->max_per_node_of_type[t]);
-    if (!shape || memo_.known_to_fail(job, t, *shape)) continue;
+    // The failure memo holds for the whole list, not for one tenant's part of it.
+    const bool filtered = of_type == &others;
+    if (!shape || (!filtered && memo_.known_to_fail(job, t, *shape))) continue;
+    const auto remember_failure = [&] {
+      if (!filtered) memo_.record(job, t, *shape);
+    };
     // If taking back every candidate leaves no room, neither does taking back some of them:
     // one search settles what would otherwise cost a search per candidate (most jobs within
     // guarantee that wait find nothing to reclaim).
     if (!fits_with_all(pool, job, t, list)) {
-      memo_.record(job, t, *shape);
+      remember_failure();
       continue;
     }
 
@@ -106,7 +127,7 @@ std::optional<ReclaimPlan> Reclaimer::plan(FreePool& pool, const Job& job,
     for (auto it = given.rbegin(); it != given.rend(); ++it)
       pool.take(s_.running[*it].placement, *s_.running[*it].job);
     if (!found) {
-      memo_.record(job, t, *shape);
+      remember_failure();
       continue;
     }
     // A victim sharing no node with the placement is not needed (one on a node it uses may
@@ -148,11 +169,8 @@ Reclaimer::Carried Reclaimer::carry_out(ReclaimPlan plan, const Job& job, FreePo
 }
 
 void Reclaimer::commit(const ReclaimPlan& plan, bool pool_grew) {
-  for (std::uint32_t v : plan.victims) {
-    gone_[v] = true;
-    devices_[plan.type] -= s_.running[v].job->accel_count;
-  }
-  dirty_[plan.type] = true;
+  for (std::uint32_t v : plan.victims) gone_[v] = true;
+  dirty_[plan.type] = true;  // candidates() recounts them
   if (pool_grew) memo_.clear();
 }
 

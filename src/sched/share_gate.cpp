@@ -61,17 +61,18 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
     }
   };
   // The driver may keep them in that order (Snapshot::running_by_start).
-  std::vector<std::uint32_t> by_start;
   if (s.running_by_start.size() != s.running.size()) {
     std::vector<ByStart> keyed(s.running.size());
     for (std::uint32_t i = 0; i < s.running.size(); ++i)
       keyed[i] = {s.running[i].started, s.running[i].job->id, i};
     std::sort(keyed.begin(), keyed.end());
-    by_start.resize(keyed.size());
-    for (std::size_t k = 0; k < keyed.size(); ++k) by_start[k] = keyed[k].index;
+    by_start_.resize(keyed.size());
+    for (std::size_t k = 0; k < keyed.size(); ++k) by_start_[k] = keyed[k].index;
+    in_start_order_ = by_start_;
+  } else {
+    in_start_order_ = s.running_by_start;
   }
-  const std::span<const std::uint32_t> in_order =
-      by_start.empty() ? s.running_by_start : std::span<const std::uint32_t>(by_start);
+  const std::span<const std::uint32_t> in_order = in_start_order_;
   running_borrowing_.assign(s.running.size(), false);
   for (std::size_t k = 0; k < in_order.size(); ++k) {
     if (k + kPrefetchAhead < in_order.size())  // (sched/prefetch.h)
@@ -405,6 +406,21 @@ void ShareGate::released(const RunningJob& r) {
   const int before = held_back(t, slot);
   used(t, slot) -= r.job->accel_count;
   held_[static_cast<std::size_t>(slot)] += held_back(t, slot) - before;
+  // What the tenant started on the type before its later jobs shrank: recount which of them
+  // still borrow (a reclaimed gang may take the tenant below its guarantee; the jobs it started
+  // after that gang are then within it, and neither reclaim nor the tenant's own jobs may take
+  // them). Rare: once per victim.
+  if (gone_.empty()) gone_.assign(s_.running.size(), false);
+  gone_[static_cast<std::size_t>(&r - s_.running.data())] = true;
+  const TenantShare* share = t < s_.tenants.size() ? s_.tenants[t].share : nullptr;
+  const int guaranteed = share ? share->of(r.type).guaranteed : 0;
+  int held = 0;
+  for (const std::uint32_t i : in_start_order_) {
+    const RunningJob& x = s_.running[i];
+    if (gone_[i] || x.type != r.type || tenant(*x.job) != t) continue;
+    held += x.job->accel_count;
+    running_borrowing_[i] = held > guaranteed;
+  }
 }
 
 void ShareGate::needs(const Job& job, const std::vector<TypeId>& types) {

@@ -31,6 +31,8 @@ class ShareGate {
   enum class Standing : std::uint8_t { kWithin, kBorrowing, kOver };
 
   explicit ShareGate(const Snapshot& s);
+  ShareGate(const ShareGate&) = delete;  // it points into itself (in_start_order_)
+  ShareGate& operator=(const ShareGate&) = delete;
   bool active() const { return active_; }
 
   // Where `job` would stand on type t if it started now (counting this pass's starts).
@@ -98,7 +100,9 @@ class ShareGate {
   // Whether the tenant of `job` may hold any number of devices of type t.
   bool unlimited(const Job& job, TypeId t) const;
 
-  // A job started on type t in this pass / a running job was preempted in this pass.
+  // A job started on type t in this pass / a running job (of Snapshot::running) was preempted
+  // in this pass. A release may leave later jobs of its tenant on that type within guarantee:
+  // they are no longer running_borrowing().
   void started(const Job& job, TypeId t);
   void released(const RunningJob& r);
 
@@ -113,7 +117,8 @@ class ShareGate {
   // is held back for guarantees. O(types).
   bool some_may_borrow(const FreePool& pool, int min_count) const;
 
-  // Running job i (Snapshot::running) is borrowing: reclaim may take it back.
+  // Running job i (Snapshot::running) is borrowing, counting this pass's releases: reclaim may
+  // take it back.
   bool running_borrowing(std::uint32_t i) const {
     return active_ && i < running_borrowing_.size() && running_borrowing_[i];
   }
@@ -171,7 +176,11 @@ class ShareGate {
   std::vector<std::uint32_t> needy_;  // tenants with some unmet demand
   std::vector<double> factor_;        // by tenant
   std::vector<bool> running_borrowing_;
-  bool released_ = false;  // released() was called: a tenant's standing may have improved
+  // The running jobs by (start, id): the driver's (Snapshot::running_by_start) or by_start_.
+  std::vector<std::uint32_t> by_start_;
+  std::span<const std::uint32_t> in_start_order_;
+  std::vector<bool> gone_;  // by running index: released in this pass (made on the first)
+  bool released_ = false;   // released() was called: a tenant's standing may have improved
 };
 
 }  // namespace zs

@@ -33,6 +33,27 @@ class GreedyFirstDevicesPolicy : public Policy {
   }
 };
 
+// Starts the first waiting job on node 0 when nothing runs; else reclaims every running job for
+// the first waiting one and starts it on node 0: a policy bug when the victims are within their
+// tenant's guarantee, which the controller's check must stop before it acts.
+class ReclaimEverythingPolicy : public Policy {
+ public:
+  std::string_view name() const override { return "reclaim-everything"; }
+  bool preemptive() const override { return true; }
+  Decisions decide(const Snapshot& snapshot, TimeMs) const override {
+    Decisions d;
+    if (snapshot.pending.empty()) return d;
+    const Job& first = *snapshot.pending.front().job;
+    for (const auto& r : snapshot.running) d.preemptions.push_back({r.job->id, first.id, true});
+    StartDecision s;
+    s.job = first.id;
+    s.type = snapshot.cluster->nodes[0].type;
+    s.placement.push_back({NodeId{0}, (std::uint64_t{1} << first.accel_count) - 1});
+    d.starts.push_back(s);
+    return d;
+  }
+};
+
 class ControllerHolds : public ::testing::Test {
  protected:
   void open() {
@@ -106,6 +127,32 @@ TEST_F(ControllerHolds, AReclaimHoldSurvivesARestartAndEveryStartIsCheckedAgains
             std::string::npos)
       << controller->get_job(guest).reason;
   EXPECT_GE(controller->stats().refused_starts, 1u);
+}
+
+// The controller checks a pass's preemptions before it acts: a reclaim of the owner's job, which
+// is within its guarantee, is refused - no kill, the job keeps running - and so is the start
+// that relied on it; both are logged and counted.
+TEST_F(ControllerHolds, AReclaimOfAJobWithinItsGuaranteeIsRefused) {
+  options.policy_override = std::make_shared<ReclaimEverythingPolicy>();
+  open();
+  controller->agent_sync(agent.name, agent.report);
+  const JobId owner = submit("owner");
+  AgentOrders o = sync_until([](const AgentOrders& o) { return !o.launches.empty(); });
+  ASSERT_EQ(o.launches.size(), 1u);
+  agent.report.running.push_back({o.launches.front().key, {0, 1, 2, 3, 4, 5, 6, 7}});
+  const JobId guest = submit("guest");
+  const auto deadline = std::chrono::steady_clock::now() + 300ms;
+  while (std::chrono::steady_clock::now() < deadline) {
+    o = controller->agent_sync(agent.name, agent.report);
+    EXPECT_TRUE(o.kills.empty()) << "the owner's job was told to stop";
+    EXPECT_TRUE(o.launches.empty()) << "the guest started on the owner's devices";
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(controller->get_job(owner).state, JobState::running);
+  EXPECT_EQ(controller->get_job(guest).state, JobState::pending);
+  EXPECT_NE(controller->get_job(guest).reason.find("refused"), std::string::npos)
+      << controller->get_job(guest).reason;
+  EXPECT_GE(controller->stats().refused_preemptions, 1u);
 }
 
 }  // namespace

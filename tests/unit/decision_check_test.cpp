@@ -288,6 +288,53 @@ TEST(DecisionCheck, EveryKindHasAName) {
 
 // Tenants' shares: a start past a tenant's limit, a reclaim of a job within its guarantee (or
 // too young, or of the same tenant), and a start on devices held for another job are caught.
+// A reclaimed gang can take its tenant below its guarantee: the jobs the tenant started after it
+// are within the guarantee again, and reclaiming one of them in the same pass is caught.
+TEST(DecisionCheck, ReclaimCountsTheVictimsBeforeIt) {
+  Fixture f;
+  TenantShares shares;
+  TenantShare a, b;
+  a.name = "a";
+  a.quota.assign(catalog().size(), {});
+  a.quota[f.v100] = {4, 4};
+  b = a;
+  b.name = "b";
+  b.quota[f.v100] = {8, 0};
+  shares.tenants = {a, b};
+  shares.index();
+  // a: a gang of 6 (borrowing 2), then a job of 1 (borrowing 3 when the pass begins).
+  Job gang, small;
+  gang.id = 1, gang.tenant = "a", gang.accel_count = 6;
+  small.id = 2, small.tenant = "a", small.accel_count = 1;
+  f.running = {RunningJob{&gang, f.v100, {{f.id("v100-0"), 0x3f}}, 0},
+               RunningJob{&small, f.v100, {{f.id("v100-0"), 0x40}}, 10}};
+  f.nodes[f.id("v100-0")].free = 0x80;
+  f.jobs.reserve(8);
+  const Job& b3 = f.wait(3, 6);
+  f.jobs.back().tenant = "b";
+  const Job& b4 = f.wait(4, 2);
+  f.jobs.back().tenant = "b";
+  auto check = [&](const Decisions& d) {
+    Snapshot s = f.snapshot();
+    s.shares = &shares;
+    s.params.min_run_ms = 0;
+    return find_violations(s, d, {}, 100'000);
+  };
+  Decisions once;
+  once.preemptions.push_back({1, b3.id, true});
+  EXPECT_TRUE(check(once).empty()) << describe(check(once));
+  // The small job alone is borrowing: reclaiming it first is sound.
+  Decisions small_only;
+  small_only.preemptions.push_back({2, b4.id, true});
+  EXPECT_TRUE(check(small_only).empty()) << describe(check(small_only));
+  // After the gang, a holds 1 of its 4: the small job is within a's guarantee.
+  Decisions twice = once;
+  twice.preemptions.push_back({2, b4.id, true});
+  const auto v = check(twice);
+  EXPECT_EQ(kinds(v), std::vector{ViolationKind::kProtectedVictim}) << describe(v);
+  EXPECT_TRUE(has(v, ViolationKind::kProtectedVictim, "within tenant 'a'")) << describe(v);
+}
+
 TEST(DecisionCheck, TenantsSharesAreKept) {
   Fixture f;
   TenantShares shares;

@@ -252,6 +252,92 @@ INSTANTIATE_TEST_SUITE_P(Property, DriverCacheProperty,
                          testing::Values("fifo", "easy", "las", "srtf", "hetero", "easy-pred",
                                          "spf", "gittins"));
 
+// Worlds made for one situation: a tenant borrows with a big gang started first and small jobs
+// after it; a tenant within its guarantee reclaims the gang, which takes the first tenant below
+// its guarantee; in the same pass the first tenant's own waiting job, and others', may need
+// devices. The jobs started after the gang are then within their tenant's guarantee: no reclaim
+// may take them (the simulator checks every pass's decisions and throws if one does), and the
+// pass decides the same with and without the driver's indexes.
+World reclaim_world(std::uint64_t seed) {
+  Rng rng(seed);
+  World w;
+  NodeGroupSpec g;
+  g.accel_type = "V100";
+  g.accel_count = 8;
+  g.count = 2 + static_cast<int>(rng.below(3));
+  g.nodes_per_leaf = 1 + static_cast<int>(rng.below(2));
+  g.where = "rack";
+  w.cluster = build_cluster({g}, catalog(), "reclaim");
+  const int total = g.count * 8;
+  const TypeId v100 = *catalog().find("V100");
+  const int small_g = 2 + static_cast<int>(rng.below(4));  // a: small guarantee
+  const int other_g = static_cast<int>(rng.below(5));      // c: borrows too
+  const int big_g = total - small_g - other_g;             // b: the rest
+  const int guarantees[] = {small_g, big_g, other_g};
+  for (int i = 0; i < 3; ++i) {
+    TenantShare t;
+    t.name = std::string(1, static_cast<char>('a' + i));
+    t.quota.assign(catalog().size(), TypeQuota{});
+    t.quota[v100].guaranteed = guarantees[i];
+    t.quota[v100].borrow = i == 1 ? 0 : TypeQuota::kUnlimited;
+    w.shares.tenants.push_back(std::move(t));
+  }
+  w.shares.half_life_ms = 3'600'000;
+  w.shares.preemption.grace_ms = rng.below(2) ? 0 : 20'000;
+  w.shares.preemption.min_runtime_ms = rng.below(3) ? 0 : 3'000;
+  w.shares.preemption.grace_set = w.shares.preemption.min_runtime_set = true;
+  w.shares.index();
+  JobId id = 1;
+  auto add = [&](const char* tenant, TimeMs submit_s, int count) {
+    Job j;
+    j.id = id++;
+    j.submit = submit_s * 1000;
+    j.duration = static_cast<TimeMs>(200 + rng.below(800)) * 1000;
+    j.accel_count = count;
+    j.accepted = TypeSet::of(v100);
+    j.walltime = rng.below(2) ? j.duration : 0;
+    j.tenant = tenant;
+    w.jobs.push_back(std::move(j));
+  };
+  // c borrows from the start; a's gang, then a's small jobs, fill most of the rest.
+  if (rng.below(2)) add("c", 0, other_g + 1 + static_cast<int>(rng.below(4)));
+  add("a", 1, small_g + 3 + static_cast<int>(rng.below(static_cast<std::uint64_t>(total) / 2)));
+  for (int k = 0, n = 1 + static_cast<int>(rng.below(4)); k < n; ++k)
+    add("a", 2 + k, 1 + static_cast<int>(rng.below(2)));
+  // Later, b within its guarantee, and more small jobs of a and c at the same moment.
+  const TimeMs later = 10 + static_cast<TimeMs>(rng.below(20));
+  add("b", later,
+      std::min(big_g, 4 + static_cast<int>(rng.below(static_cast<std::uint64_t>(total)))));
+  for (int k = 0, n = 1 + static_cast<int>(rng.below(4)); k < n; ++k)
+    add(rng.below(3) ? "a" : "c", later + static_cast<TimeMs>(rng.below(2)),
+        1 + static_cast<int>(rng.below(3)));
+  if (rng.below(2)) add("b", later + 1, 1 + static_cast<int>(rng.below(3)));
+  return w;
+}
+
+TEST_P(DriverCacheProperty, ReclaimedGangLeavesLaterJobsWithinGuarantee) {
+  long passes = 0;
+  for (std::uint64_t k = 1; k <= 150; ++k) {
+    const World w = reclaim_world(k * 6007 + 1);
+    const std::string ctx = GetParam() + " reclaim world " + std::to_string(k);
+    FreshCheck check(make_policy(GetParam()));
+    SimOptions opt;
+    opt.preempt_cost_ms = 5'000;
+    opt.use_shares(w.shares, false);
+    try {
+      simulate(w.cluster, catalog(), &ThroughputTable::builtin(), w.jobs, check, opt);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << ctx << ": " << e.what();
+      return;
+    }
+    EXPECT_EQ(check.differing, 0) << ctx << ": first difference at " << check.first_difference;
+    EXPECT_EQ(check.broken_promises, 0) << ctx;
+    passes += check.passes;
+    if (HasFailure()) return;
+  }
+  EXPECT_GT(passes, 500);
+}
+
 // Decides without the driver's share index: every wait is said job by job.
 class WithoutShareIndex : public Policy {
  public:
