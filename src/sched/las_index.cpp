@@ -211,7 +211,7 @@ void LasIndex::advance(TimeMs now) {
 
 int LasIndex::min_class() const {
   for (std::size_t c = 0; c < count_.size(); ++c)
-    if (count_[c] > 0) return static_cast<int>(c) - 1;
+    if (count_[c] > 0) return static_cast<int>(c);
   return max_class();
 }
 

@@ -60,6 +60,15 @@ PreemptionPass::Result PreemptionPass::offer(const PendingJob& p, std::int64_t c
   return Result::kStarted;
 }
 
+bool PreemptionPass::a_preempted_job_fits() {
+  if (pool_.free_total() == 0) return false;
+  for (std::uint32_t v : preempted_) {
+    const Job& job = *s_.running[v].job;
+    if (place_now(pool_, job, requests_.of(job).types, nullptr)) return true;
+  }
+  return false;
+}
+
 bool PreemptionPass::worth_preempting(const Job& job, const std::vector<TypeId>& types,
                                       std::int64_t cls) {
   bool possible = false;
@@ -170,6 +179,8 @@ std::optional<Choice> PreemptionPass::preempt_by_releasing(const Job& job,
   skipped.clear();
   std::optional<Choice> c;
   int released_devices = 0, next_try = job.accel_count;
+  bool untried = false;  // victims released since the last try
+  TypeId last_type = 0;  // of the last one released
   VictimQueue& victims = *victims_;
   while (!c && !victims.empty() && victims.worst_cls() > cls) {
     const std::uint32_t v = victims.pop();
@@ -181,12 +192,19 @@ std::optional<Choice> PreemptionPass::preempt_by_releasing(const Job& job,
     pool_.give(r.placement, *r.job);
     released.push_back(v);
     released_devices += r.job->accel_count;
+    untried = true;
+    last_type = r.type;
     const bool last = victims.empty() || victims.worst_cls() <= cls;
     if ((released_devices >= next_try || last) && pool_.free_of_type(r.type) >= job.accel_count) {
       c = place_now(pool_, job, types, nullptr);
+      untried = false;
       next_try = std::max(next_try, released_devices) * 2;
     }
   }
+  // The last victim the job accepts gets its try also when victims it does not accept came
+  // after it (skipped above): once, without it, a job never tried the devices it could use.
+  if (!c && untried && pool_.free_of_type(last_type) >= job.accel_count)
+    c = place_now(pool_, job, types, nullptr);
   for (std::uint32_t v : skipped) victims.push(v);
   if (!c) {
     for (std::uint32_t v : released) {

@@ -32,6 +32,9 @@ class PreemptionPass {
   // kStop: neither this job nor any job of a worse class can start in this pass.
   Result offer(const PendingJob& p, std::int64_t cls);
   const std::vector<std::uint32_t>& preempted() const { return preempted_; }
+  // True if a job preempted in this pass fits on the devices the pass leaves free: it waits
+  // again from the next pass on and could start then, so a pass is due at once.
+  bool a_preempted_job_fits();
   // Devices come back to the pool only when a job is preempted; that starts a new epoch.
   // Within an epoch the pool only shrinks and the victims only get fewer, so a job that had to
   // wait would have to wait again - if the failure memos forgot nothing.

@@ -211,14 +211,21 @@ TimeMs PreemptivePolicy::running_wake(const Snapshot& s, const RunningJob& r, Ra
       cls_then = cls - weighted(s, lease_end - now);
     else
       cls_then = las_queue_ms(rank.service + (lease_end - now) * n, th);
-    return std::min(cls_then > min_pending_cls ? lease_end : kNever, outlived);
+    if (cls_then > min_pending_cls) return std::min(lease_end, outlived);
+    // LAS: not preemptable when its lease ends, but it still crosses into a worse queue later.
+    if (mode_ == Mode::kLas) return las_crossing(rank.service, n, now, min_pending_cls, th);
+    return outlived;
   }
   if (mode_ == Mode::kSpf) return outlived;
-  if (mode_ != Mode::kLas || cls > min_pending_cls ||
-      static_cast<std::size_t>(min_pending_cls) >= th.size())
-    return kNever;
+  if (mode_ != Mode::kLas || cls > min_pending_cls) return kNever;
+  return las_crossing(rank.service, n, now, min_pending_cls, th);
+}
+
+TimeMs PreemptivePolicy::las_crossing(TimeMs service, int n, TimeMs now,
+                                      std::int64_t min_pending_cls, std::span<const TimeMs> th) {
+  if (min_pending_cls < 0 || static_cast<std::size_t>(min_pending_cls) >= th.size()) return kNever;
   // It crosses the threshold once it has run ceil(need / n) more (at least 1 ms from now).
-  const TimeMs need = th[static_cast<std::size_t>(min_pending_cls)] - rank.service;
+  const TimeMs need = th[static_cast<std::size_t>(min_pending_cls)] - service;
   return now + (need <= 0 ? 1 : std::max<TimeMs>((need + n - 1) / n, 1));
 }
 
@@ -311,6 +318,63 @@ TimeMs PreemptivePolicy::wake_after_pass(const Snapshot& s, TimeMs now, std::spa
                        now + static_cast<TimeMs>(std::ceil(s.params.las_promote_factor *
                                                            static_cast<double>(ran)))});
     }
+  }
+  return wake;
+}
+
+std::int64_t PreemptivePolicy::best_preempted_class(
+    const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
+    std::span<const std::uint32_t> preempted) const {
+  // A preempted job waits from the next pass on, with the service it has now and waiting since
+  // now: las' queue of all its service (no promotion or starvation yet), gittins' key from now.
+  // srtf's and spf's waiting keys are no smaller than these (a bound is enough for them).
+  std::int64_t best = kNoClass;
+  for (std::uint32_t i : preempted) {
+    const RunningJob& r = s.running[i];
+    std::int64_t cls = 0;
+    switch (mode_) {
+      case Mode::kLas:
+        cls = las_queue_ms(r.attained_accel_ms, th);
+        break;
+      case Mode::kGittins:
+        cls = now + weighted(s, gittins_rank(r));
+        break;
+      case Mode::kSrtf:
+      case Mode::kSpf:
+        cls = running_rank(s, r, now, th).cls;
+        break;
+    }
+    best = std::min(best, cls);
+  }
+  return best;
+}
+
+TimeMs PreemptivePolicy::wake_for_best_left(const Snapshot& s, TimeMs now,
+                                            std::span<const TimeMs> th, const RunningView& running,
+                                            std::int64_t min_before, std::int64_t min_left,
+                                            std::span<const std::uint32_t> preempted,
+                                            TimeMs enough) const {
+  // The running jobs' wakes were worked out against the best waiting class before the pass. If
+  // the pass started the best waiting jobs, the best class left is worse: a running job of a
+  // class in between is no victim of any job left yet, and becomes one when its class passes
+  // the best left (las: a later queue; gittins: a later bin). srtf's and spf's keys only shrink
+  // while they run (spf's outlived predictions are wakes of their own): nothing to add.
+  if (min_left == kNoClass || min_left <= min_before) return enough;
+  if (mode_ != Mode::kLas && mode_ != Mode::kGittins) return enough;
+  TimeMs wake = enough;
+  for (std::uint32_t i = 0; i < s.running.size(); ++i) {
+    const std::int64_t cls = running.cls[i];
+    if (cls <= min_before || cls > min_left) continue;
+    if (std::find(preempted.begin(), preempted.end(), i) != preempted.end()) continue;
+    const RunningJob& r = s.running[i];
+    // gittins: the exact wake only where its cheap lower bound is earlier than the wake so far.
+    if (mode_ == Mode::kGittins &&
+        gittins_wake_bound(s, r, cls, ServiceDistribution::bin_of(r.attained_accel_ms), now,
+                           min_left) >= wake)
+      continue;
+    // gittins' running_wake() reads only the class; las' needs the service that ranks it.
+    const Rank rank = mode_ == Mode::kGittins ? Rank{cls, 0} : running_rank(s, r, now, th);
+    wake = std::min(wake, running_wake(s, r, rank, now, min_left, th, wake));
   }
   return wake;
 }
@@ -469,9 +533,14 @@ Decisions PreemptivePolicy::decide_las(const Snapshot& s, TimeMs now,
 
   PreemptionPass pass(*this, s, running, d);
   const LasStarts starts = offer_in_class_order(waiting, pass);
+  const std::int64_t min_left = std::min(best_class_left(waiting, starts),
+                                         best_preempted_class(s, now, th, pass.preempted()));
   d.wake_at =
-      std::min(d.wake_at, wake_after_pass(s, now, th, best_class_left(waiting, starts), starts.jobs,
-                                          pass.preempted(), pass.worst_victim_cls(), running.cls));
+      std::min(d.wake_at, wake_after_pass(s, now, th, min_left, starts.jobs, pass.preempted(),
+                                          pass.worst_victim_cls(), running.cls));
+  d.wake_at =
+      wake_for_best_left(s, now, th, running, min_cls, min_left, pass.preempted(), d.wake_at);
+  if (pass.a_preempted_job_fits()) d.wake_at = std::min(d.wake_at, now + 1);
   return d;
 }
 
@@ -498,8 +567,12 @@ Decisions PreemptivePolicy::keyed_pass(const Snapshot& s, TimeMs now, std::int64
       min_left = cls, all_started = false;
     return result;
   });
+  min_left = std::min(min_left, best_preempted_class(s, now, {}, pass.preempted()));
   d.wake_at = std::min(d.wake_at, wake_after_pass(s, now, {}, min_left, started, pass.preempted(),
                                                   pass.worst_victim_cls(), running.cls));
+  d.wake_at =
+      wake_for_best_left(s, now, {}, running, min_pcls, min_left, pass.preempted(), d.wake_at);
+  if (pass.a_preempted_job_fits()) d.wake_at = std::min(d.wake_at, now + 1);
   return d;
 }
 

@@ -109,6 +109,10 @@ class PreemptivePolicy : public Policy {
   TimeMs running_wake(const Snapshot& s, const RunningJob& r, Rank rank, TimeMs now,
                       std::int64_t min_pending_cls, std::span<const TimeMs> th,
                       TimeMs enough = kNever) const;
+  // las: when a running job of `n` accelerators with `service` at `now` reaches the queue after
+  // `min_pending_cls` (a waiting job of that class may then preempt it); kNever if none.
+  static TimeMs las_crossing(TimeMs service, int n, TimeMs now, std::int64_t min_pending_cls,
+                             std::span<const TimeMs> th);
   // gittins: the earliest time from `from` on at which a running job with `attained` service
   // at `now` and key `base` + its rank gets a key worse than `min_pending_cls`; kNever if none.
   // A time at or after `enough` may be given as `enough`.
@@ -136,6 +140,18 @@ class PreemptivePolicy : public Policy {
                          std::int64_t min_left, std::span<const PendingJob* const> started,
                          std::span<const std::uint32_t> preempted, std::int64_t worst_victim_left,
                          std::span<const std::int64_t> running_cls) const;
+  // The best class among the jobs preempted in this pass as they will wait from the next pass
+  // on (exact for las and gittins; a lower bound for srtf and spf); kNoClass-like max if none.
+  std::int64_t best_preempted_class(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
+                                    std::span<const std::uint32_t> preempted) const;
+  // The earliest time a running job of a class above `min_before` (the best waiting class when
+  // the pass began) and at most `min_left` (the best class still waiting after it) newly becomes
+  // preemptable by a job of `min_left`, or `enough` if that is earlier (the caller's wake so
+  // far). `preempted`: running indices preempted in the pass (no longer running).
+  TimeMs wake_for_best_left(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
+                            const RunningView& running, std::int64_t min_before,
+                            std::int64_t min_left, std::span<const std::uint32_t> preempted,
+                            TimeMs enough) const;
   Mode mode_;
 };
 

@@ -241,13 +241,15 @@ std::size_t ReleaseIndex::try_position(const Job& job, int next_try, std::size_t
     }
     return x < end ? x : kNone;
   }
-  // Below next_try only the last victim of [0, end) (of any type) triggers a try.
-  const int left = all_left_.sum_before(end);
-  if (left == 0) return kNone;
-  const std::size_t last = all_left_.first_reaching(left);
-  if (last < from) return kNone;
-  const std::size_t slot = slot_of_pos(last);
-  if (!job.accepted.contains(types_[slot])) return kNone;
+  // Below next_try only the last victim of [0, end) that the job accepts triggers a try.
+  std::size_t last = kNone, slot = 0;
+  for (std::size_t i = 0; i < acc.count; ++i) {
+    const int left = left_[acc.slot[i]].sum_before(end);
+    if (left == 0) continue;
+    const std::size_t pos = left_[acc.slot[i]].first_reaching(left);
+    if (last == kNone || pos > last) last = pos, slot = acc.slot[i];
+  }
+  if (last == kNone || last < from) return kNone;
   if (pool_.free_of_type(types_[slot]) + devices_[slot].sum_before(last + 1) < job.accel_count)
     return kNone;
   return last;

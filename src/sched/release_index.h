@@ -61,8 +61,8 @@ class ReleaseIndex {
 
   // preempt_for() pops the victims of [0, end), skipping those of types `job` does not
   // accept, and tries to place it when the accelerators released reach `next_try` (or at the
-  // last victim) if the victim's type then has >= job.accel_count free. The position of the
-  // first such try at or after `from`, or kNone.
+  // last victim it accepts) if the victim's type then has >= job.accel_count free. The position
+  // of the first such try at or after `from`, or kNone.
   std::size_t try_position(const Job& job, int next_try, std::size_t from, std::size_t end) const;
   // Accelerators of the victims `job` accepts up to and including `pos`.
   int released_accels(const Job& job, std::size_t pos) const;
@@ -96,7 +96,6 @@ class ReleaseIndex {
   static constexpr std::int32_t kNever = -1;
   static constexpr std::size_t kMaxShadows = 6;
 
-  std::size_t slot_of_pos(std::size_t pos) const { return type_slot_[order_[pos]]; }
   // First position >= pos of a victim left of type slot `slot`, or size.
   std::size_t next_of_slot(std::size_t slot, std::size_t pos) const;
   int nodes_with_at_least(TypeId t, int k, std::size_t pos) const;

@@ -5,10 +5,12 @@
 # first moment a changed duration could be known (the end of a changed job, in either run) must
 # be the same in both runs; for the clairvoyant srtf it must not (the check can fail).
 # Usage: sim_no_peeking.sh path/to/zs [jobs]   (from the project root; default the first 4,000 jobs)
+# KEEP_DIR=DIR keeps the traces and outputs there. Six jobs change: with three, srtf once happened
+# to decide the same until the first of them ended, and the check could not fail.
 set -u
 ZS=${1:?usage: sim_no_peeking.sh path/to/zs [jobs]}
 N=${2:-4000}
-d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
+d=${KEEP_DIR:-$(mktemp -d)}; [ -n "${KEEP_DIR:-}" ] || trap "rm -rf $d" EXIT
 # Every policy zs knows (from its own error message), so a new one is covered at once.
 policies=$("$ZS" sim --cluster 1x8xV100 --trace /dev/null --policy no-such-policy 2>&1 |
   sed -n 's/.*known: \(.*\))$/\1/p' | tr -d ' ')
@@ -27,7 +29,7 @@ for i, r in enumerate(rows):
     dur = float(r["duration"])
     wall = max(60.0, dur * rng.uniform(1, 4))  # the user's request: fixed before anything runs
     jobs.append([i + 1, (t(r) - t0).total_seconds(), dur, int(float(r["num_gpus"])), wall, r["cluster"]])
-changed = [n // 5, n // 3, n // 2]
+changed = [n // 7, n // 5, n // 4, n // 3, n // 2, 2 * n // 3]
 for name, edit in (("a", False), ("b", True)):
     with open(f"{d}/{name}.csv", "w") as f:
         f.write("id,submit_s,duration_s,accel_count,walltime_s,tenant\n")
