@@ -121,6 +121,8 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
   v.cls.resize(s.running.size());
   // gittins: a lower bound of each job's wake, looked at after the loop.
   const bool gittins = mode_ == Mode::kGittins;
+  const bool las = mode_ == Mode::kLas;
+  if (las) v.service.resize(s.running.size());
   std::vector<TimeMs> bound(gittins ? s.running.size() : 0);
   v.victims.reserve(s.running.size());
   v.victim_accels.assign(s.cluster->accels_of_type.size(), 0);
@@ -140,6 +142,7 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
                                      0}
                               : running_rank(s, r, now, th);
     v.cls[i] = rank.cls;
+    if (las) v.service[i] = rank.service;
     if (now - r.started >= s.params.min_run_ms) {
       v.max_victim_cls = std::max(v.max_victim_cls, rank.cls);
       v.victims.push_back(i);
@@ -372,8 +375,8 @@ TimeMs PreemptivePolicy::wake_for_best_left(const Snapshot& s, TimeMs now,
         gittins_wake_bound(s, r, cls, ServiceDistribution::bin_of(r.attained_accel_ms), now,
                            min_left) >= wake)
       continue;
-    // gittins' running_wake() reads only the class; las' needs the service that ranks it.
-    const Rank rank = mode_ == Mode::kGittins ? Rank{cls, 0} : running_rank(s, r, now, th);
+    // gittins' running_wake() reads only the class; las' the service that ranks it too.
+    const Rank rank{cls, mode_ == Mode::kLas ? running.service[i] : 0};
     wake = std::min(wake, running_wake(s, r, rank, now, min_left, th, wake));
   }
   return wake;

@@ -87,6 +87,7 @@ class PreemptivePolicy : public Policy {
   // waiting job of the best waiting class.
   struct RunningView {
     std::vector<std::int64_t> cls;       // parallel to Snapshot::running
+    std::vector<TimeMs> service;         // las: the service that ranks each (else empty)
     std::vector<std::uint32_t> victims;  // indices of the jobs past their lease
     std::vector<int> victim_accels;      // per type: their accelerators
     std::int64_t max_victim_cls = std::numeric_limits<std::int64_t>::min();
