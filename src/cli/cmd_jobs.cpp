@@ -112,7 +112,8 @@ std::vector<JobRecord> fetch_jobs(ApiClient& client, const std::string& query,
     json page = client.get("/api/v1/jobs?limit=10000&after=" + std::to_string(after) + query);
     for (const auto& j : page.at("jobs")) {
       out.push_back(job_record_from_api_json(j));
-      if (estimates && j.contains("estimated_start_ms") && j["estimated_start_ms"].is_number_integer())
+      if (estimates && j.contains("estimated_start_ms") &&
+          j["estimated_start_ms"].is_number_integer())
         (*estimates)[out.back().id] = j["estimated_start_ms"].get<std::int64_t>();
     }
     if (!page.contains("next_after")) break;
@@ -466,8 +467,9 @@ void register_job(CLI::App& app, int& exit_code) {
     if (r.spec.begin_ms) line("BeginTime", local_time_text(r.spec.begin_ms));
     if (r.state == JobState::pending) {
       const json& est = answer.at("job").value("estimated_start_ms", json(nullptr));
-      line("StartTime", est.is_number_integer() ? local_time_text(est.get<std::int64_t>()) + " (estimated)"
-                                        : std::string("unknown (no forecast places it yet)"));
+      line("StartTime", est.is_number_integer()
+                            ? local_time_text(est.get<std::int64_t>()) + " (estimated)"
+                            : std::string("unknown (no forecast places it yet)"));
     }
     if (!r.spec.nodelist.empty()) line("ReqNodeList", format_hostlist(r.spec.nodelist));
     if (!r.spec.exclude.empty()) line("ExcNodeList", format_hostlist(r.spec.exclude));
