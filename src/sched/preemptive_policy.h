@@ -97,6 +97,8 @@ class PreemptivePolicy : public Policy {
  private:
   RunningView view_running(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
                            std::int64_t min_pending_cls) const;
+  RunningView view_running_las(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
+                               std::int64_t min_pending_cls) const;
   // A running job's class, and (las) the service that ranks it.
   struct Rank {
     std::int64_t cls;
