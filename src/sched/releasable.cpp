@@ -1,6 +1,7 @@
 #include "sched/releasable.h"
 
 #include <algorithm>
+#include <array>
 
 namespace zs {
 
@@ -13,8 +14,21 @@ bool gone(const std::vector<bool>& preempted, std::uint32_t victim) {
 Releasable::Releasable(const Cluster& cluster, std::vector<VictimSlot> slots,
                        std::int64_t lowest_cls)
     : cluster_(&cluster), slots_(std::move(slots)), lowest_cls_(lowest_cls) {
-  std::stable_sort(slots_.begin(), slots_.end(),
-                   [](const VictimSlot& a, const VictimSlot& b) { return a.cls < b.cls; });
+  if (slots_.empty()) return;
+  std::int64_t lo = slots_.front().cls, hi = lo;
+  for (const VictimSlot& sl : slots_) lo = std::min(lo, sl.cls), hi = std::max(hi, sl.cls);
+  if (hi - lo >= 64) {  // e.g. srtf's remaining times
+    std::stable_sort(slots_.begin(), slots_.end(),
+                     [](const VictimSlot& a, const VictimSlot& b) { return a.cls < b.cls; });
+    return;
+  }
+  // Few classes (las' queues): a stable counting sort, without the merge sort's buffer.
+  std::array<std::uint32_t, 65> start{};
+  for (const VictimSlot& sl : slots_) ++start[static_cast<std::size_t>(sl.cls - lo) + 1];
+  for (std::size_t c = 1; c < start.size(); ++c) start[c] += start[c - 1];
+  std::vector<VictimSlot> sorted(slots_.size());
+  for (const VictimSlot& sl : slots_) sorted[start[static_cast<std::size_t>(sl.cls - lo)]++] = sl;
+  slots_ = std::move(sorted);
 }
 
 void Releasable::track(const FreePool& pool, std::int64_t cls, const std::vector<bool>& preempted) {
