@@ -144,7 +144,8 @@ class PreemptivePolicy : public Policy {
                          std::span<const std::uint32_t> preempted, std::int64_t worst_victim_left,
                          std::span<const std::int64_t> running_cls) const;
   // The best class among the jobs preempted in this pass as they will wait from the next pass
-  // on (exact for las and gittins; a lower bound for srtf and spf); kNoClass-like max if none.
+  // on (exact for las and gittins; for srtf and spf their running keys); the int64 maximum if
+  // none.
   std::int64_t best_preempted_class(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
                                     std::span<const std::uint32_t> preempted) const;
   // The earliest time a running job of a class above `min_before` (the best waiting class when
