@@ -261,8 +261,9 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     d.waits.push_back({job.id, held_reason()});
   };
   enum class Next { kGoOn, kStop };
-  // `idx`: the job's index in s.pending (its rank with the share index), for `deferred`.
-  auto offer_job = [&](const PendingJob& p, bool is_holder, std::uint32_t idx,
+  // `idx`: the job's index in s.pending (its rank with the share index), for `deferred`;
+  // `group`: its ShareIndex group (ShareIndex::kNoGroup without the index).
+  auto offer_job = [&](const PendingJob& p, bool is_holder, std::uint32_t idx, std::uint32_t group,
                        bool borrowing) -> Next {
     const Job& job = *p.job;
     // Nothing left to give anyone (a job within guarantee may still reclaim).
@@ -277,7 +278,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
       say_held(job);
       return Next::kGoOn;
     }
-    const auto& info = requests.of(job);
+    const auto& info = group == ShareIndex::kNoGroup ? requests.of(job) : requests.of(job, group);
     const std::vector<TypeId>* types = &info.types;
     if (shares) {
       using St = ShareGate::Standing;
@@ -401,7 +402,8 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
   };
 
   auto offer = [&](std::uint32_t idx, bool borrowing) {
-    return offer_job(s.pending[idx], !holder.empty() && holder[idx], idx, borrowing);
+    return offer_job(s.pending[idx], !holder.empty() && holder[idx], idx, ShareIndex::kNoGroup,
+                     borrowing);
   };
 
   if (index) {
@@ -416,7 +418,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     const std::vector<std::uint32_t> holders = holder_ranks(s, holder);
     auto offer_at = [&](std::uint32_t rank, bool borrowing) {
       const bool is_holder = std::binary_search(holders.begin(), holders.end(), rank);
-      return offer_job(index->pending(rank), is_holder, rank, borrowing);
+      return offer_job(index->pending(rank), is_holder, rank, index->group_of(rank), borrowing);
     };
     // Whether every job of group g (single type, shape known) is treated alike.
     auto alike = [&](std::uint32_t g) {

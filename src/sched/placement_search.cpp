@@ -71,7 +71,7 @@ std::size_t RequestCache::slot_of(const Job& job, int model) {
   return static_cast<std::size_t>(h >> 58);  // 64 slots
 }
 
-const RequestCache::Info& RequestCache::of(const Job& job) {
+std::size_t RequestCache::entry_of(const Job& job) {
   const int model = by_speed_ ? job.model : -1;
   // Cheapest and most telling fields first: this runs for every job a pass looks at.
   auto same = [&](const Entry& e) {
@@ -81,15 +81,16 @@ const RequestCache::Info& RequestCache::of(const Job& job) {
            e.required == job.required_nodes && e.excluded == job.excluded_nodes;
   };
   std::uint16_t& slot = slots_[slot_of(job, model)];
-  if (slot > 0 && same(cache_[slot - 1u])) return cache_[slot - 1u].info;
+  if (slot > 0 && same(cache_[slot - 1u])) return slot - 1u;
   for (std::size_t i = 0; i < cache_.size(); ++i)
     if (same(cache_[i])) {
       slot = static_cast<std::uint16_t>(i + 1);
-      return cache_[i].info;
+      return i;
     }
   if (cache_.size() >= 256) {  // bounded, for a pathological variety of requests
     cache_.clear();
     slots_.fill(0);
+    by_group_.clear();
   }
   Info info{candidate_types(s_, job, by_speed_), never_fits(job, *s_.cluster, *s_.catalog), {}};
   if (s_.shares && !info.never_fits && info.types.size() > 1) {
@@ -105,7 +106,7 @@ const RequestCache::Info& RequestCache::of(const Job& job) {
                     job.cpu_per_accel, job.mem_gib_per_accel, job.required_nodes,
                     job.excluded_nodes, std::move(info)});
   slot = static_cast<std::uint16_t>(cache_.size());
-  return cache_.back().info;
+  return cache_.size() - 1;
 }
 
 int usable_free_total(const Snapshot& s) {

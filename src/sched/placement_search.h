@@ -58,9 +58,19 @@ class RequestCache {
     // shares: the same as `types`.
     std::vector<TypeId> fit_types;
   };
-  const Info& of(const Job& job);
+  const Info& of(const Job& job) { return cache_[entry_of(job)].info; }
+  // The same for a job of ShareIndex group `group`: every job of a group has the same request
+  // (sched/share_index.h), so the group's entry is found once per pass.
+  const Info& of(const Job& job, std::uint32_t group) {
+    if (group < by_group_.size() && by_group_[group] != 0) return cache_[by_group_[group] - 1].info;
+    const std::size_t e = entry_of(job);
+    if (group >= by_group_.size()) by_group_.resize(static_cast<std::size_t>(group) + 1, 0);
+    by_group_[group] = static_cast<std::uint32_t>(e + 1);
+    return cache_[e].info;
+  }
 
  private:
+  std::size_t entry_of(const Job& job);
   struct Entry {
     TypeSet accepted;
     int model, accel_count, nodes, per_node;
@@ -75,6 +85,7 @@ class RequestCache {
   bool by_speed_;
   std::vector<Entry> cache_;
   std::array<std::uint16_t, 64> slots_{};
+  std::vector<std::uint32_t> by_group_;  // by share group: its entry + 1 (0: not yet looked up)
 };
 
 // Usable free devices in the whole cluster (cheap: no index is built).

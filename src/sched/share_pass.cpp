@@ -171,10 +171,12 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now, const RankFn& r
 
   // False when nothing more can start in this pass. `idx`: the job's index in s.pending (its
   // rank with the share index), for `deferred`.
-  auto offer_job = [&](const Job& job, bool is_holder, std::uint32_t idx, bool borrowing) {
+  // `group`: its ShareIndex group (ShareIndex::kNoGroup without the index).
+  auto offer_job = [&](const Job& job, bool is_holder, std::uint32_t idx, std::uint32_t group,
+                       bool borrowing) {
     if (pool.free_total() == 0 && (borrowing || reclaimable <= 0)) return false;
     if (is_holder) return true;
-    const auto& info = requests.of(job);
+    const auto& info = group == ShareIndex::kNoGroup ? requests.of(job) : requests.of(job, group);
     // As in backfill_policy.cpp: only types the job can ever fit on; a job borrowing when the
     // pass began may be within guarantee after this pass's reclaims.
     gate.filter(job, info.fit_types, borrowing ? St::kBorrowing : St::kWithin, allowed);
@@ -219,13 +221,14 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now, const RankFn& r
     return true;
   };
   auto offer = [&](std::uint32_t idx, bool borrowing) {
-    return offer_job(*s.pending[idx].job, !holder.empty() && holder[idx], idx, borrowing);
+    return offer_job(*s.pending[idx].job, !holder.empty() && holder[idx], idx, ShareIndex::kNoGroup,
+                     borrowing);
   };
   if (index) {
     const std::vector<std::uint32_t> holders = holder_ranks(s, holder);
     auto offer_at = [&](std::uint32_t r, bool borrowing) {
       const bool is_holder = std::binary_search(holders.begin(), holders.end(), r);
-      return offer_job(index->job(r), is_holder, r, borrowing);
+      return offer_job(index->job(r), is_holder, r, index->group_of(r), borrowing);
     };
     // The driver's keyed or LAS index if it files the jobs by these share groups.
     const KeyedIndex* keys_by_group = keys && keys->describes_groups(*index) ? keys : nullptr;
