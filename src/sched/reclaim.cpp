@@ -76,31 +76,18 @@ std::optional<ReclaimPlan> Reclaimer::plan(FreePool& pool, const Job& job,
                                            const std::vector<TypeId>& types) {
   for (TypeId t : types) {
     if (t >= by_type_.size()) continue;
-    const std::vector<std::uint32_t>* of_type = &candidates(t);
-    // Never the job's own tenant's: a tenant within its guarantee has no borrowing jobs on the
-    // type (they are recounted as victims leave), so this only guards that rule.
-    const std::size_t own = gate_.tenant_of(job);
-    std::vector<std::uint32_t> others;
-    if (std::any_of(of_type->begin(), of_type->end(),
-                    [&](std::uint32_t i) { return gate_.tenant_of(*s_.running[i].job) == own; })) {
-      for (std::uint32_t i : *of_type)
-        if (gate_.tenant_of(*s_.running[i].job) != own) others.push_back(i);
-      of_type = &others;
-    }
-    const auto& list = *of_type;
+    // Never a job of the reclaiming job's own tenant: the job stands within its tenant's
+    // guarantee on t, and a tenant within it has no borrowing job there (ShareGate::released
+    // recounts them as victims leave; the decision checker holds the rule).
+    const auto& list = candidates(t);
     if (list.empty() || pool.free_of_type(t) + devices_[t] < job.accel_count) continue;
     const auto shape = shape_for(job, s_.cluster->max_per_node_of_type[t]);
-    // The failure memo holds for the whole list, not for one tenant's part of it.
-    const bool filtered = of_type == &others;
-    if (!shape || (!filtered && memo_.known_to_fail(job, t, *shape))) continue;
-    const auto remember_failure = [&] {
-      if (!filtered) memo_.record(job, t, *shape);
-    };
+    if (!shape || memo_.known_to_fail(job, t, *shape)) continue;
     // If taking back every candidate leaves no room, neither does taking back some of them:
     // one search settles what would otherwise cost a search per candidate (most jobs within
     // guarantee that wait find nothing to reclaim).
     if (!fits_with_all(pool, job, t, list)) {
-      remember_failure();
+      memo_.record(job, t, *shape);
       continue;
     }
 
@@ -127,7 +114,7 @@ std::optional<ReclaimPlan> Reclaimer::plan(FreePool& pool, const Job& job,
     for (auto it = given.rbegin(); it != given.rend(); ++it)
       pool.take(s_.running[*it].placement, *s_.running[*it].job);
     if (!found) {
-      remember_failure();
+      memo_.record(job, t, *shape);
       continue;
     }
     // A victim sharing no node with the placement is not needed (one on a node it uses may

@@ -48,11 +48,11 @@ class KeyedQueue {
       heap_.pop_back();
       return k;
     }
-    std::pop_heap(merge_.begin(), merge_.end(), later_);
+    std::pop_heap(merge_.begin(), merge_.end(), later);
     Cursor& c = merge_.back();
     const Keyed k = c.head;
     if (advance(c))
-      std::push_heap(merge_.begin(), merge_.end(), later_);
+      std::push_heap(merge_.begin(), merge_.end(), later);
     else
       merge_.pop_back();
     return k;
@@ -101,7 +101,7 @@ class KeyedQueue {
           if (!advance(c)) continue;
         }
         merge_.push_back(c);
-        std::push_heap(merge_.begin(), merge_.end(), later_);
+        std::push_heap(merge_.begin(), merge_.end(), later);
       }
       return;
     }
@@ -129,7 +129,6 @@ class KeyedQueue {
   const RankFn* rank_;
   std::vector<Keyed> heap_;    // without an index: a min-heap
   std::vector<Cursor> merge_;  // with one: a min-heap by head
-  bool (*later_)(const Cursor&, const Cursor&) = &later;
 };
 
 }  // namespace

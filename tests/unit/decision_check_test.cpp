@@ -286,22 +286,26 @@ TEST(DecisionCheck, EveryKindHasAName) {
     EXPECT_NE(to_string(static_cast<ViolationKind>(k)), "?") << k;
 }
 
-// Tenants' shares: a start past a tenant's limit, a reclaim of a job within its guarantee (or
-// too young, or of the same tenant), and a start on devices held for another job are caught.
-// A reclaimed gang can take its tenant below its guarantee: the jobs the tenant started after it
-// are within the guarantee again, and reclaiming one of them in the same pass is caught.
-TEST(DecisionCheck, ReclaimCountsTheVictimsBeforeIt) {
-  Fixture f;
+// Tenant a is guaranteed 4 V100 and may borrow 4 more; b is guaranteed 8 and may not borrow.
+TenantShares two_tenants(TypeId v100) {
   TenantShares shares;
   TenantShare a, b;
   a.name = "a";
   a.quota.assign(catalog().size(), {});
-  a.quota[f.v100] = {4, 4};
+  a.quota[v100] = {4, 4};
   b = a;
   b.name = "b";
-  b.quota[f.v100] = {8, 0};
+  b.quota[v100] = {8, 0};
   shares.tenants = {a, b};
   shares.index();
+  return shares;
+}
+
+// A reclaimed gang can take its tenant below its guarantee: the jobs the tenant started after it
+// are within the guarantee again, and reclaiming one of them in the same pass is caught.
+TEST(DecisionCheck, ReclaimCountsTheVictimsBeforeIt) {
+  Fixture f;
+  const TenantShares shares = two_tenants(f.v100);
   // a: a gang of 6 (borrowing 2), then a job of 1 (borrowing 3 when the pass begins).
   Job gang, small;
   gang.id = 1, gang.tenant = "a", gang.accel_count = 6;
@@ -335,18 +339,11 @@ TEST(DecisionCheck, ReclaimCountsTheVictimsBeforeIt) {
   EXPECT_TRUE(has(v, ViolationKind::kProtectedVictim, "within tenant 'a'")) << describe(v);
 }
 
+// Tenants' shares: a start past a tenant's limit, a reclaim of a job within its guarantee (or
+// too young, or of the same tenant), and a start on devices held for another job are caught.
 TEST(DecisionCheck, TenantsSharesAreKept) {
   Fixture f;
-  TenantShares shares;
-  TenantShare a, b;
-  a.name = "a";
-  a.quota.assign(catalog().size(), {});
-  a.quota[f.v100] = {4, 4};  // guaranteed 4, may borrow 4
-  b = a;
-  b.name = "b";
-  b.quota[f.v100] = {8, 0};
-  shares.tenants = {a, b};
-  shares.index();
+  const TenantShares shares = two_tenants(f.v100);
   // a runs 4 (within its guarantee, started first) and 4 more (borrowed) on v100-0.
   Job a1, a2;
   a1.id = 1, a1.tenant = "a", a1.accel_count = 4;
