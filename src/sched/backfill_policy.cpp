@@ -170,7 +170,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     reclaimable = start.reclaimable;
     reclaim_next = start.next_of_age;
   }
-  FreePool pool(*s.cluster, s.nodes);
+  FreePool pool = free_pool_of(s);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);
   RequestCache requests(s, mode_ == Mode::kHetero);
   // With the driver's share index (one priority: the order is by tenant, then submit), groups

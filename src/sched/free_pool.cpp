@@ -50,6 +50,30 @@ FreePool::FreePool(const Cluster& cluster, std::span<const NodeState> nodes) : c
   }
 }
 
+void FreePool::refresh(std::span<const NodeState> nodes, std::span<const NodeId> changed) {
+  for (NodeId n : changed) {
+    const NodeState& st = n < nodes.size() ? nodes[n] : NodeState{};
+    const std::uint64_t mask = all_devices(cluster_->nodes[n].accel_count);
+    NodeFree& f = nodes_[n];
+    // As the constructor counts them: the node's devices free on an empty node leave with the
+    // old capacity and come back with the new one.
+    if (f.capacity != 0 && f.free == f.capacity) free_on_empty_nodes_ -= f.count;
+    f.capacity = st.up ? (st.healthy & mask) : 0;
+    f.cpu = st.free_cpu;
+    f.mem = st.free_mem_gib;
+    const std::uint64_t free = st.usable() & mask;
+    if (f.capacity != 0 && f.free == f.capacity) free_on_empty_nodes_ += f.count;
+    set_mask(n, free);
+  }
+}
+
+bool FreePool::operator==(const FreePool& o) const {
+  return cluster_ == o.cluster_ && kmax_ == o.kmax_ && nodes_ == o.nodes_ && types_ == o.types_ &&
+         free_total_ == o.free_total_ && free_on_empty_nodes_ == o.free_on_empty_nodes_ &&
+         words_ == o.words_ && buckets_ == o.buckets_ && row_nodes_ == o.row_nodes_ &&
+         part_hist_ == o.part_hist_;
+}
+
 void FreePool::set_mask(NodeId n, std::uint64_t mask) {
   const Node& node = cluster_->nodes[n];
   NodeFree& f = nodes_[n];

@@ -40,6 +40,12 @@ class FreePool {
  public:
   FreePool(const Cluster& cluster, std::span<const NodeState> nodes);
 
+  // A driver that keeps a pool from pass to pass (Snapshot::free_pool): nodes `changed` now
+  // stand as in `nodes`. The pool then equals FreePool(cluster, nodes) if it did before except
+  // on those nodes. O(changed).
+  void refresh(std::span<const NodeState> nodes, std::span<const NodeId> changed);
+  bool operator==(const FreePool& o) const;
+
   const Cluster& cluster() const { return *cluster_; }
   int free_of_type(TypeId t) const { return t < types_.size() ? types_[t].free : 0; }
   std::uint64_t free_mask(NodeId n) const { return nodes_[n].free; }
@@ -77,6 +83,7 @@ class FreePool {
     std::uint64_t capacity = 0;  // devices that are up and healthy
     double cpu = 0, mem = 0;     // free CPU cores and memory
     int count = 0;               // popcount(free)
+    bool operator==(const NodeFree&) const = default;
   };
   void set_mask(NodeId n, std::uint64_t mask);
   bool resources_ok(NodeId n, int devices, const Job& job) const;
@@ -114,6 +121,7 @@ class FreePool {
     int free = 0;  // usable free devices of the type
     int rows = 0;  // largest node of the type + 1 (0: no such node)
     std::size_t first_row = 0;
+    bool operator==(const TypeFree&) const = default;
   };
   const Cluster* cluster_;
   int kmax_ = 0;                 // largest node's device count + 1 (histogram width)
@@ -127,5 +135,10 @@ class FreePool {
   std::vector<int> row_nodes_;  // ...and how many nodes that is
   std::vector<int> part_hist_;  // TypeLeaf * kmax_ + k
 };
+
+// The free devices a pass starts from: the driver's pool (Snapshot::free_pool), else built.
+inline FreePool free_pool_of(const Snapshot& s) {
+  return s.free_pool ? *s.free_pool : FreePool(*s.cluster, s.nodes);
+}
 
 }  // namespace zs

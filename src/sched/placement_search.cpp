@@ -157,7 +157,9 @@ std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& poo
     }
     return std::nullopt;
   };
-  if (!by_prediction && s.running_by_end.size() == s.running.size()) {
+  const std::span<const std::uint32_t> in_end_order =
+      by_prediction ? s.running_by_predicted_end : s.running_by_end;
+  if (in_end_order.size() == s.running.size()) {
     // The driver keeps the running jobs in end order: merge this pass's starts into it.
     std::vector<Ending> mine;
     for (const RunningJob& r : started)
@@ -166,10 +168,10 @@ std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& poo
     std::size_t a = 0, b = 0;
     Ending cur{};
     return walk([&]() -> const Ending* {
-      while (a < s.running_by_end.size() && !counts(s.running[s.running_by_end[a]])) ++a;
-      const bool have_a = a < s.running_by_end.size();
+      while (a < in_end_order.size() && !counts(s.running[in_end_order[a]])) ++a;
+      const bool have_a = a < in_end_order.size();
       if (have_a) {
-        const RunningJob& r = s.running[s.running_by_end[a]];
+        const RunningJob& r = s.running[in_end_order[a]];
         cur = {end_of(r), &r};
       }
       if (b < mine.size() && (!have_a || mine[b] < cur)) return &mine[b++];

@@ -25,7 +25,7 @@ class PreemptionPass {
         s_(s),
         running_(running),
         d_(d),
-        pool_(*s.cluster, s.nodes),
+        pool_(free_pool_of(s)),
         requests_(s, false),
         live_(running.victim_accels) {}
 

@@ -180,7 +180,7 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running_las(
   v.victim_accels.assign(s.cluster->accels_of_type.size(), 0);
   const TimeMs min_run = s.params.min_run_ms;
   for (std::uint32_t i = 0; i < count; ++i) {
-    if (i + kPrefetchAhead < count) prefetch_job(s.running[i + kPrefetchAhead].job);
+    if (i + kPrefetchAhead < count) prefetch_accel_count(s.running[i + kPrefetchAhead].job);
     const RunningJob& r = s.running[i];
     const TimeMs service = las_effective_attained(s, r, now, th);
     const int cls = las_queue_ms(service, th);

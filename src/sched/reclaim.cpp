@@ -33,22 +33,18 @@ const std::vector<std::uint32_t>& Reclaimer::candidates(TypeId t) {
     return list;
   }
   built_[t] = true;
-  for (std::uint32_t i = 0; i < s_.running.size(); ++i) {
-    const RunningJob& r = s_.running[i];
-    if (r.type != t || gone_[i] || !gate_.running_borrowing(i)) continue;
-    const TimeMs of_age = r.started + s_.params.min_run_ms;
+  // Most recently started first: the running jobs in (start, id) order, walked backwards.
+  const std::span<const StartRow> rows = gate_.in_start_order();
+  for (auto r = rows.rbegin(); r != rows.rend(); ++r) {
+    if (r->type != t || gone_[r->index] || !gate_.running_borrowing(r->index)) continue;
+    const TimeMs of_age = r->started + s_.params.min_run_ms;
     if (of_age > now_) {
       wake_ = std::min(wake_, of_age);
       continue;
     }
-    list.push_back(i);
-    devices_[t] += r.job->accel_count;
+    list.push_back(r->index);
+    devices_[t] += r->accel_count;
   }
-  std::sort(list.begin(), list.end(), [&](std::uint32_t a, std::uint32_t b) {
-    const RunningJob& x = s_.running[a];
-    const RunningJob& y = s_.running[b];
-    return x.started != y.started ? x.started > y.started : x.job->id > y.job->id;
-  });
   return list;
 }
 

@@ -7,7 +7,6 @@
 
 #include "core/fair_share.h"
 #include "sched/placement_search.h"
-#include "sched/prefetch.h"
 #include "sched/share_index.h"
 
 namespace zs {
@@ -51,47 +50,42 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
 
   // Devices held per tenant and type; a running job is borrowing when what its tenant started
   // on that type before it, plus its own devices, exceed the guarantee.
-  // Sorted by value (started, id), not through pointers: this runs on every pass.
-  struct ByStart {
-    TimeMs started;
-    JobId id;
-    std::uint32_t index;
-    bool operator<(const ByStart& o) const {
-      return started != o.started ? started < o.started : id < o.id;
-    }
-  };
-  // The driver may keep them in that order (Snapshot::running_by_start).
+  // The driver may keep them in (started, id) order (Snapshot::running_by_start); else they are
+  // sorted by value, not through pointers.
   if (s.running_by_start.size() != s.running.size()) {
+    struct ByStart {
+      TimeMs started;
+      JobId id;
+      std::uint32_t index;
+      bool operator<(const ByStart& o) const {
+        return started != o.started ? started < o.started : id < o.id;
+      }
+    };
     std::vector<ByStart> keyed(s.running.size());
     for (std::uint32_t i = 0; i < s.running.size(); ++i)
       keyed[i] = {s.running[i].started, s.running[i].job->id, i};
     std::sort(keyed.begin(), keyed.end());
     by_start_.resize(keyed.size());
-    for (std::size_t k = 0; k < keyed.size(); ++k) by_start_[k] = keyed[k].index;
+    for (std::size_t k = 0; k < keyed.size(); ++k) {
+      const RunningJob& r = s.running[keyed[k].index];
+      by_start_[k] = {keyed[k].index, r.job->tenant_index, r.job->accel_count, r.type, r.started};
+    }
     in_start_order_ = by_start_;
   } else {
     in_start_order_ = s.running_by_start;
   }
-  const std::span<const std::uint32_t> in_order = in_start_order_;
   running_borrowing_.assign(s.running.size(), false);
-  for (std::size_t k = 0; k < in_order.size(); ++k) {
-    if (k + kPrefetchAhead < in_order.size())  // (sched/prefetch.h)
-      prefetch_job(s.running[in_order[k + kPrefetchAhead]].job);
-    const std::uint32_t i = in_order[k];
-    const RunningJob& r = s.running[i];
+  for (const StartRow& r : in_start_order_) {
     const int slot = type_slot(r.type);
     if (slot < 0) continue;
-    const std::size_t t = tenant(*r.job);
-    int& u = used(t, slot);
-    u += r.job->accel_count;
-    const TenantShare* share = t < s.tenants.size() ? s.tenants[t].share : nullptr;
-    const int guaranteed = share ? share->of(r.type).guaranteed : 0;
-    running_borrowing_[i] = u > guaranteed;
+    const std::size_t at = tenant_at(r.tenant) * types_ + static_cast<std::size_t>(slot);
+    used_[at] += r.accel_count;
+    // (no share: guaranteed_ -1, nothing guaranteed)
+    running_borrowing_[r.index] = used_[at] > std::max(guaranteed_[at], 0);
   }
 }
 
-std::size_t ShareGate::tenant(const Job& job) const {
-  const auto i = job.tenant_index;
+std::size_t ShareGate::tenant_at(std::int32_t i) const {
   return i >= 0 && static_cast<std::size_t>(i) < s_.tenants.size() ? static_cast<std::size_t>(i)
                                                                    : tenants_ - 1;
 }
@@ -412,14 +406,12 @@ void ShareGate::released(const RunningJob& r) {
   // them). Rare: once per victim.
   if (gone_.empty()) gone_.assign(s_.running.size(), false);
   gone_[static_cast<std::size_t>(&r - s_.running.data())] = true;
-  const TenantShare* share = t < s_.tenants.size() ? s_.tenants[t].share : nullptr;
-  const int guaranteed = share ? share->of(r.type).guaranteed : 0;
+  const int guaranteed = std::max(guaranteed_[t * types_ + static_cast<std::size_t>(slot)], 0);
   int held = 0;
-  for (const std::uint32_t i : in_start_order_) {
-    const RunningJob& x = s_.running[i];
-    if (gone_[i] || x.type != r.type || tenant(*x.job) != t) continue;
-    held += x.job->accel_count;
-    running_borrowing_[i] = held > guaranteed;
+  for (const StartRow& x : in_start_order_) {
+    if (gone_[x.index] || x.type != r.type || tenant_at(x.tenant) != t) continue;
+    held += x.accel_count;
+    running_borrowing_[x.index] = held > guaranteed;
   }
 }
 
@@ -452,13 +444,14 @@ bool ShareGate::some_may_borrow(const FreePool& pool, int min_count) const {
 ShareGate::ReclaimOutlook ShareGate::reclaim_outlook(TimeMs now, TimeMs min_run) const {
   ReclaimOutlook o;
   if (!active_) return o;
-  for (std::size_t i = 0; i < running_borrowing_.size(); ++i) {
-    if (!running_borrowing_[i]) continue;
-    const RunningJob& r = s_.running[i];
-    if (r.started + min_run <= now)
-      o.devices += r.job->accel_count;
-    else
-      o.next = std::min(o.next, r.started + min_run);
+  // In start order: once one borrowing job is too young, so are all that started after it.
+  for (const StartRow& r : in_start_order_) {
+    if (!running_borrowing_[r.index]) continue;
+    if (r.started + min_run > now) {
+      o.next = r.started + min_run;
+      break;
+    }
+    o.devices += r.accel_count;
   }
   return o;
 }

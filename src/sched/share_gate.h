@@ -119,6 +119,8 @@ class ShareGate {
 
   // Running job i (Snapshot::running) is borrowing, counting this pass's releases: reclaim may
   // take it back.
+  // The running jobs in (started, id) order, as shares count them.
+  std::span<const StartRow> in_start_order() const { return in_start_order_; }
   bool running_borrowing(std::uint32_t i) const {
     return active_ && i < running_borrowing_.size() && running_borrowing_[i];
   }
@@ -149,7 +151,8 @@ class ShareGate {
   std::string over_reason(const Job& job, const std::vector<TypeId>& types) const;
 
  private:
-  std::size_t tenant(const Job& job) const;
+  std::size_t tenant(const Job& job) const { return tenant_at(job.tenant_index); }
+  std::size_t tenant_at(std::int32_t tenant_index) const;
   // The job's best standing over the types of the cluster it accepts (kOver if none), and the
   // slot of the first of those types (-1 if none): what order() and group_order() classify by.
   Standing best_accepted(const Job& job, int& first_slot) const;
@@ -175,10 +178,10 @@ class ShareGate {
   std::vector<int> held_;             // by slot: sum over tenants of held_back
   std::vector<std::uint32_t> needy_;  // tenants with some unmet demand
   std::vector<double> factor_;        // by tenant
-  std::vector<bool> running_borrowing_;
+  std::vector<std::uint8_t> running_borrowing_;  // by running index (bytes: set on every pass)
   // The running jobs by (start, id): the driver's (Snapshot::running_by_start) or by_start_.
-  std::vector<std::uint32_t> by_start_;
-  std::span<const std::uint32_t> in_start_order_;
+  std::vector<StartRow> by_start_;
+  std::span<const StartRow> in_start_order_;
   std::vector<bool> gone_;  // by running index: released in this pass (made on the first)
   bool released_ = false;   // released() was called: a tenant's standing may have improved
 };

@@ -141,7 +141,7 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now, const RankFn& r
   const ShareGate::PassStart start = gate.pass_start(now, d);
   if (!start.can_start) return d;
   long reclaimable = start.reclaimable;
-  FreePool pool(*s.cluster, s.nodes);
+  FreePool pool = free_pool_of(s);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);
   // With the driver's share index (one priority), groups are classified instead of jobs, and
   // only the jobs of the groups the pass gets to are ranked (as in backfill_policy.cpp).

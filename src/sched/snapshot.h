@@ -16,6 +16,7 @@
 
 namespace zs {
 
+class FreePool;
 class KeyedIndex;
 class LasIndex;
 class ShareIndex;
@@ -58,6 +59,18 @@ struct RunningJob {
   TimeMs predicted_end = kNever;
   // What `gittins` ranks it by: the learned distribution of service of its group (see PendingJob).
   const ServiceDistribution::Ranks* service_ranks = nullptr;
+};
+
+// A running job as tenants' shares count it (Snapshot::running_by_start): its index in
+// Snapshot::running and the fields of its record that decide what it holds, kept together so
+// that a pass walks them without reading every job's record.
+struct StartRow {
+  std::uint32_t index = 0;       // in Snapshot::running
+  std::int32_t tenant = -1;      // Job::tenant_index
+  std::int32_t accel_count = 0;  // Job::accel_count
+  TypeId type = 0;               // RunningJob::type
+  TimeMs started = 0;            // RunningJob::started
+  bool operator==(const StartRow&) const = default;
 };
 
 // A tenant as a pass sees it (Snapshot::tenants, indexed by Job::tenant_index).
@@ -162,13 +175,20 @@ struct Snapshot {
   // controller, tests): every job is classified and waits are said one by one.
   const ShareIndex* share_index = nullptr;
   std::span<const std::uint32_t> pending_ranks;
-  // Optional, a driver's promise: the indices of `running` in (started, job id) order (a
-  // permutation). Saves sorting the running jobs on every pass under shares. Empty: sorted.
-  std::span<const std::uint32_t> running_by_start;
+  // Optional, a driver's promise: the running jobs in (started, job id) order, each with the
+  // fields tenants' shares count it by (StartRow; the indices a permutation of `running`).
+  // Saves sorting them and reading every job's record on every pass under shares. Empty: sorted.
+  std::span<const StartRow> running_by_start;
+  // Optional, a driver's promise: a pool equal to FreePool(*cluster, nodes), kept from pass to
+  // pass (FreePool::refresh). A pass copies it instead of indexing every node again. Null: built.
+  const FreePool* free_pool = nullptr;
   // Optional, a driver's promise: the indices of `running` in (expected_end, job id) order (a
   // permutation). A blocked job's reservation then walks the ends in order instead of heaping
   // every running job on every pass. Empty: they are ordered where needed.
   std::span<const std::uint32_t> running_by_end;
+  // Optional, the same by (predicted_end, or expected_end when there is no prediction, id): what
+  // a reservation walks when it plans with predictions (easy-pred).
+  std::span<const std::uint32_t> running_by_predicted_end;
 };
 
 }  // namespace zs

@@ -371,6 +371,16 @@ class Simulation final : private PendingListener {
     free_on_empty_ -= nodes_[n].free == all ? before : 0;
     free_on_empty_ += mask == all ? after : 0;
     nodes_[n].free = mask;
+    node_changed(n);
+  }
+
+  // Snapshot::free_pool: nodes whose state changed since the last pass.
+  void node_changed(NodeId n) {
+    if (node_changed_.empty()) node_changed_.assign(nodes_.size(), false);
+    if (!node_changed_[n]) {
+      node_changed_[n] = true;
+      changed_nodes_.push_back(n);
+    }
   }
 
   void arrive(std::uint32_t i, TimeMs t) {
@@ -476,13 +486,30 @@ class Simulation final : private PendingListener {
         std::upper_bound(end_order_.begin(), end_order_.end(), slot,
                          [&](std::uint32_t a, std::uint32_t b) { return ends_before(a, b); }),
         slot);
+    order_predicted_end(slot);
+  }
+  // predicted_order_: running slots in (predicted end, else expected end, id) order
+  // (Snapshot::running_by_predicted_end).
+  static TimeMs predicted_or_expected_end(const RunningJob& r) {
+    return r.predicted_end < kNever ? r.predicted_end : r.expected_end;
+  }
+  void order_predicted_end(std::uint32_t slot) {
+    auto before = [&](std::uint32_t a, std::uint32_t b) {
+      const TimeMs x = predicted_or_expected_end(running_[a]);
+      const TimeMs y = predicted_or_expected_end(running_[b]);
+      return x != y ? x < y : running_[a].job->id < running_[b].job->id;
+    };
+    predicted_order_.insert(
+        std::upper_bound(predicted_order_.begin(), predicted_order_.end(), slot, before), slot);
   }
 
   // Removes a job from the running vector (swap with last).
   void drop_running(SimJob& s) {
     if (opt_.shares) {
       const auto i = static_cast<std::uint32_t>(&s - sim_.data());
-      start_order_.erase(std::find(start_order_.begin(), start_order_.end(), i));
+      const auto at = std::find(start_order_.begin(), start_order_.end(), i);
+      start_rows_.erase(start_rows_.begin() + (at - start_order_.begin()));
+      start_order_.erase(at);
     }
     const std::uint32_t slot = s.running_slot;
     if (opt_.shares) {
@@ -490,12 +517,18 @@ class Simulation final : private PendingListener {
       accrual_.remove(static_cast<std::size_t>(r.job->tenant_index), accrual_rate(r), r.started);
     }
     end_order_.erase(std::find(end_order_.begin(), end_order_.end(), slot));
+    predicted_order_.erase(std::find(predicted_order_.begin(), predicted_order_.end(), slot));
     if (slot + 1 != running_.size()) {
       *std::find(end_order_.begin(), end_order_.end(),
+                 static_cast<std::uint32_t>(running_.size() - 1)) = slot;
+      *std::find(predicted_order_.begin(), predicted_order_.end(),
                  static_cast<std::uint32_t>(running_.size() - 1)) = slot;
       running_[slot] = std::move(running_.back());
       running_sim_[slot] = running_sim_.back();
       sim_[running_sim_[slot].index].running_slot = slot;
+      if (opt_.shares)
+        for (StartRow& row : start_rows_)
+          if (row.index == running_.size() - 1) row.index = slot;
     }
     running_.pop_back();
     running_sim_.pop_back();
@@ -641,6 +674,8 @@ class Simulation final : private PendingListener {
       while (at != start_order_.begin() && sim_[*(at - 1)].start == t &&
              sim_[*(at - 1)].job->id > j.id)
         --at;
+      start_rows_.insert(start_rows_.begin() + (at - start_order_.begin()),
+                         start_row(s.running_slot));
       start_order_.insert(at, it->second);
     }
   }
@@ -719,6 +754,7 @@ class Simulation final : private PendingListener {
     for (std::size_t n = 0; n < nodes_.size(); ++n) {
       nodes_[n].healthy = seed.nodes[n].healthy;
       nodes_[n].up = seed.nodes[n].up;
+      node_changed(static_cast<NodeId>(n));
     }
     auto rank_of = [&](std::size_t job) {
       if (job >= result_.jobs.size()) throw std::invalid_argument("seed: no such job");
@@ -778,7 +814,10 @@ class Simulation final : private PendingListener {
       order_end(s.running_slot);
       const TimeMs work = s.end - r->started;
       running_sim_.push_back({i, j.accel_count, s.attained, s.end, work, 0});
-      if (opt_.shares) start_order_.push_back(i);
+      if (opt_.shares) {
+        start_order_.push_back(i);
+        start_rows_.push_back(start_row(s.running_slot));
+      }
     }
     tracked_.assign(sim_.size(), false);
     auto wait = [&](const SimSeed::Waiting& w, bool tracked) {
@@ -811,6 +850,8 @@ class Simulation final : private PendingListener {
 
   // The snapshot a pass at t sees (running jobs' service and predictions brought to t).
   Snapshot snapshot_at(TimeMs t) {
+    std::vector<std::uint32_t>& moved = moved_slots_;
+    moved.clear();
     for (std::size_t k = 0; k < running_.size(); ++k) {
       RunningSim& s = running_sim_[k];
       RunningJob& r = running_[k];
@@ -823,26 +864,39 @@ class Simulation final : private PendingListener {
         const TimeMs wall = job.limit < kNever ? job.limit - job.overhead : 0;
         const TimeMs elapsed = s.done_before + std::max<TimeMs>(0, t - r.started - job.overhead);
         s.predicted_work = RuntimePredictor::extended(s.predicted_work, elapsed, wall);
+        const TimeMs was = r.predicted_end;
         r.predicted_end = std::min(
             r.started + job.overhead + std::max<TimeMs>(s.predicted_work - s.done_before, 0),
             r.expected_end);
+        if (r.predicted_end != was) moved.push_back(static_cast<std::uint32_t>(k));
       }
     }
+    // Jobs with a longer prediction take their new place in predicted_order_.
+    for (std::uint32_t k : moved)
+      predicted_order_.erase(std::find(predicted_order_.begin(), predicted_order_.end(), k));
+    for (std::uint32_t k : moved) order_predicted_end(k);
     Snapshot snap;
     snap.cluster = &cluster_;
     snap.catalog = &catalog_;
     snap.throughput = speeds_;
     snap.nodes = nodes_;
+    if (!free_pool_) {
+      free_pool_.emplace(cluster_, nodes_);
+    } else {
+      free_pool_->refresh(nodes_, changed_nodes_);
+    }
+    for (NodeId n : changed_nodes_) node_changed_[n] = false;
+    changed_nodes_.clear();
+    snap.free_pool = &*free_pool_;
     snap.running = running_;
     snap.running_by_end = end_order_;
+    snap.running_by_predicted_end = predicted_order_;
     snap.pending = pending_.jobs();
     snap.pending_in_priority_order = pending_.in_priority_order();
     if (share_index_) {
       snap.share_index = &*share_index_;
       snap.pending_ranks = pending_.ranks();
-      running_by_start_.clear();
-      for (std::uint32_t i : start_order_) running_by_start_.push_back(sim_[i].running_slot);
-      snap.running_by_start = running_by_start_;
+      snap.running_by_start = start_rows_;
     }
     snap.params = opt_.sched;
     if (las_index_) {
@@ -989,8 +1043,20 @@ class Simulation final : private PendingListener {
   std::vector<Stamp> stamps_;
   // With shares: running jobs (sim_ indices) by (start, id), and their running_ slots for a pass
   // (Snapshot::running_by_start).
-  std::vector<std::uint32_t> start_order_, running_by_start_;
-  std::vector<std::uint32_t> end_order_;    // running_ slots by (expected_end, id)
+  // With shares: the running jobs in (start, id) order, as indices in sim_ and as the rows a
+  // pass counts (Snapshot::running_by_start), kept as jobs start and stop.
+  std::vector<std::uint32_t> start_order_;
+  std::vector<StartRow> start_rows_;
+  // Snapshot::free_pool, brought up to date with the nodes changed since the last pass.
+  std::optional<FreePool> free_pool_;
+  std::vector<NodeId> changed_nodes_;
+  std::vector<bool> node_changed_;
+  StartRow start_row(std::uint32_t slot) const {
+    const RunningJob& r = running_[slot];
+    return {slot, r.job->tenant_index, r.job->accel_count, r.type, r.started};
+  }
+  std::vector<std::uint32_t> end_order_;  // running_ slots by (expected_end, id)
+  std::vector<std::uint32_t> predicted_order_, moved_slots_;
   std::vector<std::int32_t> eager_reason_;  // SimOptions::check_wait_reasons
   bool settle_events_;
   std::vector<RunningJob> running_;

@@ -47,32 +47,34 @@ void read_philly_csv(const ReaderContext& ctx, Trace& out) {
   const int c_ts = h.index("timestamp"), c_dur = h.index("duration"), c_gpus = h.index("num_gpus"),
             c_vc = h.index("cluster");
   std::vector<std::pair<std::int64_t, Job>> rows;
+  rows.reserve(out.jobs.capacity());  // one per line at most (read_trace_text)
   RowSink sink(out, ctx.opt.skip_bad_rows);
   JobId next_id = 1;
   while (auto rec = reader.next()) {
     const JobId id = next_id++;
     sink.row([&] {
-      const std::string where = ctx.source + ":" + std::to_string(rec->line);
+      // Only a bad row needs its place spelled out.
+      auto where = [&] { return ctx.source + ":" + std::to_string(rec->line); };
       if (rec->fields.size() != h.size())
-        throw InputError(where, "expected " + std::to_string(h.size()) + " fields, found " +
-                                    std::to_string(rec->fields.size()));
+        throw InputError(where(), "expected " + std::to_string(h.size()) + " fields, found " +
+                                      std::to_string(rec->fields.size()));
       auto ts = parse_timestamp(rec->fields[c_ts]);
       if (!ts)
         throw InputError(
-            where, "column timestamp: '" + rec->fields[c_ts] + "' is not YYYY-MM-DD HH:MM:SS");
+            where(), "column timestamp: '" + rec->fields[c_ts] + "' is not YYYY-MM-DD HH:MM:SS");
       auto dur = parse_double(rec->fields[c_dur]);
       if (!dur)
-        throw InputError(where, "column duration: '" + rec->fields[c_dur] + "' is not a number");
+        throw InputError(where(), "column duration: '" + rec->fields[c_dur] + "' is not a number");
       if (*dur < 0)
-        throw InputError(where, "column duration: negative duration " + rec->fields[c_dur]);
+        throw InputError(where(), "column duration: negative duration " + rec->fields[c_dur]);
       if (*dur > 1e10)
         throw InputError(
-            where, "column duration: " + rec->fields[c_dur] + " seconds is implausibly large");
+            where(), "column duration: " + rec->fields[c_dur] + " seconds is implausibly large");
       auto gpus = parse_double(rec->fields[c_gpus]);
       if (!gpus || *gpus < 1 || *gpus > 1e6 ||
           *gpus != static_cast<double>(static_cast<int>(*gpus)))
-        throw InputError(
-            where, "column num_gpus: '" + rec->fields[c_gpus] + "' is not a positive whole number");
+        throw InputError(where(), "column num_gpus: '" + rec->fields[c_gpus] +
+                                      "' is not a positive whole number");
       Job j;
       j.id = id;
       j.duration = seconds_to_ms(*dur);

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "decision_text.h"
+#include "sched/free_pool.h"
 #include "sched/keyed_index.h"
 #include "sched/las_index.h"
 #include "sched/policy.h"
@@ -64,15 +65,39 @@ class FreshCheck : public Policy {
     fresh.pending_ranks = {};
     fresh.running_by_start = {};
     fresh.running_by_end = {};
+    fresh.running_by_predicted_end = {};
+    fresh.free_pool = nullptr;
     // With an index the waiting jobs may come in any order; without one, in (submit, id) order.
     const std::vector<PendingJob> sorted = test::in_submit_order(s.pending);
     fresh.pending = sorted;
     const std::string a = test::describe_decisions(d, s.share_index),
                       b = test::describe_decisions(inner_->decide(fresh, now), nullptr);
-    if (!s.running_by_start.empty())
-      broken_promises += broken_order(s.running_by_start, s.running, [](const RunningJob& r) {
+    if (!s.running_by_start.empty()) {
+      std::vector<std::uint32_t> order;
+      for (const StartRow& row : s.running_by_start) {
+        order.push_back(row.index);
+        if (row.index < s.running.size()) {
+          const RunningJob& r = s.running[row.index];
+          broken_promises += row != StartRow{row.index, r.job->tenant_index, r.job->accel_count,
+                                             r.type, r.started};
+        }
+      }
+      broken_promises += broken_order(order, s.running, [](const RunningJob& r) {
         return std::pair{r.started, r.job->id};
       });
+    }
+    if (s.free_pool) {
+      ++pools;
+      broken_promises += !(*s.free_pool == FreePool(*s.cluster, s.nodes));
+    }
+    if (!s.running_by_predicted_end.empty()) {
+      ++predicted_promised;
+      broken_promises +=
+          broken_order(s.running_by_predicted_end, s.running, [](const RunningJob& r) {
+            return std::pair{r.predicted_end < kNever ? r.predicted_end : r.expected_end,
+                             r.job->id};
+          });
+    }
     if (!s.running_by_end.empty()) {
       ++ends_promised;
       broken_promises += broken_order(s.running_by_end, s.running, [](const RunningJob& r) {
@@ -124,7 +149,7 @@ class FreshCheck : public Policy {
   }
 
   mutable long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0,
-               broken_promises = 0, differing = 0;
+               pools = 0, predicted_promised = 0, broken_promises = 0, differing = 0;
   mutable std::string first_difference;
 
  private:
@@ -205,7 +230,8 @@ World random_world(std::uint64_t seed) {
 class DriverCacheProperty : public testing::TestWithParam<std::string> {};
 
 TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
-  long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0;
+  long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0, pools = 0,
+       predicted_promised = 0;
   for (std::uint64_t k = 1; k <= 40; ++k) {
     const World w = random_world(k * 7919 + 13);
     for (bool shares : {false, true}) {
@@ -224,11 +250,15 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
       keyed += check.keyed;
       grouped += check.grouped;
       ends_promised += check.ends_promised;
+      pools += check.pools;
+      predicted_promised += check.predicted_promised;
       if (HasFailure()) return;
     }
   }
-  EXPECT_GT(indexed, passes / 4);        // the simulator keeps a share index under shares
-  EXPECT_GT(ends_promised, passes / 2);  // and its running jobs in end order, always
+  EXPECT_GT(indexed, passes / 4);             // the simulator keeps a share index under shares
+  EXPECT_GT(ends_promised, passes / 2);       // and its running jobs in end order, always
+  EXPECT_EQ(pools, passes);                   // and its free pool
+  EXPECT_GT(predicted_promised, passes / 2);  // and its running jobs by predicted end
   // ... and a keyed index for srtf, spf and gittins, a LAS index for las, with and without
   // shares (under shares filed by share group).
   const auto policy = make_policy(GetParam());

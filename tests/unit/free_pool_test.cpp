@@ -533,6 +533,50 @@ TEST(FreePool, FragmentationIsTheShareOfFreeDevicesOnPartlyUsedNodes) {
   EXPECT_NEAR(FreePool(c, s).fragmentation(), 1.0, 1e-12);
 }
 
+// A driver's pool kept from pass to pass (Snapshot::free_pool) must equal one built afresh:
+// random changes of free devices, CPU, health and up/down, refreshed node by node.
+TEST(FreePool, RefreshOfTheChangedNodesEqualsAFreshPool) {
+  const Cluster c = cluster({group(5, 8, "V100", 2, 2, 2), group(3, 4, "K80", 1, 2)});
+  std::vector<NodeState> s = idle(c);
+  FreePool kept(c, s);
+  std::uint64_t x = 88172645463325252ull;  // xorshift
+  auto next = [&] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
+  for (int round = 0; round < 400; ++round) {
+    std::vector<NodeId> changed;
+    for (int k = static_cast<int>(next() % 4); k > 0; --k) {
+      const NodeId n = static_cast<NodeId>(next() % c.nodes.size());
+      NodeState& st = s[n];
+      switch (next() % 5) {
+        case 0:
+          st.up = !st.up;
+          break;
+        case 1:
+          st.healthy = next() | (next() % 2 ? ~0ull : 0);
+          break;
+        case 2:
+          st.free_cpu = static_cast<double>(next() % 64);
+          break;
+        default:
+          st.free = next() & ((1ull << c.nodes[n].accel_count) - 1);
+          break;
+      }
+      changed.push_back(n);  // may name a node twice
+    }
+    kept.refresh(s, changed);
+    ASSERT_TRUE(kept == FreePool(c, s)) << "round " << round;
+  }
+  // Refreshing nothing changes nothing; a pool with one node changed differs until refreshed.
+  kept.refresh(s, {});
+  EXPECT_TRUE(kept == FreePool(c, s));
+  s[0].up = true;
+  s[0].healthy = ~0ull;
+  s[0].free = (kept.free_mask(0) ^ 1) & 0xFF;
+  EXPECT_FALSE(kept == FreePool(c, s));
+  const NodeId zero = 0;
+  kept.refresh(s, std::span(&zero, 1));
+  EXPECT_TRUE(kept == FreePool(c, s));
+}
+
 // --- Shapes ---
 
 TEST(Shape, ShapeForSplitsIntoWholeNodesPlusARemainder) {
