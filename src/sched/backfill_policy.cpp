@@ -84,7 +84,15 @@ class TenantStream {
     bool single;                            // one job (rank `at`), not a group
     std::uint32_t last = ShareIndex::kEnd;  // single: its rank
   };
-  TenantStream(const ShareIndex& index, const std::vector<std::uint32_t>& groups) : index_(index) {
+  TenantStream(const ShareIndex& index, std::span<const std::uint32_t> groups) : index_(index) {
+    for (std::uint32_t g : groups) add_group(g, 0);
+  }
+  // The same stream for other groups, keeping what it allocated (a pass walks every tenant).
+  void reset(std::span<const std::uint32_t> groups) {
+    src_.clear();
+    parked_.clear();
+    woken_.clear();
+    cur_ = kNone;
     for (std::uint32_t g : groups) add_group(g, 0);
   }
   void add_group(std::uint32_t g, std::uint32_t from) {
@@ -427,8 +435,9 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     };
     using Streams = std::vector<TenantStream>;
     Streams deferred_streams;
+    TenantStream within(*index, {});
     for (std::size_t k = 0; k < groups.tenants.size(); ++k) {
-      TenantStream within(*index, groups.within[k]);
+      within.reset(groups.within[k]);
       TenantStream later(*index, {});
       for (std::uint32_t r = within.next(); r != ShareIndex::kEnd; r = within.next()) {
         const std::uint32_t g = within.source_group();
@@ -528,8 +537,9 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     };
     for (TenantStream& stream : deferred_streams)
       if (offer_borrowing(stream) == Next::kStop) return d;
+    TenantStream borrowing(*index, {});
     for (std::size_t k = 0; k < groups.tenants.size(); ++k) {
-      TenantStream borrowing(*index, groups.borrowing[k]);
+      borrowing.reset(groups.borrowing[k]);
       if (offer_borrowing(borrowing) == Next::kStop) return d;
     }
     return d;

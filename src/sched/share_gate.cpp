@@ -74,15 +74,41 @@ ShareGate::ShareGate(const Snapshot& s) : s_(s), active_(s.shares != nullptr) {
   } else {
     in_start_order_ = s.running_by_start;
   }
-  running_borrowing_.assign(s.running.size(), false);
+  running_borrowing_.assign(s.running.size(), 0);
+  // (no share: guaranteed_ -1, nothing guaranteed)
+  if (!s.running_by_start.empty() && count_from_held()) return;
   for (const StartRow& r : in_start_order_) {
     const int slot = type_slot(r.type);
     if (slot < 0) continue;
     const std::size_t at = tenant_at(r.tenant) * types_ + static_cast<std::size_t>(slot);
     used_[at] += r.accel_count;
-    // (no share: guaranteed_ -1, nothing guaranteed)
     running_borrowing_[r.index] = used_[at] > std::max(guaranteed_[at], 0);
   }
+}
+
+bool ShareGate::count_from_held() {
+  // The driver's rows say what each tenant held up to each job (StartRow::held): each job's
+  // standing at once, and the last row of each tenant and type its total, without a running
+  // sum through the rows (a chain of dependent additions on every pass). Tenants outside the
+  // table would share its last entry with other such tenants: counted the long way then.
+  int* used = used_.data();
+  const int* guaranteed = guaranteed_.data();
+  std::uint8_t* borrowing = running_borrowing_.data();
+  const std::size_t known = s_.tenants.size(), types = types_;
+  for (const StartRow& r : in_start_order_) {
+    const int slot = type_slot(r.type);
+    if (slot < 0) continue;
+    if (r.tenant < 0 || static_cast<std::size_t>(r.tenant) >= known) {
+      std::fill(used_.begin(), used_.end(), 0);
+      std::fill(running_borrowing_.begin(), running_borrowing_.end(), 0);
+      return false;
+    }
+    const std::size_t at =
+        static_cast<std::size_t>(r.tenant) * types + static_cast<std::size_t>(slot);
+    used[at] = r.held;
+    borrowing[r.index] = r.held > std::max(guaranteed[at], 0);
+  }
+  return true;
 }
 
 std::size_t ShareGate::tenant_at(std::int32_t i) const {
@@ -288,7 +314,10 @@ ShareGate::GroupOrder ShareGate::group_order(const ShareIndex& index, Decisions&
     std::uint32_t group, first;
   };
   std::vector<Over> over;
-  std::vector<std::uint8_t> kind(index.group_count(), 3);  // 0 within, 1 borrowing, 3 none
+  // Per group: its tenant's rank * 2 + 0 within / 1 borrowing, kNone if it is offered neither
+  // way (read once: a group's first job is a cache miss).
+  constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  std::vector<std::uint32_t> placed(index.group_count(), kNone);
   for (std::uint32_t g = 0; g < index.group_count(); ++g) {
     const ShareIndex::Group& grp = index.group(g);
     if (grp.size == 0) continue;
@@ -297,14 +326,10 @@ ShareGate::GroupOrder ShareGate::group_order(const ShareIndex& index, Decisions&
     const Standing b = best_accepted(job, first_slot);
     if (b != Standing::kOver) o.min_count = std::min(o.min_count, job.accel_count);
     if (b == Standing::kWithin) {
-      kind[g] = 0;
+      placed[g] = slot_of(tenant(job)) * 2;
       o.any_within = true;
-      slot_of(tenant(job));
     } else if (b == Standing::kBorrowing) {
-      if (!within_only) {
-        kind[g] = 1;
-        slot_of(tenant(job));
-      }
+      if (!within_only) placed[g] = slot_of(tenant(job)) * 2 + 1;
     } else if (first_slot >= 0 && !within_only) {
       over.push_back(
           {tenant(job) * types_ + static_cast<std::uint64_t>(first_slot), g, index.first(g, 0)});
@@ -312,19 +337,31 @@ ShareGate::GroupOrder ShareGate::group_order(const ShareIndex& index, Decisions&
   }
   // Positions of the tenants that have groups, in rank order.
   for (std::uint32_t r = 0; r < tenants_; ++r)
-    if (at_rank[r] != ~std::uint32_t{0}) {
+    if (at_rank[r] != kNone) {
       at_rank[r] = static_cast<std::uint32_t>(o.tenants.size());
       o.tenants.push_back(r);  // the rank for now; the tenant below
     }
   std::vector<std::uint32_t> tenant_at_rank(tenants_);
   for (std::uint32_t t = 0; t < tenants_; ++t) tenant_at_rank[tenant_rank[t]] = t;
   for (std::uint32_t& t : o.tenants) t = tenant_at_rank[t];
-  o.within.resize(o.tenants.size());
-  o.borrowing.resize(o.tenants.size());
-  for (std::uint32_t g = 0; g < index.group_count(); ++g) {
-    if (kind[g] > 1) continue;
-    const std::uint32_t at = at_rank[tenant_rank[tenant(*index.group(g).like)]];
-    (kind[g] == 0 ? o.within : o.borrowing)[at].push_back(g);
+  // Each tenant's groups in group order: counted, then filled.
+  o.within.from.assign(o.tenants.size() + 1, 0);
+  o.borrowing.from.assign(o.tenants.size() + 1, 0);
+  for (std::uint32_t p : placed)
+    if (p != kNone) ++(p % 2 == 0 ? o.within : o.borrowing).from[at_rank[p / 2] + 1];
+  for (GroupLists* lists : {&o.within, &o.borrowing}) {
+    for (std::size_t k = 1; k < lists->from.size(); ++k) lists->from[k] += lists->from[k - 1];
+    lists->groups.resize(lists->from.back());
+  }
+  std::vector<std::uint32_t> next_within(o.within.from.begin(), o.within.from.end() - 1),
+      next_borrowing(o.borrowing.from.begin(), o.borrowing.from.end() - 1);
+  for (std::uint32_t g = 0; g < placed.size(); ++g) {
+    const std::uint32_t p = placed[g];
+    if (p == kNone) continue;
+    if (p % 2 == 0)
+      o.within.groups[next_within[at_rank[p / 2]]++] = g;
+    else
+      o.borrowing.groups[next_borrowing[at_rank[p / 2]]++] = g;
   }
   if (!over.empty()) {
     std::sort(over.begin(), over.end(), [](const Over& a, const Over& b) {

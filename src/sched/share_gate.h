@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -85,10 +86,19 @@ class ShareGate {
   // With a driver's ShareIndex (Snapshot::share_index): the same classification by group. Every
   // job of a group stands the same, so each group is classified once; groups over their limit
   // everywhere get their wait (Decisions::group_waits) as order() gives it to each of their jobs.
+  // Lists of groups, one per tenant of GroupOrder::tenants, in one vector (a pass builds them).
+  struct GroupLists {
+    std::vector<std::uint32_t> groups;
+    std::vector<std::uint32_t> from;  // list k: groups[from[k], from[k + 1])
+    std::size_t size() const { return from.empty() ? 0 : from.size() - 1; }
+    std::span<const std::uint32_t> operator[](std::size_t k) const {
+      return std::span(groups).subspan(from[k], from[k + 1] - from[k]);
+    }
+  };
   struct GroupOrder {
     // Gate tenants in order (fair share), and for each its groups within guarantee / borrowing.
     std::vector<std::uint32_t> tenants;
-    std::vector<std::vector<std::uint32_t>> within, borrowing;
+    GroupLists within, borrowing;
     int min_count = std::numeric_limits<int>::max();
     bool any_within = false;  // some waiting job stands within guarantee (order().within non-empty)
   };
@@ -153,6 +163,9 @@ class ShareGate {
  private:
   std::size_t tenant(const Job& job) const { return tenant_at(job.tenant_index); }
   std::size_t tenant_at(std::int32_t tenant_index) const;
+  // The constructor's count of what each tenant holds from the driver's StartRow::held; false
+  // (nothing counted) when a row's tenant is not in the table.
+  bool count_from_held();
   // The job's best standing over the types of the cluster it accepts (kOver if none), and the
   // slot of the first of those types (-1 if none): what order() and group_order() classify by.
   Standing best_accepted(const Job& job, int& first_slot) const;

@@ -33,13 +33,13 @@ class KeyedQueue {
       : index_(&index), keys_(keys), classes_(keys ? nullptr : classes), rank_(&rank) {}
 
   // The jobs of these groups.
-  void assign(const std::vector<std::uint32_t>& groups) {
+  void assign(std::span<const std::uint32_t> groups) {
     heap_.clear();
     merge_.clear();
     add(groups, std::nullopt);
   }
   // The jobs of these groups that come after `last`.
-  void add_after(const std::vector<std::uint32_t>& groups, Keyed last) { add(groups, last); }
+  void add_after(std::span<const std::uint32_t> groups, Keyed last) { add(groups, last); }
   bool empty() const { return merging() ? merge_.empty() : heap_.empty(); }
   Keyed pop() {
     if (!merging()) {
@@ -87,7 +87,7 @@ class KeyedQueue {
     return true;
   }
 
-  void add(const std::vector<std::uint32_t>& groups, std::optional<Keyed> after) {
+  void add(std::span<const std::uint32_t> groups, std::optional<Keyed> after) {
     if (merging()) {
       for (std::uint32_t g : groups) {
         Cursor c{{}, g, {}, {}};
@@ -245,7 +245,8 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now, const RankFn& r
     std::vector<Deferred> later;
     KeyedQueue heap(*index, keys_by_group, classes_by_group, rank);
     std::vector<bool> group_deferred;
-    for (const auto& within : groups.within) {
+    for (std::size_t k = 0; k < groups.within.size(); ++k) {
+      const std::span<const std::uint32_t> within = groups.within[k];
       heap.assign(within);
       group_deferred.assign(within.size(), false);
       std::size_t open = within.size();  // groups not known to be deferred
@@ -312,7 +313,8 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now, const RankFn& r
       if (!offer_heap(def.rest)) return d;
     }
     std::vector<std::uint32_t> hopeful;
-    for (const auto& borrowing : groups.borrowing) {
+    for (std::size_t k = 0; k < groups.borrowing.size(); ++k) {
+      const std::span<const std::uint32_t> borrowing = groups.borrowing[k];
       if (!gate.some_may_borrow(pool, min_count)) return d;
       hopeful.clear();
       set_aside.clear();

@@ -70,8 +70,19 @@ struct StartRow {
   std::int32_t accel_count = 0;  // Job::accel_count
   TypeId type = 0;               // RunningJob::type
   TimeMs started = 0;            // RunningJob::started
+  // The devices of this type its tenant holds counting this job and every one before it: the
+  // job borrows when that exceeds the tenant's guarantee (sched/share_gate.h).
+  std::int32_t held = 0;
   bool operator==(const StartRow&) const = default;
 };
+
+// Sets StartRow::held of the rows of one tenant and type (rows in (started, id) order): what a
+// driver that keeps the rows does when one of them starts or stops. O(rows).
+inline void recount_held(std::span<StartRow> rows, std::int32_t tenant, TypeId type) {
+  std::int32_t held = 0;
+  for (StartRow& r : rows)
+    if (r.tenant == tenant && r.type == type) r.held = held += r.accel_count;
+}
 
 // A tenant as a pass sees it (Snapshot::tenants, indexed by Job::tenant_index).
 struct TenantView {

@@ -299,7 +299,8 @@ class Simulation final : private PendingListener {
   // This pass's group waits (ids: interned reasons), grouped by group.
   void apply_group_waits(const Decisions& d, const std::vector<std::int32_t>& ids) {
     const auto pass = static_cast<std::uint32_t>(result_.passes);
-    std::vector<GroupWait> gw = d.group_waits;
+    std::vector<GroupWait>& gw = group_waits_;  // (storage kept from pass to pass)
+    gw.assign(d.group_waits.begin(), d.group_waits.end());
     std::sort(gw.begin(), gw.end(), [](const GroupWait& a, const GroupWait& b) {
       return a.group != b.group ? a.group < b.group : a.from < b.from;
     });
@@ -307,7 +308,8 @@ class Simulation final : private PendingListener {
       const std::uint32_t g = gw[k].group;
       if (g >= share_index_->group_count()) throw std::logic_error("group wait: no such group");
       if (stamps_.size() <= g) stamps_.resize(share_index_->group_count());
-      Stamp next;
+      Stamp& next = next_stamp_;  // (its ranges' storage is kept from pass to pass)
+      next.ranges.clear();
       next.pass = pass;
       next.reason = gw[k].reason < ids.size() ? ids[gw[k].reason] : -1;
       for (; k < gw.size() && gw[k].group == g; ++k) {
@@ -333,9 +335,13 @@ class Simulation final : private PendingListener {
           }
         }
       }
-      old = std::move(next);
+      old.pass = next.pass;
+      old.reason = next.reason;
+      old.ranges.assign(next.ranges.begin(), next.ranges.end());
     }
   }
+  Stamp next_stamp_;
+  std::vector<GroupWait> group_waits_;
 
   // The index in sim_ of a job known to exist.
   std::uint32_t index_at(JobId id) const {
@@ -508,8 +514,10 @@ class Simulation final : private PendingListener {
     if (opt_.shares) {
       const auto i = static_cast<std::uint32_t>(&s - sim_.data());
       const auto at = std::find(start_order_.begin(), start_order_.end(), i);
+      const StartRow gone = start_rows_[static_cast<std::size_t>(at - start_order_.begin())];
       start_rows_.erase(start_rows_.begin() + (at - start_order_.begin()));
       start_order_.erase(at);
+      recount_held(start_rows_, gone.tenant, gone.type);
     }
     const std::uint32_t slot = s.running_slot;
     if (opt_.shares) {
@@ -674,9 +682,10 @@ class Simulation final : private PendingListener {
       while (at != start_order_.begin() && sim_[*(at - 1)].start == t &&
              sim_[*(at - 1)].job->id > j.id)
         --at;
-      start_rows_.insert(start_rows_.begin() + (at - start_order_.begin()),
-                         start_row(s.running_slot));
+      const StartRow row = start_row(s.running_slot);
+      start_rows_.insert(start_rows_.begin() + (at - start_order_.begin()), row);
       start_order_.insert(at, it->second);
+      recount_held(start_rows_, row.tenant, row.type);
     }
   }
 
@@ -817,6 +826,7 @@ class Simulation final : private PendingListener {
       if (opt_.shares) {
         start_order_.push_back(i);
         start_rows_.push_back(start_row(s.running_slot));
+        recount_held(start_rows_, start_rows_.back().tenant, start_rows_.back().type);
       }
     }
     tracked_.assign(sim_.size(), false);
@@ -953,9 +963,13 @@ class Simulation final : private PendingListener {
       // Interned: many passes give the same few reasons to many jobs.
       std::vector<std::int32_t> ids(d.wait_reasons.size());
       for (std::size_t k = 0; k < d.wait_reasons.size(); ++k) {
-        auto [it, added] =
-            wait_ids_.emplace(d.wait_reasons[k], static_cast<std::int32_t>(wait_texts_.size()));
-        if (added) wait_texts_.push_back(d.wait_reasons[k]);
+        // (find first: emplace would make a node, and copy the text, on every pass)
+        auto it = wait_ids_.find(d.wait_reasons[k]);
+        if (it == wait_ids_.end()) {
+          it = wait_ids_.emplace(d.wait_reasons[k], static_cast<std::int32_t>(wait_texts_.size()))
+                   .first;
+          wait_texts_.push_back(d.wait_reasons[k]);
+        }
         ids[k] = it->second;
       }
       const auto pass = static_cast<std::uint32_t>(result_.passes);

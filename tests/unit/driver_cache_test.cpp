@@ -74,12 +74,14 @@ class FreshCheck : public Policy {
                       b = test::describe_decisions(inner_->decide(fresh, now), nullptr);
     if (!s.running_by_start.empty()) {
       std::vector<std::uint32_t> order;
+      std::map<std::pair<std::int32_t, TypeId>, std::int32_t> held;
       for (const StartRow& row : s.running_by_start) {
         order.push_back(row.index);
         if (row.index < s.running.size()) {
           const RunningJob& r = s.running[row.index];
+          const std::int32_t h = held[{r.job->tenant_index, r.type}] += r.job->accel_count;
           broken_promises += row != StartRow{row.index, r.job->tenant_index, r.job->accel_count,
-                                             r.type, r.started};
+                                             r.type,    r.started,           h};
         }
       }
       broken_promises += broken_order(order, s.running, [](const RunningJob& r) {
