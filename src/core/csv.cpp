@@ -16,6 +16,7 @@ std::optional<CsvRecord> CsvReader::next() {
   while (pos_ < text_.size()) {
     CsvRecord rec;
     rec.line = line_;
+    rec.fields.reserve(width_);  // records are usually as wide as the last one
     std::string field;
     bool in_quotes = false, quoted = false, any_content = false;
     while (pos_ < text_.size()) {
@@ -56,6 +57,7 @@ std::optional<CsvRecord> CsvReader::next() {
       throw InputError(source_ + ":" + std::to_string(rec.line), "unterminated quoted field");
     if (!any_content) continue;  // blank line
     rec.fields.push_back(std::move(field));
+    width_ = rec.fields.size();
     return rec;
   }
   return std::nullopt;

@@ -30,6 +30,7 @@ class CsvReader {
   char sep_;
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
+  std::size_t width_ = 0;  // fields in the last record
 };
 
 // Maps header names to positions and reports unknown or missing columns by name.
