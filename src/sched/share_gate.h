@@ -83,9 +83,6 @@ class ShareGate {
   // jobs are not needed (nothing is free: only reclaim can start a job) and left out.
   Order order(const std::vector<std::int64_t>& rank, Decisions& d, bool within_only = false);
 
-  // With a driver's ShareIndex (Snapshot::share_index): the same classification by group. Every
-  // job of a group stands the same, so each group is classified once; groups over their limit
-  // everywhere get their wait (Decisions::group_waits) as order() gives it to each of their jobs.
   // Lists of groups, one per tenant of GroupOrder::tenants, in one vector (a pass builds them).
   struct GroupLists {
     std::vector<std::uint32_t> groups;
@@ -95,6 +92,9 @@ class ShareGate {
       return std::span(groups).subspan(from[k], from[k + 1] - from[k]);
     }
   };
+  // With a driver's ShareIndex (Snapshot::share_index): the same classification by group. Every
+  // job of a group stands the same, so each group is classified once; groups over their limit
+  // everywhere get their wait (Decisions::group_waits) as order() gives it to each of their jobs.
   struct GroupOrder {
     // Gate tenants in order (fair share), and for each its groups within guarantee / borrowing.
     std::vector<std::uint32_t> tenants;
@@ -127,10 +127,10 @@ class ShareGate {
   // is held back for guarantees. O(types).
   bool some_may_borrow(const FreePool& pool, int min_count) const;
 
-  // Running job i (Snapshot::running) is borrowing, counting this pass's releases: reclaim may
-  // take it back.
   // The running jobs in (started, id) order, as shares count them.
   std::span<const StartRow> in_start_order() const { return in_start_order_; }
+  // Running job i (Snapshot::running) is borrowing, counting this pass's releases: reclaim may
+  // take it back.
   bool running_borrowing(std::uint32_t i) const {
     return active_ && i < running_borrowing_.size() && running_borrowing_[i];
   }

@@ -3,8 +3,10 @@
 // The controller builds it from the store, the simulator from its event state. Spans point
 // into the caller's memory, so building a snapshot copies nothing per job.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "core/cluster.h"
@@ -82,6 +84,23 @@ inline void recount_held(std::span<StartRow> rows, std::int32_t tenant, TypeId t
   std::int32_t held = 0;
   for (StartRow& r : rows)
     if (r.tenant == tenant && r.type == type) r.held = held += r.accel_count;
+}
+// The same for every tenant and type at once (a driver that starts from many running jobs).
+// O(rows log rows).
+inline void recount_all_held(std::span<StartRow> rows) {
+  std::vector<std::uint32_t> order(rows.size());
+  for (std::uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+  // Grouped by (tenant, type), each group in row order.
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return std::pair{rows[a].tenant, rows[a].type} < std::pair{rows[b].tenant, rows[b].type};
+  });
+  std::int32_t held = 0;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    StartRow& r = rows[order[k]];
+    const bool first =
+        k == 0 || rows[order[k - 1]].tenant != r.tenant || rows[order[k - 1]].type != r.type;
+    r.held = held = (first ? 0 : held) + r.accel_count;
+  }
 }
 
 // A tenant as a pass sees it (Snapshot::tenants, indexed by Job::tenant_index).

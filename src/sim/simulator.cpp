@@ -514,10 +514,13 @@ class Simulation final : private PendingListener {
     if (opt_.shares) {
       const auto i = static_cast<std::uint32_t>(&s - sim_.data());
       const auto at = std::find(start_order_.begin(), start_order_.end(), i);
-      const StartRow gone = start_rows_[static_cast<std::size_t>(at - start_order_.begin())];
-      start_rows_.erase(start_rows_.begin() + (at - start_order_.begin()));
+      const auto pos = at - start_order_.begin();
+      const StartRow gone = start_rows_[static_cast<std::size_t>(pos)];
+      start_rows_.erase(start_rows_.begin() + pos);
       start_order_.erase(at);
-      recount_held(start_rows_, gone.tenant, gone.type);
+      // Only the rows after it held its devices too.
+      for (auto r = start_rows_.begin() + pos; r != start_rows_.end(); ++r)
+        if (r->tenant == gone.tenant && r->type == gone.type) r->held -= gone.accel_count;
     }
     const std::uint32_t slot = s.running_slot;
     if (opt_.shares) {
@@ -534,9 +537,11 @@ class Simulation final : private PendingListener {
       running_[slot] = std::move(running_.back());
       running_sim_[slot] = running_sim_.back();
       sim_[running_sim_[slot].index].running_slot = slot;
-      if (opt_.shares)
-        for (StartRow& row : start_rows_)
-          if (row.index == running_.size() - 1) row.index = slot;
+      if (opt_.shares)  // the moved job's row, found through the (smaller) start order
+        start_rows_[static_cast<std::size_t>(std::find(start_order_.begin(), start_order_.end(),
+                                                       running_sim_[slot].index) -
+                                             start_order_.begin())]
+            .index = slot;
     }
     running_.pop_back();
     running_sim_.pop_back();
@@ -826,9 +831,9 @@ class Simulation final : private PendingListener {
       if (opt_.shares) {
         start_order_.push_back(i);
         start_rows_.push_back(start_row(s.running_slot));
-        recount_held(start_rows_, start_rows_.back().tenant, start_rows_.back().type);
       }
     }
+    recount_all_held(start_rows_);  // (once: per job, it was quadratic in the running jobs)
     tracked_.assign(sim_.size(), false);
     auto wait = [&](const SimSeed::Waiting& w, bool tracked) {
       const std::uint32_t i = rank_of(w.job);

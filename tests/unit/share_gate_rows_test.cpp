@@ -123,5 +123,21 @@ TEST(ShareGateRows, ARowOfATenantOutsideTheTableIsCountedTheLongWay) {
   EXPECT_EQ(outlook(driven, w), expected);
 }
 
+// A driver that starts from many running jobs (a forecast's seed) counts every row at once.
+TEST(ShareGateRows, RecountingAllRowsAtOnceGivesWhatRecountingEachKeyGives) {
+  World w;
+  w.run(1, 0, 8, 0);
+  w.run(2, 1, 2, 5);
+  w.run(3, -1, 3, 6);
+  w.run(4, 0, 6, 10);
+  w.run(5, 1, 4, 20);
+  w.run(6, 0, 2, 21);
+  std::vector<StartRow> each = w.rows(), all = each;
+  for (StartRow& r : all) r.held = -1;
+  recount_all_held(all);
+  EXPECT_EQ(all, each);
+  EXPECT_EQ(all.back().held, 16);  // job 6: tenant a's 8 + 6 + 2
+}
+
 }  // namespace
 }  // namespace zs
