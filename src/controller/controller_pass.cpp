@@ -262,6 +262,7 @@ void Controller::run_pass(TimeMs now) {
     if (job.rec.spec.accel_count == 0) continue;
     RunningJob r;
     r.job = &job.sched;
+    r.accel_count = job.sched.accel_count;
     r.started = job.rec.start_ms;
     r.expected_end = job.rec.spec.walltime > 0 ? job.rec.start_ms + job.rec.spec.walltime : kNever;
     r.attained_accel_ms = job.attained_accel_ms +

@@ -39,6 +39,7 @@ RunningJob as_running(const Snapshot& s, const PendingJob& p, const StartDecisio
   RunningJob r;
   r.job = p.job;
   r.type = start.type;
+  r.accel_count = p.job->accel_count;
   r.placement = start.placement;
   r.started = now;
   const TimeMs limit = walltime_on(s, *p.job, start.type);
@@ -232,7 +233,7 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
       return false;
     }
     ++changes;
-    for (std::uint32_t v : plan->victims) reclaimable -= s.running[v].job->accel_count;
+    for (std::uint32_t v : plan->victims) reclaimable -= accels(s.running[v]);
     const std::vector<std::uint32_t> victims = plan->victims;
     auto carried = reclaimer->carry_out(std::move(*plan), job, pool, gate, d);
     if (carried.start) {

@@ -107,6 +107,7 @@ bool PreemptionPass::may_fit_after_preempting(const Job& job, const std::vector<
 
 std::vector<Releasable::VictimSlot> PreemptionPass::victim_slots(std::int64_t worse_than) const {
   std::vector<Releasable::VictimSlot> slots;
+  slots.reserve(running_.victims.size() + running_.victims.size() / 4);
   for (std::uint32_t v : running_.victims)
     if (cls(v) > worse_than)
       for (const Slot& slot : s_.running[v].placement) {
@@ -191,7 +192,7 @@ std::optional<Choice> PreemptionPass::preempt_by_releasing(const Job& job,
     }
     pool_.give(r.placement, *r.job);
     released.push_back(v);
-    released_devices += r.job->accel_count;
+    released_devices += accels(r);
     untried = true;
     last_type = r.type;
     const bool last = victims.empty() || victims.worst_cls() <= cls;
@@ -234,7 +235,7 @@ void PreemptionPass::keep_needed(const Job& job, const Choice& c,
       }
     }
     if (needed) {
-      live_[r.type] -= r.job->accel_count;
+      live_[r.type] -= accels(r);
       d_.preemptions.push_back({r.job->id, job.id});
       preempted_.push_back(v);
       if (is_preempted_.empty()) is_preempted_.resize(s_.running.size(), false);

@@ -8,6 +8,7 @@
 #include "core/runtime_predictor.h"
 
 #include "sched/keyed_index.h"
+#include "sched/las_running.h"
 #include "sched/placement_search.h"
 #include "sched/preemption_pass.h"
 #include "sched/prefetch.h"
@@ -72,7 +73,7 @@ constexpr std::int64_t kNoClass = std::numeric_limits<std::int64_t>::max();
 // promoted job would take its devices back at once.
 TimeMs las_effective_attained(const Snapshot& s, const RunningJob& r, TimeMs now,
                               std::span<const TimeMs> th) {
-  const TimeMs this_run = (now - r.started) * r.job->accel_count;
+  const TimeMs this_run = (now - r.started) * accels(r);
   if (r.waited_ms >= s.params.starvation_ms) return this_run;
   if (r.previous_run_ms > 0 &&
       static_cast<double>(r.waited_ms) >=
@@ -130,21 +131,21 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
   for (std::uint32_t i = 0; i < s.running.size(); ++i) {
     if (i + kPrefetchAhead < s.running.size()) {
       const RunningJob& ahead = s.running[i + kPrefetchAhead];
-      prefetch_job(ahead.job);
+      if (ahead.accel_count < 0) prefetch_job(ahead.job);
       if (ahead.service_ranks) __builtin_prefetch(ahead.service_ranks);
     }
     const RunningJob& r = s.running[i];
     // gittins: running_rank(), with the bin of its service kept for the bound below.
     const int bin = gittins ? ServiceDistribution::bin_of(r.attained_accel_ms) : 0;
     const Rank rank = gittins ? Rank{r.started - r.waited_ms +
-                                         weighted(s, gittins_rank(r.service_ranks, *r.job, bin)),
+                                         weighted(s, gittins_rank(r.service_ranks, accels(r), bin)),
                                      0}
                               : running_rank(s, r, now, th);
     v.cls[i] = rank.cls;
     if (now - r.started >= s.params.min_run_ms) {
       v.max_victim_cls = std::max(v.max_victim_cls, rank.cls);
       v.victims.push_back(i);
-      v.victim_accels[r.type] += r.job->accel_count;
+      v.victim_accels[r.type] += accels(r);
     }
     if (gittins)
       bound[i] = gittins_wake_bound(s, r, rank.cls, bin, now, min_pending_cls);
@@ -175,31 +176,45 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running_las(
   RunningView v;
   const std::size_t count = s.running.size();
   v.cls.resize(count);
-  v.service.resize(count);
   v.victims.reserve(count);
   v.victim_accels.assign(s.cluster->accels_of_type.size(), 0);
   const TimeMs min_run = s.params.min_run_ms;
   for (std::uint32_t i = 0; i < count; ++i) {
-    if (i + kPrefetchAhead < count) prefetch_accel_count(s.running[i + kPrefetchAhead].job);
+    if (i + kPrefetchAhead < count && s.running[i + kPrefetchAhead].accel_count < 0)
+      prefetch_accel_count(s.running[i + kPrefetchAhead].job);
     const RunningJob& r = s.running[i];
     const TimeMs service = las_effective_attained(s, r, now, th);
     const int cls = las_queue_ms(service, th);
     v.cls[i] = cls;
-    v.service[i] = service;
     const TimeMs lease_end = r.started + min_run;
     if (lease_end <= now) {
       v.max_victim_cls = std::max<std::int64_t>(v.max_victim_cls, cls);
       v.victims.push_back(i);
-      v.victim_accels[r.type] += r.job->accel_count;
+      v.victim_accels[r.type] += accels(r);
       // Past its lease: a victim of the best waiting class already, or once it crosses into
       // the queue after it.
       if (cls <= min_pending_cls)
-        v.wake = std::min(v.wake, las_crossing(service, std::max(r.job->accel_count, 1), now,
-                                               min_pending_cls, th));
+        v.wake = std::min(v.wake,
+                          las_crossing(service, std::max(accels(r), 1), now, min_pending_cls, th));
     } else {
       v.wake = std::min(v.wake, running_wake(s, r, Rank{cls, service}, now, min_pending_cls, th));
     }
   }
+  return v;
+}
+
+PreemptivePolicy::RunningView PreemptivePolicy::view_running_las(const Snapshot& s,
+                                                                 const LasRunning& kept,
+                                                                 std::int64_t min_pending_cls) {
+  RunningView v;
+  v.cls.assign(kept.cls().begin(), kept.cls().end());
+  kept.victims(v.victims);
+  v.victim_accels.assign(s.cluster->accels_of_type.size(), 0);
+  const auto accels = kept.victim_accels();
+  std::copy_n(accels.begin(), std::min(accels.size(), v.victim_accels.size()),
+              v.victim_accels.begin());
+  v.max_victim_cls = kept.max_victim_cls();
+  v.wake = kept.wake(min_pending_cls);
   return v;
 }
 
@@ -214,7 +229,7 @@ TimeMs PreemptivePolicy::gittins_wake_bound(const Snapshot& s, const RunningJob&
   if (lease_end > now) return lease_end;
   const int first = bin;  // of its service now
   if (first + 1 >= ServiceDistribution::kBins) return kNever;
-  const int n = std::max(r.job->accel_count, 1);
+  const int n = std::max(accels(r), 1);
   const TimeMs need = ServiceDistribution::bin_start(first + 1) - r.attained_accel_ms;
   return now + std::max<TimeMs>(wait_key::divide(need + n - 1, n), 1);
 }
@@ -228,10 +243,10 @@ TimeMs PreemptivePolicy::running_wake(const Snapshot& s, const RunningJob& r, Ra
   // best waiting class now is enough.
   const std::int64_t cls = rank.cls;
   const TimeMs lease_end = r.started + s.params.min_run_ms;
-  const int n = std::max(r.job->accel_count, 1);
+  const int n = std::max(accels(r), 1);
   if (mode_ == Mode::kGittins) {
     if (lease_end <= now && cls > min_pending_cls) return kNever;  // a victim already
-    return gittins_wake(s, *r.job, r.service_ranks, r.attained_accel_ms, r.started - r.waited_ms,
+    return gittins_wake(s, accels(r), r.service_ranks, r.attained_accel_ms, r.started - r.waited_ms,
                         now, std::max(lease_end, now), min_pending_cls, enough);
   }
   // spf: a running job that outlives its prediction gets a longer one (its key grows): a
@@ -265,16 +280,16 @@ TimeMs PreemptivePolicy::las_crossing(TimeMs service, int n, TimeMs now,
   return now + (need <= 0 ? 1 : std::max<TimeMs>((need + n - 1) / n, 1));
 }
 
-TimeMs PreemptivePolicy::gittins_wake(const Snapshot& s, const Job& job,
+TimeMs PreemptivePolicy::gittins_wake(const Snapshot& s, int accel_count,
                                       const ServiceDistribution::Ranks* ranks, TimeMs attained,
                                       TimeMs base, TimeMs now, TimeMs from,
                                       std::int64_t min_pending_cls, TimeMs enough) const {
   // Its rank changes only where its service enters another bin of the distribution; waiting
   // jobs' keys change only when a job ends (a pass of its own).
   const auto key_in_bin = [&](int bin) {
-    return base + weighted(s, gittins_rank(ranks, job, bin));
+    return base + weighted(s, gittins_rank(ranks, accel_count, bin));
   };
-  const int n = std::max(job.accel_count, 1);
+  const int n = std::max(accel_count, 1);
   const TimeMs at_from = attained + (from - now) * n;
   const int first = ServiceDistribution::bin_of(at_from);
   if (from > now && key_in_bin(first) > min_pending_cls) return from;
@@ -290,7 +305,7 @@ TimeMs PreemptivePolicy::gittins_wake(const Snapshot& s, const Job& job,
   int bin = first + 1;
   if (ranks) {
     bin = ranks->first_bin_where(bin, [&](TimeMs rank) {
-      return base + weighted(s, per_accelerator(rank, job)) > min_pending_cls;
+      return base + weighted(s, per_accelerator(rank, accel_count)) > min_pending_cls;
     });
   } else {
     while (bin < ServiceDistribution::kBins && key_in_bin(bin) <= min_pending_cls) ++bin;
@@ -320,8 +335,9 @@ TimeMs PreemptivePolicy::wake_after_pass(const Snapshot& s, TimeMs now, std::spa
       continue;
     }
     if (mode_ == Mode::kGittins) {
-      wake = std::min(wake, gittins_wake(s, *p->job, p->service_ranks, p->attained_accel_ms,
-                                         p->waiting_since, now, lease_end, min_left));
+      wake = std::min(wake,
+                      gittins_wake(s, p->job->accel_count, p->service_ranks, p->attained_accel_ms,
+                                   p->waiting_since, now, lease_end, min_left));
       continue;
     }
     if (mode_ == Mode::kSpf) {
@@ -399,6 +415,18 @@ TimeMs PreemptivePolicy::wake_for_best_left(const Snapshot& s, TimeMs now,
   // while they run (spf's outlived predictions are wakes of their own): nothing to add.
   if (min_left == kNoClass || min_left <= min_before) return enough;
   if (mode_ != Mode::kLas && mode_ != Mode::kGittins) return enough;
+  if (mode_ == Mode::kLas && s.las_running && s.las_running->describes(s, now)) {
+    // The driver's wakes against the best class left. They count the jobs of any class, not only
+    // those between the two: a job of the best class before or better was a wake against it
+    // already, no later (d.wake_at is no later than that), and one of a class past the best left
+    // is past its crossing or waits for its lease end (a wake already too).
+    return s.las_running->wake(
+        min_left,
+        [&](std::uint32_t slot) {
+          return std::find(preempted.begin(), preempted.end(), slot) != preempted.end();
+        },
+        enough);
+  }
   TimeMs wake = enough;
   for (std::uint32_t i = 0; i < s.running.size(); ++i) {
     const std::int64_t cls = running.cls[i];
@@ -411,7 +439,7 @@ TimeMs PreemptivePolicy::wake_for_best_left(const Snapshot& s, TimeMs now,
                            min_left) >= wake)
       continue;
     // gittins' running_wake() reads only the class; las' the service that ranks it too.
-    const Rank rank{cls, mode_ == Mode::kLas ? running.service[i] : 0};
+    const Rank rank{cls, mode_ == Mode::kLas ? las_effective_attained(s, r, now, th) : 0};
     wake = std::min(wake, running_wake(s, r, rank, now, min_left, th, wake));
   }
   return wake;
@@ -564,7 +592,9 @@ Decisions PreemptivePolicy::decide_las(const Snapshot& s, TimeMs now,
   Decisions d;
   const auto th = waiting.threshold_ms();
   const std::int64_t min_cls = waiting.min_class();
-  const RunningView running = view_running(s, now, th, min_cls);
+  const RunningView running = s.las_running && s.las_running->describes(s, now)
+                                  ? view_running_las(s, *s.las_running, min_cls)
+                                  : view_running(s, now, th, min_cls);
   d.wake_at = std::min(waiting.next_change(), running.wake);
   // Nothing free and nobody worth preempting: nothing can change in this pass.
   if (running.max_victim_cls <= min_cls && usable_free_total(s) == 0) return d;

@@ -78,7 +78,8 @@ class PreemptivePolicy : public Policy {
   Key pending_key(const Snapshot& s, const PendingJob& p, TimeMs now) const;
   Key running_key(const Snapshot& s, const RunningJob& r, TimeMs now) const;
 
-  // The key of a running job whose class is known, and its (a, b) part.
+  // The key of a running job whose class is known, and its (a, b) part: (submit, 0), which
+  // VictimQueue replaces by Snapshot::running_submit_ranks when given (change both together).
   Key key_in_class(const Snapshot& s, const RunningJob& r, std::int64_t cls) const;
   std::pair<std::int64_t, std::int64_t> running_tie(const Snapshot& s, const RunningJob& r) const;
 
@@ -87,7 +88,6 @@ class PreemptivePolicy : public Policy {
   // waiting job of the best waiting class.
   struct RunningView {
     std::vector<std::int64_t> cls;       // parallel to Snapshot::running
-    std::vector<TimeMs> service;         // las: the service that ranks each (else empty)
     std::vector<std::uint32_t> victims;  // indices of the jobs past their lease
     std::vector<int> victim_accels;      // per type: their accelerators
     std::int64_t max_victim_cls = std::numeric_limits<std::int64_t>::min();
@@ -99,6 +99,9 @@ class PreemptivePolicy : public Policy {
                            std::int64_t min_pending_cls) const;
   RunningView view_running_las(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
                                std::int64_t min_pending_cls) const;
+  // The same, from the driver's Snapshot::las_running.
+  static RunningView view_running_las(const Snapshot& s, const LasRunning& kept,
+                                      std::int64_t min_pending_cls);
   // A running job's class, and (las) the service that ranks it.
   struct Rank {
     std::int64_t cls;
@@ -119,7 +122,7 @@ class PreemptivePolicy : public Policy {
   // gittins: the earliest time from `from` on at which a running job with `attained` service
   // at `now` and key `base` + its rank gets a key worse than `min_pending_cls`; kNever if none.
   // A time at or after `enough` may be given as `enough`.
-  TimeMs gittins_wake(const Snapshot& s, const Job& job, const ServiceDistribution::Ranks* ranks,
+  TimeMs gittins_wake(const Snapshot& s, int accel_count, const ServiceDistribution::Ranks* ranks,
                       TimeMs attained, TimeMs base, TimeMs now, TimeMs from,
                       std::int64_t min_pending_cls, TimeMs enough = kNever) const;
   // gittins: no later than running_wake() of `r` (of class `cls`, its service in bin `bin`),

@@ -27,7 +27,7 @@ const std::vector<std::uint32_t>& Reclaimer::candidates(TypeId t) {
       // Victims left, and jobs their tenant started after them may no longer borrow.
       std::erase_if(list, [&](std::uint32_t i) { return gone_[i] || !gate_.running_borrowing(i); });
       devices_[t] = 0;
-      for (std::uint32_t i : list) devices_[t] += s_.running[i].job->accel_count;
+      for (std::uint32_t i : list) devices_[t] += accels(s_.running[i]);
     }
     dirty_[t] = false;
     return list;

@@ -109,7 +109,7 @@ ReleaseIndex::ReleaseIndex(const PreemptivePolicy& policy, const Snapshot& s,
     pos_slots_.insert(pos_slots_.end(), r.placement.begin(), r.placement.end());
     pos_first_[p + 1] = static_cast<std::uint32_t>(pos_slots_.size());
     pos_share_[p] = {r.job->cpu_per_accel, r.job->mem_gib_per_accel};
-    accels[p] = r.job->accel_count;
+    accels[p] = zs::accels(r);
     for (const Slot& sl : r.placement) {
       const std::uint64_t d = sl.devices & pool.capacity(sl.node);
       node_victims_[next[sl.node]++] = {static_cast<std::uint32_t>(p), d};
@@ -359,7 +359,7 @@ void ReleaseIndex::preempted(std::uint32_t v) {
   prev_[pos + 1] = static_cast<std::uint32_t>(pos);
   const std::uint32_t slot = type_slot_[v];
   const RunningJob& r = s_.running[v];
-  accels_[slot].add(pos, -r.job->accel_count);
+  accels_[slot].add(pos, -accels(r));
   devices_[slot].add(pos, -pos_devices_[pos]);
   left_[slot].add(pos, -1);
   all_left_.add(pos, -1);

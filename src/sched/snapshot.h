@@ -21,6 +21,7 @@ namespace zs {
 class FreePool;
 class KeyedIndex;
 class LasIndex;
+class LasRunning;
 class ShareIndex;
 
 // What a keyed preemptive policy (srtf, spf, gittins) orders its waiting jobs by
@@ -48,6 +49,10 @@ using Placement = std::vector<Slot>;
 struct RunningJob {
   const Job* job = nullptr;
   TypeId type = 0;
+  // Job::accel_count, kept beside the run: preemptive passes read it for every running job on
+  // every pass, and there the job's record is a cache miss. Drivers give it; -1: not given,
+  // accels() reads the record.
+  std::int32_t accel_count = -1;
   Placement placement;
   TimeMs started = 0;
   TimeMs expected_end = kNever;  // started + walltime limit: what a real scheduler knows
@@ -62,6 +67,11 @@ struct RunningJob {
   // What `gittins` ranks it by: the learned distribution of service of its group (see PendingJob).
   const ServiceDistribution::Ranks* service_ranks = nullptr;
 };
+
+// How many devices a running job holds (RunningJob::accel_count, else its record's).
+inline int accels(const RunningJob& r) {
+  return r.accel_count >= 0 ? r.accel_count : r.job->accel_count;
+}
 
 // A running job as tenants' shares count it (Snapshot::running_by_start): its index in
 // Snapshot::running and the fields of its record that decide what it holds, kept together so
@@ -183,6 +193,10 @@ struct Snapshot {
   // sched/las_index.h) for a policy whose uses_las_index() is true. `las` builds one from
   // `pending` when this is null or does not describe the snapshot.
   const LasIndex* las_index = nullptr;
+  // Optional: what a `las` pass needs of the running jobs (their queues, victims and wakes),
+  // kept by the driver from pass to pass (sched/las_running.h). `las` ranks every running job
+  // itself when this is null or does not describe the snapshot.
+  const LasRunning* las_running = nullptr;
   // Optional: the same waiting jobs in key order, kept by the driver from pass to pass (see
   // sched/keyed_index.h) for a policy whose keyed_by() names a key (srtf, spf, gittins). The
   // policy computes and sorts every key itself when this is null or does not describe the
@@ -219,6 +233,10 @@ struct Snapshot {
   // Optional, the same by (predicted_end, or expected_end when there is no prediction, id): what
   // a reservation walks when it plans with predictions (easy-pred).
   std::span<const std::uint32_t> running_by_predicted_end;
+  // Optional, a driver's promise: parallel to `running`, a number per job, unique among them,
+  // that orders them like (submit, job id). Victims are ordered by it without reading every
+  // job's record. Empty: they are ordered by their records.
+  std::span<const std::uint32_t> running_submit_ranks;
 };
 
 }  // namespace zs

@@ -1,6 +1,7 @@
 #include "sched/victim_queue.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace zs {
 
@@ -13,13 +14,26 @@ VictimQueue::VictimQueue(const PreemptivePolicy& policy, const Snapshot& s,
     lo = std::min(lo, running.cls[v]);
     hi = std::max(hi, running.cls[v]);
   }
+  const auto count = static_cast<std::uint32_t>(running.victims.size());
   if (hi - lo >= 64) {  // e.g. srtf's remaining times: one group, ordered by the whole key
-    groups_.push_back({hi, running.victims});
+    groups_.push_back({hi, 0, count, count});
+    items_.assign(running.victims.begin(), running.victims.end());
     mixed_ = true;
     return;
   }
-  for (std::int64_t c = hi; c >= lo; --c) groups_.push_back({c, {}});
-  for (std::uint32_t v : running.victims) group_of(v).heap.push_back(v);
+  // Worst class first; each group's place in items_ by a counting sort (victims keep their
+  // order inside a class).
+  groups_.resize(static_cast<std::size_t>(hi - lo) + 1);
+  for (std::size_t k = 0; k < groups_.size(); ++k)
+    groups_[k].cls = hi - static_cast<std::int64_t>(k);
+  for (std::uint32_t v : running.victims) ++group_of(v).capacity;
+  std::uint32_t first = 0;
+  for (Group& g : groups_) g.first = first, first += g.capacity;
+  items_.resize(count);
+  for (std::uint32_t v : running.victims) {
+    Group& g = group_of(v);
+    items_[g.first + g.size++] = v;
+  }
 }
 
 VictimQueue::Group& VictimQueue::group_of(std::uint32_t victim) {
@@ -29,7 +43,7 @@ VictimQueue::Group& VictimQueue::group_of(std::uint32_t victim) {
 
 VictimQueue::Group* VictimQueue::worst_group(bool ordered) {
   for (Group& g : groups_)
-    if (!g.heap.empty()) {
+    if (g.size != 0) {
       if (ordered && !g.ordered) order(g);
       return &g;
     }
@@ -38,34 +52,43 @@ VictimQueue::Group* VictimQueue::worst_group(bool ordered) {
 
 void VictimQueue::order(Group& g) {
   keys_.resize(s_.running.size());
-  for (std::uint32_t v : g.heap) {
-    const auto [a, b] = policy_.running_tie(s_, s_.running[v]);
-    keys_[v] = {running_.cls[v], a, b, s_.running[v].job};
+  const auto ranks = s_.running_submit_ranks;
+  for (std::uint32_t* v = begin(g); v != begin(g) + g.size; ++v) {
+    const RunningJob& r = s_.running[*v];
+    if (ranks.size() == s_.running.size()) {
+      // The driver's ranks order like the tie (submit, 0) and the id after it, and are unique:
+      // the id is never read.
+      keys_[*v] = {running_.cls[*v], ranks[*v], 0, r.job};
+      continue;
+    }
+    const auto [a, b] = policy_.running_tie(s_, r);
+    keys_[*v] = {running_.cls[*v], a, b, r.job};
   }
-  std::make_heap(g.heap.begin(), g.heap.end(), less_);
+  std::make_heap(begin(g), begin(g) + g.size, less_);
   g.ordered = true;
 }
 
 std::int64_t VictimQueue::worst_cls() {
   // A group of one class need not be in order to tell its class.
   if (!mixed_) return worst_group(false)->cls;
-  return running_.cls[worst_group(true)->heap.front()];
+  return running_.cls[*begin(*worst_group(true))];
 }
 
 std::uint32_t VictimQueue::pop() {
-  auto& heap = worst_group(true)->heap;
-  std::pop_heap(heap.begin(), heap.end(), less_);
-  const std::uint32_t v = heap.back();
-  heap.pop_back();
+  Group& g = *worst_group(true);
+  std::pop_heap(begin(g), begin(g) + g.size, less_);
+  --g.size;
   --size_;
-  return v;
+  return begin(g)[g.size];
 }
 
 void VictimQueue::push(std::uint32_t victim) {
   Group& g = group_of(victim);
-  g.heap.push_back(victim);
+  // Only a popped victim comes back, to its own group: there is always room.
+  if (g.size == g.capacity) throw std::logic_error("VictimQueue: a victim pushed twice");
+  begin(g)[g.size++] = victim;
   ++size_;
-  if (g.ordered) std::push_heap(g.heap.begin(), g.heap.end(), less_);
+  if (g.ordered) std::push_heap(begin(g), begin(g) + g.size, less_);
 }
 
 }  // namespace zs

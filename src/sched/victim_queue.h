@@ -40,21 +40,26 @@ class VictimQueue {
     const std::vector<Key>* keys;
     bool operator()(std::uint32_t a, std::uint32_t b) const { return (*keys)[a] < (*keys)[b]; }
   };
-  // Victims of one class (or, when classes are too many, all of them), worst class first.
+  // Victims of one class (or, when classes are too many, all of them), worst class first. A
+  // group's victims are items_[first, first + size): all of them when the pass starts, a
+  // heap once ordered. A victim goes back only to the group it was popped from, so a group
+  // never holds more than it started with and the groups share one array.
   struct Group {
     std::int64_t cls;
-    std::vector<std::uint32_t> heap;
+    std::uint32_t first = 0, size = 0, capacity = 0;
     bool ordered = false;
   };
   Group& group_of(std::uint32_t victim);
   // The first group with victims (put in order if asked), or null.
   Group* worst_group(bool ordered);
   void order(Group& g);
+  std::uint32_t* begin(const Group& g) { return items_.data() + g.first; }
 
   const PreemptivePolicy& policy_;
   const Snapshot& s_;
   const PreemptivePolicy::RunningView& running_;
   std::vector<Group> groups_;
+  std::vector<std::uint32_t> items_;
   bool mixed_ = false;  // one group of several classes
   std::size_t size_ = 0;
   std::vector<Key> keys_;  // by running index, for the victims of ordered groups

@@ -49,18 +49,26 @@ inline TimeMs divide(TimeMs x, int n) {
   if ((n & (n - 1)) == 0 && x >= 0) return x >> std::countr_zero(static_cast<unsigned>(n));
   return x / n;
 }
-inline TimeMs per_accelerator(TimeMs service_rank, const Job& job) {
-  return std::max<TimeMs>(divide(service_rank, std::max(job.accel_count, 1)), 1);
+inline TimeMs per_accelerator(TimeMs service_rank, int accel_count) {
+  return std::max<TimeMs>(divide(service_rank, std::max(accel_count, 1)), 1);
 }
-inline TimeMs gittins_rank(const ServiceDistribution::Ranks* ranks, const Job& job, int bin) {
+inline TimeMs per_accelerator(TimeMs service_rank, const Job& job) {
+  return per_accelerator(service_rank, job.accel_count);
+}
+inline TimeMs gittins_rank(const ServiceDistribution::Ranks* ranks, int accel_count, int bin) {
   return per_accelerator(
       ranks ? ranks->rank_of_bin(bin)
             : ServiceDistribution::no_history_rank(ServiceDistribution::bin_start(bin)),
-      job);
+      accel_count);
 }
-template <class J>  // PendingJob or RunningJob
-TimeMs gittins_rank(const J& j) {
-  return gittins_rank(j.service_ranks, *j.job, ServiceDistribution::bin_of(j.attained_accel_ms));
+inline TimeMs gittins_rank(const ServiceDistribution::Ranks* ranks, const Job& job, int bin) {
+  return gittins_rank(ranks, job.accel_count, bin);
+}
+inline TimeMs gittins_rank(const PendingJob& p) {
+  return gittins_rank(p.service_ranks, *p.job, ServiceDistribution::bin_of(p.attained_accel_ms));
+}
+inline TimeMs gittins_rank(const RunningJob& r) {
+  return gittins_rank(r.service_ranks, accels(r), ServiceDistribution::bin_of(r.attained_accel_ms));
 }
 
 // A waiting job's key (its class: smaller runs first). It does not depend on the time while

@@ -14,6 +14,7 @@
 #include "sched/free_pool.h"
 #include "sched/keyed_index.h"
 #include "sched/las_index.h"
+#include "sched/las_running.h"
 #include "sched/shape.h"
 #include "sched/share_index.h"
 #include "sim/forecast.h"
@@ -76,6 +77,9 @@ class Simulation final : private PendingListener {
         // Under shares the LAS and keyed indexes follow the list the policy sees, filed by
         // share group (joined(), left()), and that list stays sorted (the share order reads it).
         las_index_(policy.uses_las_index() ? std::optional<LasIndex>(opt.sched) : std::nullopt),
+        // (a pass under shares does not rank running jobs by queue)
+        las_running_(policy.uses_las_index() && !opt.shares ? std::optional<LasRunning>(opt.sched)
+                                                            : std::nullopt),
         keyed_index_(policy.keyed_by()
                          ? std::optional<KeyedIndex>(std::in_place, *policy.keyed_by(), opt.sched)
                          : std::nullopt),
@@ -523,6 +527,7 @@ class Simulation final : private PendingListener {
         if (r->tenant == gone.tenant && r->type == gone.type) r->held -= gone.accel_count;
     }
     const std::uint32_t slot = s.running_slot;
+    if (las_running_) las_running_->erase(running_sim_[slot].index);
     if (opt_.shares) {
       const RunningJob& r = running_[slot];
       accrual_.remove(static_cast<std::size_t>(r.job->tenant_index), accrual_rate(r), r.started);
@@ -536,7 +541,9 @@ class Simulation final : private PendingListener {
                  static_cast<std::uint32_t>(running_.size() - 1)) = slot;
       running_[slot] = std::move(running_.back());
       running_sim_[slot] = running_sim_.back();
+      running_ranks_[slot] = running_ranks_.back();
       sim_[running_sim_[slot].index].running_slot = slot;
+      if (las_running_) las_running_->move(running_sim_[slot].index, slot);
       if (opt_.shares)  // the moved job's row, found through the (smaller) start order
         start_rows_[static_cast<std::size_t>(std::find(start_order_.begin(), start_order_.end(),
                                                        running_sim_[slot].index) -
@@ -545,6 +552,7 @@ class Simulation final : private PendingListener {
     }
     running_.pop_back();
     running_sim_.pop_back();
+    running_ranks_.pop_back();
   }
 
   void release(SimJob& s, TimeMs t) {
@@ -662,6 +670,7 @@ class Simulation final : private PendingListener {
     RunningJob r;
     r.job = &j;
     r.type = d.type;
+    r.accel_count = j.accel_count;
     r.placement = std::move(d.placement);
     r.started = at;
     r.expected_end = limit < kNever ? at + limit : kNever;
@@ -679,6 +688,8 @@ class Simulation final : private PendingListener {
     s.running_slot = static_cast<std::uint32_t>(running_.size());
     running_.push_back(std::move(r));
     running_sim_.push_back({it->second, j.accel_count, s.attained, s.end, work, done});
+    running_ranks_.push_back(it->second);
+    if (las_running_) las_running_->insert(it->second, s.running_slot, running_.back(), s.attained);
     accrue(running_.back());
     order_end(s.running_slot);
     if (opt_.shares) {
@@ -815,6 +826,7 @@ class Simulation final : private PendingListener {
       RunningJob rj;
       rj.job = &j;
       rj.type = r->type;
+      rj.accel_count = j.accel_count;
       rj.placement = r->placement;
       rj.started = r->started;
       rj.expected_end = r->expected_end;
@@ -828,6 +840,8 @@ class Simulation final : private PendingListener {
       order_end(s.running_slot);
       const TimeMs work = s.end - r->started;
       running_sim_.push_back({i, j.accel_count, s.attained, s.end, work, 0});
+      running_ranks_.push_back(i);
+      if (las_running_) las_running_->insert(i, s.running_slot, running_.back(), s.attained);
       if (opt_.shares) {
         start_order_.push_back(i);
         start_rows_.push_back(start_row(s.running_slot));
@@ -906,6 +920,7 @@ class Simulation final : private PendingListener {
     snap.running = running_;
     snap.running_by_end = end_order_;
     snap.running_by_predicted_end = predicted_order_;
+    snap.running_submit_ranks = running_ranks_;
     snap.pending = pending_.jobs();
     snap.pending_in_priority_order = pending_.in_priority_order();
     if (share_index_) {
@@ -917,6 +932,10 @@ class Simulation final : private PendingListener {
     if (las_index_) {
       las_index_->advance(t);
       snap.las_index = &*las_index_;
+    }
+    if (las_running_) {
+      las_running_->advance(t);
+      snap.las_running = &*las_running_;
     }
     if (keyed_index_) {
       keyed_index_->refresh();  // gittins: groups that learned more since the last pass
@@ -1053,6 +1072,8 @@ class Simulation final : private PendingListener {
   // pending_, except under shares). Declared first: pending_ is made knowing whether there is
   // one. Under shares it and keyed_index_ file each job under its share group.
   std::optional<LasIndex> las_index_;
+  // las without shares: the running jobs' queues, victims and wakes (sched/las_running.h).
+  std::optional<LasRunning> las_running_;
   // The waiting jobs in key order, for a keyed policy (srtf, spf, gittins) that reads them.
   std::optional<KeyedIndex> keyed_index_;
   PendingList pending_;
@@ -1090,6 +1111,9 @@ class Simulation final : private PendingListener {
     TimeMs predicted_work, done_before;
   };
   std::vector<RunningSim> running_sim_;
+  // Parallel to running_: each job's index in sim_, which is in (submit, id) order
+  // (Snapshot::running_submit_ranks).
+  std::vector<std::uint32_t> running_ranks_;
   std::priority_queue<Finish, std::vector<Finish>, std::greater<>> finishes_;
   int free_devices_ = 0, free_on_empty_ = 0;
   TimeMs last_time_ = 0;

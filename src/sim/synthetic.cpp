@@ -134,6 +134,7 @@ SyntheticSnapshot make_synthetic_snapshot(const SyntheticSpec& spec, const Catal
     RunningJob rj;
     rj.job = &j;
     rj.type = type;
+    rj.accel_count = j.accel_count;
     rj.placement = r.p;
     rj.started = now - static_cast<TimeMs>(rng.below(static_cast<std::uint64_t>(j.walltime)));
     rj.expected_end = rj.started + j.walltime;

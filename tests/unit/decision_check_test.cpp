@@ -310,8 +310,10 @@ TEST(DecisionCheck, ReclaimCountsTheVictimsBeforeIt) {
   Job gang, small;
   gang.id = 1, gang.tenant = "a", gang.accel_count = 6;
   small.id = 2, small.tenant = "a", small.accel_count = 1;
-  f.running = {RunningJob{&gang, f.v100, {{f.id("v100-0"), 0x3f}}, 0},
-               RunningJob{&small, f.v100, {{f.id("v100-0"), 0x40}}, 10}};
+  f.running = {
+      RunningJob{.job = &gang, .type = f.v100, .placement = {{f.id("v100-0"), 0x3f}}, .started = 0},
+      RunningJob{
+          .job = &small, .type = f.v100, .placement = {{f.id("v100-0"), 0x40}}, .started = 10}};
   f.nodes[f.id("v100-0")].free = 0x80;
   f.jobs.reserve(8);
   const Job& b3 = f.wait(3, 6);
@@ -348,8 +350,8 @@ TEST(DecisionCheck, TenantsSharesAreKept) {
   Job a1, a2;
   a1.id = 1, a1.tenant = "a", a1.accel_count = 4;
   a2.id = 2, a2.tenant = "a", a2.accel_count = 4;
-  RunningJob r1{&a1, f.v100, {{f.id("v100-0"), 0x0f}}, 0},
-      r2{&a2, f.v100, {{f.id("v100-0"), 0xf0}}, 10};
+  RunningJob r1{.job = &a1, .type = f.v100, .placement = {{f.id("v100-0"), 0x0f}}, .started = 0},
+      r2{.job = &a2, .type = f.v100, .placement = {{f.id("v100-0"), 0xf0}}, .started = 10};
   f.running = {r1, r2};
   f.nodes[f.id("v100-0")].free = 0;
   f.jobs.reserve(8);

@@ -10,13 +10,16 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <set>
 
 #include "decision_text.h"
 #include "sched/free_pool.h"
 #include "sched/keyed_index.h"
 #include "sched/las_index.h"
+#include "sched/las_running.h"
 #include "sched/policy.h"
+#include "sched/preemptive_policy.h"
 #include "sched/share_index.h"
 #include "sim/pending_list.h"
 #include "sim/simulator.h"
@@ -67,6 +70,12 @@ class FreshCheck : public Policy {
     fresh.running_by_end = {};
     fresh.running_by_predicted_end = {};
     fresh.free_pool = nullptr;
+    fresh.las_running = nullptr;
+    fresh.running_submit_ranks = {};
+    // ... and with running jobs whose device counts are read from their records.
+    std::vector<RunningJob> unnamed(s.running.begin(), s.running.end());
+    for (RunningJob& r : unnamed) r.accel_count = -1;
+    fresh.running = unnamed;
     // With an index the waiting jobs may come in any order; without one, in (submit, id) order.
     const std::vector<PendingJob> sorted = test::in_submit_order(s.pending);
     fresh.pending = sorted;
@@ -87,6 +96,50 @@ class FreshCheck : public Policy {
       broken_promises += broken_order(order, s.running, [](const RunningJob& r) {
         return std::pair{r.started, r.job->id};
       });
+    }
+    for (const RunningJob& r : s.running)
+      broken_promises += r.accel_count != -1 && r.accel_count != r.job->accel_count;
+    if (!s.running_submit_ranks.empty()) {
+      ++ranks_promised;
+      // Ranks unique, in the order of (submit, id).
+      std::vector<std::uint32_t> by_rank(s.running.size());
+      std::iota(by_rank.begin(), by_rank.end(), 0u);
+      broken_promises += s.running_submit_ranks.size() != s.running.size();
+      if (s.running_submit_ranks.size() == s.running.size()) {
+        std::sort(by_rank.begin(), by_rank.end(), [&](std::uint32_t x, std::uint32_t y) {
+          return s.running_submit_ranks[x] < s.running_submit_ranks[y];
+        });
+        for (std::size_t k = 1; k < by_rank.size(); ++k)
+          broken_promises +=
+              s.running_submit_ranks[by_rank[k - 1]] == s.running_submit_ranks[by_rank[k]];
+        broken_promises += broken_order(by_rank, s.running, [](const RunningJob& r) {
+          return std::pair{r.job->submit, r.job->id};
+        });
+      }
+    }
+    if (s.las_running && s.las_running->describes(s, now)) {
+      ++las_running_kept;
+      // Each running job's queue as las ranks it, the jobs past their lease and their devices.
+      const auto* las = dynamic_cast<const PreemptivePolicy*>(inner_.get());
+      const auto cls = s.las_running->cls();
+      std::vector<std::uint32_t> victims, kept_victims;
+      std::vector<int> accels(s.cluster->accels_of_type.size());
+      std::int64_t worst = std::numeric_limits<std::int64_t>::min();
+      broken_promises += !las || cls.size() != s.running.size();
+      for (std::uint32_t i = 0; las && i < s.running.size() && i < cls.size(); ++i) {
+        const RunningJob& r = s.running[i];
+        broken_promises += cls[i] != las->running_key(s, r, now).cls;
+        if (now - r.started >= s.params.min_run_ms) {
+          victims.push_back(i);
+          accels[r.type] += r.job->accel_count;
+          worst = std::max(worst, cls[i]);
+        }
+      }
+      s.las_running->victims(kept_victims);
+      broken_promises += kept_victims != victims || s.las_running->max_victim_cls() != worst;
+      const auto kept_accels = s.las_running->victim_accels();
+      for (std::size_t t = 0; t < accels.size(); ++t)
+        broken_promises += accels[t] != (t < kept_accels.size() ? kept_accels[t] : 0);
     }
     if (s.free_pool) {
       ++pools;
@@ -151,7 +204,8 @@ class FreshCheck : public Policy {
   }
 
   mutable long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0,
-               pools = 0, predicted_promised = 0, broken_promises = 0, differing = 0;
+               pools = 0, predicted_promised = 0, ranks_promised = 0, las_running_kept = 0,
+               broken_promises = 0, differing = 0;
   mutable std::string first_difference;
 
  private:
@@ -233,7 +287,7 @@ class DriverCacheProperty : public testing::TestWithParam<std::string> {};
 
 TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
   long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0, pools = 0,
-       predicted_promised = 0;
+       predicted_promised = 0, ranks_promised = 0, las_running_kept = 0;
   for (std::uint64_t k = 1; k <= 40; ++k) {
     const World w = random_world(k * 7919 + 13);
     for (bool shares : {false, true}) {
@@ -242,6 +296,10 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
       FreshCheck check(make_policy(GetParam()));
       SimOptions opt;
       opt.preempt_cost_ms = 5'000;
+      // Queues the random jobs cross (their service reaches 10,800 accelerator-s), and leases
+      // of several lengths, none among them.
+      if (k % 3 == 1) opt.sched.las_thresholds_accel_s = {300.0, 1800.0, 5400.0};
+      opt.sched.min_run_ms = k % 4 == 0 ? 0 : k % 4 == 1 ? 60'000 : 5LL * 60 * 1000;
       if (shares) opt.use_shares(w.shares, false);
       simulate(w.cluster, catalog(), &ThroughputTable::builtin(), w.jobs, check, opt);
       EXPECT_EQ(check.differing, 0) << ctx << ": first difference at " << check.first_difference;
@@ -254,6 +312,8 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
       ends_promised += check.ends_promised;
       pools += check.pools;
       predicted_promised += check.predicted_promised;
+      ranks_promised += check.ranks_promised;
+      las_running_kept += check.las_running_kept;
       if (HasFailure()) return;
     }
   }
@@ -261,6 +321,13 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
   EXPECT_GT(ends_promised, passes / 2);       // and its running jobs in end order, always
   EXPECT_EQ(pools, passes);                   // and its free pool
   EXPECT_GT(predicted_promised, passes / 2);  // and its running jobs by predicted end
+  EXPECT_GT(ranks_promised, passes / 2);      // and their (submit, id) ranks
+  // ... and the running jobs' LAS queues for las without shares.
+  if (GetParam() == "las") {
+    EXPECT_GT(las_running_kept, passes / 4);
+  } else {
+    EXPECT_EQ(las_running_kept, 0);
+  }
   // ... and a keyed index for srtf, spf and gittins, a LAS index for las, with and without
   // shares (under shares filed by share group).
   const auto policy = make_policy(GetParam());

@@ -45,7 +45,8 @@ struct World {
     j.tenant_index = tenant;
     j.accel_count = count;
     jobs.push_back(j);
-    running.push_back(RunningJob{&jobs.back(), v100, {}, started});
+    running.push_back(
+        RunningJob{.job = &jobs.back(), .type = v100, .placement = {}, .started = started});
   }
   Snapshot snapshot() const {
     Snapshot s;
