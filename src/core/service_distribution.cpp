@@ -109,6 +109,7 @@ void ServiceDistribution::refresh(Group& g) const {
     stack[depth++] = static_cast<std::uint8_t>(b);
   }
   ++g.ranks.version;
+  ++refreshes_;
 }
 
 void ServiceDistribution::observe(const Job& job, TimeMs service_accel_ms) {

@@ -107,6 +107,9 @@ class ServiceDistribution {
   // The level ranks_for() uses for `job` (JobGroupLevel::kNone: none).
   JobGroupLevel level_for(const Job& job) const;
   std::size_t groups() const { return groups_.size(); }
+  // How many times any group's ranks were worked out again: a driver that keeps keys made from
+  // ranks looks at its groups' versions only when this changed.
+  std::uint64_t refreshes() const { return refreshes_; }
 
   // G(a, D) for a in bin `bin` (taken at the bin's start) and D up to the start of bin
   // `bin + quantum_bins`, for a distribution given as counts per bin (uniform inside a bin);
@@ -122,6 +125,7 @@ class ServiceDistribution {
   static const std::array<std::uint8_t, 64> kBinOfPower;
   static const std::array<TimeMs, kMaxStep + 1> kRankOfStep;
 
+  mutable std::uint64_t refreshes_ = 0;
   struct Group {
     std::array<std::uint16_t, kBins> counts{};
     std::uint32_t n = 0, refresh_at = 0;

@@ -7,6 +7,7 @@
 #include <numeric>
 #include "core/runtime_predictor.h"
 
+#include "sched/gittins_running.h"
 #include "sched/keyed_index.h"
 #include "sched/las_running.h"
 #include "sched/placement_search.h"
@@ -119,6 +120,8 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
                                                              std::span<const TimeMs> th,
                                                              std::int64_t min_pending_cls) const {
   if (mode_ == Mode::kLas) return view_running_las(s, now, th, min_pending_cls);
+  if (mode_ == Mode::kGittins && s.gittins_running && s.gittins_running->describes(s, now))
+    return view_running_gittins(s, *s.gittins_running, now, th, min_pending_cls);
   RunningView v;
   v.cls.resize(s.running.size());
   // gittins: a lower bound of each job's wake, looked at after the loop.
@@ -152,20 +155,55 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
     else
       v.wake = std::min(v.wake, running_wake(s, r, rank, now, min_pending_cls, th, v.wake));
   }
-  if (gittins && !bound.empty()) {
-    // The earliest wake, looking for a job's only where its bound is below the earliest so far
-    // (most jobs' next bin is later), starting from the job with the lowest bound.
-    const auto exact = [&](std::size_t i, TimeMs enough) {
-      return running_wake(s, s.running[i], Rank{v.cls[i], 0}, now, min_pending_cls, th, enough);
-    };
-    const auto lowest =
-        static_cast<std::size_t>(std::min_element(bound.begin(), bound.end()) - bound.begin());
-    if (bound[lowest] < kNever) {
-      v.wake = exact(lowest, kNever);
-      for (std::size_t i = 0; i < bound.size(); ++i)
-        if (i != lowest && bound[i] < v.wake) v.wake = std::min(v.wake, exact(i, v.wake));
+  if (gittins) v.wake = gittins_wake_within(s, now, th, min_pending_cls, v, bound);
+  return v;
+}
+
+TimeMs PreemptivePolicy::gittins_wake_within(const Snapshot& s, TimeMs now,
+                                             std::span<const TimeMs> th,
+                                             std::int64_t min_pending_cls, const RunningView& v,
+                                             std::span<const TimeMs> bound) const {
+  // The earliest wake, looking for a job's only where its bound is below the earliest so far
+  // (most jobs' next bin is later), starting from the job with the lowest bound.
+  if (bound.empty()) return kNever;
+  const auto exact = [&](std::size_t i, TimeMs enough) {
+    return running_wake(s, s.running[i], Rank{v.cls[i], 0}, now, min_pending_cls, th, enough);
+  };
+  const auto lowest =
+      static_cast<std::size_t>(std::min_element(bound.begin(), bound.end()) - bound.begin());
+  if (bound[lowest] >= kNever) return kNever;
+  TimeMs wake = exact(lowest, kNever);
+  for (std::size_t i = 0; i < bound.size(); ++i)
+    if (i != lowest && bound[i] < wake) wake = std::min(wake, exact(i, wake));
+  return wake;
+}
+
+PreemptivePolicy::RunningView PreemptivePolicy::view_running_gittins(
+    const Snapshot& s, const GittinsRunning& kept, TimeMs now, std::span<const TimeMs> th,
+    std::int64_t min_pending_cls) const {
+  // view_running() for gittins from the driver's flat arrays: no job record, rank table or bin
+  // is read but for the few jobs whose wake is looked for.
+  RunningView v;
+  const auto key = kept.key();
+  const auto lease_end = kept.lease_end();
+  const auto next_bin_at = kept.next_bin_at();
+  const auto accels = kept.accels();
+  const auto types = kept.types();
+  v.cls.assign(key.begin(), key.end());
+  v.victims.reserve(key.size());
+  v.victim_accels.assign(s.cluster->accels_of_type.size(), 0);
+  std::vector<TimeMs> bound(key.size());
+  for (std::uint32_t i = 0; i < key.size(); ++i) {
+    if (lease_end[i] > now) {
+      bound[i] = lease_end[i];  // gittins_wake_bound()
+      continue;
     }
+    v.max_victim_cls = std::max(v.max_victim_cls, key[i]);
+    v.victims.push_back(i);
+    v.victim_accels[types[i]] += accels[i];
+    bound[i] = key[i] > min_pending_cls ? kNever : next_bin_at[i];
   }
+  v.wake = gittins_wake_within(s, now, th, min_pending_cls, v, bound);
   return v;
 }
 
@@ -415,6 +453,10 @@ TimeMs PreemptivePolicy::wake_for_best_left(const Snapshot& s, TimeMs now,
   // while they run (spf's outlived predictions are wakes of their own): nothing to add.
   if (min_left == kNoClass || min_left <= min_before) return enough;
   if (mode_ != Mode::kLas && mode_ != Mode::kGittins) return enough;
+  const GittinsRunning* kept =
+      mode_ == Mode::kGittins && s.gittins_running && s.gittins_running->describes(s, now)
+          ? s.gittins_running
+          : nullptr;
   if (mode_ == Mode::kLas && s.las_running && s.las_running->describes(s, now)) {
     // The driver's wakes against the best class left. They count the jobs of any class, not only
     // those between the two: a job of the best class before or better was a wake against it
@@ -433,11 +475,17 @@ TimeMs PreemptivePolicy::wake_for_best_left(const Snapshot& s, TimeMs now,
     if (cls <= min_before || cls > min_left) continue;
     if (std::find(preempted.begin(), preempted.end(), i) != preempted.end()) continue;
     const RunningJob& r = s.running[i];
-    // gittins: the exact wake only where its cheap lower bound is earlier than the wake so far.
-    if (mode_ == Mode::kGittins &&
-        gittins_wake_bound(s, r, cls, ServiceDistribution::bin_of(r.attained_accel_ms), now,
-                           min_left) >= wake)
-      continue;
+    // gittins: the exact wake only where its cheap lower bound is earlier than the wake so far
+    // (from the driver's arrays when it keeps them).
+    if (mode_ == Mode::kGittins) {
+      const TimeMs bound =
+          kept ? (kept->lease_end()[i] > now ? kept->lease_end()[i]
+                  : cls > min_left           ? kNever
+                                             : kept->next_bin_at()[i])
+               : gittins_wake_bound(s, r, cls, ServiceDistribution::bin_of(r.attained_accel_ms),
+                                    now, min_left);
+      if (bound >= wake) continue;
+    }
     // gittins' running_wake() reads only the class; las' the service that ranks it too.
     const Rank rank{cls, mode_ == Mode::kLas ? las_effective_attained(s, r, now, th) : 0};
     wake = std::min(wake, running_wake(s, r, rank, now, min_left, th, wake));

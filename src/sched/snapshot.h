@@ -22,6 +22,7 @@ class FreePool;
 class KeyedIndex;
 class LasIndex;
 class LasRunning;
+class GittinsRunning;
 class ShareIndex;
 
 // What a keyed preemptive policy (srtf, spf, gittins) orders its waiting jobs by
@@ -197,6 +198,10 @@ struct Snapshot {
   // kept by the driver from pass to pass (sched/las_running.h). `las` ranks every running job
   // itself when this is null or does not describe the snapshot.
   const LasRunning* las_running = nullptr;
+  // Optional: each running job's `gittins` key and what a pass reads with it, kept by the
+  // driver from pass to pass (sched/gittins_running.h). `gittins` works every key out itself
+  // when this is null or does not describe the snapshot.
+  const GittinsRunning* gittins_running = nullptr;
   // Optional: the same waiting jobs in key order, kept by the driver from pass to pass (see
   // sched/keyed_index.h) for a policy whose keyed_by() names a key (srtf, spf, gittins). The
   // policy computes and sorts every key itself when this is null or does not describe the

@@ -12,6 +12,7 @@
 #include "core/runtime_predictor.h"
 #include "sched/decision_check.h"
 #include "sched/free_pool.h"
+#include "sched/gittins_running.h"
 #include "sched/keyed_index.h"
 #include "sched/las_index.h"
 #include "sched/las_running.h"
@@ -80,6 +81,9 @@ class Simulation final : private PendingListener {
         // (a pass under shares does not rank running jobs by queue)
         las_running_(policy.uses_las_index() && !opt.shares ? std::optional<LasRunning>(opt.sched)
                                                             : std::nullopt),
+        gittins_running_(policy.keyed_by() == WaitKey::kGittins && !opt.shares
+                             ? std::optional<GittinsRunning>(opt.sched)
+                             : std::nullopt),
         keyed_index_(policy.keyed_by()
                          ? std::optional<KeyedIndex>(std::in_place, *policy.keyed_by(), opt.sched)
                          : std::nullopt),
@@ -528,6 +532,7 @@ class Simulation final : private PendingListener {
     }
     const std::uint32_t slot = s.running_slot;
     if (las_running_) las_running_->erase(running_sim_[slot].index);
+    if (gittins_running_) gittins_running_->erase(running_sim_[slot].index);
     if (opt_.shares) {
       const RunningJob& r = running_[slot];
       accrual_.remove(static_cast<std::size_t>(r.job->tenant_index), accrual_rate(r), r.started);
@@ -544,6 +549,7 @@ class Simulation final : private PendingListener {
       running_ranks_[slot] = running_ranks_.back();
       sim_[running_sim_[slot].index].running_slot = slot;
       if (las_running_) las_running_->move(running_sim_[slot].index, slot);
+      if (gittins_running_) gittins_running_->move(running_sim_[slot].index, slot);
       if (opt_.shares)  // the moved job's row, found through the (smaller) start order
         start_rows_[static_cast<std::size_t>(std::find(start_order_.begin(), start_order_.end(),
                                                        running_sim_[slot].index) -
@@ -690,6 +696,8 @@ class Simulation final : private PendingListener {
     running_sim_.push_back({it->second, j.accel_count, s.attained, s.end, work, done});
     running_ranks_.push_back(it->second);
     if (las_running_) las_running_->insert(it->second, s.running_slot, running_.back(), s.attained);
+    if (gittins_running_)
+      gittins_running_->insert(it->second, s.running_slot, running_.back(), s.attained);
     accrue(running_.back());
     order_end(s.running_slot);
     if (opt_.shares) {
@@ -842,6 +850,8 @@ class Simulation final : private PendingListener {
       running_sim_.push_back({i, j.accel_count, s.attained, s.end, work, 0});
       running_ranks_.push_back(i);
       if (las_running_) las_running_->insert(i, s.running_slot, running_.back(), s.attained);
+      if (gittins_running_)
+        gittins_running_->insert(i, s.running_slot, running_.back(), s.attained);
       if (opt_.shares) {
         start_order_.push_back(i);
         start_rows_.push_back(start_row(s.running_slot));
@@ -936,6 +946,10 @@ class Simulation final : private PendingListener {
     if (las_running_) {
       las_running_->advance(t);
       snap.las_running = &*las_running_;
+    }
+    if (gittins_running_) {
+      gittins_running_->advance(t, predictor_.service().refreshes());
+      snap.gittins_running = &*gittins_running_;
     }
     if (keyed_index_) {
       keyed_index_->refresh();  // gittins: groups that learned more since the last pass
@@ -1074,6 +1088,8 @@ class Simulation final : private PendingListener {
   std::optional<LasIndex> las_index_;
   // las without shares: the running jobs' queues, victims and wakes (sched/las_running.h).
   std::optional<LasRunning> las_running_;
+  // gittins without shares: the running jobs' keys (sched/gittins_running.h).
+  std::optional<GittinsRunning> gittins_running_;
   // The waiting jobs in key order, for a keyed policy (srtf, spf, gittins) that reads them.
   std::optional<KeyedIndex> keyed_index_;
   PendingList pending_;

@@ -15,6 +15,7 @@
 
 #include "decision_text.h"
 #include "sched/free_pool.h"
+#include "sched/gittins_running.h"
 #include "sched/keyed_index.h"
 #include "sched/las_index.h"
 #include "sched/las_running.h"
@@ -71,6 +72,7 @@ class FreshCheck : public Policy {
     fresh.running_by_predicted_end = {};
     fresh.free_pool = nullptr;
     fresh.las_running = nullptr;
+    fresh.gittins_running = nullptr;
     fresh.running_submit_ranks = {};
     // ... and with running jobs whose device counts are read from their records.
     std::vector<RunningJob> unnamed(s.running.begin(), s.running.end());
@@ -141,6 +143,28 @@ class FreshCheck : public Policy {
       for (std::size_t t = 0; t < accels.size(); ++t)
         broken_promises += accels[t] != (t < kept_accels.size() ? kept_accels[t] : 0);
     }
+    if (s.gittins_running && s.gittins_running->describes(s, now)) {
+      ++gittins_running_kept;
+      // Each running job's key as gittins ranks it, and what the pass reads beside it.
+      const auto* gittins = dynamic_cast<const PreemptivePolicy*>(inner_.get());
+      const GittinsRunning& kept = *s.gittins_running;
+      broken_promises += !gittins || kept.key().size() != s.running.size();
+      for (std::uint32_t i = 0; gittins && i < s.running.size() && i < kept.key().size(); ++i) {
+        const RunningJob& r = s.running[i];
+        const int n = r.job->accel_count;
+        const int bin = ServiceDistribution::bin_of(r.attained_accel_ms);
+        const TimeMs next = bin + 1 < ServiceDistribution::kBins
+                                ? now + std::max<TimeMs>((ServiceDistribution::bin_start(bin + 1) -
+                                                          r.attained_accel_ms + n - 1) /
+                                                             n,
+                                                         1)
+                                : kNever;
+        broken_promises += kept.key()[i] != gittins->running_key(s, r, now).cls ||
+                           kept.lease_end()[i] != r.started + s.params.min_run_ms ||
+                           kept.next_bin_at()[i] != next || kept.accels()[i] != n ||
+                           kept.types()[i] != r.type;
+      }
+    }
     if (s.free_pool) {
       ++pools;
       broken_promises += !(*s.free_pool == FreePool(*s.cluster, s.nodes));
@@ -205,7 +229,7 @@ class FreshCheck : public Policy {
 
   mutable long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0,
                pools = 0, predicted_promised = 0, ranks_promised = 0, las_running_kept = 0,
-               broken_promises = 0, differing = 0;
+               gittins_running_kept = 0, broken_promises = 0, differing = 0;
   mutable std::string first_difference;
 
  private:
@@ -287,7 +311,7 @@ class DriverCacheProperty : public testing::TestWithParam<std::string> {};
 
 TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
   long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0, pools = 0,
-       predicted_promised = 0, ranks_promised = 0, las_running_kept = 0;
+       predicted_promised = 0, ranks_promised = 0, las_running_kept = 0, gittins_running_kept = 0;
   for (std::uint64_t k = 1; k <= 40; ++k) {
     const World w = random_world(k * 7919 + 13);
     for (bool shares : {false, true}) {
@@ -314,6 +338,7 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
       predicted_promised += check.predicted_promised;
       ranks_promised += check.ranks_promised;
       las_running_kept += check.las_running_kept;
+      gittins_running_kept += check.gittins_running_kept;
       if (HasFailure()) return;
     }
   }
@@ -322,12 +347,10 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
   EXPECT_EQ(pools, passes);                   // and its free pool
   EXPECT_GT(predicted_promised, passes / 2);  // and its running jobs by predicted end
   EXPECT_GT(ranks_promised, passes / 2);      // and their (submit, id) ranks
-  // ... and the running jobs' LAS queues for las without shares.
-  if (GetParam() == "las") {
-    EXPECT_GT(las_running_kept, passes / 4);
-  } else {
-    EXPECT_EQ(las_running_kept, 0);
-  }
+  // ... and the running jobs' LAS queues for las, their keys for gittins, without shares.
+  EXPECT_TRUE(GetParam() == "las" ? las_running_kept > passes / 4 : las_running_kept == 0);
+  EXPECT_TRUE(GetParam() == "gittins" ? gittins_running_kept > passes / 4
+                                      : gittins_running_kept == 0);
   // ... and a keyed index for srtf, spf and gittins, a LAS index for las, with and without
   // shares (under shares filed by share group).
   const auto policy = make_policy(GetParam());
