@@ -34,6 +34,8 @@ VictimQueue::VictimQueue(const PreemptivePolicy& policy, const Snapshot& s,
     Group& g = group_of(v);
     items_[g.first + g.size++] = v;
   }
+  if (s.running_submit_ranks.size() == s.running.size())
+    by_rank_.ranks = s.running_submit_ranks.data();
 }
 
 VictimQueue::Group& VictimQueue::group_of(std::uint32_t victim) {
@@ -51,6 +53,11 @@ VictimQueue::Group* VictimQueue::worst_group(bool ordered) {
 }
 
 void VictimQueue::order(Group& g) {
+  g.ordered = true;
+  if (by_rank_.ranks) {  // one class: the driver's ranks order like the rest of the key
+    std::make_heap(begin(g), begin(g) + g.size, by_rank_);
+    return;
+  }
   keys_.resize(s_.running.size());
   const auto ranks = s_.running_submit_ranks;
   for (std::uint32_t* v = begin(g); v != begin(g) + g.size; ++v) {
@@ -65,7 +72,6 @@ void VictimQueue::order(Group& g) {
     keys_[*v] = {running_.cls[*v], a, b, r.job};
   }
   std::make_heap(begin(g), begin(g) + g.size, less_);
-  g.ordered = true;
 }
 
 std::int64_t VictimQueue::worst_cls() {
@@ -76,7 +82,7 @@ std::int64_t VictimQueue::worst_cls() {
 
 std::uint32_t VictimQueue::pop() {
   Group& g = *worst_group(true);
-  std::pop_heap(begin(g), begin(g) + g.size, less_);
+  with_order([&](auto less) { std::pop_heap(begin(g), begin(g) + g.size, less); });
   --g.size;
   --size_;
   return begin(g)[g.size];
@@ -88,7 +94,7 @@ void VictimQueue::push(std::uint32_t victim) {
   if (g.size == g.capacity) throw std::logic_error("VictimQueue: a victim pushed twice");
   begin(g)[g.size++] = victim;
   ++size_;
-  if (g.ordered) std::push_heap(begin(g), begin(g) + g.size, less_);
+  if (g.ordered) with_order([&](auto less) { std::push_heap(begin(g), begin(g) + g.size, less); });
 }
 
 }  // namespace zs

@@ -40,6 +40,20 @@ class VictimQueue {
     const std::vector<Key>* keys;
     bool operator()(std::uint32_t a, std::uint32_t b) const { return (*keys)[a] < (*keys)[b]; }
   };
+  // Inside one class, with the driver's ranks (Snapshot::running_submit_ranks): the key's
+  // order without building keys.
+  struct ByRank {
+    const std::uint32_t* ranks;
+    bool operator()(std::uint32_t a, std::uint32_t b) const { return ranks[a] < ranks[b]; }
+  };
+  // Runs `op` with the group's order.
+  template <class Op>
+  void with_order(Op op) {
+    if (by_rank_.ranks)
+      op(by_rank_);
+    else
+      op(less_);
+  }
   // Victims of one class (or, when classes are too many, all of them), worst class first. A
   // group's victims are items_[first, first + size): all of them when the pass starts, a
   // heap once ordered. A victim goes back only to the group it was popped from, so a group
@@ -64,6 +78,7 @@ class VictimQueue {
   std::size_t size_ = 0;
   std::vector<Key> keys_;  // by running index, for the victims of ordered groups
   ByKey less_{&keys_};
+  ByRank by_rank_{nullptr};  // set when groups are of one class and the driver gave ranks
 };
 
 }  // namespace zs
