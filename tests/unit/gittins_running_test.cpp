@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/service_distribution.h"
+#include "running_model.h"
 #include "sched/gittins_running.h"
 #include "sched/wait_key.h"
 #include "sim/synthetic.h"
@@ -15,11 +16,7 @@
 namespace zs {
 namespace {
 
-struct ModelJob {
-  std::uint32_t id;
-  RunningJob run;
-  TimeMs attained_at_start;
-};
+using test::ModelJob;
 
 TEST(GittinsRunning, KeepsEveryKeyAPassWouldWorkOut) {
   for (std::uint64_t seed = 1; seed <= 40; ++seed) {
@@ -48,16 +45,9 @@ TEST(GittinsRunning, KeepsEveryKeyAPassWouldWorkOut) {
         // Some jobs have no history, the others their group's ranks (which may be null yet).
         j.run.service_ranks =
             rng.below(4) ? sd.ranks_for(groups[rng.below(groups.size())]) : nullptr;
-        index.insert(j.id, static_cast<std::uint32_t>(running.size()), j.run, j.attained_at_start);
-        running.push_back(j);
+        test::start_job(running, index, j);
       } else if (what < 7) {
-        const auto slot = static_cast<std::uint32_t>(rng.below(running.size()));
-        index.erase(running[slot].id);
-        if (slot + 1 != running.size()) {
-          running[slot] = running.back();
-          index.move(running[slot].id, slot);
-        }
-        running.pop_back();
+        test::stop_job(running, index, static_cast<std::uint32_t>(rng.below(running.size())));
       } else if (what < 9) {  // a group learns (its ranks change now and then)
         sd.observe(groups[rng.below(groups.size())],
                    static_cast<TimeMs>(1 + rng.below(4000)) * 1'000);
@@ -65,8 +55,7 @@ TEST(GittinsRunning, KeepsEveryKeyAPassWouldWorkOut) {
         now += static_cast<TimeMs>(rng.below(3)) * static_cast<TimeMs>(1 + rng.below(90'000));
       }
       index.advance(now, sd.refreshes());
-      std::vector<RunningJob> runs;
-      for (const ModelJob& j : running) runs.push_back(j.run);
+      const std::vector<RunningJob> runs = test::runs_of(running);
       Snapshot s;
       s.running = runs;
       s.params = params;

@@ -10,6 +10,7 @@
 #include <map>
 #include <vector>
 
+#include "running_model.h"
 #include "sched/las_index.h"
 #include "sched/las_running.h"
 #include "sim/synthetic.h"
@@ -17,11 +18,7 @@
 namespace zs {
 namespace {
 
-struct ModelJob {
-  std::uint32_t id;
-  RunningJob run;
-  TimeMs attained_at_start;
-};
+using test::ModelJob;
 
 struct Model {
   SchedParams params;
@@ -77,24 +74,15 @@ TEST(LasRunning, KeepsWhatAPassWouldWorkOutAgain) {
         j.run.accel_count = 1 + static_cast<int>(rng.below(8));
         j.run.waited_ms = static_cast<TimeMs>(rng.below(300)) * 1000;
         j.run.previous_run_ms = rng.below(2) ? 0 : static_cast<TimeMs>(rng.below(100)) * 1000;
-        index.insert(j.id, static_cast<std::uint32_t>(m.running.size()), j.run,
-                     j.attained_at_start);
-        m.running.push_back(j);
+        test::start_job(m.running, index, j);
       } else if (what < 7) {  // a job stops: the last one takes its slot
-        const auto slot = static_cast<std::uint32_t>(rng.below(m.running.size()));
-        index.erase(m.running[slot].id);
-        if (slot + 1 != m.running.size()) {
-          m.running[slot] = m.running.back();
-          index.move(m.running[slot].id, slot);
-        }
-        m.running.pop_back();
+        test::stop_job(m.running, index, static_cast<std::uint32_t>(rng.below(m.running.size())));
       } else {  // time passes
         now += static_cast<TimeMs>(rng.below(3)) * static_cast<TimeMs>(1 + rng.below(40'000));
       }
       index.advance(now);
       Snapshot s;
-      std::vector<RunningJob> runs;
-      for (const ModelJob& j : m.running) runs.push_back(j.run);
+      const std::vector<RunningJob> runs = test::runs_of(m.running);
       s.running = runs;
       s.params = m.params;
       ASSERT_TRUE(index.describes(s, now)) << "seed " << seed << " step " << step;
