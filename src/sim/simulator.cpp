@@ -507,14 +507,36 @@ class Simulation final : private PendingListener {
   static TimeMs predicted_or_expected_end(const RunningJob& r) {
     return r.predicted_end < kNever ? r.predicted_end : r.expected_end;
   }
+  bool predicted_end_before(std::uint32_t a, std::uint32_t b) const {
+    const TimeMs x = predicted_or_expected_end(running_[a]);
+    const TimeMs y = predicted_or_expected_end(running_[b]);
+    return x != y ? x < y : running_[a].job->id < running_[b].job->id;
+  }
   void order_predicted_end(std::uint32_t slot) {
-    auto before = [&](std::uint32_t a, std::uint32_t b) {
-      const TimeMs x = predicted_or_expected_end(running_[a]);
-      const TimeMs y = predicted_or_expected_end(running_[b]);
-      return x != y ? x < y : running_[a].job->id < running_[b].job->id;
-    };
-    predicted_order_.insert(
-        std::upper_bound(predicted_order_.begin(), predicted_order_.end(), slot, before), slot);
+    predicted_order_.insert(std::upper_bound(predicted_order_.begin(), predicted_order_.end(), slot,
+                                             [&](std::uint32_t a, std::uint32_t b) {
+                                               return predicted_end_before(a, b);
+                                             }),
+                            slot);
+  }
+  // Where `slot` is in one of those orders (sorted by `before`, a strict order: ids are unique),
+  // by binary search rather than a walk - a forecast with tens of thousands of running jobs
+  // drops many of them (a walk that does not find it is the answer if the order was broken).
+  template <class Before>
+  static std::vector<std::uint32_t>::iterator find_in_order(std::vector<std::uint32_t>& order,
+                                                            std::uint32_t slot, Before before) {
+    const auto at = std::lower_bound(order.begin(), order.end(), slot, before);
+    if (at != order.end() && *at == slot) return at;
+    return std::find(order.begin(), order.end(), slot);
+  }
+  std::vector<std::uint32_t>::iterator in_end_order(std::uint32_t slot) {
+    return find_in_order(end_order_, slot,
+                         [&](std::uint32_t a, std::uint32_t b) { return ends_before(a, b); });
+  }
+  std::vector<std::uint32_t>::iterator in_predicted_order(std::uint32_t slot) {
+    return find_in_order(predicted_order_, slot, [&](std::uint32_t a, std::uint32_t b) {
+      return predicted_end_before(a, b);
+    });
   }
 
   // Removes a job from the running vector (swap with last).
@@ -537,13 +559,12 @@ class Simulation final : private PendingListener {
       const RunningJob& r = running_[slot];
       accrual_.remove(static_cast<std::size_t>(r.job->tenant_index), accrual_rate(r), r.started);
     }
-    end_order_.erase(std::find(end_order_.begin(), end_order_.end(), slot));
-    predicted_order_.erase(std::find(predicted_order_.begin(), predicted_order_.end(), slot));
+    end_order_.erase(in_end_order(slot));
+    predicted_order_.erase(in_predicted_order(slot));
     if (slot + 1 != running_.size()) {
-      *std::find(end_order_.begin(), end_order_.end(),
-                 static_cast<std::uint32_t>(running_.size() - 1)) = slot;
-      *std::find(predicted_order_.begin(), predicted_order_.end(),
-                 static_cast<std::uint32_t>(running_.size() - 1)) = slot;
+      const auto last = static_cast<std::uint32_t>(running_.size() - 1);
+      *in_end_order(last) = slot;
+      *in_predicted_order(last) = slot;
       running_[slot] = std::move(running_.back());
       running_sim_[slot] = running_sim_.back();
       running_ranks_[slot] = running_ranks_.back();
