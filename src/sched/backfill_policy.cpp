@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sched/holds.h"
+#include "sched/pass_memory.h"
 #include "sched/placement_search.h"
 #include "sched/prefetch.h"
 #include "sched/reclaim.h"
@@ -165,7 +166,7 @@ class TenantStream {
 }  // namespace
 
 Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
-  Decisions d;
+  Decisions d = decisions_for(s);
   // Rejections of never-fitting jobs are the caller's at submission; with no free device there
   // is nothing this pass could start (unless tenants' shares let a job reclaim devices).
   const bool shares = s.shares != nullptr;
@@ -179,9 +180,11 @@ Decisions BackfillPolicy::decide(const Snapshot& s, TimeMs now) const {
     reclaimable = start.reclaimable;
     reclaim_next = start.next_of_age;
   }
-  FreePool pool = free_pool_of(s);
+  Borrowed<FreePool> pool_memory(lent_pool(s));  // (sched/pass_memory.h)
+  FreePool& pool = working_pool(s, pool_memory);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);
-  RequestCache requests(s, mode_ == Mode::kHetero);
+  Borrowed<RequestCache> request_memory(lent_requests(s, mode_ == Mode::kHetero));
+  RequestCache& requests = request_cache(s, mode_ == Mode::kHetero, request_memory);
   // With the driver's share index (one priority: the order is by tenant, then submit), groups
   // are classified instead of jobs; otherwise every waiting job is.
   const ShareIndex* index =

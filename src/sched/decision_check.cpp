@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "sched/free_pool.h"
+#include "sched/pass_memory.h"
 #include "sched/shape.h"
 
 namespace zs {
@@ -110,7 +111,18 @@ bool contains(const std::vector<JobId>& sorted, JobId id) {
 class Checker {
  public:
   Checker(const Snapshot& s, const Decisions& d, const JobLookup& lookup, TimeMs now)
-      : s_(s), c_(*s.cluster), d_(d), lookup_(lookup), now_(now) {}
+      : s_(s),
+        c_(*s.cluster),
+        d_(d),
+        lookup_(lookup),
+        now_(now),
+        started_(take_vector<JobId>(s.memory)),
+        slot_of_node_(take_vector<std::uint32_t>(s.memory)),
+        ledgers_(take_vector<Ledger>(s.memory)) {}
+  // Its arrays go back to the snapshot's pass memory (sched/pass_memory.h).
+  ~Checker() { give_vectors(s_.memory, started_, slot_of_node_, ledgers_); }
+  Checker(const Checker&) = delete;
+  Checker& operator=(const Checker&) = delete;
 
   std::vector<Violation> run() {
     if (d_.preemptions.empty() && d_.starts.empty() && d_.rejections.empty() && d_.holds.empty())
@@ -297,11 +309,12 @@ class Checker {
   // and memory come back for this pass's starts.
   void preemptions() {
     if (d_.preemptions.empty()) return;
-    std::vector<JobId> ids;
+    std::vector<JobId> ids = take_vector<JobId>(s_.memory);
     for (const auto& p : d_.preemptions) ids.push_back(p.job);
     const std::vector<JobId> twice = repeated(ids);
     for (JobId id : twice) add(ViolationKind::kDecidedTwice, id, "preempted twice");
-    std::vector<const RunningJob*> found(ids.size(), nullptr);
+    std::vector<const RunningJob*> found = take_vector<const RunningJob*>(s_.memory);
+    found.assign(ids.size(), nullptr);
     if (lookup_.running) {
       for (std::size_t i = 0; i < ids.size(); ++i) found[i] = lookup_.running(ids[i]);
     } else {
@@ -328,6 +341,7 @@ class Checker {
         l.mem += device_count(back) * r.job->mem_gib_per_accel;
       }
     }
+    give_vectors(s_.memory, ids, found);
   }
 
   void start(std::size_t index) {

@@ -413,8 +413,8 @@ std::optional<Placement> FreePool::find(const Job& job, TypeId type) const {
       return std::nullopt;
   }
 
-  std::vector<NodeId> chosen;
-  chosen.reserve(static_cast<std::size_t>(shape->node_count()));
+  std::vector<NodeId>& chosen = chosen_;
+  chosen.clear();
   if (!job.required_nodes.empty()) {
     if (!choose_with_required(job, type, *shape, chosen)) return std::nullopt;
   } else if (shape->nodes == 1 && shape->remainder == 0) {

@@ -134,6 +134,9 @@ class FreePool {
   std::vector<std::uint64_t> buckets_;
   std::vector<int> row_nodes_;  // ...and how many nodes that is
   std::vector<int> part_hist_;  // TypeLeaf * kmax_ + k
+  // find()'s nodes of the placement being chosen, kept to reuse their memory: a pass tries
+  // thousands of placements. Not part of the pool's state (operator== ignores it).
+  mutable std::vector<NodeId> chosen_;
 };
 
 // The free devices a pass starts from: the driver's pool (Snapshot::free_pool), else built.

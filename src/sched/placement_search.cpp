@@ -6,6 +6,8 @@
 #include <functional>
 #include <numeric>
 
+#include "sched/pass_memory.h"
+
 namespace zs {
 
 bool FailMemo::known_to_fail(const Job& job, TypeId type, const Shape& s) const {
@@ -92,12 +94,12 @@ std::size_t RequestCache::entry_of(const Job& job) {
     slots_.fill(0);
     by_group_.clear();
   }
-  Info info{candidate_types(s_, job, by_speed_), never_fits(job, *s_.cluster, *s_.catalog), {}};
-  if (s_.shares && !info.never_fits && info.types.size() > 1) {
+  Info info{candidate_types(*s_, job, by_speed_), never_fits(job, *s_->cluster, *s_->catalog), {}};
+  if (s_->shares && !info.never_fits && info.types.size() > 1) {
     Job one = job;
     for (TypeId t : info.types) {
       one.accepted = TypeSet::of(t);
-      if (!never_fits(one, *s_.cluster, *s_.catalog)) info.fit_types.push_back(t);
+      if (!never_fits(one, *s_->cluster, *s_->catalog)) info.fit_types.push_back(t);
     }
   } else {
     info.fit_types = info.types;
@@ -146,7 +148,8 @@ std::optional<Reservation> earliest_start(const Snapshot& s, const FreePool& poo
   auto counts = [&](const RunningJob& r) {
     return end_of(r) < kNever && std::find(types.begin(), types.end(), r.type) != types.end();
   };
-  FreePool future = pool;
+  Borrowed<FreePool> future_memory(lent_future(s));  // (sched/pass_memory.h)
+  FreePool& future = pool_copy(pool, future_memory);
   // Releases the ends in order, trying the job after each distinct end time.
   auto walk = [&](auto next_ending) -> std::optional<Reservation> {
     for (const Ending* e = next_ending(); e;) {

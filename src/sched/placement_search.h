@@ -43,12 +43,30 @@ class FailMemo {
 // `by_speed`) fastest first for this job according to the throughput table / catalog peaks.
 std::vector<TypeId> candidate_types(const Snapshot& s, const Job& job, bool by_speed);
 
-// Per-pass memo of what depends only on a job's request, not on the job: its candidate types
+// Memo of what depends only on a job's request, not on the job: its candidate types
 // and whether it can ever fit. Most jobs share a handful of request shapes, and a pass over
-// 100,000 jobs must not allocate or re-derive per job.
+// 100,000 jobs must not allocate or re-derive per job. Made for a pass, or kept from pass to
+// pass in a driver's PassMemory (sched/pass_memory.h).
 class RequestCache {
  public:
-  RequestCache(const Snapshot& s, bool by_speed) : s_(s), by_speed_(by_speed) {}
+  RequestCache(const Snapshot& s, bool by_speed)
+      : s_(&s),
+        cluster_(s.cluster),
+        catalog_(s.catalog),
+        throughput_(s.throughput),
+        shares_(s.shares != nullptr),
+        by_speed_(by_speed) {}
+  // True if what this memo holds is right for `s` too: the same cluster, catalog, throughput
+  // table and shares (a driver's promise that what they point to did not change either).
+  bool made_for(const Snapshot& s, bool by_speed) const {
+    return s.cluster == cluster_ && s.catalog == catalog_ && s.throughput == throughput_ &&
+           (s.shares != nullptr) == shares_ && by_speed == by_speed_;
+  }
+  // Another pass, on `s` (made_for(s)): the entries stay; the share groups are the new pass's.
+  void begin_pass(const Snapshot& s) {
+    s_ = &s;
+    by_group_.clear();
+  }
   struct Info {
     std::vector<TypeId> types;  // candidate_types()
     std::optional<std::string> never_fits;
@@ -81,7 +99,11 @@ class RequestCache {
   // Cheap fingerprint of the fields `of` compares first; slots_ maps it to the entry last found
   // for it (+1, 0: none), so that a queue of mixed requests does not scan the cache per job.
   static std::size_t slot_of(const Job& job, int model);
-  const Snapshot& s_;
+  const Snapshot* s_;
+  const Cluster* cluster_;
+  const Catalog* catalog_;
+  const ThroughputTable* throughput_;
+  bool shares_;
   bool by_speed_;
   std::vector<Entry> cache_;
   std::array<std::uint16_t, 64> slots_{};

@@ -91,7 +91,7 @@ bool PreemptionPass::may_fit_after_preempting(const Job& job, const std::vector<
                                               std::int64_t cls) {
   // Jobs come in ascending class: the victims of this job's class or better never count again.
   if (!releasable_ || cls < releasable_->lowest_cls())
-    releasable_.emplace(*s_.cluster, victim_slots(cls), cls);
+    releasable_.emplace(*s_.cluster, victim_slots(cls), cls, s_.memory);
   releasable_->track(pool_, cls, is_preempted_);
   for (TypeId t : types) {
     auto shape = shape_for(job, s_.cluster->max_per_node_of_type[t]);
@@ -106,7 +106,7 @@ bool PreemptionPass::may_fit_after_preempting(const Job& job, const std::vector<
 }
 
 std::vector<Releasable::VictimSlot> PreemptionPass::victim_slots(std::int64_t worse_than) const {
-  std::vector<Releasable::VictimSlot> slots;
+  std::vector<Releasable::VictimSlot> slots = take_vector<Releasable::VictimSlot>(s_.memory);
   slots.reserve(running_.victims.size() + running_.victims.size() / 4);
   for (std::uint32_t v : running_.victims)
     if (cls(v) > worse_than)

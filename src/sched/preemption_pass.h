@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "sched/pass_memory.h"
 #include "sched/placement_search.h"
 #include "sched/preemptive_policy.h"
 #include "sched/releasable.h"
@@ -25,9 +26,22 @@ class PreemptionPass {
         s_(s),
         running_(running),
         d_(d),
-        pool_(free_pool_of(s)),
-        requests_(s, false),
-        live_(running.victim_accels) {}
+        pool_memory_(lent_pool(s)),
+        pool_(working_pool(s, pool_memory_)),
+        request_memory_(lent_requests(s, false)),
+        requests_(request_cache(s, false, request_memory_)),
+        live_(take_vector<int>(s.memory)),
+        preempted_(take_vector<std::uint32_t>(s.memory)),
+        is_preempted_(take_vector<bool>(s.memory)),
+        released_(take_vector<std::uint32_t>(s.memory)),
+        skipped_(take_vector<std::uint32_t>(s.memory)) {
+    live_.assign(running.victim_accels.begin(), running.victim_accels.end());
+  }
+  ~PreemptionPass() {
+    give_vectors(s_.memory, live_, preempted_, is_preempted_, released_, skipped_);
+  }
+  PreemptionPass(const PreemptionPass&) = delete;
+  PreemptionPass& operator=(const PreemptionPass&) = delete;
 
   // kStop: neither this job nor any job of a worse class can start in this pass.
   Result offer(const PendingJob& p, std::int64_t cls);
@@ -79,8 +93,10 @@ class PreemptionPass {
   const Snapshot& s_;
   const PreemptivePolicy::RunningView& running_;
   Decisions& d_;
-  FreePool pool_;
-  RequestCache requests_;
+  Borrowed<FreePool> pool_memory_;  // (sched/pass_memory.h)
+  FreePool& pool_;
+  Borrowed<RequestCache> request_memory_;
+  RequestCache& requests_;
   // Victims, worst first, and what releasing each prefix of them would free (ReleaseIndex);
   // made on the first preemption attempt: most passes never need it. Where the index is not
   // usable, a VictimQueue: a job pops victims while they rank strictly below it; those it

@@ -116,13 +116,23 @@ std::pair<std::int64_t, std::int64_t> PreemptivePolicy::running_tie(const Snapsh
   return {r.job->submit, 0};
 }
 
+PreemptivePolicy::RunningView::RunningView(const Snapshot& s)
+    : cls(take_vector<std::int64_t>(s.memory)),
+      victims(take_vector<std::uint32_t>(s.memory)),
+      victim_accels(take_vector<int>(s.memory)),
+      memory(s.memory) {}
+
+PreemptivePolicy::RunningView::~RunningView() {
+  give_vectors(memory, cls, victims, victim_accels);
+}
+
 PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, TimeMs now,
                                                              std::span<const TimeMs> th,
                                                              std::int64_t min_pending_cls) const {
   if (mode_ == Mode::kLas) return view_running_las(s, now, th, min_pending_cls);
   if (mode_ == Mode::kGittins && s.gittins_running && s.gittins_running->describes(s, now))
     return view_running_gittins(s, *s.gittins_running, now, th, min_pending_cls);
-  RunningView v;
+  RunningView v(s);
   v.cls.resize(s.running.size());
   // gittins: a lower bound of each job's wake, looked at after the loop.
   const bool gittins = mode_ == Mode::kGittins;
@@ -183,7 +193,7 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running_gittins(
     std::int64_t min_pending_cls) const {
   // view_running() for gittins from the driver's flat arrays: no job record, rank table or bin
   // is read but for the few jobs whose wake is looked for.
-  RunningView v;
+  RunningView v(s);
   const auto key = kept.key();
   const auto lease_end = kept.lease_end();
   const auto next_bin_at = kept.next_bin_at();
@@ -211,7 +221,7 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running_las(
     const Snapshot& s, TimeMs now, std::span<const TimeMs> th, std::int64_t min_pending_cls) const {
   // view_running() for las, with running_rank() and running_wake() worked out in line: it runs
   // for every running job on every pass (~200,000 passes of ~200 jobs on the Philly replay).
-  RunningView v;
+  RunningView v(s);
   const std::size_t count = s.running.size();
   v.cls.resize(count);
   v.victims.reserve(count);
@@ -244,7 +254,7 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running_las(
 PreemptivePolicy::RunningView PreemptivePolicy::view_running_las(const Snapshot& s,
                                                                  const LasRunning& kept,
                                                                  std::int64_t min_pending_cls) {
-  RunningView v;
+  RunningView v(s);
   v.cls.assign(kept.cls().begin(), kept.cls().end());
   kept.victims(v.victims);
   v.victim_accels.assign(s.cluster->accels_of_type.size(), 0);
@@ -532,7 +542,16 @@ std::vector<std::uint32_t> sorted_order(const std::vector<std::int64_t>& cls, Ke
 // request with jobs left in it is known to wait. Requests are LasIndex::request() ids.
 class Skipper {
  public:
-  explicit Skipper(std::size_t requests) : waited_(requests, 0), left_(requests, 0) {}
+  Skipper(std::size_t requests, PassMemory* memory)
+      : waited_(take_vector<std::uint32_t>(memory)),
+        left_(take_vector<std::uint32_t>(memory)),
+        memory_(memory) {
+    waited_.assign(requests, 0);
+    left_.assign(requests, 0);
+  }
+  ~Skipper() { give_vectors(memory_, waited_, left_); }
+  Skipper(const Skipper&) = delete;
+  Skipper& operator=(const Skipper&) = delete;
   // Starts a class with these numbers of jobs per request.
   void enter(std::span<const std::uint32_t> jobs_per_request) {
     std::fill(left_.begin(), left_.end(), 0);
@@ -562,19 +581,26 @@ class Skipper {
   }
   std::uint32_t epoch_ = 1;
   std::vector<std::uint32_t> waited_, left_;  // by request
-  std::size_t open_ = 0;                      // requests with jobs left that may not wait
+  PassMemory* memory_;
+  std::size_t open_ = 0;  // requests with jobs left that may not wait
 };
 
 // The jobs a LAS pass started, and how many of each class.
 struct LasStarts {
+  explicit LasStarts(PassMemory* m)
+      : jobs(take_vector<const PendingJob*>(m)), of_class(take_vector<std::size_t>(m)), memory(m) {}
+  ~LasStarts() { give_vectors(memory, jobs, of_class); }
+  LasStarts(LasStarts&&) = default;
   std::vector<const PendingJob*> jobs;
   std::vector<std::size_t> of_class;  // by class
+  PassMemory* memory;
 };
 
 // Offers the waiting jobs to the pass: classes in order, FIFO (rank order) inside a class.
-LasStarts offer_in_class_order(const LasIndex& waiting, PreemptionPass& pass) {
-  LasStarts starts{{}, std::vector<std::size_t>(static_cast<std::size_t>(waiting.max_class()) + 1)};
-  Skipper skip(waiting.request_count());
+LasStarts offer_in_class_order(const LasIndex& waiting, PreemptionPass& pass, PassMemory* memory) {
+  LasStarts starts(memory);
+  starts.of_class.assign(static_cast<std::size_t>(waiting.max_class()) + 1, 0);
+  Skipper skip(waiting.request_count(), memory);
   for (int c = 0; c <= waiting.max_class(); ++c) {
     skip.enter(waiting.jobs_per_request(c));
     for (auto r = waiting.first(c); r != LasIndex::kEnd && !skip.all_wait();
@@ -637,7 +663,7 @@ Decisions PreemptivePolicy::decide(const Snapshot& s, TimeMs now) const {
 
 Decisions PreemptivePolicy::decide_las(const Snapshot& s, TimeMs now,
                                        const LasIndex& waiting) const {
-  Decisions d;
+  Decisions d = decisions_for(s);
   const auto th = waiting.threshold_ms();
   const std::int64_t min_cls = waiting.min_class();
   const RunningView running = s.las_running && s.las_running->describes(s, now)
@@ -648,7 +674,7 @@ Decisions PreemptivePolicy::decide_las(const Snapshot& s, TimeMs now,
   if (running.max_victim_cls <= min_cls && usable_free_total(s) == 0) return d;
 
   PreemptionPass pass(*this, s, running, d);
-  const LasStarts starts = offer_in_class_order(waiting, pass);
+  const LasStarts starts = offer_in_class_order(waiting, pass, s.memory);
   const std::int64_t min_left = std::min(best_class_left(waiting, starts),
                                          best_preempted_class(s, now, th, pass.preempted()));
   d.wake_at =
@@ -663,7 +689,7 @@ Decisions PreemptivePolicy::decide_las(const Snapshot& s, TimeMs now,
 template <class InKeyOrder>
 Decisions PreemptivePolicy::keyed_pass(const Snapshot& s, TimeMs now, std::int64_t min_pcls,
                                        InKeyOrder in_key_order) const {
-  Decisions d;
+  Decisions d = decisions_for(s);
   const RunningView running = view_running(s, now, {}, min_pcls);
   d.wake_at = running.wake;
   // Nothing free and nobody worth preempting: nothing can change in this pass.
@@ -722,7 +748,7 @@ Decisions PreemptivePolicy::decide_keyed(const Snapshot& s, TimeMs now,
     // again - for a later job too, whose class is no better (it has no more victims) - so the
     // walk skips later jobs with that request, and ends once every request with jobs left is
     // known to wait. The same starts as offering every job, without its cost per job.
-    Skipper skip(waiting.request_count());
+    Skipper skip(waiting.request_count(), s.memory);
     skip.enter(waiting.jobs_per_request());
     // Ask for the Job record of the job a few places ahead (sched/prefetch.h).
     auto ahead = waiting.begin();

@@ -87,11 +87,17 @@ class PreemptivePolicy : public Policy {
   // (past their lease), and the earliest time one of them may newly become preemptable by a
   // waiting job of the best waiting class.
   struct RunningView {
+    // Its arrays come from and go back to the snapshot's pass memory (sched/pass_memory.h).
+    explicit RunningView(const Snapshot& s);
+    ~RunningView();
+    RunningView(RunningView&&) = default;
+    RunningView& operator=(RunningView&&) = delete;
     std::vector<std::int64_t> cls;       // parallel to Snapshot::running
     std::vector<std::uint32_t> victims;  // indices of the jobs past their lease
     std::vector<int> victim_accels;      // per type: their accelerators
     std::int64_t max_victim_cls = std::numeric_limits<std::int64_t>::min();
     TimeMs wake = kNever;
+    PassMemory* memory = nullptr;
   };
 
  private:

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "sched/pass_memory.h"
+
 namespace zs {
 
 namespace {
@@ -12,8 +14,14 @@ bool gone(const std::vector<bool>& preempted, std::uint32_t victim) {
 }  // namespace
 
 Releasable::Releasable(const Cluster& cluster, std::vector<VictimSlot> slots,
-                       std::int64_t lowest_cls)
-    : cluster_(&cluster), slots_(std::move(slots)), lowest_cls_(lowest_cls) {
+                       std::int64_t lowest_cls, PassMemory* memory)
+    : cluster_(&cluster),
+      memory_(memory),
+      slots_(std::move(slots)),
+      lowest_cls_(lowest_cls),
+      masks_(take_vector<std::uint64_t>(memory)),
+      first_(take_vector<std::size_t>(memory)),
+      nodes_(take_vector<int>(memory)) {
   if (slots_.empty()) return;
   std::int64_t lo = slots_.front().cls, hi = lo;
   for (const VictimSlot& sl : slots_) lo = std::min(lo, sl.cls), hi = std::max(hi, sl.cls);
@@ -26,9 +34,15 @@ Releasable::Releasable(const Cluster& cluster, std::vector<VictimSlot> slots,
   std::array<std::uint32_t, 65> start{};
   for (const VictimSlot& sl : slots_) ++start[static_cast<std::size_t>(sl.cls - lo) + 1];
   for (std::size_t c = 1; c < start.size(); ++c) start[c] += start[c - 1];
-  std::vector<VictimSlot> sorted(slots_.size());
+  std::vector<VictimSlot> sorted = take_vector<VictimSlot>(memory);
+  sorted.resize(slots_.size());
   for (const VictimSlot& sl : slots_) sorted[start[static_cast<std::size_t>(sl.cls - lo)]++] = sl;
-  slots_ = std::move(sorted);
+  std::swap(slots_, sorted);
+  give_vectors(memory, sorted);
+}
+
+Releasable::~Releasable() {
+  give_vectors(memory_, slots_, masks_, first_, nodes_);
 }
 
 void Releasable::track(const FreePool& pool, std::int64_t cls, const std::vector<bool>& preempted) {

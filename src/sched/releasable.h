@@ -21,8 +21,13 @@ class Releasable {
     std::uint64_t devices;
   };
 
-  // `slots`: those of every victim of a class worse than `lowest_cls`.
-  Releasable(const Cluster& cluster, std::vector<VictimSlot> slots, std::int64_t lowest_cls);
+  // `slots`: those of every victim of a class worse than `lowest_cls`. `memory`: the pass
+  // memory its arrays come from and go back to (sched/pass_memory.h), or null.
+  Releasable(const Cluster& cluster, std::vector<VictimSlot> slots, std::int64_t lowest_cls,
+             PassMemory* memory = nullptr);
+  ~Releasable();
+  Releasable(const Releasable&) = delete;
+  Releasable& operator=(const Releasable&) = delete;
 
   std::int64_t lowest_cls() const { return lowest_cls_; }
   // Makes it describe jobs of class `cls` >= lowest_cls(). `preempted[v]`: victim v was
@@ -41,6 +46,7 @@ class Releasable {
   void remove(NodeId n, std::uint64_t devices);
 
   const Cluster* cluster_;
+  PassMemory* memory_;
   std::vector<VictimSlot> slots_;  // by class, ascending
   std::size_t first_counted_ = 0;  // the first slot of a class worse than cls_
   std::int64_t lowest_cls_;

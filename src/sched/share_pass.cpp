@@ -8,6 +8,7 @@
 #include "sched/holds.h"
 #include "sched/keyed_index.h"
 #include "sched/las_index.h"
+#include "sched/pass_memory.h"
 #include "sched/placement_search.h"
 #include "sched/prefetch.h"
 #include "sched/reclaim.h"
@@ -135,13 +136,14 @@ class KeyedQueue {
 
 Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now, const RankFn& rank,
                                   const KeyedIndex* keys, const LasIndex* classes) {
-  Decisions d;
+  Decisions d = decisions_for(s);
   if (s.pending.empty()) return d;
   ShareGate gate(s);
   const ShareGate::PassStart start = gate.pass_start(now, d);
   if (!start.can_start) return d;
   long reclaimable = start.reclaimable;
-  FreePool pool = free_pool_of(s);
+  Borrowed<FreePool> pool_memory(lent_pool(s));  // (sched/pass_memory.h)
+  FreePool& pool = working_pool(s, pool_memory);
   const std::vector<bool> holder = apply_holds(s, pool, gate, d);
   // With the driver's share index (one priority), groups are classified instead of jobs, and
   // only the jobs of the groups the pass gets to are ranked (as in backfill_policy.cpp).
@@ -160,7 +162,8 @@ Decisions greedy_pass_with_shares(const Snapshot& s, TimeMs now, const RankFn& r
   const int min_count = index ? groups.min_count : order.min_count;
   if (index ? groups.any_within : !order.within.empty())
     d.wake_at = std::min(d.wake_at, start.next_of_age);
-  RequestCache requests(s, false);
+  Borrowed<RequestCache> request_memory(lent_requests(s, false));
+  RequestCache& requests = request_cache(s, false, request_memory);
   FailMemo memo;
   std::optional<Reclaimer> reclaimer;
   std::vector<TypeId> allowed;

@@ -24,6 +24,7 @@ class LasIndex;
 class LasRunning;
 class GittinsRunning;
 class ShareIndex;
+class PassMemory;
 
 // What a keyed preemptive policy (srtf, spf, gittins) orders its waiting jobs by
 // (sched/wait_key.h), for a driver that keeps them in a KeyedIndex.
@@ -242,6 +243,10 @@ struct Snapshot {
   // that orders them like (submit, job id). Victims are ordered by it without reading every
   // job's record. Empty: they are ordered by their records.
   std::span<const std::uint32_t> running_submit_ranks;
+  // Optional: buffers the driver lends to its passes (sched/pass_memory.h), kept from pass to
+  // pass. Decisions are the same without. A driver that lends one promises that `cluster`,
+  // `catalog`, `throughput` and `shares` stay the same while it lives.
+  PassMemory* memory = nullptr;
 };
 
 }  // namespace zs

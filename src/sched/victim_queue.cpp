@@ -3,11 +3,19 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "sched/pass_memory.h"
+
 namespace zs {
 
 VictimQueue::VictimQueue(const PreemptivePolicy& policy, const Snapshot& s,
                          const PreemptivePolicy::RunningView& running)
-    : policy_(policy), s_(s), running_(running), size_(running.victims.size()) {
+    : policy_(policy),
+      s_(s),
+      running_(running),
+      groups_(take_vector<Group>(s.memory)),
+      items_(take_vector<std::uint32_t>(s.memory)),
+      size_(running.victims.size()),
+      keys_(take_vector<Key>(s.memory)) {
   if (running.victims.empty()) return;
   std::int64_t lo = running.cls[running.victims.front()], hi = lo;
   for (std::uint32_t v : running.victims) {
@@ -36,6 +44,10 @@ VictimQueue::VictimQueue(const PreemptivePolicy& policy, const Snapshot& s,
   }
   if (s.running_submit_ranks.size() == s.running.size())
     by_rank_.ranks = s.running_submit_ranks.data();
+}
+
+VictimQueue::~VictimQueue() {
+  give_vectors(s_.memory, groups_, items_, keys_);
 }
 
 VictimQueue::Group& VictimQueue::group_of(std::uint32_t victim) {

@@ -14,6 +14,9 @@ class VictimQueue {
  public:
   VictimQueue(const PreemptivePolicy& policy, const Snapshot& s,
               const PreemptivePolicy::RunningView& running);
+  ~VictimQueue();  // gives its arrays back to the pass memory (sched/pass_memory.h)
+  VictimQueue(const VictimQueue&) = delete;
+  VictimQueue& operator=(const VictimQueue&) = delete;
 
   bool empty() const { return size_ == 0; }
   // The class of the worst victim left; not empty().

@@ -16,6 +16,7 @@
 #include "sched/keyed_index.h"
 #include "sched/las_index.h"
 #include "sched/las_running.h"
+#include "sched/pass_memory.h"
 #include "sched/shape.h"
 #include "sched/share_index.h"
 #include "sim/forecast.h"
@@ -352,6 +353,15 @@ class Simulation final : private PendingListener {
   std::vector<GroupWait> group_waits_;
 
   // The index in sim_ of a job known to exist.
+  // The job's index in sim_, kNoIndex if there is no such job.
+  std::uint32_t find_index(JobId id) const {
+    if (!dense_.empty()) {
+      const auto k = static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(dense_base_);
+      return k < dense_.size() ? dense_[k] : kNoIndex;
+    }
+    auto it = index_.find(id);
+    return it == index_.end() ? kNoIndex : it->second;
+  }
   std::uint32_t index_at(JobId id) const {
     if (!dense_.empty()) {
       const auto k = static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(dense_base_);
@@ -648,8 +658,8 @@ class Simulation final : private PendingListener {
 
   // `d` passed find_violations (schedule()).
   void start(StartDecision& d, TimeMs t) {
-    auto it = index_.find(d.job);
-    SimJob& s = sim_[it->second];
+    const std::uint32_t index = index_at(d.job);
+    SimJob& s = sim_[index];
     const Job& j = *s.job;
     for (const Slot& slot : d.placement) {
       set_free(slot.node, nodes_[slot.node].free & ~slot.devices);
@@ -657,7 +667,7 @@ class Simulation final : private PendingListener {
       nodes_[slot.node].free_cpu -= n * j.cpu_per_accel;
       nodes_[slot.node].free_mem_gib -= n * j.mem_gib_per_accel;
     }
-    drop_pending(it->second);
+    drop_pending(index);
     // Passes on ticks: it could have started when its devices were freed, not before the first
     // change since the previous pass (SimOptions::pass_tick_ms).
     TimeMs at = t;
@@ -683,11 +693,11 @@ class Simulation final : private PendingListener {
     need = std::min(need, limit);
     s.end = std::max(at + std::max<TimeMs>(need, 0), t);
     ++s.epoch;
-    finishes_.push({s.end, j.id, it->second, s.epoch});
+    finishes_.push({s.end, j.id, index, s.epoch});
     auto& o = out(&j);
     if (o.first_start < 0) {
       o.first_start = at;
-      if (seed_ && tracked_[it->second]) --waiting_left_;
+      if (seed_ && tracked_[index]) --waiting_left_;
     }
     o.last_start = at;
     ++o.attempts;
@@ -714,11 +724,11 @@ class Simulation final : private PendingListener {
     r.predicted_end = std::min(at + s.overhead + std::max<TimeMs>(work - done, 0), r.expected_end);
     s.running_slot = static_cast<std::uint32_t>(running_.size());
     running_.push_back(std::move(r));
-    running_sim_.push_back({it->second, j.accel_count, s.attained, s.end, work, done});
-    running_ranks_.push_back(it->second);
-    if (las_running_) las_running_->insert(it->second, s.running_slot, running_.back(), s.attained);
+    running_sim_.push_back({index, j.accel_count, s.attained, s.end, work, done});
+    running_ranks_.push_back(index);
+    if (las_running_) las_running_->insert(index, s.running_slot, running_.back(), s.attained);
     if (gittins_running_)
-      gittins_running_->insert(it->second, s.running_slot, running_.back(), s.attained);
+      gittins_running_->insert(index, s.running_slot, running_.back(), s.attained);
     accrue(running_.back());
     order_end(s.running_slot);
     if (opt_.shares) {
@@ -729,7 +739,7 @@ class Simulation final : private PendingListener {
         --at;
       const StartRow row = start_row(s.running_slot);
       start_rows_.insert(start_rows_.begin() + (at - start_order_.begin()), row);
-      start_order_.insert(at, it->second);
+      start_order_.insert(at, index);
       recount_held(start_rows_, row.tenant, row.type);
     }
   }
@@ -760,7 +770,7 @@ class Simulation final : private PendingListener {
     for (std::size_t i = from; i < to; ++i)
       if (i % every == 0 && sim_[i].state == State::kPending) asked.push_back(sim_[i].job->id);
     if (asked.empty()) return;
-    const Snapshot snap = snapshot_at(t);
+    const Snapshot& snap = snapshot_at(t);
     const ForecastInput in = capture_forecast(snap, t);
     ForecastOptions fo;
     fo.only = asked;
@@ -909,7 +919,7 @@ class Simulation final : private PendingListener {
   }
 
   // The snapshot a pass at t sees (running jobs' service and predictions brought to t).
-  Snapshot snapshot_at(TimeMs t) {
+  const Snapshot& snapshot_at(TimeMs t) {
     std::vector<std::uint32_t>& moved = moved_slots_;
     moved.clear();
     for (std::size_t k = 0; k < running_.size(); ++k) {
@@ -935,7 +945,13 @@ class Simulation final : private PendingListener {
     for (std::uint32_t k : moved)
       predicted_order_.erase(std::find(predicted_order_.begin(), predicted_order_.end(), k));
     for (std::uint32_t k : moved) order_predicted_end(k);
-    Snapshot snap;
+    // One snapshot, made again in place: its params (with their vector of thresholds) never
+    // change, and copying them on every pass was an allocation per pass.
+    Snapshot& snap = snap_;
+    if (!snap_made_) {
+      snap.params = opt_.sched;
+      snap_made_ = true;
+    }
     snap.cluster = &cluster_;
     snap.catalog = &catalog_;
     snap.throughput = speeds_;
@@ -959,7 +975,7 @@ class Simulation final : private PendingListener {
       snap.pending_ranks = pending_.ranks();
       snap.running_by_start = start_rows_;
     }
-    snap.params = opt_.sched;
+    snap.memory = &memory_;  // cluster_, catalog_, speeds_ and opt_.shares never change
     if (las_index_) {
       las_index_->advance(t);
       snap.las_index = &*las_index_;
@@ -988,35 +1004,33 @@ class Simulation final : private PendingListener {
   }
 
   TimeMs schedule(TimeMs t) {
-    const Snapshot snap = snapshot_at(t);
+    const Snapshot& snap = snapshot_at(t);
     Decisions d = policy_.decide(snap, t);
     ++result_.passes;
     // Every decision is checked against the state before any is applied: a policy that breaks
     // one (a busy device, a wrong count, a gang on two types, ...) is a bug, never a schedule.
     JobLookup lookup;
     lookup.pending = [&](JobId id) -> const Job* {
-      auto it = index_.find(id);
-      return it != index_.end() && sim_[it->second].state == State::kPending ? sim_[it->second].job
-                                                                             : nullptr;
+      const std::uint32_t i = find_index(id);
+      return i != kNoIndex && sim_[i].state == State::kPending ? sim_[i].job : nullptr;
     };
     lookup.running = [&](JobId id) -> const RunningJob* {
-      auto it = index_.find(id);
-      return it != index_.end() && sim_[it->second].state == State::kRunning
-                 ? &running_[sim_[it->second].running_slot]
-                 : nullptr;
+      const std::uint32_t i = find_index(id);
+      return i != kNoIndex && sim_[i].state == State::kRunning ? &running_[sim_[i].running_slot]
+                                                               : nullptr;
     };
     const auto violations = find_violations(snap, d, lookup, t);
     if (!violations.empty())
       throw std::logic_error("policy " + result_.policy + " at t=" + std::to_string(t) +
                              " ms: " + describe(violations));
-    for (const auto& p : d.preemptions) preempt(index_.at(p.job), t, p.reclaim);
+    for (const auto& p : d.preemptions) preempt(index_at(p.job), t, p.reclaim);
     // A hold lasts until its job starts (or no longer waits).
     for (auto& h : d.holds) holds_.push_back(std::move(h));
     for (auto& s : d.starts) start(s, t);
     if (!holds_.empty())
       std::erase_if(holds_, [&](const Hold& h) {
-        auto it = index_.find(h.for_job);
-        return it == index_.end() || sim_[it->second].state != State::kPending;
+        const std::uint32_t i = find_index(h.for_job);
+        return i == kNoIndex || sim_[i].state != State::kPending;
       });
     if (!d.waits.empty() || !d.group_waits.empty()) {
       // Interned: many passes give the same few reasons to many jobs.
@@ -1053,7 +1067,7 @@ class Simulation final : private PendingListener {
       }
     }
     for (const auto& r : d.rejections) {
-      const std::uint32_t i = index_.at(r.job);
+      const std::uint32_t i = index_at(r.job);
       drop_pending(i);
       sim_[i].state = State::kRejected;
       auto& o = out(sim_[i].job);
@@ -1073,6 +1087,7 @@ class Simulation final : private PendingListener {
     }
     if (opt_.record_reservations)
       for (const auto& r : d.reservations) result_.reservations.push_back({r.job, t, r.at});
+    give_decisions(&memory_, d);
     if (d.wake_at <= t || d.wake_at >= kNever) return kNever;
     if (opt_.pass_tick_ms > 0) return on_tick(d.wake_at);
     const TimeMs g = opt_.wake_granularity_ms;
@@ -1107,6 +1122,9 @@ class Simulation final : private PendingListener {
   // pending_, except under shares). Declared first: pending_ is made knowing whether there is
   // one. Under shares it and keyed_index_ file each job under its share group.
   std::optional<LasIndex> las_index_;
+  PassMemory memory_;  // lent to every pass (sched/pass_memory.h)
+  Snapshot snap_;      // snapshot_at()'s
+  bool snap_made_ = false;
   // las without shares: the running jobs' queues, victims and wakes (sched/las_running.h).
   std::optional<LasRunning> las_running_;
   // gittins without shares: the running jobs' keys (sched/gittins_running.h).

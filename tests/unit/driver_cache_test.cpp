@@ -74,6 +74,7 @@ class FreshCheck : public Policy {
     fresh.las_running = nullptr;
     fresh.gittins_running = nullptr;
     fresh.running_submit_ranks = {};
+    fresh.memory = nullptr;
     // ... and with running jobs whose device counts are read from their records.
     std::vector<RunningJob> unnamed(s.running.begin(), s.running.end());
     for (RunningJob& r : unnamed) r.accel_count = -1;
@@ -165,6 +166,7 @@ class FreshCheck : public Policy {
                            kept.types()[i] != r.type;
       }
     }
+    if (s.memory) ++lent;  // compared with a pass without it (fresh.memory above)
     if (s.free_pool) {
       ++pools;
       broken_promises += !(*s.free_pool == FreePool(*s.cluster, s.nodes));
@@ -229,7 +231,7 @@ class FreshCheck : public Policy {
 
   mutable long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0,
                pools = 0, predicted_promised = 0, ranks_promised = 0, las_running_kept = 0,
-               gittins_running_kept = 0, broken_promises = 0, differing = 0;
+               gittins_running_kept = 0, lent = 0, broken_promises = 0, differing = 0;
   mutable std::string first_difference;
 
  private:
@@ -311,7 +313,8 @@ class DriverCacheProperty : public testing::TestWithParam<std::string> {};
 
 TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
   long passes = 0, promised = 0, indexed = 0, keyed = 0, grouped = 0, ends_promised = 0, pools = 0,
-       predicted_promised = 0, ranks_promised = 0, las_running_kept = 0, gittins_running_kept = 0;
+       predicted_promised = 0, ranks_promised = 0, las_running_kept = 0, gittins_running_kept = 0,
+       lent = 0;
   for (std::uint64_t k = 1; k <= 40; ++k) {
     const World w = random_world(k * 7919 + 13);
     for (bool shares : {false, true}) {
@@ -339,12 +342,14 @@ TEST_P(DriverCacheProperty, CachedAndFreshPassesDecideTheSame) {
       ranks_promised += check.ranks_promised;
       las_running_kept += check.las_running_kept;
       gittins_running_kept += check.gittins_running_kept;
+      lent += check.lent;
       if (HasFailure()) return;
     }
   }
   EXPECT_GT(indexed, passes / 4);             // the simulator keeps a share index under shares
   EXPECT_GT(ends_promised, passes / 2);       // and its running jobs in end order, always
   EXPECT_EQ(pools, passes);                   // and its free pool
+  EXPECT_EQ(lent, passes);                    // and lends its pass memory (sched/pass_memory.h)
   EXPECT_GT(predicted_promised, passes / 2);  // and its running jobs by predicted end
   EXPECT_GT(ranks_promised, passes / 2);      // and their (submit, id) ranks
   // ... and the running jobs' LAS queues for las, their keys for gittins, without shares.
