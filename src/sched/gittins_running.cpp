@@ -21,6 +21,7 @@ void GittinsRunning::grow(std::uint32_t slot) {
   next_bin_at_.resize(n);
   accels_.resize(n);
   types_.resize(n);
+  memo_.resize(n);
 }
 
 void GittinsRunning::rekey(std::uint32_t id, TimeMs at) {
@@ -28,6 +29,7 @@ void GittinsRunning::rekey(std::uint32_t id, TimeMs at) {
   const TimeMs attained = e.attained_at_start + (at - e.started) * e.accels;
   e.bin = ServiceDistribution::bin_of(attained);
   key_[e.slot] = key_of(e);
+  memo_[e.slot] = {};
   TimeMs next = kNever;
   if (e.bin + 1 < ServiceDistribution::kBins && e.accels > 0) {
     // It enters the next bin once its service reaches that bin's start.
@@ -95,6 +97,7 @@ void GittinsRunning::move(std::uint32_t id, std::uint32_t slot) {
   next_bin_at_[slot] = next_bin_at_[e.slot];
   accels_[slot] = accels_[e.slot];
   types_[slot] = types_[e.slot];
+  memo_[slot] = memo_[e.slot];
   e.slot = slot;
 }
 
@@ -114,7 +117,10 @@ void GittinsRunning::advance(TimeMs now, std::uint64_t ranks_refreshed) {
       if (g.version == ranks->version) continue;
       g.version = ranks->version;
       for (std::uint32_t id : g.members)
-        if (const Entry& e = entries_[id]; e.present && e.ranks == ranks) key_[e.slot] = key_of(e);
+        if (const Entry& e = entries_[id]; e.present && e.ranks == ranks) {
+          key_[e.slot] = key_of(e);
+          memo_[e.slot] = {};
+        }
     }
   }
   if (events_.size() > 64 + 4 * size_) {

@@ -55,6 +55,28 @@ class GittinsRunning {
   std::size_t size() const { return size_; }
   TimeMs now() const { return now_; }
 
+  // A memo of the wakes passes worked out (PreemptivePolicy::running_wake()) for jobs past
+  // their lease, by slot: for the best waiting class q of that pass, the wake, or a time it is
+  // no earlier than (`exact` false: the pass needed nothing later). It holds until the job is
+  // keyed again (another bin, or its group's ranks worked out again): its wake for q is when
+  // its key first exceeds q, a time fixed at its start while its ranks stay, and for any
+  // q' >= q no earlier (its key must rise further). A cache the passes fill, kept here because
+  // it must follow the job's slot; decisions are the same without it.
+  struct WakeMemo {
+    std::int64_t q = 0;
+    TimeMs at = 0;
+    bool exact = false;
+    bool set = false;
+  };
+  // The memo of the job at `slot` if it was made for a class <= q, else null.
+  const WakeMemo* wake_memo(std::uint32_t slot, std::int64_t q) const {
+    const WakeMemo& m = memo_[slot];
+    return m.set && m.q <= q ? &m : nullptr;
+  }
+  void remember_wake(std::uint32_t slot, std::int64_t q, TimeMs at, bool exact) const {
+    memo_[slot] = {q, at, exact, true};
+  }
+
  private:
   struct Entry {
     TimeMs started = 0, attained_at_start = 0, waiting_since = 0;
@@ -81,7 +103,8 @@ class GittinsRunning {
   std::vector<TimeMs> lease_end_, next_bin_at_;
   std::vector<std::int32_t> accels_;
   std::vector<TypeId> types_;
-  std::vector<Event> events_;  // bin changes, a min-heap
+  mutable std::vector<WakeMemo> memo_;  // by slot: what passes found (wake_memo())
+  std::vector<Event> events_;           // bin changes, a min-heap
   // The groups with running jobs: the version their jobs were keyed with, and the jobs.
   struct Group {
     std::uint32_t version = 0;

@@ -165,20 +165,18 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running(const Snapshot& s, 
     else
       v.wake = std::min(v.wake, running_wake(s, r, rank, now, min_pending_cls, th, v.wake));
   }
-  if (gittins) v.wake = gittins_wake_within(s, now, th, min_pending_cls, v, bound);
+  if (gittins)
+    v.wake = earliest_wake(bound, [&](std::size_t i, TimeMs enough) {
+      return running_wake(s, s.running[i], Rank{v.cls[i], 0}, now, min_pending_cls, th, enough);
+    });
   return v;
 }
 
-TimeMs PreemptivePolicy::gittins_wake_within(const Snapshot& s, TimeMs now,
-                                             std::span<const TimeMs> th,
-                                             std::int64_t min_pending_cls, const RunningView& v,
-                                             std::span<const TimeMs> bound) const {
+template <class Exact>
+TimeMs PreemptivePolicy::earliest_wake(std::span<const TimeMs> bound, Exact exact) {
   // The earliest wake, looking for a job's only where its bound is below the earliest so far
   // (most jobs' next bin is later), starting from the job with the lowest bound.
   if (bound.empty()) return kNever;
-  const auto exact = [&](std::size_t i, TimeMs enough) {
-    return running_wake(s, s.running[i], Rank{v.cls[i], 0}, now, min_pending_cls, th, enough);
-  };
   const auto lowest =
       static_cast<std::size_t>(std::min_element(bound.begin(), bound.end()) - bound.begin());
   if (bound[lowest] >= kNever) return kNever;
@@ -212,8 +210,22 @@ PreemptivePolicy::RunningView PreemptivePolicy::view_running_gittins(
     v.victims.push_back(i);
     v.victim_accels[types[i]] += accels[i];
     bound[i] = key[i] > min_pending_cls ? kNever : next_bin_at[i];
+    // What an earlier pass found for a class no better (GittinsRunning::WakeMemo).
+    if (bound[i] < kNever)
+      if (const auto* memo = kept.wake_memo(i, min_pending_cls))
+        bound[i] = std::max(bound[i], memo->at);
   }
-  v.wake = gittins_wake_within(s, now, th, min_pending_cls, v, bound);
+  v.wake = earliest_wake(bound, [&](std::size_t i, TimeMs enough) {
+    const bool victim = lease_end[i] <= now;
+    if (victim)
+      if (const auto* memo = kept.wake_memo(i, min_pending_cls);
+          memo && memo->q == min_pending_cls && memo->exact)
+        return std::min(memo->at, enough);
+    const TimeMs wake =
+        running_wake(s, s.running[i], Rank{v.cls[i], 0}, now, min_pending_cls, th, enough);
+    if (victim) kept.remember_wake(i, min_pending_cls, wake, wake < enough || wake >= kNever);
+    return wake;
+  });
   return v;
 }
 

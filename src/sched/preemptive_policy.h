@@ -108,11 +108,10 @@ class PreemptivePolicy : public Policy {
   // gittins: the same from the driver's Snapshot::gittins_running.
   RunningView view_running_gittins(const Snapshot& s, const GittinsRunning& kept, TimeMs now,
                                    std::span<const TimeMs> th, std::int64_t min_pending_cls) const;
-  // gittins: the earliest running_wake() of the jobs, given a lower bound of each
-  // (gittins_wake_bound()).
-  TimeMs gittins_wake_within(const Snapshot& s, TimeMs now, std::span<const TimeMs> th,
-                             std::int64_t min_pending_cls, const RunningView& v,
-                             std::span<const TimeMs> bound) const;
+  // gittins: the earliest of the jobs' wakes, given a lower bound of each (gittins_wake_bound())
+  // and `exact(i, enough)`: job i's running_wake(), or `enough` if that is no earlier.
+  template <class Exact>
+  static TimeMs earliest_wake(std::span<const TimeMs> bound, Exact exact);
   // The same, from the driver's Snapshot::las_running.
   static RunningView view_running_las(const Snapshot& s, const LasRunning& kept,
                                       std::int64_t min_pending_cls);

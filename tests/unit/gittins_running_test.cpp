@@ -1,10 +1,12 @@
 // GittinsRunning (sched/gittins_running.h) against every key worked out again at each step, as
 // PreemptivePolicy ranks a running job (its bin of service now, its group's ranks now): random
 // starts, stops and moves between random clock steps, while groups learn from ended jobs and
-// their ranks are worked out again.
+// their ranks are worked out again; and the wake memo passes leave in it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
+#include <map>
 #include <vector>
 
 #include "core/service_distribution.h"
@@ -32,6 +34,16 @@ TEST(GittinsRunning, KeepsEveryKeyAPassWouldWorkOut) {
     }
     GittinsRunning index(params);
     std::vector<ModelJob> running;  // by slot
+    // The wake memos set, by job id, with the bin and ranks version they were set in: one may
+    // only be there while both are the same (and it must follow its job's slot).
+    struct Memo {
+      std::int64_t q;
+      TimeMs at;
+      int bin;
+      std::uint32_t version;
+    };
+    std::map<std::uint32_t, Memo> memos;
+    long memos_kept = 0;
     TimeMs now = 0;
     std::uint32_t next_id = 0;
     for (int step = 0; step < 300; ++step) {
@@ -85,8 +97,26 @@ TEST(GittinsRunning, KeepsEveryKeyAPassWouldWorkOut) {
                                      1);
         }
         EXPECT_EQ(index.next_bin_at()[i], next) << "seed " << seed << " step " << step;
+        const std::uint32_t version = j.run.service_ranks ? j.run.service_ranks->version : 0;
+        if (const auto* memo = index.wake_memo(i, std::numeric_limits<std::int64_t>::max())) {
+          const auto it = memos.find(j.id);
+          ASSERT_NE(it, memos.end()) << "seed " << seed << " step " << step << " slot " << i;
+          EXPECT_EQ(memo->q, it->second.q);
+          EXPECT_EQ(memo->at, it->second.at);
+          EXPECT_EQ(it->second.bin, bin) << "seed " << seed << " step " << step;
+          EXPECT_EQ(it->second.version, version) << "seed " << seed << " step " << step;
+          EXPECT_EQ(index.wake_memo(i, it->second.q - 1), nullptr);  // made for q, not below
+          ++memos_kept;
+        }
+        if (rng.below(4) == 0) {  // a pass remembers a wake
+          const Memo m{static_cast<std::int64_t>(rng.below(1000)),
+                       now + 1 + static_cast<TimeMs>(rng.below(100'000)), bin, version};
+          index.remember_wake(i, m.q, m.at, rng.below(2) == 0);
+          memos[j.id] = m;
+        }
       }
     }
+    EXPECT_GT(memos_kept, 0) << "seed " << seed;
   }
 }
 
