@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <limits>
 
 namespace zs {
@@ -57,9 +58,16 @@ ReleaseIndex::ReleaseIndex(const PreemptivePolicy& policy, const Snapshot& s,
   };
   std::vector<Key> keys;
   keys.reserve(running.victims.size());
-  for (std::uint32_t v : running.victims) {
-    const auto [a, b] = policy.running_tie(s, s.running[v]);
-    keys.push_back({running.cls[v], a, b, s.running[v].job->id, v});
+  const auto ranks = s.running_submit_ranks;
+  if (ranks.size() == s.running.size()) {
+    // The driver's ranks order like the tie (submit, 0) and the id after it, and are unique
+    // (as VictimQueue orders with them): no job record is read.
+    for (std::uint32_t v : running.victims) keys.push_back({running.cls[v], ranks[v], 0, 0, v});
+  } else {
+    for (std::uint32_t v : running.victims) {
+      const auto [a, b] = policy.running_tie(s, s.running[v]);
+      keys.push_back({running.cls[v], a, b, s.running[v].job->id, v});
+    }
   }
   std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
     if (x.cls != y.cls) return x.cls > y.cls;
@@ -103,12 +111,11 @@ ReleaseIndex::ReleaseIndex(const PreemptivePolicy& policy, const Snapshot& s,
   std::vector<std::uint32_t> next(node_first_.begin(), node_first_.end() - 1);
   std::vector<int> accels(n), devices(n);
   pos_first_.assign(n + 1, 0);
-  pos_share_.resize(n);
+  pos_share_.assign(n, {std::numeric_limits<double>::quiet_NaN(), 0.0});
   for (std::size_t p = 0; p < n; ++p) {
     const RunningJob& r = s.running[order_[p]];
     pos_slots_.insert(pos_slots_.end(), r.placement.begin(), r.placement.end());
     pos_first_[p + 1] = static_cast<std::uint32_t>(pos_slots_.size());
-    pos_share_[p] = {r.job->cpu_per_accel, r.job->mem_gib_per_accel};
     accels[p] = zs::accels(r);
     for (const Slot& sl : r.placement) {
       const std::uint64_t d = sl.devices & pool.capacity(sl.node);
@@ -292,14 +299,23 @@ std::size_t ReleaseIndex::prev_left_plus_one(std::size_t pos) const {
   return pos;
 }
 
+const std::pair<double, double>& ReleaseIndex::share_of(std::size_t pos) const {
+  std::pair<double, double>& share = pos_share_[pos];
+  if (std::isnan(share.first)) {
+    const Job& job = *s_.running[order_[pos]].job;
+    share = {job.cpu_per_accel, job.mem_gib_per_accel};
+  }
+  return share;
+}
+
 void ReleaseIndex::move(FreePool& pool, std::size_t from, std::size_t to) const {
   for (std::size_t p = next_left(from); p < to; p = next_left(p + 1))
     for (std::uint32_t i = pos_first_[p]; i < pos_first_[p + 1]; ++i)
-      pool.give_slot(pos_slots_[i], pos_share_[p].first, pos_share_[p].second);
+      pool.give_slot(pos_slots_[i], share_of(p).first, share_of(p).second);
   for (std::size_t q = prev_left_plus_one(from); q > to; q = prev_left_plus_one(q - 1)) {
     const std::size_t p = q - 1;
     for (std::uint32_t i = pos_first_[p]; i < pos_first_[p + 1]; ++i)
-      pool.take_slot(pos_slots_[i], pos_share_[p].first, pos_share_[p].second);
+      pool.take_slot(pos_slots_[i], share_of(p).first, share_of(p).second);
   }
 }
 

@@ -134,7 +134,11 @@ class ReleaseIndex {
   // moving a pool over them reads, in one place.
   std::vector<std::uint32_t> pos_first_;
   std::vector<Slot> pos_slots_;
-  std::vector<std::pair<double, double>> pos_share_;
+  // Each position's CPU cores and memory per device, read from its job's record when a move
+  // first needs it (NaN until then): a pass moves over a prefix, and the record of each of tens
+  // of thousands of victims is a cache miss.
+  mutable std::vector<std::pair<double, double>> pos_share_;
+  const std::pair<double, double>& share_of(std::size_t pos) const;
   // Victims by node (CSR, ascending position).
   std::vector<std::uint32_t> node_first_;
   std::vector<NodeVictim> node_victims_;
