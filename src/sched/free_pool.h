@@ -139,9 +139,4 @@ class FreePool {
   mutable std::vector<NodeId> chosen_;
 };
 
-// The free devices a pass starts from: the driver's pool (Snapshot::free_pool), else built.
-inline FreePool free_pool_of(const Snapshot& s) {
-  return s.free_pool ? *s.free_pool : FreePool(*s.cluster, s.nodes);
-}
-
 }  // namespace zs

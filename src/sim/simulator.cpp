@@ -95,6 +95,7 @@ class Simulation final : private PendingListener {
         settle_events_(policy.uses_las_index() && opt.shares),
         fair_(opt.shares ? opt.shares->half_life_ms : 1),
         accrual_(opt.shares ? opt.shares->half_life_ms : 0) {
+    snap_.params = opt.sched;  // the rest of snap_ is set on every pass (snapshot_at())
     order_.resize(jobs.size());
     if (opt.shares) {
       own_.assign(jobs.begin(), jobs.end());
@@ -352,7 +353,6 @@ class Simulation final : private PendingListener {
   Stamp next_stamp_;
   std::vector<GroupWait> group_waits_;
 
-  // The index in sim_ of a job known to exist.
   // The job's index in sim_, kNoIndex if there is no such job.
   std::uint32_t find_index(JobId id) const {
     if (!dense_.empty()) {
@@ -362,13 +362,11 @@ class Simulation final : private PendingListener {
     auto it = index_.find(id);
     return it == index_.end() ? kNoIndex : it->second;
   }
+  // The index in sim_ of a job known to exist.
   std::uint32_t index_at(JobId id) const {
-    if (!dense_.empty()) {
-      const auto k = static_cast<std::uint64_t>(id) - static_cast<std::uint64_t>(dense_base_);
-      if (k < dense_.size() && dense_[k] != kNoIndex) return dense_[k];
-      throw std::out_of_range("unknown job id " + std::to_string(id));
-    }
-    return index_.at(id);
+    const std::uint32_t i = find_index(id);
+    if (i == kNoIndex) throw std::out_of_range("unknown job id " + std::to_string(id));
+    return i;
   }
 
   // Outcomes are in input order; a job's outcome is found from its address in the input.
@@ -945,13 +943,9 @@ class Simulation final : private PendingListener {
     for (std::uint32_t k : moved)
       predicted_order_.erase(std::find(predicted_order_.begin(), predicted_order_.end(), k));
     for (std::uint32_t k : moved) order_predicted_end(k);
-    // One snapshot, made again in place: its params (with their vector of thresholds) never
-    // change, and copying them on every pass was an allocation per pass.
+    // One snapshot, made again in place: its params (with their vector of thresholds, set by
+    // the constructor) never change, and copying them on every pass was an allocation per pass.
     Snapshot& snap = snap_;
-    if (!snap_made_) {
-      snap.params = opt_.sched;
-      snap_made_ = true;
-    }
     snap.cluster = &cluster_;
     snap.catalog = &catalog_;
     snap.throughput = speeds_;
@@ -1124,7 +1118,6 @@ class Simulation final : private PendingListener {
   std::optional<LasIndex> las_index_;
   PassMemory memory_;  // lent to every pass (sched/pass_memory.h)
   Snapshot snap_;      // snapshot_at()'s
-  bool snap_made_ = false;
   // las without shares: the running jobs' queues, victims and wakes (sched/las_running.h).
   std::optional<LasRunning> las_running_;
   // gittins without shares: the running jobs' keys (sched/gittins_running.h).
